@@ -1,0 +1,78 @@
+// ringwire/detail/asymmetric_fence.hpp -- a Dekker fence whose cost sits on the slow side.
+//
+// Parking needs a store-load barrier on both sides: the waiter stores "I am parked" and then
+// loads the index it waits on; the other side stores the index and then loads "is anyone
+// parked". With a plain seq_cst fence on each side, every send and every receive would pay
+// an `mfence` (about 30 cycles on x86) to support a waiter that is almost never there.
+//
+// `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` makes every running thread of this process
+// execute a full barrier before the call returns. So the waiter (slow path) calls
+// `heavy()` = membarrier, and the progressing side (fast path) calls `light()` = a compiler
+// barrier only: together they order exactly like two seq_cst fences (the same contract as
+// folly's asymmetricThreadFenceLight/Heavy). If the kernel refuses membarrier (seccomp, a
+// kernel older than 4.14) both sides fall back to real seq_cst fences, decided once per
+// process before the first channel exists.
+//
+// membarrier's private command reaches only threads of this process; channels whose peers
+// live in another process use real fences on both sides (see `fence_scope`).
+#pragma once
+
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+
+namespace ringwire::detail {
+
+enum class fence_scope : unsigned char { process, cross_process };
+
+class asymmetric_fence {
+ public:
+  // Registers this process for expedited membarrier. Called when a channel is created;
+  // idempotent and thread-safe (a function-local static), never on a hot path.
+  static void init() noexcept {
+    static const bool ok = [] {
+      const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+      const bool have = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+                        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+      // relaxed: published before any channel (and so any light()/heavy() caller) exists;
+      // the channel's hand-off to other threads carries it.
+      membarrier_ok().store(have, std::memory_order_relaxed);
+      return have;
+    }();
+    (void)ok;
+  }
+
+  // Fast side: a compiler barrier when membarrier is available.
+  static void light(fence_scope scope) noexcept {
+    // relaxed: a read-mostly flag written once before any channel existed (see init()).
+    if (scope == fence_scope::process && membarrier_ok().load(std::memory_order_relaxed)) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+  }
+
+  // Slow side: forces a full barrier on every running thread of the process.
+  static void heavy(fence_scope scope) noexcept {
+    // relaxed: as in light().
+    if (scope == fence_scope::process && membarrier_ok().load(std::memory_order_relaxed)) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+  }
+
+  static bool uses_membarrier() noexcept { return membarrier_ok().load(std::memory_order_relaxed); }
+
+ private:
+  static std::atomic<bool>& membarrier_ok() noexcept {
+    static std::atomic<bool> flag{false};
+    return flag;
+  }
+};
+
+}  // namespace ringwire::detail

@@ -1,0 +1,9 @@
+// ringwire/ringwire.hpp -- every ringwire channel and facility.
+#pragma once
+
+#include "ringwire/error.hpp"
+#include "ringwire/metrics.hpp"
+#include "ringwire/spsc.hpp"
+#include "ringwire/status.hpp"
+#include "ringwire/sync.hpp"
+#include "ringwire/wait.hpp"

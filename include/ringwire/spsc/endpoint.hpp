@@ -1,0 +1,103 @@
+// ringwire/spsc/endpoint.hpp -- what the SPSC sender, receiver and monitor have in common:
+// a reference to a layout, kept alive through its owner (heap) or borrowed (inline).
+#pragma once
+
+#include <cstdint>
+#include <utility>
+
+#include "ringwire/metrics.hpp"
+#include "ringwire/spsc/storage.hpp"
+#include "ringwire/wait.hpp"
+
+namespace ringwire::spsc {
+
+// Per-channel settings, fixed when the channel is made.
+struct options {
+  wait_strategy sender_wait = wait_strategy::park();
+  wait_strategy receiver_wait = wait_strategy::park();
+  bool metrics = false;          // count slow-path events (see metrics.hpp)
+  std::uint64_t start_index = 0; // first index; tests start near 2^64 to cross the wrap
+};
+
+namespace detail {
+
+// A counted (heap) or borrowed (inline) reference to a layout. Move-only; copy() makes a
+// second counted reference.
+template <class Sync>
+class ring_ref {
+ public:
+  ring_ref() noexcept = default;
+  ring_ref(layout<Sync>* l, owner<Sync>* o) noexcept : ring_(l), owner_(o) {}
+  ring_ref(ring_ref&& o) noexcept : ring_(std::exchange(o.ring_, nullptr)), owner_(std::exchange(o.owner_, nullptr)) {}
+  ring_ref& operator=(ring_ref&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ring_ = std::exchange(o.ring_, nullptr);
+      owner_ = std::exchange(o.owner_, nullptr);
+    }
+    return *this;
+  }
+  ring_ref(const ring_ref&) = delete;
+  ring_ref& operator=(const ring_ref&) = delete;
+  ~ring_ref() { reset(); }
+
+  [[nodiscard]] ring_ref copy() const noexcept {
+    if (owner_ != nullptr) owner_->retain();
+    return ring_ref(ring_, owner_);
+  }
+  void reset() noexcept {
+    if (owner_ != nullptr) owner_->release();
+    ring_ = nullptr;
+    owner_ = nullptr;
+  }
+  [[nodiscard]] layout<Sync>* get() const noexcept { return ring_; }
+  [[nodiscard]] bool borrowed() const noexcept { return ring_ != nullptr && owner_ == nullptr; }
+
+ private:
+  layout<Sync>* ring_ = nullptr;
+  owner<Sync>* owner_ = nullptr;
+};
+
+}  // namespace detail
+
+// A read-only view of a channel's counters for another thread (a metrics exporter, a CLI
+// monitor). Copyable; keeps a heap channel's memory alive. snapshot() reads only relaxed
+// atomics on their own blocks, so it never slows the endpoints down.
+template <class Sync = std_sync>
+class monitor {
+ public:
+  explicit monitor(detail::ring_ref<Sync> r) noexcept : ref_(std::move(r)) {}
+  monitor(const monitor& o) noexcept : ref_(o.ref_.copy()) {}
+  monitor& operator=(const monitor& o) noexcept {
+    if (this != &o) ref_ = o.ref_.copy();
+    return *this;
+  }
+  monitor(monitor&&) noexcept = default;
+  monitor& operator=(monitor&&) noexcept = default;
+
+  [[nodiscard]] channel_stats snapshot() const noexcept {
+    channel_stats s;
+    auto* l = ref_.get();
+    if (l == nullptr) return s;
+    constexpr auto rx = std::memory_order_relaxed;  // relaxed: a snapshot for observers; no data is read through it
+    s.capacity = l->geometry.capacity;
+    s.received = l->consumer.head.load(rx) - l->geometry.start_index;
+    s.sent = l->producer.tail.load(rx) - l->geometry.start_index;
+    if (s.sent < s.received) s.sent = s.received;  // the two loads are not one instant
+    s.full_events = l->producer_stats.full_events.load(rx);
+    s.high_water = l->producer_stats.high_water.load(rx);
+    s.sender_parks = l->producer_stats.parks.load(rx);
+    s.receiver_wakes = l->producer_stats.wakes_sent.load(rx);
+    s.empty_events = l->consumer_stats.empty_events.load(rx);
+    s.receiver_parks = l->consumer_stats.parks.load(rx);
+    s.sender_wakes = l->consumer_stats.wakes_sent.load(rx);
+    s.sender_closed = l->consumer.sender_closed.load(rx) != 0;
+    s.receiver_closed = l->producer.receiver_closed.load(rx) != 0;
+    return s;
+  }
+
+ private:
+  detail::ring_ref<Sync> ref_;
+};
+
+}  // namespace ringwire::spsc

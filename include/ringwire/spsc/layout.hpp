@@ -1,0 +1,145 @@
+// ringwire/spsc/layout.hpp -- the SPSC ring as plain bytes: no pointers, only offsets.
+//
+// The layout is everything two endpoints share, in memory that may be a heap block, an
+// inline array or (later) a shared-memory segment mapped at different addresses in two
+// processes. It therefore holds no pointers and no virtual functions, is standard-layout,
+// and is not templated on the element type: the slot size and alignment are recorded so an
+// attaching party can validate them.
+//
+//  offset  block (each 128 bytes: its own pair of cache lines)
+//  ------  -------------------------------------------------------------------------------
+//     0    geometry   capacity u64 | slot_count u64 | slots_offset u64 | start_index u64 |
+//                     slot_size u32 | slot_align u32          written once by format()
+//   128    producer   tail u64 | consumer_park u32 | receiver_closed u32
+//                     tail: written by the sender on every publish;
+//                     consumer_park, receiver_closed: written by the receiver, rarely
+//   256    consumer   head u64 | producer_park u32 | sender_closed u32   (mirror image)
+//   384    producer counters: full_events, high_water, parks, wakes_sent      (u64 each)
+//   512    consumer counters: empty_events, parks, wakes_sent                 (u64 each)
+//   640    slots      slot_count slots of slot_size bytes, at slots_offset (aligned to
+//                     max(128, slot_align))
+//
+// Indices. `head` and `tail` are free-running 64-bit counters starting at start_index;
+// the slot of index i is i & (slot_count - 1), slot_count is capacity rounded up to a power
+// of two, and the ring holds at most `capacity` messages: tail - head <= capacity always.
+// The capacity is exactly the user's; only the array is rounded, so indexing is a mask.
+// A 64-bit counter at 10^9 messages per second wraps after 584 years; the arithmetic
+// (unsigned differences) is correct across the wrap anyway, and the tests start near 2^64.
+//
+// Ownership protocol.
+//   slot i (head <= i < tail) holds a live T, owned by the receiver side;
+//   slot i (tail <= i < head + capacity) is raw storage, owned by the sender side.
+// The sender constructs into slot `tail`, then stores tail+1 with release; the receiver's
+// acquire load of tail makes the construction visible. The receiver moves out of and
+// destroys slot `head`, then stores head+1 with release; the sender's acquire load of head
+// makes the destruction happen-before its next construction there. Each index has exactly
+// one writer, so no read-modify-write is ever needed; each side caches the other's index
+// in its endpoint and re-reads it only when the cache says full (sender) or empty
+// (receiver), so in steady state the lines cross between cores once per batch, not once
+// per message.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <new>
+
+#include "ringwire/detail/defs.hpp"
+#include "ringwire/error.hpp"
+#include "ringwire/sync.hpp"
+
+namespace ringwire::spsc {
+
+template <class Sync = std_sync>
+struct layout {
+  template <class V>
+  using atomic = typename Sync::template atomic<V>;
+
+  struct alignas(detail::hot_block) geometry_block {
+    std::uint64_t capacity;
+    std::uint64_t slot_count;
+    std::uint64_t slots_offset;
+    std::uint64_t start_index;
+    std::uint32_t slot_size;
+    std::uint32_t slot_align;
+  };
+  struct alignas(detail::hot_block) producer_block {
+    atomic<std::uint64_t> tail;
+    atomic<std::uint32_t> consumer_park;
+    atomic<std::uint32_t> receiver_closed;
+  };
+  struct alignas(detail::hot_block) consumer_block {
+    atomic<std::uint64_t> head;
+    atomic<std::uint32_t> producer_park;
+    atomic<std::uint32_t> sender_closed;
+  };
+  struct alignas(detail::hot_block) producer_counters {
+    atomic<std::uint64_t> full_events;
+    atomic<std::uint64_t> high_water;
+    atomic<std::uint64_t> parks;
+    atomic<std::uint64_t> wakes_sent;
+  };
+  struct alignas(detail::hot_block) consumer_counters {
+    atomic<std::uint64_t> empty_events;
+    atomic<std::uint64_t> parks;
+    atomic<std::uint64_t> wakes_sent;
+  };
+
+  geometry_block geometry;
+  producer_block producer;
+  consumer_block consumer;
+  producer_counters producer_stats;
+  consumer_counters consumer_stats;
+
+  // Largest capacity accepted: keeps bit_ceil and the byte count far from overflow.
+  static constexpr std::uint64_t max_capacity = std::uint64_t{1} << 48;
+
+  // Alignment the memory handed to format() must have.
+  static constexpr std::size_t align(std::size_t slot_align) noexcept {
+    return slot_align > detail::hot_block ? slot_align : detail::hot_block;
+  }
+
+  static constexpr std::size_t slots_offset(std::size_t slot_align) noexcept {
+    const std::size_t a = align(slot_align);
+    return (sizeof(layout) + a - 1) / a * a;
+  }
+
+  // Bytes format() needs for this geometry. Throws ringwire::error for a capacity of zero
+  // or one whose slot array cannot be addressed.
+  static std::size_t footprint(std::uint64_t capacity, std::size_t slot_size, std::size_t slot_align) {
+    if (capacity == 0) throw error(errc::invalid_capacity, "capacity must be at least 1");
+    if (capacity > max_capacity)
+      throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " exceeds 2^48");
+    const std::uint64_t slots = std::bit_ceil(capacity);
+    const std::size_t head = slots_offset(slot_align);
+    if (slots > (std::numeric_limits<std::size_t>::max() - head) / slot_size)
+      throw error(errc::capacity_too_large,
+                  "capacity " + std::to_string(capacity) + " of " + std::to_string(slot_size) +
+                      "-byte slots overflows the address space");
+    return head + static_cast<std::size_t>(slots) * slot_size;
+  }
+
+  // Formats `mem` (at least footprint() bytes, aligned to align()) as an empty ring whose
+  // first index is start_index. The slots are left raw. Returns the layout, which lives
+  // until the memory is reused; nothing else needs to be undone for trivially destructible
+  // state, but the owner must destroy live elements (see storage.hpp).
+  static layout* format(void* mem, std::uint64_t capacity, std::size_t slot_size, std::size_t slot_align,
+                        std::uint64_t start_index) {
+    (void)footprint(capacity, slot_size, slot_align);  // validates
+    auto* l = ::new (mem) layout{};
+    l->geometry = geometry_block{capacity, std::bit_ceil(capacity), slots_offset(slot_align), start_index,
+                                 static_cast<std::uint32_t>(slot_size), static_cast<std::uint32_t>(slot_align)};
+    // relaxed: the layout is published to the endpoints' threads by whatever hands the
+    // endpoints over (thread creation, a queue, a segment's init flag with release).
+    l->producer.tail.store(start_index, std::memory_order_relaxed);
+    l->consumer.head.store(start_index, std::memory_order_relaxed);
+    return l;
+  }
+
+  [[nodiscard]] std::byte* slots() noexcept {
+    return reinterpret_cast<std::byte*>(this) + geometry.slots_offset;
+  }
+};
+
+}  // namespace ringwire::spsc

@@ -1,0 +1,262 @@
+// ringwire/spsc/receiver.hpp -- the consuming end of an SPSC channel.
+//
+// Mirror image of the sender: its own head and a cached copy of the sender's tail live in
+// the endpoint; the layout is touched with one release store of `head` per release (one
+// per batch for consume(), try_recv_batch() and release(k)) and one load of the producer's
+// park word.
+//
+// Outcomes: a value, or empty (try_*), closed (the sender is gone and every message it
+// sent has been received; or this receiver was closed or moved from), timed_out,
+// cancelled. If T's move constructor throws while receiving, the element stays queued
+// (strong guarantee).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <stop_token>
+#include <type_traits>
+#include <utility>
+
+#include "ringwire/spsc/endpoint.hpp"
+#include "ringwire/status.hpp"
+
+namespace ringwire::spsc {
+
+template <class T, class Sync = std_sync>
+class receiver {
+ public:
+  using value_type = T;
+
+  receiver() noexcept = default;
+  receiver(detail::ring_ref<Sync> ref, const options& opt) noexcept
+      : ref_(std::move(ref)), wait_(opt.receiver_wait), metrics_(opt.metrics) {
+    auto* l = ref_.get();
+    slots_ = std::launder(reinterpret_cast<T*>(l->slots()));
+    mask_ = l->geometry.slot_count - 1;
+    // relaxed: endpoints are made before they are handed to their threads.
+    head_ = l->consumer.head.load(std::memory_order_relaxed);
+    tail_cache_ = l->producer.tail.load(std::memory_order_relaxed);
+  }
+  receiver(receiver&& o) noexcept { steal(o); }
+  receiver& operator=(receiver&& o) noexcept {
+    if (this != &o) {
+      close();
+      steal(o);
+    }
+    return *this;
+  }
+  receiver(const receiver&) = delete;
+  receiver& operator=(const receiver&) = delete;
+  ~receiver() { close(); }
+
+  // ---- non-blocking -------------------------------------------------------------------
+  recv_result<T> try_recv() {
+    if (head_ == tail_cache_) [[unlikely]] {
+      const status s = refill();
+      if (s != status::ok) return recv_result<T>(s);
+    }
+    T& slot = slots_[head_ & mask_];
+    recv_result<T> r(std::in_place, std::move(slot));  // may throw: nothing consumed yet
+    slot.~T();
+    release_to(head_ + 1);
+    return r;
+  }
+
+  // Calls fn(T&) on up to `max` queued elements in order (fn may move from them), then
+  // destroys them and frees their slots with one index store. Returns how many. If fn
+  // throws, the elements before the throwing one are consumed and the rest stay queued.
+  template <class Fn>
+  std::size_t consume(Fn&& fn, std::size_t max = SIZE_MAX) {
+    if (max == 0) return 0;
+    if (head_ == tail_cache_) [[unlikely]] {
+      if (refill() != status::ok) return 0;
+    }
+    const std::uint64_t avail = tail_cache_ - head_;
+    const std::uint64_t n = avail < max ? avail : max;
+    std::uint64_t done = 0;
+    struct release_on_exit {
+      receiver* self;
+      const std::uint64_t* count;
+      ~release_on_exit() {
+        if (*count != 0) self->release_to(self->head_ + *count);
+      }
+    } guard{this, &done};
+    for (; done < n; ++done) {
+      T& slot = slots_[(head_ + done) & mask_];
+      std::invoke(fn, slot);
+      slot.~T();
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+  // Moves up to `max` elements to out (an output iterator) with one index store. Returns
+  // how many.
+  template <class OutIt>
+  std::size_t try_recv_batch(OutIt out, std::size_t max) {
+    return consume([&out](T& v) { *out = std::move(v); ++out; }, max);
+  }
+  // Moves up to out.size() elements into the (constructed) elements of out.
+  std::size_t try_recv_batch(std::span<T> out) { return try_recv_batch(out.begin(), out.size()); }
+
+  // The contiguous run of queued elements starting at the oldest (possibly only part of
+  // what is queued, when it wraps the end of the array), up to max. The elements stay
+  // owned by the channel; read or move from them, then release(k) the first k. The span is
+  // valid until release() or the next receive on this endpoint.
+  std::span<T> read_span(std::size_t max = SIZE_MAX) {
+    if (head_ == tail_cache_) [[unlikely]] {
+      if (refill() != status::ok) return {};
+    }
+    const std::uint64_t avail = tail_cache_ - head_;
+    const std::uint64_t to_end = mask_ + 1 - (head_ & mask_);
+    std::uint64_t n = avail < to_end ? avail : to_end;
+    if (n > max) n = max;
+    span_len_ = n;
+    return {slots_ + (head_ & mask_), static_cast<std::size_t>(n)};
+  }
+  // Destroys the first k elements of the last read_span() and frees their slots.
+  // Precondition: k <= that span's size (checked in debug builds).
+  void release(std::size_t k) noexcept {
+    RINGWIRE_ASSERT(k <= span_len_);
+    for (std::uint64_t i = 0; i < k; ++i) slots_[(head_ + i) & mask_].~T();
+    span_len_ = 0;
+    if (k != 0) release_to(head_ + k);
+  }
+
+  // ---- blocking (the endpoint's wait strategy) -----------------------------------------
+  recv_result<T> recv() { return recv_limited(no_limits()); }
+  recv_result<T> recv(std::stop_token stop) { return recv_limited({ringwire::detail::no_deadline, &stop}); }
+  template <class Rep, class Period>
+  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
+    return recv_limited({ringwire::detail::clock::now() + timeout, nullptr});
+  }
+  recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) {
+    return recv_limited({deadline, nullptr});
+  }
+
+  // Waits until something is queued (or closed / timed out / cancelled) without taking it.
+  status wait_readable(std::stop_token stop = {}) { return wait_for_data({ringwire::detail::no_deadline, &stop}); }
+
+  // ---- state ---------------------------------------------------------------------------
+  // Closes the receiving side: later sends report closed; queued elements are destroyed
+  // when the channel's memory is released. Idempotent; also done by the destructor.
+  void close() noexcept {
+    auto* l = ref_.get();
+    if (l == nullptr) return;
+    // release: orders our last slot reads before the flag (the sender stops on it).
+    l->producer.receiver_closed.store(1, std::memory_order_release);
+    ringwire::detail::notify_close<Sync>(l->consumer.producer_park, scope_);
+    ref_.reset();
+    slots_ = nullptr;
+    head_ = tail_cache_ = 0;
+  }
+
+  // True when nothing more will arrive: the sender is gone and everything it sent has been
+  // received (or this receiver is closed).
+  [[nodiscard]] bool is_closed() {
+    if (head_ != tail_cache_) return false;
+    return refill() == status::closed;
+  }
+  [[nodiscard]] std::size_t capacity() const noexcept {
+    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(ref_.get()->geometry.capacity);
+  }
+  [[nodiscard]] std::size_t size_approx() const noexcept {
+    auto* l = ref_.get();
+    // acquire: pairs with the sender's release of tail (a plain observation).
+    return l == nullptr ? 0 : static_cast<std::size_t>(l->producer.tail.load(std::memory_order_acquire) - head_);
+  }
+  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
+  [[nodiscard]] const wait_strategy& wait() const noexcept { return wait_; }
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
+
+ private:
+  using limits_t = ringwire::detail::wait_limits;
+  static limits_t no_limits() noexcept { return {}; }
+
+  // Re-reads tail. ok: something is queued; empty; or closed (sender gone and drained).
+  [[gnu::noinline]] status refill() noexcept {
+    auto* l = ref_.get();
+    if (l == nullptr) return status::closed;
+    // acquire: the sender's constructions into slots before `tail` happen-before our reads.
+    tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
+    if (tail_cache_ != head_) return status::ok;
+    // acquire: the sender's last publish happens-before its close, so a re-read of tail
+    // after seeing the flag sees every message it sent.
+    if (l->consumer.sender_closed.load(std::memory_order_acquire) != 0) {
+      // acquire: as for the first load of tail.
+      tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
+      return tail_cache_ != head_ ? status::ok : status::closed;
+    }
+    if (metrics_) ringwire::detail::bump(l->consumer_stats.empty_events);
+    return status::empty;
+  }
+
+  void release_to(std::uint64_t new_head) noexcept {
+    auto* l = ref_.get();
+    head_ = new_head;
+    // release: our moves out of and destruction of the freed slots happen-before the
+    // sender's acquire load of head that lets it reuse them.
+    l->consumer.head.store(new_head, std::memory_order_release);
+    if (ringwire::detail::notify<Sync>(l->consumer.producer_park, scope_)) [[unlikely]] {
+      if (metrics_) ringwire::detail::bump(l->consumer_stats.wakes_sent);
+    }
+  }
+
+  status wait_for_data(const limits_t& lim) {
+    auto* l = ref_.get();
+    if (l == nullptr) return status::closed;
+    if (head_ != tail_cache_) return status::ok;
+    const status s = ringwire::detail::wait_until<Sync>(wait_, l->producer.consumer_park, scope_, lim, parks_, [&] {
+      // acquire: as in refill(); the flag read makes a close visible to a waiter.
+      return l->producer.tail.load(std::memory_order_acquire) != head_ ||
+             l->consumer.sender_closed.load(std::memory_order_acquire) != 0;
+    });
+    if (metrics_ && parks_ != 0) {
+      ringwire::detail::bump(l->consumer_stats.parks, parks_);
+      parks_ = 0;
+    }
+    return s;
+  }
+
+  recv_result<T> recv_limited(const limits_t& lim) {
+    for (;;) {
+      if (head_ == tail_cache_) {
+        const status s = refill();
+        if (s == status::closed) return recv_result<T>(s);
+        if (s == status::empty) {
+          const status w = wait_for_data(lim);
+          if (w != status::ok) return recv_result<T>(w);
+          continue;
+        }
+      }
+      return try_recv();
+    }
+  }
+
+  void steal(receiver& o) noexcept {
+    slots_ = std::exchange(o.slots_, nullptr);
+    mask_ = std::exchange(o.mask_, 0);
+    head_ = std::exchange(o.head_, 0);
+    tail_cache_ = std::exchange(o.tail_cache_, 0);
+    ref_ = std::move(o.ref_);
+    wait_ = o.wait_;
+    scope_ = o.scope_;
+    metrics_ = o.metrics_;
+    parks_ = std::exchange(o.parks_, 0);
+    span_len_ = std::exchange(o.span_len_, 0);
+  }
+
+  T* slots_ = nullptr;
+  std::uint64_t mask_ = 0;
+  std::uint64_t head_ = 0;        // our own index (we are its only writer)
+  std::uint64_t tail_cache_ = 0;  // the sender's tail as last read
+  detail::ring_ref<Sync> ref_;
+  wait_strategy wait_ = wait_strategy::park();
+  fence_scope scope_ = fence_scope::process;
+  bool metrics_ = false;
+  std::uint64_t parks_ = 0;
+  std::uint64_t span_len_ = 0;  // size of the last read_span(), for release()'s check
+};
+
+}  // namespace ringwire::spsc

@@ -1,0 +1,374 @@
+// ringwire/spsc/sender.hpp -- the producing end of an SPSC channel.
+//
+// One thread at a time may use a sender (it is move-only, so the type system hands it from
+// thread to thread rather than sharing it). Its hot state -- the slot array, the mask, its
+// own tail and its cached copy of the receiver's head -- lives in the endpoint object, on
+// the producer's core; the shared layout is touched with one release store of `tail` per
+// publish and one load of the consumer's park word, both on the producer's own block.
+//
+// Outcomes: ok, full (try_*), closed (the receiver is gone, or this sender was closed or
+// moved from), timed_out, cancelled. On any outcome but ok a send leaves its argument
+// untouched. If T's constructor or move throws, nothing is published and the exception
+// propagates: the channel is unchanged (strong guarantee).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <ranges>
+#include <span>
+#include <stop_token>
+#include <type_traits>
+#include <utility>
+
+#include "ringwire/spsc/endpoint.hpp"
+
+namespace ringwire::spsc {
+
+template <class T, class Sync>
+class reservation;
+
+template <class T, class Sync = std_sync>
+class sender {
+  static_assert(std::is_nothrow_destructible_v<T>, "channel elements must have a non-throwing destructor");
+  static_assert(std::is_move_constructible_v<T> || std::is_copy_constructible_v<T>,
+                "channel elements must be movable");
+
+ public:
+  using value_type = T;
+
+  sender() noexcept = default;
+  sender(detail::ring_ref<Sync> ref, const options& opt) noexcept
+      : ref_(std::move(ref)), wait_(opt.sender_wait), metrics_(opt.metrics) {
+    auto* l = ref_.get();
+    slots_ = std::launder(reinterpret_cast<T*>(l->slots()));
+    mask_ = l->geometry.slot_count - 1;
+    capacity_ = l->geometry.capacity;
+    // relaxed: endpoints are made before they are handed to their threads.
+    tail_ = l->producer.tail.load(std::memory_order_relaxed);
+    head_cache_ = l->consumer.head.load(std::memory_order_relaxed);
+  }
+  sender(sender&& o) noexcept { steal(o); }
+  sender& operator=(sender&& o) noexcept {
+    if (this != &o) {
+      close();
+      steal(o);
+    }
+    return *this;
+  }
+  sender(const sender&) = delete;
+  sender& operator=(const sender&) = delete;
+  ~sender() { close(); }
+
+  // ---- non-blocking -------------------------------------------------------------------
+  status try_send(const T& v) { return try_emplace(v); }
+  status try_send(T&& v) { return try_emplace(std::move(v)); }
+
+  // Constructs the element in its slot from args.
+  template <class... Args>
+  status try_emplace(Args&&... args) {
+    RINGWIRE_ASSERT(!reserving_);
+    if (tail_ - head_cache_ == capacity_) [[unlikely]] {
+      if (!refresh(1)) return full_or_closed();
+    }
+    if (receiver_gone()) [[unlikely]] return status::closed;
+    ::new (static_cast<void*>(slots_ + (tail_ & mask_))) T(std::forward<Args>(args)...);
+    publish(tail_ + 1);
+    return status::ok;
+  }
+
+  // Moves (iter_move) elements of r into the channel until it is full or r ends, with one
+  // publish for all of them. Returns how many went in; those were moved from. If a move
+  // throws, the elements before it are published and the exception propagates.
+  template <std::ranges::input_range R>
+  std::size_t try_send_batch(R&& r) {
+    auto first = std::ranges::begin(r);
+    return send_some(first, std::ranges::end(r));
+  }
+
+  // ---- blocking (the endpoint's wait strategy) -----------------------------------------
+  status send(const T& v) { return emplace_until(no_limits(), v); }
+  status send(T&& v) { return emplace_until(no_limits(), std::move(v)); }
+  status send(T&& v, std::stop_token stop) { return emplace_until(limits(&stop), std::move(v)); }
+  template <class Rep, class Period>
+  status send_for(T&& v, std::chrono::duration<Rep, Period> timeout) {
+    return emplace_until(limits(ringwire::detail::clock::now() + timeout), std::move(v));
+  }
+  status send_until(T&& v, ringwire::detail::clock::time_point deadline) {
+    return emplace_until(limits(deadline), std::move(v));
+  }
+  template <class... Args>
+  status emplace(Args&&... args) {
+    return emplace_until(no_limits(), std::forward<Args>(args)...);
+  }
+
+  // Sends every element of r, waiting for room as needed. Returns how many went in: all of
+  // them, or fewer if the receiver closed (or the stop token fired) first.
+  template <std::ranges::input_range R>
+  std::size_t send_batch(R&& r, std::stop_token stop = {}) {
+    auto first = std::ranges::begin(r);
+    const auto last = std::ranges::end(r);
+    const auto lim = limits(&stop);
+    std::size_t total = 0;
+    while (first != last) {
+      total += send_some(first, last);
+      if (first == last) break;
+      if (wait_for_room(lim) != status::ok) break;
+    }
+    return total;
+  }
+
+  // ---- zero-copy -----------------------------------------------------------------------
+  // Up to n contiguous raw slots to construct in place, then commit. See reservation.
+  reservation<T, Sync> reserve(std::size_t n);
+
+  // ---- state ---------------------------------------------------------------------------
+  // Closes the sending side: the receiver drains what was sent, then sees closed. Later
+  // sends report closed. Idempotent; also done by the destructor.
+  void close() noexcept {
+    auto* l = ref_.get();
+    if (l == nullptr) return;
+    // release: every publish happens-before the receiver's acquire load of the flag, so a
+    // receiver that sees closed and then re-reads tail sees every message.
+    l->consumer.sender_closed.store(1, std::memory_order_release);
+    ringwire::detail::notify_close<Sync>(l->producer.consumer_park, scope_);
+    ref_.reset();
+    slots_ = nullptr;
+    capacity_ = tail_ = head_cache_ = 0;  // every later operation takes the slow path to closed
+  }
+
+  // True when the receiver is gone or this sender is closed: sends will fail.
+  [[nodiscard]] bool is_closed() const noexcept { return ref_.get() == nullptr || receiver_gone(); }
+  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(capacity_); }
+  // Messages queued, as this side last saw them (exact once the receiver is idle).
+  [[nodiscard]] std::size_t size_approx() const noexcept {
+    auto* l = ref_.get();
+    // acquire: pairs with the receiver's release of head (a plain observation).
+    return l == nullptr ? 0 : static_cast<std::size_t>(tail_ - l->consumer.head.load(std::memory_order_acquire));
+  }
+  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
+  [[nodiscard]] const wait_strategy& wait() const noexcept { return wait_; }
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
+
+ private:
+  friend class reservation<T, Sync>;
+  using limits_t = ringwire::detail::wait_limits;
+  static limits_t no_limits() noexcept { return {}; }
+  static limits_t limits(ringwire::detail::clock::time_point d) noexcept { return {d, nullptr}; }
+  static limits_t limits(const std::stop_token* s) noexcept { return {ringwire::detail::no_deadline, s}; }
+
+  // The receiver's flag. relaxed: no data flows through it; it only stops new sends.
+  [[nodiscard]] bool receiver_gone() const noexcept {
+    return ref_.get()->producer.receiver_closed.load(std::memory_order_relaxed) != 0;
+  }
+
+  // Re-reads head; true when at least `need` slots are free. Slow path.
+  [[gnu::noinline]] bool refresh(std::uint64_t need) noexcept {
+    auto* l = ref_.get();
+    if (l == nullptr) return false;
+    // acquire: the receiver's moves out of and destruction of slots before `head`
+    // happen-before we construct into them again.
+    head_cache_ = l->consumer.head.load(std::memory_order_acquire);
+    const std::uint64_t used = tail_ - head_cache_;
+    if (metrics_) ringwire::detail::raise_to(l->producer_stats.high_water, used);
+    return capacity_ - used >= need;
+  }
+
+  // Why a send found no room. Counts the full event (metrics on).
+  [[nodiscard]] status full_or_closed() noexcept {
+    if (ref_.get() == nullptr || receiver_gone()) return status::closed;
+    if (metrics_) ringwire::detail::bump(ref_.get()->producer_stats.full_events);
+    return status::full;
+  }
+
+  void publish(std::uint64_t new_tail) noexcept {
+    auto* l = ref_.get();
+    tail_ = new_tail;
+    // release: the constructions into the slots before new_tail happen-before the
+    // receiver's acquire load that observes it.
+    l->producer.tail.store(new_tail, std::memory_order_release);
+    if (ringwire::detail::notify<Sync>(l->producer.consumer_park, scope_)) [[unlikely]] {
+      if (metrics_) ringwire::detail::bump(l->producer_stats.wakes_sent);
+    }
+  }
+
+  template <class It, class Sent>
+  std::size_t send_some(It& first, const Sent& last) {
+    RINGWIRE_ASSERT(!reserving_);
+    std::uint64_t want = 1;
+    if constexpr (std::sized_sentinel_for<Sent, It>) {
+      const auto left = static_cast<std::uint64_t>(last - first);
+      if (left == 0) return 0;
+      want = left < capacity_ ? left : capacity_;
+    }
+    if (capacity_ - (tail_ - head_cache_) < want) [[unlikely]] {
+      if (!refresh(want) && tail_ - head_cache_ == capacity_) {
+        (void)full_or_closed();
+        return 0;
+      }
+    }
+    if (receiver_gone()) [[unlikely]] return 0;
+    const std::uint64_t room = capacity_ - (tail_ - head_cache_);
+    std::uint64_t n = 0;
+    // If a construction throws, publish what was built before it, then rethrow.
+    struct publish_on_exit {
+      sender* self;
+      const std::uint64_t* count;
+      ~publish_on_exit() {
+        if (*count != 0) self->publish(self->tail_ + *count);
+      }
+    } guard{this, &n};
+    for (; n < room && first != last; ++first, ++n) {
+      ::new (static_cast<void*>(slots_ + ((tail_ + n) & mask_))) T(std::ranges::iter_move(first));
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+  status wait_for_room(const limits_t& lim) {
+    auto* l = ref_.get();
+    if (l == nullptr) return status::closed;
+    const status s = ringwire::detail::wait_until<Sync>(wait_, l->consumer.producer_park, scope_, lim, parks_, [&] {
+      return refresh(1) || receiver_gone();
+    });
+    if (metrics_ && parks_ != 0) {
+      ringwire::detail::bump(l->producer_stats.parks, parks_);
+      parks_ = 0;
+    }
+    return s;
+  }
+
+  template <class... Args>
+  status emplace_until(const limits_t& lim, Args&&... args) {
+    for (;;) {
+      const status s = try_emplace(std::forward<Args>(args)...);
+      if (s != status::full) return s;
+      const status w = wait_for_room(lim);
+      if (w != status::ok) return w;
+    }
+  }
+
+  void steal(sender& o) noexcept {
+    slots_ = std::exchange(o.slots_, nullptr);
+    mask_ = std::exchange(o.mask_, 0);
+    capacity_ = std::exchange(o.capacity_, 0);
+    tail_ = std::exchange(o.tail_, 0);
+    head_cache_ = std::exchange(o.head_cache_, 0);
+    ref_ = std::move(o.ref_);
+    wait_ = o.wait_;
+    scope_ = o.scope_;
+    metrics_ = o.metrics_;
+    parks_ = std::exchange(o.parks_, 0);
+    reserving_ = std::exchange(o.reserving_, false);
+  }
+
+  // Hot fields first: one cache line of the endpoint holds everything a send touches.
+  T* slots_ = nullptr;
+  std::uint64_t mask_ = 0;
+  std::uint64_t capacity_ = 0;    // 0 once closed or moved from: every send goes slow
+  std::uint64_t tail_ = 0;        // our own index (we are its only writer)
+  std::uint64_t head_cache_ = 0;  // the receiver's head as last read
+  detail::ring_ref<Sync> ref_;
+  wait_strategy wait_ = wait_strategy::park();
+  fence_scope scope_ = fence_scope::process;
+  bool metrics_ = false;
+  bool reserving_ = false;
+  std::uint64_t parks_ = 0;
+};
+
+// Contiguous raw slots obtained from sender::reserve(n): construct elements in them, then
+// commit to publish. Destroying a reservation without committing publishes nothing and
+// destroys whatever was emplaced (an abandoned reservation is not a leak). The sender may
+// not send while a reservation is open (checked in debug builds).
+//
+//   auto r = tx.reserve(64);                  // r.size() <= 64, 0 when full or closed
+//   for (std::size_t i = 0; i < r.size(); ++i) r.emplace_back(make(i));
+//   r.commit();
+//
+// For trivially copyable T, write through span() and commit(k) the first k instead.
+template <class T, class Sync>
+class reservation {
+ public:
+  reservation(reservation&& o) noexcept
+      : tx_(std::exchange(o.tx_, nullptr)), first_(o.first_), size_(o.size_), built_(o.built_), status_(o.status_) {}
+  reservation& operator=(reservation&&) = delete;
+  reservation(const reservation&) = delete;
+  reservation& operator=(const reservation&) = delete;
+  ~reservation() { abandon(); }
+
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  // ok when slots were reserved, otherwise full or closed.
+  [[nodiscard]] ringwire::status status() const noexcept { return status_; }
+  [[nodiscard]] std::size_t constructed() const noexcept { return built_; }
+
+  // Constructs the next slot in place. Precondition: constructed() < size().
+  template <class... Args>
+  T& emplace_back(Args&&... args) {
+    RINGWIRE_ASSERT(tx_ != nullptr && built_ < size_);
+    T* p = ::new (static_cast<void*>(first_ + built_)) T(std::forward<Args>(args)...);
+    ++built_;
+    return *p;
+  }
+
+  // Publishes the emplaced elements.
+  void commit() noexcept { finish(built_); }
+
+  // Trivially copyable T: the slots as a span to write directly, and commit(k) to publish
+  // the first k of them (k <= size()).
+  [[nodiscard]] std::span<T> span() noexcept
+    requires std::is_trivially_copyable_v<T>
+  {
+    return {first_, size_};
+  }
+  void commit(std::size_t k) noexcept
+    requires std::is_trivially_copyable_v<T>
+  {
+    RINGWIRE_ASSERT(k <= size_);
+    finish(k);
+  }
+
+  // Publishes nothing; destroys what was emplaced.
+  void abandon() noexcept {
+    if (tx_ == nullptr) return;
+    for (std::size_t i = 0; i < built_; ++i) first_[i].~T();
+    built_ = 0;
+    finish(0);
+  }
+
+ private:
+  friend class sender<T, Sync>;
+  reservation(sender<T, Sync>* tx, T* first, std::size_t n, ringwire::status s) noexcept
+      : tx_(tx), first_(first), size_(n), status_(s) {
+    if (tx_ != nullptr) tx_->reserving_ = true;
+  }
+  void finish(std::size_t k) noexcept {
+    if (tx_ == nullptr) return;
+    tx_->reserving_ = false;
+    if (k != 0) tx_->publish(tx_->tail_ + k);
+    tx_ = nullptr;
+  }
+
+  sender<T, Sync>* tx_;
+  T* first_;
+  std::size_t size_;
+  std::size_t built_ = 0;
+  ringwire::status status_;
+};
+
+template <class T, class Sync>
+reservation<T, Sync> sender<T, Sync>::reserve(std::size_t n) {
+  RINGWIRE_ASSERT(!reserving_);
+  const std::uint64_t want = n < capacity_ ? n : capacity_;
+  if (capacity_ - (tail_ - head_cache_) < want || want == 0) [[unlikely]] {
+    refresh(want == 0 ? 1 : want);
+  }
+  if (ref_.get() == nullptr || receiver_gone()) return reservation<T, Sync>(nullptr, nullptr, 0, status::closed);
+  const std::uint64_t room = capacity_ - (tail_ - head_cache_);
+  const std::uint64_t to_end = mask_ + 1 - (tail_ & mask_);
+  std::uint64_t k = n < room ? n : room;
+  if (k > to_end) k = to_end;
+  if (k == 0) return reservation<T, Sync>(nullptr, nullptr, 0, n == 0 ? status::ok : status::full);
+  return reservation<T, Sync>(this, slots_ + (tail_ & mask_), static_cast<std::size_t>(k), status::ok);
+}
+
+}  // namespace ringwire::spsc

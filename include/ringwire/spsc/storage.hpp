@@ -1,0 +1,100 @@
+// ringwire/spsc/storage.hpp -- who owns the memory a layout lives in.
+//
+// Two storages today, a shared-memory segment later; the endpoints do not care which:
+//
+//   heap     one aligned allocation holding [owner | layout | slots]. The sender, the
+//            receiver and any monitors each hold a reference; the last to let go destroys
+//            the elements still queued (each exactly once) and frees the block. The
+//            reference count is touched only when a handle is created or dropped.
+//   inline   `inline_channel<T, Capacity>`: the layout and slot array are members of an
+//            object the user places (a global, a member, the stack). Its endpoints borrow
+//            it, so it must outlive them (checked in debug builds); its destructor destroys
+//            the elements still queued.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <utility>
+
+#include "ringwire/spsc/layout.hpp"
+
+namespace ringwire::spsc::detail {
+
+// Reference-counted owner of a layout's memory. `release_all` knows the element type.
+template <class Sync>
+struct owner {
+  typename Sync::template atomic<std::uint32_t> refs;
+  void (*release_all)(owner*) noexcept;
+
+  void retain() noexcept {
+    // relaxed: a new reference is made from an existing one, which keeps the block alive.
+    refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release() noexcept {
+    // acq_rel: every holder's last use of the block happens-before the destruction by the
+    // holder that drops the count to zero.
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) release_all(this);
+  }
+};
+
+// Destroys the elements between head and tail. Called by the last holder, when both
+// endpoints are gone, so the indices no longer move.
+template <class T, class Sync>
+void destroy_queued(layout<Sync>& l) noexcept {
+  if constexpr (!std::is_trivially_destructible_v<T>) {
+    // acquire: both endpoints' final stores happen-before (via the owner count or the
+    // inline channel's documented lifetime) this teardown.
+    const std::uint64_t tail = l.producer.tail.load(std::memory_order_acquire);
+    std::uint64_t head = l.consumer.head.load(std::memory_order_acquire);
+    T* slots = std::launder(reinterpret_cast<T*>(l.slots()));
+    const std::uint64_t mask = l.geometry.slot_count - 1;
+    for (; head != tail; ++head) slots[head & mask].~T();
+  }
+}
+
+template <class T, class Sync>
+struct heap_block {
+  owner<Sync> own;
+  std::size_t bytes;
+
+  static constexpr std::size_t block_align = layout<Sync>::align(alignof(T));
+  static constexpr std::size_t layout_offset = (sizeof(heap_block) + block_align - 1) / block_align * block_align;
+
+  layout<Sync>* ring() noexcept {
+    return std::launder(reinterpret_cast<layout<Sync>*>(reinterpret_cast<std::byte*>(this) + layout_offset));
+  }
+
+  static void release_all(owner<Sync>* o) noexcept {
+    auto* self = reinterpret_cast<heap_block*>(o);  // `own` is the first member
+    destroy_queued<T, Sync>(*self->ring());
+    const std::size_t bytes = self->bytes;
+    self->~heap_block();
+    ::operator delete(static_cast<void*>(self), bytes, std::align_val_t{block_align});
+  }
+
+  // Allocates and formats; the returned owner holds `refs` references.
+  static heap_block* create(std::uint64_t capacity, std::uint64_t start_index, std::uint32_t refs) {
+    const std::size_t ring_bytes = layout<Sync>::footprint(capacity, sizeof(T), alignof(T));
+    const std::size_t bytes = layout_offset + ring_bytes;
+    void* mem = nullptr;
+    try {
+      mem = ::operator new(bytes, std::align_val_t{block_align});
+    } catch (const std::bad_alloc&) {
+      throw error(errc::capacity_too_large,
+                  "cannot allocate " + std::to_string(bytes) + " bytes for capacity " + std::to_string(capacity));
+    }
+    auto* self = ::new (mem) heap_block{};
+    self->bytes = bytes;
+    self->own.release_all = &release_all;
+    // relaxed: the block is not yet shared with any other thread.
+    self->own.refs.store(refs, std::memory_order_relaxed);
+    layout<Sync>::format(reinterpret_cast<std::byte*>(mem) + layout_offset, capacity, sizeof(T), alignof(T),
+                         start_index);
+    return self;
+  }
+};
+
+static_assert(std::is_standard_layout_v<layout<std_sync>>, "the layout must be able to live in any memory");
+
+}  // namespace ringwire::spsc::detail

@@ -1,0 +1,68 @@
+// ringwire/status.hpp -- the outcome of every channel operation.
+//
+// No operation throws for channel state. A send says `ok`, `full`, `closed`, `timed_out`
+// or `cancelled`; a receive returns a `recv_result<T>` that either holds the value or says
+// which of `empty`, `closed`, `timed_out` or `cancelled` happened instead. On any outcome
+// but `ok` the argument of a send is left untouched: the caller still owns it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "ringwire/detail/defs.hpp"
+
+namespace ringwire {
+
+enum class status : std::uint8_t {
+  ok,         // the message went in (send) or came out (receive)
+  full,       // try_send: no free slot now
+  empty,      // try_recv: nothing to read now
+  closed,     // the other side is gone (or this endpoint was closed / moved from)
+  timed_out,  // a deadline passed before the operation could complete
+  cancelled,  // a std::stop_token asked the wait to stop
+};
+
+inline const char* to_string(status s) noexcept {
+  switch (s) {
+    case status::ok: return "ok";
+    case status::full: return "full";
+    case status::empty: return "empty";
+    case status::closed: return "closed";
+    case status::timed_out: return "timed_out";
+    case status::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+// A received value, or the reason there is none. Converts to true when it holds a value.
+template <class T>
+class recv_result {
+ public:
+  explicit recv_result(ringwire::status why) noexcept : status_(why) {}
+  template <class... Args>
+  explicit recv_result(std::in_place_t, Args&&... args)
+      : value_(std::in_place, std::forward<Args>(args)...), status_(ringwire::status::ok) {}
+
+  [[nodiscard]] explicit operator bool() const noexcept { return status_ == ringwire::status::ok; }
+  [[nodiscard]] bool has_value() const noexcept { return status_ == ringwire::status::ok; }
+  [[nodiscard]] ringwire::status status() const noexcept { return status_; }
+
+  // Precondition: has_value() (checked in debug builds).
+  [[nodiscard]] T& value() & noexcept { RINGWIRE_ASSERT(value_.has_value()); return *value_; }
+  [[nodiscard]] const T& value() const& noexcept { RINGWIRE_ASSERT(value_.has_value()); return *value_; }
+  [[nodiscard]] T&& value() && noexcept { RINGWIRE_ASSERT(value_.has_value()); return std::move(*value_); }
+  [[nodiscard]] T& operator*() & noexcept { return value(); }
+  [[nodiscard]] T&& operator*() && noexcept { return std::move(*this).value(); }
+  [[nodiscard]] T* operator->() noexcept { return &value(); }
+  [[nodiscard]] const T* operator->() const noexcept { return &value(); }
+
+  // The value moved out into an optional (empty on any outcome but ok).
+  [[nodiscard]] std::optional<T> take() && { return std::move(value_); }
+
+ private:
+  std::optional<T> value_;
+  ringwire::status status_;
+};
+
+}  // namespace ringwire

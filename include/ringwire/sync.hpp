@@ -1,0 +1,57 @@
+// ringwire/sync.hpp -- the synchronisation policy every channel is templated on.
+//
+// A channel's protocol code never names std::atomic, a fence or a futex directly: it asks
+// its `Sync` policy. `std_sync` (the default) is the real thing. The Relacy models in
+// models/ substitute a policy whose atomics, fences and parking are Relacy's, so the model
+// checker runs the very protocol code that ships, not a transcription of it.
+//
+// A policy provides:
+//   template <class T> using atomic        an atomic with std::atomic's member functions
+//   light_fence(scope) / heavy_fence(scope) the two halves of a store-load (Dekker) fence;
+//                                           light on the hot side, heavy on the parking side
+//   full_fence()                            a seq_cst fence, for rare paths (close)
+//   cpu_relax()                             one spin-wait step
+//   park(word, expected, deadline, scope)   sleep while word == expected; false on timeout
+//   unpark_all(word, scope)                 wake every sleeper on word
+//   yield() / sleep_for(ns)                 for the yield and backoff strategies
+//   prepare()                               once per channel creation (fence registration)
+#pragma once
+
+#include <sched.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+#include "ringwire/detail/asymmetric_fence.hpp"
+#include "ringwire/detail/defs.hpp"
+#include "ringwire/detail/futex.hpp"
+
+namespace ringwire {
+
+using detail::fence_scope;
+
+struct std_sync {
+  template <class T>
+  using atomic = std::atomic<T>;
+
+  static void prepare() noexcept { detail::asymmetric_fence::init(); }
+  static void light_fence(fence_scope s) noexcept { detail::asymmetric_fence::light(s); }
+  static void heavy_fence(fence_scope s) noexcept { detail::asymmetric_fence::heavy(s); }
+  static void full_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+  static void cpu_relax() noexcept { detail::cpu_relax(); }
+
+  static bool park(atomic<std::uint32_t>& word, std::uint32_t expected,
+                   detail::clock::time_point deadline, fence_scope s) noexcept {
+    return detail::futex_wait(word, expected, deadline, s == fence_scope::cross_process);
+  }
+  static void unpark_all(atomic<std::uint32_t>& word, fence_scope s) noexcept {
+    detail::futex_wake_all(word, s == fence_scope::cross_process);
+  }
+  static void yield() noexcept { sched_yield(); }
+  static void sleep_for(std::chrono::nanoseconds d) noexcept { std::this_thread::sleep_for(d); }
+  static detail::clock::time_point now() noexcept { return detail::clock::now(); }
+};
+
+}  // namespace ringwire
