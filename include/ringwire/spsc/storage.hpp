@@ -56,7 +56,6 @@ void destroy_queued(layout<Sync>& l) noexcept {
 template <class T, class Sync>
 struct heap_block {
   owner<Sync> own;
-  std::size_t bytes;
 
   static constexpr std::size_t block_align = layout<Sync>::align(alignof(T));
   static constexpr std::size_t layout_offset = (sizeof(heap_block) + block_align - 1) / block_align * block_align;
@@ -68,9 +67,9 @@ struct heap_block {
   static void release_all(owner<Sync>* o) noexcept {
     auto* self = reinterpret_cast<heap_block*>(o);  // `own` is the first member
     destroy_queued<T, Sync>(*self->ring());
-    const std::size_t bytes = self->bytes;
     self->~heap_block();
-    ::operator delete(static_cast<void*>(self), bytes, std::align_val_t{block_align});
+    // unsized: clang 14 does not enable sized deallocation by default.
+    ::operator delete(static_cast<void*>(self), std::align_val_t{block_align});
   }
 
   // Allocates and formats; the returned owner holds `refs` references.
@@ -85,7 +84,6 @@ struct heap_block {
                   "cannot allocate " + std::to_string(bytes) + " bytes for capacity " + std::to_string(capacity));
     }
     auto* self = ::new (mem) heap_block{};
-    self->bytes = bytes;
     self->own.release_all = &release_all;
     // relaxed: the block is not yet shared with any other thread.
     self->own.refs.store(refs, std::memory_order_relaxed);
