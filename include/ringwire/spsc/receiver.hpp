@@ -57,11 +57,7 @@ class receiver {
       const status s = refill();
       if (s != status::ok) return recv_result<T>(s);
     }
-    T& slot = slots_[head_ & mask_];
-    recv_result<T> r(std::in_place, std::move(slot));  // may throw: nothing consumed yet
-    slot.~T();
-    release_to(head_ + 1);
-    return r;
+    return pop_front();  // a prvalue: built in the caller's result, never moved again
   }
 
   // Calls fn(T&) on up to `max` queued elements in order (fn may move from them), then
@@ -136,7 +132,11 @@ class receiver {
   }
 
   // Waits until something is queued (or closed / timed out / cancelled) without taking it.
-  status wait_readable(std::stop_token stop = {}) { return wait_for_data({ringwire::detail::no_deadline, &stop}); }
+  status wait_readable(std::stop_token stop = {}) {
+    const status s = wait_for_data({ringwire::detail::no_deadline, &stop});
+    // A sender's close also ends the wait: drained, that is closed, not ok (or callers spin).
+    return s != status::ok || head_ != tail_cache_ ? s : refill();
+  }
 
   // ---- state ---------------------------------------------------------------------------
   // Closes the receiving side: later sends report closed; queued elements are destroyed
@@ -190,6 +190,17 @@ class receiver {
     }
     if (metrics_) ringwire::detail::bump(l->consumer_stats.empty_events);
     return status::empty;
+  }
+
+  // One named result and one return, so g++ and clang++ elide it (NRVO): inlined in
+  // try_recv() beside its early return they did not, and moved the result a second time
+  // after the slot was freed, so a throwing move lost the element.
+  recv_result<T> pop_front() {
+    T& slot = slots_[head_ & mask_];
+    recv_result<T> r(std::in_place, std::move(slot));  // may throw: nothing consumed yet
+    slot.~T();
+    release_to(head_ + 1);
+    return r;
   }
 
   void release_to(std::uint64_t new_head) noexcept {

@@ -113,7 +113,8 @@ class sender {
     while (first != last) {
       total += send_some(first, last);
       if (first == last) break;
-      if (wait_for_room(lim) != status::ok) break;
+      // is_closed(): wait_for_room() reports ok once the receiver is gone; without it this loops forever.
+      if (is_closed() || wait_for_room(lim) != status::ok) break;
     }
     return total;
   }
@@ -195,7 +196,7 @@ class sender {
   template <class It, class Sent>
   std::size_t send_some(It& first, const Sent& last) {
     RINGWIRE_ASSERT(!reserving_);
-    std::uint64_t want = 1;
+    std::uint64_t want = capacity_;  // unsized: fill up, not just the cached room, so re-read head unless all free
     if constexpr (std::sized_sentinel_for<Sent, It>) {
       const auto left = static_cast<std::uint64_t>(last - first);
       if (left == 0) return 0;
@@ -207,7 +208,8 @@ class sender {
         return 0;
       }
     }
-    if (receiver_gone()) [[unlikely]] return 0;
+    // ref_ check: a closed or moved-from sender with a sized range gets here with want == 0.
+    if (ref_.get() == nullptr || receiver_gone()) [[unlikely]] return 0;
     const std::uint64_t room = capacity_ - (tail_ - head_cache_);
     std::uint64_t n = 0;
     // If a construction throws, publish what was built before it, then rethrow.

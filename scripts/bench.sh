@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The benchmark showcase: ringwire side by side with the peers Debian packages, in one run.
+#
+#   scripts/bench.sh                quick run (capacity 1024: throughput, batch, latency,
+#                                   floors; about a minute) + callgrind instruction counts
+#   scripts/bench.sh --full         the full run (capacities 1024 and 65536, batches 64 and
+#                                   1024, 7 reps; several minutes), report written to a file
+#   scripts/bench.sh --out FILE     where the markdown report goes
+#                                   (default build/release/bench-report[-full].md)
+#   scripts/bench.sh --no-callgrind skip the instruction counts
+#   scripts/bench.sh -- ARGS...     extra arguments for ringwire_bench (--reps N, --filter S,
+#                                   --cpus A,B; see ringwire_bench --help)
+#
+# Sets the machine up (Debian packages), configures the release preset and builds only the
+# two benchmark targets. Method and rules: docs/benchmarks.md, BENCHMARKING.md. For numbers
+# worth publishing run it on a quiet machine: nothing else busy on the two pinned CPUs.
+# BENCH_BUILD_DIR=dir builds there instead of the preset's build/release (the preset's cache
+# settings still apply).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+full=0
+callgrind=1
+out=""
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --full) full=1 ;;
+    --quick) full=0 ;;
+    --no-callgrind) callgrind=0 ;;
+    --out) out="$2"; shift ;;
+    --) shift; extra=("$@"); break ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "bench.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+bash scripts/setup.sh
+
+build="${BENCH_BUILD_DIR:-build/release}"
+if [ -n "${BENCH_BUILD_DIR:-}" ]; then
+  cmake --preset release -B "${build}" >/dev/null
+  cmake --build "${build}" -j 2 --target ringwire_bench ringwire_insn
+else
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target ringwire_bench ringwire_insn
+fi
+
+bin="${build}/bench"
+if [ -z "${out}" ]; then
+  if [ "${full}" = 1 ]; then out="${build}/bench-report-full.md"; else out="${build}/bench-report.md"; fi
+fi
+
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="${commit}+local changes"; fi
+mode=(--quick)
+[ "${full}" = 1 ] && mode=()
+label="commit ${commit}; scripts/bench.sh $([ "${full}" = 1 ] && echo --full || echo --quick)"
+
+start=$(date +%s)
+"${bin}/ringwire_bench" "${mode[@]}" --markdown "${out}" --label "${label}" "${extra[@]}"
+
+if [ "${callgrind}" = 1 ]; then
+  echo
+  echo "callgrind: counting instructions per push+pop (valgrind, single thread)..." >&2
+  table="$(bash scripts/callgrind.sh "${bin}" 100000)"
+  echo "${table}"
+  echo "${table}" >> "${out}"
+fi
+
+echo
+echo "bench.sh: done in $(( $(date +%s) - start )) s; report: ${out}"
