@@ -7,6 +7,7 @@
 //
 // A policy provides:
 //   template <class T> using atomic        an atomic with std::atomic's member functions
+//   resolve_scope(scope)                    the scope an endpoint keeps (decided once)
 //   light_fence(scope) / heavy_fence(scope) the two halves of a store-load (Dekker) fence;
 //                                           light on the hot side, heavy on the parking side
 //   full_fence()                            a seq_cst fence, for rare paths (close)
@@ -37,6 +38,7 @@ struct std_sync {
   using atomic = std::atomic<T>;
 
   static void prepare() noexcept { detail::asymmetric_fence::init(); }
+  static fence_scope resolve_scope(fence_scope s) noexcept { return detail::asymmetric_fence::resolve(s); }
   static void light_fence(fence_scope s) noexcept { detail::asymmetric_fence::light(s); }
   static void heavy_fence(fence_scope s) noexcept { detail::asymmetric_fence::heavy(s); }
   static void full_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }

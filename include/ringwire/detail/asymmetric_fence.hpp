@@ -14,7 +14,9 @@
 // process before the first channel exists.
 //
 // membarrier's private command reaches only threads of this process; channels whose peers
-// live in another process use real fences on both sides (see `fence_scope`).
+// live in another process use real fences on both sides (see `fence_scope`). An endpoint
+// resolves its scope once, when it is made (`resolve`), so the fast side tests one byte of
+// its own state instead of a process-wide flag.
 #pragma once
 
 #include <linux/membarrier.h>
@@ -25,7 +27,11 @@
 
 namespace ringwire::detail {
 
-enum class fence_scope : unsigned char { process, cross_process };
+enum class fence_scope : unsigned char {
+  process,         // peers are threads of this process and membarrier works: asymmetric
+  process_fenced,  // peers are threads of this process, membarrier refused: fences both sides
+  cross_process,   // peers may be other processes: fences both sides, process-shared futexes
+};
 
 class asymmetric_fence {
  public:
@@ -44,10 +50,18 @@ class asymmetric_fence {
     (void)ok;
   }
 
-  // Fast side: a compiler barrier when membarrier is available.
-  static void light(fence_scope scope) noexcept {
+  // The scope an endpoint should use for `wanted`: process only when membarrier works.
+  static fence_scope resolve(fence_scope wanted) noexcept {
     // relaxed: a read-mostly flag written once before any channel existed (see init()).
-    if (scope == fence_scope::process && membarrier_ok().load(std::memory_order_relaxed)) {
+    if (wanted == fence_scope::process && !membarrier_ok().load(std::memory_order_relaxed)) {
+      return fence_scope::process_fenced;
+    }
+    return wanted;
+  }
+
+  // Fast side: a compiler barrier for a resolved process scope, else a real fence.
+  static void light(fence_scope scope) noexcept {
+    if (scope == fence_scope::process) {
       std::atomic_signal_fence(std::memory_order_seq_cst);
     } else {
       std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -56,8 +70,7 @@ class asymmetric_fence {
 
   // Slow side: forces a full barrier on every running thread of the process.
   static void heavy(fence_scope scope) noexcept {
-    // relaxed: as in light().
-    if (scope == fence_scope::process && membarrier_ok().load(std::memory_order_relaxed)) {
+    if (scope == fence_scope::process) {
       std::atomic_signal_fence(std::memory_order_seq_cst);
       syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
       std::atomic_signal_fence(std::memory_order_seq_cst);

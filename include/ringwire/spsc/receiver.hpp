@@ -31,7 +31,10 @@ class receiver {
 
   receiver() noexcept = default;
   receiver(detail::ring_ref<Sync> ref, const options& opt) noexcept
-      : ref_(std::move(ref)), wait_(opt.receiver_wait), metrics_(opt.metrics) {
+      : ref_(std::move(ref)),
+        wait_(opt.receiver_wait),
+        scope_(Sync::resolve_scope(fence_scope::process)),
+        metrics_(opt.metrics) {
     auto* l = ref_.get();
     slots_ = std::launder(reinterpret_cast<T*>(l->slots()));
     mask_ = l->geometry.slot_count - 1;
@@ -125,7 +128,7 @@ class receiver {
   recv_result<T> recv(std::stop_token stop) { return recv_limited({ringwire::detail::no_deadline, &stop}); }
   template <class Rep, class Period>
   recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
-    return recv_limited({ringwire::detail::clock::now() + timeout, nullptr});
+    return recv_limited({Sync::now() + timeout, nullptr});
   }
   recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) {
     return recv_limited({deadline, nullptr});
@@ -175,16 +178,21 @@ class receiver {
   static limits_t no_limits() noexcept { return {}; }
 
   // Re-reads tail. ok: something is queued; empty; or closed (sender gone and drained).
-  [[gnu::noinline]] status refill() noexcept {
+  // Inline: a consumer that keeps up comes here on most receives.
+  status refill() noexcept {
     auto* l = ref_.get();
-    if (l == nullptr) return status::closed;
+    if (l == nullptr) [[unlikely]] return status::closed;
     // acquire: the sender's constructions into slots before `tail` happen-before our reads.
     tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
-    if (tail_cache_ != head_) return status::ok;
+    if (tail_cache_ != head_) [[likely]] return status::ok;
+    return empty_or_closed(l);
+  }
+
+  [[gnu::noinline]] status empty_or_closed(layout<Sync>* l) noexcept {
     // acquire: the sender's last publish happens-before its close, so a re-read of tail
     // after seeing the flag sees every message it sent.
     if (l->consumer.sender_closed.load(std::memory_order_acquire) != 0) {
-      // acquire: as for the first load of tail.
+      // acquire: as for the first load of tail in refill().
       tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
       return tail_cache_ != head_ ? status::ok : status::closed;
     }
