@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <span>
 #include <utility>
 
 #include "ringwire/spsc.hpp"
@@ -53,12 +54,10 @@ struct alignas(128) ringwire_q {
   explicit ringwire_q(pair_t p) : tx(std::move(p.first)), rx(std::move(p.second)) {}
 
   bool try_push(const T& v) { return tx.try_send(v) == ringwire::status::ok; }
-  bool try_pop(T& out) {
-    auto r = rx.try_recv();
-    if (!r) return false;
-    out = *r;
-    return true;
-  }
+  bool try_pop(T& out) { return rx.try_recv(out) == ringwire::status::ok; }
+  // bulk API: memcpy of contiguous runs for trivially copyable T
+  std::size_t push_n(const T* p, std::size_t n) { return tx.try_send_batch(std::span<const T>(p, n)); }
+  std::size_t pop_n(T* p, std::size_t n) { return rx.try_recv_batch(std::span<T>(p, n)); }
 
   alignas(128) ringwire::spsc::sender<T> tx;    // producer's block
   alignas(128) ringwire::spsc::receiver<T> rx;  // consumer's block

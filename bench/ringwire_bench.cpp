@@ -116,7 +116,7 @@ steady::time_point deadline_from_now() {
 // 1024 messages), then asks the producer to stop; the producer says how many it sent and the
 // consumer drains and verifies the rest. So a run that the machine slows down still ends on
 // time, and every message ever sent is checked.
-enum class mode { single, rw_reserve, rw_send_batch, boost_bulk };
+enum class mode { single, rw_reserve, rw_send_batch, bulk };  // bulk: the adapter's push_n / pop_n
 
 constexpr std::uint64_t not_yet = UINT64_MAX;
 constexpr std::uint64_t check_every = 1024;
@@ -161,7 +161,7 @@ void produce(Q& q, std::size_t batch, tp_control& rc) {
       r.commit(s.size());
       i += s.size();
     }
-  } else {  // rw_send_batch, boost_bulk: a batch built in a local array, then sent
+  } else {  // rw_send_batch, bulk: a batch built in a local array, then sent
     std::vector<T> buf(batch, tmpl);
     while (!stopping()) {
       for (std::size_t j = 0; j < batch; ++j) stamp(buf[j], i + j);
@@ -253,7 +253,7 @@ void consume(Q& q, std::size_t batch, std::uint64_t warm, double target, tp_cont
         if (sp()) return fail(stalled());
       }
     }
-  } else {  // boost_bulk
+  } else {  // bulk
     std::vector<T> buf(batch);
     for (;;) {
       clock();
@@ -268,7 +268,7 @@ void consume(Q& q, std::size_t batch, std::uint64_t warm, double target, tp_cont
   }
   const std::uint64_t n = rc.sent.load(std::memory_order_acquire);
   if (i != n) return fail("received " + std::to_string(i) + " messages, the producer sent " + std::to_string(n));
-  if constexpr (M == mode::single || M == mode::boost_bulk) {
+  if constexpr (M == mode::single || M == mode::bulk) {
     T extra{};
     if (q.try_pop(extra)) return fail("a message beyond the last one sent (duplicate?)");
   } else {
@@ -646,7 +646,8 @@ std::vector<row> batch_rows(std::size_t b) {
   rows.push_back(tp_row<ringwire_q, T, C, mode::rw_reserve>(role::ours, "ringwire reserve(" + n + ")+commit / consume(" + n + ")", b));
   rows.push_back(tp_row<ringwire_q, T, C, mode::rw_send_batch>(role::ours, "ringwire try_send_batch(" + n + ") / consume(" + n + ")", b));
   rows.push_back(tp_row<boost_q, T, C>(role::peer, "boost spsc_queue push / pop"));
-  rows.push_back(tp_row<boost_q, T, C, mode::boost_bulk>(role::peer, "boost spsc_queue push(p," + n + ") / pop(p," + n + ")", b));
+  rows.push_back(tp_row<ringwire_q, T, C, mode::bulk>(role::ours, "ringwire try_send_batch(" + n + ") / try_recv_batch(" + n + ")", b));
+  rows.push_back(tp_row<boost_q, T, C, mode::bulk>(role::peer, "boost spsc_queue push(p," + n + ") / pop(p," + n + ")", b));
   rows.push_back(tp_row<atomic_queue_q, T, C>(role::peer, "atomic_queue push / pop (no bulk API)"));
   rows.push_back(tp_row<rwq_q, T, C>(role::peer, "moodycamel RWQ (no bulk API)"));
   return rows;

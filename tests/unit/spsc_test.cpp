@@ -217,7 +217,7 @@ TEST(InlineChannel, WrapsFromNearTwoToThe64) {
 // ---- FIFO across the wrap, for every sender API x every receiver API ----------------------
 
 enum class send_api { try_send, try_emplace, batch_sized, batch_unsized, reserve_emplace, reserve_span, send };
-enum class recv_api { try_recv, batch_iter, batch_span, read_span_all, read_span_one, consume_max, consume_all, recv };
+enum class recv_api { try_recv, try_recv_into, batch_iter, batch_span, read_span_all, read_span_one, consume_max, consume_all, recv };
 
 std::string name_of(send_api a) {
   switch (a) {
@@ -234,6 +234,7 @@ std::string name_of(send_api a) {
 std::string name_of(recv_api a) {
   switch (a) {
     case recv_api::try_recv: return "try_recv";
+    case recv_api::try_recv_into: return "try_recv_into";
     case recv_api::batch_iter: return "batch_iter";
     case recv_api::batch_span: return "batch_span";
     case recv_api::read_span_all: return "read_span_all";
@@ -293,6 +294,12 @@ std::size_t recv_step(recv_api api, receiver<int>& rx, std::vector<int>& out) {
       auto r = rx.try_recv();
       if (!r) return 0;
       out.push_back(*r);
+      return 1;
+    }
+    case recv_api::try_recv_into: {
+      int v = -1;
+      if (rx.try_recv(v) != status::ok) return 0;
+      out.push_back(v);
       return 1;
     }
     case recv_api::batch_iter:
@@ -365,7 +372,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(send_api::try_send, send_api::try_emplace, send_api::batch_sized,
                                          send_api::batch_unsized, send_api::reserve_emplace, send_api::reserve_span,
                                          send_api::send),
-                       ::testing::Values(recv_api::try_recv, recv_api::batch_iter, recv_api::batch_span,
+                       ::testing::Values(recv_api::try_recv, recv_api::try_recv_into, recv_api::batch_iter, recv_api::batch_span,
                                          recv_api::read_span_all, recv_api::read_span_one, recv_api::consume_max,
                                          recv_api::consume_all, recv_api::recv),
                        ::testing::Values<std::uint64_t>(0, near_wrap, std::uint64_t{1} << 63)),
@@ -1036,3 +1043,40 @@ TEST(PreconditionsDeathTest, ViolationsAbortWithAMessage) {
 #endif
 
 }  // namespace
+
+// try_recv(T&): the status-returning form that move-assigns into the caller's object.
+TEST(SpscTryRecvInto, EmptyValueClosed) {
+  auto [tx, rx] = channel<std::unique_ptr<int>>(2);
+  auto out = std::make_unique<int>(-1);
+  EXPECT_EQ(rx.try_recv(out), status::empty);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(*out, -1);  // untouched on empty
+  ASSERT_EQ(tx.try_send(std::make_unique<int>(7)), status::ok);
+  EXPECT_EQ(rx.try_recv(out), status::ok);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(*out, 7);
+  ASSERT_EQ(tx.try_send(std::make_unique<int>(8)), status::ok);
+  tx.close();
+  EXPECT_EQ(rx.try_recv(out), status::ok);  // drains before closed
+  EXPECT_EQ(*out, 8);
+  EXPECT_EQ(rx.try_recv(out), status::closed);
+  EXPECT_EQ(*out, 8);
+}
+
+// Trivially copyable batches are copied as at most two runs: check both halves of a wrapped
+// run land in order, from the send side and the receive side.
+TEST(SpscBulkCopy, WrappedRunsBothWays) {
+  auto [tx, rx] = channel<std::uint64_t>(8);  // 8 slots
+  std::vector<std::uint64_t> in(6);
+  std::array<std::uint64_t, 8> buf{};
+  std::uint64_t next_in = 0, next_out = 0;
+  for (int round = 0; round < 20; ++round) {
+    for (auto& v : in) v = next_in++;
+    ASSERT_EQ(tx.try_send_batch(in), 6u);  // starts at 6*round mod 8: wraps on most rounds
+    ASSERT_EQ(rx.try_recv_batch(std::span<std::uint64_t>(buf.data(), 5)), 5u);
+    for (std::size_t i = 0; i < 5; ++i) ASSERT_EQ(buf[i], next_out++);
+    ASSERT_EQ(rx.try_recv_batch(buf.data(), 8), 1u);  // raw pointer: contiguous too
+    ASSERT_EQ(buf[0], next_out++);
+  }
+  EXPECT_EQ(rx.try_recv_batch(std::span<std::uint64_t>(buf)), 0u);
+}

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
+#include <type_traits>
 #include <utility>
 
 #include "ringwire/metrics.hpp"
@@ -20,6 +22,14 @@ struct options {
 };
 
 namespace detail {
+
+// Iterators over contiguous memory holding T (readable: copy_from; writable: copy_into), so
+// a trivially copyable batch can move as bytes. Concepts, so a non-contiguous iterator
+// (a back_inserter) short-circuits before its value type is asked for.
+template <class It, class T>
+concept contiguous_from = std::contiguous_iterator<It> && std::is_same_v<std::remove_cv_t<std::iter_value_t<It>>, T>;
+template <class It, class T>
+concept contiguous_into = std::contiguous_iterator<It> && std::is_same_v<std::iter_reference_t<It>, T&>;
 
 // A counted (heap) or borrowed (inline) reference to a layout. Move-only; copy() makes a
 // second counted reference.

@@ -13,7 +13,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <iterator>
+#include <memory>
 #include <span>
 #include <stop_token>
 #include <type_traits>
@@ -63,6 +66,23 @@ class receiver {
     return pop_front();  // a prvalue: built in the caller's result, never moved again
   }
 
+  // Move-assigns the oldest element to `out`: ok, empty or closed. One move and no
+  // recv_result, so it suits large T and reused buffers. If the assignment throws, the
+  // element stays queued.
+  status try_recv(T& out)
+    requires std::is_move_assignable_v<T>
+  {
+    if (head_ == tail_cache_) [[unlikely]] {
+      const status s = refill();
+      if (s != status::ok) return s;
+    }
+    T& slot = slots_[head_ & mask_];
+    out = std::move(slot);
+    slot.~T();
+    release_to(head_ + 1);
+    return status::ok;
+  }
+
   // Calls fn(T&) on up to `max` queued elements in order (fn may move from them), then
   // destroys them and frees their slots with one index store. Returns how many. If fn
   // throws, the elements before the throwing one are consumed and the rest stay queued.
@@ -94,7 +114,11 @@ class receiver {
   // how many.
   template <class OutIt>
   std::size_t try_recv_batch(OutIt out, std::size_t max) {
-    return consume([&out](T& v) { *out = std::move(v); ++out; }, max);
+    if constexpr (std::is_trivially_copyable_v<T> && detail::contiguous_into<OutIt, T>) {
+      return copy_out(std::to_address(out), max);
+    } else {
+      return consume([&out](T& v) { *out = std::move(v); ++out; }, max);
+    }
   }
   // Moves up to out.size() elements into the (constructed) elements of out.
   std::size_t try_recv_batch(std::span<T> out) { return try_recv_batch(out.begin(), out.size()); }
@@ -198,6 +222,24 @@ class receiver {
     }
     if (metrics_) ringwire::detail::bump(l->consumer_stats.empty_events);
     return status::empty;
+  }
+
+  // try_recv_batch for trivially copyable T into contiguous memory: at most two memcpy (the
+  // run may wrap the end of the array), then one index store.
+  std::size_t copy_out(T* dst, std::size_t max) noexcept {
+    if (max == 0) return 0;
+    if (head_ == tail_cache_) [[unlikely]] {
+      if (refill() != status::ok) return 0;
+    }
+    const std::uint64_t avail = tail_cache_ - head_;
+    const std::uint64_t n = avail < max ? avail : max;
+    const std::uint64_t at = head_ & mask_;
+    const std::uint64_t to_end = mask_ + 1 - at;
+    const std::uint64_t head_part = n < to_end ? n : to_end;
+    std::memcpy(static_cast<void*>(dst), slots_ + at, static_cast<std::size_t>(head_part) * sizeof(T));
+    std::memcpy(static_cast<void*>(dst + head_part), slots_, static_cast<std::size_t>(n - head_part) * sizeof(T));
+    release_to(head_ + n);
+    return static_cast<std::size_t>(n);
   }
 
   // One named result and one return, so g++ and clang++ elide it (NRVO): inlined in

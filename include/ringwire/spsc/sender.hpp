@@ -14,7 +14,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
+#include <memory>
 #include <ranges>
 #include <span>
 #include <stop_token>
@@ -67,8 +69,7 @@ class sender {
   status try_send(const T& v) { return try_emplace(v); }
   status try_send(T&& v) { return try_emplace(std::move(v)); }
 
-  // Constructs the element in its slot from args. Always inlined: the call would cost a
-  // fifth of a send (the slow paths it reaches are out of line).
+  // Constructs the element in its slot from args.
   template <class... Args>
   status try_emplace(Args&&... args) {
     RINGWIRE_ASSERT(!reserving_);
@@ -202,6 +203,11 @@ class sender {
     }
   }
 
+  // A batch that can be copied as bytes: trivially copyable T from contiguous memory.
+  template <class It, class Sent>
+  static constexpr bool copyable_block =
+      std::is_trivially_copyable_v<T> && detail::contiguous_from<It, T> && std::sized_sentinel_for<Sent, It>;
+
   template <class It, class Sent>
   std::size_t send_some(It& first, const Sent& last) {
     RINGWIRE_ASSERT(!reserving_);
@@ -220,6 +226,21 @@ class sender {
     // ref_ check: a closed or moved-from sender with a sized range gets here with want == 0.
     if (ref_.get() == nullptr || receiver_gone()) [[unlikely]] return 0;
     const std::uint64_t room = capacity_ - (tail_ - head_cache_);
+    if constexpr (copyable_block<It, Sent>) {
+      // Trivially copyable elements from contiguous memory: at most two memcpy (the run
+      // may wrap the end of the array), like a bulk copy, then one publish.
+      const auto left = static_cast<std::uint64_t>(last - first);
+      const std::uint64_t n = left < room ? left : room;
+      const std::uint64_t at = tail_ & mask_;
+      const std::uint64_t to_end = mask_ + 1 - at;
+      const std::uint64_t head_part = n < to_end ? n : to_end;
+      const T* src = std::to_address(first);
+      std::memcpy(static_cast<void*>(slots_ + at), src, static_cast<std::size_t>(head_part) * sizeof(T));
+      std::memcpy(static_cast<void*>(slots_), src + head_part, static_cast<std::size_t>(n - head_part) * sizeof(T));
+      first += static_cast<std::iter_difference_t<It>>(n);
+      publish(tail_ + n);
+      return static_cast<std::size_t>(n);
+    }
     std::uint64_t n = 0;
     // If a construction throws, publish what was built before it, then rethrow.
     struct publish_on_exit {
