@@ -873,9 +873,10 @@ int main(int argc, char** argv) {
   out("\n_total benchmark time: " + num(secs) + " s_\n");
   if (g_runs > 0 && g_preempted_runs * 10 > g_runs) {
     out("\n**Warning: " + std::to_string(g_preempted_runs) + " of " + std::to_string(g_runs) +
-        " runs had a pinned thread preempted by other work: the machine was not quiet, so absolute numbers (and "
-        "throughput ratios) are unreliable. Re-run with nothing else busy on CPUs " +
-        std::to_string(c.cpus.a) + " and " + std::to_string(c.cpus.b) + ".**\n");
+        " runs had a pinned thread involuntarily switched out at least once.** On a 2-CPU VM every CPU also runs "
+        "kernel threads, so some of this is unavoidable; if the min–max spreads are wide, absolute numbers are "
+        "unreliable: compare the ratios measured in this run, and re-run with nothing else busy on CPUs " +
+        std::to_string(c.cpus.a) + " and " + std::to_string(c.cpus.b) + ".\n");
   }
   if (!c.markdown.empty()) {
     std::ofstream f(c.markdown);
