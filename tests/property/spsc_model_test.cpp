@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/unsized_range.hpp"
 #include "ringwire/spsc.hpp"
 
 namespace {
@@ -81,30 +82,6 @@ struct counted {
   [[nodiscard]] bool is(std::uint64_t x) const noexcept { return canary == alive && !moved_from && v == x; }
 };
 
-// An input range over a vector whose end is not a sized sentinel, so try_send_batch takes
-// its unsized path. (Hand-written: clang 14 cannot compile libstdc++ 12's range adaptors.)
-template <class T>
-struct unsized_range {
-  std::vector<T>* v;
-  struct sentinel {
-    typename std::vector<T>::iterator end;
-  };
-  struct iterator {
-    using value_type = T;
-    using difference_type = std::ptrdiff_t;
-    typename std::vector<T>::iterator it;
-    T& operator*() const { return *it; }
-    iterator& operator++() {
-      ++it;
-      return *this;
-    }
-    void operator++(int) { ++it; }
-    friend bool operator==(const iterator& a, const sentinel& s) { return a.it == s.end; }
-  };
-  [[nodiscard]] iterator begin() const { return {v->begin()}; }
-  [[nodiscard]] sentinel end() const { return {v->end()}; }
-};
-static_assert(std::ranges::input_range<unsized_range<int>> && !std::ranges::sized_range<unsized_range<int>>);
 
 // ---- the model ---------------------------------------------------------------------------
 
@@ -246,7 +223,7 @@ struct send_batch final : command {
     if (how == 0) {
       got = s.tx.try_send_batch(buf);
     } else if (how == 1) {
-      got = s.tx.try_send_batch(unsized_range<counted>{&buf});
+      got = s.tx.try_send_batch(rw_test::unsized(buf));
     } else {
       std::stop_source stop;
       stop.request_stop();

@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/unsized_range.hpp"
 #include "ringwire/spsc.hpp"
 
 #ifndef RINGWIRE_STRESS_SCALE
@@ -155,30 +156,6 @@ struct elem<tracked> {
   static bool empty(const tracked&) noexcept { return false; }
 };
 
-// An input range over a vector whose end is not a sized sentinel, so try_send_batch takes
-// its unsized path. (Hand-written: clang 14 cannot compile libstdc++ 12's range adaptors.)
-template <class T>
-struct unsized_range {
-  std::vector<T>* v;
-  struct sentinel {
-    typename std::vector<T>::iterator end;
-  };
-  struct iterator {
-    using value_type = T;
-    using difference_type = std::ptrdiff_t;
-    typename std::vector<T>::iterator it;
-    T& operator*() const { return *it; }
-    iterator& operator++() {
-      ++it;
-      return *this;
-    }
-    void operator++(int) { ++it; }
-    friend bool operator==(const iterator& a, const sentinel& s) { return a.it == s.end; }
-  };
-  [[nodiscard]] iterator begin() const { return {v->begin()}; }
-  [[nodiscard]] sentinel end() const { return {v->end()}; }
-};
-static_assert(std::ranges::input_range<unsized_range<int>> && !std::ranges::sized_range<unsized_range<int>>);
 
 // ---- harness ---------------------------------------------------------------------------
 
@@ -414,7 +391,7 @@ class producer {
         if (op == tx_op::try_batch) {
           k = tx_.try_send_batch(buf_);
         } else {  // an input range whose size is unknown: the one-at-a-time room check
-          k = tx_.try_send_batch(unsized_range<T>{&buf_});
+          k = tx_.try_send_batch(rw_test::unsized(buf_));
         }
         if (!check_batch(k)) return step::failed;
         seq_ += k;

@@ -25,6 +25,7 @@
 #include <unordered_set>
 
 #include "ringwire/status.hpp"
+#include "support/unsized_range.hpp"
 
 #ifndef RINGWIRE_STRESS_SCALE
 #define RINGWIRE_STRESS_SCALE 1
@@ -173,22 +174,6 @@ struct counting_range {
   [[nodiscard]] sentinel end() const { return {last}; }
 };
 
-// [b, e) of some container, with the size hidden: elements are moved by iter_move.
-template <class It>
-struct unsized_range {
-  struct sentinel {
-    It e{};
-    friend bool operator==(const It& i, const sentinel& s) { return i == s.e; }
-  };
-  It b;
-  It e;
-  [[nodiscard]] It begin() const { return b; }
-  [[nodiscard]] sentinel end() const { return {e}; }
-};
-template <class C>
-unsized_range<typename C::iterator> unsized(C& c) {
-  return {c.begin(), c.end()};
-}
 
 static_assert(std::ranges::input_range<counting_range> && !std::ranges::sized_range<counting_range>);
 static_assert(!std::ranges::forward_range<counting_range>);
