@@ -17,6 +17,7 @@
 #include <deque>
 #include <mutex>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 #include "ringwire/spsc.hpp"
@@ -45,13 +46,15 @@ inline ringwire::spsc::options busy_options() {
   return o;
 }
 
-template <class T, std::size_t C>
-struct alignas(128) ringwire_q {
-  static constexpr const char* name = "ringwire spsc";
-  using pair_t = std::pair<ringwire::spsc::sender<T>, ringwire::spsc::receiver<T>>;
+// Sync = ringwire::spin_sync: the same channel without the park check (it cannot park).
+template <class T, std::size_t C, class Sync = ringwire::std_sync>
+struct alignas(128) ringwire_sync_q {
+  static constexpr const char* name =
+      std::is_same_v<Sync, ringwire::std_sync> ? "ringwire spsc" : "ringwire spsc (spin_sync)";
+  using pair_t = std::pair<ringwire::spsc::sender<T, Sync>, ringwire::spsc::receiver<T, Sync>>;
 
-  ringwire_q() : ringwire_q(ringwire::spsc::channel<T>(C, busy_options())) {}
-  explicit ringwire_q(pair_t p) : tx(std::move(p.first)), rx(std::move(p.second)) {}
+  ringwire_sync_q() : ringwire_sync_q(ringwire::spsc::channel<T, Sync>(C, busy_options())) {}
+  explicit ringwire_sync_q(pair_t p) : tx(std::move(p.first)), rx(std::move(p.second)) {}
 
   bool try_push(const T& v) { return tx.try_send(v) == ringwire::status::ok; }
   bool try_pop(T& out) { return rx.try_recv(out) == ringwire::status::ok; }
@@ -59,9 +62,13 @@ struct alignas(128) ringwire_q {
   std::size_t push_n(const T* p, std::size_t n) { return tx.try_send_batch(std::span<const T>(p, n)); }
   std::size_t pop_n(T* p, std::size_t n) { return rx.try_recv_batch(std::span<T>(p, n)); }
 
-  alignas(128) ringwire::spsc::sender<T> tx;    // producer's block
-  alignas(128) ringwire::spsc::receiver<T> rx;  // consumer's block
+  alignas(128) ringwire::spsc::sender<T, Sync> tx;    // producer's block
+  alignas(128) ringwire::spsc::receiver<T, Sync> rx;  // consumer's block
 };
+template <class T, std::size_t C>
+using ringwire_q = ringwire_sync_q<T, C>;
+template <class T, std::size_t C>
+using ringwire_spin_q = ringwire_sync_q<T, C, ringwire::spin_sync>;
 
 // ---- atomic_queue (Maxim Egorushkin), SPSC mode ------------------------------------------
 // AtomicQueue2 stores any T next to a per-slot state byte; template arguments:

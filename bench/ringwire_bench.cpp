@@ -624,6 +624,7 @@ template <class T, std::size_t C>
 std::vector<row> throughput_rows() {
   std::vector<row> rows;
   rows.push_back(tp_row<ringwire_q, T, C>(role::ours));
+  rows.push_back(tp_row<ringwire_spin_q, T, C>(role::ours));
   rows.push_back(tp_row<atomic_queue_q, T, C>(role::peer));
   rows.push_back(tp_row<rwq_q, T, C>(role::peer));
   rows.push_back(tp_row<boost_q, T, C>(role::peer));
@@ -665,6 +666,7 @@ row lat_row(role who) {
 std::vector<row> latency_rows() {
   std::vector<row> rows;
   rows.push_back(lat_row<ringwire_q>(role::ours));
+  rows.push_back(lat_row<ringwire_spin_q>(role::ours));
   rows.push_back(lat_row<atomic_queue_q>(role::peer));
   rows.push_back(lat_row<rwq_q>(role::peer));
   rows.push_back(lat_row<boost_q>(role::peer));

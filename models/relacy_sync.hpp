@@ -226,6 +226,7 @@ namespace ringwire {
 struct relacy_sync {
   template <class T>
   using atomic = model::atomic<T>;
+  static constexpr bool parks = true;
 
   static void prepare() noexcept {}
   // Every scope is modelled alike: both fences are seq_cst fences (see above).

@@ -16,6 +16,13 @@
 //   unpark_all(word, scope)                 wake every sleeper on word
 //   yield() / sleep_for(ns)                 for the yield and backoff strategies
 //   prepare()                               once per channel creation (fence registration)
+//   parks                                   false: no side ever sleeps in the kernel, so
+//                                           progress never checks for a sleeper
+//
+// `spin_sync` is std_sync without parking: for endpoints that only ever busy-spin, spin
+// then yield, or back off, it removes the park check (a fence-scope test and a load of the
+// peer's park word) from every send and receive; wait_strategy::park() degrades to
+// spin_then_yield() on it.
 #pragma once
 
 #include <sched.h>
@@ -36,6 +43,7 @@ using detail::fence_scope;
 struct std_sync {
   template <class T>
   using atomic = std::atomic<T>;
+  static constexpr bool parks = true;
 
   static void prepare() noexcept { detail::asymmetric_fence::init(); }
   static fence_scope resolve_scope(fence_scope s) noexcept { return detail::asymmetric_fence::resolve(s); }
@@ -54,6 +62,10 @@ struct std_sync {
   static void yield() noexcept { sched_yield(); }
   static void sleep_for(std::chrono::nanoseconds d) noexcept { std::this_thread::sleep_for(d); }
   static detail::clock::time_point now() noexcept { return detail::clock::now(); }
+};
+
+struct spin_sync : std_sync {
+  static constexpr bool parks = false;
 };
 
 }  // namespace ringwire

@@ -91,6 +91,7 @@ template <class Sync>
 // Returns true when it had to wake the peer.
 template <class Sync>
 inline bool notify(typename Sync::template atomic<std::uint32_t>& peer_word, fence_scope scope) noexcept {
+  if constexpr (!Sync::parks) return false;  // nobody ever sleeps: nothing to check
   Sync::light_fence(scope);
   // relaxed: ordered after the publishing store by light_fence, which pairs with the
   // parker's heavy_fence between its `word = parked` and its re-check.
@@ -101,6 +102,7 @@ inline bool notify(typename Sync::template atomic<std::uint32_t>& peer_word, fen
 // Called by a side that closes: a rare path, so a real fence on this side.
 template <class Sync>
 inline void notify_close(typename Sync::template atomic<std::uint32_t>& peer_word, fence_scope scope) noexcept {
+  if constexpr (!Sync::parks) return;  // waiters poll the close flags
   Sync::full_fence();
   wake<Sync>(peer_word, scope);
 }
@@ -152,6 +154,13 @@ status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::u
       }
     }
     case wait_strategy::kind::park:
+      if constexpr (!Sync::parks) {  // a policy that never sleeps: park degrades to yield
+        for (;;) {
+          if (ready()) return status::ok;
+          if (auto s = limit_reached<Sync>(lim)) return *s;
+          Sync::yield();
+        }
+      }
       break;
   }
 

@@ -661,4 +661,57 @@ TEST(WaitStrategy, FactoriesAndAccessors) {
   EXPECT_EQ(rx.recv_for(1ms).status(), status::timed_out);
 }
 
+// ---- spin_sync: the policy that never parks ------------------------------------------------
+
+// Every strategy, park() included (it degrades to spin-then-yield), must still hand messages
+// over, wake on close both ways, time out and honour a stop token, with no futex at all.
+TEST(SpinSync, EveryStrategyTransfersAndSeesClose) {
+  for (auto ws : {wait_strategy::busy_spin(), wait_strategy::spin_then_yield(8), wait_strategy::backoff(8),
+                  wait_strategy::park(0)}) {
+    options o;
+    o.sender_wait = ws;
+    o.receiver_wait = ws;
+    o.metrics = true;
+    auto [tx, rx] = channel<int, ringwire::spin_sync>(2, o);
+    auto mon = rx.make_monitor();
+    constexpr int n = 2000;
+    std::thread producer([tx = std::move(tx)]() mutable {
+      for (int i = 0; i < n; ++i) ASSERT_EQ(tx.send_for(int(i), generous), status::ok);
+    });  // the sender's destructor closes: the receiver must see it without a wake-up
+    int expect = 0;
+    for (;;) {
+      auto r = rx.recv_for(generous);
+      if (!r) {
+        EXPECT_EQ(r.status(), status::closed);
+        break;
+      }
+      ASSERT_EQ(*r, expect++);
+    }
+    producer.join();
+    EXPECT_EQ(expect, n);
+    const auto s = mon.snapshot();
+    EXPECT_EQ(s.receiver_parks, 0u);  // nobody ever sleeps in the kernel
+    EXPECT_EQ(s.sender_parks, 0u);
+    EXPECT_EQ(s.sender_wakes + s.receiver_wakes, 0u);
+  }
+}
+
+TEST(SpinSync, BlockedSendSeesReceiverCloseTimeoutAndStop) {
+  options o;
+  o.sender_wait = wait_strategy::park(0);
+  o.receiver_wait = wait_strategy::park(0);
+  auto ends = channel<int, ringwire::spin_sync>(1, o);
+  auto& tx = ends.first;  // a plain reference: lambdas cannot capture structured bindings in C++20
+  auto& rx = ends.second;
+  ASSERT_EQ(tx.try_send(1), status::ok);
+  EXPECT_EQ(tx.send_for(2, 1ms), status::timed_out);
+  std::stop_source stop;
+  auto f = std::async(std::launch::async, [&] { return tx.send(3, stop.get_token()); });
+  stop.request_stop();
+  EXPECT_EQ(rw_test::must_finish(f, "send(stop)"), status::cancelled);
+  auto g = std::async(std::launch::async, [&] { return tx.send_for(4, generous); });
+  rx.close();
+  EXPECT_EQ(rw_test::must_finish(g, "send after close"), status::closed);
+}
+
 }  // namespace
