@@ -15,6 +15,8 @@ enum class errc {
   invalid_capacity,    // capacity of zero
   capacity_too_large,  // capacity whose slot array cannot be addressed or allocated
   already_split,       // an inline channel's endpoints were taken twice
+  invalid_options,     // an option out of range (broadcast: max_subscribers, evict_lag)
+  too_many_subscribers,  // broadcast: every subscriber registry slot is taken
 };
 
 inline const char* to_string(errc e) noexcept {
@@ -22,6 +24,8 @@ inline const char* to_string(errc e) noexcept {
     case errc::invalid_capacity: return "invalid capacity";
     case errc::capacity_too_large: return "capacity too large";
     case errc::already_split: return "endpoints already taken";
+    case errc::invalid_options: return "invalid options";
+    case errc::too_many_subscribers: return "too many subscribers";
   }
   return "unknown error";
 }

@@ -1,6 +1,7 @@
 // ringwire/ringwire.hpp -- every ringwire channel and facility.
 #pragma once
 
+#include "ringwire/broadcast.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/metrics.hpp"
 #include "ringwire/spsc.hpp"

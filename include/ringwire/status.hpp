@@ -3,7 +3,8 @@
 // No operation throws for channel state. A send says `ok`, `full`, `closed`, `timed_out`
 // or `cancelled`; a receive returns a `recv_result<T>` that either holds the value or says
 // which of `empty`, `closed`, `timed_out` or `cancelled` happened instead. On any outcome
-// but `ok` the argument of a send is left untouched: the caller still owns it.
+// but `ok` the argument of a send is left untouched: the caller still owns it. Broadcast
+// subscribers add `lagged` (with the exact count in recv_result::missed()) and `evicted`.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,10 @@ enum class status : std::uint8_t {
   closed,     // the other side is gone (or this endpoint was closed / moved from)
   timed_out,  // a deadline passed before the operation could complete
   cancelled,  // a std::stop_token asked the wait to stop
+  lagged,     // broadcast: the publisher overwrote messages this subscriber had not read;
+              // recv_result::missed() says how many, and the next receive resumes at the
+              // oldest message still in the ring
+  evicted,    // broadcast: the publisher dropped this subscriber for falling too far behind
 };
 
 inline const char* to_string(status s) noexcept {
@@ -31,6 +36,8 @@ inline const char* to_string(status s) noexcept {
     case status::closed: return "closed";
     case status::timed_out: return "timed_out";
     case status::cancelled: return "cancelled";
+    case status::lagged: return "lagged";
+    case status::evicted: return "evicted";
   }
   return "unknown";
 }
@@ -40,6 +47,8 @@ template <class T>
 class recv_result {
  public:
   explicit recv_result(ringwire::status why) noexcept : status_(why) {}
+  // status::lagged with the number of messages skipped.
+  recv_result(ringwire::status why, std::uint64_t missed) noexcept : missed_(missed), status_(why) {}
   template <class... Args>
   explicit recv_result(std::in_place_t, Args&&... args)
       : value_(std::in_place, std::forward<Args>(args)...), status_(ringwire::status::ok) {}
@@ -47,6 +56,8 @@ class recv_result {
   [[nodiscard]] explicit operator bool() const noexcept { return status_ == ringwire::status::ok; }
   [[nodiscard]] bool has_value() const noexcept { return status_ == ringwire::status::ok; }
   [[nodiscard]] ringwire::status status() const noexcept { return status_; }
+  // Messages skipped by this outcome: non-zero only for status::lagged.
+  [[nodiscard]] std::uint64_t missed() const noexcept { return missed_; }
 
   // Precondition: has_value() (checked in debug builds).
   [[nodiscard]] T& value() & noexcept { RINGWIRE_ASSERT(value_.has_value()); return *value_; }
@@ -62,6 +73,7 @@ class recv_result {
 
  private:
   std::optional<T> value_;
+  std::uint64_t missed_ = 0;
   ringwire::status status_;
 };
 

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <linux/membarrier.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -72,7 +73,9 @@ class asymmetric_fence {
   static void heavy(fence_scope scope) noexcept {
     if (scope == fence_scope::process) {
       std::atomic_signal_fence(std::memory_order_seq_cst);
-      syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+      // Registration succeeded in init(), so a failure here is transient (the kernel's
+      // cpumask allocation): retry, because without the barrier the light side is unordered.
+      while (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) sched_yield();
       std::atomic_signal_fence(std::memory_order_seq_cst);
     } else {
       std::atomic_thread_fence(std::memory_order_seq_cst);

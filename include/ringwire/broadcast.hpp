@@ -1,0 +1,72 @@
+// ringwire/broadcast.hpp -- one publisher, many subscribers: every subscriber sees every
+// message (unless it falls a whole ring behind).
+//
+// TL;DR
+//   #include <ringwire/broadcast.hpp>
+//   struct tick { std::uint64_t id; double bid, ask; };          // trivially copyable
+//   auto [pub, subs] = ringwire::broadcast::channel<tick>(4096);  // lossy by default
+//   std::jthread reader([s = subs.subscribe()]() mutable {
+//     for (;;) {
+//       auto r = s.recv();                                        // parks when idle
+//       if (r) handle(*r);
+//       else if (r.status() == ringwire::status::lagged) note_gap(r.missed());
+//       else break;                                               // closed: drained
+//     }
+//   });
+//   for (const tick& t : feed) pub.publish(t);                    // never waits (lossy)
+//   pub.close();                                                  // or ~publisher
+//
+// The channel is a ring of `capacity` slots, each a 64-bit seqlock stamp next to the
+// payload (layout.hpp has the byte map and the protocol, with the memory-model argument).
+// The publisher overwrites slots in order and never reads the payload back; each
+// subscriber keeps its own position and validates every copy against the stamp, so
+// subscribers never write a shared line on the lossy path and never slow each other down.
+//
+// Policies (options::policy), for the moment the slowest subscriber is a full ring behind:
+//   lossy     (default) the publisher overwrites; that subscriber's next receive says
+//             status::lagged with missed() = exactly how many it lost, then resumes at
+//             the oldest message still held. received() + missed() == published.
+//   lossless  the publisher waits by its wait strategy (try_publish: status::full) until
+//             the slowest live subscriber reads. Subscribers publish their cursor in a
+//             registry of 128-byte entries (options::max_subscribers, default 64); the
+//             publisher caches the minimum and rescans only when the ring looks full or
+//             someone joined. With no subscriber it never waits.
+//   evict     as lossless, but when the ring is full every subscriber more than
+//             options::evict_lag behind is dropped (its next receive: status::evicted)
+//             and the publisher carries on; it never waits.
+//
+// Lifetimes. The publisher, every hub copy and every subscriber share one reference-
+// counted heap block. Closing (or destroying) the publisher lets subscribers drain what is
+// still readable, then they see closed; a parked subscriber is woken. Destroying a
+// subscriber frees its registry entry at once.
+//
+// Messages must be trivially copyable (checked at compile time, with the reason: they are
+// copied as 64-bit words with relaxed atomics and may be read while being overwritten).
+// Not here yet: several publishers, shared-memory placement, metrics counters.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+
+#include "ringwire/broadcast/layout.hpp"
+#include "ringwire/broadcast/publisher.hpp"
+#include "ringwire/broadcast/storage.hpp"
+#include "ringwire/broadcast/subscriber.hpp"
+
+namespace ringwire::broadcast {
+
+// A heap channel holding the last `capacity` messages (any value >= 1). Returns the
+// publisher and a copyable hub to subscribe() through. Throws ringwire::error for a
+// capacity of zero or one that cannot be allocated, max_subscribers outside [1, 65536],
+// or (evict) an evict_lag not below the capacity.
+template <class T, class Sync = std_sync>
+std::pair<publisher<T, Sync>, hub<T, Sync>> channel(std::size_t capacity, const options& opt = {}) {
+  static_assert(detail::payload_check<T>::ok);
+  Sync::prepare();
+  auto* block = detail::heap_block<Sync>::create(capacity, sizeof(T), opt, /*refs=*/2);
+  auto* l = block->ring();
+  return {publisher<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt),
+          hub<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt)};
+}
+
+}  // namespace ringwire::broadcast

@@ -1,0 +1,262 @@
+// ringwire/broadcast/layout.hpp -- the broadcast ring as plain bytes: no pointers, only offsets.
+//
+// Everything the publisher and its subscribers share. Like spsc/layout.hpp it holds no
+// pointers and no virtual functions, and it is not templated on the message type: the
+// payload size is recorded so an attaching party could validate it.
+//
+//  offset  block (each 128 bytes: its own pair of cache lines)
+//  ------  -------------------------------------------------------------------------------
+//     0    geometry   capacity u64 | slot_stride u64 | slots_offset u64 | registry_offset u64 |
+//                     evict_lag u64 | payload_size u32 | payload_words u32 |
+//                     max_subscribers u32 | policy u32               written once by format()
+//   128    publisher  head u64 | closed u32 | publisher_park u32
+//                     head: the newest committed sequence (0 = none), stored on every
+//                     publish; read by subscribers only on slow paths (lag, latest,
+//                     pending, joining, closed)
+//   256    joiners    epoch u64 | parked u32 | top u32
+//                     written by subscribers when they join (epoch, top) or park (parked)
+//   384    registry   max_subscribers entries of 128 bytes, at registry_offset:
+//                       cursor u64 | state u32 | park u32
+//                     cursor: the next sequence this subscriber will read (its own line:
+//                     one writer); state: generation << 2 | kind (free, joining, live,
+//                     evicted); park: its futex word (wait.hpp protocol)
+//    ...   slots      capacity slots of slot_stride bytes, at slots_offset (128-aligned):
+//                       stamp u64 | payload_words u64 words (T, zero-padded to 8 bytes)
+//                     slot_stride = 8 + 8 * payload_words, rounded up to 16, 32 or 64 when
+//                     that is at most 64 (so a slot never straddles a cache line and a
+//                     small T shares its stamp's line), to a multiple of 64 beyond.
+//
+// Sequences. Messages are numbered 1, 2, 3, ... (64-bit, never reused); message n lives in
+// slot n % capacity -- the array has exactly `capacity` slots, and every endpoint walks it
+// with an incrementing index, so there is no division on the hot path. With head = h, the
+// live window is (h - capacity, h]: exactly the messages a subscriber can still read.
+//
+// Stamps (the seqlock). stamp = 0: never written; 2n - 1: message n being written; 2n:
+// message n committed. A slot's stamp only grows. Writer (one publisher):
+//     stamp = 2n-1 (relaxed); fence(release); payload words (relaxed atomic_ref stores);
+//     stamp = 2n (release)
+// Reader expecting n:
+//     s1 = stamp (acquire); if s1 != 2n: not yet written (< 2n) or overwritten (> 2n);
+//     payload words (relaxed atomic_ref loads); fence(acquire); s2 = stamp (relaxed);
+//     accept iff s2 == s1
+// This is the seqlock that is correct in the C++ memory model (H.-J. Boehm, "Can seqlocks
+// get along with programming language memory models?", MSPC 2012): the payload accesses
+// are atomics, so a concurrent overwrite is not a data race; if any payload load reads a
+// word of a later write, the writer's release fence (after its odd stamp) synchronises
+// with the reader's acquire fence (before s2), so s2 sees at least that odd stamp and the
+// copy is rejected. The release store of 2n and the acquire load of s1 make an accepted
+// copy complete. photon-ring's default mode and ichannel lack the reader's fence (their
+// re-check is an acquire *load*, which does not keep the earlier payload loads before it),
+// so ARM can accept a torn copy; here the fence is unconditional.
+//
+// Registry. A subscriber claims a free entry (CAS, bumping the generation), writes its
+// provisional cursor, marks it live, bumps `epoch` and then -- after a heavy fence --
+// reads `head` to decide where it starts. The publisher, after storing each head, takes a
+// light fence and loads `epoch` (the same Dekker pair as the parking protocol in
+// wait.hpp): so either the subscriber sees that head, or the publisher sees the new
+// epoch and rescans the registry before its next overwrite. The lossless publisher waits
+// only on live entries; the generation stops an eviction from hitting a later occupant.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <string>
+#include <type_traits>
+
+#include "ringwire/detail/defs.hpp"
+#include "ringwire/error.hpp"
+#include "ringwire/sync.hpp"
+
+namespace ringwire::broadcast {
+
+// What the publisher does when the slowest subscriber is a full ring behind.
+enum class policy : std::uint32_t {
+  lossy,      // overwrite: the publisher never waits; the subscriber gets status::lagged
+  lossless,   // wait (or try_publish: full) until the slowest live subscriber reads
+  evict,      // as lossless, but drop subscribers more than evict_lag behind instead
+};
+
+template <class Sync = std_sync>
+struct layout {
+  template <class V>
+  using atomic = typename Sync::template atomic<V>;
+
+  struct alignas(detail::hot_block) geometry_block {
+    std::uint64_t capacity;
+    std::uint64_t slot_stride;
+    std::uint64_t slots_offset;
+    std::uint64_t registry_offset;
+    std::uint64_t evict_lag;
+    std::uint32_t payload_size;
+    std::uint32_t payload_words;
+    std::uint32_t max_subscribers;
+    std::uint32_t policy;
+  };
+  struct alignas(detail::hot_block) publisher_block {
+    atomic<std::uint64_t> head;
+    atomic<std::uint32_t> closed;
+    atomic<std::uint32_t> publisher_park;
+  };
+  struct alignas(detail::hot_block) joiners_block {
+    atomic<std::uint64_t> epoch;
+    atomic<std::uint32_t> parked;
+    atomic<std::uint32_t> top;
+  };
+  struct alignas(detail::hot_block) entry {
+    atomic<std::uint64_t> cursor;
+    atomic<std::uint32_t> state;
+    atomic<std::uint32_t> park;
+  };
+
+  // Registry entry kinds (low two bits of state; the rest is the generation).
+  static constexpr std::uint32_t free_entry = 0, joining = 1, live = 2, evicted = 3;
+  static constexpr std::uint32_t kind(std::uint32_t state) noexcept { return state & 3u; }
+  static constexpr std::uint32_t with_kind(std::uint32_t state, std::uint32_t k) noexcept { return (state & ~3u) | k; }
+
+  static constexpr std::uint64_t committed(std::uint64_t n) noexcept { return 2 * n; }
+  static constexpr std::uint64_t writing(std::uint64_t n) noexcept { return 2 * n - 1; }
+  static constexpr std::uint64_t seq_of(std::uint64_t stamp) noexcept { return (stamp + 1) / 2; }
+
+  geometry_block geometry;
+  publisher_block publisher;
+  joiners_block joiners;
+
+  // Largest capacity and registry accepted: keep every byte count far from overflow.
+  static constexpr std::uint64_t max_capacity = std::uint64_t{1} << 48;
+  static constexpr std::uint32_t max_registry = 1u << 16;
+
+  static constexpr std::size_t stride(std::size_t payload_size) noexcept {
+    const std::size_t raw = 8 + (payload_size + 7) / 8 * 8;
+    return raw <= detail::cache_line ? std::bit_ceil(raw) : (raw + detail::cache_line - 1) / detail::cache_line * detail::cache_line;
+  }
+  static constexpr std::size_t registry_offset() noexcept { return sizeof(layout); }
+  static constexpr std::size_t slots_offset(std::uint32_t max_subscribers) noexcept {
+    return registry_offset() + std::size_t{max_subscribers} * sizeof(entry);
+  }
+
+  // Bytes format() needs. Throws ringwire::error for a capacity of zero, a registry of
+  // zero or more than 2^16 entries, or sizes that cannot be addressed.
+  static std::size_t footprint(std::uint64_t capacity, std::size_t payload_size, std::uint32_t max_subscribers) {
+    if (capacity == 0) throw error(errc::invalid_capacity, "capacity must be at least 1");
+    if (capacity > max_capacity)
+      throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " exceeds 2^48");
+    if (max_subscribers == 0 || max_subscribers > max_registry)
+      throw error(errc::invalid_options, "max_subscribers must be in [1, 65536], not " + std::to_string(max_subscribers));
+    const std::size_t head = slots_offset(max_subscribers);
+    const std::size_t s = stride(payload_size);
+    if (capacity > (std::numeric_limits<std::size_t>::max() - head) / s)
+      throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " of " + std::to_string(s) +
+                                                "-byte slots overflows the address space");
+    return head + static_cast<std::size_t>(capacity) * s;
+  }
+
+  // Formats `mem` (footprint() bytes, aligned to hot_block) as an empty ring with every
+  // registry entry free. Returns the layout; all its state is trivially destructible.
+  static layout* format(void* mem, std::uint64_t capacity, std::size_t payload_size, std::uint32_t max_subscribers,
+                        policy pol, std::uint64_t evict_lag) {
+    const std::size_t bytes = footprint(capacity, payload_size, max_subscribers);  // validates
+    std::memset(mem, 0, bytes);  // stamps 0 (never written) and zeroed payload words
+    auto* l = ::new (mem) layout{};
+    const auto words = static_cast<std::uint32_t>((payload_size + 7) / 8);
+    l->geometry = geometry_block{capacity, stride(payload_size), slots_offset(max_subscribers), registry_offset(),
+                                 evict_lag, static_cast<std::uint32_t>(payload_size), words, max_subscribers,
+                                 static_cast<std::uint32_t>(pol)};
+    for (std::uint32_t i = 0; i < max_subscribers; ++i) ::new (static_cast<void*>(&l->subscriber(i))) entry{};
+    for (std::uint64_t i = 0; i < capacity; ++i) ::new (static_cast<void*>(l->slot(i))) atomic<std::uint64_t>(0);
+    return l;
+  }
+
+  [[nodiscard]] entry& subscriber(std::uint32_t i) noexcept {
+    return std::launder(reinterpret_cast<entry*>(reinterpret_cast<std::byte*>(this) + geometry.registry_offset))[i];
+  }
+  [[nodiscard]] std::byte* slot(std::uint64_t index) noexcept {
+    return reinterpret_cast<std::byte*>(this) + geometry.slots_offset + index * geometry.slot_stride;
+  }
+  [[nodiscard]] policy mode() const noexcept { return static_cast<policy>(geometry.policy); }
+};
+
+namespace detail {
+
+// One slot seen through its type: the stamp object and the payload words after it.
+template <class Sync>
+struct slot_ref {
+  std::byte* at;
+
+  [[nodiscard]] typename Sync::template atomic<std::uint64_t>& stamp() const noexcept {
+    return *std::launder(reinterpret_cast<typename Sync::template atomic<std::uint64_t>*>(at));
+  }
+  [[nodiscard]] std::uint64_t* words() const noexcept { return reinterpret_cast<std::uint64_t*>(at + 8); }
+};
+
+// Instantiated by every endpoint, so a wrong T fails once, with the reason.
+template <class T>
+struct payload_check {
+  static_assert(std::is_trivially_copyable_v<T>,
+                "broadcast messages must be trivially copyable: the payload is copied word by word with "
+                "relaxed atomics and may be read while it is being overwritten (seqlock), so no constructor, "
+                "destructor or pointer ownership can run on it");
+  static constexpr bool ok = std::is_trivially_copyable_v<T>;
+};
+
+template <class T>
+inline constexpr std::size_t words_of = (sizeof(T) + 7) / 8;
+
+// T as whole words (the tail of the last word zeroed). Padding bytes inside T are copied
+// as they are; they are never interpreted.
+template <class T>
+std::array<std::uint64_t, words_of<T>> to_words(const T& v) noexcept {
+  std::array<std::uint64_t, words_of<T>> w{};
+  std::memcpy(w.data(), &v, sizeof(T));
+  return w;
+}
+
+template <class T>
+T from_words(const std::array<std::uint64_t, words_of<T>>& w) noexcept {
+  std::array<std::byte, sizeof(T)> b;
+  std::memcpy(b.data(), w.data(), sizeof(T));
+  return std::bit_cast<T>(b);
+}
+
+// The writer half of the seqlock (see the protocol above). Only the publisher calls it.
+template <class Sync, std::size_t W>
+void write_slot(slot_ref<Sync> s, std::uint64_t n, const std::array<std::uint64_t, W>& w) noexcept {
+  // relaxed: ordered before the payload stores by the release fence below.
+  s.stamp().store(layout<Sync>::writing(n), std::memory_order_relaxed);
+  // release fence: a reader whose payload load sees one of the stores below then sees
+  // this odd stamp (or later) in its re-check, after its acquire fence (Boehm, sec. 5).
+  std::atomic_thread_fence(std::memory_order_release);
+  for (std::size_t i = 0; i < W; ++i) {
+    // relaxed: atomics only so that a concurrent reader's copy is not a data race; the
+    // stamps carry all the ordering.
+    std::atomic_ref<std::uint64_t>(s.words()[i]).store(w[i], std::memory_order_relaxed);
+  }
+  // release: the payload stores happen-before a reader's acquire load that sees 2n.
+  s.stamp().store(layout<Sync>::committed(n), std::memory_order_release);
+}
+
+// The reader half: copies the words of a slot whose first stamp read was `s1`; returns
+// the re-checked stamp (the copy is valid iff it equals s1).
+template <class Sync, std::size_t W>
+std::uint64_t read_slot(slot_ref<Sync> s, std::array<std::uint64_t, W>& w) noexcept {
+  for (std::size_t i = 0; i < W; ++i) {
+    // relaxed: may race with an overwrite; the re-check below rejects such a copy.
+    w[i] = std::atomic_ref<std::uint64_t>(s.words()[i]).load(std::memory_order_relaxed);
+  }
+  // acquire fence: keeps the payload loads before the re-check (the fence photon-ring's
+  // default mode omits), and pairs with the writer's release fence.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  // relaxed: ordered after the payload loads by the fence above.
+  return s.stamp().load(std::memory_order_relaxed);
+}
+
+}  // namespace detail
+
+static_assert(std::is_standard_layout_v<layout<std_sync>>, "the layout must be able to live in any memory");
+
+}  // namespace ringwire::broadcast

@@ -1,0 +1,120 @@
+// ringwire/broadcast/storage.hpp -- the options a broadcast channel is made with, and the
+// heap block its layout lives in.
+//
+// One aligned allocation holding [owner | layout | registry | slots], reference-counted
+// by the publisher, every hub copy and every subscriber (spsc::detail::owner: the count
+// is touched only when a handle is made or dropped). The last holder frees it; the
+// payload is trivially copyable, so nothing else needs destroying.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <new>
+#include <string>
+#include <utility>
+
+#include "ringwire/broadcast/layout.hpp"
+#include "ringwire/spsc/storage.hpp"
+#include "ringwire/wait.hpp"
+
+namespace ringwire::broadcast {
+
+// Per-channel settings, fixed when the channel is made.
+struct options {
+  broadcast::policy policy = policy::lossy;
+  std::uint32_t max_subscribers = 64;  // registry entries: live subscribers at once
+  // evict policy: a subscriber more than this many messages behind is dropped when the
+  // ring is full. Must be below the capacity; `automatic` means capacity - 1.
+  static constexpr std::uint64_t automatic = std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t evict_lag = automatic;
+  wait_strategy publisher_wait = wait_strategy::park();   // lossless / evict only
+  wait_strategy subscriber_wait = wait_strategy::park();  // recv(), recv_for(), ...
+};
+
+namespace detail {
+
+using spsc::detail::owner;
+
+// A counted reference to a broadcast layout. Move-only; copy() makes a second reference.
+template <class Sync>
+class ring_ref {
+ public:
+  ring_ref() noexcept = default;
+  ring_ref(layout<Sync>* l, owner<Sync>* o) noexcept : ring_(l), owner_(o) {}
+  ring_ref(ring_ref&& o) noexcept : ring_(std::exchange(o.ring_, nullptr)), owner_(std::exchange(o.owner_, nullptr)) {}
+  ring_ref& operator=(ring_ref&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ring_ = std::exchange(o.ring_, nullptr);
+      owner_ = std::exchange(o.owner_, nullptr);
+    }
+    return *this;
+  }
+  ring_ref(const ring_ref&) = delete;
+  ring_ref& operator=(const ring_ref&) = delete;
+  ~ring_ref() { reset(); }
+
+  [[nodiscard]] ring_ref copy() const noexcept {
+    if (owner_ != nullptr) owner_->retain();
+    return ring_ref(ring_, owner_);
+  }
+  void reset() noexcept {
+    if (owner_ != nullptr) owner_->release();
+    ring_ = nullptr;
+    owner_ = nullptr;
+  }
+  [[nodiscard]] layout<Sync>* get() const noexcept { return ring_; }
+
+ private:
+  layout<Sync>* ring_ = nullptr;
+  owner<Sync>* owner_ = nullptr;
+};
+
+template <class Sync>
+struct heap_block {
+  owner<Sync> own;
+
+  static constexpr std::size_t block_align = ringwire::detail::hot_block;
+  static constexpr std::size_t layout_offset = (sizeof(heap_block) + block_align - 1) / block_align * block_align;
+
+  layout<Sync>* ring() noexcept {
+    return std::launder(reinterpret_cast<layout<Sync>*>(reinterpret_cast<std::byte*>(this) + layout_offset));
+  }
+
+  static void release_all(owner<Sync>* o) noexcept {
+    auto* self = reinterpret_cast<heap_block*>(o);  // `own` is the first member
+    self->~heap_block();
+    // unsized: clang 14 does not enable sized deallocation by default.
+    ::operator delete(static_cast<void*>(self), std::align_val_t{block_align});
+  }
+
+  // Validates the options, allocates and formats; the returned owner holds `refs` references.
+  static heap_block* create(std::uint64_t capacity, std::size_t payload_size, const options& opt, std::uint32_t refs) {
+    std::uint64_t lag = opt.evict_lag;
+    if (opt.policy == policy::evict) {
+      if (lag == options::automatic) lag = capacity == 0 ? 0 : capacity - 1;
+      if (capacity != 0 && lag >= capacity)
+        throw error(errc::invalid_options, "evict_lag " + std::to_string(lag) + " must be below the capacity " +
+                                               std::to_string(capacity));
+    }
+    const std::size_t bytes = layout_offset + layout<Sync>::footprint(capacity, payload_size, opt.max_subscribers);
+    void* mem = nullptr;
+    try {
+      mem = ::operator new(bytes, std::align_val_t{block_align});
+    } catch (const std::bad_alloc&) {
+      throw error(errc::capacity_too_large,
+                  "cannot allocate " + std::to_string(bytes) + " bytes for capacity " + std::to_string(capacity));
+    }
+    auto* self = ::new (mem) heap_block{};
+    self->own.release_all = &release_all;
+    // relaxed: the block is not yet shared with any other thread.
+    self->own.refs.store(refs, std::memory_order_relaxed);
+    layout<Sync>::format(reinterpret_cast<std::byte*>(mem) + layout_offset, capacity, payload_size,
+                         opt.max_subscribers, opt.policy, lag);
+    return self;
+  }
+};
+
+}  // namespace detail
+}  // namespace ringwire::broadcast
