@@ -2,17 +2,21 @@
 # The benchmark showcase: ringwire side by side with the peers Debian packages, in one run.
 #
 #   scripts/bench.sh                quick run (capacity 1024: throughput, batch, latency,
-#                                   floors; about a minute) + callgrind instruction counts
+#                                   floors; about a minute), the broadcast benchmark --quick
+#                                   (ringwire_broadcast_bench; about 20 s) + callgrind counts
 #   scripts/bench.sh --full         the full run (capacities 1024 and 65536, batches 64 and
-#                                   1024, 7 reps; several minutes), report written to a file
+#                                   1024, 7 reps; several minutes), then the full broadcast
+#                                   benchmark, both appended to one report file
 #   scripts/bench.sh --out FILE     where the markdown report goes
 #                                   (default build/release/bench-report[-full].md)
 #   scripts/bench.sh --no-callgrind skip the instruction counts
+#   scripts/bench.sh --no-broadcast skip the broadcast benchmark
 #   scripts/bench.sh -- ARGS...     extra arguments for ringwire_bench (--reps N, --filter S,
-#                                   --cpus A,B; see ringwire_bench --help)
+#                                   --cpus A,B; see ringwire_bench --help); --cpus is
+#                                   passed on to ringwire_broadcast_bench too
 #
 # Sets the machine up (Debian packages), configures the release preset and builds only the
-# two benchmark targets. Method and rules: docs/benchmarks.md, BENCHMARKING.md. For numbers
+# three benchmark targets. Method and rules: docs/benchmarks.md, BENCHMARKING.md. For numbers
 # worth publishing run it on a quiet machine: nothing else busy on the two pinned CPUs.
 # BENCH_BUILD_DIR=dir builds there instead of the preset's build/release (the preset's cache
 # settings still apply).
@@ -21,6 +25,7 @@ cd "$(dirname "$0")/.."
 
 full=0
 callgrind=1
+broadcast=1
 out=""
 extra=()
 while [ $# -gt 0 ]; do
@@ -28,9 +33,10 @@ while [ $# -gt 0 ]; do
     --full) full=1 ;;
     --quick) full=0 ;;
     --no-callgrind) callgrind=0 ;;
+    --no-broadcast) broadcast=0 ;;
     --out) out="$2"; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -41,10 +47,10 @@ bash scripts/setup.sh
 build="${BENCH_BUILD_DIR:-build/release}"
 if [ -n "${BENCH_BUILD_DIR:-}" ]; then
   cmake --preset release -B "${build}" >/dev/null
-  cmake --build "${build}" -j 2 --target ringwire_bench ringwire_insn
+  cmake --build "${build}" -j 2 --target ringwire_bench ringwire_insn ringwire_broadcast_bench
 else
   cmake --preset release >/dev/null
-  cmake --build --preset release --target ringwire_bench ringwire_insn
+  cmake --build --preset release --target ringwire_bench ringwire_insn ringwire_broadcast_bench
 fi
 
 bin="${build}/bench"
@@ -60,6 +66,16 @@ label="commit ${commit}; scripts/bench.sh $([ "${full}" = 1 ] && echo --full || 
 
 start=$(date +%s)
 "${bin}/ringwire_bench" "${mode[@]}" --markdown "${out}" --label "${label}" "${extra[@]}"
+
+if [ "${broadcast}" = 1 ]; then
+  # Same mode, appended to the same report.
+  bargs=()
+  for ((i = 0; i < ${#extra[@]}; i++)); do
+    if [ "${extra[$i]}" = --cpus ] && [ $((i + 1)) -lt ${#extra[@]} ]; then bargs=(--cpus "${extra[$((i + 1))]}"); fi
+  done
+  echo
+  "${bin}/ringwire_broadcast_bench" "${mode[@]}" --markdown "${out}" --append --label "${label}" "${bargs[@]}"
+fi
 
 if [ "${callgrind}" = 1 ]; then
   echo

@@ -2,7 +2,7 @@
 // heap block its layout lives in.
 //
 // One aligned allocation holding [owner | layout | registry | slots], reference-counted
-// by the publisher, every hub copy and every subscriber (spsc::detail::owner: the count
+// by the publisher, every hub copy and every subscriber (detail/counted_ref.hpp: the count
 // is touched only when a handle is made or dropped). The last holder frees it; the
 // payload is trivially copyable, so nothing else needs destroying.
 #pragma once
@@ -15,7 +15,7 @@
 #include <utility>
 
 #include "ringwire/broadcast/layout.hpp"
-#include "ringwire/spsc/storage.hpp"
+#include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/wait.hpp"
 
 namespace ringwire::broadcast {
@@ -34,42 +34,11 @@ struct options {
 
 namespace detail {
 
-using spsc::detail::owner;
+using ringwire::detail::owner;
 
-// A counted reference to a broadcast layout. Move-only; copy() makes a second reference.
+// A counted reference to a broadcast layout.
 template <class Sync>
-class ring_ref {
- public:
-  ring_ref() noexcept = default;
-  ring_ref(layout<Sync>* l, owner<Sync>* o) noexcept : ring_(l), owner_(o) {}
-  ring_ref(ring_ref&& o) noexcept : ring_(std::exchange(o.ring_, nullptr)), owner_(std::exchange(o.owner_, nullptr)) {}
-  ring_ref& operator=(ring_ref&& o) noexcept {
-    if (this != &o) {
-      reset();
-      ring_ = std::exchange(o.ring_, nullptr);
-      owner_ = std::exchange(o.owner_, nullptr);
-    }
-    return *this;
-  }
-  ring_ref(const ring_ref&) = delete;
-  ring_ref& operator=(const ring_ref&) = delete;
-  ~ring_ref() { reset(); }
-
-  [[nodiscard]] ring_ref copy() const noexcept {
-    if (owner_ != nullptr) owner_->retain();
-    return ring_ref(ring_, owner_);
-  }
-  void reset() noexcept {
-    if (owner_ != nullptr) owner_->release();
-    ring_ = nullptr;
-    owner_ = nullptr;
-  }
-  [[nodiscard]] layout<Sync>* get() const noexcept { return ring_; }
-
- private:
-  layout<Sync>* ring_ = nullptr;
-  owner<Sync>* owner_ = nullptr;
-};
+using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 
 template <class Sync>
 struct heap_block {
@@ -99,13 +68,7 @@ struct heap_block {
                                                std::to_string(capacity));
     }
     const std::size_t bytes = layout_offset + layout<Sync>::footprint(capacity, payload_size, opt.max_subscribers);
-    void* mem = nullptr;
-    try {
-      mem = ::operator new(bytes, std::align_val_t{block_align});
-    } catch (const std::bad_alloc&) {
-      throw error(errc::capacity_too_large,
-                  "cannot allocate " + std::to_string(bytes) + " bytes for capacity " + std::to_string(capacity));
-    }
+    void* mem = ringwire::detail::allocate_block(bytes, block_align, capacity);
     auto* self = ::new (mem) heap_block{};
     self->own.release_all = &release_all;
     // relaxed: the block is not yet shared with any other thread.

@@ -20,15 +20,18 @@
 //
 // Joining (hub::subscribe). See the registry protocol in layout.hpp. subscribe() starts at
 // the message after the head it reads; subscribe_from_oldest() at the oldest message of
-// the live window, head - capacity + 1. Under a gated policy the publisher may be writing
-// message head + 1 without having seen the new entry yet, which overwrites exactly that
-// oldest message; a from-oldest subscriber that finds its very first message overwritten
-// therefore skips it (it was never promised: it left the window while the subscriber
-// joined) -- that one case is not counted in missed().
+// the live window, head - capacity + 1. Under a gated policy the publisher's next publish
+// (head + 1) may not have seen the new entry yet -- through a concurrent race, or simply
+// because its cached room still allows head + 1 and it only rescans past that -- and then
+// it overwrites exactly that oldest message; a from-oldest subscriber that finds its very
+// first message overwritten therefore skips it, and that one case is not counted in
+// missed(). So a from-oldest join under a gated policy replays capacity - 1 messages, or
+// capacity when no publish overtakes it. (Known gap: resetting the cache on join would
+// close it.)
 //
 // Counters: received() + missed() == messages published from the starting point up to
-// the last one this subscriber consumed or skipped, exactly (lossy); missed() stays 0
-// under lossless.
+// the last one this subscriber consumed or skipped, exactly (lossy); under lossless
+// missed() counts only what latest() skipped on purpose.
 #pragma once
 
 #include <algorithm>

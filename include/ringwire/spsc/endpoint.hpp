@@ -31,42 +31,9 @@ concept contiguous_from = std::contiguous_iterator<It> && std::is_same_v<std::re
 template <class It, class T>
 concept contiguous_into = std::contiguous_iterator<It> && std::is_same_v<std::iter_reference_t<It>, T&>;
 
-// A counted (heap) or borrowed (inline) reference to a layout. Move-only; copy() makes a
-// second counted reference.
+// A counted (heap) or borrowed (inline) reference to an SPSC layout.
 template <class Sync>
-class ring_ref {
- public:
-  ring_ref() noexcept = default;
-  ring_ref(layout<Sync>* l, owner<Sync>* o) noexcept : ring_(l), owner_(o) {}
-  ring_ref(ring_ref&& o) noexcept : ring_(std::exchange(o.ring_, nullptr)), owner_(std::exchange(o.owner_, nullptr)) {}
-  ring_ref& operator=(ring_ref&& o) noexcept {
-    if (this != &o) {
-      reset();
-      ring_ = std::exchange(o.ring_, nullptr);
-      owner_ = std::exchange(o.owner_, nullptr);
-    }
-    return *this;
-  }
-  ring_ref(const ring_ref&) = delete;
-  ring_ref& operator=(const ring_ref&) = delete;
-  ~ring_ref() { reset(); }
-
-  [[nodiscard]] ring_ref copy() const noexcept {
-    if (owner_ != nullptr) owner_->retain();
-    return ring_ref(ring_, owner_);
-  }
-  void reset() noexcept {
-    if (owner_ != nullptr) owner_->release();
-    ring_ = nullptr;
-    owner_ = nullptr;
-  }
-  [[nodiscard]] layout<Sync>* get() const noexcept { return ring_; }
-  [[nodiscard]] bool borrowed() const noexcept { return ring_ != nullptr && owner_ == nullptr; }
-
- private:
-  layout<Sync>* ring_ = nullptr;
-  owner<Sync>* owner_ = nullptr;
-};
+using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 
 }  // namespace detail
 

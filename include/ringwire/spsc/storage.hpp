@@ -17,26 +17,12 @@
 #include <new>
 #include <utility>
 
+#include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/spsc/layout.hpp"
 
 namespace ringwire::spsc::detail {
 
-// Reference-counted owner of a layout's memory. `release_all` knows the element type.
-template <class Sync>
-struct owner {
-  typename Sync::template atomic<std::uint32_t> refs;
-  void (*release_all)(owner*) noexcept;
-
-  void retain() noexcept {
-    // relaxed: a new reference is made from an existing one, which keeps the block alive.
-    refs.fetch_add(1, std::memory_order_relaxed);
-  }
-  void release() noexcept {
-    // acq_rel: every holder's last use of the block happens-before the destruction by the
-    // holder that drops the count to zero.
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) release_all(this);
-  }
-};
+using ringwire::detail::owner;
 
 // Destroys the elements between head and tail. Called by the last holder, when both
 // endpoints are gone, so the indices no longer move.
@@ -76,13 +62,7 @@ struct heap_block {
   static heap_block* create(std::uint64_t capacity, std::uint64_t start_index, std::uint32_t refs) {
     const std::size_t ring_bytes = layout<Sync>::footprint(capacity, sizeof(T), alignof(T));
     const std::size_t bytes = layout_offset + ring_bytes;
-    void* mem = nullptr;
-    try {
-      mem = ::operator new(bytes, std::align_val_t{block_align});
-    } catch (const std::bad_alloc&) {
-      throw error(errc::capacity_too_large,
-                  "cannot allocate " + std::to_string(bytes) + " bytes for capacity " + std::to_string(capacity));
-    }
+    void* mem = ringwire::detail::allocate_block(bytes, block_align, capacity);
     auto* self = ::new (mem) heap_block{};
     self->own.release_all = &release_all;
     // relaxed: the block is not yet shared with any other thread.
