@@ -34,128 +34,14 @@
 
 #include "adapters.hpp"
 #include "harness.hpp"
+#include "report.hpp"
 #include "ringwire/broadcast.hpp"
-
-#ifndef RINGWIRE_BENCH_FLAGS
-#define RINGWIRE_BENCH_FLAGS "unknown"
-#endif
 
 namespace bench {
 namespace {
 
 namespace bc = ringwire::broadcast;
 using ringwire::status;
-
-// ---- configuration ----------------------------------------------------------------------------
-struct config {
-  bool quick = false;
-  bool smoke = false;
-  int reps = 7;
-  std::string filter, markdown, label, command;
-  cpu_pair cpus;
-  double target_s = 0.2;
-  double run_timeout_s = 15.0;
-  double tsc_per_ns = 1.0;
-  std::uint64_t lat_warm = 10000;
-};
-
-config g_cfg;
-std::string g_md;
-int g_runs = 0, g_preempted_runs = 0;
-
-void out(const std::string& s) {
-  std::fputs(s.c_str(), stdout);
-  std::fflush(stdout);
-  g_md += s;
-}
-
-void progress(const std::string& s) {
-  std::fprintf(stderr, "%s\n", s.c_str());
-  std::fflush(stderr);
-}
-
-[[noreturn]] void fail_run(const std::string& table, const std::string& row, const std::string& why) {
-  const std::string m = "\n**FAILED** [" + table + "] " + row + ": " + why + "\n";
-  std::fputs(m.c_str(), stdout);
-  std::fprintf(stderr, "ringwire_broadcast_bench: FAILED [%s] %s: %s\n", table.c_str(), row.c_str(), why.c_str());
-  if (!g_cfg.markdown.empty()) {
-    std::ofstream f(g_cfg.markdown);
-    f << g_md << m;
-  }
-  std::exit(1);
-}
-
-steady::time_point deadline_from_now() {
-  return steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(g_cfg.run_timeout_s));
-}
-
-std::string payload_name(std::size_t b) { return b >= 1024 ? std::to_string(b / 1024) + " KiB" : std::to_string(b) + " B"; }
-
-// ---- rows and tables (the same machinery as ringwire_bench) --------------------------------------
-struct sample {
-  bool ok = true;
-  std::string err;
-  double secs = 0;
-  std::uint64_t units = 0;
-  std::vector<double> v;  // the row's metrics
-  long preempted = 0;
-};
-
-enum class role { ours, peer, reference };
-
-struct row {
-  std::string name;
-  role who;
-  std::function<sample(double)> run;
-  std::vector<std::vector<double>> results;  // [metric][rep]
-  int reps_done = 0;
-  int preempted_runs = 0;
-};
-
-bool wanted(const std::string& table, const std::string& name) {
-  return g_cfg.filter.empty() || (table + " " + name).find(g_cfg.filter) != std::string::npos;
-}
-
-std::vector<row> filtered(std::vector<row> rows, const std::string& table) {
-  std::vector<row> keep;
-  for (auto& r : rows)
-    if (wanted(table, r.name)) keep.push_back(std::move(r));
-  return keep;
-}
-
-// One unreported warm-up round, then the reps interleaved: A B C ... A B C ...
-void run_table(const std::string& table, std::vector<row>& rows, std::size_t metrics) {
-  if (!g_cfg.smoke) {
-    progress("[" + table + "] warm-up round");
-    for (auto& r : rows) {
-      const sample s = r.run(g_cfg.target_s / 2);
-      if (!s.ok) fail_run(table, r.name, "warm-up run: " + (s.err.empty() ? "aborted" : s.err));
-    }
-  }
-  for (auto& r : rows) r.results.assign(metrics, {});
-  for (int rep = 0; rep < g_cfg.reps; ++rep) {
-    progress("[" + table + "] rep " + std::to_string(rep + 1) + "/" + std::to_string(g_cfg.reps));
-    for (auto& r : rows) {
-      const sample s = r.run(g_cfg.target_s);
-      if (!s.ok) fail_run(table, r.name, "rep " + std::to_string(rep + 1) + ": " + (s.err.empty() ? "aborted" : s.err));
-      for (std::size_t k = 0; k < metrics && k < s.v.size(); ++k) r.results[k].push_back(s.v[k]);
-      ++r.reps_done;
-      ++g_runs;
-      if (s.preempted > 0) ++r.preempted_runs, ++g_preempted_runs;
-    }
-  }
-}
-
-std::string preempted(const row& r) { return std::to_string(r.preempted_runs) + "/" + std::to_string(r.reps_done); }
-std::string reps_note() { return std::to_string(g_cfg.reps) + " reps interleaved, median [min–max]"; }
-
-const row* find_row(const std::vector<row>& rows, const std::string& name) {
-  for (auto& r : rows)
-    if (r.name == name) return &r;
-  return nullptr;
-}
-
-double med(const row* r, std::size_t metric = 0) { return r ? summarize(r->results[metric]).median : 0; }
 
 // A generic table: one column per metric (median [min–max]), then "vs <base>" on metric 0.
 void print_table(const std::string& heading, const std::string& note, const std::vector<std::string>& cols,
@@ -313,162 +199,7 @@ using bcast_lossy_q = bcast_q<T, C, bc::policy::lossy>;
 template <class T, std::size_t C>
 using bcast_lossless_q = bcast_q<T, C, bc::policy::lossless>;
 
-// ---- (2) round-trip latency (the code of ringwire_bench's latency table) -----------------------
-using msg8 = msg<8>;
-constexpr std::size_t lat_cap = 1024;
-constexpr std::uint64_t sentinel = UINT64_MAX;
-
-sample latency_sample(const histogram& h, double secs) {
-  sample s;
-  const double k = 1.0 / g_cfg.tsc_per_ns;
-  s.secs = secs;
-  s.units = h.total();
-  s.v = {h.quantile(0.50) * k, h.quantile(0.99) * k, h.quantile(0.999) * k, static_cast<double>(h.max()) * k};
-  return s;
-}
-
-inline bool time_up(std::uint64_t i, steady::time_point t0, double target) {
-  return i > g_cfg.lat_warm && (i & 255) == 0 && steady::now() - t0 >= std::chrono::duration<double>(target);
-}
-
-template <class Q>
-sample latency_run(double target) {
-  auto qa = std::make_unique<Q>();  // ping -> pong
-  auto qb = std::make_unique<Q>();  // pong -> ping
-  run_control rc;
-  rc.deadline = deadline_from_now();
-  histogram h;
-  sample s;
-  double secs = 0;
-  std::string pong_err;
-  auto stall = [&](std::string why) {
-    if (s.ok) s.ok = false, s.err = std::move(why);
-  };
-  std::thread ping([&] {
-    pin_this_thread(g_cfg.cpus.a);
-    preempt_counter pc{rc};
-    start_barrier(rc);
-    spinner sp{&rc};
-    msg8 m{}, r{};
-    steady::time_point t0{};
-    for (std::uint64_t i = 0;; ++i) {
-      if (i == g_cfg.lat_warm) t0 = steady::now();
-      if (time_up(i, t0, target)) break;
-      stamp(m, i);
-      const std::uint64_t a = ticks();
-      while (!qa->try_push(m))
-        if (sp()) return stall("ping: stalled pushing round trip #" + std::to_string(i));
-      while (!qb->try_pop(r))
-        if (sp()) return stall("ping: stalled waiting for the echo of round trip #" + std::to_string(i) + " (lost message?)");
-      const std::uint64_t b = ticks();
-      if (!verify(r, i)) {
-        s.ok = false;
-        s.err = "round trip #" + std::to_string(i) + ": echo carried sequence " + std::to_string(r.w[0]);
-        rc.abort.store(true);
-        return;
-      }
-      if (i >= g_cfg.lat_warm) h.add(b - a);
-    }
-    secs = std::chrono::duration<double>(steady::now() - t0).count();
-    stamp(m, sentinel);
-    while (!qa->try_push(m))
-      if (sp()) return stall("ping: stalled pushing the final sentinel");
-  });
-  std::thread pong([&] {
-    pin_this_thread(g_cfg.cpus.b);
-    preempt_counter pc{rc};
-    start_barrier(rc);
-    spinner sp{&rc};
-    msg8 r{};
-    for (std::uint64_t i = 0;; ++i) {
-      while (!qa->try_pop(r))
-        if (sp()) return void(pong_err = "pong: stalled waiting for round trip #" + std::to_string(i));
-      if (r.w[0] == sentinel) break;
-      while (!qb->try_push(r))
-        if (sp()) return void(pong_err = "pong: stalled echoing round trip #" + std::to_string(i));
-    }
-  });
-  ping.join();
-  pong.join();
-  if (!s.ok) {
-    if (!pong_err.empty()) s.err += "; " + pong_err;
-    return s;
-  }
-  if (rc.abort.load()) {
-    s.ok = false;
-    s.err = "run aborted: " + (pong_err.empty() ? std::string("deadline passed") : pong_err);
-    return s;
-  }
-  sample o = latency_sample(h, secs);
-  o.preempted = rc.preempted.load();
-  return o;
-}
-
-// The floor: one cache line each way, each written by one thread, nothing else.
-sample floor_run(double target) {
-  struct alignas(128) line {
-    std::atomic<std::uint64_t> v{0};
-  };
-  auto a = std::make_unique<line>();
-  auto b = std::make_unique<line>();
-  run_control rc;
-  rc.deadline = deadline_from_now();
-  histogram h;
-  double secs = 0;
-  std::thread ping([&] {
-    pin_this_thread(g_cfg.cpus.a);
-    preempt_counter pc{rc};
-    start_barrier(rc);
-    spinner sp{&rc};
-    steady::time_point t0{};
-    for (std::uint64_t i = 1;; ++i) {
-      if (i == g_cfg.lat_warm) t0 = steady::now();
-      if (time_up(i, t0, target)) break;
-      const std::uint64_t t = ticks();
-      a->v.store(i, std::memory_order_release);
-      while (b->v.load(std::memory_order_acquire) != i)
-        if (sp()) return;
-      const std::uint64_t u = ticks();
-      if (i >= g_cfg.lat_warm) h.add(u - t);
-    }
-    secs = std::chrono::duration<double>(steady::now() - t0).count();
-    a->v.store(sentinel, std::memory_order_release);
-  });
-  std::thread pong([&] {
-    pin_this_thread(g_cfg.cpus.b);
-    preempt_counter pc{rc};
-    start_barrier(rc);
-    spinner sp{&rc};
-    for (std::uint64_t i = 1;; ++i) {
-      std::uint64_t x;
-      while ((x = a->v.load(std::memory_order_acquire)) != i) {
-        if (x == sentinel) return;
-        if (sp()) return;
-      }
-      b->v.store(i, std::memory_order_release);
-    }
-  });
-  ping.join();
-  pong.join();
-  if (rc.abort.load()) {
-    sample s;
-    s.ok = false;
-    s.err = "floor ping-pong stalled";
-    return s;
-  }
-  sample o = latency_sample(h, secs);
-  o.preempted = rc.preempted.load();
-  return o;
-}
-
-template <template <class, std::size_t> class Q>
-row lat_row(role who) {
-  row r;
-  r.name = Q<msg8, lat_cap>::name;
-  r.who = who;
-  r.run = [](double t) { return latency_run<Q<msg8, lat_cap>>(t); };
-  return r;
-}
+// ---- (2) round-trip latency: latency_run and floor_run of report.hpp ------------------------------
 
 void latency_table() {
   const std::string table = "latency 8 B cap 1024";
@@ -478,36 +209,20 @@ void latency_table() {
   rows.push_back(lat_row<ringwire_q>(role::reference));
   rows.push_back(lat_row<boost_q>(role::peer));
   rows.push_back(lat_row<rwq_q>(role::peer));
-  row f;
-  f.name = "floor: cache-line ping-pong";
-  f.who = role::reference;
-  f.run = [](double t) { return floor_run(t); };
-  rows.push_back(std::move(f));
+  rows.push_back(floor_row());
   rows = filtered(std::move(rows), table);
   if (rows.empty()) return;
   run_table(table, rows, 4);
   std::ostringstream o;
-  o << "\n### Round-trip latency — 1 → 1, payload 8 B, capacity 1024, ping CPU " << g_cfg.cpus.a << " ⇄ pong CPU "
-    << g_cfg.cpus.b << "\n\n";
-  o << "Round trip in ns (lower is better), " << reps_note()
-    << " of each percentile over the reps; max = worst round trip of any rep. Broadcast rows: ping publishes on one "
-       "channel, pong's subscriber receives and publishes the echo on a second channel (one subscriber each, "
-       "try_publish / try_recv, busy spin).\n\n";
-  o << "| implementation | p50 | p99 | p99.9 | max | p50 vs ringwire spsc | p50 / floor | preempted |\n"
-       "|---|---:|---:|---:|---:|---:|---:|---:|\n";
-  const double spsc50 = med(find_row(rows, "ringwire spsc"));
-  const double fl50 = med(find_row(rows, "floor: cache-line ping-pong"));
-  double peer50 = 0;
-  std::string peer_name;
-  for (auto& r : rows) {
-    const summary p50 = summarize(r.results[0]);
-    o << "| " << (r.who == role::ours ? "**" + r.name + "**" : r.name) << " | " << med_range(p50) << " | "
-      << med_range(summarize(r.results[1])) << " | " << med_range(summarize(r.results[2])) << " | "
-      << num(summarize(r.results[3]).max) << " | " << (spsc50 > 0 ? ratio(p50.median / spsc50) : "—") << " | "
-      << (fl50 > 0 ? ratio(p50.median / fl50) : "—") << " | " << preempted(r) << " |\n";
-    if (r.who == role::peer && (peer_name.empty() || p50.median < peer50)) peer50 = p50.median, peer_name = r.name;
-  }
-  o << "\n";
+  const latency_p50s p = print_latency_rows(
+      o,
+      "Round-trip latency — 1 → 1, payload 8 B, capacity 1024, ping CPU " + std::to_string(g_cfg.cpus.a) +
+          " ⇄ pong CPU " + std::to_string(g_cfg.cpus.b),
+      " Broadcast rows: ping publishes on one channel, pong's subscriber receives and publishes the echo on a second "
+      "channel (one subscriber each, try_publish / try_recv, busy spin).",
+      "ringwire spsc", find_row(rows, "ringwire spsc"), find_row(rows, "floor: cache-line ping-pong"), rows);
+  const double spsc50 = p.base, fl50 = p.floor, peer50 = p.peer;
+  const std::string& peer_name = p.peer_name;
   for (const char* n : {"ringwire broadcast (lossy)", "ringwire broadcast (lossless)"}) {
     const double b50 = med(find_row(rows, n));
     if (b50 <= 0) continue;
@@ -866,41 +581,18 @@ void fanout_table() {
 }
 
 // ---- the header ----------------------------------------------------------------------------------------
-std::string read_first_line(const std::string& path) {
-  std::ifstream f(path);
-  std::string s;
-  std::getline(f, s);
-  return s;
-}
 
 void print_header() {
   std::ostringstream o;
   o << "\n## ringwire broadcast benchmarks" << (g_cfg.smoke ? " (SMOKE: correctness only, numbers meaningless)" : "") << "\n\n";
-  o << "- date: " << now_utc() << "\n- command: `" << g_cfg.command << "`\n";
-  if (!g_cfg.label.empty()) o << "- label: " << g_cfg.label << "\n";
-  o << "- CPU: " << cpu_model() << "; " << std::thread::hardware_concurrency() << " online CPUs, " << allowed_cpus().size()
-    << " in this process's affinity mask\n";
+  header_start(o);
   if (g_cfg.cpus.pinned())
     o << "- pinned workloads: publisher/ping on CPU " << g_cfg.cpus.a << ", subscriber/pong on CPU " << g_cfg.cpus.b
       << "; the fan-out workload is not pinned\n";
   else
-    o << "- threads NOT pinned (fewer than two CPUs available): numbers are not meaningful\n";
-  o << "- kernel: " << kernel() << "; load average at start: " << read_first_line("/proc/loadavg") << "\n";
-#if defined(__GNUC__) && !defined(__clang__)
-  o << "- compiler: g++ " << __VERSION__;
-#else
-  o << "- compiler: " << __VERSION__;
-#endif
-  o << "; flags: `" << RINGWIRE_BENCH_FLAGS << "`"
-#if defined(NDEBUG)
-    << " (NDEBUG"
-#else
-    << " (assertions ON"
-#endif
-    << ", RINGWIRE_CHECKS=" << RINGWIRE_CHECKS << ")\n";
-  char tsc[64];
-  std::snprintf(tsc, sizeof tsc, "%.3f", g_cfg.tsc_per_ns);
-  o << "- TSC: " << tsc << " GHz (calibrated against steady_clock)\n";
+    header_not_pinned(o);
+  header_system(o, "");
+  o << "\n";
   o << "- method: " << g_cfg.reps << " repetitions, rows interleaved; one unreported warm-up round first; each run times ~"
     << num(g_cfg.target_s) << " s after 2 laps of warm-up (latency: after " << g_cfg.lat_warm
     << " round trips); every run verified (sequence + check word; lossy: received + missed == published)\n";
@@ -929,50 +621,13 @@ void print_header() {
 int main(int argc, char** argv) {
   using namespace bench;
   auto& c = g_cfg;
-  int reps = -1;
   bool append = false;
-  c.command = "ringwire_broadcast_bench";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    c.command += " " + a;
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(2);
-      c.command += std::string(" ") + argv[i + 1];
-      return argv[++i];
-    };
-    if (a == "--quick") c.quick = true;
-    else if (a == "--smoke") c.smoke = true;
-    else if (a == "--reps") reps = std::atoi(value().c_str());
-    else if (a == "--filter") c.filter = value();
-    else if (a == "--markdown") c.markdown = value();
-    else if (a == "--append") append = true;
-    else if (a == "--label") c.label = value();
-    else if (a == "--cpus") {
-      const std::string v = value();
-      if (std::sscanf(v.c_str(), "%d,%d", &c.cpus.a, &c.cpus.b) != 2) usage(2);
-    } else if (a == "--help" || a == "-h") usage(0);
-    else {
-      std::fprintf(stderr, "unknown argument: %s\n", a.c_str());
-      usage(2);
-    }
-  }
-  if (c.smoke) {
-    c.reps = 1;
-    c.target_s = 0.005;
-    c.lat_warm = 200;
-    c.run_timeout_s = 8;
-    g_yield_while_spinning = true;
-  } else if (c.quick) {
-    c.reps = 5;
-    c.target_s = 0.1;
-  }
-  if (reps > 0) c.reps = reps;
-  if (!c.smoke && c.reps < 5) std::fprintf(stderr, "ringwire_broadcast_bench: note: fewer than 5 reps (%d); BENCHMARKING.md asks for >= 5\n", c.reps);
-  if (!c.cpus.pinned()) {
-    const auto cpus = allowed_cpus();
-    if (cpus.size() >= 2) c.cpus = {cpus[0], cpus[1]};
-    else std::fprintf(stderr, "ringwire_broadcast_bench: fewer than two CPUs available: threads are not pinned\n");
-  }
+  c.prog = "ringwire_broadcast_bench";
+  c.aborted_note = "aborted";
+  c.echo_error = [](std::uint64_t i, std::uint64_t got) {
+    return "round trip #" + std::to_string(i) + ": echo carried sequence " + std::to_string(got);
+  };
+  configure(argc, argv, usage, [&](const std::string& a) { return a == "--append" && (append = true); });
   c.tsc_per_ns = calibrate_tsc(c.smoke ? 20 : 200);
 
   const auto t0 = steady::now();
@@ -989,13 +644,5 @@ int main(int argc, char** argv) {
     out("\n**Warning: " + std::to_string(g_preempted_runs) + " of " + std::to_string(g_runs) +
         " runs had a thread involuntarily switched out at least once** (expected for the oversubscribed fan-out table; "
         "elsewhere it means the machine was busy: compare ratios, not absolute numbers).\n");
-  if (!c.markdown.empty()) {
-    std::ofstream f(c.markdown, append ? std::ios::app : std::ios::trunc);
-    f << g_md;
-    if (!f) {
-      std::fprintf(stderr, "ringwire_broadcast_bench: cannot write %s\n", c.markdown.c_str());
-      return 1;
-    }
-  }
-  return 0;
+  return write_markdown(append ? std::ios::app : std::ios::trunc);
 }

@@ -31,84 +31,10 @@
 
 #include "adapters.hpp"
 #include "harness.hpp"
-
-#ifndef RINGWIRE_BENCH_FLAGS
-#define RINGWIRE_BENCH_FLAGS "unknown"
-#endif
+#include "report.hpp"
 
 namespace bench {
 namespace {
-
-// ---- configuration ----------------------------------------------------------------------------
-struct config {
-  bool quick = false;
-  bool smoke = false;
-  int reps = 7;
-  std::string filter;
-  std::string markdown;
-  std::string label;
-  std::string command;
-  cpu_pair cpus;
-  double target_s = 0.2;        // wall time of one timed run
-  double run_timeout_s = 15.0;  // a run that takes longer is a failure (a stall)
-  double tsc_per_ns = 1.0;
-  std::uint64_t lat_warm = 10000;  // round trips not recorded at the start of a latency run
-  std::vector<std::size_t> caps{1024, 65536};
-  std::vector<std::size_t> batches{64, 1024};  // 1024 only where capacity >= 4096
-};
-
-config g_cfg;
-std::string g_md;  // everything printed to stdout, for --markdown
-int g_runs = 0, g_preempted_runs = 0;  // over the whole report
-
-void out(const std::string& s) {
-  std::fputs(s.c_str(), stdout);
-  std::fflush(stdout);
-  g_md += s;
-}
-
-void progress(const std::string& s) {
-  std::fprintf(stderr, "%s\n", s.c_str());
-  std::fflush(stderr);
-}
-
-[[noreturn]] void fail_run(const std::string& table, const std::string& row, const std::string& why) {
-  const std::string m = "\n**FAILED** [" + table + "] " + row + ": " + why + "\n";
-  std::fputs(m.c_str(), stdout);
-  std::fprintf(stderr, "ringwire_bench: FAILED [%s] %s: %s\n", table.c_str(), row.c_str(), why.c_str());
-  if (!g_cfg.markdown.empty()) {
-    std::ofstream f(g_cfg.markdown);
-    f << g_md << m;
-  }
-  std::exit(1);
-}
-
-// ---- one sample of one row ----------------------------------------------------------------------
-struct sample {
-  bool ok = true;
-  std::string err;
-  double secs = 0;          // timed part only
-  std::uint64_t units = 0;  // messages (throughput) or round trips (latency) timed
-  std::vector<double> v;    // the metrics: {Mmsg/s} or {p50, p99, p99.9, max} in ns
-  long preempted = 0;       // involuntary context switches of the run's threads
-};
-
-enum class role { ours, peer, reference };
-
-struct row {
-  std::string name;
-  role who;
-  std::function<sample(double)> run;         // argument: seconds to time (warm-up is extra)
-  std::vector<std::vector<double>> results;  // [metric][rep]
-  std::vector<std::uint64_t> units;          // units timed per rep
-  int preempted_runs = 0;                    // reps whose threads were preempted
-};
-
-std::string describe_failure(const sample& s) { return s.err.empty() ? "run aborted (stall or timeout)" : s.err; }
-
-steady::time_point deadline_from_now() {
-  return steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(g_cfg.run_timeout_s));
-}
 
 // ---- throughput ---------------------------------------------------------------------------------
 // Runs are bounded by time, not by a message count: the consumer starts the clock once it has
@@ -125,12 +51,6 @@ struct tp_control : run_control {
   alignas(128) std::atomic<bool> stop{false};        // consumer -> producer
   alignas(128) std::atomic<std::uint64_t> sent{not_yet};  // producer -> consumer, at the end
 };
-
-std::string seq_error(std::uint64_t i, std::uint64_t got) {
-  std::ostringstream o;
-  o << "message #" << i << ": expected sequence " << i << ", got " << got << " (or a bad check word): lost, duplicated or reordered";
-  return o.str();
-}
 
 template <class Q, class T, mode M>
 void produce(Q& q, std::size_t batch, tp_control& rc) {
@@ -340,209 +260,6 @@ sample memcpy_run(double target, std::size_t cap) {
   return s;
 }
 
-// ---- latency --------------------------------------------------------------------------------------
-// Ping stamps message i, takes rdtsc, pushes it to queue A, spins until pong's echo arrives
-// on queue B, takes rdtsc again and records the difference. The first lat_warm round trips
-// are not recorded; after `target` seconds ping sends a sentinel that ends pong.
-using msg8 = msg<8>;
-constexpr std::size_t lat_cap = 1024;
-constexpr std::uint64_t sentinel = UINT64_MAX;
-
-sample latency_sample(const histogram& h, double secs) {
-  sample s;
-  const double k = 1.0 / g_cfg.tsc_per_ns;
-  s.secs = secs;
-  s.units = h.total();
-  s.v = {h.quantile(0.50) * k, h.quantile(0.99) * k, h.quantile(0.999) * k, static_cast<double>(h.max()) * k};
-  return s;
-}
-
-// true once `target` seconds have passed since t0 (checked every 256 round trips).
-inline bool time_up(std::uint64_t i, steady::time_point t0, double target) {
-  return i > g_cfg.lat_warm && (i & 255) == 0 && steady::now() - t0 >= std::chrono::duration<double>(target);
-}
-
-template <class Q>
-sample latency_run(double target) {
-  auto qa = std::make_unique<Q>();  // ping -> pong
-  auto qb = std::make_unique<Q>();  // pong -> ping
-  run_control rc;
-  rc.deadline = deadline_from_now();
-  histogram h;
-  sample s;
-  double secs = 0;
-  std::string pong_err;
-  auto stall = [&](std::string why) {
-    if (s.ok) {
-      s.ok = false;
-      s.err = std::move(why);
-    }
-  };
-  std::thread ping([&] {
-    pin_this_thread(g_cfg.cpus.a);
-    preempt_counter pc{rc};
-    start_barrier(rc);
-    spinner sp{&rc};
-    msg8 m{}, r{};
-    steady::time_point t0{};
-    for (std::uint64_t i = 0;; ++i) {
-      if (i == g_cfg.lat_warm) t0 = steady::now();
-      if (time_up(i, t0, target)) break;
-      stamp(m, i);
-      const std::uint64_t a = ticks();
-      while (!qa->try_push(m))
-        if (sp()) return stall("ping: stalled pushing round trip #" + std::to_string(i));
-      while (!qb->try_pop(r))
-        if (sp()) return stall("ping: stalled waiting for the echo of round trip #" + std::to_string(i) + " (lost message?)");
-      const std::uint64_t b = ticks();
-      if (!verify(r, i)) {
-        s.ok = false;
-        s.err = seq_error(i, r.w[0]);
-        rc.abort.store(true);
-        return;
-      }
-      if (i >= g_cfg.lat_warm) h.add(b - a);
-    }
-    secs = std::chrono::duration<double>(steady::now() - t0).count();
-    stamp(m, sentinel);
-    while (!qa->try_push(m))
-      if (sp()) return stall("ping: stalled pushing the final sentinel");
-  });
-  std::thread pong([&] {
-    pin_this_thread(g_cfg.cpus.b);
-    preempt_counter pc{rc};
-    start_barrier(rc);
-    spinner sp{&rc};
-    msg8 r{};
-    for (std::uint64_t i = 0;; ++i) {
-      while (!qa->try_pop(r)) {
-        if (sp()) {
-          pong_err = "pong: stalled waiting for round trip #" + std::to_string(i);
-          return;
-        }
-      }
-      if (r.w[0] == sentinel) break;
-      while (!qb->try_push(r)) {
-        if (sp()) {
-          pong_err = "pong: stalled echoing round trip #" + std::to_string(i);
-          return;
-        }
-      }
-    }
-  });
-  ping.join();
-  pong.join();
-  if (!s.ok) {
-    if (!pong_err.empty()) s.err += "; " + pong_err;
-    return s;
-  }
-  if (rc.abort.load()) {
-    s.ok = false;
-    s.err = "run aborted: " + (pong_err.empty() ? std::string("deadline passed") : pong_err);
-    return s;
-  }
-  sample out = latency_sample(h, secs);
-  out.preempted = rc.preempted.load();
-  return out;
-}
-
-// The floor: one cache line each way, each written by one thread, nothing else.
-sample floor_run(double target) {
-  struct alignas(128) line {
-    std::atomic<std::uint64_t> v{0};
-  };
-  auto a = std::make_unique<line>();
-  auto b = std::make_unique<line>();
-  run_control rc;
-  rc.deadline = deadline_from_now();
-  histogram h;
-  double secs = 0;
-  std::thread ping([&] {
-    pin_this_thread(g_cfg.cpus.a);
-    preempt_counter pc{rc};
-    start_barrier(rc);
-    spinner sp{&rc};
-    steady::time_point t0{};
-    for (std::uint64_t i = 1;; ++i) {
-      if (i == g_cfg.lat_warm) t0 = steady::now();
-      if (time_up(i, t0, target)) break;
-      const std::uint64_t t = ticks();
-      a->v.store(i, std::memory_order_release);
-      while (b->v.load(std::memory_order_acquire) != i)
-        if (sp()) return;
-      const std::uint64_t u = ticks();
-      if (i >= g_cfg.lat_warm) h.add(u - t);
-    }
-    secs = std::chrono::duration<double>(steady::now() - t0).count();
-    a->v.store(sentinel, std::memory_order_release);
-  });
-  std::thread pong([&] {
-    pin_this_thread(g_cfg.cpus.b);
-    preempt_counter pc{rc};
-    start_barrier(rc);
-    spinner sp{&rc};
-    for (std::uint64_t i = 1;; ++i) {
-      std::uint64_t x;
-      while ((x = a->v.load(std::memory_order_acquire)) != i) {
-        if (x == sentinel) return;
-        if (sp()) return;
-      }
-      b->v.store(i, std::memory_order_release);
-    }
-  });
-  ping.join();
-  pong.join();
-  if (rc.abort.load()) {
-    sample s;
-    s.ok = false;
-    s.err = "floor ping-pong stalled";
-    return s;
-  }
-  sample out = latency_sample(h, secs);
-  out.preempted = rc.preempted.load();
-  return out;
-}
-
-// ---- running a table ---------------------------------------------------------------------------------
-bool wanted(const std::string& table, const std::string& name) {
-  if (g_cfg.filter.empty()) return true;
-  return (table + " " + name).find(g_cfg.filter) != std::string::npos;
-}
-
-// One warm-up round (every row once, half the time, not reported: first-touch of the
-// allocator, code and TLBs, and a first verification), then the reps interleaved:
-// A B C ... A B C ...
-void run_table(const std::string& table, std::vector<row>& rows, std::size_t metrics) {
-  if (!g_cfg.smoke) progress("[" + table + "] warm-up round");
-  for (auto& r : rows) {
-    if (g_cfg.smoke) break;  // one verified run per row is all the smoke test needs
-    const sample s = r.run(g_cfg.target_s / 2);
-    if (!s.ok) fail_run(table, r.name, "warm-up run: " + describe_failure(s));
-  }
-  for (auto& r : rows) r.results.assign(metrics, {});
-  for (int rep = 0; rep < g_cfg.reps; ++rep) {
-    progress("[" + table + "] rep " + std::to_string(rep + 1) + "/" + std::to_string(g_cfg.reps));
-    for (auto& r : rows) {
-      const sample s = r.run(g_cfg.target_s);
-      if (!s.ok) fail_run(table, r.name, "rep " + std::to_string(rep + 1) + ": " + describe_failure(s));
-      for (std::size_t k = 0; k < metrics && k < s.v.size(); ++k) r.results[k].push_back(s.v[k]);
-      r.units.push_back(s.units);
-      ++g_runs;
-      if (s.preempted > 0) ++r.preempted_runs, ++g_preempted_runs;
-    }
-  }
-}
-
-// "k/N": reps in which a pinned thread of the run was involuntarily switched out (another
-// process wanted the CPU). Numbers from such runs measure the machine's load.
-std::string preempted(const row& r) {
-  return std::to_string(r.preempted_runs) + "/" + std::to_string(r.units.size());
-}
-
-std::string reps_note() {
-  return std::to_string(g_cfg.reps) + " reps interleaved, median [min–max]";
-}
-
 // Throughput-like table: one metric, higher is better. The ratio column divides by the row
 // named base_name; the headline is the best `ours` row over the best `peer` row.
 void print_rate_table(const std::string& heading, std::vector<row>& rows, std::size_t payload, const std::string& base_name) {
@@ -577,35 +294,16 @@ void print_rate_table(const std::string& heading, std::vector<row>& rows, std::s
 }
 
 void print_latency_table(const std::string& heading, std::vector<row>& rows) {
-  std::ostringstream o;
-  o << "\n### " << heading << "\n\n";
-  o << "Round trip in ns (lower is better), " << reps_note()
-    << " of each percentile over the reps; max = worst round trip of any rep.\n\n";
-  o << "| implementation | p50 | p99 | p99.9 | max | p50 vs ringwire | p50 / floor | preempted |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
   const row* rw = nullptr;
   const row* fl = nullptr;
   for (auto& r : rows) {
     if (r.who == role::ours) rw = &r;
     if (r.who == role::reference) fl = &r;
   }
-  const double rw50 = rw ? summarize(rw->results[0]).median : 0;
-  const double fl50 = fl ? summarize(fl->results[0]).median : 0;
-  const row* best_peer = nullptr;
-  double peer50 = 0;
-  for (auto& r : rows) {
-    const summary p50 = summarize(r.results[0]);
-    const summary p99 = summarize(r.results[1]);
-    const summary p999 = summarize(r.results[2]);
-    const summary mx = summarize(r.results[3]);
-    const std::string name = r.who == role::ours ? "**" + r.name + "**" : r.name;
-    o << "| " << name << " | " << med_range(p50) << " | " << med_range(p99) << " | " << med_range(p999) << " | " << num(mx.max)
-      << " | " << (rw50 > 0 ? ratio(p50.median / rw50) : "—") << " | " << (fl50 > 0 ? ratio(p50.median / fl50) : "—")
-      << " | " << preempted(r) << " |\n";
-    if (r.who == role::peer && (best_peer == nullptr || p50.median < peer50)) best_peer = &r, peer50 = p50.median;
-  }
-  o << "\n";
-  if (rw && fl) o << "**ringwire p50 / floor p50: " << ratio(rw50 / fl50) << "**";
-  if (rw && best_peer) o << "; ringwire p50 / best peer p50 (" << best_peer->name << "): " << ratio(rw50 / peer50);
+  std::ostringstream o;
+  const latency_p50s p = print_latency_rows(o, heading, "", "ringwire", rw, fl, rows);
+  if (rw && fl) o << "**ringwire p50 / floor p50: " << ratio(p.base / p.floor) << "**";
+  if (rw && !p.peer_name.empty()) o << "; ringwire p50 / best peer p50 (" << p.peer_name << "): " << ratio(p.base / p.peer);
   o << "\n";
   out(o.str());
 }
@@ -654,15 +352,6 @@ std::vector<row> batch_rows(std::size_t b) {
   return rows;
 }
 
-template <template <class, std::size_t> class Q>
-row lat_row(role who) {
-  row r;
-  r.name = Q<msg8, lat_cap>::name;
-  r.who = who;
-  r.run = [](double t) { return latency_run<Q<msg8, lat_cap>>(t); };
-  return r;
-}
-
 std::vector<row> latency_rows() {
   std::vector<row> rows;
   rows.push_back(lat_row<ringwire_q>(role::ours));
@@ -673,23 +362,11 @@ std::vector<row> latency_rows() {
   rows.push_back(lat_row<xenium_q>(role::peer));
   rows.push_back(lat_row<tbb_q>(role::peer));
   rows.push_back(lat_row<mutex_q>(role::peer));
-  row f;
-  f.name = "floor: cache-line ping-pong";
-  f.who = role::reference;
-  f.run = [](double t) { return floor_run(t); };
-  rows.push_back(std::move(f));
+  rows.push_back(floor_row());
   return rows;
 }
 
-std::vector<row> filtered(std::vector<row> rows, const std::string& table) {
-  std::vector<row> keep;
-  for (auto& r : rows)
-    if (wanted(table, r.name)) keep.push_back(std::move(r));
-  return keep;
-}
-
 // ---- workloads --------------------------------------------------------------------------------------
-std::string payload_name(std::size_t b) { return b >= 1024 ? std::to_string(b / 1024) + " KiB" : std::to_string(b) + " B"; }
 
 template <class T, std::size_t C>
 void throughput_table() {
@@ -737,48 +414,20 @@ void all_for_capacity() {
 }
 
 // ---- the header --------------------------------------------------------------------------------------
-std::string read_first_line(const std::string& path) {
-  std::ifstream f(path);
-  std::string s;
-  std::getline(f, s);
-  return s;
-}
-
 void print_header() {
   std::ostringstream o;
   o << "# ringwire benchmarks" << (g_cfg.smoke ? " (SMOKE: correctness only, numbers meaningless)" : "") << "\n\n";
-  o << "- date: " << now_utc() << "\n";
-  o << "- command: `" << g_cfg.command << "`\n";
-  if (!g_cfg.label.empty()) o << "- label: " << g_cfg.label << "\n";
-  const auto cpus = allowed_cpus();
-  o << "- CPU: " << cpu_model() << "; " << std::thread::hardware_concurrency() << " online CPUs, " << cpus.size()
-    << " in this process's affinity mask\n";
+  header_start(o);
   if (g_cfg.cpus.pinned()) {
     const std::string sib = read_first_line("/sys/devices/system/cpu/cpu" + std::to_string(g_cfg.cpus.a) +
                                             "/topology/thread_siblings_list");
     o << "- threads pinned: producer/ping on CPU " << g_cfg.cpus.a << ", consumer/pong on CPU " << g_cfg.cpus.b
       << " (CPU " << g_cfg.cpus.a << " SMT siblings: " << (sib.empty() ? "?" : sib) << ")\n";
   } else {
-    o << "- threads NOT pinned (fewer than two CPUs available): numbers are not meaningful\n";
+    header_not_pinned(o);
   }
-  o << "- kernel: " << kernel() << "; load average at start: " << read_first_line("/proc/loadavg") << "\n";
-#if defined(__clang__)
-  o << "- compiler: clang++ " << __clang_version__;
-#elif defined(__GNUC__)
-  o << "- compiler: g++ " << __VERSION__;
-#else
-  o << "- compiler: " << __VERSION__;
-#endif
-  o << "; flags: `" << RINGWIRE_BENCH_FLAGS << "` (the last -O wins; -march not set)"
-#if defined(NDEBUG)
-    << " (NDEBUG"
-#else
-    << " (assertions ON"
-#endif
-    << ", RINGWIRE_CHECKS=" << RINGWIRE_CHECKS << ")\n";
-  char tsc[64];
-  std::snprintf(tsc, sizeof tsc, "%.3f", g_cfg.tsc_per_ns);
-  o << "- TSC: " << tsc << " GHz (calibrated against steady_clock); invariant: "
+  header_system(o, " (the last -O wins; -march not set)");
+  o << "; invariant: "
     << (cpu_flag("constant_tsc") && cpu_flag("nonstop_tsc") ? "yes (constant_tsc, nonstop_tsc)" : "NOT reported") << "\n";
   o << "- ringwire light fence: "
     << (ringwire::detail::asymmetric_fence::uses_membarrier() ? "membarrier (compiler barrier on the hot path)"
@@ -813,53 +462,8 @@ void print_header() {
 int main(int argc, char** argv) {
   using namespace bench;
   auto& c = g_cfg;
-  int reps = -1;
-  c.command = "ringwire_bench";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    c.command += " " + a;
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(2);
-      c.command += std::string(" ") + argv[i + 1];
-      return argv[++i];
-    };
-    if (a == "--quick") c.quick = true;
-    else if (a == "--smoke") c.smoke = true;
-    else if (a == "--reps") reps = std::atoi(value().c_str());
-    else if (a == "--filter") c.filter = value();
-    else if (a == "--markdown") c.markdown = value();
-    else if (a == "--label") c.label = value();
-    else if (a == "--cpus") {
-      const std::string v = value();
-      if (std::sscanf(v.c_str(), "%d,%d", &c.cpus.a, &c.cpus.b) != 2) usage(2);
-    } else if (a == "--help" || a == "-h") usage(0);
-    else {
-      std::fprintf(stderr, "unknown argument: %s\n", a.c_str());
-      usage(2);
-    }
-  }
-  if (c.smoke) {
-    c.reps = 1;
-    c.caps = {1024};
-    c.batches = {64};
-    c.target_s = 0.005;
-    c.lat_warm = 200;
-    c.run_timeout_s = 8;
-    g_yield_while_spinning = true;
-  } else if (c.quick) {
-    c.reps = 5;
-    c.caps = {1024};
-    c.batches = {64};
-    c.target_s = 0.1;
-  }
-  if (reps > 0) c.reps = reps;
-  if (!c.smoke && c.reps < 5) std::fprintf(stderr, "ringwire_bench: note: fewer than 5 reps (%d); BENCHMARKING.md asks for >= 5\n", c.reps);
-
-  if (!c.cpus.pinned()) {
-    const auto cpus = allowed_cpus();
-    if (cpus.size() >= 2) c.cpus = {cpus[0], cpus[1]};
-    else std::fprintf(stderr, "ringwire_bench: fewer than two CPUs available: threads are not pinned\n");
-  }
+  c.prog = "ringwire_bench";
+  configure(argc, argv, usage);
   // Channels register membarrier on creation; make sure the header reports the final state.
   { auto ch = ringwire::spsc::channel<int>(1); (void)ch; }
   c.tsc_per_ns = calibrate_tsc(c.smoke ? 20 : 200);
@@ -880,13 +484,5 @@ int main(int argc, char** argv) {
         "unreliable: compare the ratios measured in this run, and re-run with nothing else busy on CPUs " +
         std::to_string(c.cpus.a) + " and " + std::to_string(c.cpus.b) + ".\n");
   }
-  if (!c.markdown.empty()) {
-    std::ofstream f(c.markdown);
-    f << g_md;
-    if (!f) {
-      std::fprintf(stderr, "ringwire_bench: cannot write %s\n", c.markdown.c_str());
-      return 1;
-    }
-  }
-  return 0;
+  return write_markdown();
 }
