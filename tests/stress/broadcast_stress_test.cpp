@@ -22,11 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/stress_scale.hpp"
 #include "ringwire/broadcast.hpp"
-
-#ifndef RINGWIRE_STRESS_SCALE
-#define RINGWIRE_STRESS_SCALE 1
-#endif
 
 namespace {
 
@@ -34,8 +31,7 @@ using namespace std::chrono_literals;
 namespace bc = ringwire::broadcast;
 using ringwire::status;
 
-constexpr std::uint64_t kScale = RINGWIRE_STRESS_SCALE;
-constexpr std::uint64_t scaled(std::uint64_t n) { return n / kScale > 0 ? n / kScale : 1; }
+using rw_test::scaled;
 constexpr auto kLong = 30s;  // failure detection only
 
 struct msg {
@@ -113,17 +109,23 @@ bc::options opts(bc::policy pol) {
   return o;
 }
 
+// One publisher thread publishing n messages and three subscriber threads reading from
+// message 1 until closed; returns what each subscriber saw.
+std::array<tally, 3> run_three(bc::publisher<msg>& pub, std::vector<bc::subscriber<msg>>& readers, std::uint64_t n) {
+  std::array<tally, 3> t;
+  std::vector<std::jthread> threads;
+  for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { t[static_cast<std::size_t>(i)] = consume(readers[static_cast<std::size_t>(i)], 1); });
+  threads.emplace_back([&, p = std::move(pub)]() mutable { produce(p, n); });
+  threads.clear();  // joins: the publisher's close ends every subscriber
+  return t;
+}
+
 TEST(BroadcastStress, LossyThreeSubscribersCountExactly) {
   const std::uint64_t n = scaled(1'000'000);
   auto [pub, subs] = bc::channel<msg>(256, opts(bc::policy::lossy));
   std::vector<bc::subscriber<msg>> readers;
   for (int i = 0; i < 3; ++i) readers.push_back(subs.subscribe());
-  std::array<tally, 3> t;
-  {
-    std::vector<std::jthread> threads;
-    for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { t[i] = consume(readers[i], 1); });
-    threads.emplace_back([&, p = std::move(pub)]() mutable { produce(p, n); });
-  }
+  const std::array<tally, 3> t = run_three(pub, readers, n);
   std::uint64_t lags = 0;
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(t[i].last, status::closed) << "subscriber " << i;
@@ -143,12 +145,7 @@ TEST(BroadcastStress, LosslessEverySubscriberGetsEverything) {
   auto [pub, subs] = bc::channel<msg>(64, opts(bc::policy::lossless));
   std::vector<bc::subscriber<msg>> readers;
   for (int i = 0; i < 3; ++i) readers.push_back(subs.subscribe());
-  std::array<tally, 3> t;
-  {
-    std::vector<std::jthread> threads;
-    for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { t[i] = consume(readers[i], 1); });
-    threads.emplace_back([&, p = std::move(pub)]() mutable { produce(p, n); });
-  }
+  const std::array<tally, 3> t = run_three(pub, readers, n);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(t[i].last, status::closed) << "subscriber " << i;
     EXPECT_EQ(t[i].torn, 0u);

@@ -8,7 +8,7 @@
 // number and carry a checksum, std::unique_ptr<std::uint64_t> (ownership: ASan sees any leak
 // or double free), and a tracked type counting live instances (disconnect tests).
 //
-// Sizes divide by RINGWIRE_STRESS_SCALE (20 under sanitizers). Never more than two busy
+// Sizes divide by RINGWIRE_STRESS_SCALE (4 under sanitizers). Never more than two busy
 // threads: the main thread only waits on a condition variable as a watchdog. No timing is
 // asserted; blocking calls use 30 s timeouts (or the watchdog's stop token) purely as
 // failure detection, so a lost wake-up fails the test instead of hanging it.
@@ -41,11 +41,8 @@
 #include <vector>
 
 #include "support/unsized_range.hpp"
+#include "support/stress_scale.hpp"
 #include "ringwire/spsc.hpp"
-
-#ifndef RINGWIRE_STRESS_SCALE
-#define RINGWIRE_STRESS_SCALE 1
-#endif
 
 namespace {
 
@@ -53,8 +50,7 @@ using namespace std::chrono_literals;
 namespace spsc = ringwire::spsc;
 using ringwire::status;
 
-constexpr std::uint64_t kScale = RINGWIRE_STRESS_SCALE;
-constexpr std::uint64_t scaled(std::uint64_t n) { return n / kScale > 0 ? n / kScale : 1; }
+using rw_test::scaled;
 
 // Failure detection only: a passing run never comes near these.
 constexpr auto kLong = 30s;
