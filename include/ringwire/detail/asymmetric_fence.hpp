@@ -82,7 +82,10 @@ class asymmetric_fence {
     }
   }
 
-  static bool uses_membarrier() noexcept { return membarrier_ok().load(std::memory_order_relaxed); }
+  static bool uses_membarrier() noexcept {
+    // relaxed: written once in init(), before any channel exists (see there).
+    return membarrier_ok().load(std::memory_order_relaxed);
+  }
 
  private:
   static std::atomic<bool>& membarrier_ok() noexcept {
