@@ -11,6 +11,12 @@
 //   light_fence(scope) / heavy_fence(scope) the two halves of a store-load (Dekker) fence;
 //                                           light on the hot side, heavy on the parking side
 //   full_fence()                            a seq_cst fence, for rare paths (close)
+//   fence(order)                            std::atomic_thread_fence (the seqlock's two
+//                                           fences, broadcast/layout.hpp)
+//   word(w)                                 a 64-bit payload word of plain memory seen as
+//                                           an atomic (std::atomic_ref for std_sync), so
+//                                           seqlock copies are race-free and a model can
+//                                           track them
 //   cpu_relax()                             one spin-wait step
 //   park(word, expected, deadline, scope)   sleep while word == expected; false on timeout
 //   unpark_all(word, scope)                 wake every sleeper on word
@@ -50,6 +56,8 @@ struct std_sync {
   static void light_fence(fence_scope s) noexcept { detail::asymmetric_fence::light(s); }
   static void heavy_fence(fence_scope s) noexcept { detail::asymmetric_fence::heavy(s); }
   static void full_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+  static void fence(std::memory_order mo) noexcept { std::atomic_thread_fence(mo); }
+  static std::atomic_ref<std::uint64_t> word(std::uint64_t& w) noexcept { return std::atomic_ref<std::uint64_t>(w); }
   static void cpu_relax() noexcept { detail::cpu_relax(); }
 
   static bool park(atomic<std::uint32_t>& word, std::uint32_t expected,

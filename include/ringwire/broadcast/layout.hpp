@@ -230,11 +230,11 @@ void write_slot(slot_ref<Sync> s, std::uint64_t n, const std::array<std::uint64_
   s.stamp().store(layout<Sync>::writing(n), std::memory_order_relaxed);
   // release fence: a reader whose payload load sees one of the stores below then sees
   // this odd stamp (or later) in its re-check, after its acquire fence (Boehm, sec. 5).
-  std::atomic_thread_fence(std::memory_order_release);
+  Sync::fence(std::memory_order_release);
   for (std::size_t i = 0; i < W; ++i) {
     // relaxed: atomics only so that a concurrent reader's copy is not a data race; the
     // stamps carry all the ordering.
-    std::atomic_ref<std::uint64_t>(s.words()[i]).store(w[i], std::memory_order_relaxed);
+    Sync::word(s.words()[i]).store(w[i], std::memory_order_relaxed);
   }
   // release: the payload stores happen-before a reader's acquire load that sees 2n.
   s.stamp().store(layout<Sync>::committed(n), std::memory_order_release);
@@ -246,11 +246,11 @@ template <class Sync, std::size_t W>
 std::uint64_t read_slot(slot_ref<Sync> s, std::array<std::uint64_t, W>& w) noexcept {
   for (std::size_t i = 0; i < W; ++i) {
     // relaxed: may race with an overwrite; the re-check below rejects such a copy.
-    w[i] = std::atomic_ref<std::uint64_t>(s.words()[i]).load(std::memory_order_relaxed);
+    w[i] = Sync::word(s.words()[i]).load(std::memory_order_relaxed);
   }
   // acquire fence: keeps the payload loads before the re-check (the fence photon-ring's
   // default mode omits), and pairs with the writer's release fence.
-  std::atomic_thread_fence(std::memory_order_acquire);
+  Sync::fence(std::memory_order_acquire);
   // relaxed: ordered after the payload loads by the fence above.
   return s.stamp().load(std::memory_order_relaxed);
 }
