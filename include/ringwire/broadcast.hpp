@@ -42,7 +42,9 @@
 //
 // Messages must be trivially copyable (checked at compile time, with the reason: they are
 // copied as 64-bit words with relaxed atomics and may be read while being overwritten).
-// Not here yet: several publishers, shared-memory placement, metrics counters.
+// Several producers: mpmc_channel() returns a copyable shared_publisher instead (tickets
+// give one global order; see shared_publisher.hpp). Not here yet: shared-memory placement,
+// metrics counters.
 #pragma once
 
 #include <cstddef>
@@ -50,6 +52,7 @@
 
 #include "ringwire/broadcast/layout.hpp"
 #include "ringwire/broadcast/publisher.hpp"
+#include "ringwire/broadcast/shared_publisher.hpp"
 #include "ringwire/broadcast/storage.hpp"
 #include "ringwire/broadcast/subscriber.hpp"
 
@@ -66,6 +69,21 @@ std::pair<publisher<T, Sync>, hub<T, Sync>> channel(std::size_t capacity, const 
   auto* block = detail::heap_block<Sync>::create(capacity, sizeof(T), opt, /*refs=*/2);
   auto* l = block->ring();
   return {publisher<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt),
+          hub<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt)};
+}
+
+// Several producers: as channel(), but the producing end is a copyable shared_publisher
+// (one copy per producing thread; shared_publisher.hpp has the ticket protocol). The
+// channel closes when the last copy is closed or destroyed.
+template <class T, class Sync = std_sync>
+std::pair<shared_publisher<T, Sync>, hub<T, Sync>> mpmc_channel(std::size_t capacity, const options& opt = {}) {
+  static_assert(detail::payload_check<T>::ok);
+  Sync::prepare();
+  auto* block = detail::heap_block<Sync>::create(capacity, sizeof(T), opt, /*refs=*/2, /*multi_producer=*/true);
+  auto* l = block->ring();
+  // relaxed: the block is not yet shared with any other thread.
+  l->publisher.producers.store(1, std::memory_order_relaxed);
+  return {shared_publisher<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt),
           hub<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt)};
 }
 

@@ -117,9 +117,21 @@ inline std::optional<status> limit_reached(const wait_limits& lim) noexcept {
 // Waits until ready() is true (returns status::ok), the deadline passes (timed_out) or a
 // stop is requested (cancelled). ready() must be cheap and side-effect free apart from
 // refreshing caches; it is called again after every wake. `parks` counts futex sleeps.
+//
+// A word has one waiter (word_sharing::exclusive: the waiter resets it to running when it
+// leaves, so the waker's next notify costs no syscall) or several (word_sharing::shared:
+// several producers of one broadcast channel). Shared, a waiter never writes running --
+// another waiter may be asleep on the word -- so only a waker's exchange resets it, and
+// that exchange is always followed by a wake of every sleeper: whoever sleeps on `parked`
+// is woken by the next progress. The price is one wake syscall with nobody asleep after
+// a wait that ended without one.
+enum class word_sharing : bool { exclusive, shared };
+
 template <class Sync, class Ready>
 status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::uint32_t>& my_word,
-                  fence_scope scope, const wait_limits& lim, std::uint64_t& parks, Ready&& ready) {
+                  fence_scope scope, const wait_limits& lim, std::uint64_t& parks, Ready&& ready,
+                  word_sharing sharing = word_sharing::exclusive) {
+  const bool exclusive = sharing == word_sharing::exclusive;
   constexpr std::uint32_t check_every = 64;  // a clock read costs ~20 ns: not every spin
   for (std::uint32_t i = 0; i < ws.spins(); ++i) {
     if (ready()) return status::ok;
@@ -177,13 +189,13 @@ status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::u
     const std::optional<status> limit = done ? std::nullopt : limit_reached<Sync>(lim);
     if (done || limit) {
       // relaxed: our own word; a concurrent waker's exchange may also reset it, harmlessly.
-      my_word.store(running, std::memory_order_relaxed);
+      if (exclusive) my_word.store(running, std::memory_order_relaxed);
       return done ? status::ok : *limit;
     }
     ++parks;
     Sync::park(my_word, parked, lim.deadline, scope);
     // relaxed: as above. A wake that raced in after this only costs a spurious re-check.
-    my_word.store(running, std::memory_order_relaxed);
+    if (exclusive) my_word.store(running, std::memory_order_relaxed);
     if (ready()) return status::ok;
   }
 }

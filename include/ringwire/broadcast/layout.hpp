@@ -8,11 +8,14 @@
 //  ------  -------------------------------------------------------------------------------
 //     0    geometry   capacity u64 | slot_stride u64 | slots_offset u64 | registry_offset u64 |
 //                     evict_lag u64 | payload_size u32 | payload_words u32 |
-//                     max_subscribers u32 | policy u32               written once by format()
-//   128    publisher  head u64 | closed u32 | publisher_park u32
-//                     head: the newest committed sequence (0 = none), stored on every
-//                     publish; read by subscribers only on slow paths (lag, latest,
-//                     pending, joining, closed)
+//                     max_subscribers u32 | policy u32 | multi_producer u32
+//                                                                  written once by format()
+//   128    publisher  head u64 | closed u32 | publisher_park u32 | producers u32
+//                     head: single producer: the newest committed sequence (0 = none),
+//                     stored on every publish; multi-producer: the newest *claimed*
+//                     sequence (the ticket counter; see shared_publisher.hpp). Read by
+//                     subscribers only on slow paths (lag, latest, pending, joining).
+//                     producers: live shared_publisher copies (multi-producer only)
 //   256    joiners    epoch u64 | parked u32 | top u32
 //                     written by subscribers when they join (epoch, top) or park (parked)
 //   384    registry   max_subscribers entries of 128 bytes, at registry_offset:
@@ -97,11 +100,13 @@ struct layout {
     std::uint32_t payload_words;
     std::uint32_t max_subscribers;
     std::uint32_t policy;
+    std::uint32_t multi_producer;  // 0: one publisher; 1: shared_publisher tickets
   };
   struct alignas(detail::hot_block) publisher_block {
     atomic<std::uint64_t> head;
     atomic<std::uint32_t> closed;
     atomic<std::uint32_t> publisher_park;
+    atomic<std::uint32_t> producers;
   };
   struct alignas(detail::hot_block) joiners_block {
     atomic<std::uint64_t> epoch;
@@ -159,14 +164,14 @@ struct layout {
   // Formats `mem` (footprint() bytes, aligned to hot_block) as an empty ring with every
   // registry entry free. Returns the layout; all its state is trivially destructible.
   static layout* format(void* mem, std::uint64_t capacity, std::size_t payload_size, std::uint32_t max_subscribers,
-                        policy pol, std::uint64_t evict_lag) {
+                        policy pol, std::uint64_t evict_lag, bool multi_producer = false) {
     const std::size_t bytes = footprint(capacity, payload_size, max_subscribers);  // validates
     std::memset(mem, 0, bytes);  // stamps 0 (never written) and zeroed payload words
     auto* l = ::new (mem) layout{};
     const auto words = static_cast<std::uint32_t>((payload_size + 7) / 8);
     l->geometry = geometry_block{capacity, stride(payload_size), slots_offset(max_subscribers), registry_offset(),
                                  evict_lag, static_cast<std::uint32_t>(payload_size), words, max_subscribers,
-                                 static_cast<std::uint32_t>(pol)};
+                                 static_cast<std::uint32_t>(pol), multi_producer ? 1u : 0u};
     for (std::uint32_t i = 0; i < max_subscribers; ++i) ::new (static_cast<void*>(&l->subscriber(i))) entry{};
     for (std::uint64_t i = 0; i < capacity; ++i) ::new (static_cast<void*>(l->slot(i))) atomic<std::uint64_t>(0);
     return l;

@@ -59,7 +59,8 @@ struct heap_block {
   }
 
   // Validates the options, allocates and formats; the returned owner holds `refs` references.
-  static heap_block* create(std::uint64_t capacity, std::size_t payload_size, const options& opt, std::uint32_t refs) {
+  static heap_block* create(std::uint64_t capacity, std::size_t payload_size, const options& opt, std::uint32_t refs,
+                            bool multi_producer = false) {
     std::uint64_t lag = opt.evict_lag;
     if (opt.policy == policy::evict) {
       if (lag == options::automatic) lag = capacity == 0 ? 0 : capacity - 1;
@@ -74,7 +75,7 @@ struct heap_block {
     // relaxed: the block is not yet shared with any other thread.
     self->own.refs.store(refs, std::memory_order_relaxed);
     layout<Sync>::format(reinterpret_cast<std::byte*>(mem) + layout_offset, capacity, payload_size,
-                         opt.max_subscribers, opt.policy, lag);
+                         opt.max_subscribers, opt.policy, lag, multi_producer);
     return self;
   }
 };

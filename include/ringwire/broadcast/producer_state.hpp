@@ -1,0 +1,141 @@
+// ringwire/broadcast/producer_state.hpp -- what every producing end of a broadcast channel
+// keeps and does besides writing slots: the gate (may message s be written yet?), the
+// wake-up of parked subscribers, and the join check after each commit.
+//
+// One producer_state lives in each publisher (publisher.hpp) and in each copy of a
+// shared_publisher (shared_publisher.hpp); it is used by one thread at a time.
+//
+// Gating (lossless, evict). Message s may be written only if every live subscriber's
+// cursor c satisfies s - c < capacity (its oldest unread message would be overwritten
+// otherwise). The producer caches room_until = min(c) + capacity - 1 and rescans the
+// registry only when s passes it or `epoch` says someone joined. Evict: a rescan marks
+// every live subscriber more than evict_lag behind as evicted (a CAS on its state, so a
+// subscriber leaving at the same moment wins) and stops waiting on it; since evict_lag <
+// capacity, an evict producer never waits at all. With no live subscriber nobody waits.
+//
+// Several producers (shared_publisher) each keep their own cache. A rescan starts with a
+// light fence: another producer's claim that happens-before the rescan (through a
+// subscriber's cursor) is then ordered before the registry loads, so a joiner whose head
+// load missed that claim is seen by the rescan (the joiner's heavy fence pairs with it).
+#pragma once
+
+#include <cstdint>
+
+#include "ringwire/broadcast/storage.hpp"
+#include "ringwire/wait.hpp"
+
+namespace ringwire::broadcast::detail {
+
+template <class Sync>
+class producer_state {
+  using ring = layout<Sync>;
+
+ public:
+  producer_state() noexcept = default;
+  producer_state(ring_ref<Sync> ref, const options& opt) noexcept
+      : ref_(std::move(ref)), wait_(opt.publisher_wait), scope_(Sync::resolve_scope(fence_scope::process)) {
+    auto* l = ref_.get();
+    capacity_ = l->geometry.capacity;
+    gated_ = l->mode() != policy::lossy;
+    room_until_ = gated_ ? 0 : ~std::uint64_t{0};  // lossy: never rescans
+  }
+  producer_state(const producer_state& o) noexcept
+      : ref_(o.ref_.copy()), wait_(o.wait_), scope_(o.scope_), capacity_(o.capacity_), gated_(o.gated_) {
+    room_until_ = gated_ ? 0 : ~std::uint64_t{0};  // a fresh cache: rescans before its first write
+  }
+  producer_state(producer_state&&) noexcept = default;
+  producer_state& operator=(producer_state&&) noexcept = default;
+  producer_state& operator=(const producer_state&) = delete;
+
+  [[nodiscard]] ring* get() const noexcept { return ref_.get(); }
+  [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] bool gated() const noexcept { return gated_; }
+  [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
+  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
+  void reset() noexcept { ref_.reset(); }
+
+  // True when message s may be written now (rescanning when the cache says no).
+  [[nodiscard]] bool may_write(std::uint64_t s) noexcept { return s <= room_until_ || has_room(s); }
+
+  // Waits (the publisher wait strategy) until message s may be written.
+  status wait_room(std::uint64_t s, const ringwire::detail::wait_limits& lim, ringwire::detail::word_sharing sharing) {
+    if (may_write(s)) return status::ok;
+    return ringwire::detail::wait_until<Sync>(wait_, ref_.get()->publisher.publisher_park, scope_, lim, parks_,
+                                              [this, s] { return has_room(s); }, sharing);
+  }
+
+  // After the store that makes a message visible (the committed stamp, and for a single
+  // publisher the head): wakes parked subscribers and notices joiners. No RMW, no syscall
+  // unless a subscriber is parked.
+  void after_commit() noexcept {
+    auto* const l = ref_.get();
+    Sync::light_fence(scope_);
+    // relaxed: ordered after the publishing store by light_fence, which pairs with a
+    // parking subscriber's heavy_fence (wait.hpp); the parked entries' words are loaded after it.
+    if (l->joiners.parked.load(std::memory_order_relaxed) != 0) [[unlikely]] wake_parked();
+    if (!gated_) return;
+    // acquire: a changed epoch makes the joiner's live entry and cursor visible to the
+    // rescan. Ordered after the publishing store by the same light fence: either the
+    // joiner read a head at least this new, or the rescan before the next write sees it.
+    if (l->joiners.epoch.load(std::memory_order_acquire) != epoch_seen_) [[unlikely]] room_until_ = 0;
+  }
+
+  // Wakes every parked subscriber. Cold: reached only when some subscriber is parked, and on close.
+  [[gnu::noinline, gnu::cold]] void wake_parked() noexcept {
+    auto* const l = ref_.get();
+    // acquire: entries below top were formatted as joinable before top was raised.
+    const std::uint32_t top = l->joiners.top.load(std::memory_order_acquire);
+    for (std::uint32_t i = 0; i < top; ++i) {
+      auto& word = l->subscriber(i).park;
+      // relaxed: ordered after our publishing store by the caller's fence (wait.hpp).
+      if (word.load(std::memory_order_relaxed) != ringwire::detail::running) ringwire::detail::wake<Sync>(word, scope_);
+    }
+  }
+
+ private:
+  // Rescans the registry (evicting as the policy says); true when message s may be written.
+  [[gnu::noinline]] bool has_room(std::uint64_t s) noexcept {
+    auto* const l = ref_.get();
+    // Only several producers need it (see the top of this header); one light fence per
+    // rescan, which a single publisher takes only when the ring looks full or someone joined.
+    if (l->geometry.multi_producer != 0) Sync::light_fence(scope_);
+    // acquire: pairs with the joiners' release increments (see after_commit()).
+    epoch_seen_ = l->joiners.epoch.load(std::memory_order_acquire);
+    const bool evict = l->mode() == policy::evict;
+    const std::uint64_t lag_limit = l->geometry.evict_lag;
+    std::uint64_t low = s;
+    bool any = false;
+    // acquire: entries below top were formatted as joinable before top was raised.
+    const std::uint32_t top = l->joiners.top.load(std::memory_order_acquire);
+    for (std::uint32_t i = 0; i < top; ++i) {
+      auto& e = l->subscriber(i);
+      // acquire: a live state makes the joiner's provisional cursor visible.
+      std::uint32_t st = e.state.load(std::memory_order_acquire);
+      if (ring::kind(st) != ring::live) continue;
+      // acquire: the subscriber's copies out of the slots before its cursor happen-before
+      // we overwrite them.
+      const std::uint64_t c = e.cursor.load(std::memory_order_acquire);
+      if (evict && s - c > lag_limit) {
+        // acq_rel: a leaving subscriber's free store wins over this (the CAS fails).
+        e.state.compare_exchange_strong(st, ring::with_kind(st, ring::evicted), std::memory_order_acq_rel,
+                                        std::memory_order_relaxed);
+        continue;
+      }
+      if (!any || c < low) low = c;
+      any = true;
+    }
+    room_until_ = any ? low + capacity_ - 1 : s + capacity_ - 1;
+    return s <= room_until_;
+  }
+
+  ring_ref<Sync> ref_;
+  wait_strategy wait_ = wait_strategy::park();
+  fence_scope scope_ = fence_scope::process;
+  std::uint64_t capacity_ = 0;
+  std::uint64_t room_until_ = 0;  // highest sequence writable without a rescan (0: rescan)
+  std::uint64_t epoch_seen_ = 0;
+  std::uint64_t parks_ = 0;
+  bool gated_ = false;
+};
+
+}  // namespace ringwire::broadcast::detail
