@@ -1,11 +1,14 @@
-// Stress tests for ringwire::broadcast: one publisher thread and three subscriber threads.
+// Stress tests for ringwire::broadcast: one publisher thread and three subscriber threads,
+// and (multi-producer channel) two producer threads and three subscriber threads.
 //
 // The payload is 64 bytes: a sequence number, six words derived from it and a checksum
 // over all of them, so a torn copy (words from two different messages) fails the
 // checksum. Every subscriber checks every message: checksum, and a sequence exactly one
 // past the previous one, or exactly `missed` further after a lagged outcome; at the end,
 // received + missed == published (lossy) or received == published and missed == 0
-// (lossless). A churning subscriber joins and leaves while the publisher runs.
+// (lossless). A churning subscriber joins and leaves while the publisher runs. With two
+// producers the payload carries (producer, its own sequence): every subscriber checks the
+// checksum, each producer's order (exactly +1 when lossless), and the exact totals.
 //
 // The build machine has two cores for four threads, so every wait parks (or yields) and
 // the publisher yields now and then; nothing spins for long. Sizes divide by
@@ -239,6 +242,87 @@ TEST(BroadcastStress, EvictDropsTheStalledSubscriber) {
     if (t[i].last == status::closed) {
       EXPECT_EQ(t[i].received, n);
     }
+  }
+}
+
+// ---- two producers (mpmc_channel) -----------------------------------------------------
+
+constexpr std::uint64_t producer_shift = 40;
+
+struct mp_tally {
+  tally t;
+  std::array<std::uint64_t, 2> last{0, 0};  // each producer's newest sequence seen
+  std::uint64_t gaps = 0;                   // per-producer sequence jumps (lossy only)
+};
+
+mp_tally consume_mp(bc::subscriber<msg>& s) {
+  mp_tally m;
+  for (;;) {
+    auto r = s.recv_for(kLong);
+    if (r) {
+      if (!intact(*r)) ++m.t.torn;
+      const std::uint64_t p = r->w[0] >> producer_shift, i = r->w[0] & ((std::uint64_t{1} << producer_shift) - 1);
+      if (p > 1 || i <= m.last[p]) {
+        ++m.t.out_of_order;
+      } else {
+        if (i != m.last[p] + 1) ++m.gaps;
+        m.last[p] = i;
+      }
+      ++m.t.received;
+    } else if (r.status() == status::lagged) {
+      ++m.t.lags;
+      m.t.missed += r.missed();
+    } else {
+      m.t.last = r.status();
+      return m;
+    }
+  }
+}
+
+std::array<mp_tally, 3> run_two_producers(bc::policy pol, std::size_t capacity, std::uint64_t per_producer) {
+  auto [pub, subs] = bc::mpmc_channel<msg>(capacity, opts(pol));
+  std::vector<bc::subscriber<msg>> readers;
+  for (int i = 0; i < 3; ++i) readers.push_back(subs.subscribe());
+  std::array<mp_tally, 3> t;
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < 3; ++i) threads.emplace_back([&, i] { t[i] = consume_mp(readers[i]); });
+    for (std::uint64_t p = 0; p < 2; ++p) {
+      threads.emplace_back([q = pub, p, per_producer]() mutable {
+        for (std::uint64_t i = 1; i <= per_producer; ++i) {
+          ASSERT_EQ(q.publish(make(p << producer_shift | i)), status::ok);
+          if (i % 512 == 0) std::this_thread::yield();  // two cores, five threads
+        }
+      });
+    }
+    pub.close();  // the producers' copies close the channel when both are done
+  }
+  return t;
+}
+
+TEST(BroadcastStress, TwoProducersLossyCountExactly) {
+  const std::uint64_t per = scaled(400'000);
+  const auto t = run_two_producers(bc::policy::lossy, 256, per);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(t[i].t.last, status::closed) << "subscriber " << i;
+    EXPECT_EQ(t[i].t.torn, 0u) << "subscriber " << i;
+    EXPECT_EQ(t[i].t.out_of_order, 0u) << "subscriber " << i;
+    EXPECT_EQ(t[i].t.received + t[i].t.missed, 2 * per) << "subscriber " << i;
+  }
+}
+
+TEST(BroadcastStress, TwoProducersLosslessEverySubscriberGetsEverything) {
+  const std::uint64_t per = scaled(100'000);
+  const auto t = run_two_producers(bc::policy::lossless, 16, per);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(t[i].t.last, status::closed) << "subscriber " << i;
+    EXPECT_EQ(t[i].t.torn, 0u);
+    EXPECT_EQ(t[i].t.out_of_order, 0u);
+    EXPECT_EQ(t[i].gaps, 0u);
+    EXPECT_EQ(t[i].t.received, 2 * per);
+    EXPECT_EQ(t[i].t.missed, 0u);
+    EXPECT_EQ(t[i].last[0], per);
+    EXPECT_EQ(t[i].last[1], per);
   }
 }
 
