@@ -252,6 +252,25 @@ TEST(BroadcastLossy, RecvBatchAbsorbsLag) {
   EXPECT_EQ(s.received() + s.missed(), 10u);
 }
 
+TEST(BroadcastLossy, DrainIteratesWhatIsReadableAndAbsorbsLag) {
+  auto [pub, hub] = bc::channel<int>(4);
+  auto sub = hub.subscribe();
+  for (int i = 1; i <= 6; ++i) pub.publish(i);  // 1 and 2 are overwritten
+  std::vector<int> got;
+  for (const int& v : sub.drain()) got.push_back(v);
+  EXPECT_EQ(got, iota(3, 6));
+  EXPECT_EQ(sub.missed(), 2u);
+  EXPECT_EQ(sub.received(), 4u);
+  for (const int& v : sub.drain()) ADD_FAILURE() << "drained " << v << " from an empty channel";
+  pub.publish(7);
+  pub.close();
+  got.clear();
+  for (const int& v : sub.drain()) got.push_back(v);
+  EXPECT_EQ(got, std::vector<int>{7});
+  EXPECT_EQ(sub.try_recv().status(), status::closed);
+  static_assert(std::input_iterator<bc::subscriber<int>::drain_range::iterator>);
+}
+
 TEST(BroadcastLossy, PublishBatchAndPublishWith) {
   auto [pub, subs] = bc::channel<int>(8);
   auto s = subs.subscribe();

@@ -38,6 +38,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <utility>
@@ -132,6 +134,47 @@ class subscriber {
     }
     return k;
   }
+
+  // A draining range over what is readable now, without waiting:
+  //   for (const tick& t : sub.drain()) handle(t);
+  // Lags are absorbed (counted in missed()) and reading resumes at the oldest message;
+  // the range ends at empty, closed or evicted (try_recv() then says which).
+  class drain_range {
+   public:
+    class iterator {
+     public:
+      using value_type = T;
+      using difference_type = std::ptrdiff_t;
+      iterator() noexcept = default;
+      explicit iterator(subscriber* s) noexcept : sub_(s) { ++*this; }
+      const T& operator*() const noexcept { return *current_; }
+      const T* operator->() const noexcept { return &*current_; }
+      iterator& operator++() noexcept {
+        current_.reset();
+        for (;;) {
+          auto r = sub_->try_recv();
+          if (r) {
+            current_.emplace(*r);
+            return *this;
+          }
+          if (r.status() != status::lagged) return *this;
+        }
+      }
+      void operator++(int) noexcept { ++*this; }
+      friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
+
+     private:
+      subscriber* sub_ = nullptr;
+      std::optional<T> current_;
+    };
+    explicit drain_range(subscriber& s) noexcept : sub_(&s) {}
+    iterator begin() noexcept { return iterator(sub_); }
+    std::default_sentinel_t end() const noexcept { return {}; }
+
+   private:
+    subscriber* sub_;
+  };
+  [[nodiscard]] drain_range drain() noexcept { return drain_range(*this); }
 
   // Skips to the newest published message and receives it (the skipped ones count in
   // missed()). Empty when nothing newer than the last received message exists.
