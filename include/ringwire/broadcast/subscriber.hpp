@@ -14,9 +14,8 @@
 //             oldest message of the live window; evict -> status::evicted (a live entry
 //             is never overwritten under evict, so this subscriber must have been dropped).
 // Gated policies (lossless, evict) publish the cursor after every receive (a release store
-// on the subscriber's own registry line) and wake a parked publisher (a seq_cst fence and
-// one load of its park word: SPSC's notify, but with a real fence, see publish_cursor());
-// lossy skips both.
+// on the subscriber's own registry line) and wake a parked publisher (SPSC's notify: the
+// light half of the asymmetric fence and one load of its park word); lossy skips both.
 //
 // Joining (hub::subscribe). See the registry protocol in layout.hpp. subscribe() starts at
 // the message after the head it reads; subscribe_from_oldest() at the oldest message of
@@ -331,10 +330,9 @@ class subscriber {
     // release: our copies out of the slots before n_ happen-before the publisher's
     // acquire load of the cursor, so it never overwrites a slot we are reading.
     l->subscriber(entry_).cursor.store(n_, std::memory_order_release);
-    // A real fence, not the asymmetric light one: with several subscribers waking one
-    // publisher, the membarrier pairing lost a wake-up in about 1 of 10 ASan stress runs
-    // (not yet explained; see the report). Gated policies only; lossy never gets here.
-    ringwire::detail::notify<Sync>(l->publisher.publisher_park, fence_scope::process_fenced);
+    // The Dekker half that pairs with a parking publisher's heavy fence (wait.hpp): a
+    // compiler barrier and one load while membarrier is available.
+    ringwire::detail::notify<Sync>(l->publisher.publisher_park, scope_);
   }
 
   // Lossy: message n was overwritten by message m (committed or in progress), so head >= m.
