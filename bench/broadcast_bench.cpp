@@ -20,6 +20,7 @@
 //   ringwire_broadcast_bench [--quick | --smoke] [--reps N] [--filter SUBSTR]
 //                            [--markdown FILE] [--cpus A,B] [--label TEXT]
 #include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -580,6 +582,123 @@ void fanout_table() {
               {"published Mmsg/s", "deliveries M/s"}, rows, "ringwire broadcast lossless, 1 sub, spin_then_yield", "");
 }
 
+// ---- (5) several producers -> 1 subscriber (mpmc_channel) -------------------------------------------
+// `producers` threads, each with its own shared_publisher copy, publish for `target` seconds
+// (lossless: publish() waits by spin_then_yield; lossy: never waits); one subscriber receives
+// until closed and checks each producer's messages arrive in that producer's order (word 0 =
+// producer << 40 | its sequence; the check word of every message). Lossless: it must
+// receive every message; lossy: received + missed == published. Threads are not pinned.
+// Rate = messages published per second by all producers together.
+std::vector<int> g_producers{1, 2};
+
+template <class T>
+sample mp_run(double target, int producers, bc::policy pol) {
+  bc::options o;
+  o.policy = pol;
+  o.publisher_wait = ringwire::wait_strategy::spin_then_yield();
+  o.subscriber_wait = ringwire::wait_strategy::spin_then_yield();
+  auto ch = bc::mpmc_channel<T>(fan_cap, o);
+  auto sub = ch.second.subscribe();
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::uint64_t> sent(static_cast<std::size_t>(producers), 0);
+  std::string err;
+  long switches = 0;
+  std::uint64_t received = 0;
+  sample s;
+  std::vector<std::thread> th;
+  th.emplace_back([&] {
+    const long sw0 = involuntary_switches();
+    std::vector<std::uint64_t> last(static_cast<std::size_t>(producers), 0);
+    for (;;) {
+      auto r = sub.recv_for(std::chrono::milliseconds(static_cast<long>(g_cfg.run_timeout_s * 1000)));
+      if (r) {
+        const std::uint64_t p = r->w[0] >> 40, i = r->w[0] & ((std::uint64_t{1} << 40) - 1);
+        if (p >= last.size() || i <= last[p] || !verify(*r, r->w[0]) || (pol != bc::policy::lossy && i != last[p] + 1)) {
+          err = "producer " + std::to_string(p) + ": message " + std::to_string(i) + " after " + std::to_string(p < last.size() ? last[p] : 0);
+          break;
+        }
+        last[p] = i;
+        ++received;
+        continue;
+      }
+      if (r.status() == status::lagged) continue;
+      if (r.status() != status::closed) err = "subscriber: status " + std::to_string(static_cast<int>(r.status()));
+      break;
+    }
+    switches += involuntary_switches() - sw0;
+  });
+  steady::time_point t0{}, t1{};
+  std::mutex m;
+  for (int p = 0; p < producers; ++p) {
+    th.emplace_back([&, p, pub = ch.first] () mutable {
+      const long sw0 = involuntary_switches();
+      T msg = message_template<T>();
+      ready.fetch_add(1);
+      while (!go.load()) std::this_thread::yield();
+      const auto start = steady::now();
+      const auto deadline = deadline_from_now();
+      std::uint64_t i = 0;
+      for (;;) {
+        if ((i & 1023) == 0) {
+          const auto now = steady::now();
+          if (now - start >= std::chrono::duration<double>(target) || now > deadline) break;
+        }
+        ++i;
+        stamp(msg, static_cast<std::uint64_t>(p) << 40 | i);
+        if (pub.publish(msg) != status::ok) break;
+      }
+      sent[static_cast<std::size_t>(p)] = i;
+      const std::lock_guard<std::mutex> g(m);
+      switches += involuntary_switches() - sw0;
+    });
+  }
+  ch.first.close();  // the producers' copies hold the channel open
+  while (ready.load() < producers) std::this_thread::yield();
+  t0 = steady::now();
+  go = true;
+  for (std::size_t k = 1; k < th.size(); ++k) th[k].join();
+  t1 = steady::now();
+  th[0].join();
+  std::uint64_t total = 0;
+  for (auto n : sent) total += n;
+  if (!err.empty()) s.ok = false, s.err = err;
+  if (s.ok && pol != bc::policy::lossy && received != total)
+    s.ok = false, s.err = "received " + std::to_string(received) + " of " + std::to_string(total);
+  if (s.ok && pol == bc::policy::lossy && received + sub.missed() != total)
+    s.ok = false, s.err = "received + missed = " + std::to_string(received + sub.missed()) + ", published " + std::to_string(total);
+  s.secs = std::chrono::duration<double>(t1 - t0).count();
+  s.units = total;
+  s.v = {static_cast<double>(total) / s.secs / 1e6, static_cast<double>(received) / s.secs / 1e6};
+  s.preempted = switches;
+  return s;
+}
+
+void mp_table() {
+  using T = msg<8>;
+  const std::string table = "multi-producer 8 B";
+  std::vector<row> rows;
+  for (bc::policy pol : {bc::policy::lossy, bc::policy::lossless})
+    for (int n : g_producers) {
+      row r;
+      r.name = std::string("ringwire mpmc_channel ") + (pol == bc::policy::lossy ? "lossy" : "lossless") + ", " + std::to_string(n) + " producer" + (n == 1 ? "" : "s");
+      r.who = role::ours;
+      r.run = [n, pol](double t) { return mp_run<T>(t, n, pol); };
+      rows.push_back(std::move(r));
+    }
+  rows = filtered(std::move(rows), table);
+  if (rows.empty()) return;
+  run_table(table, rows, 2);
+  const unsigned ncpu = std::thread::hardware_concurrency();
+  const int most = *std::max_element(g_producers.begin(), g_producers.end());
+  print_table("Several producers → 1 subscriber — payload 8 B, capacity " + std::to_string(fan_cap) + ", threads NOT pinned" +
+                  (static_cast<unsigned>(most + 1) > ncpu ? " — OVERSUBSCRIBED: up to " + std::to_string(most + 1) + " threads on " + std::to_string(ncpu) + " CPUs" : ""),
+              "Million messages/s published by all producers together, and received by the subscriber (higher is better; each "
+              "producer's order verified; lossless: every message received), " + reps_note() +
+                  ". Producers and subscriber wait by spin_then_yield.",
+              {"published Mmsg/s", "received Mmsg/s"}, rows, "ringwire mpmc_channel lossy, 1 producer", "");
+}
+
 // ---- the header ----------------------------------------------------------------------------------------
 
 void print_header() {
@@ -611,7 +730,8 @@ void print_header() {
                "               (tables: publish cost, latency, throughput 1->1, fan-out)\n"
                "  --markdown F also write the report to F (appends with --append)\n"
                "  --cpus A,B   the two CPUs to pin to (default: the first two allowed)\n"
-               "  --label T    a line for the header\n");
+               "  --label T    a line for the header\n"
+               "  --producers=1,2,4  producer counts of the multi-producer table (default 1,2)\n");
   std::exit(rc);
 }
 
@@ -627,7 +747,16 @@ int main(int argc, char** argv) {
   c.echo_error = [](std::uint64_t i, std::uint64_t got) {
     return "round trip #" + std::to_string(i) + ": echo carried sequence " + std::to_string(got);
   };
-  configure(argc, argv, usage, [&](const std::string& a) { return a == "--append" && (append = true); });
+  configure(argc, argv, usage, [&](const std::string& a) {
+    if (a == "--append") return append = true;
+    if (a.rfind("--producers=", 0) == 0) {
+      g_producers.clear();
+      std::istringstream in(a.substr(12));
+      for (std::string n; std::getline(in, n, ',');) g_producers.push_back(std::stoi(n));
+      return !g_producers.empty();
+    }
+    return false;
+  });
   c.tsc_per_ns = calibrate_tsc(c.smoke ? 20 : 200);
 
   const auto t0 = steady::now();
@@ -639,6 +768,7 @@ int main(int argc, char** argv) {
   throughput_table<msg<64>>();
   throughput_table<msg<1024>>();
   fanout_table();
+  mp_table();
   out("\n_total broadcast benchmark time: " + num(std::chrono::duration<double>(steady::now() - t0).count()) + " s_\n");
   if (g_runs > 0 && g_preempted_runs * 10 > g_runs)
     out("\n**Warning: " + std::to_string(g_preempted_runs) + " of " + std::to_string(g_runs) +
