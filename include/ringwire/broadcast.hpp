@@ -82,7 +82,7 @@ std::pair<shared_publisher<T, Sync>, hub<T, Sync>> mpmc_channel(std::size_t capa
   auto* block = detail::heap_block<Sync>::create(capacity, sizeof(T), opt, /*refs=*/2, /*multi_producer=*/true);
   auto* l = block->ring();
   // relaxed: the block is not yet shared with any other thread.
-  l->publisher.producers.store(1, std::memory_order_relaxed);
+  l->control.producers.store(1, std::memory_order_relaxed);
   return {shared_publisher<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt),
           hub<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt)};
 }

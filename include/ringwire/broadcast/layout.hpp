@@ -10,15 +10,18 @@
 //                     evict_lag u64 | payload_size u32 | payload_words u32 |
 //                     max_subscribers u32 | policy u32 | multi_producer u32
 //                                                                  written once by format()
-//   128    publisher  head u64 | closed u32 | publisher_park u32 | producers u32
+//   128    publisher  head u64                 alone on its lines: written on every publish
 //                     head: single producer: the newest committed sequence (0 = none),
 //                     stored on every publish; multi-producer: the newest *claimed*
 //                     sequence (the ticket counter; see shared_publisher.hpp). Read by
 //                     subscribers only on slow paths (lag, latest, pending, joining).
-//                     producers: live shared_publisher copies (multi-producer only)
-//   256    joiners    epoch u64 | parked u32 | top u32
+//   256    control    closed u32 | publisher_park u32 | producers u32
+//                     read by subscribers on hot paths (closed when a poll finds nothing,
+//                     publisher_park after every gated receive) and written rarely, so
+//                     kept off head's line. producers: live shared_publisher copies
+//   384    joiners    epoch u64 | parked u32 | top u32
 //                     written by subscribers when they join (epoch, top) or park (parked)
-//   384    registry   max_subscribers entries of 128 bytes, at registry_offset:
+//   512    registry   max_subscribers entries of 128 bytes, at registry_offset:
 //                       cursor u64 | state u32 | park u32
 //                     cursor: the next sequence this subscriber will read (its own line:
 //                     one writer); state: generation << 2 | kind (free, joining, live,
@@ -104,6 +107,8 @@ struct layout {
   };
   struct alignas(detail::hot_block) publisher_block {
     atomic<std::uint64_t> head;
+  };
+  struct alignas(detail::hot_block) control_block {
     atomic<std::uint32_t> closed;
     atomic<std::uint32_t> publisher_park;
     atomic<std::uint32_t> producers;
@@ -130,6 +135,7 @@ struct layout {
 
   geometry_block geometry;
   publisher_block publisher;
+  control_block control;
   joiners_block joiners;
 
   // Largest capacity and registry accepted: keep every byte count far from overflow.

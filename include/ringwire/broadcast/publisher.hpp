@@ -103,7 +103,7 @@ class publisher {
     if (l == nullptr) return;
     // release: every publish happens-before a subscriber's acquire load of the flag, so a
     // subscriber that sees closed and then re-reads its slot sees every message.
-    l->publisher.closed.store(1, std::memory_order_release);
+    l->control.closed.store(1, std::memory_order_release);
     Sync::full_fence();  // rare path: a real fence against every parking subscriber
     state_.wake_parked();
     state_.reset();

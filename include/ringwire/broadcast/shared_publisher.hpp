@@ -72,7 +72,7 @@ class shared_publisher {
     if (auto* l = state_.get()) {
       // relaxed: a new count is made from a live one, so it never rises from zero; the
       // decrements order what matters (see close()).
-      l->publisher.producers.fetch_add(1, std::memory_order_relaxed);
+      l->control.producers.fetch_add(1, std::memory_order_relaxed);
       init();
     }
   }
@@ -163,9 +163,9 @@ class shared_publisher {
     if (l == nullptr) return;
     // acq_rel: release orders our commits before the count's drop; acquire (for the last
     // one) takes every other producer's commits along before it closes.
-    if (l->publisher.producers.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (l->control.producers.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       // release: every publish happens-before a subscriber's acquire load of the flag.
-      l->publisher.closed.store(1, std::memory_order_release);
+      l->control.closed.store(1, std::memory_order_release);
       Sync::full_fence();  // rare path: a real fence against every parking subscriber
       state_.wake_parked();
     }
@@ -180,7 +180,7 @@ class shared_publisher {
   [[nodiscard]] std::uint32_t producers() const noexcept {
     auto* l = state_.get();
     // relaxed: an observation.
-    return l == nullptr ? 0 : l->publisher.producers.load(std::memory_order_relaxed);
+    return l == nullptr ? 0 : l->control.producers.load(std::memory_order_relaxed);
   }
   void set_wait(const wait_strategy& w) noexcept { state_.set_wait(w); }
 

@@ -100,7 +100,7 @@ class subscriber {
       } else if (s1 < ring::committed(n_)) {
         // acquire: every publish happens-before the closed flag (see publisher::close), so
         // the re-read below sees the last message if there was one.
-        if (l->publisher.closed.load(std::memory_order_acquire) == 0) return recv_result<T>(status::empty);
+        if (l->control.closed.load(std::memory_order_acquire) == 0) return recv_result<T>(status::empty);
         // acquire: as above.
         if (slot.stamp().load(std::memory_order_acquire) >= ring::committed(n_)) continue;
         return recv_result<T>(status::closed);
@@ -225,7 +225,7 @@ class subscriber {
     e.state.store(ring::with_kind(state_, ring::free_entry), std::memory_order_release);
     if (gated_) {
       Sync::full_fence();  // rare path: a real fence against a parking publisher
-      ringwire::detail::wake<Sync>(l->publisher.publisher_park, scope_);
+      ringwire::detail::wake<Sync>(l->control.publisher_park, scope_);
     }
     ref_.reset();
   }
@@ -304,7 +304,7 @@ class subscriber {
             // receive that follows re-reads everything with its own orders.
             const detail::slot_ref<Sync> slot{l->slot(index_)};
             return slot.stamp().load(std::memory_order_relaxed) >= ring::committed(n_) ||
-                   l->publisher.closed.load(std::memory_order_relaxed) != 0 ||
+                   l->control.closed.load(std::memory_order_relaxed) != 0 ||
                    (evict_ && ring::kind(l->subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted);
           });
       // relaxed: the hint only.
@@ -332,7 +332,7 @@ class subscriber {
     l->subscriber(entry_).cursor.store(n_, std::memory_order_release);
     // The Dekker half that pairs with a parking publisher's heavy fence (wait.hpp): a
     // compiler barrier and one load while membarrier is available.
-    ringwire::detail::notify<Sync>(l->publisher.publisher_park, scope_);
+    ringwire::detail::notify<Sync>(l->control.publisher_park, scope_);
   }
 
   // Lossy: message n was overwritten by message m (committed or in progress), so head >= m.
