@@ -289,6 +289,24 @@ TEST(BroadcastLossless, NoSubscriberNeverBlocks) {
   EXPECT_EQ(drain(s), iota(49, 50));
 }
 
+// A lossless subscriber shows its cursor every capacity/8 receives and whenever it catches
+// up (subscriber.hpp): room appears in steps, and never later than the subscriber idles.
+TEST(BroadcastLossless, CursorIsShownInStepsAndWhenCaughtUp) {
+  auto [pub, subs] = bc::channel<int>(16, with(bc::policy::lossless));  // step 2
+  auto s = subs.subscribe();
+  for (int i = 1; i <= 16; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
+  EXPECT_EQ(pub.try_publish(17), status::full);
+  ASSERT_EQ(*s.try_recv(), 1);
+  EXPECT_EQ(pub.try_publish(17), status::full);  // one receive: not shown yet
+  ASSERT_EQ(*s.try_recv(), 2);
+  ASSERT_EQ(pub.try_publish(17), status::ok);    // two: shown
+  ASSERT_EQ(pub.try_publish(18), status::ok);
+  EXPECT_EQ(pub.try_publish(19), status::full);
+  EXPECT_EQ(drain(s), iota(3, 18));  // the empty receive at the end shows the cursor
+  for (int i = 19; i <= 34; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
+  EXPECT_EQ(pub.try_publish(35), status::full);
+}
+
 TEST(BroadcastLossless, FullWhenTheSlowestIsARingBehind) {
   auto [pub, subs] = bc::channel<int>(3, with(bc::policy::lossless));
   auto fast = subs.subscribe();

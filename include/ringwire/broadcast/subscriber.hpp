@@ -13,9 +13,16 @@
 //             progress): lossy -> status::lagged with the exact count, resuming at the
 //             oldest message of the live window; evict -> status::evicted (a live entry
 //             is never overwritten under evict, so this subscriber must have been dropped).
-// Gated policies (lossless, evict) publish the cursor after every receive (a release store
-// on the subscriber's own registry line) and wake a parked publisher (SPSC's notify: the
-// light half of the asymmetric fence and one load of its park word); lossy skips both.
+// Gated policies (lossless, evict) show the publisher their cursor (a release store on the
+// subscriber's own registry line, then SPSC's notify: the light half of the asymmetric
+// fence and one load of the publisher's park word); lossy never does. Evict shows it after
+// every receive. Lossless shows it after every capacity/8 receives and whenever a receive
+// finds nothing new: the publisher then sees progress in steps instead of every message
+// (its cached room grows by a step per rescan, and the cursor's line stops bouncing
+// between the two cores on every message), and a caught-up or parking subscriber has
+// always shown its true cursor, so a waiting publisher is never left waiting on a stale
+// one while the subscriber waits for it. A stale cursor is never ahead of the real one,
+// so it only makes the gate stricter.
 //
 // Joining (hub::subscribe). See the registry protocol in layout.hpp. subscribe() starts at
 // the message after the head it reads; subscribe_from_oldest() at the oldest message of
@@ -100,7 +107,11 @@ class subscriber {
       } else if (s1 < ring::committed(n_)) {
         // acquire: every publish happens-before the closed flag (see publisher::close), so
         // the re-read below sees the last message if there was one.
-        if (l->control.closed.load(std::memory_order_acquire) == 0) return recv_result<T>(status::empty);
+        if (l->control.closed.load(std::memory_order_acquire) == 0) {
+          // Caught up: a lossless publisher may be waiting on a cursor we have not shown yet.
+          if (cursor_shown_ != n_) publish_cursor(l);
+          return recv_result<T>(status::empty);
+        }
         // acquire: as above.
         if (slot.stamp().load(std::memory_order_acquire) >= ring::committed(n_)) continue;
         return recv_result<T>(status::closed);
@@ -240,6 +251,9 @@ class subscriber {
     const std::uint64_t cap = l->geometry.capacity;
     gated_ = l->mode() != policy::lossy;
     evict_ = l->mode() == policy::evict;
+    // Lossless shows its cursor every capacity/8 receives (see the top of this header);
+    // evict on every receive, so the eviction distance is measured exactly.
+    show_every_ = l->mode() == policy::lossless ? std::max<std::uint64_t>(1, cap / 8) : 1;
     const auto start = [&](std::uint64_t h) { return from_oldest ? (h >= cap ? h - cap + 1 : 1) : h + 1; };
     // acquire: pairs with the publisher's release store of head.
     const std::uint64_t provisional = start(l->publisher.head.load(std::memory_order_acquire));
@@ -317,7 +331,7 @@ class subscriber {
     ++received_;
     ++n_;
     index_ = index_ + 1 == l->geometry.capacity ? 0 : index_ + 1;
-    if (gated_) publish_cursor(l);
+    if (gated_ && n_ - cursor_shown_ >= show_every_) publish_cursor(l);
   }
 
   void jump(ring* l, std::uint64_t n) noexcept {
@@ -327,6 +341,7 @@ class subscriber {
   }
 
   void publish_cursor(ring* l) noexcept {
+    cursor_shown_ = n_;
     // release: our copies out of the slots before n_ happen-before the publisher's
     // acquire load of the cursor, so it never overwrites a slot we are reading.
     l->subscriber(entry_).cursor.store(n_, std::memory_order_release);
@@ -357,6 +372,8 @@ class subscriber {
     received_ = o.received_;
     missed_ = o.missed_;
     parks_ = o.parks_;
+    cursor_shown_ = o.cursor_shown_;
+    show_every_ = o.show_every_;
     entry_ = o.entry_;
     state_ = o.state_;
     gated_ = o.gated_;
@@ -373,6 +390,8 @@ class subscriber {
   std::uint64_t received_ = 0;
   std::uint64_t missed_ = 0;
   std::uint64_t parks_ = 0;
+  std::uint64_t cursor_shown_ = 0;  // the cursor value last stored in our registry entry
+  std::uint64_t show_every_ = 1;    // gated: store the cursor after this many receives
   std::uint32_t entry_ = 0;  // registry index
   std::uint32_t state_ = 0;  // our entry's state word (generation | live)
   bool gated_ = false;
