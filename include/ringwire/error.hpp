@@ -17,6 +17,24 @@ enum class errc {
   already_split,       // an inline channel's endpoints were taken twice
   invalid_options,     // an option out of range (broadcast: max_subscribers, evict_lag)
   too_many_subscribers,  // broadcast: every subscriber registry slot is taken
+  invalid_topic,       // bus: an empty topic name
+  publisher_exists,    // bus: the topic's single publisher is still alive
+  type_mismatch,       // topic_bus: the topic carries another message type
+  topic_conflict,      // bus: the topic exists with other settings (capacity, options, producers)
+  too_many_producers,    // mpsc: every lane has a sender (or undrained messages)
+  shm_exists,          // shm: create found a segment of that name (never reused or truncated)
+  shm_not_found,       // shm: no segment of that name
+  shm_permission_denied,  // shm: the segment exists but its mode refuses us
+  shm_not_ringwire,    // shm: the bytes do not start with ringwire's magic
+  shm_version_mismatch,  // shm: a layout version this build does not read
+  shm_kind_mismatch,   // shm: another channel kind (spsc, mpsc, broadcast)
+  shm_type_mismatch,   // shm: another element size, alignment or type tag
+  shm_capacity_mismatch,  // shm: another capacity than the caller expects
+  shm_truncated,       // shm: the mapping is smaller than the header says
+  shm_initialising,    // shm: the creator has not finished formatting it
+  shm_corrupt,         // shm: fields disagree with each other or with the checksum
+  shm_already_attached,  // shm: that side of the channel is attached elsewhere
+  shm_system_error,    // shm: another operating-system failure (errno in the message)
 };
 
 inline const char* to_string(errc e) noexcept {
@@ -26,6 +44,24 @@ inline const char* to_string(errc e) noexcept {
     case errc::already_split: return "endpoints already taken";
     case errc::invalid_options: return "invalid options";
     case errc::too_many_subscribers: return "too many subscribers";
+    case errc::invalid_topic: return "invalid topic";
+    case errc::publisher_exists: return "publisher exists";
+    case errc::type_mismatch: return "type mismatch";
+    case errc::topic_conflict: return "topic conflict";
+    case errc::too_many_producers: return "too many producers";
+    case errc::shm_exists: return "segment exists";
+    case errc::shm_not_found: return "no such segment";
+    case errc::shm_permission_denied: return "segment permission denied";
+    case errc::shm_not_ringwire: return "not a ringwire segment";
+    case errc::shm_version_mismatch: return "segment layout version mismatch";
+    case errc::shm_kind_mismatch: return "segment channel kind mismatch";
+    case errc::shm_type_mismatch: return "segment element type mismatch";
+    case errc::shm_capacity_mismatch: return "segment capacity mismatch";
+    case errc::shm_truncated: return "segment truncated";
+    case errc::shm_initialising: return "segment still initialising";
+    case errc::shm_corrupt: return "segment corrupt";
+    case errc::shm_already_attached: return "segment side already attached";
+    case errc::shm_system_error: return "segment system error";
   }
   return "unknown error";
 }
