@@ -1,0 +1,183 @@
+// ringwire/mpmc/endpoints.hpp -- copyable sender and receiver handles with disconnect.
+//
+// mpmc::channel<T>(capacity) returns one sender and one receiver; copy either as often as
+// there are threads to give one to. Each handle holds a counted reference to the heap block
+// (so the memory lives as long as any handle) and counts itself in the layout's `senders`
+// or `receivers`:
+//   * when the last sender goes (destroyed or close()d), the sending side is sealed:
+//     receivers drain what was sent, then see closed; waiting receivers wake;
+//   * when the last receiver goes, sends report closed; waiting senders wake. What is
+//     still queued is destroyed with the block, when the last handle of either kind goes.
+// A handle itself is used by one thread at a time (copies are cheap: one counter increment
+// each for the block and the side); the queue under it takes any number of both.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <stop_token>
+#include <utility>
+
+#include "ringwire/mpmc/queue.hpp"
+
+namespace ringwire::mpmc {
+
+namespace detail {
+
+template <class Sync>
+using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
+
+// What a sender and a receiver share: the block reference, the protocol, the wait strategy,
+// and which of the layout's handle counts is this side's.
+template <class T, class Sync, bool Sending>
+class endpoint {
+ public:
+  endpoint() noexcept = default;
+  endpoint(ring_ref<Sync> ref, const wait_strategy& ws) noexcept : ref_(std::move(ref)), core_(ref_.get()), wait_(ws) {}
+  endpoint(const endpoint& o) noexcept : ref_(o.ref_.copy()), core_(o.core_), wait_(o.wait_) {
+    // relaxed: a new handle is made from a live one, which keeps the side open meanwhile.
+    if (ref_.get() != nullptr) count().fetch_add(1, std::memory_order_relaxed);
+  }
+  endpoint(endpoint&& o) noexcept
+      : ref_(std::move(o.ref_)), core_(std::exchange(o.core_, core<T, Sync>{})), wait_(o.wait_) {}
+  endpoint& operator=(const endpoint& o) noexcept {
+    if (this != &o) *this = endpoint(o);
+    return *this;
+  }
+  endpoint& operator=(endpoint&& o) noexcept {
+    if (this != &o) {
+      close();
+      ref_ = std::move(o.ref_);
+      core_ = std::exchange(o.core_, core<T, Sync>{});
+      wait_ = o.wait_;
+    }
+    return *this;
+  }
+  ~endpoint() { close(); }
+
+  // Lets go of this handle; the side closes when it was the last one. Idempotent.
+  void close() noexcept {
+    if (ref_.get() == nullptr) return;
+    // acq_rel: every handle's operations happen-before the close by the last one to leave.
+    if (count().fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      if constexpr (Sending) {
+        core_.seal();
+      } else {
+        core_.close_receiving();
+      }
+    }
+    core_ = core<T, Sync>{};
+    ref_.reset();
+  }
+
+  [[nodiscard]] std::size_t capacity() const noexcept {
+    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(core_.capacity());
+  }
+  [[nodiscard]] std::size_t size_approx() const noexcept { return ref_.get() == nullptr ? 0 : core_.size_approx(); }
+  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
+  [[nodiscard]] const wait_strategy& wait() const noexcept { return wait_; }
+
+ protected:
+  auto& count() const noexcept {
+    if constexpr (Sending) {
+      return ref_.get()->rooms.senders;
+    } else {
+      return ref_.get()->rooms.receivers;
+    }
+  }
+
+  ring_ref<Sync> ref_;
+  core<T, Sync> core_;
+  wait_strategy wait_ = wait_strategy::park();
+};
+
+}  // namespace detail
+
+template <class T, class Sync = std_sync>
+class sender : public detail::endpoint<T, Sync, true> {
+  static_assert(detail::element_ok<T>, "channel elements must be movable with a non-throwing destructor");
+  using base = detail::endpoint<T, Sync, true>;
+
+ public:
+  using value_type = T;
+  using base::base;
+
+  status try_send(const T& v) { return try_emplace(v); }
+  status try_send(T&& v) { return try_emplace(std::move(v)); }
+  template <class... Args>
+  status try_emplace(Args&&... args) {
+    if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
+    return this->core_.try_push(std::forward<Args>(args)...);
+  }
+
+  status send(const T& v) { return emplace_with(detail::no_limits(), v); }
+  status send(T&& v) { return emplace_with(detail::no_limits(), std::move(v)); }
+  status send(T&& v, std::stop_token stop) { return emplace_with(detail::limits_stop(&stop), std::move(v)); }
+  template <class Rep, class Period>
+  status send_for(T&& v, std::chrono::duration<Rep, Period> timeout) {
+    return send_until(std::move(v), Sync::now() + timeout);
+  }
+  status send_until(T&& v, ringwire::detail::clock::time_point deadline) {
+    return emplace_with(detail::limits_until(deadline), std::move(v));
+  }
+  template <class... Args>
+  status emplace(Args&&... args) {
+    return emplace_with(detail::no_limits(), std::forward<Args>(args)...);
+  }
+
+  // True when this handle is closed or every receiver is gone: sends will fail.
+  [[nodiscard]] bool is_closed() const noexcept {
+    return this->ref_.get() == nullptr || this->core_.receiving_closed();
+  }
+
+ private:
+  template <class... Args>
+  status emplace_with(const detail::limits& lim, Args&&... args) {
+    if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
+    std::uint64_t parks = 0;  // no metrics yet: the count is dropped
+    return this->core_.push_until(this->wait_, lim, parks, std::forward<Args>(args)...);
+  }
+};
+
+template <class T, class Sync = std_sync>
+class receiver : public detail::endpoint<T, Sync, false> {
+  static_assert(detail::element_ok<T>, "channel elements must be movable with a non-throwing destructor");
+  using base = detail::endpoint<T, Sync, false>;
+
+ public:
+  using value_type = T;
+  using base::base;
+
+  recv_result<T> try_recv() {
+    if (this->ref_.get() == nullptr) [[unlikely]] return recv_result<T>(status::closed);
+    return this->core_.try_pop();
+  }
+  status try_recv(T& out) {
+    if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
+    return this->core_.try_pop(out);
+  }
+  recv_result<T> recv() { return recv_with(detail::no_limits()); }
+  recv_result<T> recv(std::stop_token stop) { return recv_with(detail::limits_stop(&stop)); }
+  template <class Rep, class Period>
+  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
+    return recv_until(Sync::now() + timeout);
+  }
+  recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) {
+    return recv_with(detail::limits_until(deadline));
+  }
+
+  // True when this handle is closed, or every sender is gone (there may still be messages
+  // to drain: recv reports closed only after them).
+  [[nodiscard]] bool is_closed() const noexcept {
+    return this->ref_.get() == nullptr || this->core_.sending_closed();
+  }
+
+ private:
+  recv_result<T> recv_with(const detail::limits& lim) {
+    if (this->ref_.get() == nullptr) [[unlikely]] return recv_result<T>(status::closed);
+    std::uint64_t parks = 0;
+    return this->core_.pop_until(this->wait_, lim, parks);
+  }
+};
+
+}  // namespace ringwire::mpmc
