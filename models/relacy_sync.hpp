@@ -1,7 +1,8 @@
 // models/relacy_sync.hpp -- ringwire's `Sync` policy on Relacy's simulated machine.
 //
-// `relacy_sync` gives the real channel headers (ringwire/spsc*.hpp, ringwire/wait.hpp)
-// Relacy's atomics, fences and futex, so Relacy checks the protocol code that ships:
+// `relacy_sync` gives the real channel headers (ringwire/spsc*.hpp, ringwire/broadcast*.hpp,
+// ringwire/wait.hpp) Relacy's atomics, fences and futex, so Relacy checks the protocol code
+// that ships:
 //
 //   atomic<T>          a thin adapter over rl::atomic<T> with std::atomic's member
 //                      functions and std::memory_order arguments (mapped one to one onto
@@ -9,7 +10,10 @@
 //                      Relacy (through __builtin_FILE/__builtin_LINE default arguments), so
 //                      a failure history points into ringwire's headers. Default
 //                      construction stores T{} (relaxed), as std::atomic value-initialises
-//                      since C++20: the layout's park words and flags rely on it.
+//                      since C++20: the layout's park words and flags rely on it. The
+//                      rl::atomic lives in Relacy's heap and the adapter is one pointer, so
+//                      Sync::atomic<uint64_t> is 8 bytes like std::atomic's (the broadcast
+//                      slots place their stamp at a raw offset 8 bytes before the payload).
 //   light_fence,       a seq_cst fence each. That is the contract of the asymmetric fence:
 //   heavy_fence        membarrier() makes the light side's compiler barrier act as a full
 //                      fence whenever the heavy side runs (detail/asymmetric_fence.hpp).
@@ -25,6 +29,17 @@
 //                      kernel, a happens-before edge from waker to wakee; the indices'
 //                      release/acquire is therefore checked on its own by the scenarios that
 //                      never park, and by interleavings in which nobody sleeps).
+//   fence(mo)          rl::atomic_thread_fence(mo) with the caller's position (the seqlock's
+//                      release fence in write_slot and acquire fence in read_slot); a relaxed
+//                      fence is nothing.
+//   word(w)            the 64-bit payload word at &w as a Relacy atomic: std_sync accesses the
+//                      slots' plain words through std::atomic_ref, so the model gives each
+//                      address its own rl atomic, made on the first access in an iteration
+//                      (model::payload_words, below). It is made initialised to 0, visible
+//                      to every thread, exactly what format()'s memset is; a non-zero plain
+//                      word at that moment means something wrote it behind the model's back
+//                      and fails the run. Scenarios call model::payload_words.reset() in
+//                      before() and after().
 //   cpu_relax, yield,  rl::yield: tells the scheduler this thread is spinning, so spin and
 //   sleep_for          back-off loops terminate (and an endless one is a livelock).
 //   now                model_clock::now: a fixed instant (the epoch), so deadlines never
@@ -38,6 +53,10 @@
 //                            is broken and a wake-up can be lost (Relacy: DEADLOCK).
 //   RINGWIRE_MODEL_MUTANT=2  every release store is performed relaxed (the indices' publish
 //                            stores among them): payload reads race (Relacy: DATA RACE).
+//   RINGWIRE_MODEL_MUTANT=3  fence(acquire) is a no-op: the broadcast seqlock reader's re-check
+//                            no longer follows its payload loads, so it accepts a copy torn
+//                            by an overwrite (Relacy: USER ASSERT FAILED in the scenario's
+//                            value check; the payload words are atomics, so no data race).
 //
 // Allocation. Relacy replaces the global operator new/delete(void*) with inline
 // definitions; a sized delete would bypass them, so models build with
@@ -56,9 +75,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 
+#include "ringwire/broadcast.hpp"
 #include "ringwire/spsc.hpp"
 #include "ringwire/sync.hpp"
 #include "ringwire/wait.hpp"
@@ -97,6 +118,7 @@ namespace ringwire::model {
 
 inline constexpr bool mutant_no_light_fence = RINGWIRE_MODEL_MUTANT == 1;
 inline constexpr bool mutant_relaxed_release = RINGWIRE_MODEL_MUTANT == 2;
+inline constexpr bool mutant_no_acquire_fence = RINGWIRE_MODEL_MUTANT == 3;
 
 constexpr rl::memory_order to_rl(std::memory_order mo) noexcept {
   switch (mo) {
@@ -111,60 +133,75 @@ constexpr rl::memory_order to_rl(std::memory_order mo) noexcept {
 }
 
 // std::atomic's interface over rl::atomic<T>.
+//
+// The object is one pointer, to an rl::atomic<T> in Relacy's heap, because an rl::atomic
+// carries its store history and is far larger than the word it models, and the broadcast
+// layout places its slot stamps (Sync::atomic<std::uint64_t>) at raw byte offsets, 8 bytes
+// before each slot's payload: a stamp must be exactly 8 bytes, or it overlaps the payload
+// and the next slot. The rl::atomic is made by the constructor inside the simulation (every
+// layout is formatted in before() or in a thread) and never freed by hand: ringwire never
+// runs a layout's destructor, and with RL_GC Relacy reclaims the memory, and the atomic's
+// bookkeeping, when the iteration ends.
 template <class T>
 class atomic {
  public:
   using value_type = T;
   static constexpr bool is_always_lock_free = true;
 
-  atomic(rl::debug_info info = RINGWIRE_RL_CALLER) noexcept { a_.store(T{}, rl::mo_relaxed, info); }
-  atomic(T v, rl::debug_info info = RINGWIRE_RL_CALLER) noexcept { a_.store(v, rl::mo_relaxed, info); }
+  atomic(rl::debug_info info = RINGWIRE_RL_CALLER) noexcept : a_(new rl::atomic<T>) {
+    a_->store(T{}, rl::mo_relaxed, info);
+  }
+  atomic(T v, rl::debug_info info = RINGWIRE_RL_CALLER) noexcept : a_(new rl::atomic<T>) {
+    a_->store(v, rl::mo_relaxed, info);
+  }
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
 
   T load(std::memory_order mo = std::memory_order::seq_cst, rl::debug_info info = RINGWIRE_RL_CALLER) const noexcept {
-    return a_.load(to_rl(mo), info);
+    return a_->load(to_rl(mo), info);
   }
   void store(T v, std::memory_order mo = std::memory_order::seq_cst,
              rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
     if (mutant_relaxed_release && mo == std::memory_order::release) mo = std::memory_order::relaxed;
-    a_.store(v, to_rl(mo), info);
+    a_->store(v, to_rl(mo), info);
   }
   T exchange(T v, std::memory_order mo = std::memory_order::seq_cst,
              rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
-    return a_.exchange(v, to_rl(mo), info);
+    return a_->exchange(v, to_rl(mo), info);
   }
   T fetch_add(T v, std::memory_order mo = std::memory_order::seq_cst,
               rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
-    return a_.fetch_add(v, to_rl(mo), info);
+    return a_->fetch_add(v, to_rl(mo), info);
   }
   T fetch_sub(T v, std::memory_order mo = std::memory_order::seq_cst,
               rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
-    return a_.fetch_sub(v, to_rl(mo), info);
+    return a_->fetch_sub(v, to_rl(mo), info);
   }
   bool compare_exchange_weak(T& expected, T desired, std::memory_order mo = std::memory_order::seq_cst,
                              rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
-    return a_.compare_exchange_weak(expected, desired, to_rl(mo), info);
+    return a_->compare_exchange_weak(expected, desired, to_rl(mo), info);
   }
   bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure,
                              rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
-    return a_.compare_exchange_weak(expected, desired, to_rl(success), info, to_rl(failure), info);
+    return a_->compare_exchange_weak(expected, desired, to_rl(success), info, to_rl(failure), info);
   }
   bool compare_exchange_strong(T& expected, T desired, std::memory_order mo = std::memory_order::seq_cst,
                                rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
-    return a_.compare_exchange_strong(expected, desired, to_rl(mo), info);
+    return a_->compare_exchange_strong(expected, desired, to_rl(mo), info);
   }
   bool compare_exchange_strong(T& expected, T desired, std::memory_order success, std::memory_order failure,
                                rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
-    return a_.compare_exchange_strong(expected, desired, to_rl(success), info, to_rl(failure), info);
+    return a_->compare_exchange_strong(expected, desired, to_rl(success), info, to_rl(failure), info);
   }
 
   // The simulated atomic itself, for the futex emulation.
-  rl::atomic<T>& rl_atomic() noexcept { return a_; }
+  rl::atomic<T>& rl_atomic() noexcept { return *a_; }
 
  private:
-  mutable rl::atomic<T> a_;
+  rl::atomic<T>* a_;  // in Relacy's heap: reclaimed when the iteration ends (RL_GC)
 };
+static_assert(sizeof(atomic<std::uint64_t>) == sizeof(std::uint64_t),
+              "broadcast slots place a Sync::atomic<uint64_t> stamp 8 bytes before the payload");
 
 // The time relacy_sync::now() reports. Fixed, so no deadline passes unless a timed park
 // times out (relacy_sync::park) or a scenario moves it; scenarios reset it in before(), as
@@ -219,6 +256,69 @@ inline void futex_wake_all(Word& word, const rl::debug_info& info) {
   if (word.rl_atomic().wake(c, /*count=*/1 << 20, info) != 0) ++stats.wakes_hit;
 }
 
+// ---- payload words (Sync::word) -------------------------------------------------------
+//
+// The broadcast slots' payload is plain uint64_t memory that std_sync reads and writes
+// through std::atomic_ref. Relacy has no atomic_ref, so each word address gets its own
+// simulated atomic, made lazily on its first access in an iteration and kept in a fixed
+// table (no allocation inside the simulation; a linear search over a handful of words).
+//
+// Lifetime. Relacy may make an atomic at any point of an iteration (it is registered with
+// the running context, and a strong-initialised one gets an initial value every thread
+// may read, with no happens-before needed: the model of a value written before the
+// threads started). With RL_GC, Relacy reclaims every atomic's bookkeeping when the
+// iteration ends, so a cell must never outlive its iteration: reset() forgets the table
+// (no destructor runs; Relacy reclaims the bookkeeping itself) and scenarios call it in
+// before() -- also after an iteration that failed and never reached after() -- and after().
+class word_table {
+ public:
+  using cell = rl::generic_atomic<std::uint64_t, /*strong_init=*/true>;
+  static constexpr std::size_t max_words = 64;
+
+  cell& at(std::uint64_t& w, const rl::debug_info& info) {
+    for (std::size_t i = 0; i < used_; ++i) {
+      if (keys_[i] == &w) return *cell_at(i);
+    }
+    // Every payload word is zeroed by format() and then touched only through word():
+    // a non-zero word here was written behind the model's back (or the table was not reset).
+    RL_ASSERT_IMPL(w == 0, rl::test_result_user_assert_failed, "payload word written outside Sync::word", info);
+    RL_ASSERT_IMPL(used_ < max_words, rl::test_result_user_assert_failed, "word_table full: raise max_words", info);
+    keys_[used_] = &w;
+    cell* c = ::new (static_cast<void*>(storage_[used_])) cell();
+    ++used_;
+    return *c;
+  }
+  void reset() noexcept { used_ = 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return used_; }
+
+ private:
+  cell* cell_at(std::size_t i) noexcept { return std::launder(reinterpret_cast<cell*>(storage_[i])); }
+
+  std::uint64_t* keys_[max_words] = {};
+  alignas(cell) unsigned char storage_[max_words][sizeof(cell)];
+  std::size_t used_ = 0;
+};
+// Plain global: Relacy runs all simulated threads as fibers of one OS thread.
+inline word_table payload_words;
+
+// What Sync::word returns: std::atomic_ref's load and store.
+class word_ref {
+ public:
+  explicit word_ref(word_table::cell& c) noexcept : c_(&c) {}
+  std::uint64_t load(std::memory_order mo = std::memory_order::seq_cst,
+                     rl::debug_info info = RINGWIRE_RL_CALLER) const noexcept {
+    return c_->load(to_rl(mo), info);
+  }
+  void store(std::uint64_t v, std::memory_order mo = std::memory_order::seq_cst,
+             rl::debug_info info = RINGWIRE_RL_CALLER) const noexcept {
+    if (mutant_relaxed_release && mo == std::memory_order::release) mo = std::memory_order::relaxed;
+    c_->store(v, to_rl(mo), info);
+  }
+
+ private:
+  word_table::cell* c_;
+};
+
 }  // namespace ringwire::model
 
 namespace ringwire {
@@ -240,6 +340,14 @@ struct relacy_sync {
   }
   static void full_fence(rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
     rl::atomic_thread_fence(rl::mo_seq_cst, info);
+  }
+  static void fence(std::memory_order mo, rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
+    if (mo == std::memory_order::relaxed) return;
+    if (model::mutant_no_acquire_fence && mo == std::memory_order::acquire) return;
+    rl::atomic_thread_fence(model::to_rl(mo), info);
+  }
+  static model::word_ref word(std::uint64_t& w, rl::debug_info info = RINGWIRE_RL_CALLER) noexcept {
+    return model::word_ref(model::payload_words.at(w, info));
   }
   static void cpu_relax(rl::debug_info info = RINGWIRE_RL_CALLER) noexcept { rl::yield(1, info); }
 

@@ -2,8 +2,13 @@
 #pragma once
 
 #include "ringwire/broadcast.hpp"
+#include "ringwire/bus.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/metrics.hpp"
+#include "ringwire/mpmc.hpp"
+#include "ringwire/mpsc.hpp"
+#include "ringwire/pipeline.hpp"
+#include "ringwire/shm.hpp"
 #include "ringwire/spsc.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/sync.hpp"

@@ -9,7 +9,8 @@
 //  offset  block (each 128 bytes: its own pair of cache lines)
 //  ------  -------------------------------------------------------------------------------
 //     0    geometry   capacity u64 | slot_count u64 | slots_offset u64 | start_index u64 |
-//                     slot_size u32 | slot_align u32          written once by format()
+//                     slot_size u32 | slot_align u32 | receiver_park_offset i64
+//                     written once by format()
 //   128    producer   tail u64 | consumer_park u32 | receiver_closed u32
 //                     tail: written by the sender on every publish;
 //                     consumer_park, receiver_closed: written by the receiver, rarely
@@ -37,6 +38,12 @@
 // in its endpoint and re-reads it only when the cache says full (sender) or empty
 // (receiver), so in steady state the lines cross between cores once per batch, not once
 // per message.
+//
+// Where the receiver sleeps. A plain channel's receiver parks on consumer_park itself
+// (receiver_park_offset 0). A ring that is one lane of an MPSC channel (mpsc/layout.hpp)
+// records the byte offset from the layout to the one word its receiver sleeps on for all
+// lanes; consumer_park is then the receiver's "I am parked" flag for this lane. The sender
+// reads the offset only on its cold wake path, so the fast path is the same for both.
 #pragma once
 
 #include <bit>
@@ -63,6 +70,7 @@ struct layout {
     std::uint64_t start_index;
     std::uint32_t slot_size;
     std::uint32_t slot_align;
+    std::int64_t receiver_park_offset;  // 0: consumer_park; else the MPSC receiver's word
   };
   struct alignas(detail::hot_block) producer_block {
     atomic<std::uint64_t> tail;
@@ -121,15 +129,17 @@ struct layout {
   }
 
   // Formats `mem` (at least footprint() bytes, aligned to align()) as an empty ring whose
-  // first index is start_index. The slots are left raw. Returns the layout, which lives
+  // first index is start_index. The slots are left raw. receiver_park_offset: see "Where
+  // the receiver sleeps" above (0 for a plain channel). Returns the layout, which lives
   // until the memory is reused; nothing else needs to be undone for trivially destructible
   // state, but the owner must destroy live elements (see storage.hpp).
   static layout* format(void* mem, std::uint64_t capacity, std::size_t slot_size, std::size_t slot_align,
-                        std::uint64_t start_index) {
+                        std::uint64_t start_index, std::int64_t receiver_park_offset = 0) {
     (void)footprint(capacity, slot_size, slot_align);  // validates
     auto* l = ::new (mem) layout{};
     l->geometry = geometry_block{capacity, std::bit_ceil(capacity), slots_offset(slot_align), start_index,
-                                 static_cast<std::uint32_t>(slot_size), static_cast<std::uint32_t>(slot_align)};
+                                 static_cast<std::uint32_t>(slot_size), static_cast<std::uint32_t>(slot_align),
+                                 receiver_park_offset};
     // relaxed: the layout is published to the endpoints' threads by whatever hands the
     // endpoints over (thread creation, a queue, a segment's init flag with release).
     l->producer.tail.store(start_index, std::memory_order_relaxed);
@@ -139,6 +149,13 @@ struct layout {
 
   [[nodiscard]] std::byte* slots() noexcept {
     return reinterpret_cast<std::byte*>(this) + geometry.slots_offset;
+  }
+
+  // The word the receiver sleeps on (cold paths only: a wake, a close).
+  [[nodiscard]] atomic<std::uint32_t>& receiver_park_word() noexcept {
+    if (geometry.receiver_park_offset == 0) return producer.consumer_park;
+    return *std::launder(reinterpret_cast<atomic<std::uint32_t>*>(reinterpret_cast<std::byte*>(this) +
+                                                                  geometry.receiver_park_offset));
   }
 };
 

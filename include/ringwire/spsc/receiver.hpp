@@ -33,17 +33,22 @@ class receiver {
   using value_type = T;
 
   receiver() noexcept = default;
-  receiver(detail::ring_ref<Sync> ref, const options& opt) noexcept
+  // scope: fence_scope::cross_process when the peer may be another process (a shared-memory
+  // segment, shm/spsc.hpp): real fences on both sides and process-shared futexes.
+  receiver(detail::ring_ref<Sync> ref, const options& opt, fence_scope scope = fence_scope::process) noexcept
       : ref_(std::move(ref)),
         wait_(opt.receiver_wait),
-        scope_(Sync::resolve_scope(fence_scope::process)),
+        scope_(Sync::resolve_scope(scope)),
         metrics_(opt.metrics) {
     auto* l = ref_.get();
     slots_ = std::launder(reinterpret_cast<T*>(l->slots()));
     mask_ = l->geometry.slot_count - 1;
-    // relaxed: endpoints are made before they are handed to their threads.
+    // relaxed: we are head's only writer (an MPSC receiver's earlier view of a lane is on
+    // this thread).
     head_ = l->consumer.head.load(std::memory_order_relaxed);
-    tail_cache_ = l->producer.tail.load(std::memory_order_relaxed);
+    // acquire: an MPSC receiver makes a lane's view while the lane's sender may already be
+    // publishing; the constructions before the tail we cache must be visible.
+    tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
   }
   receiver(receiver&& o) noexcept { steal(o); }
   receiver& operator=(receiver&& o) noexcept {
@@ -146,6 +151,11 @@ class receiver {
     span_len_ = 0;
     if (k != 0) release_to(head_ + k);
   }
+
+  // ok when at least one element is queued, else empty or closed; never waits and takes
+  // nothing (it re-reads the sender's tail only when the cached copy says empty). The MPSC
+  // receiver polls its lanes with it.
+  [[nodiscard]] status poll() noexcept { return head_ != tail_cache_ ? status::ok : refill(); }
 
   // ---- blocking (the endpoint's wait strategy) -----------------------------------------
   recv_result<T> recv() { return recv_limited(no_limits()); }

@@ -40,18 +40,22 @@ class sender {
   using value_type = T;
 
   sender() noexcept = default;
-  sender(detail::ring_ref<Sync> ref, const options& opt) noexcept
+  // scope: fence_scope::cross_process when the peer may be another process (a shared-memory
+  // segment, shm/spsc.hpp): real fences on both sides and process-shared futexes.
+  sender(detail::ring_ref<Sync> ref, const options& opt, fence_scope scope = fence_scope::process) noexcept
       : ref_(std::move(ref)),
         wait_(opt.sender_wait),
-        scope_(Sync::resolve_scope(fence_scope::process)),
+        scope_(Sync::resolve_scope(scope)),
         metrics_(opt.metrics) {
     auto* l = ref_.get();
     slots_ = std::launder(reinterpret_cast<T*>(l->slots()));
     mask_ = l->geometry.slot_count - 1;
     capacity_ = l->geometry.capacity;
-    // relaxed: endpoints are made before they are handed to their threads.
+    // relaxed: endpoints are made before they are handed to their threads (an MPSC lane's
+    // previous sender is gone, its last store acquired by the registration's claim).
     tail_ = l->producer.tail.load(std::memory_order_relaxed);
-    head_cache_ = l->consumer.head.load(std::memory_order_relaxed);
+    // acquire: an MPSC lane's receiver may be releasing slots as this sender is made.
+    head_cache_ = l->consumer.head.load(std::memory_order_acquire);
   }
   sender(sender&& o) noexcept { steal(o); }
   sender& operator=(sender&& o) noexcept {
@@ -142,7 +146,10 @@ class sender {
     // release: every publish happens-before the receiver's acquire load of the flag, so a
     // receiver that sees closed and then re-reads tail sees every message.
     l->consumer.sender_closed.store(1, std::memory_order_release);
-    ringwire::detail::notify_close<Sync>(l->producer.consumer_park, scope_);
+    if constexpr (Sync::parks) {  // as detail::notify_close, through wake_receiver
+      Sync::full_fence();
+      wake_receiver(l);
+    }
     ref_.reset();
     slots_ = nullptr;
     capacity_ = tail_ = head_cache_ = 0;  // every later operation takes the slow path to closed
@@ -198,9 +205,30 @@ class sender {
     // release: the constructions into the slots before new_tail happen-before the
     // receiver's acquire load that observes it.
     l->producer.tail.store(new_tail, std::memory_order_release);
-    if (ringwire::detail::notify<Sync>(l->producer.consumer_park, scope_)) [[unlikely]] {
-      if (metrics_) ringwire::detail::bump(l->producer_stats.wakes_sent);
+    if constexpr (Sync::parks) {  // detail::notify (wait.hpp), whose cold half is wake_receiver
+      Sync::light_fence(scope_);
+      // relaxed: ordered after the publishing store by light_fence, which pairs with the
+      // parker's heavy_fence between its `word = parked` and its re-check.
+      if (l->producer.consumer_park.load(std::memory_order_relaxed) != ringwire::detail::running) [[unlikely]] {
+        wake_receiver(l);
+      }
     }
+  }
+
+  // The receiver's park word for this ring said parked. A plain channel's receiver sleeps on
+  // that word; an MPSC lane's receiver sleeps on one word for all lanes and the lane's word
+  // is its per-lane flag (layout.hpp, "Where the receiver sleeps"): clear the flag, then
+  // wake the shared word -- a syscall only if that word still says parked.
+  [[gnu::noinline, gnu::cold]] void wake_receiver(layout<Sync>* l) noexcept {
+    auto& flag = l->producer.consumer_park;
+    auto& word = l->receiver_park_word();
+    // acquire: the MPSC receiver sets its shared word before this flag (with release), so
+    // having taken the flag we see the shared word's parked value too (mpsc/receiver.hpp).
+    if (&word != &flag && flag.exchange(ringwire::detail::running, std::memory_order_acquire) ==
+                              ringwire::detail::running) {
+      return;
+    }
+    if (ringwire::detail::wake<Sync>(word, scope_) && metrics_) ringwire::detail::bump(l->producer_stats.wakes_sent);
   }
 
   // A batch that can be copied as bytes: trivially copyable T from contiguous memory.

@@ -1,0 +1,181 @@
+// ringwire/mpsc/layout.hpp -- the MPSC lanes channel as plain bytes: a registry of lane
+// descriptors and max_producers SPSC rings, no pointers, only offsets.
+//
+// Each producer owns one lane, an SPSC ring (spsc/layout.hpp) whose sender is an ordinary
+// spsc::sender; the one receiver reads every lane. Like the SPSC layout this one is
+// pointer-free, standard-layout for std_sync and templated on Sync, so the Relacy model
+// runs it and a shared-memory segment can host it later.
+//
+//  offset            block (each 128 bytes: its own pair of cache lines)
+//  ----------------  ----------------------------------------------------------------------
+//     0              geometry   lane_capacity u64 | max_producers u64 | lane_stride u64 |
+//                               descriptors_offset u64 | lanes_offset u64 |
+//                               start_index u64 | slot_size u32 | slot_align u32
+//                               written once by format()
+//   128              receiver   receiver_park u32 | receiver_closed u32
+//                               receiver_park: the one word the receiver sleeps on, for all
+//                               lanes (written by the receiver when it parks, exchanged by
+//                               whoever wakes it); receiver_closed: set once, by the receiver
+//   256              registry   registrars u32: live registrar handles (RMW on copy/drop only)
+//                               lanes_formatted u32: lanes formatted so far (RMW once per
+//                               lane's first registration); the receiver compares it with
+//                               the lanes it knows, so a new lane is seen at the next receive
+//   descriptors_     max_producers descriptors of 8 bytes: state u32 | formatted u32
+//     offset         (touched by registration and by the receiver's slow paths only)
+//   lanes_offset     max_producers lanes, lane_stride bytes apart: lane i is an SPSC layout
+//                    and its slots (spsc/layout.hpp), formatted at its first registration;
+//                    its geometry.receiver_park_offset points back at receiver_park
+//
+// Lane descriptor protocol. `state` = generation << 2 | kind, kind one of
+//   free     0  no sender; its ring (if formatted) is drained. Any registrar may claim it.
+//   claimed  1  a registrar won it (CAS from free, generation + 1) and is preparing it.
+//   owned    2  published (release) by that registrar after the ring is ready; a sender
+//               owns the lane. When the sender is gone (the ring's sender_closed) and the
+//               receiver has drained it, the lane is "draining no more": the receiver (CAS
+//               owned -> free) or the next registrar (CAS owned -> claimed, generation + 1)
+//               recycles it, after an acquire load of head == tail proves it empty.
+// `formatted` goes 0 -> 1 once, with release, after the registrar that first claimed the
+// lane has formatted its ring; the receiver touches a lane's ring only after an acquire
+// load of formatted == 1, so formatting never races with the receiver's scan. Indices are
+// never reset: a recycled lane continues from its old tail, so the receiver's cached view
+// of the ring stays valid across generations.
+//
+// Memory. The block is reserved up front (max_producers * lane_stride bytes); a lane's
+// header is written at its first registration and its slots when its sender first uses
+// them, so an operating system that maps pages lazily commits memory only for lanes that
+// are used.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <new>
+#include <string>
+
+#include "ringwire/detail/defs.hpp"
+#include "ringwire/error.hpp"
+#include "ringwire/spsc/layout.hpp"
+#include "ringwire/sync.hpp"
+
+namespace ringwire::mpsc {
+
+// Kinds of a lane descriptor's state (low two bits).
+inline constexpr std::uint32_t lane_free = 0;
+inline constexpr std::uint32_t lane_claimed = 1;
+inline constexpr std::uint32_t lane_owned = 2;
+constexpr std::uint32_t lane_kind(std::uint32_t state) noexcept { return state & 3u; }
+constexpr std::uint32_t lane_generation(std::uint32_t state) noexcept { return state >> 2; }
+constexpr std::uint32_t lane_state(std::uint32_t generation, std::uint32_t kind) noexcept {
+  return generation << 2 | kind;
+}
+
+template <class Sync = std_sync>
+struct layout {
+  template <class V>
+  using atomic = typename Sync::template atomic<V>;
+  using lane = spsc::layout<Sync>;
+
+  struct alignas(detail::hot_block) geometry_block {
+    std::uint64_t lane_capacity;
+    std::uint64_t max_producers;
+    std::uint64_t lane_stride;
+    std::uint64_t descriptors_offset;
+    std::uint64_t lanes_offset;
+    std::uint64_t start_index;
+    std::uint32_t slot_size;
+    std::uint32_t slot_align;
+  };
+  struct alignas(detail::hot_block) receiver_block {
+    atomic<std::uint32_t> receiver_park;
+    atomic<std::uint32_t> receiver_closed;
+  };
+  struct alignas(detail::hot_block) registry_block {
+    atomic<std::uint32_t> registrars;
+    atomic<std::uint32_t> lanes_formatted;
+  };
+  struct descriptor {
+    atomic<std::uint32_t> state;
+    atomic<std::uint32_t> formatted;
+  };
+
+  geometry_block geometry;
+  receiver_block receiver;
+  registry_block registry;
+
+  // Most producers one channel accepts: the generation keeps 30 bits, and the receiver's
+  // slow-path scans stay short.
+  static constexpr std::uint64_t max_max_producers = 4096;
+
+  static constexpr std::size_t align(std::size_t slot_align) noexcept { return lane::align(slot_align); }
+  static constexpr std::size_t round_up(std::size_t n, std::size_t a) noexcept { return (n + a - 1) / a * a; }
+  static constexpr std::size_t descriptors_offset() noexcept { return round_up(sizeof(layout), alignof(descriptor)); }
+  static constexpr std::size_t lanes_offset(std::uint64_t max_producers, std::size_t slot_align) noexcept {
+    return round_up(descriptors_offset() + static_cast<std::size_t>(max_producers) * sizeof(descriptor),
+                    align(slot_align));
+  }
+
+  // Bytes format() needs. Throws ringwire::error for a lane capacity of zero or too large,
+  // max_producers of zero or above max_max_producers, or a total that cannot be addressed.
+  static std::size_t footprint(std::uint64_t lane_capacity, std::uint64_t max_producers, std::size_t slot_size,
+                               std::size_t slot_align) {
+    if (max_producers == 0 || max_producers > max_max_producers)
+      throw error(errc::invalid_options, "max_producers must be between 1 and " + std::to_string(max_max_producers) +
+                                             ", not " + std::to_string(max_producers));
+    const std::size_t stride = lane_stride(lane_capacity, slot_size, slot_align);  // validates the capacity
+    const std::size_t head = lanes_offset(max_producers, slot_align);
+    if (stride > (std::numeric_limits<std::size_t>::max() - head) / max_producers)
+      throw error(errc::capacity_too_large, std::to_string(max_producers) + " lanes of capacity " +
+                                                std::to_string(lane_capacity) + " overflow the address space");
+    return head + static_cast<std::size_t>(max_producers) * stride;
+  }
+
+  static std::size_t lane_stride(std::uint64_t lane_capacity, std::size_t slot_size, std::size_t slot_align) {
+    return round_up(lane::footprint(lane_capacity, slot_size, slot_align), align(slot_align));
+  }
+
+  // Formats `mem` (footprint() bytes, aligned to align()): geometry, an awake receiver and
+  // every descriptor free and unformatted. The lanes stay raw until registered.
+  static layout* format(void* mem, std::uint64_t lane_capacity, std::uint64_t max_producers, std::size_t slot_size,
+                        std::size_t slot_align, std::uint64_t start_index, std::uint32_t registrars) {
+    (void)footprint(lane_capacity, max_producers, slot_size, slot_align);  // validates
+    auto* l = ::new (mem) layout{};
+    l->geometry = geometry_block{lane_capacity,
+                                 max_producers,
+                                 lane_stride(lane_capacity, slot_size, slot_align),
+                                 descriptors_offset(),
+                                 lanes_offset(max_producers, slot_align),
+                                 start_index,
+                                 static_cast<std::uint32_t>(slot_size),
+                                 static_cast<std::uint32_t>(slot_align)};
+    auto* d = reinterpret_cast<std::byte*>(mem) + l->geometry.descriptors_offset;
+    for (std::uint64_t i = 0; i < max_producers; ++i) ::new (d + i * sizeof(descriptor)) descriptor{};
+    // relaxed: the layout reaches other threads with the endpoints (thread creation, a
+    // queue), which orders this.
+    l->registry.registrars.store(registrars, std::memory_order_relaxed);
+    return l;
+  }
+
+  [[nodiscard]] std::uint64_t max_producers() const noexcept { return geometry.max_producers; }
+
+  [[nodiscard]] descriptor& lane_descriptor(std::uint64_t i) noexcept {
+    return *std::launder(reinterpret_cast<descriptor*>(reinterpret_cast<std::byte*>(this) +
+                                                       geometry.descriptors_offset + i * sizeof(descriptor)));
+  }
+
+  // Lane i's memory: raw until its descriptor says formatted.
+  [[nodiscard]] std::byte* lane_memory(std::uint64_t i) noexcept {
+    return reinterpret_cast<std::byte*>(this) + geometry.lanes_offset + i * geometry.lane_stride;
+  }
+  // Lane i's ring. Precondition: formatted (acquire) was seen as 1, or the caller formatted it.
+  [[nodiscard]] lane& lane_ring(std::uint64_t i) noexcept { return *std::launder(reinterpret_cast<lane*>(lane_memory(i))); }
+
+  // Formats lane i's ring: its receiver sleeps on this layout's receiver_park.
+  lane& format_lane(std::uint64_t i) {
+    std::byte* mem = lane_memory(i);
+    const auto offset = reinterpret_cast<std::byte*>(&receiver.receiver_park) - mem;
+    return *lane::format(mem, geometry.lane_capacity, geometry.slot_size, geometry.slot_align, geometry.start_index,
+                         static_cast<std::int64_t>(offset));
+  }
+};
+
+}  // namespace ringwire::mpsc

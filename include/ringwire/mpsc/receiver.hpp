@@ -1,0 +1,422 @@
+// ringwire/mpsc/receiver.hpp -- the one consuming end of an MPSC lanes channel.
+//
+// The receiver keeps one spsc::receiver per lane it has seen formatted (its "view" of that
+// ring: its own head and a cached tail, in this object), and a list of those lanes in the
+// order it discovered them. Every receive scans that list round-robin from a cursor that
+// moves past the last lane served, so no lane can starve another whatever the bound passed
+// to consume_up_to: a lane with messages is served within (lanes - 1) calls.
+//
+// Ordering: FIFO per producer (each lane is an SPSC ring), no order across producers.
+//
+// Recycling. When a lane's view reports closed (its sender is gone and it is drained),
+// the receiver re-checks the descriptor in protocol order (state, then sender_closed, then
+// tail == head) and frees the lane (CAS owned -> free), so a later registration reuses it.
+//
+// Closed. The receiver sees closed when no registrar is left, every lane is free (so no
+// sender is left) and everything was received. Registrars and senders see its close.
+//
+// Parking (wait_strategy::park). The receiver sleeps on one word, receiver_park, for all
+// lanes; each known lane's own consumer_park word is the receiver's flag "parked" for it:
+//     receiver_park = parked;  every known lane's flag = parked (release);  heavy_fence();
+//     if (any lane has data, a lane appeared, or the channel ended) { unarm; done }
+//     futex_wait(receiver_park, parked);  unarm;  re-check
+// A sender's publish pays exactly the SPSC fast path (light_fence, one load of its lane's
+// flag); only when the flag says parked does it exchange the flag and wake receiver_park
+// (spsc::sender::wake_receiver): a syscall only when the receiver is actually parked. The
+// flag store is a release after receiver_park's, so a sender that takes a flag armed for
+// this park also sees this park's receiver_park and cannot skip the wake. Registration,
+// a sender's close and the last registrar's drop wake receiver_park after a full fence.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stop_token>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ringwire/mpsc/storage.hpp"
+#include "ringwire/spsc/receiver.hpp"
+#include "ringwire/wait.hpp"
+
+namespace ringwire::mpsc {
+
+template <class T, class Sync = std_sync>
+class receiver {
+  using lane_rx = spsc::receiver<T, Sync>;
+
+ public:
+  using value_type = T;
+
+  receiver() noexcept = default;
+  receiver(ringwire::detail::counted_ref<layout<Sync>, Sync> ref, const spsc::options& opt)
+      : ref_(std::move(ref)),
+        views_(std::make_unique<view[]>(ref_.get()->max_producers())),
+        opt_(opt),
+        wait_(opt.receiver_wait),
+        scope_(Sync::resolve_scope(fence_scope::process)) {
+    order_.reserve(static_cast<std::size_t>(ref_.get()->max_producers()));
+  }
+  receiver(receiver&& o) noexcept { steal(o); }
+  receiver& operator=(receiver&& o) noexcept {
+    if (this != &o) {
+      close();
+      steal(o);
+    }
+    return *this;
+  }
+  receiver(const receiver&) = delete;
+  receiver& operator=(const receiver&) = delete;
+  ~receiver() { close(); }
+
+  // ---- non-blocking -------------------------------------------------------------------
+  // The next message of the next lane (round-robin), or empty, or closed.
+  recv_result<T> try_recv() {
+    const status s = find_ready();
+    if (s != status::ok) return recv_result<T>(s);
+    return views_[ready_].rx.try_recv();  // a prvalue: built in the caller's result
+  }
+
+  // Move-assigns the next message to `out`: ok, empty or closed. If the assignment
+  // throws, the message stays queued.
+  status try_recv(T& out)
+    requires std::is_move_assignable_v<T>
+  {
+    const status s = find_ready();
+    return s != status::ok ? s : views_[ready_].rx.try_recv(out);
+  }
+
+  // Calls fn(T&) on up to `max` messages (fn may move from them), lane by lane round-robin
+  // from the cursor, each lane's run with one index store. Returns how many. If fn throws,
+  // the messages before the throwing one are consumed and the rest stay queued.
+  template <class Fn>
+  std::size_t consume_up_to(std::size_t max, Fn&& fn) {
+    return visit_lanes(max, [&fn](lane_rx& rx, std::size_t budget) { return rx.consume(fn, budget); });
+  }
+  // consume_up_to without a bound: everything queued in every lane now.
+  template <class Fn>
+  std::size_t consume_all(Fn&& fn) {
+    return consume_up_to(SIZE_MAX, std::forward<Fn>(fn));
+  }
+
+  // Moves up to `max` messages to out (an output iterator). Trivially copyable T into
+  // contiguous memory moves each lane's run with at most two memcpy. Returns how many.
+  template <class OutIt>
+  std::size_t try_recv_batch(OutIt out, std::size_t max) {
+    if constexpr (std::is_trivially_copyable_v<T> && spsc::detail::contiguous_into<OutIt, T>) {
+      T* dst = std::to_address(out);
+      return visit_lanes(max, [&dst](lane_rx& rx, std::size_t budget) {
+        const std::size_t n = rx.try_recv_batch(dst, budget);
+        dst += n;
+        return n;
+      });
+    } else {
+      return consume_up_to(max, [&out](T& v) {
+        *out = std::move(v);
+        ++out;
+      });
+    }
+  }
+  std::size_t try_recv_batch(std::span<T> out) { return try_recv_batch(out.begin(), out.size()); }
+
+  // ---- blocking (the receiver's wait strategy) ------------------------------------------
+  recv_result<T> recv() { return recv_limited({}); }
+  recv_result<T> recv(std::stop_token stop) { return recv_limited({ringwire::detail::no_deadline, &stop}); }
+  template <class Rep, class Period>
+  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
+    return recv_limited({Sync::now() + timeout, nullptr});
+  }
+  recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) { return recv_limited({deadline, nullptr}); }
+
+  // Waits until a message is queued (ok), or closed / timed_out / cancelled; takes nothing.
+  status wait_readable(std::stop_token stop = {}) {
+    for (;;) {
+      const status s = find_ready();
+      if (s != status::empty) return s;
+      const status w = wait_for_data({ringwire::detail::no_deadline, &stop});
+      if (w != status::ok) return w;
+    }
+  }
+
+  // ---- state ---------------------------------------------------------------------------
+  // Closes the channel from the receiving side: every sender (and every sender made later)
+  // reports closed; queued messages are destroyed when the channel's memory is released.
+  // Idempotent; also done by the destructor.
+  void close() noexcept {
+    auto* l = ref_.get();
+    if (l == nullptr) return;
+    // relaxed: ordered by the fence below, which pairs with publish_lane's (registrar.hpp).
+    l->receiver.receiver_closed.store(1, std::memory_order_relaxed);
+    Sync::full_fence();
+    for (std::uint64_t i = 0; i < l->max_producers(); ++i) {
+      // acquire: a formatted lane's ring is ready to be written.
+      if (views_[i].known || l->lane_descriptor(i).formatted.load(std::memory_order_acquire) != 0) {
+        if (!views_[i].known) views_[i].rx = lane_rx(spsc::detail::ring_ref<Sync>(&l->lane_ring(i), nullptr), opt_);
+        views_[i].rx.close();  // the lane's receiver_closed, and a wake for a parked sender
+      }
+    }
+    views_.reset();
+    order_.clear();
+    ref_.reset();
+  }
+
+  // True when nothing more will arrive (see "Closed" above) or this receiver is closed.
+  [[nodiscard]] bool is_closed() { return find_ready() == status::closed; }
+  [[nodiscard]] std::size_t max_producers() const noexcept {
+    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(ref_.get()->max_producers());
+  }
+  [[nodiscard]] std::size_t lane_capacity() const noexcept {
+    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(ref_.get()->geometry.lane_capacity);
+  }
+  // Messages queued in the lanes this receiver knows (exact when the senders are idle).
+  [[nodiscard]] std::size_t size_approx() const noexcept {
+    std::size_t n = 0;
+    for (std::uint32_t i : order_) n += views_[i].rx.size_approx();
+    return n;
+  }
+  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
+  [[nodiscard]] const wait_strategy& wait() const noexcept { return wait_; }
+
+ private:
+  struct view {
+    lane_rx rx;          // this lane's ring, borrowed: the receiver's own reference keeps it
+    bool known = false;  // formatted and in order_
+    bool live = false;   // owned as far as we know; false once we recycled it
+  };
+
+  // Learns of lanes formatted since the last look. True when there were new ones.
+  bool discover() {
+    auto* l = ref_.get();
+    bool found = false;
+    for (std::uint64_t i = 0; i < l->max_producers() && order_.size() < l->max_producers(); ++i) {
+      // acquire: pairs with publish_lane's release; the ring is formatted.
+      if (views_[i].known || l->lane_descriptor(i).formatted.load(std::memory_order_acquire) == 0) continue;
+      views_[i].rx = lane_rx(spsc::detail::ring_ref<Sync>(&l->lane_ring(i), nullptr), opt_);
+      views_[i].known = true;
+      views_[i].live = true;
+      order_.push_back(static_cast<std::uint32_t>(i));
+      found = true;
+    }
+    return found;
+  }
+
+  // A lane registered since the last look joins the scan at once, so a new producer is
+  // never starved by busy ones. One load of a read-mostly word per receive.
+  void look_for_new_lanes() {
+    // relaxed: only a hint; discover() acquires each lane's formatted flag.
+    if (ref_.get()->registry.lanes_formatted.load(std::memory_order_relaxed) > order_.size()) [[unlikely]]
+      discover();
+  }
+
+  // Frees lane i if its sender is gone and it is drained. Returns true when it is free.
+  bool try_recycle(std::uint32_t i) noexcept {
+    auto* l = ref_.get();
+    auto& d = l->lane_descriptor(i);
+    auto& ring = l->lane_ring(i);
+    // acquire, in this order: a registrar's owned (so its reset of sender_closed is seen),
+    // then the sender's close (so its last tail is seen).
+    std::uint32_t s = d.state.load(std::memory_order_acquire);
+    if (lane_kind(s) == lane_free) return true;
+    if (lane_kind(s) != lane_owned || ring.consumer.sender_closed.load(std::memory_order_acquire) == 0) return false;
+    // acquire: the sender's last publish; head is ours.
+    if (ring.producer.tail.load(std::memory_order_acquire) != ring.consumer.head.load(std::memory_order_relaxed))
+      return false;
+    // acq_rel: our reads and destructions of the lane happen-before the next claim.
+    return d.state.compare_exchange_strong(s, lane_state(lane_generation(s), lane_free), std::memory_order_acq_rel,
+                                           std::memory_order_relaxed);
+  }
+
+  // Has lane i come back to life (a registrar made it owned again)?
+  bool revived(std::uint32_t i) noexcept {
+    // acquire: as in try_recycle.
+    const std::uint32_t s = ref_.get()->lane_descriptor(i).state.load(std::memory_order_acquire);
+    return lane_kind(s) != lane_free;
+  }
+
+  // Polls lane i: ok when it has messages; empty otherwise (closed lanes are recycled).
+  status poll_lane(std::uint32_t i) {
+    view& v = views_[i];
+    if (!v.live) {
+      if (!revived(i)) return status::empty;
+      v.live = true;
+    }
+    const status s = v.rx.poll();
+    if (s == status::closed && try_recycle(i)) v.live = false;
+    return s == status::ok ? status::ok : status::empty;
+  }
+
+  // No registrar left and every lane free: nothing more can come. Slow path.
+  bool ended() {
+    auto* l = ref_.get();
+    // acquire: every registration by a dropped registrar happens-before what we read next.
+    if (l->registry.registrars.load(std::memory_order_acquire) != 0) return false;
+    discover();
+    for (std::uint32_t i : order_) {
+      if (views_[i].live && (views_[i].rx.poll() == status::ok || !try_recycle(i))) return false;
+      views_[i].live = false;
+    }
+    for (std::uint64_t i = 0; i < l->max_producers(); ++i) {
+      // acquire: a lane claimed but not yet formatted is still in use.
+      if (lane_kind(l->lane_descriptor(i).state.load(std::memory_order_acquire)) != lane_free) return false;
+    }
+    return true;
+  }
+
+  // Finds the next lane with a message (round-robin from the cursor) into ready_: ok, or
+  // empty, or closed.
+  status find_ready() {
+    if (ref_.get() == nullptr) return status::closed;
+    look_for_new_lanes();
+    for (int pass = 0; pass < 2; ++pass) {
+      const std::size_t n = order_.size();
+      std::size_t at = cursor_ < n ? cursor_ : 0;
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::uint32_t lane = order_[at];
+        if (++at == n) at = 0;
+        if (poll_lane(lane) == status::ok) {
+          cursor_ = at;  // the next receive starts after this lane
+          ready_ = lane;
+          return status::ok;
+        }
+      }
+      if (!discover()) break;
+    }
+    return ended() ? status::closed : status::empty;
+  }
+
+  // Calls per_lane(rx, budget) -> count on lanes round-robin from the cursor, at most two
+  // rounds, until `max` messages are taken; the cursor moves past the last lane served. (A
+  // lane's view hands out what its last look at the tail saw, so one round may fall short
+  // of what is queued; two bound the call when producers keep pace with it.)
+  template <class PerLane>
+  std::size_t visit_lanes(std::size_t max, PerLane&& per_lane) {
+    if (max == 0 || ref_.get() == nullptr) return 0;
+    look_for_new_lanes();
+    std::size_t total = 0;
+    for (int pass = 0; pass < 2 && total == 0; ++pass) {
+      const std::size_t n = order_.size();
+      std::size_t at = cursor_ < n ? cursor_ : 0;
+      for (std::size_t visit = 0; visit < 2 * n && total < max; ++visit) {
+        const std::uint32_t lane = order_[at];
+        if (++at == n) at = 0;
+        if (poll_lane(lane) != status::ok) continue;
+        total += per_lane(views_[lane].rx, max - total);
+        cursor_ = at;
+      }
+      if (total != 0 || !discover()) break;
+    }
+    return total;
+  }
+
+  // Anything to look at: a message, a lane recycled or revived, a new lane, or the
+  // channel's end. A lane whose end cannot be recycled yet (a registrar is claiming it) is
+  // not: that registrar wakes us when it publishes the lane, and spinning on it here could
+  // keep a preempted registrar off the CPU.
+  bool ready() {
+    auto* l = ref_.get();
+    for (std::uint32_t i : order_) {
+      view& v = views_[i];
+      if (!v.live) {
+        if (revived(i)) return true;
+        continue;
+      }
+      const status s = v.rx.poll();
+      if (s == status::ok) return true;
+      if (s == status::closed && try_recycle(i)) {
+        v.live = false;
+        return true;
+      }
+    }
+    for (std::uint64_t i = 0; i < l->max_producers(); ++i) {
+      // acquire: as in discover().
+      if (!views_[i].known && l->lane_descriptor(i).formatted.load(std::memory_order_acquire) != 0) return true;
+    }
+    return ended();
+  }
+
+  // Sets (parked) or clears (running) the lanes' flags: see "Parking" above.
+  void arm(std::uint32_t v) noexcept {
+    auto* l = ref_.get();
+    // release (parked): orders our receiver_park store before the flag, for a sender that
+    // takes the flag with acquire. relaxed (running): clearing only saves senders a wake.
+    const auto mo = v == ringwire::detail::parked ? std::memory_order_release : std::memory_order_relaxed;
+    for (std::uint32_t i : order_) l->lane_ring(i).producer.consumer_park.store(v, mo);
+  }
+
+  status wait_for_data(const ringwire::detail::wait_limits& lim) {
+    auto* l = ref_.get();
+    auto& word = l->receiver.receiver_park;
+    auto check = [this] { return ready(); };
+    if (wait_.which() != wait_strategy::kind::park || !Sync::parks)
+      return ringwire::detail::wait_until<Sync>(wait_, word, scope_, lim, parks_, check);
+    constexpr std::uint32_t check_every = 64;  // a clock read costs ~20 ns: not every spin
+    for (std::uint32_t i = 0; i < wait_.spins(); ++i) {
+      if (ready()) return status::ok;
+      Sync::cpu_relax();
+      if (i % check_every == check_every - 1) {
+        if (auto s = ringwire::detail::limit_reached<Sync>(lim)) return *s;
+      }
+    }
+    // A stop request must reach a parked receiver: the callback wakes our word.
+    auto wake_me = [&word, this]() noexcept { ringwire::detail::wake<Sync>(word, scope_); };
+    std::optional<std::stop_callback<decltype(wake_me)>> on_stop;
+    if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, wake_me);
+    for (;;) {
+      // relaxed: published to senders by the flags' release stores and the heavy fence.
+      word.store(ringwire::detail::parked, std::memory_order_relaxed);
+      arm(ringwire::detail::parked);
+      Sync::heavy_fence(scope_);
+      const bool done = ready();
+      const std::optional<status> limit = done ? std::nullopt : ringwire::detail::limit_reached<Sync>(lim);
+      if (!done && !limit) {
+        ++parks_;
+        Sync::park(word, ringwire::detail::parked, lim.deadline, scope_);
+      }
+      // relaxed: our own word; a waker's exchange may also reset it, harmlessly.
+      word.store(ringwire::detail::running, std::memory_order_relaxed);
+      arm(ringwire::detail::running);
+      if (done || limit) return done ? status::ok : *limit;
+      if (ready()) return status::ok;
+    }
+  }
+
+  recv_result<T> recv_limited(const ringwire::detail::wait_limits& lim) {
+    for (;;) {
+      const status s = find_ready();
+      if (s == status::ok) return views_[ready_].rx.try_recv();
+      if (s == status::closed) return recv_result<T>(s);
+      const status w = wait_for_data(lim);
+      if (w != status::ok) return recv_result<T>(w);
+    }
+  }
+
+  void steal(receiver& o) noexcept {
+    ref_ = std::move(o.ref_);
+    views_ = std::move(o.views_);
+    order_ = std::move(o.order_);
+    o.order_.clear();
+    cursor_ = std::exchange(o.cursor_, 0);
+    ready_ = std::exchange(o.ready_, 0);
+    opt_ = o.opt_;
+    wait_ = o.wait_;
+    scope_ = o.scope_;
+    parks_ = std::exchange(o.parks_, 0);
+  }
+
+  ringwire::detail::counted_ref<layout<Sync>, Sync> ref_;
+  std::unique_ptr<view[]> views_;     // one per lane, indexed by lane
+  std::vector<std::uint32_t> order_;  // known lanes, in discovery order: the scan's ring
+  std::size_t cursor_ = 0;            // position in order_ where the next scan starts
+  std::uint32_t ready_ = 0;           // the lane find_ready() found
+  spsc::options opt_;
+  wait_strategy wait_ = wait_strategy::park();
+  fence_scope scope_ = fence_scope::process;
+  std::uint64_t parks_ = 0;
+};
+
+}  // namespace ringwire::mpsc

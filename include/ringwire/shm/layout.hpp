@@ -1,0 +1,449 @@
+// ringwire/shm/layout.hpp -- the bytes of a shared-memory segment, and how they are checked.
+//
+// A segment is one mapping, the same bytes in every process that maps it, and nothing in
+// it is a pointer: every position is an offset from the segment's first byte. It holds
+//
+//   [ header 512 B | counters: counters_count x 128 B | channel (e.g. spsc/layout.hpp) ]
+//
+// The header is the descriptor a reader in any language needs (docs/shm-layout.md gives
+// it byte by byte). Its first 128 bytes are the identity: magic, layout version, channel
+// kind, unlink policy, geometry, element type identity, region offsets, creator pid and
+// start time, closed by a 64-bit FNV-1a checksum. The creator writes them once, then
+// stores init_state = ready with release; nobody writes them again. Bytes 128..151 are
+// live words (the init flag, the join count, one claim word per channel side, the
+// heartbeat); the rest, up to 512, is reserved (zero) for crash recovery.
+//
+// Lifecycle, after Firedancer's objects: segment_footprint(spec, counters) gives the bytes,
+// segment_align the alignment (a page: mmap's), format_segment() writes an empty segment
+// into zeroed memory, validate_segment() checks a mapping before anything else touches it
+// (the join), and the OS layer (segment.hpp) maps, leaves and deletes.
+//
+// validate_segment() is the one gate between foreign bytes and ringwire's code: it reads
+// the header into a local copy first (a peer cannot change what was checked), checks every
+// field against the caller's expectations and against the real mapping size, and only then
+// looks at the channel's own geometry, whose offsets it has just proven lie inside the
+// mapping. Each failure is its own errc (error.hpp), with the offending values in the
+// message. What it cannot protect against: a live peer that, *after* validation, rewrites
+// the ring's geometry or publishes an index more than `capacity` away from the other (the
+// endpoints then trust the indices as in-process ones do; docs/shm.md, "Not done yet"),
+// and a peer that shrinks a named segment's file under a live mapping (SIGBUS, as for
+// every mmap-based IPC; anonymous segments are sealed against it, see segment.hpp).
+//
+// TL;DR (most users want segment.hpp / shm.hpp instead)
+//   auto spec = ringwire::shm::spsc_spec<tick>(4096);
+//   std::size_t bytes = ringwire::shm::segment_footprint(spec, 8);
+//   ... zeroed, page-aligned memory `mem` of `bytes` bytes, shared somehow ...
+//   ringwire::shm::format_segment(mem, bytes, spec, unlink_policy::never, 8);
+//   ringwire::shm::identity id = ringwire::shm::validate_segment(mem, bytes, spec);  // throws
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "ringwire/error.hpp"
+#include "ringwire/spsc/layout.hpp"
+#include "ringwire/sync.hpp"
+
+namespace ringwire::shm {
+
+static_assert(std::endian::native == std::endian::little,
+              "the segment header is little-endian; a big-endian reader must byte-swap (docs/shm-layout.md)");
+
+// ---- what a segment carries ------------------------------------------------------------
+
+enum class channel_kind : std::uint32_t {
+  spsc = 1,       // one spsc::layout (available)
+  mpsc = 2,       // reserved: MPSC lanes (not yet in shared memory)
+  broadcast = 3,  // reserved: broadcast rings (not yet in shared memory)
+};
+
+inline const char* to_string(channel_kind k) noexcept {
+  switch (k) {
+    case channel_kind::spsc: return "spsc";
+    case channel_kind::mpsc: return "mpsc";
+    case channel_kind::broadcast: return "broadcast";
+  }
+  return "unknown";
+}
+
+// Who removes a named segment's name (an anonymous segment has none: the kernel frees it
+// when its last descriptor and mapping go, and its header says `never`).
+enum class unlink_policy : std::uint32_t {
+  never = 0,            // the name stays until segment::unlink(name)
+  on_last_close = 1,    // the last process to leave removes it (the header's join count)
+  on_creator_exit = 2,  // the creator removes it when it leaves (not after a crash)
+};
+
+namespace detail {
+
+// 64-bit FNV-1a: the header checksum and the default type tag. Not a defence against a
+// forger (validation re-checks every field anyway), a detector of torn or stray writes.
+constexpr std::uint64_t fnv1a(const unsigned char* p, std::size_t n,
+                              std::uint64_t h = 0xcbf29ce484222325ull) noexcept {
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+constexpr std::uint64_t fnv1a(std::string_view s) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+// T's name as the compiler spells it in __PRETTY_FUNCTION__ ("[with T = x; ...]" for g++,
+// "[T = x]" for clang++). Both spell plain class and fundamental types alike.
+template <class T>
+constexpr std::string_view type_name() noexcept {
+  const std::string_view f = __PRETTY_FUNCTION__;
+  const std::size_t at = f.find("T = ");
+  if (at == std::string_view::npos) return f;
+  const std::string_view rest = f.substr(at + 4);
+  const std::size_t end = rest.find_first_of(";]");
+  return rest.substr(0, end);
+}
+
+// A spelling of T that g++ and clang++ share: fundamental types by kind and width ("u64",
+// "i32", "f64", "bool", "byte"; g++ says "long unsigned int" where clang++ says
+// "unsigned long"), arrays as the element's tag mixed with the extent, everything else
+// as __PRETTY_FUNCTION__ spells it.
+template <class T>
+constexpr std::uint64_t default_tag() noexcept {
+  using U = std::remove_cv_t<T>;
+  constexpr std::string_view ints[] = {"i8", "i16", "i32", "i64", "i128"};
+  constexpr std::string_view uints[] = {"u8", "u16", "u32", "u64", "u128"};
+  constexpr std::size_t width = std::bit_width(sizeof(U)) - 1;  // 1 2 4 8 16 bytes -> 0..4
+  if constexpr (std::is_same_v<U, bool>) {
+    return fnv1a("bool");
+  } else if constexpr (std::is_integral_v<U> && sizeof(U) <= 16) {
+    return fnv1a(std::is_signed_v<U> ? ints[width] : uints[width]);
+  } else if constexpr (std::is_floating_point_v<U>) {
+    return sizeof(U) == 4 ? fnv1a("f32") : sizeof(U) == 8 ? fnv1a("f64") : fnv1a("f80");
+  } else if constexpr (std::is_same_v<U, std::byte>) {
+    return fnv1a("byte");
+  } else if constexpr (std::is_bounded_array_v<U>) {
+    const std::uint64_t extent = std::extent_v<U>;
+    std::uint64_t h = default_tag<std::remove_extent_t<U>>() ^ 0x5b5d;  // "[]"
+    for (int i = 0; i < 8; ++i) h = (h ^ ((extent >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+    return h;
+  } else {
+    return fnv1a(type_name<U>());
+  }
+}
+
+}  // namespace detail
+
+// The type tag recorded for T: by default a hash of T's name (detail::default_tag: the
+// same for g++ and clang++ for fundamental types, arrays of them and plain classes;
+// templates spelled with fundamental arguments may differ). Specialise it (a fixed
+// number, a schema id) when a peer is built by another compiler or another language:
+//   template <> struct ringwire::shm::type_tag<tick> { static constexpr std::uint64_t value = 0x7469636b01; };
+template <class T>
+struct type_tag {
+  static constexpr std::uint64_t value = detail::default_tag<T>();
+};
+
+// What a segment holds, or what an opener expects it to hold.
+struct channel_spec {
+  channel_kind kind = channel_kind::spsc;
+  std::uint64_t capacity = 0;  // create: >= 1; open: 0 accepts any capacity
+  std::uint32_t slot_size = 0;
+  std::uint32_t slot_align = 0;
+  std::uint64_t type_tag = 0;
+  std::uint64_t start_index = 0;  // create only: the ring's first index (tests cross 2^64)
+};
+
+// An SPSC channel of T. T must be trivially copyable: its bytes are all that cross.
+template <class T>
+constexpr channel_spec spsc_spec(std::uint64_t capacity = 0) noexcept {
+  static_assert(std::is_trivially_copyable_v<T>,
+                "shared-memory channels carry bytes: T must be trivially copyable (no pointers to "
+                "process-local memory, no owning members)");
+  static_assert(alignof(T) <= 4096, "shared-memory elements may be aligned to at most a page");
+  return channel_spec{channel_kind::spsc, capacity, static_cast<std::uint32_t>(sizeof(T)),
+                      static_cast<std::uint32_t>(alignof(T)), type_tag<T>::value, 0};
+}
+
+// ---- the header ------------------------------------------------------------------------
+
+inline constexpr std::uint32_t layout_version = 1;
+inline constexpr std::size_t header_size = 512;
+inline constexpr std::size_t counter_stride = 128;      // each counter on its own pair of lines
+inline constexpr std::uint32_t max_counters = 4096;
+inline constexpr std::size_t segment_align = 4096;      // mmap returns page-aligned memory
+inline constexpr std::size_t max_slot_align = 4096;
+inline constexpr unsigned char magic[8] = {'R', 'I', 'N', 'G', 'W', 'I', 'R', 'E'};
+
+inline constexpr std::uint32_t init_formatting = 0;  // zeroed or being formatted
+inline constexpr std::uint32_t init_ready = 1;       // identity and channel fully written
+
+// Bytes 0..127: written once by the creator, before init_state = ready; checksummed.
+struct identity {
+  unsigned char magic[8];         //   0  "RINGWIRE"
+  std::uint32_t version;          //   8  layout_version
+  std::uint32_t header_bytes;     //  12  header_size (512)
+  channel_kind kind;              //  16
+  unlink_policy unlink;           //  20
+  std::uint64_t segment_size;     //  24  bytes the creator sized the segment to
+  std::uint64_t capacity;         //  32  messages the channel holds at most
+  std::uint64_t slot_count;       //  40  bit_ceil(capacity)
+  std::uint32_t slot_size;        //  48  sizeof(T)
+  std::uint32_t slot_align;       //  52  alignof(T)
+  std::uint64_t type_tag;         //  56
+  std::uint64_t counters_offset;  //  64  header_size
+  std::uint32_t counters_count;   //  72  counters of counter_stride bytes
+  std::uint32_t reserved0;        //  76  0
+  std::uint64_t channel_offset;   //  80
+  std::uint64_t channel_size;     //  88
+  std::uint32_t creator_pid;      //  96
+  std::uint32_t reserved1;        // 100  0
+  std::uint64_t creator_start;    // 104  creator's start time, clock ticks after boot
+  std::uint64_t reserved2;        // 112  0
+  std::uint64_t checksum;         // 120  fnv1a of bytes 0..119
+};
+// The byte map of docs/shm-layout.md, pinned.
+static_assert(sizeof(identity) == 128 && offsetof(identity, version) == 8 && offsetof(identity, header_bytes) == 12 &&
+              offsetof(identity, kind) == 16 && offsetof(identity, unlink) == 20 &&
+              offsetof(identity, segment_size) == 24 && offsetof(identity, capacity) == 32 &&
+              offsetof(identity, slot_count) == 40 && offsetof(identity, slot_size) == 48 &&
+              offsetof(identity, slot_align) == 52 && offsetof(identity, type_tag) == 56 &&
+              offsetof(identity, counters_offset) == 64 && offsetof(identity, counters_count) == 72 &&
+              offsetof(identity, channel_offset) == 80 && offsetof(identity, channel_size) == 88 &&
+              offsetof(identity, creator_pid) == 96 && offsetof(identity, creator_start) == 104 &&
+              offsetof(identity, checksum) == 120);
+static_assert(std::is_trivially_copyable_v<identity>);
+
+// Bytes 128..511: the words processes change after creation, then reserved space.
+struct live_words {
+  std::atomic<std::uint32_t> init_state;      // 128  init_formatting, then init_ready (release)
+  std::atomic<std::uint32_t> joined;          // 132  processes holding a mapping
+  std::atomic<std::uint32_t> sender_claim;    // 136  pid of the attached sender, 0: none
+  std::atomic<std::uint32_t> receiver_claim;  // 140  pid of the attached receiver, 0: none
+  std::atomic<std::uint64_t> heartbeat;       // 144  CLOCK_MONOTONIC ns of the owner's last beat
+  unsigned char reserved[header_size - 128 - 24];  // 152..511  zero (crash recovery)
+};
+
+struct header {
+  identity id;
+  live_words live;
+};
+static_assert(sizeof(header) == header_size && offsetof(header, live) == 128);
+static_assert(offsetof(live_words, joined) == 4 && offsetof(live_words, sender_claim) == 8 &&
+              offsetof(live_words, receiver_claim) == 12 && offsetof(live_words, heartbeat) == 16);
+static_assert(std::is_standard_layout_v<header>, "the header must be able to live in any memory");
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std::uint64_t>::is_always_lock_free &&
+                  sizeof(std::atomic<std::uint64_t>) == 8,
+              "shared words must be plain lock-free words: another process reads them as bytes");
+
+using spsc_ring = ringwire::spsc::layout<std_sync>;
+static_assert(offsetof(spsc_ring, producer) == 128 && offsetof(spsc_ring, consumer) == 256 &&
+              offsetof(spsc_ring, producer_stats) == 384 && offsetof(spsc_ring, consumer_stats) == 512 &&
+              sizeof(spsc_ring) == 640 && offsetof(spsc_ring::geometry_block, receiver_park_offset) == 40 &&
+              offsetof(spsc_ring::consumer_block, sender_closed) == 12,
+              "spsc/layout.hpp changed: update docs/shm-layout.md and the layout version");
+
+namespace detail {
+
+constexpr std::size_t round_up(std::size_t n, std::size_t a) noexcept { return (n + a - 1) / a * a; }
+
+inline std::uint64_t checksum(const identity& id) noexcept {
+  return fnv1a(reinterpret_cast<const unsigned char*>(&id), offsetof(identity, checksum));
+}
+
+// Where the channel starts for these counters and this slot alignment.
+constexpr std::size_t channel_offset(std::uint32_t counters, std::size_t slot_align) noexcept {
+  return round_up(header_size + std::size_t{counters} * counter_stride, spsc_ring::align(slot_align));
+}
+
+// The channel's bytes (spsc only today); throws for a capacity of zero or too large.
+inline std::size_t channel_footprint(const channel_spec& s) {
+  if (s.kind != channel_kind::spsc)
+    throw error(errc::invalid_options,
+                std::string("channel kind ") + to_string(s.kind) + " is not yet available in shared memory");
+  if (s.slot_size == 0 || s.slot_align == 0 || !std::has_single_bit(s.slot_align) || s.slot_align > max_slot_align ||
+      s.slot_size % s.slot_align != 0)
+    throw error(errc::invalid_options, "slot size " + std::to_string(s.slot_size) + " / alignment " +
+                                           std::to_string(s.slot_align) + " is not a C++ object's geometry");
+  return spsc_ring::footprint(s.capacity, s.slot_size, s.slot_align);
+}
+
+[[noreturn]] inline void fail(errc code, const std::string& what) { throw error(code, what); }
+
+inline std::string num(std::uint64_t v) { return std::to_string(v); }
+
+}  // namespace detail
+
+// Bytes a segment for `spec` with `counters` user counters needs. Throws ringwire::error
+// (invalid_capacity, capacity_too_large, invalid_options) for a spec that cannot exist.
+inline std::size_t segment_footprint(const channel_spec& spec, std::uint32_t counters) {
+  if (counters > max_counters)
+    detail::fail(errc::invalid_options, "at most " + detail::num(max_counters) + " counters per segment");
+  const std::size_t ring = detail::channel_footprint(spec);
+  const std::size_t at = detail::channel_offset(counters, spec.slot_align);
+  if (ring > std::numeric_limits<std::size_t>::max() - at)
+    detail::fail(errc::capacity_too_large, "capacity " + detail::num(spec.capacity) + " overflows the address space");
+  return at + ring;
+}
+
+// Formats zeroed memory `mem` (segment_footprint() bytes at least, `bytes` in all, aligned
+// to segment_align) as an empty segment: identity, counters, the channel, then
+// init_state = ready with release, so an opener that acquires ready sees all of it.
+// Precondition: nobody else reads the memory as a segment yet (an opener that does sees
+// init_formatting and reports shm_initialising). Returns the header.
+inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& spec, unlink_policy unlink,
+                              std::uint32_t counters, std::uint32_t creator_pid = 0,
+                              std::uint64_t creator_start = 0) {
+  const std::size_t need = segment_footprint(spec, counters);
+  if (bytes < need) detail::fail(errc::shm_truncated, "formatting needs " + detail::num(need) + " bytes");
+  auto* h = ::new (mem) header{};
+  identity id{};
+  std::memcpy(id.magic, magic, sizeof magic);
+  id.version = layout_version;
+  id.header_bytes = header_size;
+  id.kind = spec.kind;
+  id.unlink = unlink;
+  id.segment_size = bytes;
+  id.capacity = spec.capacity;
+  id.slot_count = std::bit_ceil(spec.capacity);
+  id.slot_size = spec.slot_size;
+  id.slot_align = spec.slot_align;
+  id.type_tag = spec.type_tag;
+  id.counters_offset = header_size;
+  id.counters_count = counters;
+  id.channel_offset = detail::channel_offset(counters, spec.slot_align);
+  id.channel_size = detail::channel_footprint(spec);
+  id.creator_pid = creator_pid;
+  id.creator_start = creator_start;
+  id.checksum = detail::checksum(id);
+  h->id = id;
+  auto* base = static_cast<std::byte*>(mem);
+  for (std::uint32_t i = 0; i < counters; ++i)
+    ::new (base + header_size + i * counter_stride) std::atomic<std::uint64_t>(0);
+  spsc_ring::format(base + id.channel_offset, spec.capacity, spec.slot_size, spec.slot_align, spec.start_index);
+  // relaxed: ordered before the release below like everything else formatted here.
+  h->live.joined.store(1, std::memory_order_relaxed);
+  // release: the identity, counters and ring happen-before an opener's acquire of ready.
+  h->live.init_state.store(init_ready, std::memory_order_release);
+  return h;
+}
+
+// Checks `mapped` bytes at `base` (aligned to segment_align) as a segment holding what
+// `want` describes, reading nothing beyond `mapped` and writing nothing. Returns the
+// validated identity (a private copy: use it, not the shared header, for every offset).
+// Throws ringwire::error, checking in this order:
+//   shm_initialising   size 0, or init_state not ready while the magic is still zero
+//   shm_not_ringwire   fewer than 8 bytes, or the magic is not "RINGWIRE"
+//   shm_truncated      fewer bytes than the header, or than its segment_size
+//   shm_version_mismatch
+//   shm_initialising   the magic is there but init_state is not ready
+//   shm_corrupt        the checksum, or any field inconsistent with the others
+//   shm_kind_mismatch  another kind than expected, or a kind this build cannot read yet
+//   shm_type_mismatch (size, alignment, tag), shm_capacity_mismatch
+//   shm_corrupt        the channel's own geometry or indices (after its bounds are proven)
+inline identity validate_segment(const void* base_v, std::size_t mapped, const channel_spec& want) {
+  using detail::fail;
+  using detail::num;
+  const auto* base = static_cast<const unsigned char*>(base_v);
+  if (mapped == 0) fail(errc::shm_initialising, "the segment has size 0 (its creator has not sized it yet)");
+  if (mapped < sizeof magic) fail(errc::shm_not_ringwire, "only " + num(mapped) + " bytes, fewer than the magic");
+  unsigned char m[sizeof magic];
+  std::memcpy(m, base, sizeof m);
+  bool magic_zero = true;
+  for (unsigned char c : m) magic_zero = magic_zero && c == 0;
+  if (!magic_zero && std::memcmp(m, magic, sizeof m) != 0)
+    fail(errc::shm_not_ringwire, "the first 8 bytes are not \"RINGWIRE\"");
+  if (mapped < header_size) {
+    if (magic_zero) fail(errc::shm_not_ringwire, "only " + num(mapped) + " bytes and no magic");
+    fail(errc::shm_truncated, "only " + num(mapped) + " bytes, fewer than the " + num(header_size) + "-byte header");
+  }
+  // acquire: pairs with format_segment's release, so every identity byte read below is the
+  // creator's. The word is at a fixed offset in every layout version.
+  const std::uint32_t init = std::launder(reinterpret_cast<const std::atomic<std::uint32_t>*>(
+                                              base + offsetof(header, live) + offsetof(live_words, init_state)))
+                                 ->load(std::memory_order_acquire);
+  if (init != init_ready) {
+    if (init != init_formatting) fail(errc::shm_corrupt, "init_state is " + num(init) + ", neither 0 nor 1");
+    fail(errc::shm_initialising, "its creator has not finished formatting it");
+  }
+  if (magic_zero) fail(errc::shm_not_ringwire, "marked ready but has no magic");
+  identity id;
+  std::memcpy(&id, base, sizeof id);  // a private copy: a peer cannot change what we check
+  if (id.version != layout_version)
+    fail(errc::shm_version_mismatch,
+         "the segment has layout version " + num(id.version) + "; this build reads version " + num(layout_version));
+  if (id.header_bytes != header_size)
+    fail(errc::shm_corrupt, "header size " + num(id.header_bytes) + ", expected " + num(header_size));
+  if (detail::checksum(id) != id.checksum) fail(errc::shm_corrupt, "the header checksum does not match its bytes");
+
+  const auto kind_name = [](channel_kind k) {
+    const std::string n = to_string(k);
+    return n == "unknown" ? "unknown kind " + num(static_cast<std::uint32_t>(k)) : n;
+  };
+  if (id.kind != want.kind)
+    fail(errc::shm_kind_mismatch, "the segment holds a " + kind_name(id.kind) + " channel, expected " +
+                                      kind_name(want.kind));
+  if (id.kind != channel_kind::spsc)
+    fail(errc::shm_kind_mismatch, "the segment holds a " + kind_name(id.kind) +
+                                      " channel; this build reads only spsc segments");
+  if (id.slot_size != want.slot_size || id.slot_align != want.slot_align || id.type_tag != want.type_tag)
+    fail(errc::shm_type_mismatch, "the segment's elements are " + num(id.slot_size) + " bytes aligned to " +
+                                      num(id.slot_align) + " with type tag " + num(id.type_tag) + "; expected " +
+                                      num(want.slot_size) + " / " + num(want.slot_align) + " / " +
+                                      num(want.type_tag));
+  if (want.capacity != 0 && id.capacity != want.capacity)
+    fail(errc::shm_capacity_mismatch,
+         "the segment holds " + num(id.capacity) + " messages, expected " + num(want.capacity));
+  if (id.segment_size > mapped)
+    fail(errc::shm_truncated,
+         "the header says " + num(id.segment_size) + " bytes; the mapping has only " + num(mapped));
+
+  // Structure: every offset and size agrees with the others and lies inside segment_size.
+  const auto corrupt = [&](const std::string& what) { fail(errc::shm_corrupt, what); };
+  if (static_cast<std::uint32_t>(id.unlink) > 2) corrupt("unlink policy " + num(static_cast<std::uint32_t>(id.unlink)));
+  if (id.reserved0 != 0 || id.reserved1 != 0 || id.reserved2 != 0) corrupt("reserved identity bytes are not zero");
+  if (id.slot_size == 0 || !std::has_single_bit(id.slot_align) || id.slot_align > max_slot_align ||
+      id.slot_size % id.slot_align != 0)
+    corrupt("slot size " + num(id.slot_size) + " / alignment " + num(id.slot_align));
+  if (id.capacity == 0 || id.capacity > spsc_ring::max_capacity || id.slot_count != std::bit_ceil(id.capacity))
+    corrupt("capacity " + num(id.capacity) + " with " + num(id.slot_count) + " slots");
+  if (id.counters_offset != header_size || id.counters_count > max_counters)
+    corrupt("counters at " + num(id.counters_offset) + ", " + num(id.counters_count) + " of them");
+  if (id.channel_offset != detail::channel_offset(id.counters_count, id.slot_align))
+    corrupt("channel offset " + num(id.channel_offset));
+  const std::size_t ring_head = spsc_ring::slots_offset(id.slot_align);
+  if (id.slot_count > (std::numeric_limits<std::uint64_t>::max() - ring_head) / id.slot_size ||
+      id.channel_size != ring_head + id.slot_count * id.slot_size)
+    corrupt("channel size " + num(id.channel_size));
+  if (id.channel_size > id.segment_size || id.channel_offset > id.segment_size - id.channel_size)
+    corrupt("the channel (" + num(id.channel_offset) + " + " + num(id.channel_size) +
+            " bytes) does not fit the segment's " + num(id.segment_size));
+
+  // The channel: its bounds are now proven inside the mapping.
+  const auto* ring = std::launder(reinterpret_cast<const spsc_ring*>(base + id.channel_offset));
+  spsc_ring::geometry_block g;
+  std::memcpy(&g, &ring->geometry, sizeof g);
+  if (g.capacity != id.capacity || g.slot_count != id.slot_count || g.slots_offset != ring_head ||
+      g.slot_size != id.slot_size || g.slot_align != id.slot_align || g.receiver_park_offset != 0)
+    corrupt("the ring's geometry disagrees with the header");
+  // acquire: a live peer may be moving these, so head is read before and after tail. A
+  // still ring must hold at most `capacity`; a moving one only bounds tail by the later head.
+  const std::uint64_t head0 = ring->consumer.head.load(std::memory_order_acquire);
+  const std::uint64_t tail = ring->producer.tail.load(std::memory_order_acquire);
+  const std::uint64_t head1 = ring->consumer.head.load(std::memory_order_acquire);
+  const bool still = head0 == head1;
+  if (still ? tail - head0 > id.capacity : static_cast<std::int64_t>(tail - head1) > static_cast<std::int64_t>(id.capacity))
+    corrupt("the ring holds " + num(tail - head1) + " messages, more than its capacity " + num(id.capacity));
+  // relaxed: flags that must be 0 or 1; nothing is read through them.
+  if (ring->producer.receiver_closed.load(std::memory_order_relaxed) > 1 ||
+      ring->consumer.sender_closed.load(std::memory_order_relaxed) > 1)
+    corrupt("a close flag is neither 0 nor 1");
+  return id;
+}
+
+}  // namespace ringwire::shm

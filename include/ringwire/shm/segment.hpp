@@ -1,0 +1,438 @@
+// ringwire/shm/segment.hpp -- shared-memory segments: create, open, map, leave, delete.
+//
+// A segment is a POSIX shared-memory object (a name under /dev/shm, found by any process
+// that knows it) or an anonymous memfd (no name: its file descriptor is the capability,
+// handed to another process over a Unix socket with send_fd / receive_fd). Either way it is
+// mapped whole, MAP_SHARED, and laid out as shm/layout.hpp says.
+//
+// Rules, each one a way an IPC layer loses data when it gets it wrong:
+//   - create is exclusive (O_CREAT | O_EXCL): it never reuses, truncates or reformats a
+//     live segment; a leftover name is shm_exists, to be opened or unlinked on purpose;
+//   - permissions are owner-only (0600) unless create_options::mode says otherwise, set
+//     with fchmod so the umask cannot widen or narrow them silently;
+//   - the unlink policy is recorded in the header and explicit: never, on_last_close (the
+//     header's join count: the last process to leave removes the name), on_creator_exit
+//     (the creator removes it when it leaves). A crash leaves the name (recovery: later);
+//   - open maps the object at its real size and validates it (validate_segment) before
+//     anything else reads it; each mismatch is its own errc;
+//   - an anonymous segment is sealed (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), so no
+//     holder of its descriptor can shrink it under another's mapping (SIGBUS).
+//
+// A `segment` is this process's join: a counted reference to one mapping. Endpoints
+// attached to it (shm/spsc.hpp) hold their own references, so the mapping stays until the
+// segment object and every endpoint are gone; then this process leaves (the join count
+// drops, the policy may unlink the name) and unmaps.
+//
+// TL;DR
+//   namespace shm = ringwire::shm;
+//   auto seg = shm::segment::create("/ticks", shm::spsc_spec<tick>(4096));   // process A
+//   auto seg = shm::segment::open("/ticks", shm::spsc_spec<tick>(4096),      // process B
+//                                 {.wait = std::chrono::seconds(1)});
+//   seg.counter(0).fetch_add(1, std::memory_order_relaxed);   // a shared statistic
+#pragma once
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "ringwire/detail/counted_ref.hpp"
+#include "ringwire/error.hpp"
+#include "ringwire/shm/layout.hpp"
+#include "ringwire/sync.hpp"
+
+namespace ringwire::shm {
+
+struct create_options {
+  mode_t mode = 0600;                                   // exactly these bits (not umasked)
+  unlink_policy unlink = unlink_policy::on_last_close;  // named segments only
+  std::uint32_t counters = 8;                           // user counters (counter(i))
+};
+
+struct open_options {
+  // Keep retrying shm_not_found and shm_initialising this long (the peer may not have
+  // created it yet); zero: fail at once.
+  std::chrono::milliseconds wait{0};
+};
+
+namespace detail {
+
+[[noreturn]] inline void fail_errno(errc code, const std::string& what, int err) {
+  throw error(code, what + ": " + std::strerror(err));
+}
+
+// The errc for an errno from shm_open / open.
+inline errc open_errc(int e) noexcept {
+  switch (e) {
+    case ENOENT: return errc::shm_not_found;
+    case EACCES:
+    case EPERM: return errc::shm_permission_denied;
+    case EEXIST: return errc::shm_exists;
+    case EINVAL:
+    case ENAMETOOLONG: return errc::invalid_options;
+    default: return errc::shm_system_error;
+  }
+}
+
+// POSIX names: "/" then 1..254 characters, none of them '/'.
+inline void check_name(std::string_view name) {
+  if (name.size() < 2 || name.size() > 255 || name[0] != '/' || name.find('/', 1) != std::string_view::npos ||
+      name.find('\0') != std::string_view::npos)
+    throw error(errc::invalid_options,
+                "segment name \"" + std::string(name) + "\" must be '/' followed by 1 to 254 characters, no '/'");
+}
+
+// Field 22 of /proc/<pid>/stat: the process's start time in clock ticks after boot, which
+// with the pid identifies a process across pid reuse. 0 when unreadable.
+inline std::uint64_t process_start_time(pid_t pid) noexcept {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[1024];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may contain spaces and ')'
+  if (p == nullptr) return 0;
+  for (int field = 2; field < 22 && *p != '\0'; ++p)
+    if (*p == ' ') ++field;
+  return std::strtoull(p, nullptr, 10);
+}
+
+inline std::uint64_t monotonic_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// Removes `name` only if it still names the object (dev, ino): a name removed and reused
+// by someone else since is left alone.
+inline void unlink_if_same(const std::string& name, dev_t dev, ino_t ino) noexcept {
+  const int fd = ::shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return;
+  struct stat st{};
+  const bool same = ::fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+  ::close(fd);
+  if (same) ::shm_unlink(name.c_str());
+}
+
+// One process's mapping of a segment: what every handle in this process counts on.
+struct mapping {
+  ringwire::detail::owner<std_sync> own;  // first member: release_all casts back
+  std::byte* base;
+  std::size_t size;
+  int fd;            // anonymous: kept, for passing; named: -1 (closed once mapped)
+  std::string name;  // empty: anonymous
+  bool creator;
+  dev_t dev;
+  ino_t ino;
+  identity id;  // the validated copy: every offset is taken from here
+
+  [[nodiscard]] header* hdr() const noexcept { return std::launder(reinterpret_cast<header*>(base)); }
+
+  // Leaves: drops the join count, applies the unlink policy, unmaps.
+  static void release_all(ringwire::detail::owner<std_sync>* o) noexcept {
+    auto* m = reinterpret_cast<mapping*>(o);
+    // acq_rel: this process's last uses of the segment happen-before the unlink by
+    // whichever process drops the count to zero.
+    const bool last = m->hdr()->live.joined.fetch_sub(1, std::memory_order_acq_rel) == 1;
+    if (!m->name.empty() && ((m->id.unlink == unlink_policy::on_last_close && last) ||
+                             (m->id.unlink == unlink_policy::on_creator_exit && m->creator)))
+      unlink_if_same(m->name, m->dev, m->ino);
+    ::munmap(m->base, m->size);
+    if (m->fd >= 0) ::close(m->fd);
+    delete m;
+  }
+};
+
+using mapping_ref = ringwire::detail::counted_ref<mapping, std_sync>;
+
+// A new mapping object, not yet counted (adopt() makes the first reference).
+inline mapping* new_mapping(std::byte* base, std::size_t size, int fd, std::string name, bool creator,
+                            const struct stat& st, const identity& id) {
+  auto* m = new mapping{{}, base, size, fd, std::move(name), creator, st.st_dev, st.st_ino, id};
+  m->own.release_all = &mapping::release_all;
+  // relaxed: the mapping object is not yet shared with another thread.
+  m->own.refs.store(1, std::memory_order_relaxed);
+  return m;
+}
+inline mapping_ref adopt(mapping* m) noexcept { return mapping_ref(m, &m->own); }
+
+// Closes a descriptor and unmaps on scope exit unless disarmed (failure paths).
+struct os_guard {
+  int fd = -1;
+  void* base = nullptr;
+  std::size_t size = 0;
+  std::string unlink_name;
+  ~os_guard() {
+    if (base != nullptr) ::munmap(base, size);
+    if (fd >= 0) ::close(fd);
+    if (!unlink_name.empty()) ::shm_unlink(unlink_name.c_str());
+  }
+};
+
+inline std::byte* map_fd(int fd, std::size_t size) {
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) fail_errno(errc::shm_system_error, "mmap of " + std::to_string(size) + " bytes", errno);
+  return static_cast<std::byte*>(p);
+}
+
+}  // namespace detail
+
+// This process's join of a segment. Move-only; leave() or the destructor drops it (the
+// mapping itself stays while attached endpoints still use it).
+class segment {
+ public:
+  segment() noexcept = default;
+
+  // Creates the named segment `name` ("/something") for `spec`, exclusively, and formats
+  // it. Throws ringwire::error: invalid_options (the name, the spec), invalid_capacity,
+  // capacity_too_large, shm_exists (the name is taken: nothing is touched),
+  // shm_permission_denied, shm_system_error. Nothing is left behind on failure.
+  static segment create(std::string_view name, const channel_spec& spec, const create_options& opt = {}) {
+    detail::check_name(name);
+    const std::size_t bytes = segment_footprint(spec, opt.counters);  // validates before any syscall
+    const std::string n(name);
+    detail::os_guard g;
+    g.fd = ::shm_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, opt.mode);
+    if (g.fd < 0) {
+      const int e = errno;
+      detail::fail_errno(detail::open_errc(e), "creating segment " + n + (e == EEXIST ? " (never reused: open it, or unlink it first)" : ""), e);
+    }
+    g.unlink_name = n;  // ours from here: failures remove it
+    return finish_create(g, bytes, spec, opt, n);
+  }
+
+  // Creates an anonymous segment (memfd): no name; pass fd() to another process with
+  // send_fd. Sealed against resizing. Throws as create().
+  static segment create_anonymous(const channel_spec& spec, const create_options& opt = {}) {
+    const std::size_t bytes = segment_footprint(spec, opt.counters);
+    detail::os_guard g;
+    g.fd = ::memfd_create("ringwire", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (g.fd < 0) detail::fail_errno(errc::shm_system_error, "memfd_create", errno);
+    create_options o = opt;
+    o.unlink = unlink_policy::never;  // nothing to unlink
+    return finish_create(g, bytes, spec, o, std::string());
+  }
+
+  // Opens the named segment, validates it against `expect` (capacity 0: any) and joins.
+  // Throws ringwire::error: shm_not_found, shm_permission_denied, shm_not_ringwire,
+  // shm_version_mismatch, shm_kind_mismatch, shm_type_mismatch, shm_capacity_mismatch,
+  // shm_truncated, shm_initialising, shm_corrupt, shm_system_error, invalid_options.
+  static segment open(std::string_view name, const channel_spec& expect, const open_options& opt = {}) {
+    detail::check_name(name);
+    const std::string n(name);
+    const auto deadline = std::chrono::steady_clock::now() + opt.wait;
+    for (;;) {
+      try {
+        detail::os_guard g;
+        g.fd = ::shm_open(n.c_str(), O_RDWR | O_CLOEXEC, 0);
+        if (g.fd < 0) detail::fail_errno(detail::open_errc(errno), "opening segment " + n, errno);
+        return join(g, expect, n, /*keep_fd=*/false);
+      } catch (const error& e) {
+        const bool retry = e.code() == errc::shm_not_found || e.code() == errc::shm_initialising;
+        if (!retry || std::chrono::steady_clock::now() >= deadline) throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  // Opens the segment behind `fd` (an anonymous segment's, received with receive_fd, or any
+  // shared-memory descriptor). The caller keeps `fd`; the segment holds its own duplicate.
+  // Throws as open().
+  static segment open_fd(int fd, const channel_spec& expect) {
+    detail::os_guard g;
+    g.fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (g.fd < 0) detail::fail_errno(errc::shm_system_error, "duplicating descriptor " + std::to_string(fd), errno);
+    return join(g, expect, std::string(), /*keep_fd=*/true);
+  }
+
+  // Removes a name (the delete of the lifecycle); processes that have it mapped keep their
+  // mappings. Returns false if there was no such name. Throws invalid_options,
+  // shm_permission_denied, shm_system_error.
+  static bool unlink(std::string_view name) {
+    detail::check_name(name);
+    const std::string n(name);
+    if (::shm_unlink(n.c_str()) == 0) return true;
+    if (errno == ENOENT) return false;
+    detail::fail_errno(detail::open_errc(errno), "unlinking segment " + n, errno);
+  }
+
+  // Leaves the segment (see the class comment). Idempotent.
+  void leave() noexcept { ref_.reset(); }
+  [[nodiscard]] bool joined() const noexcept { return ref_.get() != nullptr; }
+  explicit operator bool() const noexcept { return joined(); }
+
+  // Preconditions for the rest: joined().
+  [[nodiscard]] const identity& info() const noexcept { return map().id; }
+  [[nodiscard]] const std::string& name() const noexcept { return map().name; }  // empty: anonymous
+  [[nodiscard]] int fd() const noexcept { return map().fd; }                      // -1: named
+  [[nodiscard]] std::size_t size() const noexcept { return map().size; }
+  [[nodiscard]] bool creator() const noexcept { return map().creator; }
+  [[nodiscard]] channel_kind kind() const noexcept { return info().kind; }
+  [[nodiscard]] std::uint64_t capacity() const noexcept { return info().capacity; }
+  [[nodiscard]] std::uint32_t creator_pid() const noexcept { return info().creator_pid; }
+  [[nodiscard]] std::uint64_t creator_start_time() const noexcept { return info().creator_start; }
+  // Processes that have it mapped (the on_last_close count).
+  [[nodiscard]] std::uint32_t joined_count() const noexcept {
+    // relaxed: an observation; the count orders nothing for the caller.
+    return map().hdr()->live.joined.load(std::memory_order_relaxed);
+  }
+
+  // The heartbeat: CLOCK_MONOTONIC nanoseconds (one clock for every process on the host)
+  // of the last beat(). Whoever owns the segment's liveness beats; crash recovery (later)
+  // will read it with creator_pid and creator_start_time.
+  void beat() const noexcept {
+    // relaxed: a timestamp for observers; nothing else is published through it.
+    map().hdr()->live.heartbeat.store(detail::monotonic_ns(), std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t heartbeat() const noexcept {
+    // relaxed: as in beat().
+    return map().hdr()->live.heartbeat.load(std::memory_order_relaxed);
+  }
+
+  // User counter i, shared by every process (each on its own 128-byte block). Throws
+  // invalid_options when i >= counters().
+  [[nodiscard]] std::uint32_t counters() const noexcept { return info().counters_count; }
+  [[nodiscard]] std::atomic<std::uint64_t>& counter(std::uint32_t i) const {
+    if (i >= counters())
+      throw error(errc::invalid_options,
+                  "counter " + std::to_string(i) + " of a segment with " + std::to_string(counters()));
+    return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(
+        map().base + info().counters_offset + std::size_t{i} * counter_stride));
+  }
+
+  // For the channel attachers (shm/spsc.hpp): a new counted reference to the mapping.
+  [[nodiscard]] detail::mapping_ref share() const noexcept { return ref_.copy(); }
+
+ private:
+  explicit segment(detail::mapping_ref r) noexcept : ref_(std::move(r)) {}
+
+  [[nodiscard]] detail::mapping& map() const noexcept {
+    RINGWIRE_ASSERT(ref_.get() != nullptr);
+    return *ref_.get();
+  }
+
+  static segment finish_create(detail::os_guard& g, std::size_t bytes, const channel_spec& spec,
+                               const create_options& opt, std::string name) {
+    if (::fchmod(g.fd, opt.mode) != 0) detail::fail_errno(errc::shm_system_error, "fchmod", errno);
+    if (::ftruncate(g.fd, static_cast<off_t>(bytes)) != 0)
+      detail::fail_errno(errc::shm_system_error, "sizing the segment to " + std::to_string(bytes) + " bytes", errno);
+    if (name.empty() &&
+        ::fcntl(g.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+      detail::fail_errno(errc::shm_system_error, "sealing the anonymous segment", errno);
+    struct stat st{};
+    if (::fstat(g.fd, &st) != 0) detail::fail_errno(errc::shm_system_error, "fstat", errno);
+    g.base = detail::map_fd(g.fd, bytes);
+    g.size = bytes;
+    const pid_t pid = ::getpid();
+    header* h = format_segment(g.base, bytes, spec, opt.unlink, opt.counters, static_cast<std::uint32_t>(pid),
+                               detail::process_start_time(pid));
+    h->live.heartbeat.store(detail::monotonic_ns(), std::memory_order_relaxed);  // relaxed: see beat()
+    const bool keep_fd = name.empty();
+    auto ref = detail::adopt(detail::new_mapping(static_cast<std::byte*>(g.base), bytes, keep_fd ? g.fd : -1,
+                                                 std::move(name), /*creator=*/true, st, h->id));
+    if (!keep_fd) ::close(g.fd);
+    g.fd = -1;
+    g.base = nullptr;
+    g.unlink_name.clear();
+    return segment(std::move(ref));
+  }
+
+  static segment join(detail::os_guard& g, const channel_spec& expect, std::string name, bool keep_fd) {
+    struct stat st{};
+    if (::fstat(g.fd, &st) != 0) detail::fail_errno(errc::shm_system_error, "fstat", errno);
+    const auto bytes = static_cast<std::size_t>(st.st_size);
+    if (bytes == 0) throw error(errc::shm_initialising, "the segment has size 0 (its creator has not sized it yet)");
+    g.base = detail::map_fd(g.fd, bytes);
+    g.size = bytes;
+    const identity id = validate_segment(g.base, bytes, expect);
+    // Allocated before joining, so nothing can fail between the join and the handle that
+    // will leave again.
+    detail::mapping* m = detail::new_mapping(static_cast<std::byte*>(g.base), bytes, keep_fd ? g.fd : -1,
+                                             std::move(name), /*creator=*/false, st, id);
+    auto& joined = std::launder(reinterpret_cast<header*>(g.base))->live.joined;
+    // relaxed first read: the CAS below decides.
+    std::uint32_t n = joined.load(std::memory_order_relaxed);
+    do {
+      // A count of zero under on_last_close: its last process is removing it right now.
+      if (n == 0 && id.unlink == unlink_policy::on_last_close) {
+        delete m;  // never joined, so it must not leave; the guard unmaps and closes
+        throw error(errc::shm_not_found, "the segment is being removed by its last process");
+      }
+      // acq_rel: pairs with leaving processes' release of the count.
+    } while (!joined.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel, std::memory_order_relaxed));
+    auto ref = detail::adopt(m);
+    if (!keep_fd) ::close(g.fd);
+    g.fd = -1;
+    g.base = nullptr;
+    return segment(std::move(ref));
+  }
+
+  detail::mapping_ref ref_;
+};
+
+// ---- passing an anonymous segment's descriptor over a Unix socket (SCM_RIGHTS) --------
+
+// Sends `fd` (and one byte) over the connected Unix socket `sock`. Throws shm_system_error.
+inline void send_fd(int sock, int fd) {
+  char byte = 'R';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ssize_t n;
+  do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) detail::fail_errno(errc::shm_system_error, "sending a descriptor", n < 0 ? errno : EPIPE);
+}
+
+// Receives a descriptor sent with send_fd (close-on-exec); the caller owns it. Throws
+// shm_system_error, also when the peer closed the socket or sent no descriptor.
+inline int receive_fd(int sock) {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) detail::fail_errno(errc::shm_system_error, "receiving a descriptor", errno);
+  const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (n == 0 || c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+      c->cmsg_len != CMSG_LEN(sizeof(int)))
+    throw error(errc::shm_system_error, "receiving a descriptor: the peer sent none");
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+}  // namespace ringwire::shm

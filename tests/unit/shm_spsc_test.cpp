@@ -1,0 +1,272 @@
+// tests/unit/shm_spsc_test.cpp -- the SPSC channel in a segment: the same sender/receiver
+// types as in-process, exact capacity and FIFO order across the 2^64 wrap, one attach per
+// side (a second is an error; re-attach after a clean detach carries on with what is
+// queued), close semantics in both directions, monitors, and between two processes: a
+// parked receiver and a parked sender in another process are woken (no lost wake-up).
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "ringwire/ringwire.hpp"
+#include "support/shm_support.hpp"
+
+namespace {
+
+namespace shm = ringwire::shm;
+using ringwire::errc;
+using ringwire::status;
+using shm_test::error_of;
+
+static_assert(std::is_same_v<decltype(shm::spsc::attach_sender<int>(std::declval<shm::segment&>())),
+                             ringwire::spsc::sender<int>>,
+              "an attached endpoint is the ordinary in-process endpoint type");
+static_assert(std::is_same_v<decltype(shm::spsc::attach_receiver<int>(std::declval<shm::segment&>())),
+                             ringwire::spsc::receiver<int>>);
+
+struct frame {
+  std::uint64_t seq;
+  std::uint32_t len;
+  std::array<char, 52> body;
+};
+
+shm::segment anonymous_u64(std::uint64_t cap, std::uint64_t start = 0) {
+  auto spec = shm::spsc_spec<std::uint64_t>(cap);
+  spec.start_index = start;
+  return shm::segment::create_anonymous(spec);
+}
+
+// ---- in one process ---------------------------------------------------------------------
+
+TEST(ShmSpsc, ExactCapacityAndOrderAcrossTheIndexWrap) {
+  for (const std::uint64_t cap : {1u, 3u, 64u, 100u}) {
+    auto seg = anonymous_u64(cap, std::numeric_limits<std::uint64_t>::max() - 40);
+    auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+    auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+    EXPECT_EQ(tx.capacity(), cap);
+    std::uint64_t next_in = 0, next_out = 0;
+    for (int round = 0; round < 5; ++round) {
+      std::uint64_t accepted = 0;
+      while (tx.try_send(next_in) == status::ok) ++next_in, ++accepted;
+      ASSERT_EQ(accepted, cap) << "cap " << cap;
+      while (auto r = rx.try_recv()) ASSERT_EQ(*r, next_out++);
+    }
+    EXPECT_EQ(next_out, 5 * cap);
+  }
+}
+
+TEST(ShmSpsc, BatchesAndZeroCopyWorkOnTheSegment) {
+  auto seg = shm::segment::create_anonymous(shm::spsc_spec<frame>(37));
+  auto tx = shm::spsc::attach_sender<frame>(seg);
+  auto rx = shm::spsc::attach_receiver<frame>(seg);
+  std::uint64_t sent = 0, got = 0;
+  for (int round = 0; round < 50; ++round) {
+    std::vector<frame> batch(20);
+    for (auto& f : batch) f = frame{sent++, 7, {}};
+    const std::size_t in = tx.try_send_batch(batch);
+    ASSERT_EQ(in, 20u);
+    auto res = tx.reserve(5);
+    for (std::size_t i = 0; i < res.size(); ++i) res.emplace_back(frame{sent++, 9, {}});
+    res.commit();
+    EXPECT_EQ(rx.consume([&](frame& f) { EXPECT_EQ(f.seq, got++); }, 10), 10u);
+    auto span = rx.read_span();
+    for (const frame& f : span) ASSERT_EQ(f.seq, got++);
+    rx.release(span.size());
+    std::vector<frame> out(64);
+    const std::size_t n = rx.try_recv_batch(std::span<frame>(out));
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(out[i].seq, got++);
+  }
+  EXPECT_EQ(got, sent);
+  EXPECT_GT(sent, 50u * 20u);  // reserve() may offer fewer than 5 at the array's end
+}
+
+TEST(ShmSpsc, EachSideAttachesOnceAtATimeAndReattachCarriesOn) {
+  auto seg = anonymous_u64(8);
+  auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_sender<std::uint64_t>(seg); }), errc::shm_already_attached);
+  auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_receiver<std::uint64_t>(seg); }), errc::shm_already_attached);
+  // Another join of the same segment is refused too: the claim is in the segment.
+  auto other = shm::segment::open_fd(seg.fd(), shm::spsc_spec<std::uint64_t>(8));
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_sender<std::uint64_t>(other); }), errc::shm_already_attached);
+
+  for (std::uint64_t i = 0; i < 5; ++i) ASSERT_EQ(tx.try_send(i), status::ok);
+  tx = {};  // a clean detach: closes, releases the claim
+  EXPECT_EQ(*rx.try_recv(), 0u);
+  auto tx2 = shm::spsc::attach_sender<std::uint64_t>(other);  // from the other join
+  for (std::uint64_t i = 5; i < 8; ++i) ASSERT_EQ(tx2.try_send(i), status::ok);
+  for (std::uint64_t i = 1; i < 8; ++i) {
+    auto r = rx.try_recv();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(*r, i);
+  }
+  EXPECT_EQ(rx.try_recv().status(), status::empty);  // a sender is attached again: not closed
+
+  // The receiver detaches with messages queued; a new receiver gets them, in order.
+  ASSERT_EQ(tx2.try_send(100), status::ok);
+  ASSERT_EQ(tx2.try_send(101), status::ok);
+  rx = {};
+  EXPECT_EQ(tx2.try_send(102), status::closed);
+  EXPECT_TRUE(tx2.is_closed());
+  auto rx2 = shm::spsc::attach_receiver<std::uint64_t>(seg);
+  EXPECT_FALSE(tx2.is_closed());
+  ASSERT_EQ(tx2.try_send(103), status::ok);
+  for (std::uint64_t want : {100u, 101u, 103u}) EXPECT_EQ(*rx2.try_recv(), want);
+}
+
+TEST(ShmSpsc, ReceiverSeesClosedOnlyAfterDrainingADetachedSender) {
+  auto seg = anonymous_u64(16);
+  auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+  {
+    auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+    for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(tx.send(i), status::ok);
+  }
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(rx.is_closed());
+    auto r = rx.recv();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(*r, i);
+  }
+  EXPECT_TRUE(rx.is_closed());
+  EXPECT_EQ(rx.recv().status(), status::closed);
+}
+
+TEST(ShmSpsc, MonitorCountsWithoutClaimingASide) {
+  auto seg = anonymous_u64(16);
+  auto mon = shm::spsc::make_monitor<std::uint64_t>(seg);
+  ringwire::spsc::options opt;
+  opt.metrics = true;
+  auto tx = shm::spsc::attach_sender<std::uint64_t>(seg, opt);
+  auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg, opt);
+  for (std::uint64_t i = 0; i < 16; ++i) ASSERT_EQ(tx.try_send(i), status::ok);
+  EXPECT_EQ(tx.try_send(99), status::full);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(rx.try_recv());
+  const auto s = mon.snapshot();
+  EXPECT_EQ(s.capacity, 16u);
+  EXPECT_EQ(s.sent, 16u);
+  EXPECT_EQ(s.received, 10u);
+  EXPECT_EQ(s.full_events, 1u);
+  EXPECT_FALSE(s.sender_closed);
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::make_monitor<std::uint32_t>(seg); }), errc::shm_type_mismatch);
+  shm::segment left;
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_sender<std::uint64_t>(left); }), errc::invalid_options);
+}
+
+// ---- between processes ------------------------------------------------------------------
+
+using ShmSpscProcesses = shm_test::named;
+
+// The receiver in the child parks on an empty ring (a shared futex word); every message
+// the parent sends after a pause must wake it. Then the parent's sender parks on a full
+// ring of one slot, and the child's receives must wake it.
+TEST_F(ShmSpscProcesses, ParkedPeersInAnotherProcessAreWoken) {
+  const auto n = name("park");
+  auto seg = shm::segment::create(n, shm::spsc_spec<std::uint64_t>(1));
+  const pid_t pid = shm_test::spawn([&] {
+    auto s = shm::segment::open(n, shm::spsc_spec<std::uint64_t>(1));
+    auto rx = shm::spsc::attach_receiver<std::uint64_t>(s);
+    for (std::uint64_t i = 0; i < 20; ++i) {  // each one arrives while we are parked
+      auto r = rx.recv_for(std::chrono::seconds(20));
+      if (!r) return 10;
+      if (*r != i) return 11;
+    }
+    for (std::uint64_t i = 20; i < 220; ++i) {  // now the sender parks on full
+      std::this_thread::sleep_for(std::chrono::microseconds(i % 4 == 0 ? 2000 : 0));
+      auto r = rx.recv_for(std::chrono::seconds(20));
+      if (!r || *r != i) return 12;
+    }
+    return rx.recv_for(std::chrono::seconds(20)).status() == status::closed ? 0 : 13;
+  });
+  ringwire::spsc::options opt;
+  opt.metrics = true;
+  auto tx = shm::spsc::attach_sender<std::uint64_t>(seg, opt);
+  auto mon = shm::spsc::make_monitor<std::uint64_t>(seg);
+  for (std::uint64_t i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(tx.send_for(std::uint64_t{i}, std::chrono::seconds(20)), status::ok);
+  }
+  for (std::uint64_t i = 20; i < 220; ++i) ASSERT_EQ(tx.send_for(std::uint64_t{i}, std::chrono::seconds(20)), status::ok);
+  const auto s = mon.snapshot();
+  tx = {};
+  EXPECT_EQ(shm_test::wait_child(pid), 0);
+  EXPECT_GT(s.receiver_wakes, 0u) << "the child never parked: the test did not test waking";
+  EXPECT_GT(s.sender_parks, 0u) << "the parent never parked on full";
+}
+
+// The receiver's process exits with the ring drained; the sender, parked on full, sees
+// closed -- and a new receiver in a third process carries on from where it stopped.
+TEST_F(ShmSpscProcesses, ReceiverDetachInAnotherProcessClosesThenReattachResumes) {
+  const auto n = name("reattach");
+  auto seg = shm::segment::create(n, shm::spsc_spec<std::uint64_t>(4));
+  auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+  const auto consume = [&](std::uint64_t first, std::uint64_t count) {
+    return shm_test::spawn([&, first, count] {
+      auto s = shm::segment::open(n, shm::spsc_spec<std::uint64_t>(4));
+      auto rx = shm::spsc::attach_receiver<std::uint64_t>(s);
+      for (std::uint64_t i = first; i < first + count; ++i) {
+        auto r = rx.recv_for(std::chrono::seconds(20));
+        if (!r || *r != i) return 10;
+      }
+      return 0;  // detaches with whatever is still queued
+    });
+  };
+  const pid_t first = consume(0, 10);
+  std::uint64_t next = 0;
+  status st = status::ok;
+  while ((st = tx.send_for(std::uint64_t{next}, std::chrono::seconds(20))) == status::ok) ++next;
+  EXPECT_EQ(st, status::closed);
+  EXPECT_EQ(shm_test::wait_child(first), 0);
+  EXPECT_GE(next, 10u);
+  EXPECT_LE(next, 14u);  // at most the capacity beyond what the child took
+  const pid_t second = consume(10, next - 10);  // the queued ones, in order
+  EXPECT_EQ(shm_test::wait_child(second), 0);
+}
+
+// An anonymous segment: the descriptor crosses a Unix socket; batches both ways.
+TEST(ShmSpscAnonymous, DescriptorPassingAndBatchesBetweenProcesses) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  constexpr std::uint64_t total = 300'000;
+  const pid_t pid = shm_test::spawn([&] {
+    const int fd = shm::receive_fd(sv[1]);
+    auto s = shm::segment::open_fd(fd, shm::spsc_spec<frame>());
+    ::close(fd);
+    auto rx = shm::spsc::attach_receiver<frame>(s);
+    std::uint64_t next = 0;
+    for (;;) {
+      if (rx.wait_readable() == status::closed) break;
+      bool bad = false;
+      rx.consume([&](frame& f) { bad = bad || f.seq != next || f.len != (next & 0xff) || f.body[next % 52] != 'x'; ++next; });
+      if (bad) return 10;
+    }
+    return next == total ? 0 : 11;
+  });
+  auto seg = shm::segment::create_anonymous(shm::spsc_spec<frame>(256));
+  shm::send_fd(sv[0], seg.fd());
+  {
+    auto tx = shm::spsc::attach_sender<frame>(seg);
+    std::vector<frame> batch(100);
+    for (std::uint64_t seq = 0; seq < total;) {
+      for (auto& f : batch) {
+        f.seq = seq;
+        f.len = static_cast<std::uint32_t>(seq & 0xff);
+        f.body.fill('.');
+        f.body[seq % 52] = 'x';
+        ++seq;
+      }
+      ASSERT_EQ(tx.send_batch(batch), batch.size());
+    }
+  }
+  EXPECT_EQ(shm_test::wait_child(pid), 0);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+}  // namespace
