@@ -148,20 +148,25 @@ struct tbb_q {
 
 // ---- one run --------------------------------------------------------------------------------------
 
-// The consumer's books: per-producer next sequence; false on any gap, repeat or bad check.
+// The consumer's books: per-producer next sequence. A bad producer id or check word fails
+// the run. A message out of its producer's order is counted, not fatal: atomic_queue's MPMC
+// mode reorders under contention (its cells carry no lap number; see docs/mpmc.md), and a
+// benchmark must report that rather than abort. ringwire's per-producer FIFO is proven by
+// the tests (mpsc_stress_test, the Relacy and rapidcheck models), not here.
 struct books {
   std::vector<std::uint64_t> next;
+  std::uint64_t reordered = 0;
   std::string err;
   template <class T>
   bool take(const T& m) {
     const std::uint64_t p = m.w[0] >> 40;
     const std::uint64_t i = m.w[0] & ((std::uint64_t{1} << 40) - 1);
-    if (p >= next.size() || i != next[p] || !verify(m, m.w[0])) {
-      err = "producer " + std::to_string(p) + ": message " + std::to_string(i) + " where " +
-            std::to_string(p < next.size() ? next[p] : 0) + " was due (or a broken check word)";
+    if (p >= next.size() || !verify(m, m.w[0])) {
+      err = "producer " + std::to_string(p) + ": message " + std::to_string(i) + " with a broken check word";
       return false;
     }
-    ++next[p];
+    if (i != next[p]) ++reordered;
+    next[p] = std::max(next[p], i + 1);
     return true;
   }
 };
