@@ -682,6 +682,11 @@ TEST(Bus, LossyLagIsCountedExactlyAsOnABareChannel) {
   EXPECT_EQ(drain(bare_sub), iota(7, 10));
   EXPECT_EQ(sub.received() + sub.missed(), 10u);
   EXPECT_EQ(sub.latest().status(), status::empty);
+  for (int i = 11; i <= 16; ++i) ASSERT_EQ(pub.publish(i), status::ok);  // 11 and 12 lost
+  std::vector<int> drained;
+  for (const int& v : sub.drain()) drained.push_back(v);  // the channel's drain(), lag absorbed
+  EXPECT_EQ(drained, iota(13, 16));
+  EXPECT_EQ(sub.received() + sub.missed(), 16u);
 }
 
 TEST(Bus, LosslessTopicDeliversEverythingInOrderToASlowSubscriber) {

@@ -92,6 +92,9 @@ template <class Sync = std_sync>
 struct layout {
   template <class V>
   using atomic = typename Sync::template atomic<V>;
+  // A slot's stamp is an atomic placed at a byte offset, 8 bytes before its payload words
+  // (slot_ref): a policy whose 64-bit atomic is larger would overlap the payload.
+  static_assert(sizeof(atomic<std::uint64_t>) == 8, "the Sync policy's 64-bit atomic must be exactly 8 bytes");
 
   struct alignas(detail::hot_block) geometry_block {
     std::uint64_t capacity;

@@ -320,6 +320,7 @@ class topic_subscriber : private broadcast::subscriber<T, Sync> {
   }
   ~topic_subscriber() { close(); }
 
+  using base::drain;
   using base::latest;
   using base::missed;
   using base::next_sequence;
