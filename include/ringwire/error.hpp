@@ -35,6 +35,9 @@ enum class errc {
   shm_corrupt,         // shm: fields disagree with each other or with the checksum
   shm_already_attached,  // shm: that side of the channel is attached elsewhere
   shm_system_error,    // shm: another operating-system failure (errno in the message)
+  message_too_large,   // byte rings: a record larger than the ring allows (never truncated)
+  invalid_message_type,  // byte rings: a type id the record format reserves
+  ring_corrupt,        // byte rings: the ring's memory fails validation (a reader never trusts it)
 };
 
 inline const char* to_string(errc e) noexcept {
@@ -62,6 +65,9 @@ inline const char* to_string(errc e) noexcept {
     case errc::shm_corrupt: return "segment corrupt";
     case errc::shm_already_attached: return "segment side already attached";
     case errc::shm_system_error: return "segment system error";
+    case errc::message_too_large: return "message too large";
+    case errc::invalid_message_type: return "invalid message type";
+    case errc::ring_corrupt: return "ring corrupt";
   }
   return "unknown error";
 }
