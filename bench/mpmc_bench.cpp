@@ -365,6 +365,7 @@ int main(int argc, char** argv) {
   mpmc_table<msg<8>>(2, 2, true);
   mpmc_table<msg<64>>(2, 2, true);
   mpmc_table<msg<8>>(1, 1, false);
+  mpmc_table<msg<64>>(1, 1, false);
   mpmc_table<msg<8>>(2, 1, false);
   out("\n_total MPMC benchmark time: " + num(std::chrono::duration<double>(steady::now() - t0).count()) + " s_\n");
   if (g_runs > 0 && g_preempted_runs * 10 > g_runs)

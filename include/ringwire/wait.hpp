@@ -127,28 +127,33 @@ inline std::optional<status> limit_reached(const wait_limits& lim) noexcept {
 // a wait that ended without one.
 enum class word_sharing : bool { exclusive, shared };
 
+// The first phase of every strategy: up to `spins` pause-spins polling ready(), checking
+// the limits every 64 (a clock read costs ~20 ns: not every spin). ok, a limit's status,
+// or nullopt when the spins ran out.
+template <class Sync, class Ready>
+std::optional<status> spin_phase(std::uint32_t spins, const wait_limits& lim, Ready& ready) {
+  constexpr std::uint32_t check_every = 64;
+  for (std::uint32_t i = 0; i < spins; ++i) {
+    if (ready()) return status::ok;
+    Sync::cpu_relax();
+    if (i % check_every == check_every - 1) {
+      if (auto s = limit_reached<Sync>(lim)) return s;
+    }
+  }
+  return std::nullopt;
+}
+
 template <class Sync, class Ready>
 status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::uint32_t>& my_word,
                   fence_scope scope, const wait_limits& lim, std::uint64_t& parks, Ready&& ready,
                   word_sharing sharing = word_sharing::exclusive) {
   const bool exclusive = sharing == word_sharing::exclusive;
-  constexpr std::uint32_t check_every = 64;  // a clock read costs ~20 ns: not every spin
-  for (std::uint32_t i = 0; i < ws.spins(); ++i) {
-    if (ready()) return status::ok;
-    Sync::cpu_relax();
-    if (i % check_every == check_every - 1) {
-      if (auto s = limit_reached<Sync>(lim)) return *s;
-    }
-  }
+  if (auto s = spin_phase<Sync>(ws.spins(), lim, ready)) return *s;
 
   switch (ws.which()) {
     case wait_strategy::kind::busy_spin:
-      for (std::uint32_t i = 0;; ++i) {
-        if (ready()) return status::ok;
-        Sync::cpu_relax();
-        if (i % check_every == check_every - 1) {
-          if (auto s = limit_reached<Sync>(lim)) return *s;
-        }
+      for (;;) {
+        if (auto s = spin_phase<Sync>(~std::uint32_t{0}, lim, ready)) return *s;
       }
     case wait_strategy::kind::spin_then_yield:
       for (;;) {

@@ -75,14 +75,7 @@ status wait_in(const wait_strategy& ws, wait_room<Sync>& room, fence_scope scope
   if (ws.which() != wait_strategy::kind::park || !Sync::parks)
     return ringwire::detail::wait_until<Sync>(ws, room.epoch, scope, lim, parks, ready);
 
-  constexpr std::uint32_t check_every = 64;  // a clock read costs ~20 ns: not every spin
-  for (std::uint32_t i = 0; i < ws.spins(); ++i) {
-    if (ready()) return status::ok;
-    Sync::cpu_relax();
-    if (i % check_every == check_every - 1) {
-      if (auto s = ringwire::detail::limit_reached<Sync>(lim)) return *s;
-    }
-  }
+  if (auto s = ringwire::detail::spin_phase<Sync>(ws.spins(), lim, ready)) return *s;
 
   // A stop request must reach a parked thread: the callback wakes the whole room (the
   // others re-check and sleep again).

@@ -354,14 +354,7 @@ class receiver {
     auto check = [this] { return ready(); };
     if (wait_.which() != wait_strategy::kind::park || !Sync::parks)
       return ringwire::detail::wait_until<Sync>(wait_, word, scope_, lim, parks_, check);
-    constexpr std::uint32_t check_every = 64;  // a clock read costs ~20 ns: not every spin
-    for (std::uint32_t i = 0; i < wait_.spins(); ++i) {
-      if (ready()) return status::ok;
-      Sync::cpu_relax();
-      if (i % check_every == check_every - 1) {
-        if (auto s = ringwire::detail::limit_reached<Sync>(lim)) return *s;
-      }
-    }
+    if (auto s = ringwire::detail::spin_phase<Sync>(wait_.spins(), lim, check)) return *s;
     // A stop request must reach a parked receiver: the callback wakes our word.
     auto wake_me = [&word, this]() noexcept { ringwire::detail::wake<Sync>(word, scope_); };
     std::optional<std::stop_callback<decltype(wake_me)>> on_stop;
