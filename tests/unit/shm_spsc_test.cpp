@@ -87,6 +87,43 @@ TEST(ShmSpsc, BatchesAndZeroCopyWorkOnTheSegment) {
   EXPECT_GT(sent, 50u * 20u);  // reserve() may offer fewer than 5 at the array's end
 }
 
+// A live peer with write access that rewrites the sender's index to something no sender
+// could publish (the ring claims more than the slot array holds): the receiver must read no
+// slot past the array (ASan checks the batch copy), report closed for good, and say why.
+TEST(ShmSpsc, AnImpossibleTailFromAHostilePeerClosesTheReceiverWithoutReadingOutOfBounds) {
+  for (const std::uint64_t forged_ahead : {65ull, 1000ull, 1ull << 40, ~0ull}) {
+    auto seg = shm::segment::create_anonymous(shm::spsc_spec<std::uint64_t>(64));
+    auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+    auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+    ASSERT_EQ(tx.try_send(7), status::ok);
+    ASSERT_EQ(rx.try_recv().value(), 7u);
+    auto map = seg.share();
+    auto* ring = reinterpret_cast<ringwire::spsc::layout<>*>(map.get()->base + seg.info().channel_offset);
+    const std::uint64_t head = ring->consumer.head.load();
+    ring->producer.tail.store(head + forged_ahead);  // what a hostile process could write
+    std::vector<std::uint64_t> out(1 << 12);
+    EXPECT_EQ(rx.try_recv_batch(std::span<std::uint64_t>(out)), 0u) << forged_ahead;
+    EXPECT_TRUE(rx.peer_corrupt());
+    EXPECT_EQ(rx.try_recv().status(), status::closed);
+    EXPECT_TRUE(rx.read_span().empty());
+    EXPECT_EQ(rx.recv_for(std::chrono::milliseconds(1)).status(), status::closed);
+    ring->producer.tail.store(head + 1);  // "repaired": the verdict stays
+    EXPECT_EQ(rx.try_recv().status(), status::closed);
+  }
+}
+
+// An honest distance (exactly the slot count) is not mistaken for corruption.
+TEST(ShmSpsc, AFullRingIsNotCorrupt) {
+  auto seg = shm::segment::create_anonymous(shm::spsc_spec<std::uint64_t>(64));
+  auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+  auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+  for (std::uint64_t i = 0; i < 64; ++i) ASSERT_EQ(tx.try_send(i), status::ok);
+  std::vector<std::uint64_t> out(200);
+  EXPECT_EQ(rx.try_recv_batch(std::span<std::uint64_t>(out)), 64u);
+  EXPECT_FALSE(rx.peer_corrupt());
+  for (std::uint64_t i = 0; i < 64; ++i) EXPECT_EQ(out[i], i);
+}
+
 TEST(ShmSpsc, EachSideAttachesOnceAtATimeAndReattachCarriesOn) {
   auto seg = anonymous_u64(8);
   auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);

@@ -46,9 +46,9 @@ class receiver {
     // relaxed: we are head's only writer (an MPSC receiver's earlier view of a lane is on
     // this thread).
     head_ = l->consumer.head.load(std::memory_order_relaxed);
-    // acquire: an MPSC receiver makes a lane's view while the lane's sender may already be
-    // publishing; the constructions before the tail we cache must be visible.
-    tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
+    // An MPSC receiver makes a lane's view while the lane's sender may already be
+    // publishing; load_tail's acquire makes the constructions before it visible.
+    tail_cache_ = load_tail(l);
   }
   receiver(receiver&& o) noexcept { steal(o); }
   receiver& operator=(receiver&& o) noexcept {
@@ -195,6 +195,9 @@ class receiver {
     if (head_ != tail_cache_) return false;
     return refill() == status::closed;
   }
+  // True when the sender's index was once impossible (a ring in shared memory written by a
+  // corrupt or hostile process): the receiver reports closed from then on.
+  [[nodiscard]] bool peer_corrupt() const noexcept { return peer_corrupt_; }
   [[nodiscard]] std::size_t capacity() const noexcept {
     return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(ref_.get()->geometry.capacity);
   }
@@ -216,18 +219,32 @@ class receiver {
   status refill() noexcept {
     auto* l = ref_.get();
     if (l == nullptr) [[unlikely]] return status::closed;
-    // acquire: the sender's constructions into slots before `tail` happen-before our reads.
-    tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
+    tail_cache_ = load_tail(l);
     if (tail_cache_ != head_) [[likely]] return status::ok;
     return empty_or_closed(l);
   }
 
+  // The sender's tail, or head_ when it is impossible. An honest sender keeps
+  // 0 <= tail - head <= slot count; a ring in shared memory can also be written by a
+  // corrupt or hostile process, and believing a larger distance would make a batch copy
+  // run past the slot array. Such a tail marks the endpoint peer_corrupt (sticky): it
+  // then reports closed and reads no slot.
+  std::uint64_t load_tail(layout<Sync>* l) noexcept {
+    // acquire: the sender's constructions into slots before `tail` happen-before our reads.
+    const std::uint64_t t = l->producer.tail.load(std::memory_order_acquire);
+    if (t - head_ > mask_ + 1 || peer_corrupt_) [[unlikely]] {
+      peer_corrupt_ = true;
+      return head_;
+    }
+    return t;
+  }
+
   [[gnu::noinline]] status empty_or_closed(layout<Sync>* l) noexcept {
+    if (peer_corrupt_) [[unlikely]] return status::closed;
     // acquire: the sender's last publish happens-before its close, so a re-read of tail
     // after seeing the flag sees every message it sent.
     if (l->consumer.sender_closed.load(std::memory_order_acquire) != 0) {
-      // acquire: as for the first load of tail in refill().
-      tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
+      tail_cache_ = load_tail(l);
       return tail_cache_ != head_ ? status::ok : status::closed;
     }
     if (metrics_) ringwire::detail::bump(l->consumer_stats.empty_events);
@@ -316,6 +333,7 @@ class receiver {
     metrics_ = o.metrics_;
     parks_ = std::exchange(o.parks_, 0);
     span_len_ = std::exchange(o.span_len_, 0);
+    peer_corrupt_ = std::exchange(o.peer_corrupt_, false);
   }
 
   T* slots_ = nullptr;
@@ -328,6 +346,7 @@ class receiver {
   bool metrics_ = false;
   std::uint64_t parks_ = 0;
   std::uint64_t span_len_ = 0;  // size of the last read_span(), for release()'s check
+  bool peer_corrupt_ = false;   // the sender's tail was impossible once: see load_tail()
 };
 
 }  // namespace ringwire::spsc

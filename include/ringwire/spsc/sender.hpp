@@ -56,6 +56,9 @@ class sender {
     tail_ = l->producer.tail.load(std::memory_order_relaxed);
     // acquire: an MPSC lane's receiver may be releasing slots as this sender is made.
     head_cache_ = l->consumer.head.load(std::memory_order_acquire);
+    // Resolved once, while the layout is as validated: a process that later rewrites the
+    // geometry of a ring in shared memory cannot redirect our wakes.
+    receiver_word_ = &l->receiver_park_word();
   }
   sender(sender&& o) noexcept { steal(o); }
   sender& operator=(sender&& o) noexcept {
@@ -221,7 +224,7 @@ class sender {
   // wake the shared word -- a syscall only if that word still says parked.
   [[gnu::noinline, gnu::cold]] void wake_receiver(layout<Sync>* l) noexcept {
     auto& flag = l->producer.consumer_park;
-    auto& word = l->receiver_park_word();
+    auto& word = *receiver_word_;
     // acquire: the MPSC receiver sets its shared word before this flag (with release), so
     // having taken the flag we see the shared word's parked value too (mpsc/receiver.hpp).
     if (&word != &flag && flag.exchange(ringwire::detail::running, std::memory_order_acquire) ==
@@ -319,6 +322,7 @@ class sender {
     metrics_ = o.metrics_;
     parks_ = std::exchange(o.parks_, 0);
     reserving_ = std::exchange(o.reserving_, false);
+    receiver_word_ = std::exchange(o.receiver_word_, nullptr);
   }
 
   // Hot fields first: one cache line of the endpoint holds everything a send touches.
@@ -333,6 +337,7 @@ class sender {
   bool metrics_ = false;
   bool reserving_ = false;
   std::uint64_t parks_ = 0;
+  typename Sync::template atomic<std::uint32_t>* receiver_word_ = nullptr;  // see the constructor
 };
 
 // Contiguous raw slots obtained from sender::reserve(n): construct elements in them, then
