@@ -4,6 +4,7 @@
 // queued), close semantics in both directions, monitors, and between two processes: a
 // parked receiver and a parked sender in another process are woken (no lost wake-up).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -304,6 +305,122 @@ TEST(ShmSpscAnonymous, DescriptorPassingAndBatchesBetweenProcesses) {
   EXPECT_EQ(shm_test::wait_child(pid), 0);
   ::close(sv[0]);
   ::close(sv[1]);
+}
+
+// ---- crash recovery ----------------------------------------------------------------------
+
+// A pipe the child writes one byte to when it is ready; the parent waits for it.
+struct ready_pipe {
+  int fd[2]{-1, -1};
+  ready_pipe() { EXPECT_EQ(::pipe(fd), 0); }
+  ~ready_pipe() {
+    ::close(fd[0]);
+    ::close(fd[1]);
+  }
+  void signal() const { (void)!::write(fd[1], "r", 1); }
+  bool wait() const {
+    char c = 0;
+    return ::read(fd[0], &c, 1) == 1;
+  }
+};
+
+// A child that attached the sender and died without detaching (no destructor ran) leaves a
+// dead claim: a new sender takes it over, even before the zombie is reaped by waitpid, and
+// carries on after the messages the dead one published. A live holder is never displaced.
+TEST(ShmSpscCrash, ADeadSendersClaimIsTakenOverAndALiveOneIsNot) {
+  auto seg = anonymous_u64(64);
+  auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+  ready_pipe ready;
+  const pid_t live = shm_test::spawn([&] {
+    auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+    for (std::uint64_t i = 0; i < 5; ++i)
+      if (tx.send(i) != status::ok) return 10;
+    ready.signal();
+    ::pause();  // until killed
+    return 11;
+  });
+  ASSERT_TRUE(ready.wait());
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_sender<std::uint64_t>(seg); }), errc::shm_already_attached);
+  EXPECT_FALSE(shm::spsc::reap(seg)) << "a live sender must not be reaped";
+  ASSERT_EQ(::kill(live, SIGKILL), 0);
+  // Not reaped by waitpid yet: a zombie is dead too.
+  for (int i = 0; i < 2000 && shm::detail::process_alive(live, 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);  // takes the dead claim over
+  EXPECT_EQ(shm_test::wait_child(live), 128 + SIGKILL);
+  ASSERT_EQ(tx.try_send(5), status::ok);
+  for (std::uint64_t i = 0; i < 6; ++i) EXPECT_EQ(rx.try_recv().value(), i);
+  EXPECT_EQ(rx.try_recv().status(), status::empty) << "a takeover is not a close";
+}
+
+// A receiver parked on a sender that dies is woken by reap() from any process, drains what
+// was published and sees closed; a new sender re-attaches and the receiver carries on.
+TEST(ShmSpscCrash, ReapWakesAReceiverParkedOnADeadSender) {
+  auto seg = anonymous_u64(64);
+  auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg, {.metrics = true});
+  ready_pipe ready;
+  const pid_t pid = shm_test::spawn([&] {
+    auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+    for (std::uint64_t i = 0; i < 3; ++i)
+      if (tx.send(i) != status::ok) return 10;
+    ready.signal();
+    ::pause();
+    return 11;
+  });
+  ASSERT_TRUE(ready.wait());
+  std::vector<std::uint64_t> got;
+  status end = status::ok;
+  std::thread consumer([&] {
+    for (;;) {
+      auto r = rx.recv_for(std::chrono::seconds(20));  // parks: the default strategy
+      if (!r) {
+        end = r.status();
+        return;
+      }
+      got.push_back(*r);
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let it drain and park
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  EXPECT_EQ(shm_test::wait_child(pid), 128 + SIGKILL);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = shm::spsc::reap(seg);
+  EXPECT_EQ(r.sender_pid, static_cast<std::uint32_t>(pid));
+  EXPECT_EQ(r.receiver_pid, 0u);
+  consumer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5)) << "the parked receiver was not woken";
+  EXPECT_EQ(end, status::closed);
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{0, 1, 2}));
+  EXPECT_GT(shm::spsc::make_monitor<std::uint64_t>(seg).snapshot().receiver_parks, 0u)
+      << "the receiver never parked: the wake path was not exercised";
+  EXPECT_FALSE(shm::spsc::reap(seg)) << "nothing left to reap";
+  auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);  // a restarted sender resumes
+  ASSERT_EQ(tx.try_send(3), status::ok);
+  EXPECT_EQ(rx.try_recv().value(), 3u);
+}
+
+// A sender blocked on a full ring whose receiver died gets closed after reap(), not a wait
+// for ever; a new receiver then attaches and finds every message intact.
+TEST(ShmSpscCrash, ReapUnblocksASenderWhoseReceiverDied) {
+  auto seg = anonymous_u64(16);
+  auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+  const pid_t pid = shm_test::spawn([&] {
+    auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+    auto first = rx.recv();
+    if (!first || *first != 0) return 10;  // takes message 0, then dies holding the claim
+    ::_exit(0);
+  });
+  for (std::uint64_t i = 0; i < 17; ++i) ASSERT_EQ(tx.send(i), status::ok);  // 17: one is consumed
+  EXPECT_EQ(shm_test::wait_child(pid), 0);
+  status end = status::ok;
+  std::thread producer([&] { end = tx.send_for(17, std::chrono::seconds(20)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(shm::spsc::reap(seg).receiver_pid, static_cast<std::uint32_t>(pid));
+  producer.join();
+  EXPECT_EQ(end, status::closed);
+  auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+  for (std::uint64_t i = 1; i < 17; ++i) EXPECT_EQ(rx.try_recv().value(), i);
+  EXPECT_EQ(tx.try_send(17), status::ok) << "the new receiver reopened the ring";
 }
 
 }  // namespace

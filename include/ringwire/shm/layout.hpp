@@ -9,9 +9,9 @@
 // it byte by byte). Its first 128 bytes are the identity: magic, layout version, channel
 // kind, unlink policy, geometry, element type identity, region offsets, creator pid and
 // start time, closed by a 64-bit FNV-1a checksum. The creator writes them once, then
-// stores init_state = ready with release; nobody writes them again. Bytes 128..151 are
+// stores init_state = ready with release; nobody writes them again. Bytes 128..167 are
 // live words (the init flag, the join count, one claim word per channel side, the
-// heartbeat); the rest, up to 512, is reserved (zero) for crash recovery.
+// heartbeat, the claim holders' start times); the rest, up to 512, is reserved (zero).
 //
 // Lifecycle, after Firedancer's objects: segment_footprint(spec, counters) gives the bytes,
 // segment_align the alignment (a page: mmap's), format_segment() writes an empty segment
@@ -23,11 +23,12 @@
 // field against the caller's expectations and against the real mapping size, and only then
 // looks at the channel's own geometry, whose offsets it has just proven lie inside the
 // mapping. Each failure is its own errc (error.hpp), with the offending values in the
-// message. What it cannot protect against: a live peer that, *after* validation, rewrites
-// the ring's geometry or publishes an index more than `capacity` away from the other (the
-// endpoints then trust the indices as in-process ones do; docs/shm.md, "Not done yet"),
-// and a peer that shrinks a named segment's file under a live mapping (SIGBUS, as for
-// every mmap-based IPC; anonymous segments are sealed against it, see segment.hpp).
+// message. After validation the endpoints guard themselves against a live peer that
+// rewrites the ring: a receiver never believes a tail more than the slot array ahead of
+// its head (spsc/receiver.hpp, load_tail), a sender resolved the receiver's park word at
+// attach. What nothing can protect against: a peer that shrinks a named segment's file
+// under a live mapping (SIGBUS, as for every mmap-based IPC; anonymous segments are sealed
+// against it, see segment.hpp).
 //
 // TL;DR (most users want segment.hpp / shm.hpp instead)
 //   auto spec = ringwire::shm::spsc_spec<tick>(4096);
@@ -226,7 +227,9 @@ struct live_words {
   std::atomic<std::uint32_t> sender_claim;    // 136  pid of the attached sender, 0: none
   std::atomic<std::uint32_t> receiver_claim;  // 140  pid of the attached receiver, 0: none
   std::atomic<std::uint64_t> heartbeat;       // 144  CLOCK_MONOTONIC ns of the owner's last beat
-  unsigned char reserved[header_size - 128 - 24];  // 152..511  zero (crash recovery)
+  std::atomic<std::uint64_t> sender_start;    // 152  start time of sender_claim's process, 0: unknown
+  std::atomic<std::uint64_t> receiver_start;  // 160  start time of receiver_claim's process, 0: unknown
+  unsigned char reserved[header_size - 128 - 40];  // 168..511  zero
 };
 
 struct header {
@@ -235,7 +238,8 @@ struct header {
 };
 static_assert(sizeof(header) == header_size && offsetof(header, live) == 128);
 static_assert(offsetof(live_words, joined) == 4 && offsetof(live_words, sender_claim) == 8 &&
-              offsetof(live_words, receiver_claim) == 12 && offsetof(live_words, heartbeat) == 16);
+              offsetof(live_words, receiver_claim) == 12 && offsetof(live_words, heartbeat) == 16 &&
+              offsetof(live_words, sender_start) == 24 && offsetof(live_words, receiver_start) == 32);
 static_assert(std::is_standard_layout_v<header>, "the header must be able to live in any memory");
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std::uint64_t>::is_always_lock_free &&
                   sizeof(std::atomic<std::uint64_t>) == 8,

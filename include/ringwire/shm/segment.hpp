@@ -32,6 +32,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -113,6 +114,28 @@ inline std::uint64_t process_start_time(pid_t pid) noexcept {
   for (int field = 2; field < 22 && *p != '\0'; ++p)
     if (*p == ' ') ++field;
   return std::strtoull(p, nullptr, 10);
+}
+
+// Whether the process (pid, start time) still runs. A zombie (exited, not yet reaped by its
+// parent) is dead: it will never touch the segment again. start == 0: unknown, the pid
+// alone decides. A pid we may not signal (EPERM) exists.
+inline bool process_alive(pid_t pid, std::uint64_t start) noexcept {
+  if (pid <= 0) return false;
+  if (::kill(pid, 0) != 0 && errno != EPERM) return false;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno != ENOENT;  // no /proc: trust kill()
+  char buf[1024];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr || p[1] != ' ') return true;  // unreadable: do not declare it dead
+  const char state = p[2];
+  if (state == 'Z' || state == 'X' || state == 'x') return false;
+  return start == 0 || process_start_time(pid) == start;
 }
 
 inline std::uint64_t monotonic_ns() noexcept {

@@ -53,19 +53,73 @@ namespace ringwire::shm::spsc {
 
 namespace detail {
 
+// ---- claims -----------------------------------------------------------------------------
+// A side's claim word (header live words, docs/shm-layout.md) is 0 (free), a pid (held; the
+// holder's start time is in the side's *_start word) or pid | claim_busy (that process is
+// taking or releasing it; start not valid). Only the process that moved the word to busy
+// writes the start word, and it publishes the start before the pid (release), so whoever
+// reads the pid with acquire reads that process's start, never a previous holder's.
+inline constexpr std::uint32_t claim_busy = 0x8000'0000u;
+
+struct claim_words {
+  std::atomic<std::uint32_t>* word;
+  std::atomic<std::uint64_t>* start;
+};
+
+inline claim_words side_claim(header* h, bool sender) noexcept {
+  return sender ? claim_words{&h->live.sender_claim, &h->live.sender_start}
+                : claim_words{&h->live.receiver_claim, &h->live.receiver_start};
+}
+
+// Whether the claim value v names a live process (0: nobody).
+inline bool claim_alive(const claim_words& c, std::uint32_t v) noexcept {
+  if (v == 0) return false;
+  // relaxed: v was loaded with acquire, which ordered the holder's start store before it.
+  const std::uint64_t start = (v & claim_busy) != 0 ? 0 : c.start->load(std::memory_order_relaxed);
+  return shm::detail::process_alive(static_cast<pid_t>(v & ~claim_busy), start);
+}
+
+// Takes the claim for this process: from free, or over a dead holder (took_over). Returns 0,
+// or the live holder's pid when refused.
+inline std::uint32_t take_claim(const claim_words& c, bool& took_over) {
+  const auto me = static_cast<std::uint32_t>(::getpid());
+  // acquire (load and failed CAS): a holder's start store happens-before our read of it.
+  std::uint32_t seen = c.word->load(std::memory_order_acquire);
+  for (;;) {
+    if (seen != 0) {
+      if ((seen & ~claim_busy) == me || claim_alive(c, seen)) return seen & ~claim_busy;
+      took_over = true;
+    }
+    // acquire: the previous holder's last stores (its index, its close) happen-before ours.
+    if (c.word->compare_exchange_weak(seen, me | claim_busy, std::memory_order_acquire, std::memory_order_acquire)) break;
+  }
+  // relaxed: published by the release store of the pid below.
+  c.start->store(shm::detail::process_start_time(static_cast<pid_t>(me)), std::memory_order_relaxed);
+  // release: the start above happens-before a reader's acquire of our pid.
+  c.word->store(me, std::memory_order_release);
+  return 0;
+}
+
+// Releases a claim this process holds.
+inline void release_claim(const claim_words& c) noexcept {
+  // relaxed: ordered before the release store below; nobody else writes it while we hold it.
+  c.start->store(0, std::memory_order_relaxed);
+  // release: this side's last slot accesses and index stores (and the endpoint's close)
+  // happen-before the next attach's acquire of the claim.
+  c.word->store(0, std::memory_order_release);
+}
+
 // One attached endpoint's (or monitor's) hold on a segment: this side's claim and the
 // mapping. The first member is the owner the endpoint counts on.
 template <class Sync>
 struct attachment {
   ringwire::detail::owner<Sync> own;
   shm::detail::mapping_ref map;
-  std::atomic<std::uint32_t>* claim;  // null: a monitor claims nothing
+  claim_words claim;  // word null: a monitor claims nothing
 
   static void release_all(ringwire::detail::owner<Sync>* o) noexcept {
     auto* a = reinterpret_cast<attachment*>(o);
-    // release: this side's last slot accesses and index stores (and the endpoint's close)
-    // happen-before the next attach's acquire of the claim.
-    if (a->claim != nullptr) a->claim->store(0, std::memory_order_release);
+    if (a->claim.word != nullptr) release_claim(a->claim);
     delete a;  // drops the mapping reference
   }
 };
@@ -92,25 +146,23 @@ ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
   shm::detail::mapping_ref map = seg.share();
   header* h = map.get()->hdr();
   auto* ring = std::launder(reinterpret_cast<ringwire::spsc::layout<Sync>*>(map.get()->base + id.channel_offset));
-  std::atomic<std::uint32_t>* claim = which == side::sender     ? &h->live.sender_claim
-                                      : which == side::receiver ? &h->live.receiver_claim
-                                                                : nullptr;
-  auto* a = new attachment<Sync>{{}, std::move(map), claim};
+  const claim_words claim = which == side::monitor ? claim_words{nullptr, nullptr}
+                                                   : side_claim(h, which == side::sender);
+  auto* a = new attachment<Sync>{{}, std::move(map), {nullptr, nullptr}};
   a->own.release_all = &attachment<Sync>::release_all;
   // relaxed: the attachment is not yet shared with another thread.
   a->own.refs.store(1, std::memory_order_relaxed);
   ringwire::spsc::detail::ring_ref<Sync> ref(ring, &a->own);  // from here it releases `a`
-  if (claim != nullptr) {
-    const auto me = static_cast<std::uint32_t>(::getpid());
-    std::uint32_t holder = 0;
-    // acquire: the previous holder's stores (its index, its close) happen-before ours.
-    if (!claim->compare_exchange_strong(holder, me, std::memory_order_acquire, std::memory_order_relaxed)) {
-      a->claim = nullptr;  // not ours to release
+  if (claim.word != nullptr) {
+    bool took_over = false;
+    if (const std::uint32_t holder = take_claim(claim, took_over); holder != 0) {
+      const auto me = static_cast<std::uint32_t>(::getpid());
       throw error(errc::shm_already_attached,
                   std::string("the ") + (which == side::sender ? "sender" : "receiver") +
                       " side is attached by pid " + std::to_string(holder) +
-                      (holder == me ? " (this process)" : "") + "; it must detach first");
+                      (holder == me ? " (this process)" : " (alive)") + "; it must detach first");
     }
+    a->claim = claim;  // ours now: released with the attachment
     // relaxed: no data flows through the flags; the peer re-reads them on its slow paths.
     if (which == side::sender) ring->consumer.sender_closed.store(0, std::memory_order_relaxed);
     if (which == side::receiver) ring->producer.receiver_closed.store(0, std::memory_order_relaxed);
@@ -119,6 +171,66 @@ ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
 }
 
 }  // namespace detail
+
+// What reap() released: the pids of dead endpoints, 0 for a side that was free or alive.
+struct reaped {
+  std::uint32_t sender_pid = 0;
+  std::uint32_t receiver_pid = 0;
+  explicit operator bool() const noexcept { return sender_pid != 0 || receiver_pid != 0; }
+};
+
+// Crash recovery without a daemon. Any process that has the segment joined may call it,
+// as often as it likes (a receiver whose recv_for timed out, a supervisor, a monitor): for
+// each side whose claim names a dead process (gone, a zombie, or its pid reused: see
+// docs/shm-layout.md) it releases the claim, closes that side as a clean detach would, and
+// wakes the other side, which then sees what a clean detach shows: a receiver drains what
+// the dead sender had published (a message it had not committed was never visible) and
+// then gets closed; a sender gets closed instead of waiting for ever on a full ring. A
+// live process is never reaped, however slow. A new endpoint may then attach the side and
+// carry on (attach also takes over a dead claim by itself). Throws shm_kind_mismatch for a
+// segment that is not spsc, invalid_options for one not joined.
+inline reaped reap(const segment& seg) {
+  if (!seg.joined()) throw error(errc::invalid_options, "reaping a segment that was left or never joined");
+  const identity& id = seg.info();
+  if (id.kind != channel_kind::spsc)
+    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(id.kind) + " channel, not spsc");
+  shm::detail::mapping_ref map = seg.share();
+  header* h = map.get()->hdr();
+  auto* ring = std::launder(reinterpret_cast<ringwire::spsc::layout<std_sync>*>(map.get()->base + id.channel_offset));
+  const auto me = static_cast<std::uint32_t>(::getpid());
+  reaped out;
+  for (const bool sender : {true, false}) {
+    const detail::claim_words c = detail::side_claim(h, sender);
+    // acquire: the holder's start store happens-before our read of it (claim_alive).
+    std::uint32_t v = c.word->load(std::memory_order_acquire);
+    if (v == 0 || detail::claim_alive(c, v)) continue;
+    // acquire: as above, should the CAS fail; success makes us the only writer of the side.
+    if (!c.word->compare_exchange_strong(v, me | detail::claim_busy, std::memory_order_acquire,
+                                         std::memory_order_acquire))
+      continue;  // someone else reaped it or took it over just now
+    // relaxed: ordered before the release store of the claim below.
+    c.start->store(0, std::memory_order_relaxed);
+    if (sender) {
+      // acquire: the dead sender's last tail store (complete: the process is gone) is
+      // ordered before our closed flag, so the receiver that reads the flag with acquire
+      // and then re-reads tail sees every message it published.
+      (void)ring->producer.tail.load(std::memory_order_acquire);
+      // release: see above.
+      ring->consumer.sender_closed.store(1, std::memory_order_release);
+    } else {
+      // acquire/release: as above, for the dead receiver's last head.
+      (void)ring->consumer.head.load(std::memory_order_acquire);
+      ring->producer.receiver_closed.store(1, std::memory_order_release);
+    }
+    // release: the closed flag happens-before the next attach's acquire of the claim.
+    c.word->store(0, std::memory_order_release);
+    // A rare path: a real fence, then wake the other side if it sleeps (wait.hpp).
+    auto& peer_word = sender ? ring->receiver_park_word() : ring->consumer.producer_park;
+    ringwire::detail::notify_close<std_sync>(peer_word, fence_scope::cross_process);
+    (sender ? out.sender_pid : out.receiver_pid) = v & ~detail::claim_busy;
+  }
+  return out;
+}
 
 // The sending side of the segment's SPSC ring. Throws ringwire::error: shm_kind_mismatch,
 // shm_type_mismatch (T is not the segment's element type), shm_already_attached,
