@@ -345,11 +345,14 @@ TEST_F(Damage, Magic) {
 }
 
 TEST_F(Damage, Version) {
-  auto b = good_;
-  poke<std::uint32_t>(b, 8, 2);
-  EXPECT_EQ(open(b), errc::shm_version_mismatch);  // before the checksum: a newer layout may sum otherwise
-  shm_test::recompute_checksum(b);
-  EXPECT_EQ(open(b), errc::shm_version_mismatch);
+  // An older layout (version 1 had pid-only claims) and a newer one are both refused.
+  for (const std::uint32_t other : {shm::layout_version - 1, shm::layout_version + 1}) {
+    auto b = good_;
+    poke<std::uint32_t>(b, 8, other);
+    EXPECT_EQ(open(b), errc::shm_version_mismatch);  // before the checksum: a newer layout may sum otherwise
+    shm_test::recompute_checksum(b);
+    EXPECT_EQ(open(b), errc::shm_version_mismatch);
+  }
 }
 
 TEST_F(Damage, StillInitialising) {

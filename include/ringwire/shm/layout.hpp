@@ -10,8 +10,8 @@
 // kind, unlink policy, geometry, element type identity, region offsets, creator pid and
 // start time, closed by a 64-bit FNV-1a checksum. The creator writes them once, then
 // stores init_state = ready with release; nobody writes them again. Bytes 128..167 are
-// live words (the init flag, the join count, one claim word per channel side, the
-// heartbeat, the claim holders' start times); the rest, up to 512, is reserved (zero).
+// live words (the init flag, the join count, the heartbeat, one claim word per channel
+// side); the rest, up to 512, is reserved (zero).
 //
 // Lifecycle, after Firedancer's objects: segment_footprint(spec, counters) gives the bytes,
 // segment_align the alignment (a page: mmap's), format_segment() writes an empty segment
@@ -173,7 +173,7 @@ constexpr channel_spec spsc_spec(std::uint64_t capacity = 0) noexcept {
 
 // ---- the header ------------------------------------------------------------------------
 
-inline constexpr std::uint32_t layout_version = 1;
+inline constexpr std::uint32_t layout_version = 2;
 inline constexpr std::size_t header_size = 512;
 inline constexpr std::size_t counter_stride = 128;      // each counter on its own pair of lines
 inline constexpr std::uint32_t max_counters = 4096;
@@ -224,22 +224,32 @@ static_assert(std::is_trivially_copyable_v<identity>);
 struct live_words {
   std::atomic<std::uint32_t> init_state;      // 128  init_formatting, then init_ready (release)
   std::atomic<std::uint32_t> joined;          // 132  processes holding a mapping
-  std::atomic<std::uint32_t> sender_claim;    // 136  pid of the attached sender, 0: none
-  std::atomic<std::uint32_t> receiver_claim;  // 140  pid of the attached receiver, 0: none
+  std::uint32_t reserved_live[2];             // 136  zero
   std::atomic<std::uint64_t> heartbeat;       // 144  CLOCK_MONOTONIC ns of the owner's last beat
-  std::atomic<std::uint64_t> sender_start;    // 152  start time of sender_claim's process, 0: unknown
-  std::atomic<std::uint64_t> receiver_start;  // 160  start time of receiver_claim's process, 0: unknown
+  std::atomic<std::uint64_t> sender_claim;    // 152  the attached sender's process (claim_word), 0: none
+  std::atomic<std::uint64_t> receiver_claim;  // 160  the attached receiver's process, 0: none
   unsigned char reserved[header_size - 128 - 40];  // 168..511  zero
 };
+
+// A claim names a process across pid reuse: its pid in bits 0..30, bit 31 set while that
+// process is reaping the side (not holding it), and the low 32 bits of the process's start
+// time (field 22 of /proc/<pid>/stat, clock ticks since boot; 0 when unreadable) in bits
+// 32..63. One 64-bit word, read and compared-and-swapped whole, so a reader never pairs one
+// process's pid with another's start time.
+inline constexpr std::uint64_t claim_reaping = 0x8000'0000u;
+constexpr std::uint64_t claim_word(std::uint32_t pid, std::uint64_t start) noexcept {
+  return (start & 0xffff'ffffu) << 32 | (pid & 0x7fff'ffffu);
+}
+constexpr std::uint32_t claim_pid(std::uint64_t claim) noexcept { return static_cast<std::uint32_t>(claim & 0x7fff'ffffu); }
+constexpr std::uint32_t claim_start(std::uint64_t claim) noexcept { return static_cast<std::uint32_t>(claim >> 32); }
 
 struct header {
   identity id;
   live_words live;
 };
 static_assert(sizeof(header) == header_size && offsetof(header, live) == 128);
-static_assert(offsetof(live_words, joined) == 4 && offsetof(live_words, sender_claim) == 8 &&
-              offsetof(live_words, receiver_claim) == 12 && offsetof(live_words, heartbeat) == 16 &&
-              offsetof(live_words, sender_start) == 24 && offsetof(live_words, receiver_start) == 32);
+static_assert(offsetof(live_words, joined) == 4 && offsetof(live_words, heartbeat) == 16 &&
+              offsetof(live_words, sender_claim) == 24 && offsetof(live_words, receiver_claim) == 32);
 static_assert(std::is_standard_layout_v<header>, "the header must be able to live in any memory");
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std::uint64_t>::is_always_lock_free &&
                   sizeof(std::atomic<std::uint64_t>) == 8,

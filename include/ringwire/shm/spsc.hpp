@@ -36,6 +36,7 @@
 //   while (auto r = rx.recv()) handle(*r);                            // ends when A detaches
 #pragma once
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -54,59 +55,58 @@ namespace ringwire::shm::spsc {
 namespace detail {
 
 // ---- claims -----------------------------------------------------------------------------
-// A side's claim word (header live words, docs/shm-layout.md) is 0 (free), a pid (held; the
-// holder's start time is in the side's *_start word) or pid | claim_busy (that process is
-// taking or releasing it; start not valid). Only the process that moved the word to busy
-// writes the start word, and it publishes the start before the pid (release), so whoever
-// reads the pid with acquire reads that process's start, never a previous holder's.
-inline constexpr std::uint32_t claim_busy = 0x8000'0000u;
+// A side's claim word (header live words, docs/shm-layout.md) is 0 (free) or names one
+// process by pid and start time (claim_word, layout.hpp), with claim_reaping set while that
+// process reaps the side. Being one 64-bit word, it is read and swapped whole: whoever
+// decides that a claim's process is dead decided it about exactly the value it then
+// compare-and-swaps, and a dead process cannot claim again, so no ABA can hand the
+// decision to a live one.
+using claim_t = std::atomic<std::uint64_t>;
 
-struct claim_words {
-  std::atomic<std::uint32_t>* word;
-  std::atomic<std::uint64_t>* start;
-};
+inline claim_t* side_claim(header* h, bool sender) noexcept {
+  return sender ? &h->live.sender_claim : &h->live.receiver_claim;
+}
 
-inline claim_words side_claim(header* h, bool sender) noexcept {
-  return sender ? claim_words{&h->live.sender_claim, &h->live.sender_start}
-                : claim_words{&h->live.receiver_claim, &h->live.receiver_start};
+inline std::uint64_t my_claim() noexcept {
+  const pid_t me = ::getpid();
+  return claim_word(static_cast<std::uint32_t>(me), shm::detail::process_start_time(me));
 }
 
 // Whether the claim value v names a live process (0: nobody).
-inline bool claim_alive(const claim_words& c, std::uint32_t v) noexcept {
+inline bool claim_alive(std::uint64_t v) noexcept {
   if (v == 0) return false;
-  // relaxed: v was loaded with acquire, which ordered the holder's start store before it.
-  const std::uint64_t start = (v & claim_busy) != 0 ? 0 : c.start->load(std::memory_order_relaxed);
-  return shm::detail::process_alive(static_cast<pid_t>(v & ~claim_busy), start);
+  const auto pid = static_cast<pid_t>(claim_pid(v));
+  if (!shm::detail::process_alive(pid, 0)) return false;
+  const std::uint32_t start = claim_start(v);
+  // A start time we could not read when claiming (0), or cannot read now, decides nothing.
+  const std::uint64_t now = shm::detail::process_start_time(pid);
+  return start == 0 || now == 0 || (now & 0xffff'ffffu) == start;
 }
 
-// Takes the claim for this process: from free, or over a dead holder (took_over). Returns 0,
-// or the live holder's pid when refused.
-inline std::uint32_t take_claim(const claim_words& c, bool& took_over) {
-  const auto me = static_cast<std::uint32_t>(::getpid());
-  // acquire (load and failed CAS): a holder's start store happens-before our read of it.
-  std::uint32_t seen = c.word->load(std::memory_order_acquire);
-  for (;;) {
-    if (seen != 0) {
-      if ((seen & ~claim_busy) == me || claim_alive(c, seen)) return seen & ~claim_busy;
-      took_over = true;
+// Takes the claim for this process: from free, or over a dead holder. Returns 0, or the
+// live holder's pid when refused.
+inline std::uint32_t take_claim(claim_t& c) {
+  const std::uint64_t mine = my_claim();
+  // relaxed: only a start value for the CAS, whose acquire orders what matters.
+  std::uint64_t seen = c.load(std::memory_order_relaxed);
+  for (int reaping_waits = 0;;) {
+    if (seen != 0 && (seen & claim_reaping) != 0 && reaping_waits++ < 10'000 && claim_alive(seen)) {
+      ::sched_yield();  // a live reaper is closing the side (microseconds): wait, then retry
+      // relaxed: as above.
+      seen = c.load(std::memory_order_relaxed);
+      continue;
     }
+    if (seen != 0 && (claim_pid(seen) == claim_pid(mine) || claim_alive(seen))) return claim_pid(seen);
     // acquire: the previous holder's last stores (its index, its close) happen-before ours.
-    if (c.word->compare_exchange_weak(seen, me | claim_busy, std::memory_order_acquire, std::memory_order_acquire)) break;
+    if (c.compare_exchange_weak(seen, mine, std::memory_order_acquire, std::memory_order_relaxed)) return 0;
   }
-  // relaxed: published by the release store of the pid below.
-  c.start->store(shm::detail::process_start_time(static_cast<pid_t>(me)), std::memory_order_relaxed);
-  // release: the start above happens-before a reader's acquire of our pid.
-  c.word->store(me, std::memory_order_release);
-  return 0;
 }
 
 // Releases a claim this process holds.
-inline void release_claim(const claim_words& c) noexcept {
-  // relaxed: ordered before the release store below; nobody else writes it while we hold it.
-  c.start->store(0, std::memory_order_relaxed);
+inline void release_claim(claim_t& c) noexcept {
   // release: this side's last slot accesses and index stores (and the endpoint's close)
   // happen-before the next attach's acquire of the claim.
-  c.word->store(0, std::memory_order_release);
+  c.store(0, std::memory_order_release);
 }
 
 // One attached endpoint's (or monitor's) hold on a segment: this side's claim and the
@@ -115,11 +115,11 @@ template <class Sync>
 struct attachment {
   ringwire::detail::owner<Sync> own;
   shm::detail::mapping_ref map;
-  claim_words claim;  // word null: a monitor claims nothing
+  claim_t* claim;  // null: a monitor claims nothing
 
   static void release_all(ringwire::detail::owner<Sync>* o) noexcept {
     auto* a = reinterpret_cast<attachment*>(o);
-    if (a->claim.word != nullptr) release_claim(a->claim);
+    if (a->claim != nullptr) release_claim(*a->claim);
     delete a;  // drops the mapping reference
   }
 };
@@ -146,16 +146,14 @@ ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
   shm::detail::mapping_ref map = seg.share();
   header* h = map.get()->hdr();
   auto* ring = std::launder(reinterpret_cast<ringwire::spsc::layout<Sync>*>(map.get()->base + id.channel_offset));
-  const claim_words claim = which == side::monitor ? claim_words{nullptr, nullptr}
-                                                   : side_claim(h, which == side::sender);
-  auto* a = new attachment<Sync>{{}, std::move(map), {nullptr, nullptr}};
+  claim_t* claim = which == side::monitor ? nullptr : side_claim(h, which == side::sender);
+  auto* a = new attachment<Sync>{{}, std::move(map), nullptr};
   a->own.release_all = &attachment<Sync>::release_all;
   // relaxed: the attachment is not yet shared with another thread.
   a->own.refs.store(1, std::memory_order_relaxed);
   ringwire::spsc::detail::ring_ref<Sync> ref(ring, &a->own);  // from here it releases `a`
-  if (claim.word != nullptr) {
-    bool took_over = false;
-    if (const std::uint32_t holder = take_claim(claim, took_over); holder != 0) {
+  if (claim != nullptr) {
+    if (const std::uint32_t holder = take_claim(*claim); holder != 0) {
       const auto me = static_cast<std::uint32_t>(::getpid());
       throw error(errc::shm_already_attached,
                   std::string("the ") + (which == side::sender ? "sender" : "receiver") +
@@ -197,19 +195,16 @@ inline reaped reap(const segment& seg) {
   shm::detail::mapping_ref map = seg.share();
   header* h = map.get()->hdr();
   auto* ring = std::launder(reinterpret_cast<ringwire::spsc::layout<std_sync>*>(map.get()->base + id.channel_offset));
-  const auto me = static_cast<std::uint32_t>(::getpid());
+  const std::uint64_t reaping = detail::my_claim() | claim_reaping;
   reaped out;
   for (const bool sender : {true, false}) {
-    const detail::claim_words c = detail::side_claim(h, sender);
-    // acquire: the holder's start store happens-before our read of it (claim_alive).
-    std::uint32_t v = c.word->load(std::memory_order_acquire);
-    if (v == 0 || detail::claim_alive(c, v)) continue;
-    // acquire: as above, should the CAS fail; success makes us the only writer of the side.
-    if (!c.word->compare_exchange_strong(v, me | detail::claim_busy, std::memory_order_acquire,
-                                         std::memory_order_acquire))
-      continue;  // someone else reaped it or took it over just now
-    // relaxed: ordered before the release store of the claim below.
-    c.start->store(0, std::memory_order_relaxed);
+    detail::claim_t& c = *detail::side_claim(h, sender);
+    // relaxed: the CAS below re-checks the value and acquires.
+    std::uint64_t v = c.load(std::memory_order_relaxed);
+    if (v == 0 || detail::claim_alive(v)) continue;
+    // acquire: the dead holder's last stores (a clean part of its work) happen-before ours.
+    // Fails when the value changed: someone else reaped the side or took it over.
+    if (!c.compare_exchange_strong(v, reaping, std::memory_order_acquire, std::memory_order_relaxed)) continue;
     if (sender) {
       // acquire: the dead sender's last tail store (complete: the process is gone) is
       // ordered before our closed flag, so the receiver that reads the flag with acquire
@@ -222,12 +217,13 @@ inline reaped reap(const segment& seg) {
       (void)ring->consumer.head.load(std::memory_order_acquire);
       ring->producer.receiver_closed.store(1, std::memory_order_release);
     }
-    // release: the closed flag happens-before the next attach's acquire of the claim.
-    c.word->store(0, std::memory_order_release);
+    // release: the closed flag happens-before the next attach's acquire of the claim, so a
+    // new endpoint's reopening (it clears the flag) comes after our close, never before.
+    c.store(0, std::memory_order_release);
     // A rare path: a real fence, then wake the other side if it sleeps (wait.hpp).
     auto& peer_word = sender ? ring->receiver_park_word() : ring->consumer.producer_park;
     ringwire::detail::notify_close<std_sync>(peer_word, fence_scope::cross_process);
-    (sender ? out.sender_pid : out.receiver_pid) = v & ~detail::claim_busy;
+    (sender ? out.sender_pid : out.receiver_pid) = claim_pid(v);
   }
   return out;
 }

@@ -1,0 +1,24 @@
+# ---- shared memory: spin (Promela) models (models/shm_claim.pml) ---------------------------
+#   spin_shm_claim                          the claim / takeover / reap protocol (must pass)
+#   spin_shm_claim_detects_split_claim      pid and start time in two words: A3 fails
+#   spin_shm_claim_detects_missing_wake     reap closes without waking: invalid end state
+#   spin_shm_claim_detects_no_liveness_check reap without the liveness test: A2 fails
+find_program(RINGWIRE_SPIN spin)
+find_program(RINGWIRE_CC NAMES cc gcc clang)
+if(NOT RINGWIRE_SPIN OR NOT RINGWIRE_CC)
+  message(WARNING "spin (Debian package spin) or a C compiler not found: the Promela models are not run")
+  return()
+endif()
+
+function(ringwire_add_spin name model mutant expect)
+  add_test(NAME ${name}
+           COMMAND ${CMAKE_COMMAND} -DSPIN=${RINGWIRE_SPIN} -DCC=${RINGWIRE_CC}
+                   -DMODEL=${CMAKE_CURRENT_SOURCE_DIR}/${model} -DMUTANT=${mutant} "-DEXPECT=${expect}"
+                   -DWORKDIR=${CMAKE_CURRENT_BINARY_DIR}/${name} -P ${CMAKE_CURRENT_SOURCE_DIR}/run_spin.cmake)
+  set_tests_properties(${name} PROPERTIES LABELS "model" TIMEOUT 300)
+endfunction()
+
+ringwire_add_spin(spin_shm_claim shm_claim.pml 0 "errors: 0")
+ringwire_add_spin(spin_shm_claim_detects_split_claim shm_claim.pml 1 "assertion violated.*s==.100.v")
+ringwire_add_spin(spin_shm_claim_detects_missing_wake shm_claim.pml 2 "invalid end state")
+ringwire_add_spin(spin_shm_claim_detects_no_liveness_check shm_claim.pml 3 "assertion violated.*alive")
