@@ -21,14 +21,17 @@
 //                    segments, exclusive creation, modes, unlink policies, join/leave, and
 //                    passing a descriptor over a Unix socket (send_fd / receive_fd);
 //   shm/spsc.hpp     attaching the ordinary spsc::sender / spsc::receiver to a segment,
-//                    one per side at a time.
+//                    one per side at a time; crash recovery (takeover of a dead side at
+//                    attach, reap() from any process);
+//   shm/census.hpp   listing named segments and removing those nobody alive can use.
 //
 // Elements must be trivially copyable (a compile-time error otherwise). Every setup error
 // is a ringwire::error with its own errc (error.hpp: shm_*); the design, the error list and
-// what is not done yet (MPSC and broadcast in shared memory, crash recovery, eventfd
-// notification) are in docs/shm.md.
+// what is not done yet (MPSC and broadcast in shared memory, eventfd notification) are in
+// docs/shm.md.
 #pragma once
 
+#include "ringwire/shm/census.hpp"
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 #include "ringwire/shm/spsc.hpp"

@@ -12,7 +12,7 @@
 //     with fchmod so the umask cannot widen or narrow them silently;
 //   - the unlink policy is recorded in the header and explicit: never, on_last_close (the
 //     header's join count: the last process to leave removes the name), on_creator_exit
-//     (the creator removes it when it leaves). A crash leaves the name (recovery: later);
+//     (the creator removes it when it leaves). A crash leaves the name (shm/census.hpp);
 //   - open maps the object at its real size and validates it (validate_segment) before
 //     anything else reads it; each mismatch is its own errc;
 //   - an anonymous segment is sealed (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), so no
@@ -136,6 +136,18 @@ inline bool process_alive(pid_t pid, std::uint64_t start) noexcept {
   const char state = p[2];
   if (state == 'Z' || state == 'X' || state == 'x') return false;
   return start == 0 || process_start_time(pid) == start;
+}
+
+// Whether the claim value v (layout.hpp, claim_word) names a live process (0: nobody).
+inline bool claim_alive(std::uint64_t v) noexcept {
+  if (v == 0) return false;
+  const auto pid = static_cast<pid_t>(claim_pid(v));
+  if (!process_alive(pid, 0)) return false;
+  const std::uint32_t start = claim_start(v);
+  // A start time that could not be read when claiming (0), or cannot be read now, decides
+  // nothing: the pid alone does.
+  const std::uint64_t now = process_start_time(pid);
+  return start == 0 || now == 0 || (now & 0xffff'ffffu) == start;
 }
 
 inline std::uint64_t monotonic_ns() noexcept {

@@ -72,16 +72,7 @@ inline std::uint64_t my_claim() noexcept {
   return claim_word(static_cast<std::uint32_t>(me), shm::detail::process_start_time(me));
 }
 
-// Whether the claim value v names a live process (0: nobody).
-inline bool claim_alive(std::uint64_t v) noexcept {
-  if (v == 0) return false;
-  const auto pid = static_cast<pid_t>(claim_pid(v));
-  if (!shm::detail::process_alive(pid, 0)) return false;
-  const std::uint32_t start = claim_start(v);
-  // A start time we could not read when claiming (0), or cannot read now, decides nothing.
-  const std::uint64_t now = shm::detail::process_start_time(pid);
-  return start == 0 || now == 0 || (now & 0xffff'ffffu) == start;
-}
+using shm::detail::claim_alive;
 
 // Takes the claim for this process: from free, or over a dead holder. Returns 0, or the
 // live holder's pid when refused.

@@ -1,0 +1,133 @@
+// ringwire/shm/census.hpp -- which named segments exist, who made them, who holds them,
+// and removing the ones nobody alive can still use.
+//
+// A crashed process never runs its unlink policy: its named segment stays in /dev/shm
+// (an anonymous one disappears with its last descriptor). list_segments() reads the header
+// of every ringwire segment it may open, without joining or mapping it (one pread of the
+// 512 header bytes: nothing is changed, nothing is trusted beyond what is printed), and
+// judges each process it names by pid and start time, as crash recovery does
+// (docs/shm.md). remove_abandoned_segments() unlinks the segments whose creator and
+// claim holders are all dead -- nobody alive created it or is attached to it -- and
+// leaves every other one alone. Processes that still map a removed segment keep their
+// mapping; only the name goes.
+//
+//   for (const auto& e : ringwire::shm::list_segments())
+//     std::printf("%s pid %u %s\n", e.name.c_str(), e.creator_pid, e.creator_alive ? "alive" : "dead");
+//   ringwire::shm::remove_abandoned_segments();
+#pragma once
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ringwire/shm/layout.hpp"
+#include "ringwire/shm/segment.hpp"
+
+namespace ringwire::shm {
+
+// One named ringwire segment as its header describes it.
+struct segment_entry {
+  std::string name;            // "/<name>", as segment::open takes it
+  std::uint64_t size = 0;      // bytes of the object
+  std::uint32_t version = 0;   // layout version; the fields below are read only when it is ours
+  bool intact = false;         // version ours, initialised and checksum right
+  channel_kind kind = channel_kind::spsc;
+  std::uint32_t creator_pid = 0;
+  bool creator_alive = false;  // pid and start time name a running process
+  std::uint32_t joined = 0;    // processes that said they map it (a crashed one never left)
+  std::uint32_t sender_pid = 0, receiver_pid = 0;  // claim holders, 0: none
+  bool sender_alive = false, receiver_alive = false;
+
+  // Nobody alive created it or is attached to it. A segment that is not intact is never
+  // abandoned: it may be another version's, still being created, or not ours to judge.
+  [[nodiscard]] bool abandoned() const noexcept { return intact && !creator_alive && !sender_alive && !receiver_alive; }
+};
+
+namespace detail {
+
+// Reads the entry of the object `dir`/`file`; false when it is not a ringwire segment (or
+// cannot be opened or read).
+inline bool read_entry(const std::string& dir, const std::string& file, segment_entry& e) {
+  const int fd = ::open((dir + "/" + file).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return false;
+  struct stat st {};
+  unsigned char raw[header_size];  // plain bytes: nothing of another process is trusted here
+  const bool read = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                    static_cast<std::uint64_t>(st.st_size) >= header_size &&
+                    ::pread(fd, raw, sizeof raw, 0) == static_cast<ssize_t>(sizeof raw);
+  ::close(fd);
+  identity id;
+  std::memcpy(&id, raw, sizeof id);
+  if (!read || std::memcmp(id.magic, magic, sizeof magic) != 0) return false;
+  auto word = [&raw](std::size_t at, auto v) {  // a live word, by its offset in the header
+    std::memcpy(&v, raw + at, sizeof v);
+    return v;
+  };
+  e.name = "/" + file;
+  e.size = static_cast<std::uint64_t>(st.st_size);
+  e.version = id.version;
+  e.intact = id.version == layout_version && word(offsetof(header, live), std::uint32_t{}) == init_ready &&
+             id.checksum == checksum(id);
+  if (!e.intact) return true;
+  e.kind = id.kind;
+  e.creator_pid = id.creator_pid;
+  e.creator_alive = process_alive(static_cast<pid_t>(id.creator_pid), id.creator_start);
+  e.joined = word(offsetof(header, live) + offsetof(live_words, joined), std::uint32_t{});
+  const auto s = word(offsetof(header, live) + offsetof(live_words, sender_claim), std::uint64_t{});
+  const auto r = word(offsetof(header, live) + offsetof(live_words, receiver_claim), std::uint64_t{});
+  e.sender_pid = claim_pid(s);
+  e.receiver_pid = claim_pid(r);
+  e.sender_alive = claim_alive(s);
+  e.receiver_alive = claim_alive(r);
+  return true;
+}
+
+}  // namespace detail
+
+// Every ringwire segment in `dir` (where POSIX shared memory lives on Linux) this process
+// may read, in directory order. Throws shm_system_error when `dir` cannot be read.
+inline std::vector<segment_entry> list_segments(const std::string& dir = "/dev/shm") {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) detail::fail_errno(errc::shm_system_error, "listing " + dir, errno);
+  std::vector<segment_entry> out;
+  while (const dirent* ent = ::readdir(d)) {
+    const std::string file = ent->d_name;
+    if (file == "." || file == "..") continue;
+    segment_entry e;
+    if (detail::read_entry(dir, file, e)) out.push_back(std::move(e));
+  }
+  ::closedir(d);
+  return out;
+}
+
+// Unlinks every abandoned segment in `dir` (see segment_entry::abandoned) and returns the
+// names removed. A name re-created between the census and the unlink is left alone (the
+// object is checked again by device and inode). Throws as list_segments.
+inline std::vector<std::string> remove_abandoned_segments(const std::string& dir = "/dev/shm") {
+  std::vector<std::string> removed;
+  for (const segment_entry& e : list_segments(dir)) {
+    if (!e.abandoned()) continue;
+    const std::string path = dir + e.name;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) continue;
+    segment_entry again;  // judged once more, just before the unlink
+    if (!detail::read_entry(dir, e.name.substr(1), again) || !again.abandoned()) continue;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) continue;
+    struct stat now {};
+    const bool same = ::fstat(fd, &now) == 0 && now.st_dev == st.st_dev && now.st_ino == st.st_ino;
+    ::close(fd);
+    if (same && ::unlink(path.c_str()) == 0) removed.push_back(e.name);
+  }
+  return removed;
+}
+
+}  // namespace ringwire::shm
