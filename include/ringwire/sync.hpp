@@ -62,10 +62,10 @@ struct std_sync {
 
   static bool park(atomic<std::uint32_t>& word, std::uint32_t expected,
                    detail::clock::time_point deadline, fence_scope s) noexcept {
-    return detail::futex_wait(word, expected, deadline, s == fence_scope::cross_process);
+    return detail::futex_wait(word, expected, deadline, detail::is_cross_process(s));
   }
   static void unpark_all(atomic<std::uint32_t>& word, fence_scope s) noexcept {
-    detail::futex_wake_all(word, s == fence_scope::cross_process);
+    detail::futex_wake_all(word, detail::is_cross_process(s));
   }
   static void yield() noexcept { sched_yield(); }
   static void sleep_for(std::chrono::nanoseconds d) noexcept { std::this_thread::sleep_for(d); }

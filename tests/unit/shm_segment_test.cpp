@@ -421,7 +421,7 @@ TEST_F(Damage, ForgedChecksumsStillFailTheStructuralChecks) {
   EXPECT_EQ(forged(80, std::uint64_t{good_.size()}), errc::shm_corrupt);      // channel offset
   EXPECT_EQ(forged(88, std::uint64_t{1} << 62), errc::shm_corrupt);           // channel size
   EXPECT_EQ(forged(24, std::uint64_t{600}), errc::shm_corrupt);               // channel outside the segment
-  EXPECT_EQ(forged(76, std::uint32_t{1}), errc::shm_corrupt);                 // reserved
+  EXPECT_EQ(forged(76, std::uint32_t{2}), errc::shm_corrupt);                 // reserved
 }
 
 TEST_F(Damage, TheRingItselfIsChecked) {

@@ -307,6 +307,33 @@ TEST(ShmSpscAnonymous, DescriptorPassingAndBatchesBetweenProcesses) {
   ::close(sv[1]);
 }
 
+// Both fence modes (docs/shm.md): with the global membarrier the publishing side pays a
+// compiler barrier, with real fences both sides pay a fence; either way a receiver parked in
+// one process is woken by a sender in another, every time.
+TEST(ShmSpsc, ParkedReceiverIsWokenAcrossProcessesInBothFenceModes) {
+  for (const bool asymmetric : {true, false}) {
+    auto seg = shm::segment::create_anonymous(shm::spsc_spec<std::uint64_t>(64), {.asymmetric_fences = asymmetric});
+    if (asymmetric && seg.info().fence_mode == 0) continue;  // this kernel refuses the global membarrier
+    EXPECT_EQ(seg.info().fence_mode, asymmetric ? 1u : 0u);
+    auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg, {.metrics = true});
+    constexpr std::uint64_t total = 200;
+    const pid_t pid = shm_test::spawn([&] {
+      auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+      for (std::uint64_t i = 0; i < total; ++i) {
+        if (i % 20 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the receiver park
+        if (tx.send(i) != status::ok) return 10;
+      }
+      return 0;
+    });
+    std::uint64_t next = 0;
+    while (auto r = rx.recv_for(std::chrono::seconds(20))) ASSERT_EQ(*r, next++);
+    EXPECT_EQ(next, total) << (asymmetric ? "membarrier" : "fenced");
+    EXPECT_EQ(shm_test::wait_child(pid), 0);
+    EXPECT_GT(shm::spsc::make_monitor<std::uint64_t>(seg).snapshot().receiver_parks, 0u)
+        << "the receiver never parked: the cross-process wake was not exercised";
+  }
+}
+
 // ---- crash recovery ----------------------------------------------------------------------
 
 // A pipe the child writes one byte to when it is ready; the parent waits for it.

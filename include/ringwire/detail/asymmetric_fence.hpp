@@ -13,10 +13,13 @@
 // kernel older than 4.14) both sides fall back to real seq_cst fences, decided once per
 // process before the first channel exists.
 //
-// membarrier's private command reaches only threads of this process; channels whose peers
-// live in another process use real fences on both sides (see `fence_scope`). An endpoint
-// resolves its scope once, when it is made (`resolve`), so the fast side tests one byte of
-// its own state instead of a process-wide flag.
+// membarrier's private command reaches only threads of this process. Across processes the
+// global command (`MEMBARRIER_CMD_GLOBAL_EXPEDITED`) does the same for every process that
+// registered for it: a shared-memory channel whose processes all registered (the segment
+// records it, shm/spsc.hpp) uses `cross_process_asymmetric`; otherwise real fences on both
+// sides (`cross_process`). An endpoint resolves its scope once, when it is made
+// (`resolve`), so the fast side tests one byte of its own state instead of a process-wide
+// flag.
 #pragma once
 
 #include <linux/membarrier.h>
@@ -32,7 +35,14 @@ enum class fence_scope : unsigned char {
   process,         // peers are threads of this process and membarrier works: asymmetric
   process_fenced,  // peers are threads of this process, membarrier refused: fences both sides
   cross_process,   // peers may be other processes: fences both sides, process-shared futexes
+  cross_process_asymmetric,  // peers are processes that all registered for the global
+                             // expedited membarrier: asymmetric, process-shared futexes
 };
+
+// Whether futex words must be process-shared for this scope.
+constexpr bool is_cross_process(fence_scope s) noexcept {
+  return s == fence_scope::cross_process || s == fence_scope::cross_process_asymmetric;
+}
 
 class asymmetric_fence {
  public:
@@ -60,9 +70,21 @@ class asymmetric_fence {
     return wanted;
   }
 
-  // Fast side: a compiler barrier for a resolved process scope, else a real fence.
+  // Registers this process for the global expedited membarrier, which makes its threads
+  // take part in the heavy fence of any registered process. True when it works here.
+  // Idempotent and thread-safe; called when a shared-memory segment is made or attached.
+  static bool init_global() noexcept {
+    static const bool ok = [] {
+      const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+      return cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+             syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
+    }();
+    return ok;
+  }
+
+  // Fast side: a compiler barrier for a resolved asymmetric scope, else a real fence.
   static void light(fence_scope scope) noexcept {
-    if (scope == fence_scope::process) {
+    if (scope == fence_scope::process || scope == fence_scope::cross_process_asymmetric) {
       std::atomic_signal_fence(std::memory_order_seq_cst);
     } else {
       std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -76,6 +98,11 @@ class asymmetric_fence {
       // Registration succeeded in init(), so a failure here is transient (the kernel's
       // cpumask allocation): retry, because without the barrier the light side is unordered.
       while (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) sched_yield();
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else if (scope == fence_scope::cross_process_asymmetric) {
+      // Every registered process's running threads: the peer's, whichever process it is in.
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      while (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) != 0) sched_yield();
       std::atomic_signal_fence(std::memory_order_seq_cst);
     } else {
       std::atomic_thread_fence(std::memory_order_seq_cst);

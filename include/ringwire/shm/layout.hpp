@@ -184,6 +184,14 @@ inline constexpr unsigned char magic[8] = {'R', 'I', 'N', 'G', 'W', 'I', 'R', 'E
 inline constexpr std::uint32_t init_formatting = 0;  // zeroed or being formatted
 inline constexpr std::uint32_t init_ready = 1;       // identity and channel fully written
 
+// How the endpoints of a segment order their park checks (wait.hpp's Dekker pair), decided
+// by the creator for every process that attaches:
+//   fenced              a real seq_cst fence on both sides of every publish / park check
+//   membarrier_global   asymmetric: a compiler barrier on the publishing side, the global
+//                       expedited membarrier on the parking side; every attaching process
+//                       must register for it (an attach that cannot is refused)
+enum class fence_mode : std::uint32_t { fenced = 0, membarrier_global = 1 };
+
 // Bytes 0..127: written once by the creator, before init_state = ready; checksummed.
 struct identity {
   unsigned char magic[8];         //   0  "RINGWIRE"
@@ -199,7 +207,7 @@ struct identity {
   std::uint64_t type_tag;         //  56
   std::uint64_t counters_offset;  //  64  header_size
   std::uint32_t counters_count;   //  72  counters of counter_stride bytes
-  std::uint32_t reserved0;        //  76  0
+  std::uint32_t fence_mode;       //  76  fence_mode (how endpoints order their park checks)
   std::uint64_t channel_offset;   //  80
   std::uint64_t channel_size;     //  88
   std::uint32_t creator_pid;      //  96
@@ -312,7 +320,7 @@ inline std::size_t segment_footprint(const channel_spec& spec, std::uint32_t cou
 // init_formatting and reports shm_initialising). Returns the header.
 inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& spec, unlink_policy unlink,
                               std::uint32_t counters, std::uint32_t creator_pid = 0,
-                              std::uint64_t creator_start = 0) {
+                              std::uint64_t creator_start = 0, fence_mode fences = fence_mode::fenced) {
   const std::size_t need = segment_footprint(spec, counters);
   if (bytes < need) detail::fail(errc::shm_truncated, "formatting needs " + detail::num(need) + " bytes");
   auto* h = ::new (mem) header{};
@@ -334,6 +342,7 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
   id.channel_size = detail::channel_footprint(spec);
   id.creator_pid = creator_pid;
   id.creator_start = creator_start;
+  id.fence_mode = static_cast<std::uint32_t>(fences);
   id.checksum = detail::checksum(id);
   h->id = id;
   auto* base = static_cast<std::byte*>(mem);
@@ -420,7 +429,9 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   // Structure: every offset and size agrees with the others and lies inside segment_size.
   const auto corrupt = [&](const std::string& what) { fail(errc::shm_corrupt, what); };
   if (static_cast<std::uint32_t>(id.unlink) > 2) corrupt("unlink policy " + num(static_cast<std::uint32_t>(id.unlink)));
-  if (id.reserved0 != 0 || id.reserved1 != 0 || id.reserved2 != 0) corrupt("reserved identity bytes are not zero");
+  if (id.reserved1 != 0 || id.reserved2 != 0) corrupt("reserved identity bytes are not zero");
+  if (id.fence_mode > static_cast<std::uint32_t>(fence_mode::membarrier_global))
+    corrupt("fence mode " + num(id.fence_mode) + " is not one this build knows");
   if (id.slot_size == 0 || !std::has_single_bit(id.slot_align) || id.slot_align > max_slot_align ||
       id.slot_size % id.slot_align != 0)
     corrupt("slot size " + num(id.slot_size) + " / alignment " + num(id.slot_align));

@@ -51,6 +51,7 @@
 #include <string_view>
 #include <thread>
 
+#include "ringwire/detail/asymmetric_fence.hpp"
 #include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/shm/layout.hpp"
@@ -62,6 +63,11 @@ struct create_options {
   mode_t mode = 0600;                                   // exactly these bits (not umasked)
   unlink_policy unlink = unlink_policy::on_last_close;  // named segments only
   std::uint32_t counters = 8;                           // user counters (counter(i))
+  // Endpoints pay a compiler barrier instead of a fence per publish when every process
+  // registers for the global expedited membarrier (fence_mode::membarrier_global, decided
+  // here when this process can; a process that cannot then cannot attach). false: real
+  // fences on both sides, attachable by any process.
+  bool asymmetric_fences = true;
 };
 
 struct open_options {
@@ -148,6 +154,19 @@ inline bool claim_alive(std::uint64_t v) noexcept {
   // nothing: the pid alone does.
   const std::uint64_t now = process_start_time(pid);
   return start == 0 || now == 0 || (now & 0xffff'ffffu) == start;
+}
+
+// The fence scope this process's endpoints of a segment must use (fence_mode above).
+// Throws shm_system_error when the segment wants the global membarrier and this process
+// cannot register for it: its endpoints would leave the peers' fast sides unordered.
+inline ringwire::detail::fence_scope endpoint_scope(const identity& id) {
+  using ringwire::detail::fence_scope;
+  if (id.fence_mode != static_cast<std::uint32_t>(fence_mode::membarrier_global)) return fence_scope::cross_process;
+  if (!ringwire::detail::asymmetric_fence::init_global())
+    throw error(errc::shm_system_error,
+                "the segment's processes order their park checks with membarrier(GLOBAL_EXPEDITED), which this "
+                "process cannot register for (seccomp or kernel); create the segment with asymmetric_fences = false");
+  return fence_scope::cross_process_asymmetric;
 }
 
 inline std::uint64_t monotonic_ns() noexcept {
@@ -377,8 +396,11 @@ class segment {
     g.base = detail::map_fd(g.fd, bytes);
     g.size = bytes;
     const pid_t pid = ::getpid();
+    const fence_mode fences = opt.asymmetric_fences && ringwire::detail::asymmetric_fence::init_global()
+                                  ? fence_mode::membarrier_global
+                                  : fence_mode::fenced;
     header* h = format_segment(g.base, bytes, spec, opt.unlink, opt.counters, static_cast<std::uint32_t>(pid),
-                               detail::process_start_time(pid));
+                               detail::process_start_time(pid), fences);
     h->live.heartbeat.store(detail::monotonic_ns(), std::memory_order_relaxed);  // relaxed: see beat()
     const bool keep_fd = name.empty();
     auto ref = detail::adopt(detail::new_mapping(static_cast<std::byte*>(g.base), bytes, keep_fd ? g.fd : -1,

@@ -44,6 +44,7 @@
 #include <new>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
@@ -224,15 +225,15 @@ inline reaped reap(const segment& seg) {
 // invalid_options (seg not joined). opt.start_index is ignored (the creator's spec set it).
 template <class T, class Sync = std_sync>
 ringwire::spsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire::spsc::options& opt = {}) {
-  return ringwire::spsc::sender<T, Sync>(detail::attach<T, Sync>(seg, detail::side::sender), opt,
-                                         fence_scope::cross_process);
+  auto ref = detail::attach<T, Sync>(seg, detail::side::sender);  // checks seg first
+  return ringwire::spsc::sender<T, Sync>(std::move(ref), opt, shm::detail::endpoint_scope(seg.info()));
 }
 
 // The receiving side. Throws as attach_sender.
 template <class T, class Sync = std_sync>
 ringwire::spsc::receiver<T, Sync> attach_receiver(const segment& seg, const ringwire::spsc::options& opt = {}) {
-  return ringwire::spsc::receiver<T, Sync>(detail::attach<T, Sync>(seg, detail::side::receiver), opt,
-                                           fence_scope::cross_process);
+  auto ref = detail::attach<T, Sync>(seg, detail::side::receiver);  // checks seg first
+  return ringwire::spsc::receiver<T, Sync>(std::move(ref), opt, shm::detail::endpoint_scope(seg.info()));
 }
 
 // A read-only view of the ring's counters (claims nothing; any number of them). Its
