@@ -48,7 +48,7 @@
 
 #include "ringwire/mpmc.hpp"
 
-#include "relacy_sync.hpp"
+#include "model_main.hpp"
 
 namespace {
 
@@ -343,21 +343,11 @@ struct close_channel : rl::test_suite<close_channel, 4> {
   }
 };
 
-// ---- driver ----------------------------------------------------------------------------------
+// ---- driver (models/model_main.hpp) -----------------------------------------------------
 
-struct scenario {
-  const char* name;
-  bool (*run)(rl::test_params&);
-  rl::iteration_t iterations;
-};
-
-template <class Test>
-bool run_one(rl::test_params& p) {
-  return rl::simulate<Test>(p);
-}
-
+using ringwire::model::run_one;
 constexpr rl::iteration_t k = 1'000;
-constexpr scenario all_scenarios[] = {
+constexpr ringwire::model::scenario all_scenarios[] = {
     {"try_2x2_cap1", &run_one<try_2x2<1, 2>>, 200 * k},
     {"try_2x2_cap2", &run_one<try_2x2<2, 2>>, 200 * k},
     {"park_2x2_cap1", &run_one<park_2x2<1, 2, 0>>, 200 * k},
@@ -367,94 +357,16 @@ constexpr scenario all_scenarios[] = {
     {"close_channel_cap1", &run_one<close_channel>, 200 * k},
 };
 
-bool run_scenario(const scenario& s, rl::test_params& p) {
-  ringwire::model::stats = {};
-  std::printf("=== %s (random, %llu iterations)\n", s.name, static_cast<unsigned long long>(p.iteration_count));
-  std::fflush(stdout);
-  const auto t0 = std::chrono::steady_clock::now();
-  const bool ok = s.run(p);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  const auto& st = ringwire::model::stats;
-  std::printf("    %s after %llu iterations, %lld ms; futex: %llu sleeps (%llu woken, %llu spurious, %llu timed out), "
-              "%llu would-block, %llu wakes (%llu hit a sleeper)\n",
-              ok ? "passed" : rl::test_result_str(p.test_result), static_cast<unsigned long long>(p.stop_iteration),
-              static_cast<long long>(ms), st.sleeps, st.woken, st.spurious, st.timeouts, st.would_block, st.wakes,
-              st.wakes_hit);
-  std::fflush(stdout);
-  return ok;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::string only;
-  rl::iteration_t iterations = 0;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
-      only = argv[++i];
-    } else if (std::strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
-      iterations = std::strtoull(argv[++i], nullptr, 10);
-    } else if (std::strcmp(argv[i], "--list") == 0) {
-      for (const auto& s : all_scenarios) std::printf("%s\n", s.name);
-      return 0;
-    } else {
-      std::fprintf(stderr, "usage: %s [--only NAME] [--iterations N] [--list]\n", argv[0]);
-      return 2;
-    }
-  }
-  auto params = [&](const scenario& s) {
-    rl::test_params p;
-    p.search_type = rl::random_scheduler_type;
-    p.iteration_count = iterations != 0 ? iterations : s.iterations;
-    return p;
-  };
-
 #if RINGWIRE_MODEL_MUTANT == 0
-  int failed = 0;
-  int ran = 0;
-  for (const auto& s : all_scenarios) {
-    if (!only.empty() && only != s.name) continue;
-    rl::test_params p = params(s);
-    ++ran;
-    if (!run_scenario(s, p)) ++failed;
-  }
-  if (ran == 0) {
-    std::printf("no scenario named '%s'\n", only.c_str());
-    return 2;
-  }
-  std::printf("%d of %d runs passed\n", ran - failed, ran);
-  return failed == 0 ? 0 : 1;
-#else
-#if RINGWIRE_MODEL_MUTANT == 1
-  const char* target = "park_2x2_cap1";
-  const rl::test_result_e expected = rl::test_result_deadlock;
+constexpr std::span<const ringwire::model::expectation> mutant_failures{};
+#elif RINGWIRE_MODEL_MUTANT == 1
+constexpr ringwire::model::expectation mutant_failures[] = {{"park_2x2_cap1", rl::test_result_deadlock}};
 #elif RINGWIRE_MODEL_MUTANT == 2
-  const char* target = "try_2x2_cap1";
-  const rl::test_result_e expected = rl::test_result_data_race;
+constexpr ringwire::model::expectation mutant_failures[] = {{"try_2x2_cap1", rl::test_result_data_race}};
 #else
 #error "unknown RINGWIRE_MODEL_MUTANT"
 #endif
-  if (!only.empty()) target = only.c_str();
-  for (const auto& s : all_scenarios) {
-    if (std::strcmp(s.name, target) != 0) continue;
-    rl::test_params p = params(s);
-    std::printf("=== mutant %d: expecting Relacy to report %s in %s\n", RINGWIRE_MODEL_MUTANT,
-                rl::test_result_str(expected), s.name);
-    if (run_scenario(s, p)) {
-      std::printf("=== MUTANT SURVIVED: nothing found; the model is too weak to catch this bug\n");
-      return 1;
-    }
-    if (p.test_result != expected) {
-      std::printf("=== mutant failed for the wrong reason: %s (expected %s)\n", rl::test_result_str(p.test_result),
-                  rl::test_result_str(expected));
-      return 1;
-    }
-    std::printf("=== MUTANT DETECTED at iteration %llu: %s, as expected\n",
-                static_cast<unsigned long long>(p.stop_iteration), rl::test_result_str(p.test_result));
-    return 0;
-  }
-  std::printf("no scenario named '%s'\n", target);
-  return 2;
-#endif
-}
+
+}  // namespace
+
+int main(int argc, char** argv) { return ringwire::model::run_models(argc, argv, all_scenarios, mutant_failures); }

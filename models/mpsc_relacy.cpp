@@ -54,7 +54,7 @@
 #include <vector>
 
 #include "ringwire/mpsc.hpp"
-#include "relacy_sync.hpp"
+#include "model_main.hpp"
 
 namespace {
 
@@ -247,19 +247,10 @@ struct receiver_leaves : fixture<receiver_leaves, 3, 1, 2, 2> {
   }
 };
 
-// ---- driver --------------------------------------------------------------------------
+// ---- driver (models/model_main.hpp) ---------------------------------------------------
 
-struct scenario {
-  const char* name;
-  bool (*run)(rl::test_params&);
-  rl::iteration_t iterations;
-  unsigned bound;  // 0: random scheduler only
-};
-
-template <class Test>
-bool run_one(rl::test_params& p) {
-  return rl::simulate<Test>(p);
-}
+using ringwire::model::run_one;
+using scenario = ringwire::model::scenario;
 
 constexpr rl::iteration_t k = 1'000;
 constexpr scenario all_scenarios[] = {
@@ -278,108 +269,19 @@ constexpr scenario all_scenarios[] = {
 #endif
 };
 
-bool run_scenario(const scenario& s, rl::test_params& p) {
-  ringwire::model::stats = {};
-  std::printf("=== %s (%s", s.name, rl::format(p.search_type));
-  if (p.search_type == rl::random_scheduler_type)
-    std::printf(", %llu iterations", static_cast<unsigned long long>(p.iteration_count));
-  else
-    std::printf(", bound %u", p.context_bound);
-  std::printf(")\n");
-  std::fflush(stdout);
-  const auto t0 = std::chrono::steady_clock::now();
-  const bool ok = s.run(p);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  const auto& st = ringwire::model::stats;
-  std::printf("    %s after %llu iterations, %lld ms; futex: %llu sleeps (%llu woken, %llu spurious), "
-              "%llu would-block, %llu wakes (%llu hit a sleeper)\n",
-              ok ? "passed" : rl::test_result_str(p.test_result), static_cast<unsigned long long>(p.stop_iteration),
-              static_cast<long long>(ms), st.sleeps, st.woken, st.spurious, st.would_block, st.wakes, st.wakes_hit);
-  std::fflush(stdout);
-  return ok;
-}
-
-int usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s [--only NAME] [--search random|bound] [--iterations N] [--bound K] [--list]\n",
-               argv0);
-  return 2;
-}
+#if RINGWIRE_MODEL_MUTANT == 0
+constexpr std::span<const ringwire::model::expectation> mutant_failures{};
+#elif RINGWIRE_MODEL_MUTANT == 1
+constexpr ringwire::model::expectation mutant_failures[] = {{"two_lanes_park_n2", rl::test_result_deadlock}};
+#elif RINGWIRE_MODEL_MUTANT == 2
+// A payload read whose construction does not happen-before it shows as a data race or,
+// when the slot was never written in that execution, an uninitialised read.
+constexpr ringwire::model::expectation mutant_failures[] = {
+    {"recycle_one_lane", rl::test_result_data_race, rl::test_result_unitialized_access}};
+#else
+#error "unknown RINGWIRE_MODEL_MUTANT"
+#endif
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  std::string only;
-  std::optional<rl::scheduler_type_e> search;
-  rl::iteration_t iterations = 0;
-  unsigned bound = 0;
-  for (int i = 1; i < argc; ++i) {
-    const bool has_value = i + 1 < argc;
-    if (std::strcmp(argv[i], "--only") == 0 && has_value) {
-      only = argv[++i];
-    } else if (std::strcmp(argv[i], "--iterations") == 0 && has_value) {
-      iterations = std::strtoull(argv[++i], nullptr, 10);
-    } else if (std::strcmp(argv[i], "--bound") == 0 && has_value) {
-      bound = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
-    } else if (std::strcmp(argv[i], "--search") == 0 && has_value) {
-      const std::string v = argv[++i];
-      if (v != "random" && v != "bound") return usage(argv[0]);
-      search = v == "random" ? rl::random_scheduler_type : rl::fair_context_bound_scheduler_type;
-    } else if (std::strcmp(argv[i], "--list") == 0) {
-      for (const auto& s : all_scenarios) std::printf("%s\n", s.name);
-      return 0;
-    } else {
-      return usage(argv[0]);
-    }
-  }
-  int ran = 0;
-  int failed = 0;
-  rl::test_result_e last = rl::test_result_success;
-  for (const auto& s : all_scenarios) {
-    if (!only.empty() && only != s.name) continue;
-    std::vector<rl::scheduler_type_e> kinds;
-    if (search) {
-      kinds.push_back(*search);
-    } else {
-      kinds.push_back(rl::random_scheduler_type);
-      if (s.bound != 0 && RINGWIRE_MODEL_MUTANT == 0) kinds.push_back(rl::fair_context_bound_scheduler_type);
-    }
-    for (auto kind : kinds) {
-      rl::test_params p;
-      p.search_type = kind;
-      p.iteration_count = iterations != 0 ? iterations : s.iterations;
-      p.context_bound = bound != 0 ? bound : (s.bound != 0 ? s.bound : 2);
-      ++ran;
-      if (!run_scenario(s, p)) {
-        ++failed;
-        last = p.test_result;
-      }
-    }
-  }
-  if (ran == 0) {
-    std::printf("no scenario named '%s'\n", only.c_str());
-    return 2;
-  }
-#if RINGWIRE_MODEL_MUTANT == 0
-  (void)last;
-  std::printf("%d of %d runs passed\n", ran - failed, ran);
-  return failed == 0 ? 0 : 1;
-#else
-  // A mutant: its scenario must fail, and for the right reason.
-  const rl::test_result_e expected =
-      RINGWIRE_MODEL_MUTANT == 1 ? rl::test_result_deadlock : rl::test_result_data_race;
-  if (failed == 0) {
-    std::printf("=== MUTANT SURVIVED: nothing found; the model is too weak to catch this bug\n");
-    return 1;
-  }
-  // Mutant 2: a payload read whose construction does not happen-before it shows as a data
-  // race or, when the slot was never written in that execution, an uninitialised read.
-  if (last != expected && !(RINGWIRE_MODEL_MUTANT == 2 && last == rl::test_result_unitialized_access)) {
-    std::printf("=== mutant failed for the wrong reason: %s (expected %s)\n", rl::test_result_str(last),
-                rl::test_result_str(expected));
-    return 1;
-  }
-  std::printf("=== MUTANT DETECTED: %s, as expected\n", rl::test_result_str(last));
-  return 0;
-#endif
-}
+int main(int argc, char** argv) { return ringwire::model::run_models(argc, argv, all_scenarios, mutant_failures); }

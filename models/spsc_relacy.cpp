@@ -60,7 +60,7 @@
 #include <utility>
 #include <vector>
 
-#include "relacy_sync.hpp"
+#include "model_main.hpp"
 
 namespace {
 
@@ -444,22 +444,14 @@ struct heap_drop : rl::test_suite<heap_drop, 2> {
 
 // ---- driver --------------------------------------------------------------------------
 
+// ---- driver (models/model_main.hpp) ---------------------------------------------------
 // Each scenario runs twice by default: the random scheduler for `iterations` iterations,
 // then, where `bound` is non-zero, Relacy's context-bound scheduler, which explores
 // exhaustively every execution with at most `bound` preemptions (and every choice of value
 // a load may read and of spurious wake-up along them). The bounds are what finishes in a
 // few seconds on a 2-core machine.
-struct scenario {
-  const char* name;
-  bool (*run)(rl::test_params&);
-  rl::iteration_t iterations;
-  unsigned bound;
-};
-
-template <class Test>
-bool run_one(rl::test_params& p) {
-  return rl::simulate<Test>(p);
-}
+using ringwire::model::run_one;
+using scenario = ringwire::model::scenario;
 
 constexpr rl::iteration_t k = 1'000;
 constexpr scenario all_scenarios[] = {
@@ -486,146 +478,22 @@ constexpr scenario all_scenarios[] = {
 #endif
 };
 
-int usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s [--only NAME] [--search random|bound|full] [--iterations N] [--bound K] [--list]\n"
-               "  default         every scenario, random scheduler then context-bound search\n"
-               "  --search S      only this search: random, bound (exhaustive up to K preemptions)\n"
-               "                  or full (exhaustive; feasible only for the smallest scenarios)\n"
-               "  --iterations N  random scheduler: iterations per scenario (default: the table's)\n"
-               "  --bound K       context-bound search: preemption bound (default: the table's)\n",
-               argv0);
-  return 2;
-}
+#if RINGWIRE_MODEL_MUTANT == 0
+constexpr std::span<const ringwire::model::expectation> mutant_failures{};
+#elif RINGWIRE_MODEL_MUTANT == 1
+constexpr ringwire::model::expectation mutant_failures[] = {{"park_cap1_n3", rl::test_result_deadlock}};
+#elif RINGWIRE_MODEL_MUTANT == 2
+constexpr ringwire::model::expectation mutant_failures[] = {{"try_fifo_cap1_n3", rl::test_result_data_race}};
+#else
+#error "unknown RINGWIRE_MODEL_MUTANT"
+#endif
 
-struct run_config {
-  std::optional<rl::scheduler_type_e> search;  // default: random, then bound
-  rl::iteration_t iterations = 0;              // 0: the scenario's own
-  unsigned bound = 0;                          // 0: the scenario's own
-};
-
-// The passes a scenario gets under cfg.
-std::vector<rl::test_params> passes(const scenario& s, const run_config& cfg) {
-  std::vector<rl::test_params> out;
-  auto add = [&](rl::scheduler_type_e t) {
-    rl::test_params p;
-    p.search_type = t;
-    p.iteration_count = cfg.iterations != 0 ? cfg.iterations : s.iterations;
-    p.context_bound = cfg.bound != 0 ? cfg.bound : (s.bound != 0 ? s.bound : 2);
-    out.push_back(p);
-  };
-  if (cfg.search) {
-    add(*cfg.search);
-  } else {
-    add(rl::random_scheduler_type);
-    if (s.bound != 0) add(rl::fair_context_bound_scheduler_type);
-  }
-  return out;
-}
-
-// Runs one scenario and prints what the parking did across its iterations.
-bool run_scenario(const scenario& s, rl::test_params& p) {
-  ringwire::model::stats = {};
-  g_closed_after_sleep = 0;
-  std::printf("=== %s (%s", s.name, rl::format(p.search_type));
-  if (p.search_type == rl::random_scheduler_type)
-    std::printf(", %llu iterations", static_cast<unsigned long long>(p.iteration_count));
-  if (p.search_type == rl::fair_context_bound_scheduler_type) std::printf(", bound %u", p.context_bound);
-  std::printf(")\n");
-  std::fflush(stdout);
-  const auto t0 = std::chrono::steady_clock::now();
-  const bool ok = s.run(p);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  const auto& st = ringwire::model::stats;
-  std::printf("    %s after %llu iterations, %lld ms; futex: %llu sleeps (%llu woken, %llu spurious, %llu timed out), "
-              "%llu would-block, %llu wakes (%llu hit a sleeper); closed after a sleep: %llu\n",
-              ok ? "passed" : rl::test_result_str(p.test_result), static_cast<unsigned long long>(p.stop_iteration),
-              static_cast<long long>(ms), st.sleeps, st.woken, st.spurious, st.timeouts, st.would_block, st.wakes,
-              st.wakes_hit, g_closed_after_sleep);
-  std::fflush(stdout);
-  return ok;
-}
+constexpr ringwire::model::hooks closed_after_sleep_report{
+    [] { g_closed_after_sleep = 0; },
+    [] { std::printf("    closed after a sleep: %llu\n", g_closed_after_sleep); }};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  run_config cfg;
-  std::string only;
-  for (int i = 1; i < argc; ++i) {
-    const bool has_value = i + 1 < argc;
-    if (std::strcmp(argv[i], "--iterations") == 0 && has_value) {
-      cfg.iterations = std::strtoull(argv[++i], nullptr, 10);
-    } else if (std::strcmp(argv[i], "--only") == 0 && has_value) {
-      only = argv[++i];
-    } else if (std::strcmp(argv[i], "--search") == 0 && has_value) {
-      const std::string v = argv[++i];
-      if (v == "random") {
-        cfg.search = rl::random_scheduler_type;
-      } else if (v == "bound") {
-        cfg.search = rl::fair_context_bound_scheduler_type;
-      } else if (v == "full") {
-        cfg.search = rl::fair_full_search_scheduler_type;
-      } else {
-        return usage(argv[0]);
-      }
-    } else if (std::strcmp(argv[i], "--bound") == 0 && has_value) {
-      cfg.bound = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
-    } else if (std::strcmp(argv[i], "--list") == 0) {
-      for (const auto& s : all_scenarios) std::printf("%s\n", s.name);
-      return 0;
-    } else {
-      return usage(argv[0]);
-    }
-  }
-
-#if RINGWIRE_MODEL_MUTANT == 0
-  int failed = 0;
-  int ran = 0;
-  for (const auto& s : all_scenarios) {
-    if (!only.empty() && only != s.name) continue;
-    for (rl::test_params& p : passes(s, cfg)) {
-      ++ran;
-      if (!run_scenario(s, p)) ++failed;
-    }
-  }
-  if (ran == 0) {
-    std::printf("no scenario named '%s'\n", only.c_str());
-    return 2;
-  }
-  std::printf("%d of %d runs passed\n", ran - failed, ran);
-  return failed == 0 ? 0 : 1;
-#else
-  // A mutant: the scenario that guards against it must fail, and for the right reason.
-#if RINGWIRE_MODEL_MUTANT == 1
-  const char* target = "park_cap1_n3";
-  const rl::test_result_e expected = rl::test_result_deadlock;
-#elif RINGWIRE_MODEL_MUTANT == 2
-  const char* target = "try_fifo_cap1_n3";
-  const rl::test_result_e expected = rl::test_result_data_race;
-#else
-#error "unknown RINGWIRE_MODEL_MUTANT"
-#endif
-  if (!only.empty()) target = only.c_str();
-  for (const auto& s : all_scenarios) {
-    if (std::strcmp(s.name, target) != 0) continue;
-    rl::test_params p = passes(s, cfg).front();
-    std::printf("=== mutant %d: expecting Relacy to report %s in %s\n", RINGWIRE_MODEL_MUTANT,
-                rl::test_result_str(expected), s.name);
-    if (run_scenario(s, p)) {
-      std::printf("=== MUTANT SURVIVED: nothing found; the model is too weak to catch this bug\n");
-      return 1;
-    }
-    if (p.test_result != expected) {
-      std::printf("=== mutant failed for the wrong reason: %s (expected %s)\n", rl::test_result_str(p.test_result),
-                  rl::test_result_str(expected));
-      return 1;
-    }
-    std::printf("=== MUTANT DETECTED at iteration %llu: %s, as expected\n",
-                static_cast<unsigned long long>(p.stop_iteration), rl::test_result_str(p.test_result));
-    return 0;
-  }
-  std::printf("no scenario named '%s'\n", target);
-  return 2;
-#endif
+  return ringwire::model::run_models(argc, argv, all_scenarios, mutant_failures, closed_after_sleep_report);
 }
