@@ -2,6 +2,8 @@
 #pragma once
 
 #include "ringwire/broadcast.hpp"
+#include "ringwire/byte_broadcast.hpp"
+#include "ringwire/byte_ring.hpp"
 #include "ringwire/bus.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/metrics.hpp"

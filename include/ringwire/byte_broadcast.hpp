@@ -1,0 +1,112 @@
+// ringwire/byte_broadcast.hpp -- one writer that never waits, many readers, variable-length
+// messages with per-message metadata: a lossy broadcast byte ring after Firedancer's tango
+// (a metadata ring + a payload region, sequence-validated reads, optional credits).
+//
+// TL;DR
+//   #include <ringwire/byte_broadcast.hpp>
+//   namespace bb = ringwire::byte_broadcast;
+//   auto [w, r] = bb::channel({.depth = 4096, .region_bytes = 1 << 22, .max_message = 64 << 10});
+//   std::jthread t([r]() mutable {                        // readers are copyable
+//     std::vector<std::byte> buf(r.shape().max_message);
+//     for (;;) {
+//       bb::read_result m = r.read(buf);                 // spins, then yields
+//       if (m) handle(m.info.signature, std::span(buf).first(m.info.size));
+//       else if (m.status == bb::read_status::closed) break;
+//       else note_gap(m.missed);                          // lagged / overrun: exact count
+//     }
+//   });
+//   w.publish(/*signature=*/42, std::as_bytes(std::span(bytes)));   // never waits
+//   w.close();
+//
+// The protocol, the byte map and the memory-model argument are in byte_broadcast/layout.hpp;
+// the writer's steps and the credits in writer.hpp; the read and its outcomes in reader.hpp.
+// What "lossy" means here: a reader that falls behind loses messages, and learns exactly
+// how many (read_result::missed, reader::missed()); it never receives a torn or overwritten
+// message, never a truncated one, and is never stuck. received() + missed() + filtered()
+// == the messages published from its start to the last one it consumed.
+//
+// Memory. channel() allocates one reference-counted heap block (writer and every reader
+// copy keep it alive). For shared memory: format() a ring into memory of footprint() bytes
+// (128-byte aligned), attach_writer() in the writing process and attach_reader() in each
+// reading one (validates the header against the mapping size; a lossy reader only loads,
+// so its mapping may be read-only). Those endpoints borrow the memory: it must outlive them.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include "ringwire/byte_broadcast/layout.hpp"
+#include "ringwire/byte_broadcast/reader.hpp"
+#include "ringwire/byte_broadcast/writer.hpp"
+#include "ringwire/detail/counted_ref.hpp"
+
+namespace ringwire::byte_broadcast {
+
+namespace detail {
+
+template <class Sync>
+struct heap_block {
+  ringwire::detail::owner<Sync> own;
+
+  static constexpr std::size_t layout_offset =
+      (sizeof(ringwire::detail::owner<Sync>) + layout<Sync>::align() - 1) / layout<Sync>::align() * layout<Sync>::align();
+
+  layout<Sync>* ring() noexcept {
+    return std::launder(reinterpret_cast<layout<Sync>*>(reinterpret_cast<std::byte*>(this) + layout_offset));
+  }
+  static void release_all(ringwire::detail::owner<Sync>* o) noexcept {
+    auto* self = reinterpret_cast<heap_block*>(o);  // `own` is the first member
+    self->~heap_block();
+    ::operator delete(static_cast<void*>(self), std::align_val_t{layout<Sync>::align()});
+  }
+};
+
+}  // namespace detail
+
+// A heap ring (geometry validated: error(invalid_options) names the bad field). Returns the
+// writer and a reader starting at the first message.
+template <class Sync = std_sync>
+std::pair<writer<Sync>, reader<Sync>> channel(const geometry& g) {
+  using block = detail::heap_block<Sync>;
+  const std::size_t bytes = block::layout_offset + layout<Sync>::footprint(g);
+  void* mem = ringwire::detail::allocate_block(bytes, layout<Sync>::align(), g.depth);
+  auto* self = ::new (mem) block{};
+  self->own.release_all = &block::release_all;
+  // relaxed: the block is not yet shared with any other thread.
+  self->own.refs.store(2, std::memory_order_relaxed);
+  layout<Sync>* l = layout<Sync>::format(self->ring(), g);
+  return {writer<Sync>(detail::ring_ref<Sync>(l, &self->own)),
+          reader<Sync>(detail::ring_ref<Sync>(l, &self->own), g, start_at::next)};
+}
+
+// Formats caller memory (`bytes` >= footprint(g), 128-byte aligned, e.g. a shared mapping).
+template <class Sync = std_sync>
+layout<Sync>* format(void* mem, std::size_t bytes, const geometry& g) {
+  const std::size_t need = layout<Sync>::footprint(g);
+  if (bytes < need)
+    throw error(errc::invalid_capacity, "the ring needs " + std::to_string(need) + " bytes, not " + std::to_string(bytes));
+  if (reinterpret_cast<std::uintptr_t>(mem) % layout<Sync>::align() != 0)
+    throw error(errc::invalid_options, "ring memory must be 128-byte aligned");
+  return layout<Sync>::format(mem, g);
+}
+
+// The writing end over formatted caller memory (validated first; error(ring_corrupt)).
+// Exactly one writer may exist per ring; it borrows the memory.
+template <class Sync = std_sync>
+writer<Sync> attach_writer(void* mem, std::size_t bytes) {
+  layout<Sync>::validate(mem, bytes);
+  return writer<Sync>(detail::ring_ref<Sync>(static_cast<layout<Sync>*>(mem), nullptr));
+}
+
+// A reader over caller memory that may be hostile: the header is validated against `bytes`
+// (error(ring_corrupt)), and every later read is bounds-checked against that geometry.
+template <class Sync = std_sync>
+reader<Sync> attach_reader(const void* mem, std::size_t bytes, start_at from = start_at::next) {
+  const geometry g = layout<Sync>::validate(mem, bytes);
+  // const_cast: a lossy reader only loads; the type is non-const for the shared endpoint code.
+  auto* l = static_cast<layout<Sync>*>(const_cast<void*>(mem));
+  return reader<Sync>(detail::ring_ref<Sync>(l, nullptr), g, from);
+}
+
+}  // namespace ringwire::byte_broadcast

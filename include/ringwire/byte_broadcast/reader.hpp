@@ -1,0 +1,415 @@
+// ringwire/byte_broadcast/reader.hpp -- a reader of a byte broadcast ring, lossy or credited.
+//
+// A lossy reader writes nothing to the ring (it works on a read-only mapping); its state --
+// the next sequence n, its counters, its own copy of the validated geometry -- lives in the
+// endpoint. Copyable: a copy is an independent reader at the same position. One read of
+// message n (layout.hpp has the protocol):
+//   s1 = stamp (acquire)
+//     < 2n   not yet written: empty (or closed, once the writer closed and n never came);
+//     > 2n   lapped: the entry holds a later message m. status lagged, missed = exactly the
+//            messages skipped, and the reader resumes at the oldest entry that can still be
+//            valid, max(m, head) - depth + 1: never stuck, always at least one step on;
+//     = 2n   fields (relaxed words); fence(acquire); s2 = stamp: s2 != s1 is a lap as above.
+//            Now the fields are message n's: filter on the signature (a skipped message is
+//            counted in filtered(), not missed()), bounds-check size and position against
+//            the reader's own geometry (corrupt if impossible: skipped, counted missed),
+//            check the buffer (too_small: nothing consumed, retry with a larger one), copy
+//            the payload (relaxed words) or hand fn a view of it; fence(acquire); s3 =
+//            stamp and d = dirty: accepted iff s3 == s1 and d <= pos + region. A payload
+//            overwritten meanwhile is status overrun, missed = 1, and the reader moves on.
+//            Payloads already overwritten before the copy (dirty checked first, cheaply)
+//            are skipped in one run without copying; `missed` of the result that ends
+//            the run includes them (an ok result then says missed > 0: lost before it).
+//
+// Zero-copy reads (try_read_view) are validate-after-use, like Firedancer's: fn runs on the
+// ring's memory while the writer may be overwriting it, and only the result says whether
+// what fn saw was message n. fn must treat the bytes as untrusted until then -- copy or
+// parse them, act only when the result is ok. (The view's plain loads race with the
+// writer's atomic stores: outside the C++ model's guarantees, as in every seqlock that
+// hands out memory; the copying reads use relaxed atomics and are race-free.)
+//
+// Credited readers (credited_reader, move-only) also publish their cursor -- the next
+// sequence they have not consumed -- in a registry entry after every message, so a writer
+// with credits never overwrites what they have not read (writer.hpp). Joining: claim a free
+// entry (CAS; its old cursor is never ahead of where we start, so it only holds the writer
+// back), full fence, read head, start at head + 1 and store that cursor.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "ringwire/byte_broadcast/layout.hpp"
+#include "ringwire/byte_broadcast/writer.hpp"
+#include "ringwire/status.hpp"
+#include "ringwire/wait.hpp"
+
+namespace ringwire::byte_broadcast {
+
+enum class read_status : std::uint8_t {
+  ok,         // a message (info and payload) was read and validated
+  empty,      // nothing new yet
+  lagged,     // the writer lapped this reader: `missed` messages are gone; resumed at the oldest
+  overrun,    // payloads were overwritten before they could be read: `missed` of them
+  closed,     // the writer closed and everything still valid has been read
+  too_small,  // the caller's buffer is smaller than info.size: nothing consumed (never truncated)
+  corrupt,    // the entry's size or position is impossible (hostile memory): skipped, missed = 1
+};
+
+inline const char* to_string(read_status s) noexcept {
+  switch (s) {
+    case read_status::ok: return "ok";
+    case read_status::empty: return "empty";
+    case read_status::lagged: return "lagged";
+    case read_status::overrun: return "overrun";
+    case read_status::closed: return "closed";
+    case read_status::too_small: return "too_small";
+    case read_status::corrupt: return "corrupt";
+  }
+  return "unknown";
+}
+
+// A message's metadata, as validated by the read.
+struct message_info {
+  std::uint64_t seq = 0;
+  std::uint64_t signature = 0;
+  std::uint64_t tspub = 0;  // the writer's steady clock at publish, ns
+  std::uint32_t size = 0;
+  std::uint16_t ctl = 0;
+};
+
+struct read_result {
+  read_status status = read_status::empty;
+  std::uint64_t missed = 0;  // messages lost since the previous result (lagged: the lap)
+  message_info info{};       // ok; too_small: seq and size
+  [[nodiscard]] explicit operator bool() const noexcept { return status == read_status::ok; }
+};
+
+// Where a new reader starts.
+enum class start_at : std::uint8_t { next, oldest };
+
+template <class Sync>
+class credited_reader;
+
+template <class Sync = std_sync>
+class reader {
+  using ring = layout<Sync>;
+
+ public:
+  reader() noexcept = default;
+  // A reader of a formatted ring whose geometry `g` was validated (ring::validate).
+  reader(detail::ring_ref<Sync> ref, const geometry& g, start_at from) noexcept : ref_(std::move(ref)), g_(g) {
+    ring* l = ref_.get();
+    auto* base = reinterpret_cast<std::byte*>(l);
+    meta_ = std::launder(reinterpret_cast<typename ring::meta_entry*>(base + ring::meta_offset(g)));
+    payload_ = reinterpret_cast<std::uint64_t*>(base + ring::payload_offset(g));
+    mask_ = g.depth - 1;
+    region_mask_ = g.region_bytes - 1;
+    // acquire: pairs with the writer's release store of head.
+    const std::uint64_t h = l->head.head.load(std::memory_order_acquire);
+    n_ = from == start_at::oldest && h >= g.depth ? h - g.depth + 1 : (from == start_at::oldest ? 1 : h + 1);
+  }
+  reader(const reader& o) noexcept { copy_from(o); }
+  reader& operator=(const reader& o) noexcept {
+    if (this != &o) copy_from(o);
+    return *this;
+  }
+  reader(reader&& o) noexcept = default;
+  reader& operator=(reader&& o) noexcept = default;
+  ~reader() = default;
+
+  // ---- non-blocking -------------------------------------------------------------------
+  // Copies the next message into `out`. too_small leaves it unread.
+  read_result try_read(std::span<std::byte> out) noexcept {
+    return poll([&](const message_info& m, std::uint64_t* words) noexcept {
+      if (m.size > out.size()) return false;
+      const std::size_t full = m.size / 8;
+      for (std::size_t i = 0; i < full; ++i) {
+        // relaxed: may race with an overwrite; dirty and the re-check reject such a copy.
+        const std::uint64_t w = Sync::word(words[i]).load(std::memory_order_relaxed);
+        std::memcpy(out.data() + i * 8, &w, 8);
+      }
+      if (const std::size_t tail = m.size % 8; tail != 0) {
+        // relaxed: as above.
+        const std::uint64_t w = Sync::word(words[full]).load(std::memory_order_relaxed);
+        std::memcpy(out.data() + full * 8, &w, tail);
+      }
+      return true;
+    });
+  }
+
+  // Zero-copy, validate-after-use: calls fn(const message_info&, std::span<const std::byte>)
+  // on the payload in place, then validates. ok: what fn saw was exactly message info.seq;
+  // anything else: fn's view was (or may have been) overwritten -- discard what fn derived.
+  template <class Fn>
+  read_result try_read_view(Fn&& fn) noexcept(std::is_nothrow_invocable_v<Fn&, const message_info&, std::span<const std::byte>>)
+    requires std::is_invocable_v<Fn&, const message_info&, std::span<const std::byte>>
+  {
+    return poll([&](const message_info& m, std::uint64_t* words) {
+      fn(m, std::span<const std::byte>(reinterpret_cast<const std::byte*>(words), m.size));
+      return true;
+    });
+  }
+
+  // ---- blocking (spin / yield / backoff; park degrades to spin_then_yield) -------------
+  read_result read(std::span<std::byte> out) { return read_until(out, {}); }
+  template <class Rep, class Period>
+  read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
+    return read_until(out, {Sync::now() + timeout, nullptr});
+  }
+
+  // ---- filtering and state --------------------------------------------------------------
+  // Only messages with (signature & mask) == value are delivered; the others are consumed
+  // without touching their payload and counted in filtered(). mask 0 delivers everything.
+  void set_filter(std::uint64_t value, std::uint64_t mask) noexcept {
+    filter_value_ = value & mask;
+    filter_mask_ = mask;
+  }
+  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
+
+  [[nodiscard]] std::uint64_t next_seq() const noexcept { return n_; }
+  [[nodiscard]] std::uint64_t received() const noexcept { return received_; }
+  [[nodiscard]] std::uint64_t missed() const noexcept { return missed_; }
+  [[nodiscard]] std::uint64_t filtered() const noexcept { return filtered_; }
+  [[nodiscard]] const geometry& shape() const noexcept { return g_; }
+  [[nodiscard]] bool attached() const noexcept { return ref_.get() != nullptr; }
+
+  // A credited reader starting at the next message: the writer never overwrites what it has
+  // not consumed. Throws error(invalid_options) when the ring has no credits,
+  // error(too_many_subscribers) when every registry entry is taken.
+  [[nodiscard]] credited_reader<Sync> credited() const { return credited_reader<Sync>(*this); }
+
+ private:
+  friend class credited_reader<Sync>;
+
+  template <class Sink>
+  read_result poll(Sink&& sink) {
+    ring* const l = ref_.get();
+    if (l == nullptr) return {read_status::closed};
+    // Messages found overwritten before their copy began are skipped in one run (after a
+    // lap the oldest entries' payloads are usually gone too); the run is reported with the
+    // outcome that ends it.
+    std::uint64_t dropped = 0;
+    auto with_dropped = [&dropped](read_result r) noexcept {
+      if (dropped == 0) return r;
+      r.missed += dropped;
+      if (r.status == read_status::empty || r.status == read_status::closed) r.status = read_status::overrun;
+      return r;
+    };
+    for (;;) {
+      typename ring::meta_entry& e = meta_[n_ & mask_];
+      // acquire: pairs with the writer's release store of the committed stamp.
+      const std::uint64_t s1 = e.stamp.load(std::memory_order_acquire);
+      if (s1 < ring::committed(n_)) {
+        // acquire: every publish happens-before the closed flag (writer::close).
+        if (l->control.closed.load(std::memory_order_acquire) == 0) return with_dropped({read_status::empty});
+        // acquire: as the first stamp load; the message may have landed before the close.
+        if (e.stamp.load(std::memory_order_acquire) >= ring::committed(n_)) continue;
+        return with_dropped({read_status::closed});
+      }
+      if (s1 > ring::committed(n_)) return with_dropped(lag(ring::seq_of(s1)));
+
+      message_info m;
+      m.seq = n_;
+      // relaxed: validated by the re-check after the acquire fence (seqlock).
+      m.signature = Sync::word(e.signature).load(std::memory_order_relaxed);
+      const std::uint64_t pos = Sync::word(e.pos).load(std::memory_order_relaxed);
+      const std::uint64_t size_ctl = Sync::word(e.size_ctl).load(std::memory_order_relaxed);
+      m.tspub = Sync::word(e.tspub).load(std::memory_order_relaxed);
+      // acquire fence: keeps the field loads before the re-check; pairs with the writer's
+      // release fence after its odd stamp.
+      Sync::fence(std::memory_order_acquire);
+      // relaxed: ordered after the field loads by the fence.
+      const std::uint64_t s2 = e.stamp.load(std::memory_order_relaxed);
+      if (s2 != s1) return with_dropped(lag(ring::seq_of(s2)));
+      m.size = static_cast<std::uint32_t>(size_ctl);
+      m.ctl = static_cast<std::uint16_t>(size_ctl >> 32);
+
+      if ((m.signature & filter_mask_) != filter_value_) {
+        ++filtered_;
+        advance();
+        continue;
+      }
+      const std::uint64_t off = pos & region_mask_;
+      if (m.size > g_.max_message || off + ring::align8(m.size) > g_.region_bytes) {
+        advance();
+        ++missed_;
+        return with_dropped({read_status::corrupt, 1, m});
+      }
+      // relaxed: a cheap early look (it only rejects); the binding check follows the copy.
+      if (l->dirty.dirty.load(std::memory_order_relaxed) > pos + g_.region_bytes) {
+        ++dropped;
+        ++missed_;
+        advance();
+        continue;
+      }
+      if (!sink(m, payload_ + (off >> 3))) return with_dropped({read_status::too_small, 0, m});
+      // acquire fence: keeps the payload loads before the checks below; pairs with the
+      // writer's release fences (after its dirty store and after its odd stamp).
+      Sync::fence(std::memory_order_acquire);
+      // relaxed: ordered after the payload loads by the fence.
+      const std::uint64_t s3 = e.stamp.load(std::memory_order_relaxed);
+      if (s3 != s1) return with_dropped(lag(ring::seq_of(s3)));
+      // relaxed: ordered after the payload loads by the fence.
+      if (l->dirty.dirty.load(std::memory_order_relaxed) > pos + g_.region_bytes) {
+        ++missed_;
+        advance();
+        return with_dropped({read_status::overrun, 1, m});
+      }
+      ++received_;
+      advance();
+      return with_dropped({read_status::ok, 0, m});
+    }
+  }
+
+  read_result read_until(std::span<std::byte> out, const ringwire::detail::wait_limits& lim) {
+    for (;;) {
+      read_result r = try_read(out);
+      if (r.status != read_status::empty) return r;
+      ring* const l = ref_.get();
+      const status st = detail::poll_until<Sync>(wait_, lim, [&] {
+        // relaxed: a hint; the read that follows re-reads everything with its own orders.
+        return meta_[n_ & mask_].stamp.load(std::memory_order_relaxed) >= ring::committed(n_) ||
+               l->control.closed.load(std::memory_order_relaxed) != 0;
+      });
+      if (st == status::timed_out) return {read_status::empty};
+      if (st != status::ok) return {read_status::closed};
+    }
+  }
+
+  // Message n_ was replaced by message m (committed or being written), so head >= m - 1.
+  read_result lag(std::uint64_t m) noexcept {
+    // acquire: pairs with the writer's release store of head.
+    const std::uint64_t newest = std::max(m, ref_.get()->head.head.load(std::memory_order_acquire));
+    std::uint64_t oldest = newest >= g_.depth ? newest - g_.depth + 1 : 1;
+    if (oldest <= n_) oldest = n_ + 1;  // only hostile memory gets here: still move on
+    const std::uint64_t skipped = oldest - n_;
+    missed_ += skipped;
+    n_ = oldest;
+    show_cursor();
+    return {read_status::lagged, skipped};
+  }
+
+  void advance() noexcept {
+    ++n_;
+    show_cursor();
+  }
+
+  void show_cursor() noexcept {
+    if (ack_ == nullptr) return;
+    // release: our copies of every message below n_ happen-before the writer's acquire
+    // load of the cursor (its rescan), and so before it overwrites them.
+    ack_->cursor.store(n_, std::memory_order_release);
+  }
+
+  void copy_from(const reader& o) noexcept {
+    ref_ = o.ref_.copy();
+    g_ = o.g_;
+    meta_ = o.meta_;
+    payload_ = o.payload_;
+    mask_ = o.mask_;
+    region_mask_ = o.region_mask_;
+    n_ = o.n_;
+    received_ = o.received_;
+    missed_ = o.missed_;
+    filtered_ = o.filtered_;
+    filter_value_ = o.filter_value_;
+    filter_mask_ = o.filter_mask_;
+    wait_ = o.wait_;
+    ack_ = nullptr;  // a copy is lossy: the registry entry stays with its credited_reader
+  }
+
+  detail::ring_ref<Sync> ref_;
+  geometry g_{};
+  typename ring::meta_entry* meta_ = nullptr;
+  std::uint64_t* payload_ = nullptr;
+  std::uint64_t mask_ = 0;
+  std::uint64_t region_mask_ = 0;
+  std::uint64_t n_ = 1;  // next sequence to read
+  std::uint64_t received_ = 0;
+  std::uint64_t missed_ = 0;
+  std::uint64_t filtered_ = 0;
+  std::uint64_t filter_value_ = 0;
+  std::uint64_t filter_mask_ = 0;
+  wait_strategy wait_ = wait_strategy::spin_then_yield();
+  typename ring::credit_entry* ack_ = nullptr;  // credited: our registry entry
+};
+
+// A reader the writer waits for (credits). Move-only: it owns one registry entry, freed
+// when it is destroyed. Reads exactly like reader; lagged / overrun cannot happen to it
+// while its writer uses credits.
+template <class Sync = std_sync>
+class credited_reader {
+  using ring = layout<Sync>;
+
+ public:
+  credited_reader() noexcept = default;
+  explicit credited_reader(const reader<Sync>& base) : r_(base) {
+    ring* l = r_.ref_.get();
+    if (l == nullptr) throw error(errc::invalid_options, "the reader is not attached");
+    if (r_.g_.max_credited == 0) throw error(errc::invalid_options, "the ring was formatted without credits");
+    for (std::uint32_t i = 0; i < r_.g_.max_credited; ++i) {
+      auto& ce = l->credit(i);
+      std::uint32_t expected = ring::credit_free;
+      // acq_rel: claims the entry; its cursor (the previous holder's) is never ahead of
+      // where we start, so the writer seeing it early only waits longer.
+      if (ce.state.compare_exchange_strong(expected, ring::credit_live, std::memory_order_acq_rel)) {
+        r_.ack_ = &ce;
+        break;
+      }
+    }
+    if (r_.ack_ == nullptr) throw error(errc::too_many_subscribers, "every credited reader entry is taken");
+    // Dekker with the writer's rescan fence: either it sees our live entry, or we read a
+    // head at least as new as the one before its rescan (writer.hpp).
+    Sync::full_fence();
+    // acquire: pairs with the writer's release store of head.
+    r_.n_ = l->head.head.load(std::memory_order_acquire) + 1;
+    r_.show_cursor();
+  }
+  credited_reader(credited_reader&& o) noexcept : r_(std::move(o.r_)) { o.r_.ack_ = nullptr; }
+  credited_reader& operator=(credited_reader&& o) noexcept {
+    if (this != &o) {
+      leave();
+      r_ = std::move(o.r_);
+      o.r_.ack_ = nullptr;
+    }
+    return *this;
+  }
+  credited_reader(const credited_reader&) = delete;
+  credited_reader& operator=(const credited_reader&) = delete;
+  ~credited_reader() { leave(); }
+
+  read_result try_read(std::span<std::byte> out) noexcept { return r_.try_read(out); }
+  template <class Fn>
+  read_result try_read_view(Fn&& fn) {
+    return r_.try_read_view(std::forward<Fn>(fn));
+  }
+  read_result read(std::span<std::byte> out) { return r_.read(out); }
+  template <class Rep, class Period>
+  read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
+    return r_.read_for(out, timeout);
+  }
+  void set_filter(std::uint64_t value, std::uint64_t mask) noexcept { r_.set_filter(value, mask); }
+  void set_wait(const wait_strategy& w) noexcept { r_.set_wait(w); }
+  [[nodiscard]] std::uint64_t next_seq() const noexcept { return r_.next_seq(); }
+  [[nodiscard]] std::uint64_t received() const noexcept { return r_.received(); }
+  [[nodiscard]] std::uint64_t missed() const noexcept { return r_.missed(); }
+  [[nodiscard]] std::uint64_t filtered() const noexcept { return r_.filtered(); }
+
+ private:
+  void leave() noexcept {
+    if (r_.ack_ == nullptr) return;
+    // release: our last copies happen-before a writer that sees the entry free.
+    r_.ack_->state.store(ring::credit_free, std::memory_order_release);
+    r_.ack_ = nullptr;
+  }
+
+  reader<Sync> r_;
+};
+
+}  // namespace ringwire::byte_broadcast

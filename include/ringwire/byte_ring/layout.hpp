@@ -1,0 +1,228 @@
+// ringwire/byte_ring/layout.hpp -- a lossless ring of variable-length typed records, as plain
+// bytes: no pointers, only offsets, so it can live in a heap block or a shared-memory segment
+// mapped at different addresses in several processes (Agrona's one-to-one and many-to-one
+// ring buffers, restated for ringwire's layout / storage / endpoint architecture).
+//
+//  offset  block (each 128 bytes: its own pair of cache lines)
+//  ------  ---------------------------------------------------------------------------------
+//     0    geometry  magic u64 | version u32 | kind u32 | capacity u64 | max_payload u64 |
+//                    data_offset u64            written once by format(), checked by attach()
+//   128    producer  tail u64 | reader_park u32 | reader_closed u32
+//                    tail: the writer(s) on every publish (one-to-one: store; many-to-one: CAS);
+//                    reader_park, reader_closed: the reader, rarely
+//   256    consumer  head u64 | writer_park u32 | writers u32
+//                    head: the reader on every release; writer_park: waiting writers;
+//                    writers: open writer handles (0 = every writer gone: closed once drained)
+//   384    data      `capacity` bytes (a power of two, 64 .. 2^30), records 8-byte aligned
+//
+// A record at data offset p (p % 8 == 0):
+//
+//   p+0   int32  length   header + payload bytes, >= 8 when committed (not rounded)
+//   p+4   int32  type     >= 1 user types; -1 padding; 0 and other negatives reserved
+//   p+8   payload (length - 8 bytes), then zero to 7 bytes of alignment slack
+//
+// The 8 header bytes are one little-endian u64 word (length | type << 32), always read and
+// written whole through Sync::word (std::atomic_ref): one atomic access commits a record.
+// A record occupies align8(length) bytes and never crosses the end of the data region; when
+// the next record does not fit before the end, a padding record (type -1) fills the rest and
+// the record starts at offset 0. The largest payload is max_payload = capacity/2 - 8: a
+// record of at most capacity/2 bytes plus its padding always fits in an empty ring, so a
+// writer waiting for room always gets it eventually.
+//
+// Indices. head and tail are free-running u64 byte counters (position = index & (capacity-1)),
+// always multiples of 8, 0 <= tail - head <= capacity.
+//
+// One-to-one protocol (kind 1). The writer owns [tail, head + capacity), the reader
+// [head, tail). The writer writes header (relaxed word store) and payload (plain bytes), then
+// stores tail with release; the reader's acquire load of tail makes them visible. The reader
+// stores head with release after its last read of a record; the writer's acquire load of head
+// orders that read before the writer's overwrite. Each side caches the other's index.
+//
+// Many-to-one protocol (kind 2). A writer claims [t, t+n) by CAS on tail (with a padding
+// record in the same claim when it wraps), stores -length as the header ("in progress",
+// relaxed: the reader never acts on it beyond "not ready"), writes the payload, and commits
+// by storing the header with release (abort: a padding header, also with release). The reader
+// consumes a record only when its header's length is positive (acquire load: pairs with that
+// release). Because writers commit out of order and a header position in this lap may have
+// been payload in the last, the reader zeroes every byte it consumed before it releases
+// head, so an unclaimed or claimed-but-unwritten header always reads 0 (format() zeroes the
+// data region). A writer's acquire load of head orders the zeroing before its claim's writes.
+//
+// Hostile memory. The reader trusts nothing it reads from the ring: a header with a length
+// below 8, a record crossing the end of the region or the tail, a reserved type, a payload
+// above max_payload or a tail more than capacity ahead of head makes the reader
+// sticky-corrupt (errc::ring_corrupt) instead of reading out of bounds. attach() validates
+// the geometry block before any endpoint is made over foreign memory.
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <string>
+#include <type_traits>
+
+#include "ringwire/detail/defs.hpp"
+#include "ringwire/error.hpp"
+#include "ringwire/result.hpp"
+#include "ringwire/sync.hpp"
+
+namespace ringwire::byte_ring {
+
+// Which protocol a layout runs; recorded by format() and checked by attach().
+enum class ring_kind : std::uint32_t { one_to_one = 1, many_to_one = 2 };
+
+inline constexpr std::int32_t padding_type = -1;   // fills the wrap, a partial commit, an abort
+inline constexpr std::size_t header_bytes = 8;     // int32 length + int32 type
+inline constexpr std::size_t record_align = 8;
+inline constexpr std::uint64_t min_capacity = 64;
+inline constexpr std::uint64_t max_capacity = std::uint64_t{1} << 30;  // lengths fit int32
+
+namespace detail {
+
+constexpr std::uint64_t align8(std::uint64_t n) noexcept { return (n + 7) & ~std::uint64_t{7}; }
+
+constexpr std::uint64_t pack(std::int32_t length, std::int32_t type) noexcept {
+  return static_cast<std::uint64_t>(static_cast<std::uint32_t>(length)) |
+         (static_cast<std::uint64_t>(static_cast<std::uint32_t>(type)) << 32);
+}
+constexpr std::int32_t length_of(std::uint64_t h) noexcept {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(h));
+}
+constexpr std::int32_t type_of(std::uint64_t h) noexcept {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(h >> 32));
+}
+
+// The header word at data offset `pos` (8-aligned), for Sync::word.
+inline std::uint64_t& header_at(std::byte* data, std::uint64_t pos) noexcept {
+  return *std::launder(reinterpret_cast<std::uint64_t*>(data + pos));
+}
+
+// Zeroes n bytes (a multiple of 8) of consumed records. With std::atomic_ref words (std_sync)
+// a memset: the bytes are the reader's until its release of head. A model policy (Relacy)
+// keeps header words in its own cells, so there every word is stored through Sync::word.
+template <class Sync>
+void clear_words(std::byte* p, std::uint64_t n) noexcept {
+  using ref_t = decltype(Sync::word(std::declval<std::uint64_t&>()));
+  if constexpr (std::is_same_v<ref_t, std::atomic_ref<std::uint64_t>>) {
+    std::memset(p, 0, static_cast<std::size_t>(n));
+  } else {
+    for (std::uint64_t i = 0; i < n; i += 8) {
+      // relaxed: published to the writers by the reader's release store of head.
+      Sync::word(header_at(p, i)).store(0, std::memory_order_relaxed);
+    }
+  }
+}
+
+}  // namespace detail
+
+template <class Sync = std_sync>
+struct layout {
+  template <class V>
+  using atomic = typename Sync::template atomic<V>;
+
+  static constexpr std::uint64_t magic_value = 0x31474e4952455459ull;  // "YTERING1" little-endian
+  static constexpr std::uint32_t version_value = 1;
+
+  struct alignas(ringwire::detail::hot_block) geometry_block {
+    std::uint64_t magic;
+    std::uint32_t version;
+    std::uint32_t kind;
+    std::uint64_t capacity;
+    std::uint64_t max_payload;
+    std::uint64_t data_offset;
+  };
+  struct alignas(ringwire::detail::hot_block) producer_block {
+    atomic<std::uint64_t> tail;
+    atomic<std::uint32_t> reader_park;
+    atomic<std::uint32_t> reader_closed;
+  };
+  struct alignas(ringwire::detail::hot_block) consumer_block {
+    atomic<std::uint64_t> head;
+    atomic<std::uint32_t> writer_park;
+    atomic<std::uint32_t> writers;
+  };
+
+  geometry_block geometry;
+  producer_block producer;
+  consumer_block consumer;
+
+  static constexpr std::size_t data_offset = 384;
+  static constexpr std::size_t alignment = ringwire::detail::hot_block;  // of the memory
+
+  // Largest payload a ring of this capacity takes.
+  static constexpr std::uint64_t max_payload_for(std::uint64_t capacity) noexcept {
+    return capacity / 2 - header_bytes;
+  }
+
+  // Bytes format() needs. Throws ringwire::error: invalid_capacity (not a power of two, or
+  // below 64), capacity_too_large (above 2^30).
+  static std::size_t footprint(std::uint64_t capacity) {
+    if (capacity < min_capacity || !std::has_single_bit(capacity))
+      throw error(errc::invalid_capacity,
+                  "byte ring capacity " + std::to_string(capacity) + " is not a power of two >= 64");
+    if (capacity > max_capacity)
+      throw error(errc::capacity_too_large, "byte ring capacity " + std::to_string(capacity) + " exceeds 2^30");
+    return data_offset + static_cast<std::size_t>(capacity);
+  }
+
+  // Formats `mem` (`bytes` long, aligned to `alignment`) as an empty ring: zeroed data,
+  // indices at 0, one open writer (the first writer endpoint made over it adopts that count;
+  // further many-to-one writers are copies of it). Throws ringwire::error for a bad capacity
+  // or memory that is too small or misaligned.
+  static layout* format(void* mem, std::size_t bytes, std::uint64_t capacity, ring_kind kind) {
+    const std::size_t need = footprint(capacity);
+    if (bytes < need)
+      throw error(errc::invalid_capacity, "byte ring needs " + std::to_string(need) + " bytes, got " +
+                                              std::to_string(bytes));
+    if (reinterpret_cast<std::uintptr_t>(mem) % alignment != 0)
+      throw error(errc::invalid_options, "byte ring memory must be 128-byte aligned");
+    auto* l = ::new (mem) layout{};
+    l->geometry = geometry_block{magic_value, version_value, static_cast<std::uint32_t>(kind), capacity,
+                                 max_payload_for(capacity), data_offset};
+    std::memset(l->data(), 0, static_cast<std::size_t>(capacity));
+    // relaxed: the layout reaches the endpoints' threads through whatever hands them over
+    // (thread creation, fork, a segment's init flag stored with release).
+    l->producer.tail.store(0, std::memory_order_relaxed);
+    l->consumer.head.store(0, std::memory_order_relaxed);
+    l->consumer.writers.store(1, std::memory_order_relaxed);
+    return l;
+  }
+
+  // Validates foreign memory formatted by format() (possibly by another process) and returns
+  // its layout. Fails with errc::ring_corrupt naming the first field that is wrong: too
+  // small or misaligned memory, magic, version, kind, capacity, max_payload, data offset,
+  // or indices (tail - head outside 0..capacity, or not 8-aligned). Endpoints made over the
+  // result still bounds-check every record (the memory may change under them).
+  static result<layout*> attach(void* mem, std::size_t bytes, ring_kind kind) {
+    auto bad = [](const std::string& why) { return result<layout*>(errc::ring_corrupt, "byte ring attach: " + why); };
+    if (mem == nullptr || reinterpret_cast<std::uintptr_t>(mem) % alignment != 0) return bad("memory not 128-byte aligned");
+    if (bytes < sizeof(layout)) return bad("memory smaller than the header (" + std::to_string(bytes) + " bytes)");
+    auto* l = std::launder(reinterpret_cast<layout*>(mem));
+    const geometry_block g = l->geometry;
+    if (g.magic != magic_value) return bad("bad magic");
+    if (g.version != version_value) return bad("version " + std::to_string(g.version) + " is not 1");
+    if (g.kind != static_cast<std::uint32_t>(kind)) return bad("ring kind " + std::to_string(g.kind) + " differs");
+    if (g.capacity < min_capacity || g.capacity > max_capacity || !std::has_single_bit(g.capacity))
+      return bad("capacity " + std::to_string(g.capacity) + " invalid");
+    if (g.max_payload != max_payload_for(g.capacity)) return bad("max_payload disagrees with capacity");
+    if (g.data_offset != data_offset) return bad("data offset " + std::to_string(g.data_offset));
+    if (bytes < data_offset + g.capacity) return bad("memory truncated: " + std::to_string(bytes) + " bytes");
+    // acquire: pairs with the endpoints' release stores, so a reader attaching late sees the
+    // records before the indices it validates.
+    const std::uint64_t tail = l->producer.tail.load(std::memory_order_acquire);
+    const std::uint64_t head = l->consumer.head.load(std::memory_order_acquire);
+    if (tail - head > g.capacity || (head | tail) % record_align != 0) return bad("indices out of range");
+    return l;
+  }
+
+  [[nodiscard]] std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this) + data_offset; }
+  [[nodiscard]] ring_kind kind() const noexcept { return static_cast<ring_kind>(geometry.kind); }
+};
+
+static_assert(sizeof(layout<std_sync>) == layout<std_sync>::data_offset, "the data region follows the 3 blocks");
+static_assert(std::is_standard_layout_v<layout<std_sync>>, "the layout must be able to live in any memory");
+
+}  // namespace ringwire::byte_ring

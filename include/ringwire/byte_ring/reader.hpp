@@ -1,0 +1,261 @@
+// ringwire/byte_ring/reader.hpp -- the reading end of a byte ring (either kind).
+//
+// The reader keeps two indices of its own: `cursor` (the next record to read) and `head`
+// (the first byte not yet given back). try_read() hands out a view of the record at the
+// cursor and advances it; the bytes stay the reader's -- the views valid -- until release()
+// stores head = cursor with release (many-to-one: after zeroing them, layout.hpp). So a
+// batch of records costs one index store. read_batch(limit, fn) is the one-call form.
+//
+// Every header is validated before use (layout.hpp, "Hostile memory"): an impossible one
+// makes the reader sticky-corrupt -- every read then reports status::closed, corrupt() is
+// true and check() returns errc::ring_corrupt -- and no byte outside the data region is
+// ever read. Outcomes otherwise: ok, empty (try_*), closed (every writer gone and the ring
+// drained, or this reader closed / moved from), timed_out, cancelled.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stop_token>
+#include <utility>
+
+#include "ringwire/byte_ring/endpoint.hpp"
+#include "ringwire/byte_ring/writer.hpp"
+
+namespace ringwire::byte_ring {
+
+template <class Sync = std_sync>
+class reader {
+ public:
+  reader() noexcept = default;
+  // Over a layout of either kind. scope: fence_scope::cross_process when a writer may be in
+  // another process.
+  explicit reader(ring_ref<Sync> ref, const options& opt = {}, fence_scope scope = fence_scope::process) noexcept
+      : ref_(std::move(ref)), wait_(opt.reader_wait), scope_(Sync::resolve_scope(scope)) {
+    auto* l = ref_.get();
+    data_ = l->data();
+    cap_ = l->geometry.capacity;
+    mask_ = cap_ - 1;
+    max_payload_ = l->geometry.max_payload;
+    many_ = l->kind() == ring_kind::many_to_one;
+    // acquire (both): a reader made over memory used before (a late attach) sees the records.
+    head_ = cursor_ = l->consumer.head.load(std::memory_order_acquire);
+    tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
+    if (tail_cache_ - head_ > cap_ || (head_ | tail_cache_) % record_align != 0) corrupt_ = true;
+  }
+  reader(reader&& o) noexcept { steal(o); }
+  reader& operator=(reader&& o) noexcept {
+    if (this != &o) {
+      close();
+      steal(o);
+    }
+    return *this;
+  }
+  reader(const reader&) = delete;
+  reader& operator=(const reader&) = delete;
+  ~reader() { close(); }
+
+  // The next record, or empty / closed. The view stays valid until release().
+  status try_read(record_view& out) noexcept {
+    if (data_ == nullptr) return status::closed;
+    const status s = next(out);
+    // Only padding was consumed: give it back now, or writers could wait for it.
+    if (s != status::ok && pending_ == 0 && cursor_ != head_ && !corrupt_) release();
+    return s;
+  }
+
+  // Gives back every record read since the last release (their views end here).
+  void release() noexcept {
+    if (cursor_ == head_ || data_ == nullptr) return;
+    if (many_) {
+      const std::uint64_t n = cursor_ - head_;
+      const std::uint64_t pos = head_ & mask_;
+      const std::uint64_t first = n < cap_ - pos ? n : cap_ - pos;
+      detail::clear_words<Sync>(data_ + pos, first);
+      detail::clear_words<Sync>(data_, n - first);
+    }
+    head_ = cursor_;
+    pending_ = 0;
+    auto* l = ref_.get();
+    // release: our reads (and the zeroing) of the records before head happen-before a
+    // writer's acquire load of head that lets it overwrite them.
+    l->consumer.head.store(head_, std::memory_order_release);
+    (void)ringwire::detail::notify<Sync>(l->consumer.writer_park, scope_);
+  }
+
+  // Calls fn(type, payload) for up to `limit` records in order, then releases them all with
+  // one index store. Returns how many. If fn throws, the records up to and including the
+  // throwing one are consumed.
+  template <class Fn>
+  std::size_t read_batch(std::size_t limit, Fn&& fn) {
+    std::size_t n = 0;
+    struct release_on_exit {
+      reader* self;
+      ~release_on_exit() { self->release(); }
+    } guard{this};
+    record_view r;
+    while (n < limit && data_ != nullptr && next(r) == status::ok) {
+      ++n;
+      fn(r.type, r.payload);
+    }
+    return n;
+  }
+
+  // Blocking reads (the reader's wait strategy). If it has to wait, a blocking read first
+  // releases the records read before it (their views end), so writers can use the room.
+  status read(record_view& out) { return read_until(out, detail::no_limits()); }
+  status read(record_view& out, std::stop_token stop) { return read_until(out, detail::stop_limits(&stop)); }
+  template <class Rep, class Period>
+  status read_for(record_view& out, std::chrono::duration<Rep, Period> timeout) {
+    return read_until(out, detail::deadline_limits(Sync::now() + timeout));
+  }
+
+  // Closes the reading side: writers see closed. Idempotent; also done by the destructor.
+  void close() noexcept {
+    auto* l = ref_.get();
+    if (l == nullptr) return;
+    // release: orders our last reads of the ring before the flag.
+    l->producer.reader_closed.store(1, std::memory_order_release);
+    ringwire::detail::notify_close<Sync>(l->consumer.writer_park, scope_);
+    ref_.reset();
+    data_ = nullptr;
+  }
+
+  // True when the ring failed validation (sticky).
+  [[nodiscard]] bool corrupt() const noexcept { return corrupt_; }
+  // errc::ring_corrupt once corrupt(), else success.
+  [[nodiscard]] result<void> check() const {
+    if (!corrupt_) return {};
+    return result<void>(errc::ring_corrupt, "byte ring reader found an impossible header or index");
+  }
+  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(cap_); }
+  [[nodiscard]] std::size_t max_payload() const noexcept { return static_cast<std::size_t>(max_payload_); }
+  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
+
+ private:
+  [[gnu::cold, gnu::noinline]] status fail() noexcept {
+    corrupt_ = true;
+    return status::closed;
+  }
+
+  // Re-reads tail and validates it against head and the cursor. ok / empty / closed.
+  status refill() noexcept {
+    auto* l = ref_.get();
+    // acquire: one-to-one, the writer's header and payload stores before tail happen-before
+    // our reads; many-to-one, only a bound (each header carries its own release).
+    tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
+    if (tail_cache_ - head_ > cap_ || tail_cache_ - cursor_ > cap_ || tail_cache_ % record_align != 0) return fail();
+    return status::ok;
+  }
+
+  [[gnu::noinline]] status empty_or_closed() noexcept {
+    // acquire: pairs with every writer's release decrement, so their commits are visible.
+    if (ref_.get()->consumer.writers.load(std::memory_order_acquire) != 0) return status::empty;
+    if (refill() != status::ok) return status::closed;
+    return tail_cache_ != cursor_ ? status::ok : status::closed;
+  }
+
+  status next(record_view& out) noexcept {
+    for (;;) {
+      if (corrupt_) return status::closed;
+      if (cursor_ == tail_cache_) {
+        if (refill() != status::ok) return status::closed;
+        if (cursor_ == tail_cache_) {
+          const status s = empty_or_closed();
+          if (s != status::ok) return s;
+        }
+      }
+      const std::uint64_t pos = cursor_ & mask_;
+      // acquire: many-to-one, pairs with the writer's release store of the committed header.
+      std::uint64_t h = Sync::word(detail::header_at(data_, pos)).load(std::memory_order_acquire);
+      if (detail::length_of(h) <= 0) {
+        // one-to-one: below tail every record is committed.
+        if (!many_) return fail();
+        // acquire: as in empty_or_closed().
+        if (ref_.get()->consumer.writers.load(std::memory_order_acquire) != 0) return status::empty;
+        // Every writer is gone, so every claim was committed or aborted before that: look
+        // again (acquire: as above); a header still not committed is impossible.
+        h = Sync::word(detail::header_at(data_, pos)).load(std::memory_order_acquire);
+        if (detail::length_of(h) <= 0) return fail();
+      }
+      const auto length = static_cast<std::uint64_t>(detail::length_of(h));
+      const std::uint64_t rec = detail::align8(length);
+      if (length < header_bytes || rec > cap_ - pos) return fail();
+      if (rec > tail_cache_ - cursor_) {
+        // A committed header implies its claim: the tail must cover it.
+        if (refill() != status::ok || rec > tail_cache_ - cursor_) return fail();
+      }
+      const std::int32_t type = detail::type_of(h);
+      if (type == padding_type) {
+        cursor_ += rec;
+        continue;
+      }
+      if (type < 1 || length - header_bytes > max_payload_) return fail();
+      out = record_view{type, {data_ + pos + header_bytes, static_cast<std::size_t>(length - header_bytes)}};
+      cursor_ += rec;
+      ++pending_;
+      return status::ok;
+    }
+  }
+
+  // True when a read may succeed (or must report closed): cheap, no side effects but loads.
+  bool readable() noexcept {
+    if (corrupt_) return true;
+    auto* l = ref_.get();
+    // acquire: as in empty_or_closed().
+    if (l->consumer.writers.load(std::memory_order_acquire) == 0) return true;
+    if (!many_) {
+      // acquire: as in refill().
+      return l->producer.tail.load(std::memory_order_acquire) != cursor_;
+    }
+    // acquire: as in next(). The header at the cursor is zero until claimed and committed.
+    return detail::length_of(Sync::word(detail::header_at(data_, cursor_ & mask_)).load(std::memory_order_acquire)) > 0;
+  }
+
+  status read_until(record_view& out, const detail::limits_t& lim) {
+    for (;;) {
+      if (data_ == nullptr) return status::closed;
+      const status s = next(out);
+      if (s != status::empty) return s;
+      release();
+      auto* l = ref_.get();
+      const status w = ringwire::detail::wait_until<Sync>(wait_, l->producer.reader_park, scope_, lim, parks_,
+                                                          [&] { return readable(); });
+      if (w != status::ok) return w;
+    }
+  }
+
+  void steal(reader& o) noexcept {
+    data_ = std::exchange(o.data_, nullptr);
+    cap_ = std::exchange(o.cap_, 0);
+    mask_ = std::exchange(o.mask_, 0);
+    max_payload_ = std::exchange(o.max_payload_, 0);
+    head_ = std::exchange(o.head_, 0);
+    cursor_ = std::exchange(o.cursor_, 0);
+    tail_cache_ = std::exchange(o.tail_cache_, 0);
+    pending_ = std::exchange(o.pending_, 0);
+    many_ = o.many_;
+    corrupt_ = std::exchange(o.corrupt_, false);
+    ref_ = std::move(o.ref_);
+    wait_ = o.wait_;
+    scope_ = o.scope_;
+  }
+
+  std::byte* data_ = nullptr;
+  std::uint64_t cap_ = 0;
+  std::uint64_t mask_ = 0;
+  std::uint64_t max_payload_ = 0;
+  std::uint64_t head_ = 0;        // released up to here (we are its only writer)
+  std::uint64_t cursor_ = 0;      // read up to here
+  std::uint64_t tail_cache_ = 0;  // the writers' tail as last read
+  std::uint64_t pending_ = 0;     // records handed out since the last release
+  bool many_ = false;
+  bool corrupt_ = false;
+  ring_ref<Sync> ref_;
+  wait_strategy wait_ = wait_strategy::park();
+  fence_scope scope_ = fence_scope::process;
+  std::uint64_t parks_ = 0;
+};
+
+}  // namespace ringwire::byte_ring

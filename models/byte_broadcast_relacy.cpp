@@ -1,0 +1,240 @@
+// models/byte_broadcast_relacy.cpp -- the lossy byte broadcast ring under Relacy.
+//
+// Every scenario instantiates the real ringwire/byte_broadcast headers with `relacy_sync`:
+// Relacy owns the stamps, head, dirty, closed and credit words, the seqlock fences, and --
+// through Sync::word -- every metadata field and payload word, so it explores the
+// interleavings and weak-memory outcomes of the shipped read validation while the writer
+// overwrites what a reader is copying. (The zero-copy view hands out plain memory that the
+// model's word cells do not back, so only the copying read is modelled; its validation is
+// the same code path, reader::poll.)
+//
+// Messages are words {seq * 16 + i} for i in 0..size/8-1 (a word of another message, or of
+// a never-written chunk, is wrong), with signature = seq. A reader asserts that every
+// accepted message is exactly the one it expected (next_seq() plus the run it was told
+// was lost), intact word for word, with its size; that received + missed == published at
+// the end, and that the newest message is always delivered.
+//
+// Scenarios (thread 0 writes, thread 1 reads):
+//   lossy_d2_n5        depth 2, region 64 B, 16-byte messages: 5 messages wrap the payload
+//                      region and lap the metadata ring while the reader copies.
+//   lossy_mixed_d2_n4  depth 2, region 64 B, sizes 24, 8, 24, 16: a chunk moved to the
+//                      region's start (the skipped tail) and overruns of different sizes.
+//   lossy_payload_d4_n4  depth 4, region 64 B, 32-byte messages: the payload is overwritten
+//                      while its metadata entry is still intact, so only the dirty check
+//                      stands between the reader and a torn copy (removing that check from
+//                      reader.hpp makes this scenario fail: USER ASSERT FAILED).
+//   credited_d2_n4     depth 2, region 64 B, one credited reader (joined before the writer
+//                      starts): try_publish spins on full; the reader gets all 4, in order.
+//   credited_join_d2_n4  the credited reader joins while the writer publishes: it must get
+//                      every message from its starting point on (the join's Dekker pair
+//                      with the writer's rescan).
+//
+// Mutants (relacy_sync.hpp), each must be caught in lossy_d2_n5 as USER ASSERT FAILED:
+//   2  release stores done relaxed: an accepted message whose words are stale;
+//   3  fence(acquire) a no-op: the re-check of the stamp and dirty may read older values
+//      than the payload copy saw, so a torn copy is accepted.
+//
+// Usage: byte_broadcast_relacy [--only NAME] [--iterations N]
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ringwire/byte_broadcast.hpp"
+#include "model_main.hpp"
+
+namespace {
+
+using ringwire::relacy_sync;
+using ringwire::status;
+namespace bb = ringwire::byte_broadcast;
+
+using writer_t = bb::writer<relacy_sync>;
+using reader_t = bb::reader<relacy_sync>;
+using credited_t = bb::credited_reader<relacy_sync>;
+
+constexpr std::uint64_t word_of(std::uint64_t seq, std::size_t i) { return seq * 16 + i; }
+
+struct coverage {
+  unsigned long long lagged = 0;   // lag outcomes
+  unsigned long long dropped = 0;  // messages reported lost through overrun
+  unsigned long long full = 0;     // try_publish said full (credits)
+  unsigned long long mid_join = 0; // credited join after the first publish
+};
+coverage g_cov;
+
+// Publishes message `seq` of `size` bytes (a multiple of 8).
+status publish(writer_t& w, std::uint64_t seq, std::size_t size) {
+  std::array<std::uint64_t, 4> words{};
+  for (std::size_t i = 0; i < size / 8; ++i) words[i] = word_of(seq, i);
+  return w.try_publish(seq, std::as_bytes(std::span(words.data(), size / 8)));
+}
+
+// Reads until closed, checking every accepted message; returns what it received.
+template <class Reader>
+std::uint64_t read_all(Reader& r, const std::size_t* sizes, std::uint64_t n, bool lossless) {
+  std::array<std::uint64_t, 4> buf{};
+  std::uint64_t got = 0, last = 0;
+  for (;;) {
+    const std::uint64_t expected = r.next_seq();
+    buf.fill(0);
+    const bb::read_result m = r.try_read(std::as_writable_bytes(std::span(buf)));
+    if (lossless) RL_ASSERT(m.missed == 0);
+    if (m) {
+      RL_ASSERT(m.info.seq == expected + m.missed);
+      RL_ASSERT(m.info.seq > last && m.info.seq <= n);
+      RL_ASSERT(m.info.signature == m.info.seq);
+      RL_ASSERT(m.info.size == sizes[m.info.seq - 1]);
+      for (std::size_t i = 0; i < m.info.size / 8; ++i) RL_ASSERT(buf[i] == word_of(m.info.seq, i));
+      g_cov.dropped += m.missed;
+      last = m.info.seq;
+      ++got;
+      continue;
+    }
+    if (m.status == bb::read_status::empty) {
+      rl::yield(1, RL_INFO);
+      continue;
+    }
+    if (m.status == bb::read_status::closed) break;
+    RL_ASSERT(!lossless);
+    RL_ASSERT(m.status == bb::read_status::lagged || m.status == bb::read_status::overrun);
+    RL_ASSERT(m.missed > 0);
+    RL_ASSERT(r.next_seq() == expected + m.missed);
+    if (m.status == bb::read_status::lagged) ++g_cov.lagged;
+    else g_cov.dropped += m.missed;
+  }
+  RL_ASSERT(r.received() == got);
+  RL_ASSERT(r.next_seq() == n + 1);  // closed only after the last message
+  RL_ASSERT(last == n);              // the newest message is always intact
+  return got;
+}
+
+template <class Derived>
+struct fixture : rl::test_suite<Derived, 2> {
+  std::optional<writer_t> w;
+  std::optional<reader_t> r;
+
+  void before() {
+    ringwire::model::payload_words.reset();
+    ringwire::model::model_clock::now = {};
+    auto [wr, rd] = bb::channel<relacy_sync>(Derived::shape());
+    w.emplace(std::move(wr));
+    r.emplace(std::move(rd));
+  }
+  void after() {
+    r.reset();
+    w.reset();
+    ringwire::model::payload_words.reset();
+  }
+};
+
+// ---- lossy -----------------------------------------------------------------------------
+
+template <std::uint64_t Depth, std::size_t... Sizes>
+struct lossy : fixture<lossy<Depth, Sizes...>> {
+  static constexpr std::size_t sizes[] = {Sizes...};
+  static constexpr std::uint64_t n = sizeof...(Sizes);
+  static bb::geometry shape() { return {Depth, 64, 32, 0}; }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      for (std::uint64_t i = 1; i <= n; ++i) RL_ASSERT(publish(*this->w, i, sizes[i - 1]) == status::ok);
+      this->w.reset();  // ~writer: close
+      return;
+    }
+    reader_t& r = *this->r;
+    read_all(r, sizes, n, false);
+    RL_ASSERT(r.received() + r.missed() == n);
+  }
+};
+
+// ---- credits ---------------------------------------------------------------------------
+
+template <bool JoinLate>
+struct credited : fixture<credited<JoinLate>> {
+  static constexpr std::size_t sizes[] = {16, 16, 16, 16};
+  static constexpr std::uint64_t n = 4;
+  static bb::geometry shape() { return {2, 64, 16, 1}; }
+  std::optional<credited_t> c;
+
+  void before() {
+    fixture<credited<JoinLate>>::before();
+    if (!JoinLate) c.emplace(this->r->credited());
+  }
+  void after() {
+    c.reset();
+    fixture<credited<JoinLate>>::after();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      for (std::uint64_t i = 1; i <= n; ++i) {
+        for (;;) {
+          const status st = publish(*this->w, i, 16);
+          if (st == status::ok) break;
+          RL_ASSERT(st == status::full);
+          ++g_cov.full;
+          rl::yield(1, RL_INFO);
+        }
+      }
+      this->w.reset();
+      return;
+    }
+    if (JoinLate) c.emplace(this->r->credited());
+    const std::uint64_t start = c->next_seq();
+    if (start > 1) ++g_cov.mid_join;
+    if (start > n) {  // joined after the last message: nothing to read
+      std::array<std::uint64_t, 4> buf{};
+      for (;;) {
+        const bb::read_result m = c->try_read(std::as_writable_bytes(std::span(buf)));
+        if (m.status == bb::read_status::closed) break;
+        RL_ASSERT(m.status == bb::read_status::empty);
+        rl::yield(1, RL_INFO);
+      }
+      return;
+    }
+    const std::uint64_t got = read_all(*c, sizes, n, true);
+    RL_ASSERT(got == n + 1 - start);
+    RL_ASSERT(c->missed() == 0);
+  }
+};
+
+// ---- driver (models/model_main.hpp) ---------------------------------------------------
+
+using ringwire::model::run_one;
+constexpr rl::iteration_t k = 1'000;
+constexpr ringwire::model::scenario all_scenarios[] = {
+    {"lossy_d2_n5", &run_one<lossy<2, 16, 16, 16, 16, 16>>, 150 * k},
+    {"lossy_mixed_d2_n4", &run_one<lossy<2, 24, 8, 24, 16>>, 150 * k},
+    {"lossy_payload_d4_n4", &run_one<lossy<4, 32, 32, 32, 32>>, 150 * k},
+    {"credited_d2_n4", &run_one<credited<false>>, 100 * k},
+    {"credited_join_d2_n4", &run_one<credited<true>>, 100 * k},
+};
+
+#if RINGWIRE_MODEL_MUTANT == 0
+constexpr std::span<const ringwire::model::expectation> mutant_failures{};
+#elif RINGWIRE_MODEL_MUTANT == 2 || RINGWIRE_MODEL_MUTANT == 3
+// Either mutant makes lossy_d2_n5 accept a stale or torn message (USER ASSERT FAILED).
+constexpr ringwire::model::expectation mutant_failures[] = {{"lossy_d2_n5", rl::test_result_user_assert_failed}};
+#else
+#error "no byte_broadcast expectation for this RINGWIRE_MODEL_MUTANT"
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ringwire::model::run_models(argc, argv, all_scenarios, mutant_failures,
+                                     {[] { g_cov = {}; }, [] {
+                                        std::printf("    coverage: %llu lags, %llu lost to overrun, %llu full, "
+                                                    "%llu mid-stream joins\n",
+                                                    g_cov.lagged, g_cov.dropped, g_cov.full, g_cov.mid_join);
+                                      }});
+}
