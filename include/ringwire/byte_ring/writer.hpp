@@ -121,12 +121,51 @@ class writer_base {
   std::uint64_t parks_ = 0;
 };
 
+// The copying writes, the same for both kinds: reserve (or wait for room), copy, commit.
+// Derived provides try_reserve(n), reserve_until(n, limits) and commit(type).
+template <class Derived, class Sync>
+class copy_writes {
+ public:
+  // Copies `bytes` in as one record of `type` (>= 1): ok, full, closed; throws
+  // invalid_message_type or message_too_large without writing anything.
+  status try_write(std::int32_t type, std::span<const std::byte> bytes) {
+    check_type(type);
+    const claim c = self().try_reserve(bytes.size());
+    if (!c) return c.status;
+    return copy_commit(type, bytes, c);
+  }
+  // The same, waiting for room by the writer's wait strategy.
+  status write(std::int32_t type, std::span<const std::byte> bytes) { return write_until(type, bytes, no_limits()); }
+  status write(std::int32_t type, std::span<const std::byte> bytes, std::stop_token stop) {
+    return write_until(type, bytes, stop_limits(&stop));
+  }
+  template <class Rep, class Period>
+  status write_for(std::int32_t type, std::span<const std::byte> bytes, std::chrono::duration<Rep, Period> timeout) {
+    return write_until(type, bytes, deadline_limits(Sync::now() + timeout));
+  }
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+  status write_until(std::int32_t type, std::span<const std::byte> bytes, const limits_t& lim) {
+    check_type(type);
+    const claim c = self().reserve_until(bytes.size(), lim);
+    if (!c) return c.status;
+    return copy_commit(type, bytes, c);
+  }
+  status copy_commit(std::int32_t type, std::span<const std::byte> bytes, const claim& c) {
+    if (!bytes.empty()) std::memcpy(c.bytes.data(), bytes.data(), bytes.size());
+    self().commit(type);
+    return status::ok;
+  }
+};
+
 }  // namespace detail
 
 // ---- one-to-one ------------------------------------------------------------------------
 template <class Sync = std_sync>
-class writer : public detail::writer_base<Sync> {
+class writer : public detail::writer_base<Sync>, public detail::copy_writes<writer<Sync>, Sync> {
   using base = detail::writer_base<Sync>;
+  friend class detail::copy_writes<writer<Sync>, Sync>;
 
  public:
   writer() noexcept = default;
@@ -197,22 +236,6 @@ class writer : public detail::writer_base<Sync> {
   // Drops the reservation: nothing is published.
   void abort() noexcept { reserving_ = false; }
 
-  status try_write(std::int32_t type, std::span<const std::byte> bytes) {
-    detail::check_type(type);
-    const claim c = try_reserve(bytes.size());
-    if (!c) return c.status;
-    if (!bytes.empty()) std::memcpy(c.bytes.data(), bytes.data(), bytes.size());
-    commit(type);
-    return status::ok;
-  }
-  status write(std::int32_t type, std::span<const std::byte> bytes) { return write_until(type, bytes, detail::no_limits()); }
-  status write(std::int32_t type, std::span<const std::byte> bytes, std::stop_token stop) {
-    return write_until(type, bytes, detail::stop_limits(&stop));
-  }
-  template <class Rep, class Period>
-  status write_for(std::int32_t type, std::span<const std::byte> bytes, std::chrono::duration<Rep, Period> timeout) {
-    return write_until(type, bytes, detail::deadline_limits(Sync::now() + timeout));
-  }
 
   // Closes the writing side: the reader drains what was committed, then sees closed. An open
   // reservation is dropped. Idempotent; also done by the destructor.
@@ -258,14 +281,6 @@ class writer : public detail::writer_base<Sync> {
     }
   }
 
-  status write_until(std::int32_t type, std::span<const std::byte> bytes, const detail::limits_t& lim) {
-    detail::check_type(type);
-    const claim c = reserve_until(bytes.size(), lim);
-    if (!c) return c.status;
-    if (!bytes.empty()) std::memcpy(c.bytes.data(), bytes.data(), bytes.size());
-    commit(type);
-    return status::ok;
-  }
 
   void steal(writer& o) noexcept {
     base::steal(o);
@@ -283,8 +298,9 @@ class writer : public detail::writer_base<Sync> {
 
 // ---- many-to-one -----------------------------------------------------------------------
 template <class Sync = std_sync>
-class shared_writer : public detail::writer_base<Sync> {
+class shared_writer : public detail::writer_base<Sync>, public detail::copy_writes<shared_writer<Sync>, Sync> {
   using base = detail::writer_base<Sync>;
+  friend class detail::copy_writes<shared_writer<Sync>, Sync>;
 
  public:
   shared_writer() noexcept = default;
@@ -390,22 +406,6 @@ class shared_writer : public detail::writer_base<Sync> {
     this->notify_reader();
   }
 
-  status try_write(std::int32_t type, std::span<const std::byte> bytes) {
-    detail::check_type(type);
-    const claim c = try_reserve(bytes.size());
-    if (!c) return c.status;
-    if (!bytes.empty()) std::memcpy(c.bytes.data(), bytes.data(), bytes.size());
-    commit(type);
-    return status::ok;
-  }
-  status write(std::int32_t type, std::span<const std::byte> bytes) { return write_until(type, bytes, detail::no_limits()); }
-  status write(std::int32_t type, std::span<const std::byte> bytes, std::stop_token stop) {
-    return write_until(type, bytes, detail::stop_limits(&stop));
-  }
-  template <class Rep, class Period>
-  status write_for(std::int32_t type, std::span<const std::byte> bytes, std::chrono::duration<Rep, Period> timeout) {
-    return write_until(type, bytes, detail::deadline_limits(Sync::now() + timeout));
-  }
 
   // Closes this handle (an open reservation is aborted). The reader sees closed once every
   // handle is closed and the ring drained. Idempotent; also done by the destructor.
@@ -444,14 +444,6 @@ class shared_writer : public detail::writer_base<Sync> {
     }
   }
 
-  status write_until(std::int32_t type, std::span<const std::byte> bytes, const detail::limits_t& lim) {
-    detail::check_type(type);
-    const claim c = reserve_until(bytes.size(), lim);
-    if (!c) return c.status;
-    if (!bytes.empty()) std::memcpy(c.bytes.data(), bytes.data(), bytes.size());
-    commit(type);
-    return status::ok;
-  }
 
   void copy_from(const shared_writer& o) noexcept {
     auto* l = o.ref_.get();
