@@ -410,13 +410,11 @@ TEST(ShmSpscCrash, ReapWakesAReceiverParkedOnADeadSender) {
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let it drain and park
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   EXPECT_EQ(shm_test::wait_child(pid), 128 + SIGKILL);
-  const auto t0 = std::chrono::steady_clock::now();
   const auto r = shm::spsc::reap(seg);
   EXPECT_EQ(r.sender_pid, static_cast<std::uint32_t>(pid));
   EXPECT_EQ(r.receiver_pid, 0u);
   consumer.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5)) << "the parked receiver was not woken";
-  EXPECT_EQ(end, status::closed);
+  EXPECT_EQ(end, status::closed) << "not woken: its 20 s recv_for timed out";
   EXPECT_EQ(got, (std::vector<std::uint64_t>{0, 1, 2}));
   EXPECT_GT(shm::spsc::make_monitor<std::uint64_t>(seg).snapshot().receiver_parks, 0u)
       << "the receiver never parked: the wake path was not exercised";

@@ -121,11 +121,23 @@ class writer_base {
   std::uint64_t parks_ = 0;
 };
 
-// The copying writes, the same for both kinds: reserve (or wait for room), copy, commit.
-// Derived provides try_reserve(n), reserve_until(n, limits) and commit(type).
+// What both writer kinds build the same way on their own try_reserve(n),
+// reserve_until(n, limits), commit(type, used) and res_n_ (the bytes reserved): the
+// waiting reserves, commit of the whole reservation, and the copying writes.
 template <class Derived, class Sync>
-class copy_writes {
+class write_ops {
  public:
+  // n contiguous writable bytes, waiting for room by the writer's wait strategy: ok, or
+  // closed / timed_out / cancelled.
+  claim reserve(std::size_t n) { return self().reserve_until(n, no_limits()); }
+  claim reserve(std::size_t n, std::stop_token stop) { return self().reserve_until(n, stop_limits(&stop)); }
+  template <class Rep, class Period>
+  claim reserve_for(std::size_t n, std::chrono::duration<Rep, Period> timeout) {
+    return self().reserve_until(n, deadline_limits(Sync::now() + timeout));
+  }
+  // Publishes the whole reservation as one record of `type` (>= 1).
+  void commit(std::int32_t type) { self().commit(type, static_cast<std::size_t>(self().res_n_)); }
+
   // Copies `bytes` in as one record of `type` (>= 1): ok, full, closed; throws
   // invalid_message_type or message_too_large without writing anything.
   status try_write(std::int32_t type, std::span<const std::byte> bytes) {
@@ -163,11 +175,12 @@ class copy_writes {
 
 // ---- one-to-one ------------------------------------------------------------------------
 template <class Sync = std_sync>
-class writer : public detail::writer_base<Sync>, public detail::copy_writes<writer<Sync>, Sync> {
+class writer : public detail::writer_base<Sync>, public detail::write_ops<writer<Sync>, Sync> {
   using base = detail::writer_base<Sync>;
-  friend class detail::copy_writes<writer<Sync>, Sync>;
+  friend class detail::write_ops<writer<Sync>, Sync>;
 
  public:
+  using detail::write_ops<writer<Sync>, Sync>::commit;
   writer() noexcept = default;
   // Over a layout of kind one_to_one. Adopts the open-writer count format() set. scope:
   // fence_scope::cross_process when the reader may be in another process.
@@ -212,16 +225,9 @@ class writer : public detail::writer_base<Sync>, public detail::copy_writes<writ
     return {ringwire::status::ok, {this->data_ + start + header_bytes, n}};
   }
 
-  claim reserve(std::size_t n) { return reserve_until(n, detail::no_limits()); }
-  claim reserve(std::size_t n, std::stop_token stop) { return reserve_until(n, detail::stop_limits(&stop)); }
-  template <class Rep, class Period>
-  claim reserve_for(std::size_t n, std::chrono::duration<Rep, Period> timeout) {
-    return reserve_until(n, detail::deadline_limits(Sync::now() + timeout));
-  }
 
   // Publishes the reservation as one record of `type` (>= 1) with all n bytes / the first
   // `used` (<= n) bytes. Throws invalid_message_type (reservation kept) for type < 1.
-  void commit(std::int32_t type) { commit(type, static_cast<std::size_t>(res_n_)); }
   void commit(std::int32_t type, std::size_t used) {
     RINGWIRE_ASSERT(reserving_);
     detail::check_type(type);
@@ -298,11 +304,12 @@ class writer : public detail::writer_base<Sync>, public detail::copy_writes<writ
 
 // ---- many-to-one -----------------------------------------------------------------------
 template <class Sync = std_sync>
-class shared_writer : public detail::writer_base<Sync>, public detail::copy_writes<shared_writer<Sync>, Sync> {
+class shared_writer : public detail::writer_base<Sync>, public detail::write_ops<shared_writer<Sync>, Sync> {
   using base = detail::writer_base<Sync>;
-  friend class detail::copy_writes<shared_writer<Sync>, Sync>;
+  friend class detail::write_ops<shared_writer<Sync>, Sync>;
 
  public:
+  using detail::write_ops<shared_writer<Sync>, Sync>::commit;
   shared_writer() noexcept = default;
   // Over a layout of kind many_to_one: the first handle adopts the open-writer count that
   // format() set to 1; make more by copying (each copy counts as one open writer).
@@ -369,14 +376,7 @@ class shared_writer : public detail::writer_base<Sync>, public detail::copy_writ
     }
   }
 
-  claim reserve(std::size_t n) { return reserve_until(n, detail::no_limits()); }
-  claim reserve(std::size_t n, std::stop_token stop) { return reserve_until(n, detail::stop_limits(&stop)); }
-  template <class Rep, class Period>
-  claim reserve_for(std::size_t n, std::chrono::duration<Rep, Period> timeout) {
-    return reserve_until(n, detail::deadline_limits(Sync::now() + timeout));
-  }
 
-  void commit(std::int32_t type) { commit(type, static_cast<std::size_t>(res_n_)); }
   void commit(std::int32_t type, std::size_t used) {
     RINGWIRE_ASSERT(reserving_);
     detail::check_type(type);
