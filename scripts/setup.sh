@@ -13,6 +13,8 @@ packages=(
   # peers measured side by side in bench/
   libatomic-queue-dev libreaderwriterqueue-dev libconcurrentqueue-dev libboost-dev
   libtbb-dev libxenium-dev
+  # iceoryx: the daemon (iox-roudi) and the POSH headers, for the shared-memory benchmark
+  iceoryx libiceoryx-posh-dev
 )
 
 missing=()

@@ -402,13 +402,19 @@ TEST_F(Damage, ForgedChecksumsStillFailTheStructuralChecks) {
   };
   EXPECT_EQ(forged(16, std::uint32_t{2}), errc::shm_kind_mismatch);
   EXPECT_EQ(forged(16, std::uint32_t{77}), errc::shm_kind_mismatch);
-  {  // a kind this build cannot read yet, even when the caller expects it
+  {  // an spsc image relabelled mpsc, opened as mpsc: no lanes, so it describes no channel
     auto b = good_;
     poke(b, 16, std::uint32_t{2});
     shm_test::recompute_checksum(b);
-    auto mpsc = shm::spsc_spec<std::uint64_t>(100);
-    mpsc.kind = shm::channel_kind::mpsc;
-    EXPECT_EQ(open_image(b, mpsc), errc::shm_kind_mismatch);
+    EXPECT_EQ(open_image(b, shm::mpsc_spec<std::uint64_t>(100)), errc::shm_corrupt);
+  }
+  {  // a kind this build does not know, even when the caller expects it
+    auto b = good_;
+    poke(b, 16, std::uint32_t{9});
+    shm_test::recompute_checksum(b);
+    auto other = shm::spsc_spec<std::uint64_t>(100);
+    other.kind = static_cast<shm::channel_kind>(9);
+    EXPECT_EQ(open_image(b, other), errc::shm_kind_mismatch);
   }
   EXPECT_EQ(forged(20, std::uint32_t{3}), errc::shm_corrupt);                 // unlink policy
   EXPECT_EQ(forged(32, std::uint64_t{200}), errc::shm_capacity_mismatch);
@@ -421,7 +427,10 @@ TEST_F(Damage, ForgedChecksumsStillFailTheStructuralChecks) {
   EXPECT_EQ(forged(80, std::uint64_t{good_.size()}), errc::shm_corrupt);      // channel offset
   EXPECT_EQ(forged(88, std::uint64_t{1} << 62), errc::shm_corrupt);           // channel size
   EXPECT_EQ(forged(24, std::uint64_t{600}), errc::shm_corrupt);               // channel outside the segment
-  EXPECT_EQ(forged(76, std::uint32_t{2}), errc::shm_corrupt);                 // reserved
+  EXPECT_EQ(forged(76, std::uint32_t{2}), errc::shm_corrupt);                 // fence mode
+  EXPECT_EQ(forged(100, std::uint32_t{3}), errc::shm_corrupt);                // spsc has no endpoints
+  EXPECT_EQ(forged(112, std::uint32_t{1}), errc::shm_corrupt);                // nor a policy
+  EXPECT_EQ(forged(116, std::uint32_t{1}), errc::shm_corrupt);                // reserved
 }
 
 TEST_F(Damage, TheRingItselfIsChecked) {

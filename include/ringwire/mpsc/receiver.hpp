@@ -28,6 +28,7 @@
 // a sender's close and the last registrar's drop wake receiver_park after a full fence.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -54,12 +55,14 @@ class receiver {
   using value_type = T;
 
   receiver() noexcept = default;
-  receiver(ringwire::detail::counted_ref<layout<Sync>, Sync> ref, const spsc::options& opt)
+  // scope: fence_scope::cross_process when senders may be other processes (shm/mpsc.hpp).
+  receiver(ringwire::detail::counted_ref<layout<Sync>, Sync> ref, const spsc::options& opt,
+           fence_scope scope = fence_scope::process)
       : ref_(std::move(ref)),
         views_(std::make_unique<view[]>(ref_.get()->max_producers())),
         opt_(opt),
         wait_(opt.receiver_wait),
-        scope_(Sync::resolve_scope(fence_scope::process)) {
+        scope_(Sync::resolve_scope(scope)) {
     order_.reserve(static_cast<std::size_t>(ref_.get()->max_producers()));
   }
   receiver(receiver&& o) noexcept { steal(o); }
@@ -156,7 +159,8 @@ class receiver {
     for (std::uint64_t i = 0; i < l->max_producers(); ++i) {
       // acquire: a formatted lane's ring is ready to be written.
       if (views_[i].known || l->lane_descriptor(i).formatted.load(std::memory_order_acquire) != 0) {
-        if (!views_[i].known) views_[i].rx = lane_rx(spsc::detail::ring_ref<Sync>(&l->lane_ring(i), nullptr), opt_);
+        if (!views_[i].known && lane_intact(i))
+          views_[i].rx = lane_rx(spsc::detail::ring_ref<Sync>(&l->lane_ring(i), nullptr), opt_, scope_);
         views_[i].rx.close();  // the lane's receiver_closed, and a wake for a parked sender
       }
     }
@@ -196,13 +200,27 @@ class receiver {
     for (std::uint64_t i = 0; i < l->max_producers() && order_.size() < l->max_producers(); ++i) {
       // acquire: pairs with publish_lane's release; the ring is formatted.
       if (views_[i].known || l->lane_descriptor(i).formatted.load(std::memory_order_acquire) == 0) continue;
-      views_[i].rx = lane_rx(spsc::detail::ring_ref<Sync>(&l->lane_ring(i), nullptr), opt_);
+      if (!lane_intact(i)) continue;  // never read (a corrupt peer in shared memory)
+      views_[i].rx = lane_rx(spsc::detail::ring_ref<Sync>(&l->lane_ring(i), nullptr), opt_, scope_);
       views_[i].known = true;
       views_[i].live = true;
       order_.push_back(static_cast<std::uint32_t>(i));
       found = true;
     }
     return found;
+  }
+
+  // Whether lane i's ring has the geometry format_lane gives it. Always so in one process;
+  // in shared memory another process formatted it, and a receiver must never follow a
+  // foreign slots_offset or capacity out of the segment. Once per lane, on discovery.
+  bool lane_intact(std::uint64_t i) noexcept {
+    auto* l = ref_.get();
+    const auto& g = l->lane_ring(i).geometry;
+    const auto park = reinterpret_cast<std::byte*>(&l->receiver.receiver_park) - l->lane_memory(i);
+    return g.capacity == l->geometry.lane_capacity && g.slot_count == std::bit_ceil(g.capacity) &&
+           g.slots_offset == spsc::layout<Sync>::slots_offset(l->geometry.slot_align) &&
+           g.slot_size == l->geometry.slot_size && g.slot_align == l->geometry.slot_align &&
+           g.receiver_park_offset == static_cast<std::int64_t>(park);
   }
 
   // A lane registered since the last look joins the scan at once, so a new producer is

@@ -3,7 +3,13 @@
 // A segment is one mapping, the same bytes in every process that maps it, and nothing in
 // it is a pointer: every position is an offset from the segment's first byte. It holds
 //
-//   [ header 512 B | counters: counters_count x 128 B | channel (e.g. spsc/layout.hpp) ]
+//   [ header 512 B | counters: counters_count x 128 B | endpoint claims | channel ]
+//
+// The channel is the very layout an in-process channel uses: spsc/layout.hpp,
+// mpsc/layout.hpp (lanes) or broadcast/layout.hpp. The endpoint claims are one 64-bit
+// claim word per MPSC lane or broadcast registry entry (claim_word below; none for spsc,
+// whose two sides claim in the header), padded to a multiple of 128 bytes: who holds that
+// lane or subscription, so a dead holder can be found and reaped.
 //
 // The header is the descriptor a reader in any language needs (docs/shm-layout.md gives
 // it byte by byte). Its first 128 bytes are the identity: magic, layout version, channel
@@ -49,7 +55,9 @@
 #include <string_view>
 #include <type_traits>
 
+#include "ringwire/broadcast/layout.hpp"
 #include "ringwire/error.hpp"
+#include "ringwire/mpsc/layout.hpp"
 #include "ringwire/spsc/layout.hpp"
 #include "ringwire/sync.hpp"
 
@@ -61,9 +69,9 @@ static_assert(std::endian::native == std::endian::little,
 // ---- what a segment carries ------------------------------------------------------------
 
 enum class channel_kind : std::uint32_t {
-  spsc = 1,       // one spsc::layout (available)
-  mpsc = 2,       // reserved: MPSC lanes (not yet in shared memory)
-  broadcast = 3,  // reserved: broadcast rings (not yet in shared memory)
+  spsc = 1,       // one spsc::layout
+  mpsc = 2,       // one mpsc::layout: `endpoints` lanes of `capacity` each
+  broadcast = 3,  // one broadcast::layout: `capacity` slots, `endpoints` registry entries
 };
 
 inline const char* to_string(channel_kind k) noexcept {
@@ -153,11 +161,17 @@ struct type_tag {
 // What a segment holds, or what an opener expects it to hold.
 struct channel_spec {
   channel_kind kind = channel_kind::spsc;
-  std::uint64_t capacity = 0;  // create: >= 1; open: 0 accepts any capacity
+  std::uint64_t capacity = 0;  // create: >= 1; open: 0 accepts any (mpsc: per lane)
   std::uint32_t slot_size = 0;
   std::uint32_t slot_align = 0;
   std::uint64_t type_tag = 0;
   std::uint64_t start_index = 0;  // create only: the ring's first index (tests cross 2^64)
+  // mpsc: lanes (most producers at once); broadcast: registry entries (most gated
+  // subscribers at once); spsc: 0. Open: 0 accepts any.
+  std::uint32_t endpoints = 0;
+  // broadcast: the broadcast::policy (checked on open); others 0.
+  std::uint32_t policy = 0;
+  std::uint64_t evict_lag = 0;  // broadcast, policy evict, create only (0: capacity)
 };
 
 // An SPSC channel of T. T must be trivially copyable: its bytes are all that cross.
@@ -171,9 +185,33 @@ constexpr channel_spec spsc_spec(std::uint64_t capacity = 0) noexcept {
                       static_cast<std::uint32_t>(alignof(T)), type_tag<T>::value, 0};
 }
 
+// An MPSC lanes channel of T: up to max_producers producers at once (each process or
+// thread attaches a lane), lane_capacity messages per lane.
+template <class T>
+constexpr channel_spec mpsc_spec(std::uint64_t lane_capacity = 0, std::uint32_t max_producers = 0) noexcept {
+  channel_spec s = spsc_spec<T>(lane_capacity);
+  s.kind = channel_kind::mpsc;
+  s.endpoints = max_producers;
+  return s;
+}
+
+// A broadcast ring of T (one publisher): `capacity` messages, up to max_subscribers
+// registered subscribers at once, the policy for a full ring (broadcast/layout.hpp).
+template <class T>
+constexpr channel_spec broadcast_spec(std::uint64_t capacity = 0, std::uint32_t max_subscribers = 0,
+                                      broadcast::policy pol = broadcast::policy::lossy,
+                                      std::uint64_t evict_lag = 0) noexcept {
+  channel_spec s = spsc_spec<T>(capacity);
+  s.kind = channel_kind::broadcast;
+  s.endpoints = max_subscribers;
+  s.policy = static_cast<std::uint32_t>(pol);
+  s.evict_lag = evict_lag;
+  return s;
+}
+
 // ---- the header ------------------------------------------------------------------------
 
-inline constexpr std::uint32_t layout_version = 2;
+inline constexpr std::uint32_t layout_version = 3;
 inline constexpr std::size_t header_size = 512;
 inline constexpr std::size_t counter_stride = 128;      // each counter on its own pair of lines
 inline constexpr std::uint32_t max_counters = 4096;
@@ -201,7 +239,7 @@ struct identity {
   unlink_policy unlink;           //  20
   std::uint64_t segment_size;     //  24  bytes the creator sized the segment to
   std::uint64_t capacity;         //  32  messages the channel holds at most
-  std::uint64_t slot_count;       //  40  bit_ceil(capacity)
+  std::uint64_t slot_count;       //  40  slots per ring: bit_ceil(capacity); broadcast: capacity
   std::uint32_t slot_size;        //  48  sizeof(T)
   std::uint32_t slot_align;       //  52  alignof(T)
   std::uint64_t type_tag;         //  56
@@ -211,9 +249,10 @@ struct identity {
   std::uint64_t channel_offset;   //  80
   std::uint64_t channel_size;     //  88
   std::uint32_t creator_pid;      //  96
-  std::uint32_t reserved1;        // 100  0
+  std::uint32_t endpoints;        // 100  mpsc: lanes; broadcast: registry entries; spsc: 0
   std::uint64_t creator_start;    // 104  creator's start time, clock ticks after boot
-  std::uint64_t reserved2;        // 112  0
+  std::uint32_t policy;           // 112  broadcast: broadcast::policy; others 0
+  std::uint32_t reserved2;        // 116  0
   std::uint64_t checksum;         // 120  fnv1a of bytes 0..119
 };
 // The byte map of docs/shm-layout.md, pinned.
@@ -224,7 +263,8 @@ static_assert(sizeof(identity) == 128 && offsetof(identity, version) == 8 && off
               offsetof(identity, slot_align) == 52 && offsetof(identity, type_tag) == 56 &&
               offsetof(identity, counters_offset) == 64 && offsetof(identity, counters_count) == 72 &&
               offsetof(identity, channel_offset) == 80 && offsetof(identity, channel_size) == 88 &&
-              offsetof(identity, creator_pid) == 96 && offsetof(identity, creator_start) == 104 &&
+              offsetof(identity, creator_pid) == 96 && offsetof(identity, endpoints) == 100 &&
+              offsetof(identity, creator_start) == 104 && offsetof(identity, policy) == 112 &&
               offsetof(identity, checksum) == 120);
 static_assert(std::is_trivially_copyable_v<identity>);
 
@@ -264,11 +304,21 @@ static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std
               "shared words must be plain lock-free words: another process reads them as bytes");
 
 using spsc_ring = ringwire::spsc::layout<std_sync>;
+using mpsc_lanes = ringwire::mpsc::layout<std_sync>;
+using broadcast_ring = ringwire::broadcast::layout<std_sync>;
 static_assert(offsetof(spsc_ring, producer) == 128 && offsetof(spsc_ring, consumer) == 256 &&
               offsetof(spsc_ring, producer_stats) == 384 && offsetof(spsc_ring, consumer_stats) == 512 &&
               sizeof(spsc_ring) == 640 && offsetof(spsc_ring::geometry_block, receiver_park_offset) == 40 &&
               offsetof(spsc_ring::consumer_block, sender_closed) == 12,
               "spsc/layout.hpp changed: update docs/shm-layout.md and the layout version");
+static_assert(offsetof(mpsc_lanes, receiver) == 128 && offsetof(mpsc_lanes, registry) == 256 &&
+                  sizeof(mpsc_lanes) == 384 && sizeof(mpsc_lanes::descriptor) == 8 &&
+                  offsetof(mpsc_lanes::geometry_block, slot_size) == 48,
+              "mpsc/layout.hpp changed: update docs/shm-layout.md and the layout version");
+static_assert(offsetof(broadcast_ring, publisher) == 128 && offsetof(broadcast_ring, control) == 256 &&
+                  offsetof(broadcast_ring, joiners) == 384 && sizeof(broadcast_ring) == 512 &&
+                  sizeof(broadcast_ring::entry) == 128 && offsetof(broadcast_ring::geometry_block, payload_size) == 40,
+              "broadcast/layout.hpp changed: update docs/shm-layout.md and the layout version");
 
 namespace detail {
 
@@ -278,26 +328,58 @@ inline std::uint64_t checksum(const identity& id) noexcept {
   return fnv1a(reinterpret_cast<const unsigned char*>(&id), offsetof(identity, checksum));
 }
 
-// Where the channel starts for these counters and this slot alignment.
-constexpr std::size_t channel_offset(std::uint32_t counters, std::size_t slot_align) noexcept {
-  return round_up(header_size + std::size_t{counters} * counter_stride, spsc_ring::align(slot_align));
+// The endpoint claims start right after the counters; one word per endpoint, the block
+// padded to a multiple of counter_stride.
+constexpr std::size_t claims_offset(std::uint32_t counters) noexcept {
+  return header_size + std::size_t{counters} * counter_stride;
+}
+constexpr std::size_t claims_bytes(std::uint32_t endpoints) noexcept {
+  return round_up(std::size_t{endpoints} * 8, counter_stride);
 }
 
-// The channel's bytes (spsc only today); throws for a capacity of zero or too large.
-inline std::size_t channel_footprint(const channel_spec& s) {
-  if (s.kind != channel_kind::spsc)
-    throw error(errc::invalid_options,
-                std::string("channel kind ") + to_string(s.kind) + " is not yet available in shared memory");
-  if (s.slot_size == 0 || s.slot_align == 0 || !std::has_single_bit(s.slot_align) || s.slot_align > max_slot_align ||
-      s.slot_size % s.slot_align != 0)
-    throw error(errc::invalid_options, "slot size " + std::to_string(s.slot_size) + " / alignment " +
-                                           std::to_string(s.slot_align) + " is not a C++ object's geometry");
-  return spsc_ring::footprint(s.capacity, s.slot_size, s.slot_align);
+// The alignment a kind's channel needs (every kind's first block is a 128-byte hot block).
+constexpr std::size_t channel_align(channel_kind kind, std::size_t slot_align) noexcept {
+  return kind == channel_kind::broadcast ? ringwire::detail::hot_block : spsc_ring::align(slot_align);
+}
+
+// Where the channel starts.
+constexpr std::size_t channel_offset(channel_kind kind, std::uint32_t counters, std::uint32_t endpoints,
+                                     std::size_t slot_align) noexcept {
+  return round_up(claims_offset(counters) + claims_bytes(endpoints), channel_align(kind, slot_align));
+}
+
+// Slots per ring, as the identity records them.
+constexpr std::uint64_t slot_count(channel_kind kind, std::uint64_t capacity) noexcept {
+  return kind == channel_kind::broadcast ? capacity : std::bit_ceil(capacity);
 }
 
 [[noreturn]] inline void fail(errc code, const std::string& what) { throw error(code, what); }
 
 inline std::string num(std::uint64_t v) { return std::to_string(v); }
+
+// The channel's bytes; throws for a spec that cannot exist (each kind's own footprint
+// checks its capacity and endpoint count).
+inline std::size_t channel_footprint(const channel_spec& s) {
+  if (s.slot_size == 0 || s.slot_align == 0 || !std::has_single_bit(s.slot_align) || s.slot_align > max_slot_align ||
+      s.slot_size % s.slot_align != 0)
+    fail(errc::invalid_options, "slot size " + num(s.slot_size) + " / alignment " + num(s.slot_align) +
+                                    " is not a C++ object's geometry");
+  switch (s.kind) {
+    case channel_kind::spsc:
+      if (s.endpoints != 0 || s.policy != 0) fail(errc::invalid_options, "an spsc spec has no endpoints or policy");
+      return spsc_ring::footprint(s.capacity, s.slot_size, s.slot_align);
+    case channel_kind::mpsc:
+      if (s.policy != 0) fail(errc::invalid_options, "an mpsc spec has no policy");
+      return mpsc_lanes::footprint(s.capacity, s.endpoints, s.slot_size, s.slot_align);
+    case channel_kind::broadcast:
+      if (s.policy > static_cast<std::uint32_t>(broadcast::policy::evict))
+        fail(errc::invalid_options, "broadcast policy " + num(s.policy) + " does not exist");
+      if (s.slot_size > std::uint32_t{1} << 20)
+        fail(errc::invalid_options, "broadcast elements of " + num(s.slot_size) + " bytes: at most 1 MiB");
+      return broadcast_ring::footprint(s.capacity, s.slot_size, s.endpoints);
+  }
+  fail(errc::invalid_options, "channel kind " + num(static_cast<std::uint32_t>(s.kind)) + " does not exist");
+}
 
 }  // namespace detail
 
@@ -307,14 +389,20 @@ inline std::size_t segment_footprint(const channel_spec& spec, std::uint32_t cou
   if (counters > max_counters)
     detail::fail(errc::invalid_options, "at most " + detail::num(max_counters) + " counters per segment");
   const std::size_t ring = detail::channel_footprint(spec);
-  const std::size_t at = detail::channel_offset(counters, spec.slot_align);
+  const std::size_t at = detail::channel_offset(spec.kind, counters, spec.endpoints, spec.slot_align);
   if (ring > std::numeric_limits<std::size_t>::max() - at)
     detail::fail(errc::capacity_too_large, "capacity " + detail::num(spec.capacity) + " overflows the address space");
   return at + ring;
 }
 
+// Endpoint claim i of a segment whose validated identity is `id` (i < id.endpoints).
+inline std::atomic<std::uint64_t>& endpoint_claim(std::byte* base, const identity& id, std::uint32_t i) noexcept {
+  return *std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(
+      base + detail::claims_offset(id.counters_count) + std::size_t{i} * 8));
+}
+
 // Formats zeroed memory `mem` (segment_footprint() bytes at least, `bytes` in all, aligned
-// to segment_align) as an empty segment: identity, counters, the channel, then
+// to segment_align) as an empty segment: identity, counters, claims, the channel, then
 // init_state = ready with release, so an opener that acquires ready sees all of it.
 // Precondition: nobody else reads the memory as a segment yet (an opener that does sees
 // init_formatting and reports shm_initialising). Returns the header.
@@ -332,13 +420,15 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
   id.unlink = unlink;
   id.segment_size = bytes;
   id.capacity = spec.capacity;
-  id.slot_count = std::bit_ceil(spec.capacity);
+  id.slot_count = detail::slot_count(spec.kind, spec.capacity);
   id.slot_size = spec.slot_size;
   id.slot_align = spec.slot_align;
   id.type_tag = spec.type_tag;
   id.counters_offset = header_size;
   id.counters_count = counters;
-  id.channel_offset = detail::channel_offset(counters, spec.slot_align);
+  id.endpoints = spec.endpoints;
+  id.policy = spec.policy;
+  id.channel_offset = detail::channel_offset(spec.kind, counters, spec.endpoints, spec.slot_align);
   id.channel_size = detail::channel_footprint(spec);
   id.creator_pid = creator_pid;
   id.creator_start = creator_start;
@@ -348,13 +438,60 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
   auto* base = static_cast<std::byte*>(mem);
   for (std::uint32_t i = 0; i < counters; ++i)
     ::new (base + header_size + i * counter_stride) std::atomic<std::uint64_t>(0);
-  spsc_ring::format(base + id.channel_offset, spec.capacity, spec.slot_size, spec.slot_align, spec.start_index);
+  for (std::uint32_t i = 0; i < spec.endpoints; ++i)
+    ::new (base + detail::claims_offset(counters) + std::size_t{i} * 8) std::atomic<std::uint64_t>(0);
+  std::byte* chan = base + id.channel_offset;
+  switch (spec.kind) {
+    case channel_kind::spsc:
+      spsc_ring::format(chan, spec.capacity, spec.slot_size, spec.slot_align, spec.start_index);
+      break;
+    case channel_kind::mpsc:
+      // One registrar, held by the segment itself: producer processes come and go, so the
+      // stream ends only when someone says so (shm::mpsc::close_producers).
+      mpsc_lanes::format(chan, spec.capacity, spec.endpoints, spec.slot_size, spec.slot_align, spec.start_index,
+                         /*registrars=*/1);
+      break;
+    case channel_kind::broadcast:
+      broadcast_ring::format(chan, spec.capacity, spec.slot_size, spec.endpoints,
+                             static_cast<broadcast::policy>(spec.policy),
+                             spec.evict_lag != 0 ? spec.evict_lag : spec.capacity);
+      break;
+  }
   // relaxed: ordered before the release below like everything else formatted here.
   h->live.joined.store(1, std::memory_order_relaxed);
   // release: the identity, counters and ring happen-before an opener's acquire of ready.
   h->live.init_state.store(init_ready, std::memory_order_release);
   return h;
 }
+
+namespace detail {
+
+// One SPSC ring (a whole spsc channel, or an MPSC lane) against the geometry it must have;
+// its bounds are proven inside the mapping. `corrupt` throws.
+template <class Corrupt>
+void check_spsc_ring(const spsc_ring* ring, std::uint64_t capacity, std::uint32_t slot_size, std::uint32_t slot_align,
+                     std::int64_t park_offset, const Corrupt& corrupt) {
+  spsc_ring::geometry_block g;
+  std::memcpy(&g, &ring->geometry, sizeof g);
+  if (g.capacity != capacity || g.slot_count != std::bit_ceil(capacity) ||
+      g.slots_offset != spsc_ring::slots_offset(slot_align) || g.slot_size != slot_size ||
+      g.slot_align != slot_align || g.receiver_park_offset != park_offset)
+    corrupt("a ring's geometry disagrees with the header");
+  // acquire: a live peer may be moving these, so head is read before and after tail. A
+  // still ring must hold at most `capacity`; a moving one only bounds tail by the later head.
+  const std::uint64_t head0 = ring->consumer.head.load(std::memory_order_acquire);
+  const std::uint64_t tail = ring->producer.tail.load(std::memory_order_acquire);
+  const std::uint64_t head1 = ring->consumer.head.load(std::memory_order_acquire);
+  const bool still = head0 == head1;
+  if (still ? tail - head0 > capacity : static_cast<std::int64_t>(tail - head1) > static_cast<std::int64_t>(capacity))
+    corrupt("a ring holds " + num(tail - head1) + " messages, more than its capacity " + num(capacity));
+  // relaxed: flags that must be 0 or 1; nothing is read through them.
+  if (ring->producer.receiver_closed.load(std::memory_order_relaxed) > 1 ||
+      ring->consumer.sender_closed.load(std::memory_order_relaxed) > 1)
+    corrupt("a close flag is neither 0 nor 1");
+}
+
+}  // namespace detail
 
 // Checks `mapped` bytes at `base` (aligned to segment_align) as a segment holding what
 // `want` describes, reading nothing beyond `mapped` and writing nothing. Returns the
@@ -366,8 +503,8 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
 //   shm_version_mismatch
 //   shm_initialising   the magic is there but init_state is not ready
 //   shm_corrupt        the checksum, or any field inconsistent with the others
-//   shm_kind_mismatch  another kind than expected, or a kind this build cannot read yet
-//   shm_type_mismatch (size, alignment, tag), shm_capacity_mismatch
+//   shm_kind_mismatch  another kind (or broadcast policy) than expected, or an unknown kind
+//   shm_type_mismatch (size, alignment, tag), shm_capacity_mismatch (capacity, endpoints)
 //   shm_corrupt        the channel's own geometry or indices (after its bounds are proven)
 inline identity validate_segment(const void* base_v, std::size_t mapped, const channel_spec& want) {
   using detail::fail;
@@ -408,12 +545,16 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
     const std::string n = to_string(k);
     return n == "unknown" ? "unknown kind " + num(static_cast<std::uint32_t>(k)) : n;
   };
+  const bool known_kind = id.kind == channel_kind::spsc || id.kind == channel_kind::mpsc ||
+                          id.kind == channel_kind::broadcast;
   if (id.kind != want.kind)
     fail(errc::shm_kind_mismatch, "the segment holds a " + kind_name(id.kind) + " channel, expected " +
                                       kind_name(want.kind));
-  if (id.kind != channel_kind::spsc)
-    fail(errc::shm_kind_mismatch, "the segment holds a " + kind_name(id.kind) +
-                                      " channel; this build reads only spsc segments");
+  if (!known_kind)
+    fail(errc::shm_kind_mismatch, "the segment holds a " + kind_name(id.kind) + " channel, which this build cannot read");
+  if (id.kind == channel_kind::broadcast && id.policy != want.policy)
+    fail(errc::shm_kind_mismatch, "the segment's broadcast policy is " + num(id.policy) + ", expected " +
+                                      num(want.policy) + " (0 lossy, 1 lossless, 2 evict)");
   if (id.slot_size != want.slot_size || id.slot_align != want.slot_align || id.type_tag != want.type_tag)
     fail(errc::shm_type_mismatch, "the segment's elements are " + num(id.slot_size) + " bytes aligned to " +
                                       num(id.slot_align) + " with type tag " + num(id.type_tag) + "; expected " +
@@ -422,6 +563,10 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   if (want.capacity != 0 && id.capacity != want.capacity)
     fail(errc::shm_capacity_mismatch,
          "the segment holds " + num(id.capacity) + " messages, expected " + num(want.capacity));
+  if (want.endpoints != 0 && id.endpoints != want.endpoints)
+    fail(errc::shm_capacity_mismatch, "the segment has " + num(id.endpoints) + " " +
+                                          (id.kind == channel_kind::mpsc ? "lanes" : "subscriber entries") +
+                                          ", expected " + num(want.endpoints));
   if (id.segment_size > mapped)
     fail(errc::shm_truncated,
          "the header says " + num(id.segment_size) + " bytes; the mapping has only " + num(mapped));
@@ -429,45 +574,81 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   // Structure: every offset and size agrees with the others and lies inside segment_size.
   const auto corrupt = [&](const std::string& what) { fail(errc::shm_corrupt, what); };
   if (static_cast<std::uint32_t>(id.unlink) > 2) corrupt("unlink policy " + num(static_cast<std::uint32_t>(id.unlink)));
-  if (id.reserved1 != 0 || id.reserved2 != 0) corrupt("reserved identity bytes are not zero");
+  if (id.reserved2 != 0) corrupt("reserved identity bytes are not zero");
   if (id.fence_mode > static_cast<std::uint32_t>(fence_mode::membarrier_global))
     corrupt("fence mode " + num(id.fence_mode) + " is not one this build knows");
   if (id.slot_size == 0 || !std::has_single_bit(id.slot_align) || id.slot_align > max_slot_align ||
       id.slot_size % id.slot_align != 0)
     corrupt("slot size " + num(id.slot_size) + " / alignment " + num(id.slot_align));
-  if (id.capacity == 0 || id.capacity > spsc_ring::max_capacity || id.slot_count != std::bit_ceil(id.capacity))
+  if (id.capacity == 0 || id.capacity > spsc_ring::max_capacity ||
+      id.slot_count != detail::slot_count(id.kind, id.capacity))
     corrupt("capacity " + num(id.capacity) + " with " + num(id.slot_count) + " slots");
   if (id.counters_offset != header_size || id.counters_count > max_counters)
     corrupt("counters at " + num(id.counters_offset) + ", " + num(id.counters_count) + " of them");
-  if (id.channel_offset != detail::channel_offset(id.counters_count, id.slot_align))
+  // The kind's own rules for endpoints and policy, and its footprint, recomputed.
+  channel_spec as_created{id.kind, id.capacity, id.slot_size, id.slot_align, id.type_tag, 0, id.endpoints, id.policy, 0};
+  std::size_t expect_size = 0;
+  try {
+    expect_size = detail::channel_footprint(as_created);
+  } catch (const error& e) {
+    corrupt(std::string("the header describes no channel: ") + e.what());
+  }
+  if (id.channel_offset != detail::channel_offset(id.kind, id.counters_count, id.endpoints, id.slot_align))
     corrupt("channel offset " + num(id.channel_offset));
-  const std::size_t ring_head = spsc_ring::slots_offset(id.slot_align);
-  if (id.slot_count > (std::numeric_limits<std::uint64_t>::max() - ring_head) / id.slot_size ||
-      id.channel_size != ring_head + id.slot_count * id.slot_size)
-    corrupt("channel size " + num(id.channel_size));
+  if (id.channel_size != expect_size) corrupt("channel size " + num(id.channel_size));
   if (id.channel_size > id.segment_size || id.channel_offset > id.segment_size - id.channel_size)
     corrupt("the channel (" + num(id.channel_offset) + " + " + num(id.channel_size) +
             " bytes) does not fit the segment's " + num(id.segment_size));
 
   // The channel: its bounds are now proven inside the mapping.
-  const auto* ring = std::launder(reinterpret_cast<const spsc_ring*>(base + id.channel_offset));
-  spsc_ring::geometry_block g;
-  std::memcpy(&g, &ring->geometry, sizeof g);
-  if (g.capacity != id.capacity || g.slot_count != id.slot_count || g.slots_offset != ring_head ||
-      g.slot_size != id.slot_size || g.slot_align != id.slot_align || g.receiver_park_offset != 0)
-    corrupt("the ring's geometry disagrees with the header");
-  // acquire: a live peer may be moving these, so head is read before and after tail. A
-  // still ring must hold at most `capacity`; a moving one only bounds tail by the later head.
-  const std::uint64_t head0 = ring->consumer.head.load(std::memory_order_acquire);
-  const std::uint64_t tail = ring->producer.tail.load(std::memory_order_acquire);
-  const std::uint64_t head1 = ring->consumer.head.load(std::memory_order_acquire);
-  const bool still = head0 == head1;
-  if (still ? tail - head0 > id.capacity : static_cast<std::int64_t>(tail - head1) > static_cast<std::int64_t>(id.capacity))
-    corrupt("the ring holds " + num(tail - head1) + " messages, more than its capacity " + num(id.capacity));
-  // relaxed: flags that must be 0 or 1; nothing is read through them.
-  if (ring->producer.receiver_closed.load(std::memory_order_relaxed) > 1 ||
-      ring->consumer.sender_closed.load(std::memory_order_relaxed) > 1)
-    corrupt("a close flag is neither 0 nor 1");
+  const unsigned char* chan = base + id.channel_offset;
+  switch (id.kind) {
+    case channel_kind::spsc:
+      detail::check_spsc_ring(std::launder(reinterpret_cast<const spsc_ring*>(chan)), id.capacity, id.slot_size,
+                              id.slot_align, 0, corrupt);
+      break;
+    case channel_kind::mpsc: {
+      const auto* l = std::launder(reinterpret_cast<const mpsc_lanes*>(chan));
+      mpsc_lanes::geometry_block g;
+      std::memcpy(&g, &l->geometry, sizeof g);
+      const std::size_t stride = mpsc_lanes::lane_stride(id.capacity, id.slot_size, id.slot_align);
+      if (g.lane_capacity != id.capacity || g.max_producers != id.endpoints || g.lane_stride != stride ||
+          g.descriptors_offset != mpsc_lanes::descriptors_offset() ||
+          g.lanes_offset != mpsc_lanes::lanes_offset(id.endpoints, id.slot_align) || g.slot_size != id.slot_size ||
+          g.slot_align != id.slot_align)
+        corrupt("the lanes' geometry disagrees with the header");
+      // relaxed (all below): values that must be in range; nothing is read through them.
+      if (l->receiver.receiver_closed.load(std::memory_order_relaxed) > 1) corrupt("the receiver's close flag");
+      const auto park_offset = static_cast<std::int64_t>(offsetof(mpsc_lanes, receiver));
+      for (std::uint32_t i = 0; i < id.endpoints; ++i) {
+        const auto* d = std::launder(
+            reinterpret_cast<const mpsc_lanes::descriptor*>(chan + g.descriptors_offset + std::size_t{i} * 8));
+        // acquire: a lane formatted by a live peer is read after its format.
+        const std::uint32_t formatted = d->formatted.load(std::memory_order_acquire);
+        if (formatted > 1) corrupt("lane " + num(i) + "'s formatted flag is " + num(formatted));
+        if (formatted == 0) continue;
+        const unsigned char* lane = chan + g.lanes_offset + std::size_t{i} * stride;
+        detail::check_spsc_ring(std::launder(reinterpret_cast<const spsc_ring*>(lane)), id.capacity, id.slot_size,
+                                id.slot_align, park_offset - static_cast<std::int64_t>(lane - chan), corrupt);
+      }
+      break;
+    }
+    case channel_kind::broadcast: {
+      const auto* l = std::launder(reinterpret_cast<const broadcast_ring*>(chan));
+      broadcast_ring::geometry_block g;
+      std::memcpy(&g, &l->geometry, sizeof g);
+      if (g.capacity != id.capacity || g.slot_stride != broadcast_ring::stride(id.slot_size) ||
+          g.slots_offset != broadcast_ring::slots_offset(id.endpoints) ||
+          g.registry_offset != broadcast_ring::registry_offset() || g.payload_size != id.slot_size ||
+          g.payload_words != (id.slot_size + 7) / 8 || g.max_subscribers != id.endpoints || g.policy != id.policy ||
+          g.multi_producer > 1 || g.evict_lag == 0)
+        corrupt("the broadcast ring's geometry disagrees with the header");
+      // relaxed (both): values that must be in range; nothing is read through them.
+      if (l->control.closed.load(std::memory_order_relaxed) > 1) corrupt("the publisher's close flag");
+      if (l->joiners.top.load(std::memory_order_relaxed) > id.endpoints) corrupt("the registry's top entry");
+      break;
+    }
+  }
   return id;
 }
 

@@ -46,6 +46,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ringwire/shm/claim.hpp"
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 #include "ringwire/spsc/receiver.hpp"
@@ -55,94 +56,30 @@ namespace ringwire::shm::spsc {
 
 namespace detail {
 
-// ---- claims -----------------------------------------------------------------------------
-// A side's claim word (header live words, docs/shm-layout.md) is 0 (free) or names one
-// process by pid and start time (claim_word, layout.hpp), with claim_reaping set while that
-// process reaps the side. Being one 64-bit word, it is read and swapped whole: whoever
-// decides that a claim's process is dead decided it about exactly the value it then
-// compare-and-swaps, and a dead process cannot claim again, so no ABA can hand the
-// decision to a live one.
-using claim_t = std::atomic<std::uint64_t>;
+using shm::detail::attachment;
+using shm::detail::claim_t;
+using shm::detail::claim_alive;
+using shm::detail::my_claim;
+using shm::detail::release_claim;
+using shm::detail::take_claim;
 
 inline claim_t* side_claim(header* h, bool sender) noexcept {
   return sender ? &h->live.sender_claim : &h->live.receiver_claim;
 }
 
-inline std::uint64_t my_claim() noexcept {
-  const pid_t me = ::getpid();
-  return claim_word(static_cast<std::uint32_t>(me), shm::detail::process_start_time(me));
-}
-
-using shm::detail::claim_alive;
-
-// Takes the claim for this process: from free, or over a dead holder. Returns 0, or the
-// live holder's pid when refused.
-inline std::uint32_t take_claim(claim_t& c) {
-  const std::uint64_t mine = my_claim();
-  // relaxed: only a start value for the CAS, whose acquire orders what matters.
-  std::uint64_t seen = c.load(std::memory_order_relaxed);
-  for (int reaping_waits = 0;;) {
-    if (seen != 0 && (seen & claim_reaping) != 0 && reaping_waits++ < 10'000 && claim_alive(seen)) {
-      ::sched_yield();  // a live reaper is closing the side (microseconds): wait, then retry
-      // relaxed: as above.
-      seen = c.load(std::memory_order_relaxed);
-      continue;
-    }
-    if (seen != 0 && (claim_pid(seen) == claim_pid(mine) || claim_alive(seen))) return claim_pid(seen);
-    // acquire: the previous holder's last stores (its index, its close) happen-before ours.
-    if (c.compare_exchange_weak(seen, mine, std::memory_order_acquire, std::memory_order_relaxed)) return 0;
-  }
-}
-
-// Releases a claim this process holds.
-inline void release_claim(claim_t& c) noexcept {
-  // release: this side's last slot accesses and index stores (and the endpoint's close)
-  // happen-before the next attach's acquire of the claim.
-  c.store(0, std::memory_order_release);
-}
-
-// One attached endpoint's (or monitor's) hold on a segment: this side's claim and the
-// mapping. The first member is the owner the endpoint counts on.
-template <class Sync>
-struct attachment {
-  ringwire::detail::owner<Sync> own;
-  shm::detail::mapping_ref map;
-  claim_t* claim;  // null: a monitor claims nothing
-
-  static void release_all(ringwire::detail::owner<Sync>* o) noexcept {
-    auto* a = reinterpret_cast<attachment*>(o);
-    if (a->claim != nullptr) release_claim(*a->claim);
-    delete a;  // drops the mapping reference
-  }
-};
-
 enum class side { sender, receiver, monitor };
 
 template <class T, class Sync>
 ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
-  static_assert(std::is_trivially_copyable_v<T>,
-                "shared-memory channels carry bytes: T must be trivially copyable");
   static_assert(std::is_same_v<typename Sync::template atomic<std::uint32_t>, std::atomic<std::uint32_t>>,
                 "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
-  if (!seg.joined()) throw error(errc::invalid_options, "attaching to a segment that was left or never joined");
+  shm::detail::check_attach<T>(seg, channel_kind::spsc);
   const identity& id = seg.info();
-  if (id.kind != channel_kind::spsc)
-    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(id.kind) + " channel, not spsc");
-  const channel_spec want = spsc_spec<T>();
-  if (id.slot_size != want.slot_size || id.slot_align != want.slot_align || id.type_tag != want.type_tag)
-    throw error(errc::shm_type_mismatch, "the segment's elements are " + std::to_string(id.slot_size) +
-                                             " bytes aligned to " + std::to_string(id.slot_align) + " with type tag " +
-                                             std::to_string(id.type_tag) + "; T is " + std::to_string(want.slot_size) +
-                                             " / " + std::to_string(want.slot_align) + " / " +
-                                             std::to_string(want.type_tag));
   shm::detail::mapping_ref map = seg.share();
   header* h = map.get()->hdr();
   auto* ring = std::launder(reinterpret_cast<ringwire::spsc::layout<Sync>*>(map.get()->base + id.channel_offset));
   claim_t* claim = which == side::monitor ? nullptr : side_claim(h, which == side::sender);
-  auto* a = new attachment<Sync>{{}, std::move(map), nullptr};
-  a->own.release_all = &attachment<Sync>::release_all;
-  // relaxed: the attachment is not yet shared with another thread.
-  a->own.refs.store(1, std::memory_order_relaxed);
+  auto* a = attachment<Sync>::make(std::move(map));
   ringwire::spsc::detail::ring_ref<Sync> ref(ring, &a->own);  // from here it releases `a`
   if (claim != nullptr) {
     if (const std::uint32_t holder = take_claim(*claim); holder != 0) {

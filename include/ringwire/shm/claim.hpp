@@ -1,0 +1,113 @@
+// ringwire/shm/claim.hpp -- who holds an endpoint of a shared-memory channel.
+//
+// Every attachable endpoint of a segment -- an spsc side (header live words), an MPSC lane,
+// a broadcast subscriber entry or publisher (the claims block, shm/layout.hpp) -- has one
+// 64-bit claim word: 0 (free) or the holding process's pid and start time (claim_word), with
+// claim_reaping set while a process reaps it. Being one word, it is read and swapped whole:
+// whoever decides that a claim's process is dead decided it about exactly the value it then
+// compare-and-swaps, and a dead process cannot claim again, so no ABA can hand the decision
+// to a live one. A process attaches by taking the claim (from free, or over a dead holder),
+// and releases it when its endpoint goes; reap() of each channel kind closes a dead
+// holder's endpoint as a clean detach would.
+#pragma once
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "ringwire/detail/counted_ref.hpp"
+#include "ringwire/shm/layout.hpp"
+#include "ringwire/shm/segment.hpp"
+
+namespace ringwire::shm::detail {
+
+using claim_t = std::atomic<std::uint64_t>;
+
+inline std::uint64_t my_claim() noexcept {
+  const pid_t me = ::getpid();
+  return claim_word(static_cast<std::uint32_t>(me), shm::detail::process_start_time(me));
+}
+
+// Takes the claim for this process: from free, or over a dead holder. Returns 0, or the
+// live holder's pid when refused.
+inline std::uint32_t take_claim(claim_t& c) {
+  const std::uint64_t mine = my_claim();
+  // relaxed: only a start value for the CAS, whose acquire orders what matters.
+  std::uint64_t seen = c.load(std::memory_order_relaxed);
+  for (int reaping_waits = 0;;) {
+    if (seen != 0 && (seen & claim_reaping) != 0 && reaping_waits++ < 10'000 && claim_alive(seen)) {
+      ::sched_yield();  // a live reaper is closing the side (microseconds): wait, then retry
+      // relaxed: as above.
+      seen = c.load(std::memory_order_relaxed);
+      continue;
+    }
+    if (seen != 0 && (claim_pid(seen) == claim_pid(mine) || claim_alive(seen))) return claim_pid(seen);
+    // acquire: the previous holder's last stores (its index, its close) happen-before ours.
+    if (c.compare_exchange_weak(seen, mine, std::memory_order_acquire, std::memory_order_relaxed)) return 0;
+  }
+}
+
+// Releases a claim this process holds.
+inline void release_claim(claim_t& c) noexcept {
+  // release: this side's last slot accesses and index stores (and the endpoint's close)
+  // happen-before the next attach's acquire of the claim.
+  c.store(0, std::memory_order_release);
+}
+
+// One attached endpoint's (or monitor's) hold on a segment: this side's claim and the
+// mapping. The first member is the owner the endpoint counts on.
+template <class Sync>
+struct attachment {
+  ringwire::detail::owner<Sync> own;
+  shm::detail::mapping_ref map;
+  claim_t* claim;  // null: a monitor claims nothing
+
+  static void release_all(ringwire::detail::owner<Sync>* o) noexcept {
+    auto* a = reinterpret_cast<attachment*>(o);
+    if (a->claim != nullptr) release_claim(*a->claim);
+    delete a;  // drops the mapping reference
+  }
+
+  // A new attachment holding one reference to `map` and no claim yet (the caller stores
+  // the claim once taken, so that the attachment releases it).
+  static attachment* make(mapping_ref map) {
+    auto* a = new attachment{{}, std::move(map), nullptr};
+    a->own.release_all = &release_all;
+    // relaxed: the attachment is not yet shared with another thread.
+    a->own.refs.store(1, std::memory_order_relaxed);
+    return a;
+  }
+};
+
+// The segment's channel, of layout type L, after the checks of the attach functions.
+template <class L>
+L* channel_of(const mapping_ref& map) noexcept {
+  return std::launder(reinterpret_cast<L*>(map.get()->base + map.get()->id.channel_offset));
+}
+
+// Throws unless `seg` is joined and holds a channel of kind `kind` whose elements are T.
+template <class T>
+void check_attach(const segment& seg, channel_kind kind) {
+  static_assert(std::is_trivially_copyable_v<T>,
+                "shared-memory channels carry bytes: T must be trivially copyable");
+  if (!seg.joined()) throw error(errc::invalid_options, "attaching to a segment that was left or never joined");
+  const identity& id = seg.info();
+  if (id.kind != kind)
+    throw error(errc::shm_kind_mismatch,
+                std::string("the segment holds a ") + to_string(id.kind) + " channel, not " + to_string(kind));
+  const channel_spec want = spsc_spec<T>();
+  if (id.slot_size != want.slot_size || id.slot_align != want.slot_align || id.type_tag != want.type_tag)
+    throw error(errc::shm_type_mismatch, "the segment's elements are " + std::to_string(id.slot_size) +
+                                             " bytes aligned to " + std::to_string(id.slot_align) + " with type tag " +
+                                             std::to_string(id.type_tag) + "; T is " + std::to_string(want.slot_size) +
+                                             " / " + std::to_string(want.slot_align) + " / " +
+                                             std::to_string(want.type_tag));
+}
+
+}  // namespace ringwire::shm::detail
