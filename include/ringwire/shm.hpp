@@ -33,5 +33,6 @@
 
 #include "ringwire/shm/census.hpp"
 #include "ringwire/shm/layout.hpp"
+#include "ringwire/shm/mpsc.hpp"
 #include "ringwire/shm/segment.hpp"
 #include "ringwire/shm/spsc.hpp"

@@ -1,0 +1,243 @@
+// ringwire/shm/mpsc.hpp -- an MPSC lanes channel between processes.
+//
+// The segment holds the very mpsc::layout an in-process channel uses (lane descriptors and
+// max_producers SPSC lanes), and the endpoints are the very ringwire::mpsc::sender<T> (an
+// spsc::sender owning one lane) and ringwire::mpsc::receiver<T>. What shared memory adds
+// is who holds what, so that processes can come, go and crash:
+//
+//   - each lane i has a claim word in the segment's claims block (shm/claim.hpp): the pid
+//     and start time of the process whose sender owns it. attach_sender takes the claim
+//     of a lane first (CAS from 0, or over a dead holder) and only then touches the lane's
+//     descriptor with the in-process registration protocol (mpsc/registrar.hpp:
+//     try_claim, publish_lane); a lane whose descriptor cannot be claimed (its old sender's
+//     messages are not drained yet) is released again and the next lane tried. Holding the
+//     claim word is what makes a descriptor left "claimed" by a dead process safe to
+//     finish: only that process could have been between claim and publish.
+//   - the receiver claims the header's receiver_claim (one receiver at a time).
+//   - registrars: the segment holds the one registrar (format_segment), so the receiver
+//     never sees the stream end because producers left: producer processes come and go.
+//     close_producers(seg) drops that registrar once; then the receiver sees closed when
+//     every lane is drained and free, and no lane can be attached any more.
+//
+// Crash recovery, without a daemon. A producer that dies mid-send never advanced its
+// lane's tail past the message it was writing, so that message is simply not there; every
+// committed one is. reap(seg), from any process, finds lanes whose claim names a dead
+// process and closes them as a clean sender close would (sender_closed, a wake for the
+// receiver): the receiver drains what the dead producer committed, then recycles the
+// lane. A dead receiver is closed the same way (every lane's receiver_closed, a wake for
+// each parked sender), so no producer waits for ever on a full lane; a new receiver may
+// attach and resume (its attach clears those flags). attach_sender also takes over a dead
+// lane by itself. A live process is never reaped, however slow.
+//
+// TL;DR
+//   auto seg = shm::segment::create("/logs", shm::mpsc_spec<entry>(4096, 8));      // 8 lanes
+//   auto rx = shm::mpsc::attach_receiver<entry>(seg);                                // consumer
+//   // in each producer process:
+//   auto seg = shm::segment::open("/logs", shm::mpsc_spec<entry>(), {.wait = 5s});
+//   auto tx = shm::mpsc::attach_sender<entry>(seg);   // its own lane: FIFO per producer
+//   tx.send(e);
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "ringwire/mpsc/receiver.hpp"
+#include "ringwire/mpsc/registrar.hpp"
+#include "ringwire/shm/claim.hpp"
+#include "ringwire/shm/layout.hpp"
+#include "ringwire/shm/segment.hpp"
+#include "ringwire/spsc/sender.hpp"
+
+namespace ringwire::shm::mpsc {
+
+namespace detail {
+
+template <class Sync>
+using lanes = ringwire::mpsc::layout<Sync>;
+
+template <class Sync>
+void check_sync() {
+  static_assert(std::is_same_v<typename Sync::template atomic<std::uint32_t>, std::atomic<std::uint32_t>>,
+                "a segment's lanes are made of std::atomic words: use std_sync or spin_sync");
+}
+
+// Closes lane i of a process that is gone, as its sender's close would, when this process
+// holds (or is reaping) the lane's claim. A descriptor left claimed (the dead process was
+// between claim and publish) is published first, so the receiver's recycling applies.
+template <class Sync>
+void close_dead_lane(lanes<Sync>& l, std::uint64_t i, ringwire::detail::fence_scope scope) {
+  auto& d = l.lane_descriptor(i);
+  // acquire: the dead process's descriptor and ring work happen-before ours (its claim was
+  // taken over with acquire too).
+  const std::uint32_t s = d.state.load(std::memory_order_acquire);
+  if (ringwire::mpsc::lane_kind(s) == ringwire::mpsc::lane_claimed) {
+    (void)ringwire::mpsc::detail::publish_lane(l, i, s, scope);
+  } else if (ringwire::mpsc::lane_kind(s) != ringwire::mpsc::lane_owned) {
+    return;  // free: nothing was left behind
+  }
+  auto& ring = l.lane_ring(i);
+  // release: the dead sender's last tail (its process is gone, so complete) is ordered
+  // before the flag, which the receiver acquires before its last look at the tail.
+  ring.consumer.sender_closed.store(1, std::memory_order_release);
+  ringwire::detail::notify_close<Sync>(l.receiver.receiver_park, scope);
+}
+
+// Closes the channel for a receiver that is gone, as its close() would.
+template <class Sync>
+void close_dead_receiver(lanes<Sync>& l, ringwire::detail::fence_scope scope) {
+  // relaxed: ordered by the fence below, which pairs with publish_lane's (registrar.hpp).
+  l.receiver.receiver_closed.store(1, std::memory_order_relaxed);
+  Sync::full_fence();
+  for (std::uint64_t i = 0; i < l.max_producers(); ++i) {
+    // acquire: a formatted lane's ring is ready.
+    if (l.lane_descriptor(i).formatted.load(std::memory_order_acquire) == 0) continue;
+    auto& ring = l.lane_ring(i);
+    // relaxed: the notify below fences before it reads the sender's park word.
+    ring.producer.receiver_closed.store(1, std::memory_order_relaxed);
+    ringwire::detail::notify_close<Sync>(ring.consumer.producer_park, scope);
+  }
+}
+
+}  // namespace detail
+
+// The sending side: a sender owning a lane of its own (exactly an mpsc::sender, i.e. an
+// spsc::sender). Any number of processes and threads may attach, up to the segment's
+// lanes. Throws ringwire::error: too_many_producers (every lane has a live sender or
+// undrained messages), shm_kind_mismatch, shm_type_mismatch, invalid_options (seg not
+// joined, or close_producers() was called). When no receiver is attached (it detached, or
+// was reaped) the sender reports closed, as in one process.
+template <class T, class Sync = std_sync>
+ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire::spsc::options& opt = {}) {
+  detail::check_sync<Sync>();
+  shm::detail::check_attach<T>(seg, channel_kind::mpsc);
+  const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::mapping_ref map = seg.share();
+  auto& l = *shm::detail::channel_of<detail::lanes<Sync>>(map);
+  // acquire: a close_producers() that happened stays visible (nothing more may attach).
+  if (l.registry.registrars.load(std::memory_order_acquire) == 0)
+    throw error(errc::invalid_options, "the channel's producers were closed (close_producers): no lane may attach");
+  const identity id = seg.info();
+  std::byte* base = map.get()->base;
+  auto* a = shm::detail::attachment<Sync>::make(std::move(map));
+  ringwire::detail::counted_ref<detail::lanes<Sync>, Sync> hold(&l, &a->own);  // releases `a`
+  for (std::uint32_t i = 0; i < id.endpoints; ++i) {
+    shm::detail::claim_t& c = shm::endpoint_claim(base, id, i);
+    // relaxed: a hint; take_claim decides with a CAS.
+    if (const std::uint64_t v = c.load(std::memory_order_relaxed); v != 0 && claim_pid(v) == claim_pid(shm::detail::my_claim()))
+      continue;  // another endpoint of this process holds it
+    const std::uint64_t before = c.load(std::memory_order_relaxed);  // relaxed: as above
+    if (shm::detail::take_claim(c) != 0) continue;  // a live process holds it
+    if (before != 0) detail::close_dead_lane(l, i, scope);  // we took it over from the dead
+    std::uint32_t claimed = 0;
+    // acquire (inside): the descriptor protocol of the in-process registrar.
+    const std::uint32_t s = l.lane_descriptor(i).state.load(std::memory_order_acquire);
+    const bool ours_already = ringwire::mpsc::lane_kind(s) == ringwire::mpsc::lane_claimed;
+    if (ours_already) claimed = s;  // left claimed by a dead process whose claim we now hold
+    if (!ours_already && !ringwire::mpsc::detail::try_claim(l, i, claimed)) {
+      shm::detail::release_claim(c);  // not drained yet: try the next lane
+      continue;
+    }
+    auto& ring = ringwire::mpsc::detail::publish_lane(l, i, claimed, scope);
+    a->claim = &c;  // released with the attachment, after the sender's close
+    a->own.retain();  // the sender's reference; `hold` drops its own at return
+    return ringwire::mpsc::sender<T, Sync>(ringwire::spsc::detail::ring_ref<Sync>(&ring, &a->own), opt, scope);
+  }
+  throw error(errc::too_many_producers, "all " + std::to_string(id.endpoints) +
+                                            " lanes of the segment have a live sender (or undrained messages)");
+}
+
+// The receiving side (one at a time). Throws shm_already_attached (a live process holds
+// it), shm_kind_mismatch, shm_type_mismatch, invalid_options. Re-attaching after a clean
+// detach or a reap resumes: the lanes' queued messages are still there.
+template <class T, class Sync = std_sync>
+ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ringwire::spsc::options& opt = {}) {
+  detail::check_sync<Sync>();
+  shm::detail::check_attach<T>(seg, channel_kind::mpsc);
+  const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::mapping_ref map = seg.share();
+  auto& l = *shm::detail::channel_of<detail::lanes<Sync>>(map);
+  shm::detail::claim_t& c = map.get()->hdr()->live.receiver_claim;
+  auto* a = shm::detail::attachment<Sync>::make(std::move(map));
+  ringwire::detail::counted_ref<detail::lanes<Sync>, Sync> ref(&l, &a->own);  // releases `a`
+  if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0)
+    throw error(errc::shm_already_attached, "the receiver is attached by pid " + std::to_string(holder) +
+                                                (holder == static_cast<std::uint32_t>(::getpid()) ? " (this process)"
+                                                                                                  : " (alive)"));
+  a->claim = &c;
+  // Reopen: a previous receiver's close (or reap) closed every lane for their senders.
+  // relaxed: the flags carry no data; senders re-read them on their slow paths.
+  l.receiver.receiver_closed.store(0, std::memory_order_relaxed);
+  for (std::uint64_t i = 0; i < l.max_producers(); ++i)
+    // acquire: a formatted lane's ring is ready.
+    if (l.lane_descriptor(i).formatted.load(std::memory_order_acquire) != 0)
+      l.lane_ring(i).producer.receiver_closed.store(0, std::memory_order_relaxed);  // relaxed: as above
+  return ringwire::mpsc::receiver<T, Sync>(std::move(ref), opt, scope);
+}
+
+// Ends the stream: drops the segment's registrar, once. The receiver then sees closed when
+// every sender has detached and every lane is drained; attach_sender is refused from now.
+// Returns false when it was already closed. Throws shm_kind_mismatch, invalid_options.
+inline bool close_producers(const segment& seg) {
+  if (!seg.joined()) throw error(errc::invalid_options, "closing producers of a segment that was left or never joined");
+  if (seg.kind() != channel_kind::mpsc)
+    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not mpsc");
+  shm::detail::mapping_ref map = seg.share();
+  auto& l = *shm::detail::channel_of<detail::lanes<std_sync>>(map);
+  std::uint32_t one = 1;
+  // acq_rel: every registration before it happens-before the receiver's acquire of zero.
+  if (!l.registry.registrars.compare_exchange_strong(one, 0, std::memory_order_acq_rel, std::memory_order_relaxed))
+    return false;
+  ringwire::detail::notify_close<std_sync>(l.receiver.receiver_park, shm::detail::endpoint_scope(seg.info()));
+  return true;
+}
+
+// What reap() released.
+struct reaped {
+  std::uint32_t lanes = 0;         // lanes whose sender's process was dead
+  std::uint32_t receiver_pid = 0;  // the dead receiver's pid, 0: none
+  explicit operator bool() const noexcept { return lanes != 0 || receiver_pid != 0; }
+};
+
+// Crash recovery (see the top): closes every endpoint whose claim names a dead process.
+// Any process that has the segment joined may call it, as often as it likes. Throws
+// shm_kind_mismatch, invalid_options.
+inline reaped reap(const segment& seg) {
+  if (!seg.joined()) throw error(errc::invalid_options, "reaping a segment that was left or never joined");
+  if (seg.kind() != channel_kind::mpsc)
+    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not mpsc");
+  const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::mapping_ref map = seg.share();
+  auto& l = *shm::detail::channel_of<detail::lanes<std_sync>>(map);
+  const identity& id = seg.info();
+  const std::uint64_t reaping = shm::detail::my_claim() | claim_reaping;
+  reaped out;
+  const auto take_dead = [&](shm::detail::claim_t& c) {
+    // relaxed: the CAS re-checks the value and acquires.
+    std::uint64_t v = c.load(std::memory_order_relaxed);
+    if (v == 0 || shm::detail::claim_alive(v)) return std::uint64_t{0};
+    // acquire: the dead holder's last stores happen-before our close of its endpoint.
+    // Fails when someone else reaped it or took it over meanwhile.
+    return c.compare_exchange_strong(v, reaping, std::memory_order_acquire, std::memory_order_relaxed) ? v
+                                                                                                        : std::uint64_t{0};
+  };
+  for (std::uint32_t i = 0; i < id.endpoints; ++i) {
+    shm::detail::claim_t& c = shm::endpoint_claim(map.get()->base, id, i);
+    if (take_dead(c) == 0) continue;
+    detail::close_dead_lane(l, i, scope);
+    shm::detail::release_claim(c);
+    ++out.lanes;
+  }
+  shm::detail::claim_t& rc = map.get()->hdr()->live.receiver_claim;
+  if (const std::uint64_t v = take_dead(rc); v != 0) {
+    detail::close_dead_receiver(l, scope);
+    shm::detail::release_claim(rc);
+    out.receiver_pid = claim_pid(v);
+  }
+  return out;
+}
+
+}  // namespace ringwire::shm::mpsc
