@@ -85,7 +85,7 @@ TEST_F(ShmMpscProcessStress, ThreeProducerProcessesTenMillionRecords) {
   std::vector<pid_t> kids;
   for (std::uint32_t p = 0; p < 3; ++p)
     kids.push_back(shm_test::spawn(
-        [&n, p, per] {
+        [&, p] {
           auto s = shm::segment::open(n, shm::mpsc_spec<record>(1024, 4));
           auto tx = shm::mpsc::attach_sender<record>(s);
           for (std::uint64_t i = 0; i < per; ++i)
@@ -119,7 +119,7 @@ TEST_F(ShmMpscProcessStress, KillAProducerAtRandomPointsManyTimes) {
   std::vector<pid_t> steady;
   for (std::uint32_t p = 0; p < 2; ++p)
     steady.push_back(shm_test::spawn(
-        [&n, p, steady_per] {
+        [&, p] {
           auto s = shm::segment::open(n, shm::mpsc_spec<record>());
           auto tx = shm::mpsc::attach_sender<record>(s);
           for (std::uint64_t i = 0; i < steady_per; ++i) {
