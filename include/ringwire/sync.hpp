@@ -20,6 +20,7 @@
 //   cpu_relax()                             one spin-wait step
 //   park(word, expected, deadline, scope)   sleep while word == expected; false on timeout
 //   unpark_all(word, scope)                 wake every sleeper on word
+//   ring_doorbell(word)                     (optional) wake a waiter outside ringwire
 //   yield() / sleep_for(ns)                 for the yield and backoff strategies
 //   prepare()                               once per channel creation (fence registration)
 //   parks                                   false: no side ever sleeps in the kernel, so
@@ -40,6 +41,7 @@
 
 #include "ringwire/detail/asymmetric_fence.hpp"
 #include "ringwire/detail/defs.hpp"
+#include "ringwire/detail/doorbell_hook.hpp"
 #include "ringwire/detail/futex.hpp"
 
 namespace ringwire {
@@ -67,6 +69,8 @@ struct std_sync {
   static void unpark_all(atomic<std::uint32_t>& word, fence_scope s) noexcept {
     detail::futex_wake_all(word, detail::is_cross_process(s));
   }
+  // The word was armed for an external waiter (wait.hpp, parked_bell): ring its doorbell.
+  static void ring_doorbell(atomic<std::uint32_t>& word) noexcept { detail::ring_doorbell(&word); }
   static void yield() noexcept { sched_yield(); }
   static void sleep_for(std::chrono::nanoseconds d) noexcept { std::this_thread::sleep_for(d); }
   static detail::clock::time_point now() noexcept { return detail::clock::now(); }

@@ -69,6 +69,9 @@ namespace detail {
 
 inline constexpr std::uint32_t running = 0;
 inline constexpr std::uint32_t parked = 1;
+// Armed for a waiter outside ringwire (an epoll loop on a shared-memory doorbell): wakers
+// treat it as parked and also ring the doorbell (detail/doorbell_hook.hpp).
+inline constexpr std::uint32_t parked_bell = 2;
 
 // What bounds a wait: an absolute deadline (steady_clock) and an optional stop token.
 struct wait_limits {
@@ -82,8 +85,12 @@ template <class Sync>
                                        fence_scope scope) noexcept {
   // relaxed: only the kernel's value check reads the word and the futex syscall orders it;
   // the payload itself travels through the index's release/acquire pair.
-  if (word.exchange(running, std::memory_order_relaxed) == running) return false;
+  const std::uint32_t was = word.exchange(running, std::memory_order_relaxed);
+  if (was == running) return false;
   Sync::unpark_all(word, scope);
+  if constexpr (requires { Sync::ring_doorbell(word); }) {
+    if (was == parked_bell) [[unlikely]] Sync::ring_doorbell(word);
+  }
   return true;
 }
 

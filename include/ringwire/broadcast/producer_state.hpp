@@ -32,8 +32,10 @@ class producer_state {
 
  public:
   producer_state() noexcept = default;
-  producer_state(ring_ref<Sync> ref, const options& opt) noexcept
-      : ref_(std::move(ref)), wait_(opt.publisher_wait), scope_(Sync::resolve_scope(fence_scope::process)) {
+  // scope: fence_scope::cross_process (or _asymmetric) when subscribers may be other
+  // processes (a shared-memory segment, shm/broadcast.hpp): process-shared futexes.
+  producer_state(ring_ref<Sync> ref, const options& opt, fence_scope scope = fence_scope::process) noexcept
+      : ref_(std::move(ref)), wait_(opt.publisher_wait), scope_(Sync::resolve_scope(scope)) {
     auto* l = ref_.get();
     capacity_ = l->geometry.capacity;
     gated_ = l->mode() != policy::lossy;

@@ -35,8 +35,13 @@ class publisher {
   using value_type = T;
 
   publisher() noexcept = default;
-  publisher(detail::ring_ref<Sync> ref, const options& opt) noexcept : state_(std::move(ref), opt) {
-    // relaxed: endpoints are made before they are handed to their threads.
+  // Starts after the layout's head, so a publisher re-attached to a shared-memory ring
+  // (shm/broadcast.hpp) carries the sequence on. scope: fence_scope::cross_process (or
+  // _asymmetric) when subscribers may be other processes.
+  publisher(detail::ring_ref<Sync> ref, const options& opt, fence_scope scope = fence_scope::process) noexcept
+      : state_(std::move(ref), opt, scope) {
+    // relaxed: endpoints are made before they are handed to their threads (a re-attached
+    // one's predecessor's head store was acquired through the attach's claim).
     seq_ = state_.get()->publisher.head.load(std::memory_order_relaxed);
     index_ = (seq_ + 1) % state_.capacity();
   }

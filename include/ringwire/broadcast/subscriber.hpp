@@ -68,6 +68,17 @@ class subscriber {
   using value_type = T;
 
   subscriber() noexcept = default;
+
+  // Joins (what hub::subscribe does; see above). Throws ringwire::error
+  // (too_many_subscribers) when no registry entry is free. `scope`: fence_scope::
+  // cross_process (or _asymmetric) when the publisher may be another process. `entry`:
+  // any_entry claims the first free entry; an index joins at that entry, which the caller
+  // holds exclusively by other means (shm/broadcast.hpp: the entry's claim word), replacing
+  // whatever state a dead previous holder left in it.
+  static constexpr std::uint32_t any_entry = ~std::uint32_t{0};
+  subscriber(detail::ring_ref<Sync> ref, const options& opt, bool from_oldest,
+             fence_scope scope = fence_scope::process, std::uint32_t entry = any_entry);
+
   subscriber(subscriber&& o) noexcept { steal(o); }
   subscriber& operator=(subscriber&& o) noexcept {
     if (this != &o) {
@@ -245,8 +256,7 @@ class subscriber {
   friend class hub<T, Sync>;
 
   // Joins: claims a registry entry (throws ringwire::error when none is free), see above.
-  subscriber(detail::ring_ref<Sync> ref, const options& opt, bool from_oldest)
-      : ref_(std::move(ref)), wait_(opt.subscriber_wait), scope_(Sync::resolve_scope(fence_scope::process)) {
+  void join(bool from_oldest, std::uint32_t entry) {
     auto* const l = ref_.get();
     const std::uint64_t cap = l->geometry.capacity;
     gated_ = l->mode() != policy::lossy;
@@ -259,7 +269,24 @@ class subscriber {
     const std::uint64_t provisional = start(l->publisher.head.load(std::memory_order_acquire));
     const std::uint32_t max = l->geometry.max_subscribers;
     std::uint32_t i = 0;
-    for (; i < max; ++i) {
+    if (entry != any_entry) {
+      if (entry >= max) {
+        ref_.reset();
+        throw error(errc::invalid_options,
+                    "registry entry " + std::to_string(entry) + " of " + std::to_string(max) + " does not exist");
+      }
+      auto& e = l->subscriber(entry);
+      // acquire: the previous occupant's (or its reaper's) release of the entry happens-before our use.
+      std::uint32_t st = e.state.load(std::memory_order_acquire);
+      // acquire: as above. Only a publisher's eviction CAS (live -> evicted) can race
+      // with us here: retry from what it left.
+      while (!e.state.compare_exchange_weak(st, ring::with_kind(st + 4, ring::joining), std::memory_order_acquire,
+                                            std::memory_order_acquire)) {
+      }
+      state_ = ring::with_kind(st + 4, ring::joining);
+      i = entry;
+    }
+    for (; entry == any_entry && i < max; ++i) {
       auto& e = l->subscriber(i);
       // relaxed: a guess; the CAS below decides.
       std::uint32_t st = e.state.load(std::memory_order_relaxed);
@@ -398,6 +425,13 @@ class subscriber {
   bool evict_ = false;
   bool evicted_ = false;
 };
+
+template <class T, class Sync>
+subscriber<T, Sync>::subscriber(detail::ring_ref<Sync> ref, const options& opt, bool from_oldest, fence_scope scope,
+                                std::uint32_t entry)
+    : ref_(std::move(ref)), wait_(opt.subscriber_wait), scope_(Sync::resolve_scope(scope)) {
+  join(from_oldest, entry);
+}
 
 // Makes subscribers. Copyable (each copy keeps the channel's memory alive); thread-safe:
 // any thread may subscribe at any time, also after the publisher closed.

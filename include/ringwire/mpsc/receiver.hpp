@@ -146,6 +146,26 @@ class receiver {
     }
   }
 
+  // For a receiver that waits in its own event loop on a shared-memory doorbell
+  // (shm/doorbell.hpp, shm::mpsc::make_doorbell): arms the receiver's word and every known
+  // lane's flag so that the next publish, close or new lane rings the doorbell. Returns
+  // false when a message or the end is already there (receive instead of waiting); true:
+  // wait for the doorbell. Arm again after every wake.
+  bool arm_doorbell() {
+    static_assert(Sync::parks, "a doorbell needs senders that check for a parked receiver: use std_sync");
+    if (ref_.get() == nullptr || find_ready() != status::empty) return false;
+    auto& word = ref_.get()->receiver.receiver_park;
+    // relaxed: published to senders by the flags' release stores and the heavy fence.
+    word.store(ringwire::detail::parked_bell, std::memory_order_relaxed);
+    arm(ringwire::detail::parked_bell);
+    Sync::heavy_fence(scope_);
+    if (!ready()) return true;
+    // relaxed: our own word; a waker's exchange may reset it too, harmlessly.
+    word.store(ringwire::detail::running, std::memory_order_relaxed);
+    arm(ringwire::detail::running);
+    return false;
+  }
+
   // ---- state ---------------------------------------------------------------------------
   // Closes the channel from the receiving side: every sender (and every sender made later)
   // reports closed; queued messages are destroyed when the channel's memory is released.
@@ -360,9 +380,10 @@ class receiver {
   // Sets (parked) or clears (running) the lanes' flags: see "Parking" above.
   void arm(std::uint32_t v) noexcept {
     auto* l = ref_.get();
-    // release (parked): orders our receiver_park store before the flag, for a sender that
-    // takes the flag with acquire. relaxed (running): clearing only saves senders a wake.
-    const auto mo = v == ringwire::detail::parked ? std::memory_order_release : std::memory_order_relaxed;
+    // release (parked, parked_bell): orders our receiver_park store before the flag, for a
+    // sender that takes the flag with acquire. relaxed (running): clearing only saves
+    // senders a wake.
+    const auto mo = v != ringwire::detail::running ? std::memory_order_release : std::memory_order_relaxed;
     for (std::uint32_t i : order_) l->lane_ring(i).producer.consumer_park.store(v, mo);
   }
 

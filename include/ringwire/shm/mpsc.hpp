@@ -48,6 +48,7 @@
 #include "ringwire/mpsc/receiver.hpp"
 #include "ringwire/mpsc/registrar.hpp"
 #include "ringwire/shm/claim.hpp"
+#include "ringwire/shm/doorbell.hpp"
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 #include "ringwire/spsc/sender.hpp"
@@ -193,6 +194,19 @@ inline bool close_producers(const segment& seg) {
     return false;
   ringwire::detail::notify_close<std_sync>(l.receiver.receiver_park, shm::detail::endpoint_scope(seg.info()));
   return true;
+}
+
+// The doorbell of the segment's receiver (shm/doorbell.hpp), rung by any lane's publish or
+// close, a new lane and close_producers, after the receiver's arm_doorbell(). Throws as
+// shm::spsc::make_doorbell.
+inline doorbell make_doorbell(const segment& seg) {
+  if (!seg.joined()) throw error(errc::invalid_options, "a doorbell for a segment that was left or never joined");
+  if (seg.kind() != channel_kind::mpsc)
+    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not mpsc");
+  const shm::detail::mapping_ref map = seg.share();
+  auto& l = *shm::detail::channel_of<detail::lanes<std_sync>>(map);
+  const auto offset = reinterpret_cast<std::byte*>(&l.receiver.receiver_park) - map.get()->base;
+  return doorbell::bind(map.get()->dev, map.get()->ino, static_cast<std::uint64_t>(offset));
 }
 
 // What reap() released.

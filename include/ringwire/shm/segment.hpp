@@ -54,6 +54,7 @@
 #include "ringwire/detail/asymmetric_fence.hpp"
 #include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/error.hpp"
+#include "ringwire/shm/doorbell.hpp"
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/sync.hpp"
 
@@ -209,6 +210,7 @@ struct mapping {
     if (!m->name.empty() && ((m->id.unlink == unlink_policy::on_last_close && last) ||
                              (m->id.unlink == unlink_policy::on_creator_exit && m->creator)))
       unlink_if_same(m->name, m->dev, m->ino);
+    unregister_mapping(m->base);
     ::munmap(m->base, m->size);
     if (m->fd >= 0) ::close(m->fd);
     delete m;
@@ -222,6 +224,12 @@ inline mapping* new_mapping(std::byte* base, std::size_t size, int fd, std::stri
                             const struct stat& st, const identity& id) {
   auto* m = new mapping{{}, base, size, fd, std::move(name), creator, st.st_dev, st.st_ino, id};
   m->own.release_all = &mapping::release_all;
+  try {
+    register_mapping(base, size, st.st_dev, st.st_ino);  // for doorbells (shm/doorbell.hpp)
+  } catch (...) {
+    delete m;
+    throw;
+  }
   // relaxed: the mapping object is not yet shared with another thread.
   m->own.refs.store(1, std::memory_order_relaxed);
   return m;

@@ -47,6 +47,7 @@
 #include <utility>
 
 #include "ringwire/shm/claim.hpp"
+#include "ringwire/shm/doorbell.hpp"
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 #include "ringwire/spsc/receiver.hpp"
@@ -171,6 +172,20 @@ template <class T, class Sync = std_sync>
 ringwire::spsc::receiver<T, Sync> attach_receiver(const segment& seg, const ringwire::spsc::options& opt = {}) {
   auto ref = detail::attach<T, Sync>(seg, detail::side::receiver);  // checks seg first
   return ringwire::spsc::receiver<T, Sync>(std::move(ref), opt, shm::detail::endpoint_scope(seg.info()));
+}
+
+// The doorbell of the segment's receiver (shm/doorbell.hpp): a descriptor for the receiving
+// process's epoll loop, readable when a publish or close follows the receiver's
+// arm_doorbell(). Bind it before the first arm_doorbell(). Throws shm_kind_mismatch,
+// shm_already_attached (bound by a live process), shm_system_error, invalid_options.
+inline doorbell make_doorbell(const segment& seg) {
+  if (!seg.joined()) throw error(errc::invalid_options, "a doorbell for a segment that was left or never joined");
+  if (seg.kind() != channel_kind::spsc)
+    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not spsc");
+  const shm::detail::mapping_ref map = seg.share();
+  auto* ring = shm::detail::channel_of<ringwire::spsc::layout<std_sync>>(map);
+  const auto offset = reinterpret_cast<std::byte*>(&ring->producer.consumer_park) - map.get()->base;
+  return doorbell::bind(map.get()->dev, map.get()->ino, static_cast<std::uint64_t>(offset));
 }
 
 // A read-only view of the ring's counters (claims nothing; any number of them). Its

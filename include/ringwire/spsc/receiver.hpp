@@ -175,6 +175,24 @@ class receiver {
     return s != status::ok || head_ != tail_cache_ ? s : refill();
   }
 
+  // For a receiver that waits in its own event loop on a shared-memory doorbell
+  // (shm/doorbell.hpp, shm::spsc::make_doorbell): arms this receiver's park word so that
+  // the next publish or close rings the doorbell. Returns false when a message or the close
+  // is already there (receive instead of waiting); true: wait for the doorbell. Arm again
+  // after every wake. A plain channel's receiver only (an MPSC receiver has its own).
+  bool arm_doorbell() noexcept {
+    static_assert(Sync::parks, "a doorbell needs senders that check for a parked receiver: use std_sync");
+    if (head_ != tail_cache_ || refill() != status::empty) return false;
+    auto& word = ref_.get()->producer.consumer_park;
+    // relaxed: published to the sender by the heavy fence below (wait.hpp's Dekker pair).
+    word.store(ringwire::detail::parked_bell, std::memory_order_relaxed);
+    Sync::heavy_fence(scope_);
+    if (refill() == status::empty) return true;
+    // relaxed: our own word; a waker's exchange may reset it too, harmlessly.
+    word.store(ringwire::detail::running, std::memory_order_relaxed);
+    return false;
+  }
+
   // ---- state ---------------------------------------------------------------------------
   // Closes the receiving side: later sends report closed; queued elements are destroyed
   // when the channel's memory is released. Idempotent; also done by the destructor.
