@@ -31,7 +31,9 @@
 // docs/shm.md.
 #pragma once
 
+#include "ringwire/shm/byte_ring.hpp"
 #include "ringwire/shm/census.hpp"
+#include "ringwire/shm/doorbell.hpp"
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/mpsc.hpp"
 #include "ringwire/shm/segment.hpp"

@@ -122,6 +122,34 @@ class reader {
     data_ = nullptr;
   }
 
+  // Many-to-one in shared memory (shm/byte_ring.hpp): when the record at the read position
+  // is still in progress ("-length" header) and dead(tag) says the writer whose tag its
+  // header carries is gone, turns it into a committed padding record of the same size, so
+  // reads go on past it. Safe against live writers: only the record's own writer ever
+  // stores its header, and dead() vouches that it never will. Returns whether it did.
+  template <class Dead>
+  bool skip_abandoned(Dead&& dead) noexcept {
+    if (ref_.get() == nullptr || !many_ || corrupt_) return false;
+    if (cursor_ == tail_cache_ && (refill() != status::ok || cursor_ == tail_cache_)) return false;
+    const std::uint64_t pos = cursor_ & mask_;
+    auto word = Sync::word(detail::header_at(data_, pos));
+    // acquire: as in next().
+    std::uint64_t h = word.load(std::memory_order_acquire);
+    const std::int32_t length = detail::length_of(h);
+    const std::int32_t tag = detail::type_of(h);
+    if (length >= 0 || tag <= 0) return false;
+    const std::uint64_t size = static_cast<std::uint64_t>(-static_cast<std::int64_t>(length));
+    if (size < header_bytes || detail::align8(size) > cap_ - pos || detail::align8(size) > tail_cache_ - cursor_)
+      return (void)fail(), false;  // a claim cannot be larger than what the tail covers
+    if (!dead(tag)) return false;
+    // relaxed: the reader itself is the only one to read the new header (next()).
+    return word.compare_exchange_strong(h, detail::pack(static_cast<std::int32_t>(size), padding_type),
+                                        std::memory_order_relaxed, std::memory_order_relaxed);
+  }
+
+  // Bytes read so far (a free-running byte index: the position of the next record).
+  [[nodiscard]] std::uint64_t position() const noexcept { return cursor_; }
+
   // True when the ring failed validation (sticky).
   [[nodiscard]] bool corrupt() const noexcept { return corrupt_; }
   // errc::ring_corrupt once corrupt(), else success.
@@ -175,8 +203,11 @@ class reader {
         // acquire: as in empty_or_closed().
         if (ref_.get()->consumer.writers.load(std::memory_order_acquire) != 0) return status::empty;
         // Every writer is gone, so every claim was committed or aborted before that: look
-        // again (acquire: as above); a header still not committed is impossible.
+        // again (acquire: as above); a header still not committed is impossible -- unless a
+        // writer process died with it in progress (its tag is set: shared memory), which
+        // only shm::byte_ring::recover can skip.
         h = Sync::word(detail::header_at(data_, pos)).load(std::memory_order_acquire);
+        if (detail::length_of(h) < 0 && detail::type_of(h) > 0) return status::empty;
         if (detail::length_of(h) <= 0) return fail();
       }
       const auto length = static_cast<std::uint64_t>(detail::length_of(h));

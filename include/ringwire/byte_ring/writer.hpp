@@ -317,6 +317,14 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
       : base(std::move(ref), opt, scope) {
     RINGWIRE_ASSERT(this->ref_.get()->kind() == ring_kind::many_to_one);
   }
+  // For shared memory (shm/byte_ring.hpp): `tag` (>= 1) marks this writer's records while
+  // they are in progress (the type half of their "-length" header), so a reader can tell
+  // whose claim a dead process left behind; uncounted: neither this handle nor its copies
+  // touch the open-writer count -- the attachment they all count on holds one for them.
+  shared_writer(ring_ref<Sync> ref, const options& opt, fence_scope scope, std::int32_t tag, bool counted) noexcept
+      : base(std::move(ref), opt, scope), tag_(tag), counted_(counted) {
+    RINGWIRE_ASSERT(this->ref_.get()->kind() == ring_kind::many_to_one);
+  }
   shared_writer(const shared_writer& o) noexcept : base() { copy_from(o); }
   shared_writer& operator=(const shared_writer& o) noexcept {
     if (this != &o) {
@@ -369,7 +377,7 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
         res_n_ = n;
         reserving_ = true;
         // relaxed: "in progress" is only ever read as "not ready"; no data hangs on it.
-        this->header_store(res_start_, detail::pack(-static_cast<std::int32_t>(header_bytes + n), 0),
+        this->header_store(res_start_, detail::pack(-static_cast<std::int32_t>(header_bytes + n), tag_),
                            std::memory_order_relaxed);
         return {status::ok, {this->data_ + res_start_ + header_bytes, n}};
       }
@@ -412,7 +420,7 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
   void close() noexcept {
     if (this->ref_.get() == nullptr) return;
     abort();
-    this->drop_writer();
+    if (counted_) this->drop_writer();
     this->ref_.reset();
     this->data_ = nullptr;
     this->cap_ = this->max_payload_ = this->head_cache_ = 0;
@@ -449,7 +457,9 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
     auto* l = o.ref_.get();
     if (l == nullptr) return;
     // relaxed: copied from a live handle, so the count is >= 1 and cannot reach 0 meanwhile.
-    l->consumer.writers.fetch_add(1, std::memory_order_relaxed);
+    if (o.counted_) l->consumer.writers.fetch_add(1, std::memory_order_relaxed);
+    tag_ = o.tag_;
+    counted_ = o.counted_;
     this->ref_ = o.ref_.copy();
     this->data_ = o.data_;
     this->cap_ = o.cap_;
@@ -465,8 +475,12 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
     res_rec_ = std::exchange(o.res_rec_, 0);
     res_n_ = std::exchange(o.res_n_, 0);
     reserving_ = std::exchange(o.reserving_, false);
+    tag_ = o.tag_;
+    counted_ = o.counted_;
   }
 
+  std::int32_t tag_ = 0;         // the type half of an in-progress header
+  bool counted_ = true;          // counts in the layout's open writers
   std::uint64_t res_start_ = 0;  // data offset of the reserved record's header
   std::uint64_t res_rec_ = 0;    // bytes claimed for it (aligned)
   std::uint64_t res_n_ = 0;      // payload bytes reserved

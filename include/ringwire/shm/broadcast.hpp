@@ -49,8 +49,11 @@
 // claim to "reaping by me" first, so two reapers never both act on one claim, and a reaper
 // that dies half-way leaves a claim the next reap takes up again.
 //
-// Known limit: a subscriber killed inside recv() leaves the registry's `parked` hint one
-// too high; the publisher then scans the registry's park words after every publish (loads
+// Known limit: a subscriber counts itself in the registry's `parked` hint while it waits in
+// recv(). reap() takes a dead subscriber's count back when its park word says it was
+// asleep (the usual place to be killed), but one killed in the few instructions between
+// counting and sleeping (or after waking and before uncounting) leaves the hint one too
+// high: the publisher then loads the registry's park words after every publish (loads
 // only, no syscall) until the channel is re-created.
 //
 // TL;DR
@@ -248,6 +251,13 @@ inline reaped reap(const segment& seg) {
     const std::uint64_t dead = seize(c);
     if (dead == 0) continue;
     auto& e = l->subscriber(i);
+    // A subscriber killed while asleep in recv() still counts in the `parked` hint: its
+    // word says parked only between its count and its uncount (wait.hpp, subscriber.hpp).
+    // relaxed: a dead process's word; the exchange decides against a waking publisher.
+    if (e.park.exchange(ringwire::detail::running, std::memory_order_relaxed) == ringwire::detail::parked) {
+      // relaxed: the hint only (as the subscriber's own decrement).
+      l->joiners.parked.fetch_sub(1, std::memory_order_relaxed);
+    }
     // relaxed: only its generation is kept; the release store below publishes the free.
     const std::uint32_t st = e.state.load(std::memory_order_relaxed);
     // release: frees the entry as the subscriber's own close would; the publisher's

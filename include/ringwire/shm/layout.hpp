@@ -56,6 +56,7 @@
 #include <type_traits>
 
 #include "ringwire/broadcast/layout.hpp"
+#include "ringwire/byte_ring/layout.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/mpsc/layout.hpp"
 #include "ringwire/spsc/layout.hpp"
@@ -72,6 +73,8 @@ enum class channel_kind : std::uint32_t {
   spsc = 1,       // one spsc::layout
   mpsc = 2,       // one mpsc::layout: `endpoints` lanes of `capacity` each
   broadcast = 3,  // one broadcast::layout: `capacity` slots, `endpoints` registry entries
+  byte_ring = 4,  // one byte_ring::layout of `capacity` bytes; policy: its ring_kind;
+                  // many-to-one: `endpoints` writer claims
 };
 
 inline const char* to_string(channel_kind k) noexcept {
@@ -79,6 +82,7 @@ inline const char* to_string(channel_kind k) noexcept {
     case channel_kind::spsc: return "spsc";
     case channel_kind::mpsc: return "mpsc";
     case channel_kind::broadcast: return "broadcast";
+    case channel_kind::byte_ring: return "byte_ring";
   }
   return "unknown";
 }
@@ -209,6 +213,16 @@ constexpr channel_spec broadcast_spec(std::uint64_t capacity = 0, std::uint32_t 
   return s;
 }
 
+// A byte ring (byte_ring/layout.hpp) of `capacity` data bytes (a power of two, 64 .. 2^30):
+// one-to-one, or many-to-one with up to max_writers writer processes attached at once.
+// Records carry their own type ids, so the tag names the ring format, not a C++ type.
+constexpr channel_spec byte_ring_spec(std::uint64_t capacity = 0,
+                                      byte_ring::ring_kind kind = byte_ring::ring_kind::one_to_one,
+                                      std::uint32_t max_writers = 0) noexcept {
+  return channel_spec{channel_kind::byte_ring, capacity, 8, 8, detail::fnv1a("ringwire::byte_ring records v1"), 0,
+                      kind == byte_ring::ring_kind::many_to_one ? max_writers : 0, static_cast<std::uint32_t>(kind), 0};
+}
+
 // ---- the header ------------------------------------------------------------------------
 
 inline constexpr std::uint32_t layout_version = 3;
@@ -272,7 +286,8 @@ static_assert(std::is_trivially_copyable_v<identity>);
 struct live_words {
   std::atomic<std::uint32_t> init_state;      // 128  init_formatting, then init_ready (release)
   std::atomic<std::uint32_t> joined;          // 132  processes holding a mapping
-  std::uint32_t reserved_live[2];             // 136  zero
+  std::atomic<std::uint32_t> stream_closed;   // 136  byte_ring many-to-one: 1 once close_writers() ran
+  std::uint32_t reserved_live;                // 140  zero
   std::atomic<std::uint64_t> heartbeat;       // 144  CLOCK_MONOTONIC ns of the owner's last beat
   std::atomic<std::uint64_t> sender_claim;    // 152  the attached sender's process (claim_word), 0: none
   std::atomic<std::uint64_t> receiver_claim;  // 160  the attached receiver's process, 0: none
@@ -306,6 +321,7 @@ static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std
 using spsc_ring = ringwire::spsc::layout<std_sync>;
 using mpsc_lanes = ringwire::mpsc::layout<std_sync>;
 using broadcast_ring = ringwire::broadcast::layout<std_sync>;
+using byte_ring_layout = ringwire::byte_ring::layout<std_sync>;
 static_assert(offsetof(spsc_ring, producer) == 128 && offsetof(spsc_ring, consumer) == 256 &&
               offsetof(spsc_ring, producer_stats) == 384 && offsetof(spsc_ring, consumer_stats) == 512 &&
               sizeof(spsc_ring) == 640 && offsetof(spsc_ring::geometry_block, receiver_park_offset) == 40 &&
@@ -339,7 +355,8 @@ constexpr std::size_t claims_bytes(std::uint32_t endpoints) noexcept {
 
 // The alignment a kind's channel needs (every kind's first block is a 128-byte hot block).
 constexpr std::size_t channel_align(channel_kind kind, std::size_t slot_align) noexcept {
-  return kind == channel_kind::broadcast ? ringwire::detail::hot_block : spsc_ring::align(slot_align);
+  return kind == channel_kind::broadcast || kind == channel_kind::byte_ring ? ringwire::detail::hot_block
+                                                                            : spsc_ring::align(slot_align);
 }
 
 // Where the channel starts.
@@ -350,7 +367,7 @@ constexpr std::size_t channel_offset(channel_kind kind, std::uint32_t counters, 
 
 // Slots per ring, as the identity records them.
 constexpr std::uint64_t slot_count(channel_kind kind, std::uint64_t capacity) noexcept {
-  return kind == channel_kind::broadcast ? capacity : std::bit_ceil(capacity);
+  return kind == channel_kind::broadcast || kind == channel_kind::byte_ring ? capacity : std::bit_ceil(capacity);
 }
 
 [[noreturn]] inline void fail(errc code, const std::string& what) { throw error(code, what); }
@@ -377,6 +394,17 @@ inline std::size_t channel_footprint(const channel_spec& s) {
       if (s.slot_size > std::uint32_t{1} << 20)
         fail(errc::invalid_options, "broadcast elements of " + num(s.slot_size) + " bytes: at most 1 MiB");
       return broadcast_ring::footprint(s.capacity, s.slot_size, s.endpoints);
+    case channel_kind::byte_ring:
+      if (s.slot_size != 8 || s.slot_align != 8) fail(errc::invalid_options, "a byte ring's records are 8-byte aligned");
+      if (s.policy == static_cast<std::uint32_t>(byte_ring::ring_kind::one_to_one)) {
+        if (s.endpoints != 0) fail(errc::invalid_options, "a one-to-one byte ring has no writer claims");
+      } else if (s.policy == static_cast<std::uint32_t>(byte_ring::ring_kind::many_to_one)) {
+        if (s.endpoints == 0 || s.endpoints > 4096)
+          fail(errc::invalid_options, "a many-to-one byte ring takes 1 to 4096 writers, not " + num(s.endpoints));
+      } else {
+        fail(errc::invalid_options, "byte ring kind " + num(s.policy) + " does not exist");
+      }
+      return byte_ring_layout::footprint(s.capacity);
   }
   fail(errc::invalid_options, "channel kind " + num(static_cast<std::uint32_t>(s.kind)) + " does not exist");
 }
@@ -455,6 +483,11 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
       broadcast_ring::format(chan, spec.capacity, spec.slot_size, spec.endpoints,
                              static_cast<broadcast::policy>(spec.policy),
                              spec.evict_lag != 0 ? spec.evict_lag : spec.capacity);
+      break;
+    case channel_kind::byte_ring:
+      // Its one open writer: one-to-one, the writer's (attach re-opens it); many-to-one,
+      // the segment's own, dropped by close_writers (shm/byte_ring.hpp).
+      byte_ring_layout::format(chan, id.channel_size, spec.capacity, static_cast<byte_ring::ring_kind>(spec.policy));
       break;
   }
   // relaxed: ordered before the release below like everything else formatted here.
@@ -546,7 +579,7 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
     return n == "unknown" ? "unknown kind " + num(static_cast<std::uint32_t>(k)) : n;
   };
   const bool known_kind = id.kind == channel_kind::spsc || id.kind == channel_kind::mpsc ||
-                          id.kind == channel_kind::broadcast;
+                          id.kind == channel_kind::broadcast || id.kind == channel_kind::byte_ring;
   if (id.kind != want.kind)
     fail(errc::shm_kind_mismatch, "the segment holds a " + kind_name(id.kind) + " channel, expected " +
                                       kind_name(want.kind));
@@ -555,6 +588,10 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   if (id.kind == channel_kind::broadcast && id.policy != want.policy)
     fail(errc::shm_kind_mismatch, "the segment's broadcast policy is " + num(id.policy) + ", expected " +
                                       num(want.policy) + " (0 lossy, 1 lossless, 2 evict)");
+  if (id.kind == channel_kind::byte_ring && id.policy != want.policy)
+    fail(errc::shm_kind_mismatch, "the segment's byte ring is " +
+                                      std::string(id.policy == 1 ? "one-to-one" : id.policy == 2 ? "many-to-one" : "of unknown kind " + num(id.policy)) +
+                                      ", expected " + (want.policy == 1 ? "one-to-one" : "many-to-one"));
   if (id.slot_size != want.slot_size || id.slot_align != want.slot_align || id.type_tag != want.type_tag)
     fail(errc::shm_type_mismatch, "the segment's elements are " + num(id.slot_size) + " bytes aligned to " +
                                       num(id.slot_align) + " with type tag " + num(id.type_tag) + "; expected " +
@@ -646,6 +683,14 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
       // relaxed (both): values that must be in range; nothing is read through them.
       if (l->control.closed.load(std::memory_order_relaxed) > 1) corrupt("the publisher's close flag");
       if (l->joiners.top.load(std::memory_order_relaxed) > id.endpoints) corrupt("the registry's top entry");
+      break;
+    }
+    case channel_kind::byte_ring: {
+      // attach() checks the ring's own magic, version, kind, geometry and indices; it
+      // reads only the header blocks, already proven inside the mapping.
+      auto r = byte_ring_layout::attach(const_cast<unsigned char*>(chan), id.channel_size,
+                                        static_cast<byte_ring::ring_kind>(id.policy));
+      if (!r) corrupt(r.error().message);
       break;
     }
   }

@@ -45,6 +45,7 @@
 #include <string>
 #include <utility>
 
+#include "ringwire/mpsc.hpp"
 #include "ringwire/mpsc/receiver.hpp"
 #include "ringwire/mpsc/registrar.hpp"
 #include "ringwire/shm/claim.hpp"

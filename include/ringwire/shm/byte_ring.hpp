@@ -1,0 +1,307 @@
+// ringwire/shm/byte_ring.hpp -- byte rings (variable-length typed records) between processes.
+//
+// The segment holds the very byte_ring::layout a heap ring uses, and the endpoints are the
+// very byte_ring::writer, shared_writer and reader. Shared memory adds who holds what:
+//
+//   one-to-one   the writer claims the header's sender_claim, the reader its receiver_claim
+//                (one of each at a time). Detaching the writer closes the stream for the
+//                reader once drained, as on the heap; attaching a writer reopens it (the
+//                ring's open-writer count goes back to 1), attaching a reader clears
+//                reader_closed. A reservation never committed is never visible: the tail
+//                moves only at commit.
+//   many-to-one  each writer process attaches with a claim word of its own (the segment's
+//                claims block) and counts once in the ring's open-writer count, however
+//                many copies of its shared_writer its threads make; the segment itself holds
+//                one more, dropped by close_writers(), so the reader sees the end only when
+//                the producers say so and every writer process has detached. A writer's
+//                in-progress headers carry its claim index + 1 in their type half.
+//
+// Crash recovery. reap(seg), from any process, closes endpoints whose claim names a dead
+// process: a dead one-to-one writer (as its detach would), a dead reader (writers see
+// closed), a dead many-to-one writer (its open-writer count is dropped, and its claim word
+// becomes "abandoned": bit 31 set, pid 0, bits 32..63 the low half of the ring's tail when
+// it was reaped). A many-to-one writer killed between claiming room and committing leaves
+// an in-progress record that would stop the reader for ever; recover(seg, reader) -- to be
+// called by the reader's process, e.g. when a read times out -- reaps, then turns every
+// in-progress record at the read position whose writer is dead or abandoned into padding
+// (skipping exactly the uncommitted record: nothing committed is lost, nothing torn is
+// read), and frees an abandoned claim once the reader has passed the tail recorded in it,
+// since no record of the dead writer can lie beyond it. An attach never takes a dead or
+// abandoned claim over directly (it reaps it and moves on), so a new writer never carries
+// a dead one's tag while its records may still be ahead of the reader.
+//
+// Known limit: a writer killed in the few instructions between its claim (a CAS on tail)
+// and its "-length" header store leaves a zero header with no owner; the reader then
+// stays at it (read_for times out) and recover() cannot tell whose it is. The window is a
+// handful of instructions per record.
+//
+// TL;DR
+//   auto seg = shm::segment::create("/log", shm::byte_ring_spec(1 << 20, byte_ring::ring_kind::many_to_one, 8));
+//   auto rx = shm::byte_ring::attach_reader(seg);
+//   // in each producer process:
+//   auto w = shm::byte_ring::attach_shared_writer(seg);      // copy it for more threads
+//   w.try_write(7, bytes);
+//   // consumer:  while (rx.read_for(r, 1s) != status::closed) { if (ok) use(r); else shm::byte_ring::recover(seg, rx); }
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "ringwire/byte_ring/reader.hpp"
+#include "ringwire/byte_ring/writer.hpp"
+#include "ringwire/shm/claim.hpp"
+#include "ringwire/shm/layout.hpp"
+#include "ringwire/shm/segment.hpp"
+
+namespace ringwire::shm::byte_ring {
+
+using ringwire::byte_ring::ring_kind;
+
+namespace detail {
+
+using ring = ringwire::byte_ring::layout<std_sync>;
+
+// A many-to-one writer process's hold: its claim and its one open-writer count.
+struct writer_attachment {
+  ringwire::detail::owner<std_sync> own;  // first member: release_all casts back
+  shm::detail::mapping_ref map;
+  shm::detail::claim_t* claim;
+  ring* r;
+  ringwire::detail::fence_scope scope;
+
+  static void release_all(ringwire::detail::owner<std_sync>* o) noexcept {
+    auto* a = reinterpret_cast<writer_attachment*>(o);
+    // release: every commit and abort of this process's writers happens-before the reader's
+    // acquire load that sees the count reach 0.
+    if (a->r->consumer.writers.fetch_sub(1, std::memory_order_release) == 1)
+      ringwire::detail::notify_close<std_sync>(a->r->producer.reader_park, a->scope);
+    shm::detail::release_claim(*a->claim);  // after the count: a new writer counts anew
+    delete a;
+  }
+};
+
+inline void check(const segment& seg, ring_kind kind) {
+  if (!seg.joined()) throw error(errc::invalid_options, "attaching to a segment that was left or never joined");
+  const identity& id = seg.info();
+  if (id.kind != channel_kind::byte_ring)
+    throw error(errc::shm_kind_mismatch,
+                std::string("the segment holds a ") + to_string(id.kind) + " channel, not byte_ring");
+  if (id.policy != static_cast<std::uint32_t>(kind))
+    throw error(errc::shm_kind_mismatch, std::string("the segment's byte ring is ") +
+                                             (id.policy == 1 ? "one-to-one" : "many-to-one") + ", not " +
+                                             (kind == ring_kind::one_to_one ? "one-to-one" : "many-to-one"));
+}
+
+[[noreturn]] inline void refuse(const char* side, std::uint32_t holder) {
+  throw error(errc::shm_already_attached,
+              std::string("the ") + side + " is attached by pid " + std::to_string(holder) +
+                  (holder == static_cast<std::uint32_t>(::getpid()) ? " (this process)" : " (alive)"));
+}
+
+// An abandoned many-to-one claim (see the top): no process, bit 31, the tail's low half.
+constexpr std::uint64_t abandoned_claim(std::uint64_t tail) noexcept { return (tail & 0xffff'ffffu) << 32 | claim_reaping; }
+constexpr bool is_abandoned(std::uint64_t v) noexcept { return claim_pid(v) == 0 && (v & claim_reaping) != 0; }
+
+// Closes the endpoint a dead process held through claim `c`; true when `c` named a dead
+// process and we (not a concurrent reaper or attach) closed it.
+inline bool reap_claim(shm::detail::claim_t& c, ring& r, bool many_writer, bool reader_side,
+                       ringwire::detail::fence_scope scope) {
+  // relaxed: the CAS below re-checks and acquires.
+  std::uint64_t v = c.load(std::memory_order_relaxed);
+  if (v == 0 || is_abandoned(v) || shm::detail::claim_alive(v)) return false;
+  const std::uint64_t reaping = shm::detail::my_claim() | claim_reaping;
+  // acquire: the dead holder's last stores happen-before our close of its endpoint.
+  if (!c.compare_exchange_strong(v, reaping, std::memory_order_acquire, std::memory_order_relaxed)) return false;
+  if (reader_side) {
+    // release: pairs with the writers' acquire of the flag.
+    r.producer.reader_closed.store(1, std::memory_order_release);
+    ringwire::detail::notify_close<std_sync>(r.consumer.writer_park, scope);
+    shm::detail::release_claim(c);
+    return true;
+  }
+  if (many_writer) {
+    // release: as a detach's drop of its count (the wake below covers a last one).
+    r.consumer.writers.fetch_sub(1, std::memory_order_release);
+    // relaxed: the tail only bounds where the dead writer's records can lie.
+    const std::uint64_t tail = r.producer.tail.load(std::memory_order_relaxed);
+    // release: our count drop happens-before whoever frees the abandoned claim.
+    c.store(abandoned_claim(tail), std::memory_order_release);
+  } else {
+    // release: the dead writer's commits (complete: it is gone) before the reader's acquire.
+    r.consumer.writers.store(0, std::memory_order_release);
+    shm::detail::release_claim(c);
+  }
+  ringwire::detail::notify_close<std_sync>(r.producer.reader_park, scope);  // the reader may be waiting on it
+  return true;
+}
+
+}  // namespace detail
+
+// The writer of a one-to-one segment. Throws shm_kind_mismatch (another kind, or a
+// many-to-one ring), shm_already_attached, invalid_options (seg not joined).
+template <class Sync = std_sync>
+ringwire::byte_ring::writer<Sync> attach_writer(const segment& seg, const ringwire::byte_ring::options& opt = {}) {
+  static_assert(std::is_same_v<typename Sync::template atomic<std::uint32_t>, std::atomic<std::uint32_t>>,
+                "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
+  detail::check(seg, ring_kind::one_to_one);
+  const auto scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::mapping_ref map = seg.share();
+  auto* r = shm::detail::channel_of<ringwire::byte_ring::layout<Sync>>(map);
+  shm::detail::claim_t& c = map.get()->hdr()->live.sender_claim;
+  auto* a = shm::detail::attachment<Sync>::make(std::move(map));
+  ringwire::byte_ring::ring_ref<Sync> ref(r, &a->own);  // releases `a`
+  if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0) detail::refuse("writer", holder);
+  a->claim = &c;
+  // relaxed: reopens the stream (a detached writer dropped it to 0); the reader re-reads
+  // the count on its slow path, and our commits carry their own release.
+  r->consumer.writers.store(1, std::memory_order_relaxed);
+  return ringwire::byte_ring::writer<Sync>(std::move(ref), opt, scope);
+}
+
+// A writer of a many-to-one segment for this process (copy it for more threads: the copies
+// share this process's claim). Throws too_many_producers (every claim is held by a live
+// process or still abandoned), shm_kind_mismatch, invalid_options (not joined, or
+// close_writers() was called).
+inline ringwire::byte_ring::shared_writer<std_sync> attach_shared_writer(const segment& seg,
+                                                                         const ringwire::byte_ring::options& opt = {}) {
+  detail::check(seg, ring_kind::many_to_one);
+  const auto scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::mapping_ref map = seg.share();
+  auto* r = shm::detail::channel_of<detail::ring>(map);
+  header* h = map.get()->hdr();
+  // acquire: a close_writers() stays visible.
+  if (h->live.stream_closed.load(std::memory_order_acquire) != 0)
+    throw error(errc::invalid_options, "the ring's writers were closed (close_writers): no writer may attach");
+  const identity id = seg.info();
+  std::byte* base = map.get()->base;
+  const std::uint64_t mine = shm::detail::my_claim();
+  for (std::uint32_t i = 0; i < id.endpoints; ++i) {
+    shm::detail::claim_t& c = shm::endpoint_claim(base, id, i);
+    if (detail::reap_claim(c, *r, /*many_writer=*/true, /*reader_side=*/false, scope)) continue;  // dead: now abandoned
+    std::uint64_t zero = 0;
+    // acquire: the previous holder's release of the claim (after its count drop).
+    if (!c.compare_exchange_strong(zero, mine, std::memory_order_acquire, std::memory_order_relaxed)) continue;
+    // relaxed: the count is >= 1 while the segment holds its own; our records publish
+    // themselves (each header's release).
+    r->consumer.writers.fetch_add(1, std::memory_order_relaxed);
+    auto* a = new detail::writer_attachment{{}, std::move(map), &c, r, scope};
+    a->own.release_all = &detail::writer_attachment::release_all;
+    // relaxed: not yet shared.
+    a->own.refs.store(1, std::memory_order_relaxed);
+    return ringwire::byte_ring::shared_writer<std_sync>(ringwire::byte_ring::ring_ref<std_sync>(r, &a->own), opt,
+                                                        scope, static_cast<std::int32_t>(i + 1), /*counted=*/false);
+  }
+  throw error(errc::too_many_producers, "all " + std::to_string(id.endpoints) +
+                                            " writer claims of the ring are held by live processes (or abandoned "
+                                            "records are not yet read past)");
+}
+
+// The reader (one at a time), for either kind. Throws shm_kind_mismatch,
+// shm_already_attached, invalid_options. Re-attaching resumes where the last reader
+// released.
+template <class Sync = std_sync>
+ringwire::byte_ring::reader<Sync> attach_reader(const segment& seg, const ringwire::byte_ring::options& opt = {}) {
+  static_assert(std::is_same_v<typename Sync::template atomic<std::uint32_t>, std::atomic<std::uint32_t>>,
+                "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
+  if (!seg.joined()) throw error(errc::invalid_options, "attaching to a segment that was left or never joined");
+  detail::check(seg, static_cast<ring_kind>(seg.info().policy));
+  const auto scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::mapping_ref map = seg.share();
+  auto* r = shm::detail::channel_of<ringwire::byte_ring::layout<Sync>>(map);
+  shm::detail::claim_t& c = map.get()->hdr()->live.receiver_claim;
+  auto* a = shm::detail::attachment<Sync>::make(std::move(map));
+  ringwire::byte_ring::ring_ref<Sync> ref(r, &a->own);
+  if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0) detail::refuse("reader", holder);
+  a->claim = &c;
+  // relaxed: reopens the ring for writers, who re-read the flag on their slow paths.
+  r->producer.reader_closed.store(0, std::memory_order_relaxed);
+  return ringwire::byte_ring::reader<Sync>(std::move(ref), opt, scope);
+}
+
+// Many-to-one: ends the stream (once). The reader sees closed when every writer process
+// has detached (or was reaped) and the ring is drained; attaching writers is refused from
+// now. Returns false when already closed.
+inline bool close_writers(const segment& seg) {
+  detail::check(seg, ring_kind::many_to_one);
+  shm::detail::mapping_ref map = seg.share();
+  std::uint32_t zero = 0;
+  // acq_rel: once only, ordered with attaches that check the flag.
+  if (!map.get()->hdr()->live.stream_closed.compare_exchange_strong(zero, 1, std::memory_order_acq_rel))
+    return false;
+  auto* r = shm::detail::channel_of<detail::ring>(map);
+  // release: as a writer's detach.
+  r->consumer.writers.fetch_sub(1, std::memory_order_release);
+  ringwire::detail::notify_close<std_sync>(r->producer.reader_park, shm::detail::endpoint_scope(seg.info()));
+  return true;
+}
+
+// What reap() closed.
+struct reaped {
+  std::uint32_t writers = 0;       // writers of dead processes
+  std::uint32_t reader_pid = 0;    // the dead reader's pid, 0: none
+  explicit operator bool() const noexcept { return writers != 0 || reader_pid != 0; }
+};
+
+// Closes every endpoint whose process is dead (see the top). Any process, any time.
+inline reaped reap(const segment& seg) {
+  if (!seg.joined()) throw error(errc::invalid_options, "reaping a segment that was left or never joined");
+  const identity id = seg.info();
+  detail::check(seg, static_cast<ring_kind>(id.policy));
+  const auto scope = shm::detail::endpoint_scope(id);
+  shm::detail::mapping_ref map = seg.share();
+  auto* r = shm::detail::channel_of<detail::ring>(map);
+  header* h = map.get()->hdr();
+  reaped out;
+  const bool many = id.policy == static_cast<std::uint32_t>(ring_kind::many_to_one);
+  if (many) {
+    for (std::uint32_t i = 0; i < id.endpoints; ++i)
+      out.writers += detail::reap_claim(shm::endpoint_claim(map.get()->base, id, i), *r, true, false, scope) ? 1 : 0;
+  } else {
+    out.writers += detail::reap_claim(h->live.sender_claim, *r, false, false, scope) ? 1 : 0;
+  }
+  // relaxed: the pid for the report; reap_claim decides with its CAS.
+  const std::uint64_t rv = h->live.receiver_claim.load(std::memory_order_relaxed);
+  if (detail::reap_claim(h->live.receiver_claim, *r, false, true, scope)) out.reader_pid = claim_pid(rv);
+  return out;
+}
+
+// Many-to-one, from the reader's process: reaps, skips the in-progress records of dead
+// writers at the read position, and frees abandoned claims the reader has read past.
+// Returns how many records it skipped. Call it when a read waits longer than a writer
+// ever takes to commit (a timeout), or periodically.
+inline std::size_t recover(const segment& seg, ringwire::byte_ring::reader<std_sync>& rx) {
+  detail::check(seg, ring_kind::many_to_one);
+  (void)reap(seg);
+  shm::detail::mapping_ref map = seg.share();
+  const identity id = seg.info();
+  std::byte* base = map.get()->base;
+  std::size_t skipped = 0;
+  while (rx.skip_abandoned([&](std::int32_t tag) {
+    if (tag < 1 || static_cast<std::uint32_t>(tag) > id.endpoints) return false;
+    // acquire: the reaper's abandoned value is stored after its count drop.
+    const std::uint64_t v = shm::endpoint_claim(base, id, static_cast<std::uint32_t>(tag - 1)).load(std::memory_order_acquire);
+    // Abandoned: its owner died. Free (0) or held by a live process: a writer that
+    // detached cleanly left no record in progress, and no attach reuses an abandoned claim
+    // before the reader is past its records -- so only a dead owner leaves one here.
+    return detail::is_abandoned(v);
+  }))
+    ++skipped;
+  // Free the abandoned claims whose records all lie behind the read position.
+  const std::uint64_t at = rx.position();
+  for (std::uint32_t i = 0; i < id.endpoints; ++i) {
+    shm::detail::claim_t& c = shm::endpoint_claim(base, id, i);
+    // acquire: as above.
+    std::uint64_t v = c.load(std::memory_order_acquire);
+    if (!detail::is_abandoned(v)) continue;
+    const auto left = static_cast<std::int32_t>(static_cast<std::uint32_t>(v >> 32) - static_cast<std::uint32_t>(at));
+    // release: our reads past the dead writer's records happen-before the next attach.
+    if (left <= 0) c.compare_exchange_strong(v, 0, std::memory_order_release, std::memory_order_relaxed);
+  }
+  return skipped;
+}
+
+}  // namespace ringwire::shm::byte_ring
