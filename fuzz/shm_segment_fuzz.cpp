@@ -1,16 +1,20 @@
 // fuzz/shm_segment_fuzz.cpp -- libFuzzer over shared-memory segment validation.
 //
 // Every input becomes segment images, each written to a memfd of exactly its size and
-// opened with segment::open_fd -- the real path a process takes -- expecting each kind and
-// several element types. An image must either be refused with a ringwire::error or be
-// safe to use: when it opens, the harness attaches both SPSC endpoints and drives every
-// receive and send path until empty and full, so AddressSanitizer sees any read or write
-// the validated geometry does not allow. The three images per input:
+// opened with segment::open_fd -- the real path a process takes -- expecting each kind
+// (spsc with several element types, mpsc, broadcast, both byte rings). An image must
+// either be refused with a ringwire::error or be safe to use: when it opens, the harness
+// attaches the kind's endpoints and drives its receive and send paths (spsc: every one,
+// until empty and full; mpsc: receive, send, reap; byte rings: read, write, recover), so
+// AddressSanitizer sees any read or write the validated geometry does not allow.
+// Broadcast images are validated only. The three images per input:
 //   1. the bytes as given (mostly refused early: the magic, the version, the checksum);
 //   2. the same bytes with the header checksum recomputed, so mutations reach the
 //      structural checks behind it;
-//   3. a valid segment (spsc<u64>, capacity 100) edited by the input: byte 0 holds flags
-//      (bit 0: recompute the checksum; bit 1: truncate to the length in bytes 1-2), then
+//   3. a valid segment edited by the input: byte 0 holds flags (bit 0: recompute the
+//      checksum; bit 1: truncate to the length in bytes 1-2; bits 2-3: which segment --
+//      spsc<u64> capacity 100, mpsc<u64> 3 lanes with messages queued, a one-to-one byte
+//      ring with records, a many-to-one one with a record in progress), then
 //      (offset u16, value u8) triples overwrite bytes anywhere, the ring's indices and
 //      geometry included.
 #include <sys/mman.h>
@@ -62,6 +66,47 @@ void exercise(const shm::segment& seg) {
   }
 }
 
+template <class T>
+void exercise_mpsc(const shm::segment& seg) {
+  try {
+    auto rx = shm::mpsc::attach_receiver<T>(seg);
+    const std::uint64_t bound = seg.capacity() * seg.info().endpoints + 1;
+    for (std::uint64_t i = 0; i < bound && rx.try_recv(); ++i) {
+    }
+    auto tx = shm::mpsc::attach_sender<T>(seg);
+    T v{};
+    for (std::uint64_t i = 0; i <= seg.capacity() && tx.try_send(v) == status::ok; ++i) {
+    }
+    for (std::uint64_t i = 0; i < bound && rx.try_recv(); ++i) {
+    }
+    (void)shm::mpsc::reap(seg);
+  } catch (const ringwire::error&) {
+  }
+}
+
+void exercise_bytes(const shm::segment& seg) {
+  namespace br = ringwire::byte_ring;
+  try {
+    auto rx = shm::byte_ring::attach_reader(seg);
+    br::record_view r;
+    volatile std::size_t sink = 0;
+    for (std::uint64_t i = 0; i < seg.capacity() / 8 + 1 && rx.try_read(r) == status::ok; ++i)
+      for (std::byte b : r.payload) sink = sink + static_cast<std::size_t>(b);
+    const std::byte msg[24] = {};
+    if (seg.info().policy == static_cast<std::uint32_t>(br::ring_kind::one_to_one)) {
+      auto tx = shm::byte_ring::attach_writer(seg);
+      (void)tx.try_write(1, msg);
+    } else {
+      auto tx = shm::byte_ring::attach_shared_writer(seg);
+      (void)tx.try_write(1, msg);
+      (void)shm::byte_ring::recover(seg, rx);
+    }
+    for (std::uint64_t i = 0; i < seg.capacity() / 8 + 1 && rx.try_read(r) == status::ok; ++i) {
+    }
+  } catch (const ringwire::error&) {
+  }
+}
+
 void try_image(const std::vector<unsigned char>& img) {
   const int fd = ::memfd_create("fuzz", MFD_CLOEXEC);
   if (fd < 0) return;
@@ -69,36 +114,89 @@ void try_image(const std::vector<unsigned char>& img) {
     ::close(fd);
     return;
   }
-  auto any_u64 = shm::spsc_spec<std::uint64_t>();
-  auto mpsc = any_u64;
-  mpsc.kind = shm::channel_kind::mpsc;
-  auto broadcast = any_u64;
-  broadcast.kind = shm::channel_kind::broadcast;
-  const shm::channel_spec specs[] = {any_u64, shm::spsc_spec<std::uint64_t>(100), shm::spsc_spec<unsigned char>(),
-                                     shm::spsc_spec<wide>(), mpsc, broadcast};
+  using ringwire::byte_ring::ring_kind;
+  const shm::channel_spec specs[] = {shm::spsc_spec<std::uint64_t>(),
+                                     shm::spsc_spec<std::uint64_t>(100),
+                                     shm::spsc_spec<unsigned char>(),
+                                     shm::spsc_spec<wide>(),
+                                     shm::mpsc_spec<std::uint64_t>(),
+                                     shm::broadcast_spec<std::uint64_t>(),
+                                     shm::byte_ring_spec(0, ring_kind::one_to_one),
+                                     shm::byte_ring_spec(0, ring_kind::many_to_one)};
   for (const auto& spec : specs) {
     try {
       auto seg = shm::segment::open_fd(fd, spec);
-      if (spec.kind != shm::channel_kind::spsc) __builtin_trap();  // validation must refuse the kind
-      if (spec.slot_size == 1) exercise<unsigned char>(seg);
-      else if (spec.slot_size == 64) exercise<wide>(seg);
-      else exercise<std::uint64_t>(seg);
+      if (seg.kind() != spec.kind) __builtin_trap();  // validation must refuse another kind
+      switch (spec.kind) {
+        case shm::channel_kind::spsc:
+          if (spec.slot_size == 1) exercise<unsigned char>(seg);
+          else if (spec.slot_size == 64) exercise<wide>(seg);
+          else exercise<std::uint64_t>(seg);
+          break;
+        case shm::channel_kind::mpsc: exercise_mpsc<std::uint64_t>(seg); break;
+        case shm::channel_kind::byte_ring: exercise_bytes(seg); break;
+        default: break;  // broadcast: validation only
+      }
     } catch (const ringwire::error&) {
     }
   }
   ::close(fd);
 }
 
-const std::vector<unsigned char>& template_image() {
-  static const std::vector<unsigned char> img = [] {
-    shm::create_options o;
-    o.counters = 1;
-    auto seg = shm::segment::create_anonymous(shm::spsc_spec<std::uint64_t>(100), o);
-    std::vector<unsigned char> b(seg.size());
-    if (::pread(seg.fd(), b.data(), b.size(), 0) != static_cast<ssize_t>(b.size())) __builtin_trap();
-    return b;
-  }();
-  return img;
+// Valid segments of each kind, with messages queued (their endpoints detached, so the
+// images hold no claims), for the mutations to start from.
+std::vector<unsigned char> image_of(const shm::segment& seg) {
+  std::vector<unsigned char> b(seg.size());
+  if (::pread(seg.fd(), b.data(), b.size(), 0) != static_cast<ssize_t>(b.size())) __builtin_trap();
+  return b;
+}
+
+const std::vector<unsigned char>& template_image(unsigned which) {
+  using ringwire::byte_ring::ring_kind;
+  static const std::vector<unsigned char> imgs[4] = {
+      [] {
+        shm::create_options o;
+        o.counters = 1;
+        auto seg = shm::segment::create_anonymous(shm::spsc_spec<std::uint64_t>(100), o);
+        return image_of(seg);
+      }(),
+      [] {
+        shm::create_options o;
+        o.counters = 1;
+        auto seg = shm::segment::create_anonymous(shm::mpsc_spec<std::uint64_t>(16, 3), o);
+        {
+          auto a = shm::mpsc::attach_sender<std::uint64_t>(seg);
+          auto b = shm::mpsc::attach_sender<std::uint64_t>(seg);
+          for (std::uint64_t i = 0; i < 5; ++i) (void)a.try_send(i), (void)b.try_send(i);
+        }
+        return image_of(seg);
+      }(),
+      [] {
+        shm::create_options o;
+        o.counters = 1;
+        auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(1024), o);
+        {
+          auto w = shm::byte_ring::attach_writer(seg);
+          const std::byte msg[40] = {};
+          for (int i = 0; i < 8; ++i) (void)w.try_write(1 + i, std::span<const std::byte>(msg, static_cast<std::size_t>(i) * 5));
+        }
+        return image_of(seg);
+      }(),
+      [] {
+        shm::create_options o;
+        o.counters = 1;
+        auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(1024, ring_kind::many_to_one, 2), o);
+        {
+          auto w = shm::byte_ring::attach_shared_writer(seg);
+          const std::byte msg[40] = {};
+          for (int i = 0; i < 8; ++i) (void)w.try_write(1 + i, std::span<const std::byte>(msg, static_cast<std::size_t>(i) * 5));
+          auto c = w.try_reserve(16);  // copied while in progress (its claim is this process's)
+          (void)c;
+          return image_of(seg);
+        }
+      }(),
+  };
+  return imgs[which % 4];
 }
 
 void fix_checksum(std::vector<unsigned char>& b) {
@@ -119,7 +217,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try_image(raw);
   }
   if (size >= 1) {
-    std::vector<unsigned char> img = template_image();
+    std::vector<unsigned char> img = template_image(data[0] >> 2);
     std::size_t at = 1;
     if ((data[0] & 2) != 0 && size >= 3) {
       const std::size_t len = (std::size_t{data[1]} | std::size_t{data[2]} << 8) % (img.size() + 1);

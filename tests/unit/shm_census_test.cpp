@@ -100,6 +100,33 @@ TEST_F(Census, ALiveAttachedEndpointKeepsASegment) {
   EXPECT_TRUE(exists(n));
 }
 
+// An MPSC lane held by a live process keeps the segment too (the claims block is read).
+TEST_F(Census, ALiveLaneKeepsAnMpscSegment) {
+  const auto n = name("lane");
+  const pid_t pid = shm_test::spawn([&]() -> int {
+    auto seg = shm::segment::create(n, shm::mpsc_spec<int>(16, 3), {.unlink = shm::unlink_policy::never});
+    ::_exit(0);
+    return 1;
+  });
+  ASSERT_EQ(shm_test::wait_child(pid), 0);
+  {
+    auto seg = shm::segment::open(n, shm::mpsc_spec<int>(16, 3));
+    auto tx = shm::mpsc::attach_sender<int>(seg);
+    const auto e = find(n);
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->kind, shm::channel_kind::mpsc);
+    EXPECT_EQ(e->endpoints, 3u);
+    EXPECT_EQ(e->endpoints_alive, 1u);
+    EXPECT_FALSE(e->abandoned());
+    EXPECT_FALSE(removed(shm::remove_abandoned_segments(), n));
+  }
+  const auto e = find(n);  // the lane was released with the sender
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->endpoints_alive, 0u);
+  EXPECT_TRUE(e->abandoned());
+  EXPECT_TRUE(removed(shm::remove_abandoned_segments(), n));
+}
+
 // A POSIX shared-memory object that is not a ringwire segment is never listed or removed.
 TEST_F(Census, AForeignObjectIsIgnored) {
   const auto n = name("foreign");

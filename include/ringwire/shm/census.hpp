@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -45,10 +46,14 @@ struct segment_entry {
   std::uint32_t joined = 0;    // processes that said they map it (a crashed one never left)
   std::uint32_t sender_pid = 0, receiver_pid = 0;  // claim holders, 0: none
   bool sender_alive = false, receiver_alive = false;
+  std::uint32_t endpoints = 0;        // mpsc lanes, broadcast entries, byte-ring writers
+  std::uint32_t endpoints_alive = 0;  // of them, held by running processes
 
   // Nobody alive created it or is attached to it. A segment that is not intact is never
   // abandoned: it may be another version's, still being created, or not ours to judge.
-  [[nodiscard]] bool abandoned() const noexcept { return intact && !creator_alive && !sender_alive && !receiver_alive; }
+  [[nodiscard]] bool abandoned() const noexcept {
+    return intact && !creator_alive && !sender_alive && !receiver_alive && endpoints_alive == 0;
+  }
 };
 
 namespace detail {
@@ -87,6 +92,20 @@ inline bool read_entry(const std::string& dir, const std::string& file, segment_
   e.receiver_pid = claim_pid(r);
   e.sender_alive = claim_alive(s);
   e.receiver_alive = claim_alive(r);
+  e.endpoints = id.endpoints;
+  if (id.endpoints != 0) {  // the claims block (shm/layout.hpp), read as plain bytes
+    std::vector<std::uint64_t> claims(std::min<std::uint32_t>(id.endpoints, 1u << 16));
+    const int cfd = ::open((dir + "/" + file).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    const auto bytes = static_cast<ssize_t>(claims.size() * 8);
+    const bool ok = cfd >= 0 && ::pread(cfd, claims.data(), static_cast<std::size_t>(bytes),
+                                         static_cast<off_t>(claims_offset(id.counters_count))) == bytes;
+    if (cfd >= 0) ::close(cfd);
+    if (!ok) {
+      e.intact = false;  // a header promising claims the object does not hold
+      return true;
+    }
+    for (const std::uint64_t c : claims) e.endpoints_alive += claim_alive(c) ? 1 : 0;
+  }
   return true;
 }
 
