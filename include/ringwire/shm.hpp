@@ -31,6 +31,7 @@
 // docs/shm.md.
 #pragma once
 
+#include "ringwire/shm/broadcast.hpp"
 #include "ringwire/shm/byte_ring.hpp"
 #include "ringwire/shm/census.hpp"
 #include "ringwire/shm/doorbell.hpp"

@@ -393,6 +393,9 @@ inline std::size_t channel_footprint(const channel_spec& s) {
         fail(errc::invalid_options, "broadcast policy " + num(s.policy) + " does not exist");
       if (s.slot_size > std::uint32_t{1} << 20)
         fail(errc::invalid_options, "broadcast elements of " + num(s.slot_size) + " bytes: at most 1 MiB");
+      if (s.policy == static_cast<std::uint32_t>(broadcast::policy::evict) && s.capacity >= 2 &&
+          s.evict_lag >= s.capacity)
+        fail(errc::invalid_options, "evict_lag " + num(s.evict_lag) + " must be below the capacity " + num(s.capacity));
       return broadcast_ring::footprint(s.capacity, s.slot_size, s.endpoints);
     case channel_kind::byte_ring:
       if (s.slot_size != 8 || s.slot_align != 8) fail(errc::invalid_options, "a byte ring's records are 8-byte aligned");
@@ -480,9 +483,10 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
                          /*registrars=*/1);
       break;
     case channel_kind::broadcast:
+      // evict_lag 0: the largest lag that still evicts before the ring is full.
       broadcast_ring::format(chan, spec.capacity, spec.slot_size, spec.endpoints,
                              static_cast<broadcast::policy>(spec.policy),
-                             spec.evict_lag != 0 ? spec.evict_lag : spec.capacity);
+                             spec.evict_lag != 0 ? spec.evict_lag : spec.capacity - 1);
       break;
     case channel_kind::byte_ring:
       // Its one open writer: one-to-one, the writer's (attach re-opens it); many-to-one,
@@ -678,7 +682,9 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
           g.slots_offset != broadcast_ring::slots_offset(id.endpoints) ||
           g.registry_offset != broadcast_ring::registry_offset() || g.payload_size != id.slot_size ||
           g.payload_words != (id.slot_size + 7) / 8 || g.max_subscribers != id.endpoints || g.policy != id.policy ||
-          g.multi_producer > 1 || g.evict_lag == 0)
+          g.multi_producer > 1 ||
+          (id.policy == static_cast<std::uint32_t>(broadcast::policy::evict) && id.capacity >= 2 &&
+           g.evict_lag >= id.capacity))
         corrupt("the broadcast ring's geometry disagrees with the header");
       // relaxed (both): values that must be in range; nothing is read through them.
       if (l->control.closed.load(std::memory_order_relaxed) > 1) corrupt("the publisher's close flag");

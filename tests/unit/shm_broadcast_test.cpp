@@ -1,0 +1,448 @@
+// tests/unit/shm_broadcast_test.cpp -- broadcast channels in shared memory (shm/broadcast.hpp):
+// attach checks, every policy through a segment, the publisher claim, re-attach (including
+// a forged half-written slot), and reap() of killed subscriber and publisher processes.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ringwire/shm/broadcast.hpp"
+
+// The few helpers of support/shm_support.hpp this test needs, kept here so that it
+// includes only shm/broadcast.hpp (shm_support.hpp includes all of ringwire/shm.hpp).
+namespace shm_test {
+
+inline std::string unique_name(const std::string& tag) {
+  static int n = 0;
+  return "/rw-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + "-" + tag;
+}
+
+// A fixture that unlinks every name it handed out.
+class named : public ::testing::Test {
+ protected:
+  std::string name(const std::string& tag) {
+    names_.push_back(unique_name(tag));
+    return names_.back();
+  }
+  void TearDown() override {
+    for (const auto& n : names_) ::shm_unlink(n.c_str());
+  }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+// The code of the error f() throws, or nullopt when it throws nothing.
+template <class F>
+std::optional<ringwire::errc> error_of(F&& f) {
+  try {
+    f();
+  } catch (const ringwire::error& e) {
+    return e.code();
+  }
+  return std::nullopt;
+}
+
+// Runs fn in a child process whose exit code is fn's result; it never returns into the
+// test framework and dies after limit_s seconds if it hangs.
+inline pid_t spawn(const std::function<int()>& fn, unsigned limit_s = 120) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::alarm(limit_s);
+    int rc = 99;
+    try {
+      rc = fn();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child: %s\n", e.what());
+      rc = 98;
+    }
+    std::fflush(stderr);
+    ::_exit(rc);
+  }
+  return pid;
+}
+
+// The child's exit code, or 128 + signal when it was killed.
+inline int wait_child(pid_t pid) {
+  int st = 0;
+  if (::waitpid(pid, &st, 0) != pid) return -1;
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return -2;
+}
+
+}  // namespace shm_test
+
+namespace {
+
+namespace shm = ringwire::shm;
+namespace bc = ringwire::broadcast;
+using ringwire::errc;
+using ringwire::status;
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+struct msg {
+  std::uint64_t seq;
+  std::uint64_t check;  // mix(seq)
+};
+msg make(std::uint64_t seq) { return msg{seq, mix(seq)}; }
+
+using ShmBroadcast = shm_test::named;
+
+shm::channel_spec spec(std::uint64_t cap, std::uint32_t subs, bc::policy p, std::uint64_t lag = 0) {
+  return shm::broadcast_spec<msg>(cap, subs, p, lag);
+}
+
+using ring = bc::layout<ringwire::std_sync>;
+
+// The segment's ring, for forging and peeking (the segment object keeps the mapping).
+ring* ring_of(const shm::segment& seg) {
+  return shm::detail::channel_of<ring>(seg.share());
+}
+
+// Waits (bounded) until counter i of seg reaches v.
+bool await_counter(const shm::segment& seg, std::uint32_t i, std::uint64_t v) {
+  for (int k = 0; k < 20'000; ++k) {
+    if (seg.counter(i).load() >= v) return true;
+    std::this_thread::sleep_for(1ms);
+  }
+  return false;
+}
+
+TEST_F(ShmBroadcast, WrongKindTypeOrPolicyIsRefused) {
+  auto spsc_seg = shm::segment::create_anonymous(shm::spsc_spec<msg>(16));
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_publisher<msg>(spsc_seg); }),
+            errc::shm_kind_mismatch);
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_subscriber<msg>(spsc_seg); }),
+            errc::shm_kind_mismatch);
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::reap(spsc_seg); }), errc::shm_kind_mismatch);
+
+  const auto n = name("kinds");
+  auto seg = shm::segment::create(n, spec(16, 4, bc::policy::lossless));
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_publisher<std::uint64_t>(seg); }),
+            errc::shm_type_mismatch);
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_subscriber<std::uint32_t>(seg); }),
+            errc::shm_type_mismatch);
+  // The policy is checked when the segment is opened.
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::segment::open(n, spec(16, 4, bc::policy::lossy)); }),
+            errc::shm_kind_mismatch);
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::segment::open(n, spec(16, 4, bc::policy::lossless)); }),
+            std::nullopt);
+  shm::segment left;
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_subscriber<msg>(left); }), errc::invalid_options);
+}
+
+TEST_F(ShmBroadcast, LosslessThreeSubscribersEveryMessage) {
+  constexpr std::uint64_t total = 200'000;
+  auto seg = shm::segment::create(name("lossless"), spec(64, 4, bc::policy::lossless));
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);
+  std::vector<bc::subscriber<msg>> subs;
+  for (int i = 0; i < 3; ++i) subs.push_back(shm::broadcast::attach_subscriber<msg>(seg));
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (auto& s : subs) {
+    readers.emplace_back([&bad, &s] {
+      std::uint64_t next = 1;
+      while (auto r = s.recv()) {
+        if (r->seq != next || r->check != mix(next)) bad.fetch_add(1);
+        ++next;
+      }
+      if (s.recv().status() != status::closed || next != total + 1 || s.missed() != 0) bad.fetch_add(1);
+    });
+  }
+  for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.publish(make(i)), status::ok);
+  pub.close();
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+TEST_F(ShmBroadcast, LossyLagIsCountedExactly) {
+  auto seg = shm::segment::create(name("lossy"), spec(16, 2, bc::policy::lossy));
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);
+  auto sub = shm::broadcast::attach_subscriber<msg>(seg);
+  for (std::uint64_t i = 1; i <= 50; ++i) ASSERT_EQ(pub.try_publish(make(i)), status::ok);  // never full
+  auto r = sub.try_recv();
+  ASSERT_EQ(r.status(), status::lagged);
+  EXPECT_EQ(r.missed(), 34u);  // 1..34 overwritten; 35..50 still held
+  for (std::uint64_t i = 35; i <= 50; ++i) {
+    auto m = sub.try_recv();
+    ASSERT_TRUE(m) << i;
+    EXPECT_EQ(m->seq, i);
+    EXPECT_EQ(m->check, mix(i));
+  }
+  EXPECT_EQ(sub.try_recv().status(), status::empty);
+  EXPECT_EQ(sub.received() + sub.missed(), 50u);
+}
+
+TEST_F(ShmBroadcast, EvictDropsTheSlowSubscriber) {
+  auto seg = shm::segment::create(name("evict"), spec(16, 2, bc::policy::evict, 8));
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);
+  auto slow = shm::broadcast::attach_subscriber<msg>(seg);
+  for (std::uint64_t i = 1; i <= 40; ++i) ASSERT_EQ(pub.try_publish(make(i)), status::ok);  // never waits
+  EXPECT_EQ(slow.try_recv().status(), status::evicted);
+}
+
+TEST_F(ShmBroadcast, OnePublisherAtATimeAndRegistryLimit) {
+  auto seg = shm::segment::create(name("claims"), spec(16, 2, bc::policy::lossless));
+  {
+    auto pub = shm::broadcast::attach_publisher<msg>(seg);
+    EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_publisher<msg>(seg); }),
+              errc::shm_already_attached);
+    // Another live process is refused too.
+    const pid_t pid = shm_test::spawn([&] {
+      auto e = shm_test::error_of([&] { (void)shm::broadcast::attach_publisher<msg>(seg); });
+      return e == errc::shm_already_attached ? 0 : 1;
+    });
+    EXPECT_EQ(shm_test::wait_child(pid), 0);
+    auto a = shm::broadcast::attach_subscriber<msg>(seg);
+    auto b = shm::broadcast::attach_subscriber<msg>(seg);
+    EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_subscriber<msg>(seg); }),
+              errc::too_many_subscribers);
+    EXPECT_FALSE(shm::broadcast::reap(seg));  // everyone is alive
+  }
+  // Detached cleanly: every claim is free again.
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);
+  auto a = shm::broadcast::attach_subscriber<msg>(seg);
+  auto b = shm::broadcast::attach_subscriber_from_oldest<msg>(seg);
+}
+
+TEST_F(ShmBroadcast, ReattachedPublisherContinuesTheSequence) {
+  auto seg = shm::segment::create(name("reattach"), spec(8, 2, bc::policy::lossless));
+  auto sub = shm::broadcast::attach_subscriber<msg>(seg);
+  {
+    auto pub = shm::broadcast::attach_publisher<msg>(seg);
+    for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(pub.publish(make(i)), status::ok);
+  }  // closes
+  for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(sub.try_recv()->seq, i);
+  EXPECT_EQ(sub.try_recv().status(), status::closed);
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);
+  EXPECT_EQ(pub.published(), 5u);
+  EXPECT_EQ(sub.try_recv().status(), status::empty);  // reopened
+  for (std::uint64_t i = 6; i <= 30; ++i) {  // wraps the ring several times
+    ASSERT_EQ(pub.publish(make(i)), status::ok);
+    auto r = sub.try_recv();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->seq, i);
+    EXPECT_EQ(r->check, mix(i));
+  }
+}
+
+// A publisher that died mid-write left message n's slot stamped 2n-1 with a torn payload;
+// one that died after its commit but before storing head left n complete. Forged here in
+// process: the first is never delivered and is written again, the second is adopted.
+TEST_F(ShmBroadcast, ForgedHalfWrittenAndUncountedSlots) {
+  auto seg = shm::segment::create(name("forged"), spec(8, 2, bc::policy::lossless));
+  ring* l = ring_of(seg);
+  const auto forge = [&](std::uint64_t n, std::uint64_t stamp, const msg& m) {
+    const bc::detail::slot_ref<ringwire::std_sync> s{l->slot(n % 8)};
+    std::memcpy(s.words(), &m, sizeof m);
+    s.stamp().store(stamp);
+  };
+  auto sub = shm::broadcast::attach_subscriber<msg>(seg);
+  {
+    auto pub = shm::broadcast::attach_publisher<msg>(seg);
+    for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(pub.publish(make(i)), status::ok);
+  }
+  forge(6, ring::writing(6), msg{666, 0xdead});  // died mid-write of message 6
+  for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(sub.try_recv()->seq, i);
+  EXPECT_EQ(sub.try_recv().status(), status::closed);  // never the torn 6
+  {
+    auto pub = shm::broadcast::attach_publisher<msg>(seg);
+    EXPECT_EQ(pub.published(), 5u);  // the odd slot is not adopted
+    EXPECT_EQ(sub.try_recv().status(), status::empty);
+    ASSERT_EQ(pub.publish(make(6)), status::ok);  // written again over 2n-1
+  }
+  auto r = sub.try_recv();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->seq, 6u);
+  EXPECT_EQ(r->check, mix(6));
+  // Died after committing 7 but before storing head = 7.
+  forge(7, ring::committed(7), make(7));
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);
+  EXPECT_EQ(pub.published(), 7u);  // adopted, not written again
+  ASSERT_EQ(pub.publish(make(8)), status::ok);
+  for (std::uint64_t i = 7; i <= 8; ++i) {
+    auto m = sub.try_recv();
+    ASSERT_TRUE(m) << i;
+    EXPECT_EQ(m->seq, i);
+    EXPECT_EQ(m->check, mix(i));
+  }
+  EXPECT_EQ(sub.try_recv().status(), status::empty);
+}
+
+// A subscriber process is killed while the lossless publisher waits on it; reap() frees
+// its entry and the blocked publish completes. A live subscriber is never reaped.
+TEST_F(ShmBroadcast, ReapKilledSubscriberUnblocksLosslessPublisher) {
+  const auto n = name("reapsub");
+  auto seg = shm::segment::create(n, spec(16, 4, bc::policy::lossless));
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);
+  const pid_t child = shm_test::spawn([&] {
+    auto s = shm::segment::open(n, spec(16, 4, bc::policy::lossless));
+    auto sub = shm::broadcast::attach_subscriber<msg>(s);
+    s.counter(0).store(1);
+    for (std::uint64_t i = 1; i <= 4; ++i) {  // reads a few, then stops reading
+      auto r = sub.recv();
+      if (!r || r->seq != i) return 1;
+    }
+    s.counter(1).store(1);
+    ::pause();
+    return 2;
+  });
+  ASSERT_TRUE(await_counter(seg, 0, 1));  // joined: every publish from here is gated on it
+  std::uint64_t seq = 0;
+  for (int k = 0; k < 4; ++k) ASSERT_EQ(pub.publish(make(++seq)), status::ok);
+  ASSERT_TRUE(await_counter(seg, 1, 1));
+  while (pub.try_publish(make(seq + 1)) == status::ok) ++seq;
+  EXPECT_EQ(seq, 4u + 16u);  // the ring is full behind the child's cursor
+  EXPECT_FALSE(shm::broadcast::reap(seg));  // alive: not reaped
+  std::atomic<int> result{-1};
+  // Bounded, so that a reap that fails to unblock it fails the test instead of hanging it.
+  std::thread blocked([&] { result.store(static_cast<int>(pub.publish_for(make(seq + 1), 10s))); });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(result.load(), -1);  // still waiting on the child
+  ::kill(child, SIGKILL);
+  EXPECT_EQ(shm_test::wait_child(child), 128 + SIGKILL);
+  const auto r = shm::broadcast::reap(seg);
+  EXPECT_EQ(r.subscribers, 1u);
+  EXPECT_EQ(r.publisher_pid, 0u);
+  blocked.join();
+  EXPECT_EQ(result.load(), static_cast<int>(status::ok));
+  EXPECT_FALSE(shm::broadcast::reap(seg));  // nothing left to reap
+  // Its entry is free again.
+  auto a = shm::broadcast::attach_subscriber<msg>(seg);
+  auto b = shm::broadcast::attach_subscriber<msg>(seg);
+  auto c = shm::broadcast::attach_subscriber<msg>(seg);
+  auto d = shm::broadcast::attach_subscriber<msg>(seg);
+}
+
+// A subscriber killed while asleep in recv() no longer counts as parked once reaped (else
+// the publisher would scan the registry after every publish).
+TEST_F(ShmBroadcast, ReapTakesBackAParkedSubscribersCount) {
+  const auto n = name("reappark");
+  auto seg = shm::segment::create(n, spec(16, 2, bc::policy::lossy));
+  ring* l = ring_of(seg);
+  const pid_t child = shm_test::spawn([&] {
+    auto s = shm::segment::open(n, spec(16, 2, bc::policy::lossy));
+    auto sub = shm::broadcast::attach_subscriber<msg>(s);
+    (void)sub.recv();  // nothing is ever published: parks until killed
+    return 1;
+  });
+  bool asleep = false;
+  for (int k = 0; k < 10'000 && !asleep; ++k) {
+    asleep = l->joiners.parked.load() == 1 && l->subscriber(0).park.load() == ringwire::detail::parked;
+    if (!asleep) std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(asleep);
+  ::kill(child, SIGKILL);
+  EXPECT_EQ(shm_test::wait_child(child), 128 + SIGKILL);
+  EXPECT_EQ(shm::broadcast::reap(seg).subscribers, 1u);
+  EXPECT_EQ(l->joiners.parked.load(), 0u);
+  EXPECT_EQ(ring::kind(l->subscriber(0).state.load()), ring::free_entry);
+}
+
+// Without reap(): attaching takes over a dead process's claims. A subscriber joins at the
+// dead subscriber's entry (the only one) and a publisher continues the dead one's sequence.
+TEST_F(ShmBroadcast, AttachTakesOverDeadClaims) {
+  const auto n = name("takeover");
+  auto seg = shm::segment::create(n, spec(8, 1, bc::policy::lossless));
+  const pid_t child = shm_test::spawn([&] {
+    auto s = shm::segment::open(n, spec(8, 1, bc::policy::lossless));
+    auto sub = shm::broadcast::attach_subscriber<msg>(s);
+    auto pub = shm::broadcast::attach_publisher<msg>(s);
+    for (std::uint64_t i = 1; i <= 8; ++i)  // fills the ring behind its own subscriber
+      if (pub.publish(make(i)) != status::ok) return 1;
+    s.counter(0).store(1);
+    ::pause();
+    return 2;
+  });
+  ASSERT_TRUE(await_counter(seg, 0, 1));
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_subscriber<msg>(seg); }),
+            errc::too_many_subscribers);
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_publisher<msg>(seg); }),
+            errc::shm_already_attached);
+  ::kill(child, SIGKILL);
+  EXPECT_EQ(shm_test::wait_child(child), 128 + SIGKILL);
+  auto sub = shm::broadcast::attach_subscriber_from_oldest<msg>(seg);
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);
+  EXPECT_EQ(pub.published(), 8u);
+  // The dead subscriber's cursor no longer gates: the new one replays what is held, and
+  // the publisher goes on.
+  std::uint64_t next = sub.next_sequence();
+  EXPECT_GE(next, 1u);
+  for (std::uint64_t i = 9; i <= 41; ++i) {
+    while (auto r = sub.try_recv()) {  // one thread: read first, or the ring stays full
+      ASSERT_EQ(r->seq, next);
+      ASSERT_EQ(r->check, mix(next));
+      ++next;
+    }
+    if (i <= 40) {
+      ASSERT_EQ(pub.publish_for(make(i), 10s), status::ok) << i;
+    }
+  }
+  EXPECT_EQ(next, 41u);
+  EXPECT_FALSE(shm::broadcast::reap(seg));  // both claims were taken over, none is dead
+}
+
+// A publisher process is killed; reap() closes the ring: the parked subscriber is woken,
+// has every committed message, then sees closed. A new publisher then carries on.
+TEST_F(ShmBroadcast, ReapKilledPublisherClosesAfterTheCommittedMessages) {
+  const auto n = name("reappub");
+  auto seg = shm::segment::create(n, spec(256, 2, bc::policy::lossless));
+  auto sub = shm::broadcast::attach_subscriber<msg>(seg);
+  const pid_t child = shm_test::spawn([&] {
+    auto s = shm::segment::open(n, spec(256, 2, bc::policy::lossless));
+    auto pub = shm::broadcast::attach_publisher<msg>(s);
+    for (std::uint64_t i = 1; i <= 100; ++i)
+      if (pub.publish(make(i)) != status::ok) return 1;
+    s.counter(0).store(1);
+    ::pause();
+    return 2;
+  });
+  for (std::uint64_t i = 1; i <= 100; ++i) {
+    auto r = sub.recv_for(20s);
+    ASSERT_TRUE(r) << i;
+    ASSERT_EQ(r->seq, i);
+    ASSERT_EQ(r->check, mix(i));
+  }
+  ASSERT_TRUE(await_counter(seg, 0, 1));
+  EXPECT_FALSE(shm::broadcast::reap(seg));
+  std::thread killer([&] {
+    std::this_thread::sleep_for(50ms);  // the subscriber is parked by now (most likely)
+    ::kill(child, SIGKILL);
+    EXPECT_EQ(shm_test::wait_child(child), 128 + SIGKILL);
+    const auto r = shm::broadcast::reap(seg);
+    EXPECT_EQ(r.publisher_pid, static_cast<std::uint32_t>(child));
+    EXPECT_EQ(r.subscribers, 0u);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(sub.recv_for(20s).status(), status::closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);  // woken, not timed out
+  killer.join();
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);  // the claim is free
+  EXPECT_EQ(pub.published(), 100u);
+  ASSERT_EQ(pub.publish(make(101)), status::ok);
+  auto r = sub.try_recv();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->seq, 101u);
+}
+
+}  // namespace
