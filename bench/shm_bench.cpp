@@ -8,23 +8,35 @@
 //       in a segment (std_sync: the park-capable endpoints, which pay a real fence per
 //       publish across processes; and spin_sync: endpoints that never park), a pipe pair
 //       and a Unix stream socket pair (blocking read/write, one message per call), and
-//       in-process ringwire SPSC between two threads for comparison;
+//       in-process ringwire SPSC between two threads for comparison, and iceoryx 2.0
+//       (two topics, ping and pong; pong takes and republishes; both busy-poll take());
 //   (2) throughput, 8 B and 1 KiB: the producer streams for the run's time, then closes;
 //       the consumer verifies every message and reports its count; the time runs from the
 //       start until the consumer has drained. Rows: ringwire in-process (threads), ringwire
 //       in a segment (std_sync and spin_sync), pipe and Unix socket (one message per
-//       write(), reads of up to 64 KiB).
+//       write(), reads of up to 64 KiB), and iceoryx 2.0 (one topic, lossless: the
+//       publisher waits while the subscriber's 256-entry queue is full; a sentinel message
+//       ends the stream).
 //
 // Every message carries its sequence number and a check word; a lost, duplicated,
 // reordered or torn message fails the run and the program exits 1. The two sides are
-// pinned to two CPUs (--cpus A,B; default the first two allowed). iceoryx is not measured
-// here yet (see docs/benchmarks.md).
+// pinned to two CPUs (--cpus A,B; default the first two allowed).
+//
+// iceoryx: each iceoryx run forks two fresh processes (a process may register one
+// runtime), which copy the message in (publishCopyOf) and out (take) like the other rows.
+// The benchmark starts iox-roudi itself before the first iceoryx run, with a temporary
+// config (two small mempools, ~70 MB of /dev/shm in all) and stops it at the end (also on
+// failure; see iceoryx_roudi.hpp). The rows are skipped, with a note, when iceoryx was not
+// found at configure time or iox-roudi is not on PATH, and under --smoke unless
+// --iceoryx-only is given (--iceoryx-only = --filter iceoryx).
 //
 //   ringwire_shm_bench [--quick | --smoke] [--reps N] [--filter SUBSTR] [--markdown FILE]
-//                      [--cpus A,B] [--label TEXT]
+//                      [--cpus A,B] [--label TEXT] [--iceoryx-only]
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,9 +55,23 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "iceoryx_roudi.hpp"
 #include "report.hpp"
 #include "ringwire/shm.hpp"
 #include "ringwire/spsc.hpp"
+
+#ifndef RINGWIRE_BENCH_HAVE_ICEORYX
+#define RINGWIRE_BENCH_HAVE_ICEORYX 0
+#endif
+#if RINGWIRE_BENCH_HAVE_ICEORYX
+#include "iceoryx_hoofs/log/logmanager.hpp"
+#include "iceoryx_posh/iceoryx_posh_types.hpp"
+#include "iceoryx_posh/mepoo/chunk_header.hpp"
+#include "iceoryx_posh/popo/publisher.hpp"
+#include "iceoryx_posh/popo/subscriber.hpp"
+#include "iceoryx_posh/runtime/posh_runtime.hpp"
+#include "iceoryx_versions.hpp"
+#endif
 
 namespace bench {
 namespace {
@@ -57,10 +83,11 @@ constexpr std::size_t ring_cap = 1024;
 void usage(int code) {
   std::fprintf(code == 0 ? stdout : stderr,
                "usage: ringwire_shm_bench [--quick | --smoke] [--reps N] [--filter SUBSTR] [--markdown FILE]\n"
-               "                          [--cpus A,B] [--label TEXT]\n"
+               "                          [--cpus A,B] [--label TEXT] [--iceoryx-only]\n"
                "  --quick      5 reps, 0.1 s runs\n"
                "  (default)    7 reps, 0.2 s runs\n"
-               "  --smoke      every row once with few messages, verifying only (CTest)\n");
+               "  --smoke      every row once with few messages, verifying only (CTest); no iceoryx rows\n"
+               "  --iceoryx-only  only the iceoryx rows (same as --filter iceoryx; with --smoke: a quick check)\n");
   std::exit(code);
 }
 
@@ -357,13 +384,14 @@ sample inproc_latency(double target) {
   auto [ba_tx, ba_rx] = ringwire::spsc::channel<T>(ring_cap);
   shared_ctl c;
   std::string pong_err;
-  std::thread pong([&] {
+  // (Init-captures: clang 14 does not let a lambda capture a structured binding.)
+  std::thread pong([&, &ba_tx = ba_tx, &ab_rx = ab_rx] {
     pin_this_thread(g_cfg.cpus.b);
     pong_err = pong_loop<T>(c, [&](const T& m) { return spin_until([&] { return ba_tx.try_send(m) == status::ok; }); },
                             [&](T& out) { return spin_until([&] { return ab_rx.try_recv(out) == status::ok; }); });
   });
   sample s;
-  std::thread ping([&] {
+  std::thread ping([&, &ab_tx = ab_tx, &ba_rx = ba_rx] {
     pin_this_thread(g_cfg.cpus.a);
     const long sw0 = involuntary_switches();
     s = ping_loop<T>(target, c, [&](const T& m) { return spin_until([&] { return ab_tx.try_send(m) == status::ok; }); },
@@ -536,6 +564,345 @@ sample stream_throughput(double target, stream_kind k) {
       });
 }
 
+
+// ---- iceoryx ----------------------------------------------------------------------------------
+// iceoryx 2.0 publish/subscribe between two processes, both forked from this one for each run
+// (PoshRuntime::initRuntime may be called once per process, and this process never
+// registers, so interleaved repetitions each get two fresh processes). RouDi is started
+// lazily before the first iceoryx run (iceoryx_roudi.hpp) and stopped at the end.
+//
+// Both sides copy like every other row: send = Publisher<T>::publishCopyOf (loan a chunk,
+// copy the message in, publish), receive = take() and copy the message out, busy-polling
+// take() (no WaitSet). Every topic is lossless: the publisher waits for its subscriber
+// (ConsumerTooSlowPolicy::WAIT_FOR_CONSUMER) and the subscriber's queue blocks the producer
+// when full (QueueFullPolicy::BLOCK_PRODUCER, capacity iox::MAX_SUBSCRIBER_QUEUE_CAPACITY).
+// Each run has its own topic names, so a run never connects to a previous run's ports.
+
+// Why the iceoryx rows are not run ("" = they are).
+std::string g_iceoryx_skip;
+bool g_iceoryx_only = false;
+std::string g_roudi_exe;
+
+// RouDi's mempools: one for the 8-byte messages, one for 1 KiB (+ the chunk header); 2048
+// chunks each (a topic holds at most queue + loans ~ 270).
+constexpr std::size_t ice_small_chunk = 128, ice_large_chunk = 1280, ice_chunks = 2048;
+
+iceoryx::roudi_daemon& roudi() {
+  static iceoryx::roudi_daemon d;
+  return d;
+}
+
+// Decided once in main, before the tables.
+void decide_iceoryx() {
+  if (g_cfg.smoke && !g_iceoryx_only) {
+    g_iceoryx_skip = "not run under --smoke (RouDi may not be allowed where CTest runs; --smoke --iceoryx-only runs them)";
+  } else if (!RINGWIRE_BENCH_HAVE_ICEORYX) {
+    g_iceoryx_skip = "skipped: iceoryx_posh was not found when the benchmark was configured";
+  } else {
+    g_roudi_exe = iceoryx::find_roudi();
+    if (g_roudi_exe.empty()) g_iceoryx_skip = "skipped: iox-roudi not found on PATH or at /usr/bin/iox-roudi";
+  }
+  if (!g_iceoryx_skip.empty() && (g_iceoryx_only || wanted("", "iceoryx")))
+    progress(g_cfg.prog + ": iceoryx rows " + g_iceoryx_skip);
+}
+
+#if RINGWIRE_BENCH_HAVE_ICEORYX
+static_assert(sizeof(iox::mepoo::ChunkHeader) + sizeof(msg<8>) <= ice_small_chunk &&
+                  sizeof(iox::mepoo::ChunkHeader) + sizeof(msg<1024>) <= ice_large_chunk,
+              "RouDi's mempools must hold a chunk header and a message");
+
+std::uint64_t g_ice_run = 0;  // numbers the runs: part of every topic name
+
+// The TOML file RouDi is started with (-c).
+std::string roudi_toml() {
+  std::ostringstream t;
+  t << "[general]\nversion = 1\n\n[[segment]]\n";
+  for (std::size_t size : {ice_small_chunk, ice_large_chunk})
+    t << "\n[[segment.mempool]]\nsize = " << size << "\ncount = " << ice_chunks << "\n";
+  return t.str();
+}
+
+// In a freshly forked child: die with the bench, pin, quiet iceoryx's log, register.
+// (The probe that waits for RouDi to come up logs errors only: "RouDi not found - waiting"
+// is expected there.)
+void ice_child_start(int cpu, const char* role, iox::log::LogLevel level = iox::log::LogLevel::kWarn) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  pin_process(cpu);
+  iox::log::LogManager::GetLogManager().SetDefaultLogLevel(level, iox::log::LogLevelOutput::kHideLogLevel);
+  const std::string name = std::string("ringwire-shm-bench-") + role + "-" + std::to_string(::getpid());
+  iox::runtime::PoshRuntime::initRuntime(iox::RuntimeName_t(iox::cxx::TruncateToCapacity, name));
+}
+
+iox::capro::ServiceDescription ice_topic(const char* event, std::size_t bytes) {
+  const std::string instance = "bench" + std::to_string(::getppid()) + "-run" + std::to_string(g_ice_run);
+  const std::string ev = std::string(event) + std::to_string(bytes);
+  return {"ringwire_shm", iox::capro::IdString_t(iox::cxx::TruncateToCapacity, instance),
+          iox::capro::IdString_t(iox::cxx::TruncateToCapacity, ev)};
+}
+
+iox::popo::PublisherOptions ice_pub_options() {
+  iox::popo::PublisherOptions o;
+  o.historyCapacity = 0;
+  o.subscriberTooSlowPolicy = iox::popo::ConsumerTooSlowPolicy::WAIT_FOR_CONSUMER;
+  return o;
+}
+
+iox::popo::SubscriberOptions ice_sub_options() {
+  iox::popo::SubscriberOptions o;
+  o.queueCapacity = iox::MAX_SUBSCRIBER_QUEUE_CAPACITY;
+  o.queueFullPolicy = iox::popo::QueueFullPolicy::BLOCK_PRODUCER;
+  return o;
+}
+
+// Waits (sleeping, up to 10 s) until RouDi connected the given ports: each subscriber
+// subscribed, each publisher has a subscriber. Returns "" or why not.
+template <class... Ports>
+std::string ice_wait_connected(const Ports&... ports) {
+  auto connected = [](const auto& p) {
+    if constexpr (requires { p.hasSubscribers(); }) return p.hasSubscribers();
+    else return p.getSubscriptionState() == iox::SubscribeState::SUBSCRIBED;
+  };
+  const auto deadline = steady::now() + std::chrono::seconds(10);
+  while (!(connected(ports) && ...)) {
+    if (steady::now() > deadline) return "iceoryx: ports not connected by RouDi after 10 s";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return {};
+}
+
+template <class T>
+bool ice_send(iox::popo::Publisher<T>& tx, const T& m) {
+  // publishCopyOf loans a chunk (fails only if the mempool is exhausted: retried until the
+  // run's timeout), copies m in and publishes; it waits inside while the queue is full.
+  return spin_until([&] { return !tx.publishCopyOf(m).has_error(); });
+}
+
+template <class T>
+bool ice_try_take(iox::popo::Subscriber<T>& rx, T& out) {
+  auto r = rx.take();
+  if (r.has_error()) return false;  // NO_CHUNK_AVAILABLE (no chunk is held, so never the other error)
+  out = *r.value();
+  return true;  // the sample (and its chunk) is released here
+}
+
+// Forks the two sides of an iceoryx run: the pong/consumer process on CPU b, the
+// ping/producer process on CPU a; each registers its own runtime. The ping side's sample
+// comes back through the shared page. A side that fails ends the other; a run that outlives
+// its limit is killed and fails.
+struct ice_verdict {
+  int ok = 0;
+  double secs = 0;
+  std::uint64_t units = 0;
+  std::size_t nv = 0;
+  double v[4]{};
+  long preempted = 0;
+  char err[256]{};
+};
+struct alignas(128) ice_page {
+  shared_ctl ctl;
+  ice_verdict ping;
+};
+
+sample in_two_iceoryx_processes(double target, const std::function<sample(shared_ctl&)>& ping_fn,
+                                const std::function<std::string(shared_ctl&)>& pong_fn) {
+  auto failed = [](std::string why) {
+    sample f;
+    f.ok = false;
+    f.err = std::move(why);
+    return f;
+  };
+  if (!roudi().running()) {
+    progress("starting " + g_roudi_exe);
+    const std::string e = roudi().start(g_roudi_exe, roudi_toml(), [] {
+      ice_child_start(-1, "probe", iox::log::LogLevel::kError);
+      return 0;
+    });
+    if (!e.empty()) return failed(e);
+  }
+  void* mem = ::mmap(nullptr, sizeof(ice_page), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return failed(std::string("mmap: ") + std::strerror(errno));
+  auto* page = ::new (mem) ice_page{};
+  shared_ctl& c = page->ctl;
+  ++g_ice_run;
+  std::fflush(nullptr);
+  const pid_t pong = ::fork();
+  if (pong == 0) {
+    ice_child_start(g_cfg.cpus.b, "pong");
+    const long sw0 = involuntary_switches();
+    const std::string e = pong_fn(c);
+    c.preempted.store(involuntary_switches() - sw0);
+    std::snprintf(c.err, sizeof c.err, "%s", e.c_str());
+    c.done.store(e.empty() ? 1 : 2, std::memory_order_release);
+    std::exit(e.empty() ? 0 : 1);  // exit(), not _Exit(): the runtime unregisters from RouDi
+  }
+  const pid_t ping = pong < 0 ? -1 : ::fork();
+  if (ping == 0) {
+    ice_child_start(g_cfg.cpus.a, "ping");
+    const long sw0 = involuntary_switches();
+    sample r = ping_fn(c);
+    ice_verdict& v = page->ping;
+    v.ok = r.ok ? 1 : 0;
+    v.secs = r.secs;
+    v.units = r.units;
+    v.nv = std::min<std::size_t>(r.v.size(), 4);
+    for (std::size_t k = 0; k < v.nv; ++k) v.v[k] = r.v[k];
+    v.preempted = r.preempted + involuntary_switches() - sw0;
+    std::snprintf(v.err, sizeof v.err, "%s", r.err.c_str());
+    std::exit(r.ok ? 0 : 1);
+  }
+  sample s;
+  if (pong < 0 || ping < 0) {
+    s = failed(std::string("fork: ") + std::strerror(errno));
+    if (pong > 0) iceoryx::kill_child(pong);
+  } else {
+    // Both sides exit on their own (the ping side after the sentinel, the pong side when it
+    // sees it); the limit covers registration, connection, the run and both stall timeouts.
+    const double limit = 20.0 + target + 2 * g_cfg.run_timeout_s;
+    const auto deadline = steady::now() + std::chrono::duration<double>(limit);
+    pid_t live[2] = {ping, pong};
+    int status[2] = {0, 0};
+    bool timed_out = false;
+    for (int left = 2; left > 0;) {
+      for (int k = 0; k < 2; ++k) {
+        if (live[k] < 0) continue;
+        int st = 0;
+        const pid_t r = ::waitpid(live[k], &st, WNOHANG);
+        if (r == live[k] || (r < 0 && errno != EINTR)) {
+          status[k] = st;
+          live[k] = -1;
+          --left;
+          const bool bad = !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+          if (bad && live[1 - k] > 0) {  // the other side would wait for it forever
+            iceoryx::kill_child(live[1 - k]);
+            status[1 - k] = -1;
+            live[1 - k] = -1;
+            --left;
+          }
+        }
+      }
+      if (left == 0) break;
+      if (steady::now() > deadline) {
+        timed_out = true;
+        for (pid_t& p : live)
+          if (p > 0) iceoryx::kill_child(p), p = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const ice_verdict& v = page->ping;
+    s.ok = v.ok == 1;
+    s.secs = v.secs;
+    s.units = v.units;
+    s.v.assign(v.v, v.v + v.nv);
+    s.preempted = v.preempted + c.preempted.load();
+    s.err = v.err;
+    // How a side ended, when not with exit status 0 ("" when it did).
+    auto ending = [](int st) -> std::string {
+      if (st == -1) return "killed by the benchmark after the other side failed";
+      if (WIFSIGNALED(st)) return std::string("killed by signal ") + std::to_string(WTERMSIG(st));
+      if (WIFEXITED(st) && WEXITSTATUS(st) != 0) return "exit status " + std::to_string(WEXITSTATUS(st));
+      return {};
+    };
+    auto add = [&](const std::string& e) {
+      s.ok = false;
+      s.err += (s.err.empty() ? "" : "; ") + e;
+    };
+    if (timed_out) add("iceoryx run killed after " + num(limit) + " s");
+    // A side that did not exit() is still registered with RouDi, and RouDi 2.0 aborts when
+    // asked to stop while it believes such a process alive (leaving its /dev/shm segments
+    // behind). Its monitoring drops a process whose keep-alives stop after
+    // PROCESS_KEEP_ALIVE_TIMEOUT (1.5 s): wait that out (the run failed; the bench ends).
+    if (timed_out || status[0] == -1 || status[1] == -1 || WIFSIGNALED(status[0]) || WIFSIGNALED(status[1]))
+      std::this_thread::sleep_for(std::chrono::milliseconds(500) +
+                                  std::chrono::nanoseconds(iox::runtime::PROCESS_KEEP_ALIVE_TIMEOUT.toNanoseconds()));
+    if (const std::string e = ending(status[0]); !e.empty() && page->ping.err[0] == 0) add("ping process: " + e);
+    if (const std::string e = ending(status[1]); !e.empty()) add("pong process: " + (c.err[0] ? std::string(c.err) : e));
+  }
+  ::munmap(mem, sizeof(ice_page));
+  return s;
+}
+
+template <class T>
+sample iceoryx_latency(double target) {
+  return in_two_iceoryx_processes(
+      target,
+      [&](shared_ctl& c) -> sample {
+        iox::popo::Publisher<T> tx(ice_topic("ping", sizeof(T)), ice_pub_options());
+        iox::popo::Subscriber<T> rx(ice_topic("pong", sizeof(T)), ice_sub_options());
+        if (std::string e = ice_wait_connected(tx, rx); !e.empty()) {
+          sample f;
+          f.ok = false;
+          f.err = "ping: " + e;
+          return f;
+        }
+        sample r = ping_loop<T>(target, c, [&](const T& m) { return ice_send(tx, m); },
+                                [&](T& out) { return spin_until([&] { return ice_try_take(rx, out); }); });
+        // Keep the ports until pong has taken the sentinel and finished (sleeping: the run's
+        // clock has stopped).
+        const auto deadline = deadline_from_now();
+        while (r.ok && c.done.load(std::memory_order_acquire) == 0 && steady::now() < deadline)
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+        return r;
+      },
+      [&](shared_ctl& c) -> std::string {
+        iox::popo::Subscriber<T> rx(ice_topic("ping", sizeof(T)), ice_sub_options());
+        iox::popo::Publisher<T> tx(ice_topic("pong", sizeof(T)), ice_pub_options());
+        if (std::string e = ice_wait_connected(tx, rx); !e.empty()) return "pong: " + e;
+        return pong_loop<T>(c, [&](const T& m) { return ice_send(tx, m); },
+                            [&](T& out) { return spin_until([&] { return ice_try_take(rx, out); }); });
+      });
+}
+
+template <class T>
+sample iceoryx_throughput(double target) {
+  return in_two_iceoryx_processes(
+      target,
+      [&](shared_ctl& c) -> sample {
+        iox::popo::Publisher<T> tx(ice_topic("stream", sizeof(T)), ice_pub_options());
+        if (std::string e = ice_wait_connected(tx); !e.empty()) {
+          sample f;
+          f.ok = false;
+          f.err = "producer: " + e;
+          return f;
+        }
+        // The end of the stream is a sentinel message (iceoryx has no close).
+        return produce<T>(target, c, [&](const T& m) { return ice_send(tx, m); },
+                          [&] {
+                            T m{};
+                            stamp(m, sentinel);
+                            (void)ice_send(tx, m);
+                          });
+      },
+      [&](shared_ctl& c) -> std::string {
+        iox::popo::Subscriber<T> rx(ice_topic("stream", sizeof(T)), ice_sub_options());
+        if (std::string e = ice_wait_connected(rx); !e.empty()) return "consumer: " + e;
+        barrier(c);
+        T m{};
+        std::uint64_t i = 0;
+        const auto deadline = deadline_from_now();
+        for (std::uint32_t n = 1;;) {
+          if (ice_try_take(rx, m)) {
+            if (m.w[0] == sentinel) break;
+            if (!verify(m, i)) return seq_error(i, m.w[0]);
+            ++i;
+            continue;
+          }
+          cpu_relax();
+          if ((++n & 4095) == 0) {
+            if (g_yield_while_spinning) sched_yield();
+            if (steady::now() > deadline) return "consumer: stalled at message #" + std::to_string(i);
+          }
+        }
+        if (rx.hasMissedData()) return "consumer: iceoryx reports missed data";
+        c.count.store(i);
+        return {};
+      });
+}
+#endif  // RINGWIRE_BENCH_HAVE_ICEORYX
+
+constexpr const char* ice_latency_row_name = "iceoryx 2.0 pub/sub (busy-poll take)";
+constexpr const char* ice_throughput_row_name = "iceoryx 2.0 pub/sub (blocking, queue 256)";
+
 // ---- tables -----------------------------------------------------------------------------------
 struct target_line {
   std::string what;
@@ -565,6 +932,10 @@ void latency_table() {
   rows.push_back(make_row("pipe (blocking)", role::peer, [](double t) { return stream_latency<T>(t, stream_kind::pipe); }));
   rows.push_back(make_row("unix stream socket (blocking)", role::peer,
                           [](double t) { return stream_latency<T>(t, stream_kind::unix_socket); }));
+#if RINGWIRE_BENCH_HAVE_ICEORYX
+  if (g_iceoryx_skip.empty())
+    rows.push_back(make_row(ice_latency_row_name, role::peer, [](double t) { return iceoryx_latency<T>(t); }));
+#endif
   rows = filtered(std::move(rows), table);
   if (rows.empty()) return;
   run_table(table, rows, 4);
@@ -581,8 +952,16 @@ void latency_table() {
   const row* spin = find_row(rows, "ringwire shm spsc (spin_sync)");
   if (p.floor > 0 && spin != nullptr)
     g_targets.push_back({table + ": shm spin_sync p50 / floor", med(spin) / p.floor, "<= 1.20"});
-  if (p.base > 0 && p.peer > 0)
-    g_targets.push_back({table + ": best kernel channel (" + p.peer_name + ") p50 / shm std_sync", p.peer / p.base, "(info)"});
+  const row* kernel = nullptr;  // the faster kernel channel (print_latency_rows' best peer may be iceoryx)
+  for (const char* name : {"pipe (blocking)", "unix stream socket (blocking)"})
+    if (const row* r = find_row(rows, name); r != nullptr && (kernel == nullptr || med(r) < med(kernel))) kernel = r;
+  if (p.base > 0 && kernel != nullptr)
+    g_targets.push_back({table + ": best kernel channel (" + kernel->name + ") p50 / shm std_sync", med(kernel) / p.base, "(info)"});
+  if (const row* ice = find_row(rows, ice_latency_row_name)) {
+    if (p.base > 0) g_targets.push_back({table + ": iceoryx p50 / shm std_sync", med(ice) / p.base, "(info)"});
+    if (spin != nullptr) g_targets.push_back({table + ": iceoryx p50 / shm spin_sync", med(ice) / med(spin), "(info)"});
+    if (p.floor > 0) g_targets.push_back({table + ": iceoryx p50 / floor", med(ice) / p.floor, "(info)"});
+  }
 }
 
 template <class T>
@@ -595,6 +974,10 @@ void throughput_table() {
   rows.push_back(make_row("pipe (one write per message)", role::peer, [](double t) { return stream_throughput<T>(t, stream_kind::pipe); }));
   rows.push_back(make_row("unix stream socket (one write per message)", role::peer,
                           [](double t) { return stream_throughput<T>(t, stream_kind::unix_socket); }));
+#if RINGWIRE_BENCH_HAVE_ICEORYX
+  if (g_iceoryx_skip.empty())
+    rows.push_back(make_row(ice_throughput_row_name, role::peer, [](double t) { return iceoryx_throughput<T>(t); }));
+#endif
   rows = filtered(std::move(rows), table);
   if (rows.empty()) return;
   run_table(table, rows, 2);
@@ -615,6 +998,13 @@ void throughput_table() {
     if (r != nullptr && inproc > 0)
       g_targets.push_back({table + ": " + name + " / in-process", med(r) / inproc, ">= 0.95"});
   }
+  if (const row* ice = find_row(rows, ice_throughput_row_name)) {
+    for (const char* name : {"ringwire shm spsc (std_sync)", "ringwire shm spsc (spin_sync)"}) {
+      const row* r = find_row(rows, name);
+      if (r != nullptr && med(ice) > 0)
+        g_targets.push_back({table + ": " + std::string(name) + " / iceoryx", med(r) / med(ice), "(info)"});
+    }
+  }
 }
 
 }  // namespace
@@ -624,14 +1014,32 @@ int main(int argc, char** argv) {
   using namespace bench;
   auto& c = g_cfg;
   c.prog = "ringwire_shm_bench";
-  configure(argc, argv, usage);
+  configure(argc, argv, usage, [](const std::string& a) {
+    if (a != "--iceoryx-only") return false;
+    g_iceoryx_only = true;
+    return true;
+  });
+  if (g_iceoryx_only) c.filter = "iceoryx";
   c.tsc_per_ns = calibrate_tsc(c.smoke ? 20 : 100);
+  decide_iceoryx();
 
   std::ostringstream o;
   o << "\n## ringwire shared-memory benchmarks" << (c.smoke ? " (SMOKE: correctness only, numbers meaningless)" : "")
     << "\n\n";
   header_start(o);
   header_system(o, "");
+  o << "\n- iceoryx: ";
+  if (!g_iceoryx_skip.empty()) {
+    o << g_iceoryx_skip;
+  } else {
+#if RINGWIRE_BENCH_HAVE_ICEORYX
+    o << ICEORYX_LATEST_RELEASE_VERSION;
+#endif
+    o << ", RouDi `" << g_roudi_exe << "` started by the benchmark; mempools " << ice_chunks << " × " << ice_small_chunk
+      << " B and " << ice_chunks << " × " << ice_large_chunk
+      << " B; publisher WAIT_FOR_CONSUMER, subscriber BLOCK_PRODUCER with queue 256; busy-polled take()";
+  }
+  o << "\n";
   out(o.str());
 
   latency_table<msg<8>>();
@@ -643,5 +1051,6 @@ int main(int argc, char** argv) {
   s << "\n### Summary (medians, same run)\n\n| comparison | value | target |\n|---|---:|---:|\n";
   for (auto& t : g_targets) s << "| " << t.what << " | " << ratio(t.value) << " | " << t.goal << " |\n";
   out(s.str());
+  roudi().stop();
   return write_markdown();
 }
