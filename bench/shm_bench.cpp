@@ -316,6 +316,38 @@ sample shm_latency(double target) {
       });
 }
 
+// The same ping-pong over two lossy broadcast rings with one subscriber each: the sequence
+// lives in the slot itself (the seqlock stamp beside the payload), so the subscriber polls
+// the slot and a small message crosses as one cache line -- the SPSC ring moves the slot
+// and then the index that publishes it.
+template <class T, class Sync>
+sample shm_broadcast_latency(double target) {
+  using ringwire::broadcast::policy;
+  auto ab = shm::segment::create_anonymous(shm::broadcast_spec<T>(ring_cap, 1, policy::lossy));
+  auto ba = shm::segment::create_anonymous(shm::broadcast_spec<T>(ring_cap, 1, policy::lossy));
+  const auto recv_into = [](auto& rx, T& out) {
+    return spin_until([&] {
+      auto r = rx.try_recv();
+      if (!r) return false;
+      out = *r;
+      return true;
+    });
+  };
+  return in_two_processes(
+      [&](shared_ctl& c) {
+        auto rx = shm::broadcast::attach_subscriber<T, Sync>(ba);  // joined before the barrier
+        auto tx = shm::broadcast::attach_publisher<T, Sync>(ab);
+        return ping_loop<T>(target, c, [&](const T& m) { return tx.try_publish(m) == status::ok; },
+                            [&](T& out) { return recv_into(rx, out); });
+      },
+      [&](shared_ctl& c) {
+        auto rx = shm::broadcast::attach_subscriber<T, Sync>(ab);
+        auto tx = shm::broadcast::attach_publisher<T, Sync>(ba);
+        return pong_loop<T>(c, [&](const T& m) { return tx.try_publish(m) == status::ok; },
+                            [&](T& out) { return recv_into(rx, out); });
+      });
+}
+
 template <class T>
 sample stream_latency(double target, stream_kind k) {
   stream_pair sp(k);
@@ -928,6 +960,10 @@ void latency_table() {
   rows.push_back(floor_row_processes());
   rows.push_back(make_row("ringwire shm spsc (std_sync)", role::ours, [](double t) { return shm_latency<T, ringwire::std_sync>(t); }));
   rows.push_back(make_row("ringwire shm spsc (spin_sync)", role::ours, [](double t) { return shm_latency<T, ringwire::spin_sync>(t); }));
+  rows.push_back(make_row("ringwire shm broadcast, 1 subscriber (std_sync)", role::ours,
+                          [](double t) { return shm_broadcast_latency<T, ringwire::std_sync>(t); }));
+  rows.push_back(make_row("ringwire shm broadcast, 1 subscriber (spin_sync)", role::ours,
+                          [](double t) { return shm_broadcast_latency<T, ringwire::spin_sync>(t); }));
   rows.push_back(make_row("ringwire spsc in-process (threads)", role::reference, [](double t) { return inproc_latency<T>(t); }));
   rows.push_back(make_row("pipe (blocking)", role::peer, [](double t) { return stream_latency<T>(t, stream_kind::pipe); }));
   rows.push_back(make_row("unix stream socket (blocking)", role::peer,
@@ -952,6 +988,9 @@ void latency_table() {
   const row* spin = find_row(rows, "ringwire shm spsc (spin_sync)");
   if (p.floor > 0 && spin != nullptr)
     g_targets.push_back({table + ": shm spin_sync p50 / floor", med(spin) / p.floor, "<= 1.20"});
+  for (const char* name : {"ringwire shm broadcast, 1 subscriber (std_sync)", "ringwire shm broadcast, 1 subscriber (spin_sync)"})
+    if (const row* b = find_row(rows, name); b != nullptr && p.floor > 0)
+      g_targets.push_back({table + ": " + std::string(name).substr(9) + " p50 / floor", med(b) / p.floor, "<= 1.20"});
   const row* kernel = nullptr;  // the faster kernel channel (print_latency_rows' best peer may be iceoryx)
   for (const char* name : {"pipe (blocking)", "unix stream socket (blocking)"})
     if (const row* r = find_row(rows, name); r != nullptr && (kernel == nullptr || med(r) < med(kernel))) kernel = r;
