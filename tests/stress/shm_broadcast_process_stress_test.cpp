@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "ringwire/shm/broadcast.hpp"
+#include "support/shm_support.hpp"
 #include "support/stress_scale.hpp"
 
 namespace {
@@ -39,50 +40,16 @@ namespace bc = ringwire::broadcast;
 using ringwire::status;
 using namespace std::chrono_literals;
 
-constexpr std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+using shm_test::mix;
 
 struct msg {
   std::uint64_t seq;
   std::uint64_t check;  // mix(seq)
 };
 
-std::string unique_name(const std::string& tag) {
-  static int n = 0;
-  return "/rw-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + "-" + tag;
-}
-
-// Runs fn in a child process whose exit code is fn's result (98: it threw); the child
-// never returns into the test framework and dies after limit_s seconds if it hangs.
-pid_t spawn(const std::function<int()>& fn, unsigned limit_s = 300) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::alarm(limit_s);
-    int rc = 99;
-    try {
-      rc = fn();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "child: %s\n", e.what());
-      rc = 98;
-    }
-    std::fflush(stderr);
-    ::_exit(rc);
-  }
-  return pid;
-}
-
-// The child's exit code, or 128 + signal when it was killed.
-int wait_child(pid_t pid) {
-  int st = 0;
-  if (::waitpid(pid, &st, 0) != pid) return -1;
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
-  return -2;
-}
+using shm_test::spawn;
+using shm_test::unique_name;
+using shm_test::wait_child;
 
 bool await_counter(const shm::segment& seg, std::uint32_t i, std::uint64_t v) {
   for (int k = 0; k < 30'000; ++k) {

@@ -20,12 +20,7 @@ namespace {
 namespace shm = ringwire::shm;
 using ringwire::status;
 
-constexpr std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+using shm_test::mix;
 
 struct record {
   std::uint64_t seq;

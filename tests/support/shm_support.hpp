@@ -20,6 +20,14 @@
 
 namespace shm_test {
 
+// A per-message check word for payloads (splitmix64's finaliser).
+constexpr std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
 // "/rw-<pid>-<n>-<tag>": unique per process and call, so parallel test runs never collide.
 inline std::string unique_name(const std::string& tag) {
   static int n = 0;

@@ -19,71 +19,8 @@
 #include <vector>
 
 #include "ringwire/shm/broadcast.hpp"
+#include "support/shm_support.hpp"
 
-// The few helpers of support/shm_support.hpp this test needs, kept here so that it
-// includes only shm/broadcast.hpp (shm_support.hpp includes all of ringwire/shm.hpp).
-namespace shm_test {
-
-inline std::string unique_name(const std::string& tag) {
-  static int n = 0;
-  return "/rw-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + "-" + tag;
-}
-
-// A fixture that unlinks every name it handed out.
-class named : public ::testing::Test {
- protected:
-  std::string name(const std::string& tag) {
-    names_.push_back(unique_name(tag));
-    return names_.back();
-  }
-  void TearDown() override {
-    for (const auto& n : names_) ::shm_unlink(n.c_str());
-  }
-
- private:
-  std::vector<std::string> names_;
-};
-
-// The code of the error f() throws, or nullopt when it throws nothing.
-template <class F>
-std::optional<ringwire::errc> error_of(F&& f) {
-  try {
-    f();
-  } catch (const ringwire::error& e) {
-    return e.code();
-  }
-  return std::nullopt;
-}
-
-// Runs fn in a child process whose exit code is fn's result; it never returns into the
-// test framework and dies after limit_s seconds if it hangs.
-inline pid_t spawn(const std::function<int()>& fn, unsigned limit_s = 120) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::alarm(limit_s);
-    int rc = 99;
-    try {
-      rc = fn();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "child: %s\n", e.what());
-      rc = 98;
-    }
-    std::fflush(stderr);
-    ::_exit(rc);
-  }
-  return pid;
-}
-
-// The child's exit code, or 128 + signal when it was killed.
-inline int wait_child(pid_t pid) {
-  int st = 0;
-  if (::waitpid(pid, &st, 0) != pid) return -1;
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
-  return -2;
-}
-
-}  // namespace shm_test
 
 namespace {
 
@@ -93,12 +30,7 @@ using ringwire::errc;
 using ringwire::status;
 using namespace std::chrono_literals;
 
-constexpr std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+using shm_test::mix;
 
 struct msg {
   std::uint64_t seq;
