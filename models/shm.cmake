@@ -3,6 +3,10 @@
 #   spin_shm_claim_detects_split_claim      pid and start time in two words: A3 fails
 #   spin_shm_claim_detects_missing_wake     reap closes without waking: invalid end state
 #   spin_shm_claim_detects_no_liveness_check reap without the liveness test: A2 fails
+#   spin_shm_skip                           the byte ring's crash / skip protocol (must pass)
+#   spin_shm_skip_detects_direct_takeover   attach reuses a dead slot without abandoning: E
+#   spin_shm_skip_detects_early_free        an abandoned slot freed before its tail: E
+#   spin_shm_skip_detects_blind_skip        any in-progress record skipped: A1
 find_program(RINGWIRE_SPIN spin)
 find_program(RINGWIRE_CC NAMES cc gcc clang)
 if(NOT RINGWIRE_SPIN OR NOT RINGWIRE_CC)
@@ -22,3 +26,7 @@ ringwire_add_spin(spin_shm_claim shm_claim.pml 0 "errors: 0")
 ringwire_add_spin(spin_shm_claim_detects_split_claim shm_claim.pml 1 "assertion violated.*s==.100.v")
 ringwire_add_spin(spin_shm_claim_detects_missing_wake shm_claim.pml 2 "invalid end state")
 ringwire_add_spin(spin_shm_claim_detects_no_liveness_check shm_claim.pml 3 "assertion violated.*alive")
+ringwire_add_spin(spin_shm_skip shm_skip.pml 0 "errors: 0")
+ringwire_add_spin(spin_shm_skip_detects_direct_takeover shm_skip.pml 1 "invalid end state")
+ringwire_add_spin(spin_shm_skip_detects_early_free shm_skip.pml 2 "invalid end state")
+ringwire_add_spin(spin_shm_skip_detects_blind_skip shm_skip.pml 3 "assertion violated.*header")
