@@ -21,7 +21,6 @@
 #include "ringwire/shm/broadcast.hpp"
 #include "support/shm_support.hpp"
 
-
 namespace {
 
 namespace shm = ringwire::shm;
@@ -375,6 +374,57 @@ TEST_F(ShmBroadcast, ReapKilledPublisherClosesAfterTheCommittedMessages) {
   auto r = sub.try_recv();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->seq, 101u);
+}
+
+// An observer in another process maps the segment read-only: it cannot write a byte (a
+// write would kill it with SIGSEGV), yet reads every message it keeps up with and counts
+// exactly what it missed. A read-only join refuses everything that writes, and does not
+// count as a join.
+TEST_F(ShmBroadcast, AReadOnlyObserverReadsWithoutWriting) {
+  constexpr std::uint64_t total = 200'000;
+  const auto n = name("observer");
+  auto seg = shm::segment::create(n, spec(256, 2, bc::policy::lossless));
+  {
+    auto ro = shm::segment::open(n, spec(256, 2, bc::policy::lossless), {.read_only = true});
+    EXPECT_TRUE(ro.read_only());
+    EXPECT_EQ(ro.joined_count(), 1u);  // only the creator
+    EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_subscriber<msg>(ro); }), errc::invalid_options);
+    EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_publisher<msg>(ro); }), errc::invalid_options);
+    EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::reap(ro); }), errc::invalid_options);
+    EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_observer<std::uint64_t>(ro); }),
+              errc::shm_type_mismatch);
+  }
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = shm_test::spawn([&] {
+    auto ro = shm::segment::open(n, spec(256, 2, bc::policy::lossless), {.read_only = true});
+    auto obs = shm::broadcast::attach_observer<msg>(ro);
+    (void)!::write(ready[1], "r", 1);
+    std::uint64_t next = 1, got = 0;
+    for (;;) {
+      auto r = obs.recv_for(20s);
+      if (r.status() == status::lagged) {
+        next += r.missed();
+        continue;
+      }
+      if (r.status() == status::closed) break;
+      if (!r) return 10;
+      if (r->seq != next || r->check != mix(r->seq)) return 11;
+      ++next;
+      ++got;
+    }
+    if (next != total + 1) return 12;                      // every message read or counted
+    if (obs.received() != got || obs.received() + obs.missed() != total) return 13;
+    return 0;
+  });
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);  // lossless, yet no registered subscriber:
+  for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.try_publish(make(i)), status::ok);  // never full
+  pub.close();
+  EXPECT_EQ(shm_test::wait_child(child), 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
 }
 
 }  // namespace

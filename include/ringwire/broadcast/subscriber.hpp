@@ -59,6 +59,12 @@ namespace ringwire::broadcast {
 template <class T, class Sync>
 class hub;
 
+// Selects the observer constructor of subscriber (see there).
+struct observe_only_t {
+  explicit observe_only_t() = default;
+};
+inline constexpr observe_only_t observe_only{};
+
 template <class T, class Sync = std_sync>
 class subscriber {
   static_assert(detail::payload_check<T>::ok);
@@ -78,6 +84,23 @@ class subscriber {
   static constexpr std::uint32_t any_entry = ~std::uint32_t{0};
   subscriber(detail::ring_ref<Sync> ref, const options& opt, bool from_oldest,
              fence_scope scope = fence_scope::process, std::uint32_t entry = any_entry);
+
+  // An observer: reads the ring without joining its registry, so it writes nothing to the
+  // channel's memory -- it works on a read-only mapping (shm::broadcast::attach_observer).
+  // It never holds a publisher back, whatever the policy, so on any policy it reads like a
+  // lossy subscriber (status::lagged with the exact count when it falls a ring behind).
+  // It cannot park (parking announces itself in the registry): a park strategy waits with
+  // spin_then_yield instead.
+  subscriber(detail::ring_ref<Sync> ref, const options& opt, bool from_oldest, fence_scope scope, observe_only_t)
+      : ref_(std::move(ref)), wait_(opt.subscriber_wait), scope_(Sync::resolve_scope(scope)), observer_(true) {
+    if (wait_.which() == wait_strategy::kind::park) wait_ = wait_strategy::spin_then_yield(wait_.spins());
+    auto* const l = ref_.get();
+    const std::uint64_t cap = l->geometry.capacity;
+    // acquire: pairs with the publisher's release store of head.
+    const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
+    n_ = from_oldest ? (h >= cap ? h - cap + 1 : 1) : h + 1;
+    index_ = n_ % cap;
+  }
 
   subscriber(subscriber&& o) noexcept { steal(o); }
   subscriber& operator=(subscriber&& o) noexcept {
@@ -120,7 +143,7 @@ class subscriber {
         // the re-read below sees the last message if there was one.
         if (l->control.closed.load(std::memory_order_acquire) == 0) {
           // Caught up: a lossless publisher may be waiting on a cursor we have not shown yet.
-          if (cursor_shown_ != n_) publish_cursor(l);
+          if (gated_ && cursor_shown_ != n_) publish_cursor(l);
           return recv_result<T>(status::empty);
         }
         // acquire: as above.
@@ -234,13 +257,20 @@ class subscriber {
   [[nodiscard]] std::uint64_t missed() const noexcept { return missed_; }
   // The sequence number of the next message this subscriber will read (first is 1).
   [[nodiscard]] std::uint64_t next_sequence() const noexcept { return n_; }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
+  // An observer cannot park (see its constructor): park becomes spin_then_yield.
+  void set_wait(const wait_strategy& w) noexcept {
+    wait_ = observer_ && w.which() == wait_strategy::kind::park ? wait_strategy::spin_then_yield(w.spins()) : w;
+  }
 
   // Leaves the channel: frees the registry entry at once (a lossless publisher stops
   // waiting on it). Idempotent; also done by the destructor.
   void close() noexcept {
     auto* l = ref_.get();
     if (l == nullptr) return;
+    if (observer_) {  // no entry to free
+      ref_.reset();
+      return;
+    }
     auto& e = l->subscriber(entry_);
     // release: our last copies out of the ring happen-before a publisher that sees the
     // entry free and overwrites them. A concurrent eviction CAS expects live and fails.
@@ -406,6 +436,7 @@ class subscriber {
     gated_ = o.gated_;
     evict_ = o.evict_;
     evicted_ = o.evicted_;
+    observer_ = o.observer_;
   }
 
   detail::ring_ref<Sync> ref_;
@@ -424,6 +455,7 @@ class subscriber {
   bool gated_ = false;
   bool evict_ = false;
   bool evicted_ = false;
+  bool observer_ = false;  // not in the registry (observe_only)
 };
 
 template <class T, class Sync>

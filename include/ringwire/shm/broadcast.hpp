@@ -225,10 +225,28 @@ ringwire::broadcast::subscriber<T, Sync> attach_subscriber_from_oldest(const seg
   return detail::attach_subscriber<T, Sync>(seg, opt, true);
 }
 
+// An observer: reads every message it keeps up with, without joining the registry or
+// taking a claim, so it writes nothing to the segment -- open the segment with
+// open_options::read_only and it cannot. It never holds the publisher back, on any policy:
+// when it falls a ring behind it gets status::lagged with the exact count (subscriber.hpp,
+// observe_only). It does not park (spin, yield or back off). from_oldest: start with the
+// live window. Throws shm_kind_mismatch, shm_type_mismatch, invalid_options.
+template <class T, class Sync = std_sync>
+ringwire::broadcast::subscriber<T, Sync> attach_observer(const segment& seg, const ringwire::broadcast::options& opt = {},
+                                                         bool from_oldest = false) {
+  detail::check_sync<Sync>();
+  shm::detail::check_channel<T>(seg, channel_kind::broadcast);
+  const fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  auto [ref, a] = detail::share_ring<Sync>(seg);
+  (void)a;  // no claim: the attachment holds only the mapping
+  return ringwire::broadcast::subscriber<T, Sync>(std::move(ref), opt, from_oldest, scope,
+                                                  ringwire::broadcast::observe_only);
+}
+
 // Crash recovery without a daemon (see the top of this header). Throws shm_kind_mismatch
 // for a segment that is not broadcast, invalid_options for one not joined.
 inline reaped reap(const segment& seg) {
-  if (!seg.joined()) throw error(errc::invalid_options, "reaping a segment that was left or never joined");
+  shm::detail::require_writable(seg, "reaping");
   const identity& id = seg.info();
   if (id.kind != channel_kind::broadcast)
     throw error(errc::shm_kind_mismatch,

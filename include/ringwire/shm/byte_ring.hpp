@@ -85,7 +85,7 @@ struct writer_attachment {
 };
 
 inline void check(const segment& seg, ring_kind kind) {
-  if (!seg.joined()) throw error(errc::invalid_options, "attaching to a segment that was left or never joined");
+  shm::detail::require_writable(seg, "using the byte ring");
   const identity& id = seg.info();
   if (id.kind != channel_kind::byte_ring)
     throw error(errc::shm_kind_mismatch,
@@ -207,7 +207,7 @@ template <class Sync = std_sync>
 ringwire::byte_ring::reader<Sync> attach_reader(const segment& seg, const ringwire::byte_ring::options& opt = {}) {
   static_assert(std::is_same_v<typename Sync::template atomic<std::uint32_t>, std::atomic<std::uint32_t>>,
                 "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
-  if (!seg.joined()) throw error(errc::invalid_options, "attaching to a segment that was left or never joined");
+  shm::detail::require_writable(seg, "attaching");
   detail::check(seg, static_cast<ring_kind>(seg.info().policy));
   const auto scope = shm::detail::endpoint_scope(seg.info());
   shm::detail::mapping_ref map = seg.share();
@@ -248,7 +248,7 @@ struct reaped {
 
 // Closes every endpoint whose process is dead (see the top). Any process, any time.
 inline reaped reap(const segment& seg) {
-  if (!seg.joined()) throw error(errc::invalid_options, "reaping a segment that was left or never joined");
+  shm::detail::require_writable(seg, "reaping");
   const identity id = seg.info();
   detail::check(seg, static_cast<ring_kind>(id.policy));
   const auto scope = shm::detail::endpoint_scope(id);

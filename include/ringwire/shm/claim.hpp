@@ -91,9 +91,27 @@ L* channel_of(const mapping_ref& map) noexcept {
   return std::launder(reinterpret_cast<L*>(map.get()->base + map.get()->id.channel_offset));
 }
 
-// Throws unless `seg` is joined and holds a channel of kind `kind` whose elements are T.
+// Throws invalid_options unless `seg` is joined and mapped writable (`what`: the action).
+inline void require_writable(const segment& seg, const char* what) {
+  if (!seg.joined()) throw error(errc::invalid_options, std::string(what) + ": the segment was left or never joined");
+  if (seg.read_only())
+    throw error(errc::invalid_options, std::string(what) + ": the segment is mapped read-only (only observers attach)");
+}
+
+template <class T>
+void check_channel(const segment& seg, channel_kind kind);
+
+// Throws unless `seg` is joined, writable and holds a channel of kind `kind` whose elements
+// are T.
 template <class T>
 void check_attach(const segment& seg, channel_kind kind) {
+  require_writable(seg, "attaching");
+  check_channel<T>(seg, kind);
+}
+
+// Throws unless `seg` is joined and holds a channel of kind `kind` whose elements are T.
+template <class T>
+void check_channel(const segment& seg, channel_kind kind) {
   static_assert(std::is_trivially_copyable_v<T>,
                 "shared-memory channels carry bytes: T must be trivially copyable");
   if (!seg.joined()) throw error(errc::invalid_options, "attaching to a segment that was left or never joined");

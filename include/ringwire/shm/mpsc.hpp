@@ -184,7 +184,7 @@ ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ring
 // every sender has detached and every lane is drained; attach_sender is refused from now.
 // Returns false when it was already closed. Throws shm_kind_mismatch, invalid_options.
 inline bool close_producers(const segment& seg) {
-  if (!seg.joined()) throw error(errc::invalid_options, "closing producers of a segment that was left or never joined");
+  shm::detail::require_writable(seg, "closing producers");
   if (seg.kind() != channel_kind::mpsc)
     throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not mpsc");
   shm::detail::mapping_ref map = seg.share();
@@ -221,7 +221,7 @@ struct reaped {
 // Any process that has the segment joined may call it, as often as it likes. Throws
 // shm_kind_mismatch, invalid_options.
 inline reaped reap(const segment& seg) {
-  if (!seg.joined()) throw error(errc::invalid_options, "reaping a segment that was left or never joined");
+  shm::detail::require_writable(seg, "reaping");
   if (seg.kind() != channel_kind::mpsc)
     throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not mpsc");
   const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());

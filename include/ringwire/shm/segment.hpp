@@ -75,6 +75,12 @@ struct open_options {
   // Keep retrying shm_not_found and shm_initialising this long (the peer may not have
   // created it yet); zero: fail at once.
   std::chrono::milliseconds wait{0};
+  // Map the segment read-only (O_RDONLY, PROT_READ): for an observer that must not be able
+  // to disturb the writers -- a broadcast observer (shm::broadcast::attach_observer) and
+  // the census. Such a join writes nothing, not even the join count, so it does not hold a
+  // named segment under unlink_policy::on_last_close; attaching anything that writes (an
+  // endpoint, a registered subscriber, reap) is refused with invalid_options.
+  bool read_only = false;
 };
 
 namespace detail {
@@ -198,6 +204,7 @@ struct mapping {
   dev_t dev;
   ino_t ino;
   identity id;  // the validated copy: every offset is taken from here
+  bool read_only = false;  // PROT_READ: it never joined the count, and never writes
 
   [[nodiscard]] header* hdr() const noexcept { return std::launder(reinterpret_cast<header*>(base)); }
 
@@ -206,7 +213,7 @@ struct mapping {
     auto* m = reinterpret_cast<mapping*>(o);
     // acq_rel: this process's last uses of the segment happen-before the unlink by
     // whichever process drops the count to zero.
-    const bool last = m->hdr()->live.joined.fetch_sub(1, std::memory_order_acq_rel) == 1;
+    const bool last = !m->read_only && m->hdr()->live.joined.fetch_sub(1, std::memory_order_acq_rel) == 1;
     if (!m->name.empty() && ((m->id.unlink == unlink_policy::on_last_close && last) ||
                              (m->id.unlink == unlink_policy::on_creator_exit && m->creator)))
       unlink_if_same(m->name, m->dev, m->ino);
@@ -249,8 +256,8 @@ struct os_guard {
   }
 };
 
-inline std::byte* map_fd(int fd, std::size_t size) {
-  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+inline std::byte* map_fd(int fd, std::size_t size, bool read_only = false) {
+  void* p = ::mmap(nullptr, size, read_only ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) fail_errno(errc::shm_system_error, "mmap of " + std::to_string(size) + " bytes", errno);
   return static_cast<std::byte*>(p);
 }
@@ -304,9 +311,9 @@ class segment {
     for (;;) {
       try {
         detail::os_guard g;
-        g.fd = ::shm_open(n.c_str(), O_RDWR | O_CLOEXEC, 0);
+        g.fd = ::shm_open(n.c_str(), (opt.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
         if (g.fd < 0) detail::fail_errno(detail::open_errc(errno), "opening segment " + n, errno);
-        return join(g, expect, n, /*keep_fd=*/false);
+        return join(g, expect, n, /*keep_fd=*/false, opt.read_only);
       } catch (const error& e) {
         const bool retry = e.code() == errc::shm_not_found || e.code() == errc::shm_initialising;
         if (!retry || std::chrono::steady_clock::now() >= deadline) throw;
@@ -318,11 +325,11 @@ class segment {
   // Opens the segment behind `fd` (an anonymous segment's, received with receive_fd, or any
   // shared-memory descriptor). The caller keeps `fd`; the segment holds its own duplicate.
   // Throws as open().
-  static segment open_fd(int fd, const channel_spec& expect) {
+  static segment open_fd(int fd, const channel_spec& expect, const open_options& opt = {}) {
     detail::os_guard g;
     g.fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (g.fd < 0) detail::fail_errno(errc::shm_system_error, "duplicating descriptor " + std::to_string(fd), errno);
-    return join(g, expect, std::string(), /*keep_fd=*/true);
+    return join(g, expect, std::string(), /*keep_fd=*/true, opt.read_only);
   }
 
   // Removes a name (the delete of the lifecycle); processes that have it mapped keep their
@@ -347,6 +354,8 @@ class segment {
   [[nodiscard]] int fd() const noexcept { return map().fd; }                      // -1: named
   [[nodiscard]] std::size_t size() const noexcept { return map().size; }
   [[nodiscard]] bool creator() const noexcept { return map().creator; }
+  // Mapped read-only (open_options::read_only): only observers may attach.
+  [[nodiscard]] bool read_only() const noexcept { return map().read_only; }
   [[nodiscard]] channel_kind kind() const noexcept { return info().kind; }
   [[nodiscard]] std::uint64_t capacity() const noexcept { return info().capacity; }
   [[nodiscard]] std::uint32_t creator_pid() const noexcept { return info().creator_pid; }
@@ -369,8 +378,8 @@ class segment {
     return map().hdr()->live.heartbeat.load(std::memory_order_relaxed);
   }
 
-  // User counter i, shared by every process (each on its own 128-byte block). Throws
-  // invalid_options when i >= counters().
+  // User counter i, shared by every process (each on its own 128-byte block); load only on
+  // a read-only segment. Throws invalid_options when i >= counters().
   [[nodiscard]] std::uint32_t counters() const noexcept { return info().counters_count; }
   [[nodiscard]] std::atomic<std::uint64_t>& counter(std::uint32_t i) const {
     if (i >= counters())
@@ -420,29 +429,34 @@ class segment {
     return segment(std::move(ref));
   }
 
-  static segment join(detail::os_guard& g, const channel_spec& expect, std::string name, bool keep_fd) {
+  static segment join(detail::os_guard& g, const channel_spec& expect, std::string name, bool keep_fd,
+                      bool read_only) {
     struct stat st{};
     if (::fstat(g.fd, &st) != 0) detail::fail_errno(errc::shm_system_error, "fstat", errno);
     const auto bytes = static_cast<std::size_t>(st.st_size);
     if (bytes == 0) throw error(errc::shm_initialising, "the segment has size 0 (its creator has not sized it yet)");
-    g.base = detail::map_fd(g.fd, bytes);
+    g.base = detail::map_fd(g.fd, bytes, read_only);
     g.size = bytes;
     const identity id = validate_segment(g.base, bytes, expect);
     // Allocated before joining, so nothing can fail between the join and the handle that
     // will leave again.
     detail::mapping* m = detail::new_mapping(static_cast<std::byte*>(g.base), bytes, keep_fd ? g.fd : -1,
                                              std::move(name), /*creator=*/false, st, id);
-    auto& joined = std::launder(reinterpret_cast<header*>(g.base))->live.joined;
-    // relaxed first read: the CAS below decides.
-    std::uint32_t n = joined.load(std::memory_order_relaxed);
-    do {
-      // A count of zero under on_last_close: its last process is removing it right now.
-      if (n == 0 && id.unlink == unlink_policy::on_last_close) {
-        delete m;  // never joined, so it must not leave; the guard unmaps and closes
-        throw error(errc::shm_not_found, "the segment is being removed by its last process");
-      }
-      // acq_rel: pairs with leaving processes' release of the count.
-    } while (!joined.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel, std::memory_order_relaxed));
+    m->read_only = read_only;
+    if (!read_only) {
+      auto& joined = std::launder(reinterpret_cast<header*>(g.base))->live.joined;
+      // relaxed first read: the CAS below decides.
+      std::uint32_t n = joined.load(std::memory_order_relaxed);
+      do {
+        // A count of zero under on_last_close: its last process is removing it right now.
+        if (n == 0 && id.unlink == unlink_policy::on_last_close) {
+          detail::unregister_mapping(m->base);
+          delete m;  // never joined, so it must not leave; the guard unmaps and closes
+          throw error(errc::shm_not_found, "the segment is being removed by its last process");
+        }
+        // acq_rel: pairs with leaving processes' release of the count.
+      } while (!joined.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel, std::memory_order_relaxed));
+    }
     auto ref = detail::adopt(m);
     if (!keep_fd) ::close(g.fd);
     g.fd = -1;

@@ -118,7 +118,7 @@ struct reaped {
 // carry on (attach also takes over a dead claim by itself). Throws shm_kind_mismatch for a
 // segment that is not spsc, invalid_options for one not joined.
 inline reaped reap(const segment& seg) {
-  if (!seg.joined()) throw error(errc::invalid_options, "reaping a segment that was left or never joined");
+  shm::detail::require_writable(seg, "reaping");
   const identity& id = seg.info();
   if (id.kind != channel_kind::spsc)
     throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(id.kind) + " channel, not spsc");
