@@ -7,6 +7,9 @@
 #   spin_shm_skip_detects_direct_takeover   attach reuses a dead slot without abandoning: E
 #   spin_shm_skip_detects_early_free        an abandoned slot freed before its tail: E
 #   spin_shm_skip_detects_blind_skip        any in-progress record skipped: A1
+#   spin_shm_evict                          the lossless broadcast's crash / evict protocol (must pass)
+#   spin_shm_evict_detects_entry_left_live  reap releases the claim, leaves the entry: E
+#   spin_shm_evict_detects_live_eviction    reap without the liveness test: A1 or E
 find_program(RINGWIRE_SPIN spin)
 find_program(RINGWIRE_CC NAMES cc gcc clang)
 if(NOT RINGWIRE_SPIN OR NOT RINGWIRE_CC)
@@ -30,3 +33,6 @@ ringwire_add_spin(spin_shm_skip shm_skip.pml 0 "errors: 0")
 ringwire_add_spin(spin_shm_skip_detects_direct_takeover shm_skip.pml 1 "invalid end state")
 ringwire_add_spin(spin_shm_skip_detects_early_free shm_skip.pml 2 "invalid end state")
 ringwire_add_spin(spin_shm_skip_detects_blind_skip shm_skip.pml 3 "assertion violated.*header")
+ringwire_add_spin(spin_shm_evict shm_evict.pml 0 "errors: 0")
+ringwire_add_spin(spin_shm_evict_detects_entry_left_live shm_evict.pml 1 "invalid end state")
+ringwire_add_spin(spin_shm_evict_detects_live_eviction shm_evict.pml 2 "(invalid end state|assertion violated)")
