@@ -153,4 +153,44 @@ TEST_F(ShmDoorbell, MpscRingsForLanesMessagesAndTheEnd) {
   EXPECT_EQ(got, 3 * per);
 }
 
+// Broadcast: a subscriber that waits only in epoll, a lossless publisher in another
+// process publishing with random pauses, then closing.
+TEST_F(ShmDoorbell, BroadcastSubscriberLosesNoWakeUp) {
+  constexpr std::uint64_t total = 20'000;
+  const auto n = name("bellbc");
+  const auto spec = shm::broadcast_spec<std::uint64_t>(64, 2, ringwire::broadcast::policy::lossless);
+  auto seg = shm::segment::create(n, spec);
+  auto sub = shm::broadcast::attach_subscriber<std::uint64_t>(seg);
+  auto bell = shm::broadcast::make_doorbell(seg, sub);
+  poller p(bell.fd());
+  const pid_t child = shm_test::spawn([&] {
+    auto s = shm::segment::open(n, spec);
+    auto pub = shm::broadcast::attach_publisher<std::uint64_t>(s);
+    std::mt19937 rng(11);
+    for (std::uint64_t i = 1; i <= total; ++i) {
+      if (pub.publish(i) != status::ok) return 10;
+      if (rng() % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 200));
+    }
+    return 0;  // detaching closes: the last ring
+  });
+  std::uint64_t got = 0, waits = 0;
+  for (;;) {
+    auto r = sub.try_recv();
+    if (r) {
+      ASSERT_EQ(*r, got + 1);
+      ++got;
+      continue;
+    }
+    if (r.status() == status::closed) break;
+    ASSERT_EQ(r.status(), status::empty);
+    if (!sub.arm_doorbell()) continue;
+    ASSERT_TRUE(p.wait(10'000)) << "lost wake-up after " << got << " messages";
+    bell.drain();
+    ++waits;
+  }
+  EXPECT_EQ(got, total);
+  EXPECT_GT(waits, 0u);
+  EXPECT_EQ(shm_test::wait_child(child), 0);
+}
+
 }  // namespace

@@ -119,6 +119,7 @@ class subscriber {
   recv_result<T> try_recv() noexcept {
     auto* const l = ref_.get();
     if (l == nullptr) return recv_result<T>(status::closed);
+    if (armed_) [[unlikely]] disarm(l);
     if (evict_) {
       // relaxed: our own entry; a stale live only delays the verdict to the overwrite check.
       if (evicted_ || ring::kind(l->subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted) {
@@ -262,6 +263,30 @@ class subscriber {
     wait_ = observer_ && w.which() == wait_strategy::kind::park ? wait_strategy::spin_then_yield(w.spins()) : w;
   }
 
+  // For a subscriber that waits in its own event loop on a shared-memory doorbell
+  // (shm::broadcast::make_doorbell): counts itself parked and arms its entry's park word,
+  // so that the next publish or close rings the doorbell. Returns false when a message (or
+  // the close, or an eviction) is already there -- receive instead of waiting; true: wait
+  // for the doorbell. The next receive disarms it; arm again before each wait. Not for an
+  // observer (it has no entry): false.
+  bool arm_doorbell() noexcept {
+    static_assert(Sync::parks, "a doorbell needs a publisher that checks for parked subscribers: use std_sync");
+    auto* const l = ref_.get();
+    if (l == nullptr || observer_) return false;
+    if (armed_) disarm(l);
+    // relaxed: the hint, ordered before the heavy fence below (as wait_recv's).
+    l->joiners.parked.fetch_add(1, std::memory_order_relaxed);
+    // relaxed: published to the publisher by the heavy fence (wait.hpp's Dekker pair).
+    l->subscriber(entry_).park.store(ringwire::detail::parked_bell, std::memory_order_relaxed);
+    armed_ = true;
+    Sync::heavy_fence(scope_);
+    if (!readable(l)) return true;
+    disarm(l);
+    return false;
+  }
+  // The registry entry this subscriber holds (an observer: none, ~0).
+  [[nodiscard]] std::uint32_t registry_entry() const noexcept { return observer_ ? ~std::uint32_t{0} : entry_; }
+
   // Leaves the channel: frees the registry entry at once (a lossless publisher stops
   // waiting on it). Idempotent; also done by the destructor.
   void close() noexcept {
@@ -271,6 +296,7 @@ class subscriber {
       ref_.reset();
       return;
     }
+    if (armed_) disarm(l);
     auto& e = l->subscriber(entry_);
     // release: our last copies out of the ring happen-before a publisher that sees the
     // entry free and overwrites them. A concurrent eviction CAS expects live and fails.
@@ -370,18 +396,29 @@ class subscriber {
       // the heavy fence inside wait_until (wait.hpp). Only parking waiters need it.
       if (parks) l->joiners.parked.fetch_add(1, std::memory_order_relaxed);
       const status st = ringwire::detail::wait_until<Sync>(
-          wait_, l->subscriber(entry_).park, scope_, lim, parks_, [this, l] {
-            // relaxed: ordered after the park store by wait_until's heavy fence; the
-            // receive that follows re-reads everything with its own orders.
-            const detail::slot_ref<Sync> slot{l->slot(index_)};
-            return slot.stamp().load(std::memory_order_relaxed) >= ring::committed(n_) ||
-                   l->control.closed.load(std::memory_order_relaxed) != 0 ||
-                   (evict_ && ring::kind(l->subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted);
-          });
+          wait_, l->subscriber(entry_).park, scope_, lim, parks_, [this, l] { return readable(l); });
       // relaxed: the hint only.
       if (parks) l->joiners.parked.fetch_sub(1, std::memory_order_relaxed);
       if (st != status::ok) return recv_result<T>(st);
     }
+  }
+
+  // Whether a receive would find something other than empty (cheap: loads only). relaxed
+  // (all): ordered after the park store by the caller's heavy fence; the receive that
+  // follows re-reads everything with its own orders.
+  bool readable(ring* l) const noexcept {
+    const detail::slot_ref<Sync> slot{l->slot(index_)};
+    return slot.stamp().load(std::memory_order_relaxed) >= ring::committed(n_) ||
+           l->control.closed.load(std::memory_order_relaxed) != 0 ||
+           (evict_ && ring::kind(l->subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted);
+  }
+
+  // Undoes arm_doorbell: the entry's word back to running, the parked hint down.
+  void disarm(ring* l) noexcept {
+    armed_ = false;
+    // relaxed: our own word (a waker's exchange may also have reset it), and the hint.
+    l->subscriber(entry_).park.store(ringwire::detail::running, std::memory_order_relaxed);
+    l->joiners.parked.fetch_sub(1, std::memory_order_relaxed);
   }
 
   void advance(ring* l) noexcept {
@@ -437,6 +474,7 @@ class subscriber {
     evict_ = o.evict_;
     evicted_ = o.evicted_;
     observer_ = o.observer_;
+    armed_ = std::exchange(o.armed_, false);
   }
 
   detail::ring_ref<Sync> ref_;
@@ -456,6 +494,7 @@ class subscriber {
   bool evict_ = false;
   bool evicted_ = false;
   bool observer_ = false;  // not in the registry (observe_only)
+  bool armed_ = false;     // arm_doorbell counted us parked
 };
 
 template <class T, class Sync>

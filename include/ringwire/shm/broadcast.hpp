@@ -83,6 +83,7 @@
 #include "ringwire/broadcast/storage.hpp"
 #include "ringwire/broadcast/subscriber.hpp"
 #include "ringwire/shm/claim.hpp"
+#include "ringwire/shm/doorbell.hpp"
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 #include "ringwire/wait.hpp"
@@ -243,6 +244,22 @@ ringwire::broadcast::subscriber<T, Sync> attach_observer(const segment& seg, con
                                                   ringwire::broadcast::observe_only);
 }
 
+// The doorbell of subscriber `sub` of the segment (shm/doorbell.hpp): a descriptor for its
+// process's epoll loop, readable when a publish or close follows sub.arm_doorbell(). Bind
+// it before the first arm. Throws shm_kind_mismatch, invalid_options (an observer has no
+// entry to ring), shm_already_attached, shm_system_error.
+template <class T, class Sync>
+doorbell make_doorbell(const segment& seg, const ringwire::broadcast::subscriber<T, Sync>& sub) {
+  shm::detail::check_channel<T>(seg, channel_kind::broadcast);
+  const std::uint32_t entry = sub.registry_entry();
+  if (entry >= seg.info().endpoints)
+    throw error(errc::invalid_options, "a doorbell needs a registered subscriber (an observer cannot be rung)");
+  const shm::detail::mapping_ref map = seg.share();
+  auto* l = shm::detail::channel_of<detail::ring<std_sync>>(map);
+  const auto offset = reinterpret_cast<std::byte*>(&l->subscriber(entry).park) - map.get()->base;
+  return doorbell::bind(map.get()->dev, map.get()->ino, static_cast<std::uint64_t>(offset));
+}
+
 // Crash recovery without a daemon (see the top of this header). Throws shm_kind_mismatch
 // for a segment that is not broadcast, invalid_options for one not joined.
 inline reaped reap(const segment& seg) {
@@ -269,10 +286,11 @@ inline reaped reap(const segment& seg) {
     const std::uint64_t dead = seize(c);
     if (dead == 0) continue;
     auto& e = l->subscriber(i);
-    // A subscriber killed while asleep in recv() still counts in the `parked` hint: its
-    // word says parked only between its count and its uncount (wait.hpp, subscriber.hpp).
+    // A subscriber killed while asleep in recv() (or armed for its doorbell) still counts
+    // in the `parked` hint: its word says parked (parked_bell) only between its count and
+    // its uncount (wait.hpp, subscriber.hpp).
     // relaxed: a dead process's word; the exchange decides against a waking publisher.
-    if (e.park.exchange(ringwire::detail::running, std::memory_order_relaxed) == ringwire::detail::parked) {
+    if (e.park.exchange(ringwire::detail::running, std::memory_order_relaxed) != ringwire::detail::running) {
       // relaxed: the hint only (as the subscriber's own decrement).
       l->joiners.parked.fetch_sub(1, std::memory_order_relaxed);
     }
