@@ -160,7 +160,8 @@ class subscriber {
         evicted_ = true;
         return recv_result<T>(status::evicted);
       }
-      RINGWIRE_ASSERT(l->mode() == policy::lossy);  // lossless never overwrites a live cursor
+      // lossless never overwrites a live cursor; an observer has none
+      RINGWIRE_ASSERT(l->mode() == policy::lossy || observer_);
       return lagged(l, ring::seq_of(s1));
     }
   }
