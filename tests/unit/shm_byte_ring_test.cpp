@@ -17,6 +17,17 @@
 #include "ringwire/shm/byte_ring.hpp"
 #include "support/shm_support.hpp"
 
+#if defined(__SANITIZE_THREAD__)
+#define RINGWIRE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RINGWIRE_TSAN 1
+#endif
+#endif
+#ifndef RINGWIRE_TSAN
+#define RINGWIRE_TSAN 0
+#endif
+
 namespace {
 
 namespace shm = ringwire::shm;
@@ -117,12 +128,22 @@ TEST_F(ShmByteRing, ManyToOneThreeWriterProcesses) {
       auto s = shm::segment::open(n, shm::byte_ring_spec(0, ring_kind::many_to_one));
       auto tx = shm::byte_ring::attach_shared_writer(s);
       auto tx2 = tx;  // two threads of one process share its claim
-      std::thread t([&] {
+      const auto second_half = [&] {
         for (std::uint64_t k = per / 2; k < per; ++k) (void)tx2.write(type_of(k), payload(w + 10, k));
-      });
+      };
+#if RINGWIRE_TSAN
+      // ThreadSanitizer cannot see the reader process's zeroing and release of head between
+      // one thread's record and another thread's reuse of its bytes (a cross-process edge):
+      // under it the two handles take turns in one thread.
+      second_half();
+#else
+      std::thread t(second_half);
+#endif
       for (std::uint64_t k = 0; k < per / 2; ++k)
         if (tx.write(type_of(k), payload(w, k)) != status::ok) return 10;
+#if !RINGWIRE_TSAN
       t.join();
+#endif
       return 0;
     }));
   std::vector<std::uint64_t> next(3, 0), next_t(3, per / 2);
