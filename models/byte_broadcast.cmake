@@ -12,3 +12,8 @@ add_test(NAME relacy_byte_broadcast_detects_relaxed_release COMMAND byte_broadca
 add_test(NAME relacy_byte_broadcast_detects_missing_acquire_fence COMMAND byte_broadcast_relacy_mutant_no_acquire_fence)
 set_tests_properties(relacy_byte_broadcast relacy_byte_broadcast_detects_relaxed_release
   relacy_byte_broadcast_detects_missing_acquire_fence PROPERTIES LABELS "model" TIMEOUT 600)
+#   byte_broadcast_relacy_mutant_no_light_fence  light_fence a no-op: park_reader_n2 loses a
+#                                                wake-up and the reader sleeps forever (DEADLOCK)
+ringwire_add_model(byte_broadcast_relacy_mutant_no_light_fence byte_broadcast_relacy.cpp 1)
+add_test(NAME relacy_byte_broadcast_detects_missing_light_fence COMMAND byte_broadcast_relacy_mutant_no_light_fence)
+set_tests_properties(relacy_byte_broadcast_detects_missing_light_fence PROPERTIES LABELS "model" TIMEOUT 600)

@@ -28,11 +28,30 @@
 //   credited_join_d2_n4  the credited reader joins while the writer publishes: it must get
 //                      every message from its starting point on (the join's Dekker pair
 //                      with the writer's rescan).
+//   park_reader_n2     the park protocol (layout.hpp "Parking"): a reader blocks in read()
+//                      with park(0) -- no deadline, so a lost wake-up leaves it asleep
+//                      forever (Relacy: DEADLOCK) -- while the writer publishes 2 messages
+//                      and closes; the reader must get both, then closed.
+//   park_two_readers_n2  two parking readers on one bell: the bump-then-wake-all and the
+//                      parked count must serve both (each must get both messages).
+//   park_pingpong_n2   two lossy rings, pings one way, pongs back: each thread publishes on
+//                      one and then blocks in read() (park(0), no deadline) on the other
+//                      for the answer, so a wake-up lost on either bell leaves both
+//                      threads asleep (DEADLOCK) -- the close cannot rescue it as it does
+//                      in park_reader_n2.
+//   park_credited_d2_n3  depth 2, one credited reader; both sides park(0) with no deadline:
+//                      the writer parks for credits on writer_park and the reader's notify
+//                      after each cursor store must wake it; the reader parks on the bell.
 //
-// Mutants (relacy_sync.hpp), each must be caught in lossy_d2_n5 as USER ASSERT FAILED:
-//   2  release stores done relaxed: an accepted message whose words are stale;
+// Mutants (relacy_sync.hpp):
+//   1  light_fence a no-op (the writer's half of the bell's Dekker pair, and the credited
+//      reader's notify): a reader re-checks before the publish lands while the writer
+//      misses its parked count (park_pingpong_n2: DEADLOCK), or the writer parked for
+//      credits misses the reader's cursor and the reader its notify (park_credited_d2_n3:
+//      DEADLOCK);
+//   2  release stores done relaxed: lossy_d2_n5 accepts a stale message (USER ASSERT FAILED);
 //   3  fence(acquire) a no-op: the re-check of the stamp and dirty may read older values
-//      than the payload copy saw, so a torn copy is accepted.
+//      than the payload copy saw, so lossy_d2_n5 accepts a torn copy (USER ASSERT FAILED).
 //
 // Usage: byte_broadcast_relacy [--only NAME] [--iterations N]
 #include <array>
@@ -207,6 +226,124 @@ struct credited : fixture<credited<JoinLate>> {
   }
 };
 
+// ---- parking ---------------------------------------------------------------------------
+
+// Blocking reads (no deadline) until closed: every message, in order, intact.
+template <class Reader>
+void read_blocking(Reader& r, std::uint64_t n) {
+  std::array<std::uint64_t, 4> buf{};
+  for (std::uint64_t want = 1;; ++want) {
+    buf.fill(0);
+    const bb::read_result m = r.read(std::as_writable_bytes(std::span(buf)));
+    if (m.status == bb::read_status::closed) {
+      RL_ASSERT(want == n + 1);
+      break;
+    }
+    RL_ASSERT(m.status == bb::read_status::ok);
+    RL_ASSERT(m.missed == 0);
+    RL_ASSERT(m.info.seq == want);
+    RL_ASSERT(m.info.signature == want);
+    RL_ASSERT(m.info.size == 8);
+    RL_ASSERT(buf[0] == word_of(want, 0));
+  }
+}
+
+template <unsigned Readers, std::uint64_t N>
+struct park_readers : rl::test_suite<park_readers<Readers, N>, 1 + Readers> {
+  std::optional<writer_t> w;
+  std::optional<reader_t> r[Readers];
+
+  void before() {
+    ringwire::model::payload_words.reset();
+    ringwire::model::model_clock::now = {};
+    auto [wr, rd] = bb::channel<relacy_sync>({4, 64, 16, 0});
+    rd.set_wait(ringwire::wait_strategy::park(0));
+    w.emplace(std::move(wr));
+    for (unsigned i = 0; i < Readers; ++i) r[i].emplace(rd);
+  }
+  void after() {
+    for (auto& x : r) x.reset();
+    w.reset();
+    ringwire::model::payload_words.reset();
+  }
+  void thread(unsigned index) {
+    if (index == 0) {
+      for (std::uint64_t i = 1; i <= N; ++i) RL_ASSERT(publish(*w, i, 8) == status::ok);
+      w.reset();  // ~writer: close, which rings the bell if anyone is parked
+      return;
+    }
+    read_blocking(*r[index - 1], N);
+  }
+};
+
+template <std::uint64_t N>
+struct park_pingpong : rl::test_suite<park_pingpong<N>, 2> {
+  std::optional<writer_t> w[2];  // w[0]: pings (thread 0 writes), w[1]: pongs (thread 1 writes)
+  std::optional<reader_t> r[2];  // r[0]: pings (thread 1 reads), r[1]: pongs (thread 0 reads)
+
+  void before() {
+    ringwire::model::payload_words.reset();
+    ringwire::model::model_clock::now = {};
+    for (int i = 0; i < 2; ++i) {
+      auto [wr, rd] = bb::channel<relacy_sync>({4, 64, 16, 0});
+      rd.set_wait(ringwire::wait_strategy::park(0));
+      w[i].emplace(std::move(wr));
+      r[i].emplace(std::move(rd));
+    }
+  }
+  void after() {
+    for (int i = 0; i < 2; ++i) {
+      r[i].reset();
+      w[i].reset();
+    }
+    ringwire::model::payload_words.reset();
+  }
+  void thread(unsigned index) {
+    writer_t& out = *w[index];
+    reader_t& in = *r[1 - index];
+    std::array<std::uint64_t, 4> buf{};
+    for (std::uint64_t i = 1; i <= N; ++i) {
+      if (index == 0) RL_ASSERT(publish(out, i, 8) == status::ok);
+      buf.fill(0);
+      const bb::read_result m = in.read(std::as_writable_bytes(std::span(buf)));
+      RL_ASSERT(m.status == bb::read_status::ok);
+      RL_ASSERT(m.info.seq == i);
+      RL_ASSERT(buf[0] == word_of(i, 0));
+      if (index == 1) RL_ASSERT(publish(out, i, 8) == status::ok);
+    }
+    w[index].reset();
+  }
+};
+
+template <std::uint64_t N>
+struct park_credited : fixture<park_credited<N>> {
+  static bb::geometry shape() { return {2, 64, 16, 1}; }
+  std::optional<credited_t> c;
+
+  void before() {
+    fixture<park_credited<N>>::before();
+    this->r->set_wait(ringwire::wait_strategy::park(0));
+    this->w->set_wait(ringwire::wait_strategy::park(0));
+    c.emplace(this->r->credited());
+  }
+  void after() {
+    c.reset();
+    fixture<park_credited<N>>::after();
+  }
+  void thread(unsigned index) {
+    if (index == 0) {
+      std::array<std::uint64_t, 1> words{};
+      for (std::uint64_t i = 1; i <= N; ++i) {
+        words[0] = word_of(i, 0);
+        RL_ASSERT(this->w->publish(i, std::as_bytes(std::span(words))) == status::ok);
+      }
+      this->w.reset();
+      return;
+    }
+    read_blocking(*c, N);
+  }
+};
+
 // ---- driver (models/model_main.hpp) ---------------------------------------------------
 
 using ringwire::model::run_one;
@@ -217,10 +354,18 @@ constexpr ringwire::model::scenario all_scenarios[] = {
     {"lossy_payload_d4_n4", &run_one<lossy<4, 32, 32, 32, 32>>, 150 * k},
     {"credited_d2_n4", &run_one<credited<false>>, 100 * k},
     {"credited_join_d2_n4", &run_one<credited<true>>, 100 * k},
+    {"park_reader_n2", &run_one<park_readers<1, 2>>, 200 * k, 2},
+    {"park_two_readers_n2", &run_one<park_readers<2, 2>>, 100 * k},
+    {"park_pingpong_n2", &run_one<park_pingpong<2>>, 200 * k, 1},
+    {"park_credited_d2_n3", &run_one<park_credited<3>>, 300 * k, 1},
 };
 
 #if RINGWIRE_MODEL_MUTANT == 0
 constexpr std::span<const ringwire::model::expectation> mutant_failures{};
+#elif RINGWIRE_MODEL_MUTANT == 1
+// No light fence: a parked reader misses the publish and the writer misses the reader.
+constexpr ringwire::model::expectation mutant_failures[] = {{"park_pingpong_n2", rl::test_result_deadlock},
+                                                            {"park_credited_d2_n3", rl::test_result_deadlock}};
 #elif RINGWIRE_MODEL_MUTANT == 2 || RINGWIRE_MODEL_MUTANT == 3
 // Either mutant makes lossy_d2_n5 accept a stale or torn message (USER ASSERT FAILED).
 constexpr ringwire::model::expectation mutant_failures[] = {{"lossy_d2_n5", rl::test_result_user_assert_failed}};

@@ -7,9 +7,10 @@
 //   namespace bb = ringwire::byte_broadcast;
 //   auto [w, r] = bb::channel({.depth = 4096, .region_bytes = 1 << 22, .max_message = 64 << 10});
 //   std::jthread t([r]() mutable {                        // readers are copyable
+//     r.set_wait(ringwire::wait_strategy::park());       // spin, then sleep on a futex
 //     std::vector<std::byte> buf(r.shape().max_message);
 //     for (;;) {
-//       bb::read_result m = r.read(buf);                 // spins, then yields
+//       bb::read_result m = r.read(buf);                 // (default strategy: spin, yield)
 //       if (m) handle(m.info.signature, std::span(buf).first(m.info.size));
 //       else if (m.status == bb::read_status::closed) break;
 //       else note_gap(m.missed);                          // lagged / overrun: exact count
@@ -25,11 +26,21 @@
 // message, never a truncated one, and is never stuck. received() + missed() + filtered()
 // == the messages published from its start to the last one it consumed.
 //
+// Waiting. A blocking read spins, then follows its wait strategy; with park() it sleeps on
+// a futex ("bell") in the ring until the writer publishes or closes, the deadline passes
+// or its stop token fires (read_status::cancelled). The writer pays for that only when a
+// reader is actually parked: per publish it takes wait.hpp's light fence (a compiler
+// barrier with membarrier) and loads the `parked` count; non-zero, it bumps the bell and
+// wakes every sleeper (layout.hpp "Parking"). With credits, a writer blocked in publish()
+// parks too, and credited readers wake it as their cursors move (wait.hpp's notify).
+//
 // Memory. channel() allocates one reference-counted heap block (writer and every reader
 // copy keep it alive). For shared memory: format() a ring into memory of footprint() bytes
 // (128-byte aligned), attach_writer() in the writing process and attach_reader() in each
 // reading one (validates the header against the mapping size; a lossy reader only loads,
-// so its mapping may be read-only). Those endpoints borrow the memory: it must outlive them.
+// so its mapping may be read-only unless it parks). Those endpoints borrow the memory: it
+// must outlive them. Endpoints in different processes pass fence_scope::cross_process
+// (real fences on both sides of the park protocol, process-shared futexes).
 #pragma once
 
 #include <cstddef>
@@ -68,6 +79,7 @@ struct heap_block {
 // writer and a reader starting at the first message.
 template <class Sync = std_sync>
 std::pair<writer<Sync>, reader<Sync>> channel(const geometry& g) {
+  Sync::prepare();  // registers membarrier once per process (the light/heavy fence pair)
   using block = detail::heap_block<Sync>;
   const std::size_t bytes = block::layout_offset + layout<Sync>::footprint(g);
   void* mem = ringwire::detail::allocate_block(bytes, layout<Sync>::align(), g.depth);
@@ -92,21 +104,26 @@ layout<Sync>* format(void* mem, std::size_t bytes, const geometry& g) {
 }
 
 // The writing end over formatted caller memory (validated first; error(ring_corrupt)).
-// Exactly one writer may exist per ring; it borrows the memory.
+// Exactly one writer may exist per ring; it borrows the memory. scope: cross_process when
+// readers may be in other processes.
 template <class Sync = std_sync>
-writer<Sync> attach_writer(void* mem, std::size_t bytes) {
+writer<Sync> attach_writer(void* mem, std::size_t bytes, fence_scope scope = fence_scope::process) {
   layout<Sync>::validate(mem, bytes);
-  return writer<Sync>(detail::ring_ref<Sync>(static_cast<layout<Sync>*>(mem), nullptr));
+  Sync::prepare();
+  return writer<Sync>(detail::ring_ref<Sync>(static_cast<layout<Sync>*>(mem), nullptr), scope);
 }
 
 // A reader over caller memory that may be hostile: the header is validated against `bytes`
 // (error(ring_corrupt)), and every later read is bounds-checked against that geometry.
+// scope: cross_process when the writer may be in another process.
 template <class Sync = std_sync>
-reader<Sync> attach_reader(const void* mem, std::size_t bytes, start_at from = start_at::next) {
+reader<Sync> attach_reader(const void* mem, std::size_t bytes, start_at from = start_at::next,
+                           fence_scope scope = fence_scope::process) {
   const geometry g = layout<Sync>::validate(mem, bytes);
-  // const_cast: a lossy reader only loads; the type is non-const for the shared endpoint code.
+  Sync::prepare();
+  // const_cast: a lossy reader only loads (a parking one also counts itself in `parked`); the type is non-const for the shared endpoint code.
   auto* l = static_cast<layout<Sync>*>(const_cast<void*>(mem));
-  return reader<Sync>(detail::ring_ref<Sync>(l, nullptr), g, from);
+  return reader<Sync>(detail::ring_ref<Sync>(l, nullptr), g, from, scope);
 }
 
 }  // namespace ringwire::byte_broadcast

@@ -7,8 +7,15 @@
 // fails), in order (exactly the sequence the reader expected), and at the end
 // received + missed == N for every reader.
 //
+// ParkingReadersBurstThenPause: every endpoint parks (wait_strategy::park): the writer
+// publishes bursts and pauses between them, so the readers (credited, fast lossy, slow
+// lossy) fall asleep on the bell and are woken hundreds of times, and the credited writer
+// parks whenever the slow credited reader holds it back. Every read is bounded by
+// read_for with a generous timeout: an empty result (a lost wake-up) fails the test.
+//
 // ForkedWriter: the same over mmap(MAP_SHARED | MAP_ANONYMOUS) memory between two
-// processes: the child attaches as the writer, the parent reads (credited and lossy).
+// processes: the child attaches as the writer, the parent reads (credited and lossy); all
+// with fence_scope::cross_process and parking (process-shared futexes).
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -55,6 +62,9 @@ struct tally {
   bool ok = true;
 };
 
+// A blocking read that never hangs: a wake-up lost for this long is a failure (empty).
+constexpr auto no_hang = std::chrono::seconds(20);
+
 template <class Reader>
 tally consume(Reader& r, bool slow) {
   tally t;
@@ -62,7 +72,7 @@ tally consume(Reader& r, bool slow) {
   for (std::uint64_t i = 0;; ++i) {
     if (slow && i % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
     const std::uint64_t expected = r.next_seq();
-    const bb::read_result m = r.read(buf);
+    const bb::read_result m = r.read_for(buf, no_hang);
     t.missed += m.missed;  // also on ok: payloads found overwritten just before it
     if (m) {
       if (m.info.seq != expected + m.missed || m.info.seq <= t.last || !intact(m.info, buf)) {
@@ -148,6 +158,50 @@ TEST(ByteBroadcastStress, LossyOnlyWriterNeverWaits) {
               static_cast<unsigned long long>(tb.missed), static_cast<unsigned long long>(tb.lags));
 }
 
+TEST(ByteBroadcastStress, ParkingReadersBurstThenPause) {
+  constexpr std::uint64_t burst = 64;
+  const std::uint64_t n = rw_test::scaled(24000) / burst * burst;
+  auto [w, r] = bb::channel({.depth = 128, .region_bytes = 32 << 10, .max_message = max_size, .max_credited = 1});
+  const auto park = ringwire::wait_strategy::park(64);
+  r.set_wait(park);
+  w.set_wait(park);
+  auto credited = r.credited();
+  bb::reader<> fast = r, slow = r;
+  tally tc, tf, ts;
+  std::thread c([&] { tc = consume(credited, false); });
+  std::thread f([&] { tf = consume(fast, false); });
+  std::thread s([&] { ts = consume(slow, true); });
+  std::vector<std::byte> msg;
+  for (std::uint64_t i = 1; i <= n; ++i) {
+    fill(i, msg);
+    ASSERT_EQ(w.publish_for(i, msg, no_hang), status::ok) << "the writer was never woken at " << i;
+    // A pause after every burst: long enough for the readers to spin out and park.
+    if (i % burst == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+  }
+  w.close();
+  c.join();
+  f.join();
+  s.join();
+  for (const tally* t : {&tc, &tf, &ts}) {
+    EXPECT_TRUE(t->ok);
+    EXPECT_EQ(t->received + t->missed, n);
+    EXPECT_EQ(t->last, n);
+  }
+  EXPECT_EQ(tc.received, n);
+  EXPECT_EQ(tc.missed, 0u);
+  // The pauses make them sleep: the test exercises the futex, not the spin phase.
+  EXPECT_GT(credited.parks() + fast.parks() + slow.parks(), 0u);
+  EXPECT_GT(w.wakes(), 0u);
+  std::printf("parking: credited %llu, fast %llu + %llu missed, slow %llu + %llu missed; reader sleeps %llu/%llu/%llu; "
+              "writer wakes %llu, writer sleeps %llu, rescans %llu (fenced %llu)\n",
+              static_cast<unsigned long long>(tc.received), static_cast<unsigned long long>(tf.received),
+              static_cast<unsigned long long>(tf.missed), static_cast<unsigned long long>(ts.received),
+              static_cast<unsigned long long>(ts.missed), static_cast<unsigned long long>(credited.parks()),
+              static_cast<unsigned long long>(fast.parks()), static_cast<unsigned long long>(slow.parks()),
+              static_cast<unsigned long long>(w.wakes()), static_cast<unsigned long long>(w.parks()),
+              static_cast<unsigned long long>(w.rescans()), static_cast<unsigned long long>(w.fenced_rescans()));
+}
+
 TEST(ByteBroadcastStress, ForkedWriterOverSharedMemory) {
   const std::uint64_t n = rw_test::scaled(40000);
   const bb::geometry g{.depth = 128, .region_bytes = 32 << 10, .max_message = max_size, .max_credited = 1};
@@ -155,18 +209,23 @@ TEST(ByteBroadcastStress, ForkedWriterOverSharedMemory) {
   void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(mem, MAP_FAILED);
   bb::format(mem, bytes, g);
-  auto credited = bb::attach_reader(mem, bytes).credited();  // joins before the writer starts
-  bb::reader<> lossy = bb::attach_reader(mem, bytes);         // starts at message 1
+  constexpr auto xp = ringwire::fence_scope::cross_process;
+  const auto park = ringwire::wait_strategy::park(64);
+  bb::reader<> lossy = bb::attach_reader(mem, bytes, bb::start_at::next, xp);  // starts at message 1
+  lossy.set_wait(park);
+  auto credited = lossy.credited();  // joins before the writer starts; parks too
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     int rc = 0;
     {
-      auto w = bb::attach_writer(mem, bytes);
+      auto w = bb::attach_writer(mem, bytes, xp);
+      w.set_wait(park);
       std::vector<std::byte> msg;
       for (std::uint64_t i = 1; i <= n && rc == 0; ++i) {
         fill(i, msg);
-        if (w.publish(i, msg) != status::ok) rc = 3;
+        if (w.publish_for(i, msg, no_hang) != status::ok) rc = 3;
+        if (i % 512 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));  // let them park
       }
     }  // ~writer closes the ring
     std::_Exit(rc);

@@ -1,9 +1,17 @@
 // Unit tests for ringwire::byte_broadcast: every edge on one thread (exact counts), the
-// zero-copy validate-after-use rule, credits, attach/validation and close.
+// zero-copy validate-after-use rule, credits, attach/validation and close; and the park
+// protocol (ByteBroadcastPark): woken by a publish, by close, by a stop token, timing out,
+// a credited writer woken by a reader's progress, and no futex wake while nobody parks
+// (counted by counting_sync, a std_sync whose futex calls are counted).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <stop_token>
+#include <thread>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -388,6 +396,251 @@ TEST(ByteBroadcastMemory, DestroyingTheWriterClosesTheRing) {
   std::vector<std::byte> out(64);
   ASSERT_TRUE(r.try_read(out));
   EXPECT_EQ(r.try_read(out).status, read_status::closed);
+}
+
+// ---- parking ---------------------------------------------------------------------------
+
+// std_sync with its futex calls counted (every wake of a parked endpoint goes through
+// unpark_all, every sleep through park).
+struct counting_sync : ringwire::std_sync {
+  static inline std::atomic<std::uint64_t> wakes{0};
+  static inline std::atomic<std::uint64_t> sleeps{0};
+  static bool park(std::atomic<std::uint32_t>& word, std::uint32_t expected, ringwire::detail::clock::time_point deadline,
+                   ringwire::fence_scope s) noexcept {
+    sleeps.fetch_add(1, std::memory_order_relaxed);
+    return ringwire::std_sync::park(word, expected, deadline, s);
+  }
+  static void unpark_all(std::atomic<std::uint32_t>& word, ringwire::fence_scope s) noexcept {
+    wakes.fetch_add(1, std::memory_order_relaxed);
+    ringwire::std_sync::unpark_all(word, s);
+  }
+  static void reset() {
+    wakes.store(0);
+    sleeps.store(0);
+  }
+};
+
+using cring = bb::layout<counting_sync>;
+
+// A ring in caller memory, so the test can watch the park words.
+struct park_fixture {
+  aligned_buffer buf;
+  cring* ring;
+  explicit park_fixture(const bb::geometry& g) : buf(cring::footprint(g)) {
+    ring = bb::format<counting_sync>(buf.mem.get(), buf.size, g);
+    counting_sync::reset();
+  }
+  bb::writer<counting_sync> writer() { return bb::attach_writer<counting_sync>(buf.mem.get(), buf.size); }
+  bb::reader<counting_sync> reader() { return bb::attach_reader<counting_sync>(buf.mem.get(), buf.size); }
+  // Waits (unbounded: a hang is the failure) until `n` readers are parking on the bell and
+  // have gone to sleep (or are about to: a wake meanwhile still makes their futex return).
+  void until_parked(std::uint32_t n) const {
+    while (ring->control.parked.load() != n || counting_sync::sleeps.load() < n) std::this_thread::yield();
+  }
+  // The same for a credited writer waiting for credits.
+  void until_writer_parked() const {
+    while (ring->control.writer_park.load() != ringwire::detail::parked || counting_sync::sleeps.load() < 1)
+      std::this_thread::yield();
+  }
+};
+
+constexpr auto park0 = ringwire::wait_strategy::park(0);
+constexpr auto generous = std::chrono::seconds(30);
+
+TEST(ByteBroadcastPark, ParkedReaderIsWokenByPublish) {
+  park_fixture f(small());
+  auto w = f.writer();
+  auto r = f.reader();
+  r.set_wait(park0);
+  const auto msg = bytes_of(5, 40);
+  bb::read_result got;
+  std::vector<std::byte> buf(256);
+  std::thread t([&] { got = r.read_for(buf, generous); });
+  f.until_parked(1);
+  ASSERT_EQ(w.publish(9, msg), status::ok);
+  t.join();
+  ASSERT_TRUE(got) << bb::to_string(got.status);
+  EXPECT_EQ(got.info.seq, 1u);
+  EXPECT_EQ(got.info.signature, 9u);
+  EXPECT_TRUE(std::equal(msg.begin(), msg.end(), buf.begin()));
+  EXPECT_EQ(w.wakes(), 1u);  // it saw the parked reader: exactly one bell
+  EXPECT_GE(r.parks(), 1u);
+  EXPECT_EQ(f.ring->control.parked.load(), 0u);
+  // Nobody parked any more: further publishes make no wake.
+  const std::uint64_t before = counting_sync::wakes.load();
+  for (std::uint64_t i = 2; i <= 100; ++i) ASSERT_EQ(w.publish(i, msg), status::ok);
+  EXPECT_EQ(counting_sync::wakes.load(), before);
+  EXPECT_EQ(w.wakes(), 1u);
+}
+
+TEST(ByteBroadcastPark, ParkedReadersAreWokenByClose) {
+  park_fixture f(small());
+  auto w = f.writer();
+  auto r1 = f.reader();
+  r1.set_wait(park0);
+  auto r2 = r1;
+  bb::read_result g1, g2;
+  std::thread t1([&] {
+    std::vector<std::byte> buf(256);
+    g1 = r1.read(buf);
+  });
+  std::thread t2([&] {
+    std::vector<std::byte> buf(256);
+    g2 = r2.read_for(buf, generous);
+  });
+  f.until_parked(2);
+  w.close();
+  t1.join();
+  t2.join();
+  EXPECT_EQ(g1.status, read_status::closed);
+  EXPECT_EQ(g2.status, read_status::closed);
+  EXPECT_EQ(f.ring->control.parked.load(), 0u);
+}
+
+TEST(ByteBroadcastPark, ReadForTimesOutWithNothingPublished) {
+  park_fixture f(small());
+  auto w = f.writer();
+  auto r = f.reader();
+  r.set_wait(park0);
+  std::vector<std::byte> buf(256);
+  const bb::read_result m = r.read_for(buf, std::chrono::milliseconds(5));
+  EXPECT_EQ(m.status, read_status::empty);
+  EXPECT_EQ(m.missed, 0u);
+  EXPECT_EQ(r.next_seq(), 1u);  // nothing consumed
+  EXPECT_GE(r.parks(), 1u);     // it slept on the futex, it did not spin
+  EXPECT_GE(counting_sync::sleeps.load(), 1u);
+  EXPECT_EQ(f.ring->control.parked.load(), 0u);
+  // The message published afterwards is still there.
+  ASSERT_EQ(w.publish(3, bytes_of(3, 8)), status::ok);
+  EXPECT_TRUE(r.read_for(buf, generous));
+}
+
+TEST(ByteBroadcastPark, StopTokenCancelsAParkedRead) {
+  park_fixture f(small());
+  auto w = f.writer();
+  auto r = f.reader();
+  r.set_wait(park0);
+  std::stop_source src;
+  bb::read_result got;
+  std::thread t([&] {
+    std::vector<std::byte> buf(256);
+    got = r.read(buf, src.get_token());
+  });
+  f.until_parked(1);
+  src.request_stop();
+  t.join();
+  EXPECT_EQ(got.status, read_status::cancelled);
+  EXPECT_STREQ(bb::to_string(got.status), "cancelled");
+  EXPECT_EQ(r.next_seq(), 1u);
+  // Already stopped: cancelled without sleeping, nothing consumed.
+  std::vector<std::byte> buf(256);
+  EXPECT_EQ(r.read(buf, src.get_token()).status, read_status::cancelled);
+  // A message takes precedence over the stop.
+  ASSERT_EQ(w.publish(1, bytes_of(1, 8)), status::ok);
+  EXPECT_TRUE(r.read(buf, src.get_token()));
+}
+
+TEST(ByteBroadcastPark, LossyWriterMakesNoSyscallWithoutParkedReaders) {
+  park_fixture f(small(64, 4096, 256));
+  auto w = f.writer();
+  auto polling = f.reader();  // spins and yields: never parks
+  auto parking = f.reader();
+  parking.set_wait(ringwire::wait_strategy::park(1u << 30));  // parks only after 2^30 spins
+  std::vector<std::byte> buf(256);
+  for (std::uint64_t i = 1; i <= 5000; ++i) {
+    ASSERT_EQ(w.publish(i, bytes_of(i, i % 200)), status::ok);
+    ASSERT_TRUE(polling.read(buf));
+    ASSERT_TRUE(parking.read_for(buf, generous));
+  }
+  EXPECT_EQ(counting_sync::wakes.load(), 0u);
+  EXPECT_EQ(counting_sync::sleeps.load(), 0u);
+  EXPECT_EQ(w.wakes(), 0u);
+  w.close();
+  EXPECT_EQ(counting_sync::wakes.load(), 0u);  // close with nobody parked: no syscall either
+  EXPECT_EQ(polling.read(buf).status, read_status::closed);
+}
+
+TEST(ByteBroadcastPark, ParkedCreditedWriterIsWokenByReaderProgress) {
+  park_fixture f(small(4, 1024, 64, 1));
+  auto w = f.writer();
+  w.set_wait(park0);
+  auto c = f.reader().credited();
+  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 8)), status::ok);
+  const std::uint64_t rescans = w.rescans(), fenced = w.fenced_rescans();
+  status st = status::closed;
+  std::thread t([&] { st = w.publish_for(5, bytes_of(5, 8), generous); });
+  // Wait until the writer is parked (its word says so), then consume one message.
+  f.until_writer_parked();
+  std::vector<std::byte> buf(64);
+  ASSERT_TRUE(c.try_read(buf));
+  t.join();
+  EXPECT_EQ(st, status::ok);
+  EXPECT_GE(w.parks(), 1u);
+  EXPECT_GE(counting_sync::wakes.load(), 1u);
+  // Every poll of the blocked writer rescanned, but only the first one took the full fence.
+  EXPECT_GE(w.rescans() - rescans, 2u);
+  EXPECT_EQ(w.fenced_rescans() - fenced, 1u);
+  for (std::uint64_t i = 2; i <= 5; ++i) {
+    const auto m = c.try_read(buf);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m.info.seq, i);
+  }
+  EXPECT_EQ(c.missed(), 0u);
+}
+
+TEST(ByteBroadcastPark, LeavingCreditedReaderWakesAParkedWriter) {
+  park_fixture f(small(4, 1024, 64, 1));
+  auto w = f.writer();
+  w.set_wait(park0);
+  std::optional<bb::credited_reader<counting_sync>> c(f.reader().credited());
+  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 8)), status::ok);
+  status st = status::closed;
+  std::thread t([&] { st = w.publish_for(5, bytes_of(5, 8), generous); });
+  f.until_writer_parked();
+  c.reset();  // frees the entry: the writer may overwrite
+  t.join();
+  EXPECT_EQ(st, status::ok);
+  EXPECT_GE(w.parks(), 1u);
+}
+
+TEST(ByteBroadcastPark, ParkedCreditedWriterTimesOut) {
+  park_fixture f(small(4, 1024, 64, 1));
+  auto w = f.writer();
+  w.set_wait(park0);
+  auto c = f.reader().credited();
+  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 8)), status::ok);
+  EXPECT_EQ(w.publish_for(5, bytes_of(5, 8), std::chrono::milliseconds(5)), status::timed_out);
+  EXPECT_GE(w.parks(), 1u);
+  EXPECT_EQ(w.published(), 4u);
+  EXPECT_EQ(c.next_seq(), 1u);
+}
+
+TEST(ByteBroadcastPark, StopTokenCancelsAParkedCreditedWriter) {
+  park_fixture f(small(4, 1024, 64, 1));
+  auto w = f.writer();
+  w.set_wait(park0);
+  auto c = f.reader().credited();
+  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 8)), status::ok);
+  std::stop_source src;
+  status st = status::ok;
+  std::thread t([&] { st = w.publish(5, bytes_of(5, 8), src.get_token()); });
+  f.until_writer_parked();
+  src.request_stop();
+  t.join();
+  EXPECT_EQ(st, status::cancelled);
+  EXPECT_EQ(w.published(), 4u);  // nothing published
+}
+
+TEST(ByteBroadcastPark, ScopeIsResolvedOnce) {
+  aligned_buffer buf(bb::layout<>::footprint(small()));
+  bb::format(buf.mem.get(), buf.size, small());
+  auto w = bb::attach_writer(buf.mem.get(), buf.size, ringwire::fence_scope::cross_process);
+  auto r = bb::attach_reader(buf.mem.get(), buf.size, bb::start_at::next, ringwire::fence_scope::cross_process);
+  EXPECT_EQ(w.scope(), ringwire::fence_scope::cross_process);
+  EXPECT_EQ(r.scope(), ringwire::fence_scope::cross_process);
+  auto [w2, r2] = bb::channel(small());
+  EXPECT_FALSE(ringwire::detail::is_cross_process(w2.scope()));
+  EXPECT_FALSE(ringwire::detail::is_cross_process(r2.scope()));
 }
 
 }  // namespace

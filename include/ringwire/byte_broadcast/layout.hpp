@@ -10,7 +10,13 @@
 //   128    head     head u64: newest committed sequence   the writer, after every publish
 //   256    dirty    dirty u64: payload position the writer  the writer, once per region/8
 //                   may already be overwriting up to        bytes (see "dirty" below)
-//   384    control  closed u32                             the writer's close()
+//   384    control  closed u32 | parked u32 | bell u32 | writer_park u32   (+0, +4, +8, +12)
+//                   closed: the writer's close(); parked: how many readers are parking
+//                   on the bell (readers, one RMW each way around a sleep); bell: the
+//                   futex word parked readers sleep on (the writer bumps it when parked
+//                   != 0); writer_park: a credited writer's park word (wait.hpp; it
+//                   parks, credited readers wake it). Read-mostly: one line, loaded by
+//                   the writer per publish and by readers when they find nothing new
 //   512    credits  max_credited entries of 128 bytes:     a credited reader (its own entry)
 //                     cursor u64 | state u32               cursor: next sequence it has not
 //                                                          consumed; state 0 free, 1 live
@@ -48,6 +54,20 @@
 // one per message; the price is that a message counts as overrun up to region/8 bytes
 // early. format() requires max_message (8-aligned) <= region/2, so the newest message is
 // always intact when its publish returns.
+//
+// Parking (wait_strategy::park; see "Parking" in reader.hpp and writer.hpp). Readers:
+//   b = bell (acquire); parked += 1 (relaxed); heavy_fence; re-check (stamp of n, closed);
+//   futex_wait(bell, b, deadline); parked -= 1 (relaxed)
+// the writer, after every publish's head store and after close's closed store:
+//   light_fence; if (parked (relaxed) != 0) { bell += 1 (release); futex_wake_all(bell) }
+// The fences are wait.hpp's Dekker pair: either the reader's re-check sees the message, or
+// the writer's load sees parked != 0 and bumps the bell after the reader read b, so the
+// reader's futex_wait finds bell != b (the kernel refuses to sleep) or is woken. A reader
+// whose b already saw a bump acquires the publish before it (release), so its re-check
+// sees that message. With nobody parked a publish costs a compiler barrier (membarrier
+// available), one load of a read-mostly line and a predictable branch: no RMW, no syscall.
+// A reader that parks writes to the ring (parked), so it needs a writable mapping; a reader
+// on a read-only mapping must spin, yield or back off.
 //
 // Bounds (hostile memory). A reader never trusts the ring: validate() copies the header and
 // checks it against the real mapping size once (attach_reader), and the reader keeps its
@@ -94,7 +114,7 @@ struct layout {
   static_assert(sizeof(atomic<std::uint64_t>) == 8, "the Sync policy's 64-bit atomic must be exactly 8 bytes");
 
   static constexpr std::uint64_t magic_value = 0x74736163'62797772ull;  // "rwbycast" little-endian
-  static constexpr std::uint32_t version_value = 1;
+  static constexpr std::uint32_t version_value = 2;  // 2: the control block's park words
   static constexpr std::uint64_t max_depth = std::uint64_t{1} << 32;
   static constexpr std::uint64_t max_region = std::uint64_t{1} << 40;
   static constexpr std::uint32_t max_credited_limit = 1024;
@@ -121,6 +141,9 @@ struct layout {
   };
   struct alignas(detail::hot_block) control_block {
     atomic<std::uint32_t> closed;
+    atomic<std::uint32_t> parked;       // readers parking on bell (a hint for the writer)
+    atomic<std::uint32_t> bell;         // readers' futex word: bumped by a writer that saw parked != 0
+    atomic<std::uint32_t> writer_park;  // a credited writer's park word (wait.hpp protocol)
   };
   struct alignas(detail::hot_block) credit_entry {
     atomic<std::uint64_t> cursor;
@@ -207,7 +230,7 @@ struct layout {
     header_block h;
     std::memcpy(&h, mem, sizeof h);
     if (h.magic != magic_value) bad("bad magic");
-    if (h.version != version_value) bad("layout version " + std::to_string(h.version) + " is not 1");
+    if (h.version != version_value) bad("layout version " + std::to_string(h.version) + " is not " + std::to_string(version_value));
     if (h.entry_bytes != sizeof(meta_entry)) bad("entry_bytes is not 64");
     const geometry g{h.depth, h.region_bytes, h.max_message, h.max_credited};
     try {
@@ -236,5 +259,9 @@ struct layout {
 };
 
 static_assert(std::is_standard_layout_v<layout<std_sync>>, "the layout must be able to live in any memory");
+static_assert(offsetof(layout<std_sync>, control) == 384 && offsetof(layout<std_sync>::control_block, parked) == 4 &&
+                  offsetof(layout<std_sync>::control_block, bell) == 8 &&
+                  offsetof(layout<std_sync>::control_block, writer_park) == 12 && sizeof(layout<std_sync>) == 512,
+              "the byte map at the top of this header (and docs/shm-layout.md) must change with the layout");
 
 }  // namespace ringwire::byte_broadcast

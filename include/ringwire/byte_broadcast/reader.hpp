@@ -32,7 +32,18 @@
 // sequence they have not consumed -- in a registry entry after every message, so a writer
 // with credits never overwrites what they have not read (writer.hpp). Joining: claim a free
 // entry (CAS; its old cursor is never ahead of where we start, so it only holds the writer
-// back), full fence, read head, start at head + 1 and store that cursor.
+// back), full fence, read head, start at head + 1 and store that cursor. After every cursor
+// store a credited reader takes a light fence and loads the writer's park word (wait.hpp's
+// notify: a compiler barrier and one load of the read-mostly control line while the writer
+// runs), waking a writer parked for credits.
+//
+// Blocking reads (read, read_for, read with a stop_token) poll with the wait strategy's
+// spins first. Then wait_strategy::park sleeps on the ring's bell (layout.hpp "Parking"):
+//   b = bell (acquire); parked += 1; heavy_fence; re-check; futex_wait(bell, b); parked -= 1
+// until the writer publishes (it bumps the bell only when parked != 0), closes, the
+// deadline passes or the stop token fires (its callback bumps the bell and wakes every
+// sleeper: the others re-check and sleep again). busy_spin / spin_then_yield / backoff
+// never write to the ring (a read-only mapping is fine); park needs a writable one.
 #pragma once
 
 #include <algorithm>
@@ -40,7 +51,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
+#include <stop_token>
 #include <type_traits>
 #include <utility>
 
@@ -59,6 +72,7 @@ enum class read_status : std::uint8_t {
   closed,     // the writer closed and everything still valid has been read
   too_small,  // the caller's buffer is smaller than info.size: nothing consumed (never truncated)
   corrupt,    // the entry's size or position is impossible (hostile memory): skipped, missed = 1
+  cancelled,  // a blocking read's stop token fired before a message came: nothing consumed
 };
 
 inline const char* to_string(read_status s) noexcept {
@@ -70,6 +84,7 @@ inline const char* to_string(read_status s) noexcept {
     case read_status::closed: return "closed";
     case read_status::too_small: return "too_small";
     case read_status::corrupt: return "corrupt";
+    case read_status::cancelled: return "cancelled";
   }
   return "unknown";
 }
@@ -103,7 +118,10 @@ class reader {
  public:
   reader() noexcept = default;
   // A reader of a formatted ring whose geometry `g` was validated (ring::validate).
-  reader(detail::ring_ref<Sync> ref, const geometry& g, start_at from) noexcept : ref_(std::move(ref)), g_(g) {
+  // scope: fence_scope::cross_process when the writer may be another process (shared
+  // memory): real fences and process-shared futexes when parking; resolved once here.
+  reader(detail::ring_ref<Sync> ref, const geometry& g, start_at from, fence_scope scope = fence_scope::process) noexcept
+      : ref_(std::move(ref)), g_(g), scope_(Sync::resolve_scope(scope)) {
     ring* l = ref_.get();
     auto* base = reinterpret_cast<std::byte*>(l);
     meta_ = std::launder(reinterpret_cast<typename ring::meta_entry*>(base + ring::meta_offset(g)));
@@ -156,8 +174,12 @@ class reader {
     });
   }
 
-  // ---- blocking (spin / yield / backoff; park degrades to spin_then_yield) -------------
+  // ---- blocking (the wait strategy; park sleeps on the ring's bell, see the top) ---------
+  // A timeout returns empty, a stop request cancelled; neither consumes anything.
   read_result read(std::span<std::byte> out) { return read_until(out, {}); }
+  read_result read(std::span<std::byte> out, std::stop_token stop) {
+    return read_until(out, {ringwire::detail::no_deadline, &stop});
+  }
   template <class Rep, class Period>
   read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
     return read_until(out, {Sync::now() + timeout, nullptr});
@@ -178,6 +200,9 @@ class reader {
   [[nodiscard]] std::uint64_t filtered() const noexcept { return filtered_; }
   [[nodiscard]] const geometry& shape() const noexcept { return g_; }
   [[nodiscard]] bool attached() const noexcept { return ref_.get() != nullptr; }
+  // Futex sleeps so far (wait_strategy::park).
+  [[nodiscard]] std::uint64_t parks() const noexcept { return parks_; }
+  [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
 
   // A credited reader starting at the next message: the writer never overwrites what it has
   // not consumed. Throws error(invalid_options) when the ring has no credits,
@@ -272,13 +297,59 @@ class reader {
       read_result r = try_read(out);
       if (r.status != read_status::empty) return r;
       ring* const l = ref_.get();
-      const status st = detail::poll_until<Sync>(wait_, lim, [&] {
-        // relaxed: a hint; the read that follows re-reads everything with its own orders.
+      // relaxed (both): a hint; the read that follows re-reads everything with its own
+      // orders. When parking, ordered after the parked increment by the heavy fence.
+      auto ready = [&] {
         return meta_[n_ & mask_].stamp.load(std::memory_order_relaxed) >= ring::committed(n_) ||
                l->control.closed.load(std::memory_order_relaxed) != 0;
-      });
+      };
+      status st;
+      if (Sync::parks && wait_.which() == wait_strategy::kind::park) {
+        auto spun = ringwire::detail::spin_phase<Sync>(wait_.spins(), lim, ready);
+        st = spun ? *spun : park_until(l, lim, ready);
+      } else {
+        st = detail::poll_until<Sync>(wait_, lim, ready);
+      }
       if (st == status::timed_out) return {read_status::empty};
+      if (st == status::cancelled) return {read_status::cancelled};
       if (st != status::ok) return {read_status::closed};
+    }
+  }
+
+  // Sleeps on the ring's bell until ready() (ok), the deadline (timed_out) or a stop
+  // request (cancelled). The protocol and its proof: layout.hpp "Parking".
+  template <class Ready>
+  status park_until(ring* l, const ringwire::detail::wait_limits& lim, Ready& ready) {
+    auto& bell = l->control.bell;
+    const fence_scope scope = scope_;
+    // A stop request must reach a sleeping reader: ring the bell (every sleeper wakes and
+    // re-checks; the others sleep again). release: a reader whose bell load sees this bump
+    // sees the stop request in its limit check.
+    auto ring_me = [&bell, scope]() noexcept {
+      bell.fetch_add(1, std::memory_order_release);
+      Sync::unpark_all(bell, scope);
+    };
+    std::optional<std::stop_callback<decltype(ring_me)>> on_stop;
+    if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, ring_me);
+    for (;;) {
+      // acquire: a bump we see was made after the publish (or stop) that caused it, which
+      // our re-check below then sees; a bump we miss makes the futex refuse to sleep.
+      const std::uint32_t b = bell.load(std::memory_order_acquire);
+      // relaxed: ordered before the re-check by the heavy fence (Dekker with the writer's
+      // light fence before its parked load).
+      l->control.parked.fetch_add(1, std::memory_order_relaxed);
+      Sync::heavy_fence(scope_);
+      const bool done = ready();
+      const std::optional<status> limit = done ? std::nullopt : ringwire::detail::limit_reached<Sync>(lim);
+      if (!done && !limit) {
+        ++parks_;
+        Sync::park(bell, b, lim.deadline, scope_);
+      }
+      // relaxed: the hint only; a writer that misses our leaving wakes nobody in vain.
+      l->control.parked.fetch_sub(1, std::memory_order_relaxed);
+      if (done) return status::ok;
+      if (limit) return *limit;
+      if (ready()) return status::ok;
     }
   }
 
@@ -305,6 +376,9 @@ class reader {
     // release: our copies of every message below n_ happen-before the writer's acquire
     // load of the cursor (its rescan), and so before it overwrites them.
     ack_->cursor.store(n_, std::memory_order_release);
+    // Wakes a writer parked for credits (wait.hpp's notify: a light fence and one load of
+    // its park word; an RMW and a syscall only when it is parked).
+    ringwire::detail::notify<Sync>(ref_.get()->control.writer_park, scope_);
   }
 
   void copy_from(const reader& o) noexcept {
@@ -321,6 +395,8 @@ class reader {
     filter_value_ = o.filter_value_;
     filter_mask_ = o.filter_mask_;
     wait_ = o.wait_;
+    scope_ = o.scope_;
+    parks_ = o.parks_;
     ack_ = nullptr;  // a copy is lossy: the registry entry stays with its credited_reader
   }
 
@@ -337,6 +413,8 @@ class reader {
   std::uint64_t filter_value_ = 0;
   std::uint64_t filter_mask_ = 0;
   wait_strategy wait_ = wait_strategy::spin_then_yield();
+  fence_scope scope_ = fence_scope::process;
+  std::uint64_t parks_ = 0;
   typename ring::credit_entry* ack_ = nullptr;  // credited: our registry entry
 };
 
@@ -390,6 +468,7 @@ class credited_reader {
     return r_.try_read_view(std::forward<Fn>(fn));
   }
   read_result read(std::span<std::byte> out) { return r_.read(out); }
+  read_result read(std::span<std::byte> out, std::stop_token stop) { return r_.read(out, std::move(stop)); }
   template <class Rep, class Period>
   read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
     return r_.read_for(out, timeout);
@@ -400,6 +479,7 @@ class credited_reader {
   [[nodiscard]] std::uint64_t received() const noexcept { return r_.received(); }
   [[nodiscard]] std::uint64_t missed() const noexcept { return r_.missed(); }
   [[nodiscard]] std::uint64_t filtered() const noexcept { return r_.filtered(); }
+  [[nodiscard]] std::uint64_t parks() const noexcept { return r_.parks(); }
 
  private:
   void leave() noexcept {
@@ -407,6 +487,11 @@ class credited_reader {
     // release: our last copies happen-before a writer that sees the entry free.
     r_.ack_->state.store(ring::credit_free, std::memory_order_release);
     r_.ack_ = nullptr;
+    if constexpr (Sync::parks) {
+      // A rare path: a real fence against a writer parked for our credits, then wake it.
+      Sync::full_fence();
+      ringwire::detail::wake<Sync>(r_.ref_.get()->control.writer_park, r_.scope_);
+    }
   }
 
   reader<Sync> r_;

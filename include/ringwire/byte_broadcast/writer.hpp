@@ -7,8 +7,13 @@
 //   3. the payload as relaxed 64-bit word stores (Sync::word);
 //   4. the entry's seqlock write: stamp 2n-1, fence(release), signature / pos / size|ctl /
 //      tspub as relaxed word stores, stamp 2n (release);
-//   5. head = n (release): read by readers only when they join or resynchronise.
-// No read-modify-write, no syscall, no wait: a lossy writer never looks at its readers.
+//   5. head = n (release): read by readers only when they join or resynchronise;
+//   6. light_fence; parked (relaxed) != 0 ? bell += 1 (release), futex_wake_all(bell).
+// With no reader parked: no read-modify-write, no syscall, no wait -- step 6 is a compiler
+// barrier (membarrier available, else a fence), one load of the read-mostly control line
+// and a predictable branch; a lossy writer never looks at its readers otherwise. Step 6
+// is the waker's half of the readers' park protocol (layout.hpp "Parking"); close() does
+// it with a full fence. `wakes()` counts the futex wakes it made.
 //
 // Credits (geometry::max_credited > 0). A credited reader publishes its cursor (the next
 // sequence it has not consumed) in its registry entry. The writer caches the limits the
@@ -20,11 +25,19 @@
 // exhausted") or the cadence seq + depth/2, pos + region/2 of the last scan. The cadence
 // bounds how far the writer runs between two scans, so a reader that joins in between
 // (claims its entry, full fence, reads head, starts after it) is seen before any message
-// from its starting point can be overwritten: each scan begins with a full fence after the
-// writer's last head store, a Dekker pair with the joiner's fence (either the joiner reads
-// that head, or the scan sees the joiner).
-// try_publish then says status::full instead of overwriting; publish() waits by its
-// wait strategy (spin, yield or back off: the writer never parks, so readers never wake it).
+// from its starting point can be overwritten: the first scan after a head store begins
+// with a full fence, a Dekker pair with the joiner's fence (either the joiner reads that
+// head, or the scan sees the joiner). Later scans before the next head store need no
+// fence: a joiner either read the newest head or is seen by every later load of the
+// registry. So the polls of a writer waiting for credits (nothing published meanwhile)
+// rescan with acquire loads of the states and cursors only (fenced_rescans() counts the
+// fenced ones).
+// try_publish then says status::full instead of overwriting; publish() waits by its wait
+// strategy. Parking (wait.hpp's protocol, on control.writer_park): the writer stores
+// parked, heavy_fence, rescans, futex-sleeps; a credited reader, after each cursor store,
+// takes a light fence and loads writer_park (the notify of wait.hpp: no RMW, no fence
+// while the writer runs), and wakes it when parked. A credited reader that leaves frees
+// its entry and wakes it with a full fence (a rare path).
 //
 // Errors. A payload above max_message throws ringwire::error(errc::message_too_large) and
 // publishes nothing: a message is never truncated. After close() every publish says closed.
@@ -37,6 +50,7 @@
 #include <cstring>
 #include <limits>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <utility>
 
@@ -53,7 +67,8 @@ template <class Sync>
 using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 
 // Polls ready() with the strategy's spins, then yields or backs off (park degrades to
-// spin_then_yield: nothing in this ring ever wakes a sleeper). ok, timed_out or cancelled.
+// spin_then_yield here: the callers park through their own protocol when Sync::parks).
+// ok, timed_out or cancelled.
 template <class Sync, class Ready>
 status poll_until(const wait_strategy& ws, const ringwire::detail::wait_limits& lim, Ready&& ready) {
   for (std::uint32_t i = 0;; ++i) {
@@ -82,7 +97,10 @@ class writer {
   writer() noexcept = default;
   // Takes the writing end of a formatted ring. Resumes after whatever the ring holds: the
   // next sequence after head, the next chunk at dirty (never below any written byte).
-  explicit writer(detail::ring_ref<Sync> ref) noexcept : ref_(std::move(ref)) {
+  // scope: fence_scope::cross_process when readers may be other processes (shared memory):
+  // real fences and process-shared futexes for the park protocol; resolved once here.
+  explicit writer(detail::ring_ref<Sync> ref, fence_scope scope = fence_scope::process) noexcept
+      : ref_(std::move(ref)), scope_(Sync::resolve_scope(scope)) {
     ring* l = ref_.get();
     g_ = geometry{l->header.depth, l->header.region_bytes, l->header.max_message, l->header.max_credited};
     // relaxed: endpoints are made before they are handed to their threads.
@@ -122,6 +140,11 @@ class writer {
   status publish(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl = ctl_whole) {
     return publish_until(signature, payload, ctl, {});
   }
+  // As publish, until `stop` is requested (status::cancelled, nothing published).
+  status publish(std::uint64_t signature, std::span<const std::byte> payload, std::stop_token stop,
+                 std::uint16_t ctl = ctl_whole) {
+    return publish_until(signature, payload, ctl, {ringwire::detail::no_deadline, &stop});
+  }
   template <class Rep, class Period>
   status publish_for(std::uint64_t signature, std::span<const std::byte> payload, std::chrono::duration<Rep, Period> timeout,
                      std::uint16_t ctl = ctl_whole) {
@@ -134,6 +157,12 @@ class writer {
     if (l == nullptr) return;
     // release: every publish happens-before a reader's acquire load that sees closed.
     l->control.closed.store(1, std::memory_order_release);
+    if constexpr (Sync::parks) {
+      // A rare path: a real fence (the Dekker half against a parking reader's heavy fence).
+      Sync::full_fence();
+      // relaxed: ordered after the closed store by the fence (layout.hpp "Parking").
+      if (l->control.parked.load(std::memory_order_relaxed) != 0) ring_bell(l);
+    }
     ref_.reset();
   }
 
@@ -144,6 +173,14 @@ class writer {
   [[nodiscard]] std::uint64_t region_bytes() const noexcept { return g_.region_bytes; }
   // Registry rescans so far (credits only): the cost of flow control.
   [[nodiscard]] std::uint64_t rescans() const noexcept { return rescans_; }
+  // Rescans that took the full fence (the first after a publish; the polls of a waiting
+  // writer do not).
+  [[nodiscard]] std::uint64_t fenced_rescans() const noexcept { return fenced_rescans_; }
+  // Futex wakes of parked readers (bell rings) so far: 0 while no reader ever parked.
+  [[nodiscard]] std::uint64_t wakes() const noexcept { return wakes_; }
+  // Futex sleeps of this writer while it waited for credits (wait_strategy::park).
+  [[nodiscard]] std::uint64_t parks() const noexcept { return parks_; }
+  [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
   void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
 
  private:
@@ -154,8 +191,13 @@ class writer {
     const std::uint64_t a = place(payload.size());
     if (credited_) {
       const std::uint64_t end = a + ring::align8(payload.size());
-      const status st = detail::poll_until<Sync>(wait_, lim, [&] { return may_write(end); });
-      if (st != status::ok) return st;
+      if (!may_write(end)) {
+        // Parks on control.writer_park (wait.hpp); credited readers notify it after every
+        // cursor store. Every poll after the first is a cheap rescan (see rescan()).
+        const status st = ringwire::detail::wait_until<Sync>(wait_, ref_.get()->control.writer_park, scope_, lim,
+                                                             parks_, [&] { return may_write(end); });
+        if (st != status::ok) return st;
+      }
     }
     write(signature, payload, ctl, a);
     return status::ok;
@@ -221,6 +263,23 @@ class writer {
     l->head.head.store(n, std::memory_order_release);
     seq_ = n;
     pos_ = end;
+    if constexpr (Sync::parks) {
+      // The waker's half of the park protocol (layout.hpp "Parking"): pairs with a parking
+      // reader's heavy fence between its parked increment and its re-check.
+      Sync::light_fence(scope_);
+      // relaxed: ordered after the stamp and head stores by the light fence.
+      if (l->control.parked.load(std::memory_order_relaxed) != 0) [[unlikely]] ring_bell(l);
+    }
+  }
+
+  // Wakes every parked reader. Cold: reached only when some reader is parking, and on close.
+  [[gnu::noinline, gnu::cold]] void ring_bell(ring* l) noexcept {
+    ++wakes_;
+    // release: a reader whose bell load (acquire) sees this bump sees our publish in its
+    // re-check; the bump before the wake makes a reader that read the old value and has
+    // not slept yet find bell != b (the kernel refuses to sleep).
+    l->control.bell.fetch_add(1, std::memory_order_release);
+    Sync::unpark_all(l->control.bell, scope_);
   }
 
   // Credits: may the next message (seq_ + 1), ending at stream byte `end`, be written?
@@ -236,8 +295,13 @@ class writer {
     ring* const l = ref_.get();
     ++rescans_;
     // Dekker with a joining credited reader's fence (see the top of this header): after
-    // our last head store, before reading the registry.
-    Sync::full_fence();
+    // our last head store, before reading the registry. Once per head store: a waiting
+    // writer's polls store no head, and the fence already taken orders them too.
+    if (fenced_seq_ != seq_) {
+      fenced_seq_ = seq_;
+      ++fenced_rescans_;
+      Sync::full_fence();
+    }
     std::uint64_t c = std::numeric_limits<std::uint64_t>::max();
     for (std::uint32_t i = 0; i < g_.max_credited; ++i) {
       auto& ce = l->credit(i);
@@ -279,6 +343,11 @@ class writer {
     credit_seq_ = o.credit_seq_;
     credit_end_ = o.credit_end_;
     rescans_ = o.rescans_;
+    fenced_rescans_ = o.fenced_rescans_;
+    fenced_seq_ = o.fenced_seq_;
+    wakes_ = o.wakes_;
+    parks_ = o.parks_;
+    scope_ = o.scope_;
     meta_ = o.meta_;
     payload_ = o.payload_;
     credited_ = o.credited_;
@@ -297,6 +366,11 @@ class writer {
   std::uint64_t credit_seq_ = 0;  // credits: what the slowest reader allows (last rescan)
   std::uint64_t credit_end_ = 0;
   std::uint64_t rescans_ = 0;
+  std::uint64_t fenced_rescans_ = 0;
+  std::uint64_t fenced_seq_ = ~std::uint64_t{0};  // seq_ at the last fenced rescan (none yet)
+  std::uint64_t wakes_ = 0;
+  std::uint64_t parks_ = 0;
+  fence_scope scope_ = fence_scope::process;
   typename ring::meta_entry* meta_ = nullptr;
   std::uint64_t* payload_ = nullptr;
   bool credited_ = false;
