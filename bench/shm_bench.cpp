@@ -41,7 +41,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -49,6 +51,7 @@
 #include <functional>
 #include <memory>
 #include <new>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -526,6 +529,50 @@ sample shm_throughput(double target) {
       [&](shared_ctl& c) {
         auto rx = shm::spsc::attach_receiver<T, Sync>(seg);
         return consume_ring<T>(c, rx);
+      });
+}
+
+// Segment kind 5, the byte broadcast ring, with one credited (lossless) reader in the other
+// process: each message is one publish of its bytes (copied into the payload region) and
+// one copying read. Depth ring_cap, a region of ring_cap messages (at least 64 bytes).
+template <class T>
+sample shm_byte_broadcast_throughput(double target) {
+  namespace bb = ringwire::byte_broadcast;
+  const std::uint64_t bytes = (sizeof(T) + 7) / 8 * 8;
+  const bb::geometry g{ring_cap, std::bit_ceil(std::max<std::uint64_t>(ring_cap * bytes, 64)), sizeof(T), 1};
+  auto seg = shm::segment::create_anonymous(shm::byte_broadcast_spec(g));
+  return in_two_processes(
+      [&](shared_ctl& c) {
+        auto w = shm::byte_broadcast::attach_writer(seg);
+        return produce<T>(
+            target, c,
+            [&](const T& m) {
+              const auto p = std::as_bytes(std::span<const T, 1>(&m, 1));
+              return spin_until([&] { return w.try_publish(0, p) == status::ok; });
+            },
+            [&] { w.close(); });
+      },
+      [&](shared_ctl& c) -> std::string {
+        auto rx = shm::byte_broadcast::attach_credited_reader(seg);
+        barrier(c);
+        T m{};
+        std::uint64_t i = 0;
+        const auto deadline = deadline_from_now();
+        for (std::uint32_t n = 1;;) {
+          const bb::read_result r = rx.try_read(std::as_writable_bytes(std::span<T, 1>(&m, 1)));
+          if (r.status == bb::read_status::ok) {
+            if (r.info.size != sizeof(T) || !verify(m, i)) return seq_error(i, m.w[0]);
+            ++i;
+            continue;
+          }
+          if (r.status == bb::read_status::closed) break;
+          if (r.status != bb::read_status::empty)
+            return std::string("consumer: ") + bb::to_string(r.status) + " at message #" + std::to_string(i);
+          cpu_relax();
+          if ((++n & 4095) == 0 && steady::now() > deadline) return "consumer: stalled at message #" + std::to_string(i);
+        }
+        c.count.store(i);
+        return {};
       });
 }
 
@@ -1010,6 +1057,8 @@ void throughput_table() {
   rows.push_back(make_row("ringwire spsc in-process (threads)", role::ours, [](double t) { return inproc_throughput<T>(t); }));
   rows.push_back(make_row("ringwire shm spsc (std_sync)", role::ours, [](double t) { return shm_throughput<T, ringwire::std_sync>(t); }));
   rows.push_back(make_row("ringwire shm spsc (spin_sync)", role::ours, [](double t) { return shm_throughput<T, ringwire::spin_sync>(t); }));
+  rows.push_back(make_row("ringwire shm byte broadcast, 1 credited reader", role::ours,
+                          [](double t) { return shm_byte_broadcast_throughput<T>(t); }));
   rows.push_back(make_row("pipe (one write per message)", role::peer, [](double t) { return stream_throughput<T>(t, stream_kind::pipe); }));
   rows.push_back(make_row("unix stream socket (one write per message)", role::peer,
                           [](double t) { return stream_throughput<T>(t, stream_kind::unix_socket); }));

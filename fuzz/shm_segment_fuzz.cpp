@@ -2,27 +2,32 @@
 //
 // Every input becomes segment images, each written to a memfd of exactly its size and
 // opened with segment::open_fd -- the real path a process takes -- expecting each kind
-// (spsc with several element types, mpsc, broadcast, both byte rings). An image must
-// either be refused with a ringwire::error or be safe to use: when it opens, the harness
-// attaches the kind's endpoints and drives its receive and send paths (spsc: every one,
-// until empty and full; mpsc: receive, send, reap; byte rings: read, write, recover), so
-// AddressSanitizer sees any read or write the validated geometry does not allow.
+// (spsc with several element types, mpsc, broadcast, both byte rings, the byte broadcast
+// ring). An image must either be refused with a ringwire::error or be safe to use: when it
+// opens, the harness attaches the kind's endpoints and drives its receive and send paths
+// (spsc: every one, until empty and full; mpsc: receive, send, reap; byte rings: read,
+// write, recover; byte broadcast: lossy and credited reads, copying and zero-copy, writes,
+// reap), so AddressSanitizer sees any read or write the validated geometry does not allow.
 // Broadcast images are validated only. The three images per input:
 //   1. the bytes as given (mostly refused early: the magic, the version, the checksum);
 //   2. the same bytes with the header checksum recomputed, so mutations reach the
 //      structural checks behind it;
 //   3. a valid segment edited by the input: byte 0 holds flags (bit 0: recompute the
-//      checksum; bit 1: truncate to the length in bytes 1-2; bits 2-3: which segment --
-//      spsc<u64> capacity 100, mpsc<u64> 3 lanes with messages queued, a one-to-one byte
-//      ring with records, a many-to-one one with a record in progress), then
+//      checksum; bit 1: truncate to the length in bytes 1-2; bits 2-7 modulo 5: which
+//      segment -- spsc<u64> capacity 100, mpsc<u64> 3 lanes with messages queued, a
+//      one-to-one byte ring with records, a many-to-one one with a record in progress, a
+//      byte broadcast ring (depth 16, 1 KiB region, 2 credit entries) that has wrapped), then
 //      (offset u16, value u8) triples overwrite bytes anywhere, the ring's indices and
 //      geometry included.
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "ringwire/shm.hpp"
@@ -107,6 +112,48 @@ void exercise_bytes(const shm::segment& seg) {
   }
 }
 
+void exercise_byte_broadcast(const shm::segment& seg) {
+  namespace bb = ringwire::byte_broadcast;
+  const bb::geometry g = shm::byte_broadcast::geometry_of(seg);
+  std::vector<std::byte> buf(g.max_message);
+  volatile std::size_t sink = 0;
+  // Bounded: a reader moves on at least one sequence per result that is not empty/closed.
+  const std::uint64_t bound = std::min<std::uint64_t>(g.depth, 4096) * 2 + 8;
+  auto drain = [&](auto& r) {
+    for (std::uint64_t i = 0; i < bound; ++i) {
+      const bb::read_result res = (i & 1) != 0 ? r.try_read(buf) : r.try_read_view([&](const bb::message_info& m, std::span<const std::byte> v) {
+        if (v.size() != m.size) __builtin_trap();
+        for (std::byte b : v) sink = sink + static_cast<std::size_t>(b);
+      });
+      if (res.status == bb::read_status::ok && res.info.size > g.max_message) __builtin_trap();
+      if (res.status == bb::read_status::empty || res.status == bb::read_status::closed) break;
+    }
+  };
+  try {
+    auto r = shm::byte_broadcast::attach_reader(seg, bb::start_at::oldest);
+    drain(r);
+    std::optional<shm::byte_broadcast::credited_reader<>> c;
+    if (g.max_credited != 0) {
+      try {
+        c.emplace(shm::byte_broadcast::attach_credited_reader(seg));
+      } catch (const ringwire::error&) {
+        // every claim held by a (live) pid the image names
+      }
+    }
+    {
+      auto w = shm::byte_broadcast::attach_writer(seg);
+      const std::byte msg[64] = {};
+      for (std::uint64_t k = 0; k < 8; ++k)
+        (void)w.try_publish(k, std::span<const std::byte>(msg, std::min<std::uint64_t>(g.max_message, k * 9)));
+    }  // detached: closed
+    drain(r);
+    if (c) drain(*c);
+    (void)shm::byte_broadcast::reap(seg);
+  } catch (const ringwire::error&) {
+    // claims set in the image: shm_already_attached
+  }
+}
+
 void try_image(const std::vector<unsigned char>& img) {
   const int fd = ::memfd_create("fuzz", MFD_CLOEXEC);
   if (fd < 0) return;
@@ -122,7 +169,8 @@ void try_image(const std::vector<unsigned char>& img) {
                                      shm::mpsc_spec<std::uint64_t>(),
                                      shm::broadcast_spec<std::uint64_t>(),
                                      shm::byte_ring_spec(0, ring_kind::one_to_one),
-                                     shm::byte_ring_spec(0, ring_kind::many_to_one)};
+                                     shm::byte_ring_spec(0, ring_kind::many_to_one),
+                                     shm::byte_broadcast_spec({0, 0, 0, 0})};
   for (const auto& spec : specs) {
     try {
       auto seg = shm::segment::open_fd(fd, spec);
@@ -135,6 +183,7 @@ void try_image(const std::vector<unsigned char>& img) {
           break;
         case shm::channel_kind::mpsc: exercise_mpsc<std::uint64_t>(seg); break;
         case shm::channel_kind::byte_ring: exercise_bytes(seg); break;
+        case shm::channel_kind::byte_broadcast: exercise_byte_broadcast(seg); break;
         default: break;  // broadcast: validation only
       }
     } catch (const ringwire::error&) {
@@ -153,7 +202,7 @@ std::vector<unsigned char> image_of(const shm::segment& seg) {
 
 const std::vector<unsigned char>& template_image(unsigned which) {
   using ringwire::byte_ring::ring_kind;
-  static const std::vector<unsigned char> imgs[4] = {
+  static const std::vector<unsigned char> imgs[5] = {
       [] {
         shm::create_options o;
         o.counters = 1;
@@ -195,8 +244,24 @@ const std::vector<unsigned char>& template_image(unsigned which) {
           return image_of(seg);
         }
       }(),
+      [] {
+        shm::create_options o;
+        o.counters = 1;
+        auto seg = shm::segment::create_anonymous(shm::byte_broadcast_spec({16, 1024, 256, 2}), o);
+        {
+          auto w = shm::byte_broadcast::attach_writer(seg);
+          auto c = shm::byte_broadcast::attach_credited_reader(seg);
+          std::vector<std::byte> out(256);
+          const std::byte msg[200] = {};
+          for (std::uint64_t k = 0; k < 40; ++k) {  // wraps the metadata ring and the region
+            (void)w.try_publish(k, std::span<const std::byte>(msg, static_cast<std::size_t>(k * 13 % 200)));
+            (void)c.try_read(out);
+          }
+        }
+        return image_of(seg);
+      }(),
   };
-  return imgs[which % 4];
+  return imgs[which % 5];
 }
 
 void fix_checksum(std::vector<unsigned char>& b) {

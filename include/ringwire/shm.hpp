@@ -24,6 +24,9 @@
 //                    one per side at a time; crash recovery (takeover of a dead side at
 //                    attach, reap() from any process);
 //   shm/census.hpp   listing named segments and removing those nobody alive can use.
+// and one header per further kind: shm/mpsc.hpp, shm/broadcast.hpp, shm/byte_ring.hpp,
+// shm/byte_broadcast.hpp (kind 5: one writer, lossy readers -- also on read-only
+// mappings -- and credited readers with claims, reap()).
 //
 // Elements must be trivially copyable (a compile-time error otherwise). Every setup error
 // is a ringwire::error with its own errc (error.hpp: shm_*); the design, the error list and
@@ -32,6 +35,7 @@
 #pragma once
 
 #include "ringwire/shm/broadcast.hpp"
+#include "ringwire/shm/byte_broadcast.hpp"
 #include "ringwire/shm/byte_ring.hpp"
 #include "ringwire/shm/census.hpp"
 #include "ringwire/shm/doorbell.hpp"

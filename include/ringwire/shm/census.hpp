@@ -46,7 +46,8 @@ struct segment_entry {
   std::uint32_t joined = 0;    // processes that said they map it (a crashed one never left)
   std::uint32_t sender_pid = 0, receiver_pid = 0;  // claim holders, 0: none
   bool sender_alive = false, receiver_alive = false;
-  std::uint32_t endpoints = 0;        // mpsc lanes, broadcast entries, byte-ring writers
+  std::uint32_t endpoints = 0;        // mpsc lanes, broadcast entries, byte-ring writers,
+                                      // byte-broadcast credit entries
   std::uint32_t endpoints_alive = 0;  // of them, held by running processes
 
   // Nobody alive created it or is attached to it. A segment that is not intact is never

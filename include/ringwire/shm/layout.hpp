@@ -6,10 +6,12 @@
 //   [ header 512 B | counters: counters_count x 128 B | endpoint claims | channel ]
 //
 // The channel is the very layout an in-process channel uses: spsc/layout.hpp,
-// mpsc/layout.hpp (lanes) or broadcast/layout.hpp. The endpoint claims are one 64-bit
-// claim word per MPSC lane or broadcast registry entry (claim_word below; none for spsc,
-// whose two sides claim in the header), padded to a multiple of 128 bytes: who holds that
-// lane or subscription, so a dead holder can be found and reaped.
+// mpsc/layout.hpp (lanes), broadcast/layout.hpp, byte_ring/layout.hpp or
+// byte_broadcast/layout.hpp. The endpoint claims are one 64-bit claim word per MPSC lane,
+// broadcast registry entry, many-to-one byte-ring writer or byte-broadcast credit entry
+// (claim_word below; none for spsc, whose two sides claim in the header), padded to a
+// multiple of 128 bytes: who holds that lane or subscription, so a dead holder can be
+// found and reaped.
 //
 // The header is the descriptor a reader in any language needs (docs/shm-layout.md gives
 // it byte by byte). Its first 128 bytes are the identity: magic, layout version, channel
@@ -52,6 +54,7 @@
 #include <type_traits>
 
 #include "ringwire/broadcast/layout.hpp"
+#include "ringwire/byte_broadcast/layout.hpp"
 #include "ringwire/byte_ring/layout.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/mpsc/layout.hpp"
@@ -71,6 +74,9 @@ enum class channel_kind : std::uint32_t {
   broadcast = 3,  // one broadcast::layout: `capacity` slots, `endpoints` registry entries
   byte_ring = 4,  // one byte_ring::layout of `capacity` bytes; policy: its ring_kind;
                   // many-to-one: `endpoints` writer claims
+  byte_broadcast = 5,  // one byte_broadcast::layout: `capacity` metadata entries (depth),
+                       // a payload region of 2^region_shift bytes, messages of at most
+                       // `policy` bytes, `endpoints` credit entries (credited readers)
 };
 
 inline const char* to_string(channel_kind k) noexcept {
@@ -79,6 +85,7 @@ inline const char* to_string(channel_kind k) noexcept {
     case channel_kind::mpsc: return "mpsc";
     case channel_kind::broadcast: return "broadcast";
     case channel_kind::byte_ring: return "byte_ring";
+    case channel_kind::byte_broadcast: return "byte_broadcast";
   }
   return "unknown";
 }
@@ -169,9 +176,13 @@ struct channel_spec {
   // mpsc: lanes (most producers at once); broadcast: registry entries (most gated
   // subscribers at once); spsc: 0. Open: 0 accepts any.
   std::uint32_t endpoints = 0;
-  // broadcast: the broadcast::policy (checked on open); others 0.
+  // broadcast: the broadcast::policy (checked on open); byte_ring: its ring_kind;
+  // byte_broadcast: max_message (open: 0 accepts any); others 0.
   std::uint32_t policy = 0;
   std::uint64_t evict_lag = 0;  // broadcast, policy evict, create only (0: capacity)
+  // byte_broadcast: the payload region's bytes, a power of two (open: 0 accepts any);
+  // others 0.
+  std::uint64_t region_bytes = 0;
 };
 
 // An SPSC channel of T. T must be trivially copyable: its bytes are all that cross.
@@ -219,6 +230,30 @@ constexpr channel_spec byte_ring_spec(std::uint64_t capacity = 0,
                       kind == byte_ring::ring_kind::many_to_one ? max_writers : 0, static_cast<std::uint32_t>(kind), 0};
 }
 
+// A byte broadcast ring (byte_broadcast/layout.hpp): g.depth metadata entries, a payload
+// region of g.region_bytes, messages of at most g.max_message bytes, up to g.max_credited
+// credited (lossless) readers at once, each holding one claim word. Recorded in the
+// identity as capacity = depth, policy = max_message, region_shift = log2(region_bytes),
+// endpoints = max_credited; the 8-byte payload word is the "slot" (8 / 8), and the tag
+// names the ring format. Open: a zero depth, region, max_message or max_credited accepts
+// any. segment::create checks the geometry; max_message above 2^32 - 1 (which no ring
+// takes) throws invalid_options here already.
+constexpr channel_spec byte_broadcast_spec(const byte_broadcast::geometry& g) {
+  if (g.max_message > 0xffff'ffffu)
+    throw error(errc::invalid_options, "byte broadcast max_message " + std::to_string(g.max_message) +
+                                           " does not fit the segment header (at most 2^32 - 1)");
+  return channel_spec{channel_kind::byte_broadcast,
+                      g.depth,
+                      8,
+                      8,
+                      detail::fnv1a("ringwire::byte_broadcast v1"),
+                      0,
+                      g.max_credited,
+                      static_cast<std::uint32_t>(g.max_message),
+                      0,
+                      g.region_bytes};
+}
+
 // ---- the header ------------------------------------------------------------------------
 
 inline constexpr std::uint32_t layout_version = 3;
@@ -259,10 +294,11 @@ struct identity {
   std::uint64_t channel_offset;   //  80
   std::uint64_t channel_size;     //  88
   std::uint32_t creator_pid;      //  96
-  std::uint32_t endpoints;        // 100  mpsc: lanes; broadcast: registry entries; spsc: 0
+  std::uint32_t endpoints;        // 100  mpsc: lanes; broadcast: registry entries; byte_broadcast:
+                                  //      credit entries; byte_ring m-to-1: writers; spsc: 0
   std::uint64_t creator_start;    // 104  creator's start time, clock ticks after boot
-  std::uint32_t policy;           // 112  broadcast: broadcast::policy; others 0
-  std::uint32_t reserved2;        // 116  0
+  std::uint32_t policy;           // 112  broadcast: policy; byte_ring: ring_kind; byte_broadcast: max_message
+  std::uint32_t region_shift;     // 116  byte_broadcast: log2(region_bytes); others 0
   std::uint64_t checksum;         // 120  fnv1a of bytes 0..119
 };
 // The byte map of docs/shm-layout.md, pinned.
@@ -275,7 +311,7 @@ static_assert(sizeof(identity) == 128 && offsetof(identity, version) == 8 && off
               offsetof(identity, channel_offset) == 80 && offsetof(identity, channel_size) == 88 &&
               offsetof(identity, creator_pid) == 96 && offsetof(identity, endpoints) == 100 &&
               offsetof(identity, creator_start) == 104 && offsetof(identity, policy) == 112 &&
-              offsetof(identity, checksum) == 120);
+              offsetof(identity, region_shift) == 116 && offsetof(identity, checksum) == 120);
 static_assert(std::is_trivially_copyable_v<identity>);
 
 // Bytes 128..511: the words processes change after creation, then reserved space.
@@ -318,6 +354,7 @@ using spsc_ring = ringwire::spsc::layout<std_sync>;
 using mpsc_lanes = ringwire::mpsc::layout<std_sync>;
 using broadcast_ring = ringwire::broadcast::layout<std_sync>;
 using byte_ring_layout = ringwire::byte_ring::layout<std_sync>;
+using byte_broadcast_layout = ringwire::byte_broadcast::layout<std_sync>;
 static_assert(offsetof(spsc_ring, producer) == 128 && offsetof(spsc_ring, consumer) == 256 &&
               offsetof(spsc_ring, producer_stats) == 384 && offsetof(spsc_ring, consumer_stats) == 512 &&
               sizeof(spsc_ring) == 640 && offsetof(spsc_ring::geometry_block, receiver_park_offset) == 40 &&
@@ -331,6 +368,12 @@ static_assert(offsetof(broadcast_ring, publisher) == 128 && offsetof(broadcast_r
                   offsetof(broadcast_ring, joiners) == 384 && sizeof(broadcast_ring) == 512 &&
                   sizeof(broadcast_ring::entry) == 128 && offsetof(broadcast_ring::geometry_block, payload_size) == 40,
               "broadcast/layout.hpp changed: update docs/shm-layout.md and the layout version");
+static_assert(offsetof(byte_broadcast_layout, head) == 128 && offsetof(byte_broadcast_layout, dirty) == 256 &&
+                  offsetof(byte_broadcast_layout, control) == 384 && sizeof(byte_broadcast_layout) == 512 &&
+                  sizeof(byte_broadcast_layout::credit_entry) == 128 &&
+                  sizeof(byte_broadcast_layout::meta_entry) == 64 &&
+                  offsetof(byte_broadcast_layout::header_block, max_credited) == 72,
+              "byte_broadcast/layout.hpp changed: update docs/shm-layout.md and the layout version");
 
 namespace detail {
 
@@ -351,8 +394,9 @@ constexpr std::size_t claims_bytes(std::uint32_t endpoints) noexcept {
 
 // The alignment a kind's channel needs (every kind's first block is a 128-byte hot block).
 constexpr std::size_t channel_align(channel_kind kind, std::size_t slot_align) noexcept {
-  return kind == channel_kind::broadcast || kind == channel_kind::byte_ring ? ringwire::detail::hot_block
-                                                                            : spsc_ring::align(slot_align);
+  return kind == channel_kind::broadcast || kind == channel_kind::byte_ring || kind == channel_kind::byte_broadcast
+             ? ringwire::detail::hot_block
+             : spsc_ring::align(slot_align);
 }
 
 // Where the channel starts.
@@ -363,10 +407,17 @@ constexpr std::size_t channel_offset(channel_kind kind, std::uint32_t counters, 
 
 // Slots per ring, as the identity records them.
 constexpr std::uint64_t slot_count(channel_kind kind, std::uint64_t capacity) noexcept {
-  return kind == channel_kind::broadcast || kind == channel_kind::byte_ring ? capacity : std::bit_ceil(capacity);
+  return kind == channel_kind::broadcast || kind == channel_kind::byte_ring || kind == channel_kind::byte_broadcast
+             ? capacity
+             : std::bit_ceil(capacity);
 }
 
 [[noreturn]] inline void fail(errc code, const std::string& what) { throw error(code, what); }
+
+// A byte broadcast spec's ring geometry (byte_broadcast_spec's mapping, reversed).
+constexpr byte_broadcast::geometry byte_broadcast_geometry(const channel_spec& s) noexcept {
+  return byte_broadcast::geometry{s.capacity, s.region_bytes, s.policy, s.endpoints};
+}
 
 inline std::string num(std::uint64_t v) { return std::to_string(v); }
 
@@ -404,6 +455,13 @@ inline std::size_t channel_footprint(const channel_spec& s) {
         fail(errc::invalid_options, "byte ring kind " + num(s.policy) + " does not exist");
       }
       return byte_ring_layout::footprint(s.capacity);
+    case channel_kind::byte_broadcast: {
+      if (s.slot_size != 8 || s.slot_align != 8)
+        fail(errc::invalid_options, "a byte broadcast ring's payload words are 8 bytes, 8-aligned");
+      if (s.policy == 0) fail(errc::invalid_options, "a byte broadcast ring needs max_message >= 1");
+      // footprint() checks the rest (depth, region, max_message <= region / 2, credits).
+      return byte_broadcast_layout::footprint(byte_broadcast_geometry(s));
+    }
   }
   fail(errc::invalid_options, "channel kind " + num(static_cast<std::uint32_t>(s.kind)) + " does not exist");
 }
@@ -455,6 +513,9 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
   id.counters_count = counters;
   id.endpoints = spec.endpoints;
   id.policy = spec.policy;
+  id.region_shift = spec.kind == channel_kind::byte_broadcast
+                        ? static_cast<std::uint32_t>(std::countr_zero(spec.region_bytes))
+                        : 0;  // footprint() above proved region_bytes a power of two
   id.channel_offset = detail::channel_offset(spec.kind, counters, spec.endpoints, spec.slot_align);
   id.channel_size = detail::channel_footprint(spec);
   id.creator_pid = creator_pid;
@@ -488,6 +549,10 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
       // Its one open writer: one-to-one, the writer's (attach re-opens it); many-to-one,
       // the segment's own, dropped by close_writers (shm/byte_ring.hpp).
       byte_ring_layout::format(chan, id.channel_size, spec.capacity, static_cast<byte_ring::ring_kind>(spec.policy));
+      break;
+    case channel_kind::byte_broadcast:
+      // Empty, open (closed = 0), every credit entry free; the claims block guards them.
+      byte_broadcast_layout::format(chan, detail::byte_broadcast_geometry(spec));
       break;
   }
   // relaxed: ordered before the release below like everything else formatted here.

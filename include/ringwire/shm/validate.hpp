@@ -62,7 +62,10 @@ void check_spsc_ring(const spsc_ring* ring, std::uint64_t capacity, std::uint32_
 //   shm_version_mismatch
 //   shm_initialising   the magic is there but init_state is not ready
 //   shm_corrupt        the checksum, or any field inconsistent with the others
-//   shm_kind_mismatch  another kind (or broadcast policy) than expected, or an unknown kind
+//   shm_kind_mismatch  another kind (or broadcast policy, byte ring kind) than expected, or
+//                      an unknown kind
+//   shm_capacity_mismatch  a byte broadcast ring's depth, region_bytes, max_message or
+//                      max_credited (each named; zero in `want` accepts any)
 //   shm_type_mismatch (size, alignment, tag), shm_capacity_mismatch (capacity, endpoints)
 //   shm_corrupt        the channel's own geometry or indices (after its bounds are proven)
 inline identity validate_segment(const void* base_v, std::size_t mapped, const channel_spec& want) {
@@ -105,7 +108,8 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
     return n == "unknown" ? "unknown kind " + num(static_cast<std::uint32_t>(k)) : n;
   };
   const bool known_kind = id.kind == channel_kind::spsc || id.kind == channel_kind::mpsc ||
-                          id.kind == channel_kind::broadcast || id.kind == channel_kind::byte_ring;
+                          id.kind == channel_kind::broadcast || id.kind == channel_kind::byte_ring ||
+                          id.kind == channel_kind::byte_broadcast;
   if (id.kind != want.kind)
     fail(errc::shm_kind_mismatch, "the segment holds a " + kind_name(id.kind) + " channel, expected " +
                                       kind_name(want.kind));
@@ -123,6 +127,20 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
                                       num(id.slot_align) + " with type tag " + num(id.type_tag) + "; expected " +
                                       num(want.slot_size) + " / " + num(want.slot_align) + " / " +
                                       num(want.type_tag));
+  if (id.kind == channel_kind::byte_broadcast) {
+    // Its geometry, field by field (zero in `want`: any). The region's shift is proven
+    // sane below (corrupt); here an impossible one just mismatches.
+    const std::uint64_t region = id.region_shift < 64 ? std::uint64_t{1} << id.region_shift : 0;
+    const auto mismatch = [&](const char* field, std::uint64_t have, std::uint64_t expect) {
+      if (expect != 0 && have != expect)
+        fail(errc::shm_capacity_mismatch, std::string("the segment's byte broadcast ring has ") + field + " " +
+                                              num(have) + ", expected " + num(expect));
+    };
+    mismatch("depth", id.capacity, want.capacity);
+    mismatch("region_bytes", region, want.region_bytes);
+    mismatch("max_message", id.policy, want.policy);
+    mismatch("max_credited", id.endpoints, want.endpoints);
+  }
   if (want.capacity != 0 && id.capacity != want.capacity)
     fail(errc::shm_capacity_mismatch,
          "the segment holds " + num(id.capacity) + " messages, expected " + num(want.capacity));
@@ -137,7 +155,7 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   // Structure: every offset and size agrees with the others and lies inside segment_size.
   const auto corrupt = [&](const std::string& what) { fail(errc::shm_corrupt, what); };
   if (static_cast<std::uint32_t>(id.unlink) > 2) corrupt("unlink policy " + num(static_cast<std::uint32_t>(id.unlink)));
-  if (id.reserved2 != 0) corrupt("reserved identity bytes are not zero");
+  if (id.kind != channel_kind::byte_broadcast && id.region_shift != 0) corrupt("reserved identity bytes are not zero");
   if (id.fence_mode > static_cast<std::uint32_t>(fence_mode::membarrier_global))
     corrupt("fence mode " + num(id.fence_mode) + " is not one this build knows");
   if (id.slot_size == 0 || !std::has_single_bit(id.slot_align) || id.slot_align > max_slot_align ||
@@ -149,7 +167,10 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   if (id.counters_offset != header_size || id.counters_count > max_counters)
     corrupt("counters at " + num(id.counters_offset) + ", " + num(id.counters_count) + " of them");
   // The kind's own rules for endpoints and policy, and its footprint, recomputed.
-  channel_spec as_created{id.kind, id.capacity, id.slot_size, id.slot_align, id.type_tag, 0, id.endpoints, id.policy, 0};
+  channel_spec as_created{id.kind,      id.capacity, id.slot_size, id.slot_align, id.type_tag, 0,
+                          id.endpoints, id.policy,   0,            0};
+  if (id.kind == channel_kind::byte_broadcast)  // a shift of 64 or more: no region (refused below)
+    as_created.region_bytes = id.region_shift < 64 ? std::uint64_t{1} << id.region_shift : 0;
   std::size_t expect_size = 0;
   try {
     expect_size = detail::channel_footprint(as_created);
@@ -219,6 +240,25 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
       auto r = byte_ring_layout::attach(const_cast<unsigned char*>(chan), id.channel_size,
                                         static_cast<byte_ring::ring_kind>(id.policy));
       if (!r) corrupt(r.error().message);
+      break;
+    }
+    case channel_kind::byte_broadcast: {
+      // The ring's own validate() against the channel's bytes (proven inside the mapping):
+      // its header copied, its geometry checked, its offsets recomputed. It must then be the
+      // geometry the identity records, so endpoints may take either.
+      byte_broadcast::geometry g{};
+      try {
+        g = byte_broadcast_layout::validate(chan, id.channel_size);
+      } catch (const error& e) {
+        corrupt(std::string("the byte broadcast ring: ") + e.what());
+      }
+      if (g.depth != id.capacity || g.region_bytes != as_created.region_bytes || g.max_message != id.policy ||
+          g.max_credited != id.endpoints)
+        corrupt("the byte broadcast ring's geometry disagrees with the header");
+      // relaxed: a flag that must be 0 or 1; nothing is read through it.
+      if (std::launder(reinterpret_cast<const byte_broadcast_layout*>(chan))->control.closed.load(
+              std::memory_order_relaxed) > 1)
+        corrupt("the writer's close flag is neither 0 nor 1");
       break;
     }
   }

@@ -1,0 +1,464 @@
+// ringwire/shm/byte_broadcast.hpp -- the lossy byte broadcast ring between processes
+// (segment kind 5).
+//
+// The segment holds the very byte_broadcast::layout a heap ring uses (metadata ring +
+// payload region, byte_broadcast/layout.hpp), and the endpoints are the very
+// byte_broadcast::writer and reader. Shared memory adds who holds what:
+//
+//   writer           one at a time: it takes the header's sender_claim. Attaching resumes
+//                    the sequence where the ring stands (the writer's constructor starts
+//                    after head, its next chunk at dirty), first adopting message head + 1
+//                    if its entry is already committed (a predecessor killed between its
+//                    commit and its head store), and reopens the ring (closed = 0).
+//                    Detaching closes it: readers drain what is still valid, then see closed.
+//   lossy reader     no claim, no registry entry, no store to the segment at all: it works on
+//                    a read-only mapping (open_options::read_only). Any number of them, in
+//                    any process. Falling behind costs it messages, and it learns exactly
+//                    how many (read_result::missed).
+//   credited reader  a lossless reader (rings formatted with max_credited > 0): it holds
+//                    claim word i of the segment's claims block and with it credit entry i
+//                    of the ring -- claim i is the lock on entry i, so a dead holder's entry
+//                    can be found and freed. It publishes its cursor (the next sequence it
+//                    has not consumed) after every read, and the writer never overwrites
+//                    what a live credited reader has not consumed (writer.hpp, credits).
+//
+// Joining as a credited reader: take claim i (a free one, else one whose holder is dead),
+// mark entry i live (exchange: a dead holder's entry may still be live; it is ours now),
+// a full fence (with the heavy membarrier too when the segment uses asymmetric fences),
+// read head, start at head + 1 and store that cursor (release). This is
+// byte_broadcast::credited_reader's join, done here at a chosen entry (that constructor
+// picks the first free entry itself, which would not match the claim taken): the Dekker
+// pair with the writer's registry rescan is the same -- either the rescan sees our live
+// entry, or we read a head at least as new as the one before it. After each read that
+// moved the cursor: store it (release), then wait.hpp's notify of writer_park. Leaving:
+// entry free (release), a full fence and a wake of writer_park, then the claim 0 (release).
+//
+// Waiting. Endpoints get the segment's fence scope, so a reader or writer that parks
+// (wait_strategy::park) sleeps on a process-shared futex in the ring and is woken from
+// any process: readers on the ring's bell, a writer waiting for credits on writer_park
+// (layout.hpp, "Parking"). A parking reader counts itself in the ring, so it needs a
+// writable mapping: on a read-only one use spin, yield or backoff.
+//
+// Crash recovery. reap(seg), from any process with a writable mapping: a claim whose
+// process is dead becomes the reaper's (bit 31 set); a dead credited reader's entry is freed
+// and a writer parked for its credits is woken; a dead writer's ring is closed and parked
+// readers are woken (they drain every committed message, then see closed; one it was
+// writing when killed has an odd stamp and is never delivered). Then the claim is 0.
+//
+// Caveat: a segment reader's credited() (byte_broadcast::reader) would join a credit entry
+// without a claim -- use attach_credited_reader instead (on a read-only mapping credited()
+// would fault).
+//
+// TL;DR
+//   namespace bb = ringwire::byte_broadcast;
+//   const bb::geometry g{.depth = 4096, .region_bytes = 1 << 22, .max_message = 64 << 10, .max_credited = 4};
+//   auto seg = shm::segment::create("/md", shm::byte_broadcast_spec(g));               // writer process
+//   auto w = shm::byte_broadcast::attach_writer(seg);
+//   w.publish(sig, bytes);
+//   auto seg = shm::segment::open("/md", shm::byte_broadcast_spec(g), {.read_only = true});  // any reader
+//   auto r = shm::byte_broadcast::attach_reader(seg);          // lossy
+//   auto c = shm::byte_broadcast::attach_credited_reader(seg);  // lossless (writable mapping)
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "ringwire/byte_broadcast/layout.hpp"
+#include "ringwire/byte_broadcast/reader.hpp"
+#include "ringwire/byte_broadcast/writer.hpp"
+#include "ringwire/shm/claim.hpp"
+#include "ringwire/shm/layout.hpp"
+#include "ringwire/shm/segment.hpp"
+
+namespace ringwire::shm::byte_broadcast {
+
+using ringwire::byte_broadcast::geometry;
+using ringwire::byte_broadcast::read_result;
+using ringwire::byte_broadcast::read_status;
+using ringwire::byte_broadcast::start_at;
+
+namespace detail {
+
+using shm::detail::attachment;
+using shm::detail::claim_t;
+
+template <class Sync>
+using ring = ringwire::byte_broadcast::layout<Sync>;
+template <class Sync>
+using ring_ref = ringwire::byte_broadcast::detail::ring_ref<Sync>;
+
+template <class Sync>
+void check_sync() {
+  static_assert(std::is_same_v<typename Sync::template atomic<std::uint64_t>, std::atomic<std::uint64_t>>,
+                "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
+}
+
+// Throws unless `seg` is joined and holds a byte broadcast ring (and, for `writable`, is
+// mapped writable).
+inline void check(const segment& seg, bool writable) {
+  if (writable) shm::detail::require_writable(seg, "attaching");
+  if (!seg.joined()) throw error(errc::invalid_options, "attaching to a segment that was left or never joined");
+  const identity& id = seg.info();
+  if (id.kind != channel_kind::byte_broadcast)
+    throw error(errc::shm_kind_mismatch,
+                std::string("the segment holds a ") + to_string(id.kind) + " channel, not byte_broadcast");
+}
+
+// The ring's geometry as the validated identity records it (never the shared header).
+inline geometry geometry_of(const identity& id) noexcept {
+  return geometry{id.capacity, std::uint64_t{1} << id.region_shift, id.policy, id.endpoints};
+}
+
+// Throws shm_corrupt unless the ring's own header (byte_broadcast/layout.hpp, validate)
+// still describes the geometry the identity records.
+template <class Sync>
+void check_ring(const ring<Sync>* l, const identity& id) {
+  const geometry want = geometry_of(id);
+  geometry have{};
+  try {
+    have = ring<Sync>::validate(l, id.channel_size);
+  } catch (const error& e) {
+    throw error(errc::shm_corrupt, std::string("the byte broadcast ring: ") + e.what());
+  }
+  if (have.depth != want.depth || have.region_bytes != want.region_bytes || have.max_message != want.max_message ||
+      have.max_credited != want.max_credited)
+    throw error(errc::shm_corrupt, "the byte broadcast ring's geometry no longer matches the segment header");
+}
+
+// A counted reference to the segment's ring, with an attachment that holds no claim yet.
+template <class Sync>
+std::pair<ring_ref<Sync>, attachment<Sync>*> share_ring(const segment& seg) {
+  shm::detail::mapping_ref map = seg.share();
+  auto* l = shm::detail::channel_of<ring<Sync>>(map);
+  auto* a = attachment<Sync>::make(std::move(map));
+  return {ring_ref<Sync>(l, &a->own), a};  // from here the ref releases `a`
+}
+
+// The endpoints get the segment's fence scope (process-shared futexes, the fences the
+// segment's fence mode asks for) where their constructors take one; without it they use
+// real fences and never park, which pairs with anything.
+template <class Sync>
+ringwire::byte_broadcast::writer<Sync> make_writer(ring_ref<Sync> ref, [[maybe_unused]] fence_scope scope) {
+  using W = ringwire::byte_broadcast::writer<Sync>;
+  if constexpr (std::is_constructible_v<W, ring_ref<Sync>, fence_scope>) return W(std::move(ref), scope);
+  else return W(std::move(ref));
+}
+template <class Sync>
+ringwire::byte_broadcast::reader<Sync> make_reader(ring_ref<Sync> ref, const geometry& g, start_at from,
+                                                   [[maybe_unused]] fence_scope scope) {
+  using R = ringwire::byte_broadcast::reader<Sync>;
+  if constexpr (std::is_constructible_v<R, ring_ref<Sync>, const geometry&, start_at, fence_scope>)
+    return R(std::move(ref), g, from, scope);
+  else return R(std::move(ref), g, from);
+}
+
+// Whether the ring has park words (layout version 2: readers park on `bell`, counted in
+// `parked`; a writer waiting for credits parks on `writer_park`).
+template <class L>
+concept has_park_words = requires(L& l) {
+  l.control.parked;
+  l.control.bell;
+  l.control.writer_park;
+};
+
+// Wakes every reader parked on the ring's bell (a reap of the writer: the rare path).
+template <class Sync>
+void ring_bell(ring<Sync>* l, fence_scope scope) noexcept {
+  if constexpr (has_park_words<ring<Sync>> && Sync::parks) {
+    Sync::full_fence();  // our closed flag before the parked load (the Dekker pair, layout.hpp)
+    // relaxed: ordered after the closed store by the fence.
+    if (l->control.parked.load(std::memory_order_relaxed) == 0) return;
+    // release: a reader whose bell load sees the bump sees the closed flag in its re-check.
+    l->control.bell.fetch_add(1, std::memory_order_release);
+    Sync::unpark_all(l->control.bell, scope);
+  } else {
+    (void)l;
+    (void)scope;
+  }
+}
+
+// Wakes a writer parked for credits: after a cursor store (notify: a light fence and one
+// load while it runs), or after freeing an entry (a rare path: a real fence).
+template <class Sync>
+void notify_writer(ring<Sync>* l, fence_scope scope, bool rare) noexcept {
+  if constexpr (has_park_words<ring<Sync>>) {
+    if (rare) ringwire::detail::notify_close<Sync>(l->control.writer_park, scope);
+    else ringwire::detail::notify<Sync>(l->control.writer_park, scope);
+  } else {
+    (void)l;
+    (void)scope;
+    (void)rare;
+  }
+}
+
+// Adopts message head + 1 if a dead predecessor committed it but died before storing head.
+// Needs the writer claim. `depth` is the validated one.
+template <class Sync>
+void adopt_committed(ring<Sync>* l, std::uint64_t depth) noexcept {
+  // acquire: the predecessor's stores were acquired by our claim CAS already; this orders
+  // the stamp load after the head we start from.
+  const std::uint64_t n = l->head.head.load(std::memory_order_acquire) + 1;
+  // acquire: a committed stamp makes its entry and payload stores visible before our head.
+  if (l->meta(n & (depth - 1)).stamp.load(std::memory_order_acquire) == ring<Sync>::committed(n)) {
+    // release: the adopted message's commit happens-before a reader's acquire of head.
+    l->head.head.store(n, std::memory_order_release);
+  }
+}
+
+}  // namespace detail
+
+// The ring's geometry, as the segment's validated identity records it.
+inline geometry geometry_of(const segment& seg) {
+  detail::check(seg, false);
+  return detail::geometry_of(seg.info());
+}
+
+// The writer (one at a time). Resumes the sequence; reopens a closed ring. Throws
+// ringwire::error: shm_kind_mismatch, shm_already_attached (a live process holds the writer
+// claim), invalid_options (not joined, or read-only), shm_system_error (the segment's
+// fence mode cannot be had in this process).
+template <class Sync = std_sync>
+ringwire::byte_broadcast::writer<Sync> attach_writer(const segment& seg) {
+  detail::check_sync<Sync>();
+  detail::check(seg, true);
+  const fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  auto [ref, a] = detail::share_ring<Sync>(seg);
+  detail::claim_t& claim = a->map.get()->hdr()->live.sender_claim;
+  if (const std::uint32_t holder = shm::detail::take_claim(claim); holder != 0) {
+    const auto me = static_cast<std::uint32_t>(::getpid());
+    throw error(errc::shm_already_attached, "the byte broadcast writer is attached by pid " + std::to_string(holder) +
+                                                (holder == me ? " (this process)" : " (alive)") +
+                                                "; it must detach first");
+  }
+  a->claim = &claim;  // ours now: released with the attachment, after the writer's close
+  auto* l = ref.get();
+  // The writer takes its geometry from the ring's own header: checked again now, against
+  // the identity validated at open (a peer may have written it since).
+  detail::check_ring(l, seg.info());
+  detail::adopt_committed(l, seg.info().capacity);
+  // relaxed: no data flows through the flag; readers re-read it whenever they find no
+  // message, and our commits carry their own release.
+  l->control.closed.store(0, std::memory_order_relaxed);
+  return detail::make_writer<Sync>(std::move(ref), scope);
+}
+
+// A lossy reader: no claim, no entry, no store -- it works on a read-only mapping (as long
+// as it does not park: wait_strategy::park counts it in the ring). Starts at the next
+// message (start_at::next) or the oldest one the ring may still hold. Its bounds come from
+// the validated identity. Throws shm_kind_mismatch, invalid_options, shm_system_error
+// (the segment's fence mode cannot be had in this process).
+template <class Sync = std_sync>
+ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_at from = start_at::next) {
+  detail::check_sync<Sync>();
+  detail::check(seg, false);
+  const fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  auto [ref, a] = detail::share_ring<Sync>(seg);
+  (void)a;  // no claim: the attachment holds only the mapping
+  return detail::make_reader<Sync>(std::move(ref), detail::geometry_of(seg.info()), from, scope);
+}
+
+// A credited (lossless) reader holding claim i and credit entry i of the segment (see the
+// top). Move-only; detaching frees the entry, then the claim. Reads exactly like
+// byte_broadcast::reader; while its writer uses credits, lagged and overrun do not happen.
+template <class Sync = std_sync>
+class credited_reader {
+  using ring = ringwire::byte_broadcast::layout<Sync>;
+
+ public:
+  credited_reader() noexcept = default;
+  credited_reader(credited_reader&& o) noexcept
+      : r_(std::move(o.r_)),
+        ring_(o.ring_),
+        entry_(std::exchange(o.entry_, nullptr)),
+        index_(o.index_),
+        shown_(o.shown_),
+        scope_(o.scope_) {}
+  credited_reader& operator=(credited_reader&& o) noexcept {
+    if (this != &o) {
+      leave();
+      r_ = std::move(o.r_);
+      ring_ = o.ring_;
+      entry_ = std::exchange(o.entry_, nullptr);
+      index_ = o.index_;
+      shown_ = o.shown_;
+      scope_ = o.scope_;
+    }
+    return *this;
+  }
+  credited_reader(const credited_reader&) = delete;
+  credited_reader& operator=(const credited_reader&) = delete;
+  ~credited_reader() { leave(); }
+
+  read_result try_read(std::span<std::byte> out) noexcept { return shown(r_.try_read(out)); }
+  // Zero-copy, validate-after-use (byte_broadcast::reader::try_read_view).
+  template <class Fn>
+  read_result try_read_view(Fn&& fn) {
+    return shown(r_.try_read_view(std::forward<Fn>(fn)));
+  }
+  read_result read(std::span<std::byte> out) { return shown(r_.read(out)); }
+  // With a stop token (read_status::cancelled), where byte_broadcast::reader has it.
+  template <class Stop>
+    requires requires(ringwire::byte_broadcast::reader<Sync>& r, std::span<std::byte> o, Stop s) { r.read(o, s); }
+  read_result read(std::span<std::byte> out, Stop stop) {
+    return shown(r_.read(out, std::move(stop)));
+  }
+  template <class Rep, class Period>
+  read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
+    return shown(r_.read_for(out, timeout));
+  }
+  void set_filter(std::uint64_t value, std::uint64_t mask) noexcept { r_.set_filter(value, mask); }
+  void set_wait(const wait_strategy& w) noexcept { r_.set_wait(w); }
+  [[nodiscard]] std::uint64_t next_seq() const noexcept { return r_.next_seq(); }
+  [[nodiscard]] std::uint64_t received() const noexcept { return r_.received(); }
+  [[nodiscard]] std::uint64_t missed() const noexcept { return r_.missed(); }
+  [[nodiscard]] std::uint64_t filtered() const noexcept { return r_.filtered(); }
+  [[nodiscard]] const geometry& shape() const noexcept { return r_.shape(); }
+  [[nodiscard]] bool attached() const noexcept { return entry_ != nullptr; }
+  // The reader it reads with (parks(), scope(), ... where byte_broadcast::reader has them).
+  [[nodiscard]] const ringwire::byte_broadcast::reader<Sync>& base() const noexcept { return r_; }
+  // The credit entry (= the claim word) it holds.
+  [[nodiscard]] std::uint32_t registry_entry() const noexcept { return index_; }
+
+ private:
+  template <class S>
+  friend credited_reader<S> attach_credited_reader(const segment& seg);
+
+  // Joins at entry `index`, whose claim this process has just taken (see the top).
+  credited_reader(detail::ring_ref<Sync> ref, const geometry& g, std::uint32_t index, fence_scope scope)
+      : ring_(ref.get()), index_(index), scope_(scope) {
+    ring* l = ring_;
+    entry_ = &l->credit(index);  // credits_offset() is a constant: no shared offset is trusted
+    // acq_rel: ours while we hold the claim (a dead holder may have left it live); its old
+    // cursor is never ahead of where we start, so a writer that sees it early only waits.
+    entry_->state.exchange(ring::credit_live, std::memory_order_acq_rel);
+    // Dekker with the writer's rescan fence (writer.hpp): our live entry before our head load.
+    Sync::full_fence();
+    if (scope == fence_scope::cross_process_asymmetric) Sync::heavy_fence(scope);
+    r_ = detail::make_reader<Sync>(std::move(ref), g, start_at::next, scope);  // loads head (acquire)
+    shown_ = r_.next_seq();
+    // release: orders nothing yet (we copied nothing); the writer's acquire pairs with it.
+    entry_->cursor.store(shown_, std::memory_order_release);
+  }
+
+  read_result shown(read_result res) noexcept {
+    const std::uint64_t n = r_.next_seq();
+    if (n != shown_ && entry_ != nullptr) {
+      shown_ = n;
+      // release: our copies of every message below n happen-before the writer's acquire
+      // load of the cursor (its rescan), and so before it overwrites them.
+      entry_->cursor.store(n, std::memory_order_release);
+      detail::notify_writer<Sync>(ring_, scope_, false);  // a writer parked for credits
+    }
+    return res;
+  }
+
+  void leave() noexcept {
+    if (entry_ == nullptr) return;
+    // release: our last copies happen-before a writer that sees the entry free.
+    entry_->state.store(ring::credit_free, std::memory_order_release);
+    entry_ = nullptr;
+    detail::notify_writer<Sync>(ring_, scope_, true);  // it may be parked on our cursor
+    r_ = ringwire::byte_broadcast::reader<Sync>();  // drops the attachment: the claim goes 0
+  }
+
+  ringwire::byte_broadcast::reader<Sync> r_;
+  ring* ring_ = nullptr;  // mapped while r_ holds its reference
+  typename ring::credit_entry* entry_ = nullptr;
+  std::uint32_t index_ = 0;
+  std::uint64_t shown_ = 0;  // the cursor last stored
+  fence_scope scope_ = fence_scope::cross_process;
+};
+
+// A credited reader starting at the next message. Throws shm_kind_mismatch,
+// invalid_options (not joined, read-only, or a ring without credits), too_many_subscribers
+// (every claim is held by a live process), shm_system_error (fence mode).
+template <class Sync = std_sync>
+credited_reader<Sync> attach_credited_reader(const segment& seg) {
+  detail::check_sync<Sync>();
+  detail::check(seg, true);
+  const identity& id = seg.info();
+  if (id.endpoints == 0)
+    throw error(errc::invalid_options, "the segment's byte broadcast ring was created without credited readers "
+                                       "(max_credited 0)");
+  const fence_scope scope = shm::detail::endpoint_scope(id);
+  auto [ref, a] = detail::share_ring<Sync>(seg);
+  std::byte* const base = a->map.get()->base;
+  // Two passes: free claims first (a load each), then takeover of dead holders (each a look
+  // at /proc).
+  for (const bool takeover : {false, true}) {
+    for (std::uint32_t i = 0; i < id.endpoints; ++i) {
+      detail::claim_t& c = endpoint_claim(base, id, i);
+      // relaxed: a guess; take_claim's CAS decides (and acquires).
+      if (!takeover && c.load(std::memory_order_relaxed) != 0) continue;
+      if (shm::detail::take_claim(c) != 0) continue;  // a live holder (or a live reaper)
+      a->claim = &c;  // ours now: released with the attachment, after the entry is freed
+      return credited_reader<Sync>(std::move(ref), detail::geometry_of(id), i, scope);
+    }
+  }
+  throw error(errc::too_many_subscribers, "all " + std::to_string(id.endpoints) +
+                                              " credited reader entries of the segment are held by live processes");
+}
+
+// What reap() released: the dead writer's pid (0: none), and how many dead credited readers.
+struct reaped {
+  std::uint32_t writer_pid = 0;
+  std::uint32_t credited_readers = 0;
+  explicit operator bool() const noexcept { return writer_pid != 0 || credited_readers != 0; }
+};
+
+// Crash recovery without a daemon (see the top). Throws shm_kind_mismatch,
+// invalid_options (not joined, or read-only).
+inline reaped reap(const segment& seg) {
+  shm::detail::require_writable(seg, "reaping");
+  detail::check(seg, true);
+  const identity& id = seg.info();
+  shm::detail::mapping_ref map = seg.share();
+  auto* l = shm::detail::channel_of<detail::ring<std_sync>>(map);
+  const std::uint64_t reaping = shm::detail::my_claim() | claim_reaping;
+  // A claim whose holder is dead, now ours to reap (0: free, alive, or taken by another).
+  const auto seize = [reaping](detail::claim_t& c) {
+    // relaxed: the CAS below re-checks the value and acquires.
+    std::uint64_t v = c.load(std::memory_order_relaxed);
+    if (v == 0 || shm::detail::claim_alive(v)) return std::uint64_t{0};
+    // acquire: the dead holder's last stores happen-before ours. Fails when the value
+    // changed: someone else reaped the claim or took it over.
+    return c.compare_exchange_strong(v, reaping, std::memory_order_acquire, std::memory_order_relaxed) ? v : 0;
+  };
+  reaped out;
+  for (std::uint32_t i = 0; i < id.endpoints; ++i) {
+    detail::claim_t& c = endpoint_claim(map.get()->base, id, i);
+    if (seize(c) == 0) continue;
+    // release: frees the entry as the reader's own leave would; the writer's next rescan
+    // (it polls: nothing to wake) no longer counts the dead cursor.
+    l->credit(i).state.store(detail::ring<std_sync>::credit_free, std::memory_order_release);
+    // release: the free entry happens-before the next holder's acquire of the claim.
+    c.store(0, std::memory_order_release);
+    // A writer parked on the dead cursor: a real fence, then a wake (process-shared).
+    detail::notify_writer<std_sync>(l, fence_scope::cross_process, true);
+    ++out.credited_readers;
+  }
+  detail::claim_t& wc = map.get()->hdr()->live.sender_claim;
+  if (const std::uint64_t dead = seize(wc); dead != 0) {
+    // acquire: the dead writer's last head store (and every commit before it) happens-
+    // before our closed flag, so a reader that acquires the flag sees those commits.
+    (void)l->head.head.load(std::memory_order_acquire);
+    // release: pairs with the readers' acquire of the flag (reader.hpp, poll).
+    l->control.closed.store(1, std::memory_order_release);
+    detail::ring_bell<std_sync>(l, fence_scope::cross_process);  // readers parked on the bell
+    // release: the close happens-before the next writer's acquire of the claim, so its
+    // reopening comes after our close, never before.
+    wc.store(0, std::memory_order_release);
+    out.writer_pid = claim_pid(dead);
+  }
+  return out;
+}
+
+}  // namespace ringwire::shm::byte_broadcast
