@@ -195,12 +195,7 @@ ringwire::broadcast::publisher<T, Sync> attach_publisher(const segment& seg,
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
   auto [ref, a] = detail::share_ring<Sync>(seg);
   detail::claim_t& claim = a->map.get()->hdr()->live.sender_claim;
-  if (const std::uint32_t holder = detail::take_claim(claim); holder != 0) {
-    const auto me = static_cast<std::uint32_t>(::getpid());
-    throw error(errc::shm_already_attached, "the publisher is attached by pid " + std::to_string(holder) +
-                                                (holder == me ? " (this process)" : " (alive)") +
-                                                "; it must detach first");
-  }
+  if (const std::uint32_t holder = detail::take_claim(claim); holder != 0) shm::detail::refuse_attached("publisher", holder);
   a->claim = &claim;  // ours now: released with the attachment, after the publisher's close
   auto* l = ref.get();
   detail::adopt_committed(l);

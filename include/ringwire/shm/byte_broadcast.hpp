@@ -232,12 +232,8 @@ ringwire::byte_broadcast::writer<Sync> attach_writer(const segment& seg) {
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
   auto [ref, a] = detail::share_ring<Sync>(seg);
   detail::claim_t& claim = a->map.get()->hdr()->live.sender_claim;
-  if (const std::uint32_t holder = shm::detail::take_claim(claim); holder != 0) {
-    const auto me = static_cast<std::uint32_t>(::getpid());
-    throw error(errc::shm_already_attached, "the byte broadcast writer is attached by pid " + std::to_string(holder) +
-                                                (holder == me ? " (this process)" : " (alive)") +
-                                                "; it must detach first");
-  }
+  if (const std::uint32_t holder = shm::detail::take_claim(claim); holder != 0)
+    shm::detail::refuse_attached("byte broadcast writer", holder);
   a->claim = &claim;  // ours now: released with the attachment, after the writer's close
   auto* l = ref.get();
   // The writer takes its geometry from the ring's own header: checked again now, against

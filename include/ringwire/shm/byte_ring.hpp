@@ -96,12 +96,6 @@ inline void check(const segment& seg, ring_kind kind) {
                                              (kind == ring_kind::one_to_one ? "one-to-one" : "many-to-one"));
 }
 
-[[noreturn]] inline void refuse(const char* side, std::uint32_t holder) {
-  throw error(errc::shm_already_attached,
-              std::string("the ") + side + " is attached by pid " + std::to_string(holder) +
-                  (holder == static_cast<std::uint32_t>(::getpid()) ? " (this process)" : " (alive)"));
-}
-
 // An abandoned many-to-one claim (see the top): no process, bit 31, the tail's low half.
 constexpr std::uint64_t abandoned_claim(std::uint64_t tail) noexcept { return (tail & 0xffff'ffffu) << 32 | claim_reaping; }
 constexpr bool is_abandoned(std::uint64_t v) noexcept { return claim_pid(v) == 0 && (v & claim_reaping) != 0; }
@@ -154,7 +148,7 @@ ringwire::byte_ring::writer<Sync> attach_writer(const segment& seg, const ringwi
   shm::detail::claim_t& c = map.get()->hdr()->live.sender_claim;
   auto* a = shm::detail::attachment<Sync>::make(std::move(map));
   ringwire::byte_ring::ring_ref<Sync> ref(r, &a->own);  // releases `a`
-  if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0) detail::refuse("writer", holder);
+  if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0) shm::detail::refuse_attached("writer", holder);
   a->claim = &c;
   // relaxed: reopens the stream (a detached writer dropped it to 0); the reader re-reads
   // the count on its slow path, and our commits carry their own release.
@@ -215,7 +209,7 @@ ringwire::byte_ring::reader<Sync> attach_reader(const segment& seg, const ringwi
   shm::detail::claim_t& c = map.get()->hdr()->live.receiver_claim;
   auto* a = shm::detail::attachment<Sync>::make(std::move(map));
   ringwire::byte_ring::ring_ref<Sync> ref(r, &a->own);
-  if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0) detail::refuse("reader", holder);
+  if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0) shm::detail::refuse_attached("reader", holder);
   a->claim = &c;
   // relaxed: reopens the ring for writers, who re-read the flag on their slow paths.
   r->producer.reader_closed.store(0, std::memory_order_relaxed);

@@ -53,6 +53,15 @@ inline std::uint32_t take_claim(claim_t& c) {
   }
 }
 
+// Refuses an attach whose claim a live process holds (`holder`, what take_claim returned):
+// errc::shm_already_attached naming the endpoint and the holder.
+[[noreturn]] inline void refuse_attached(const std::string& endpoint, std::uint32_t holder) {
+  throw error(errc::shm_already_attached,
+              "the " + endpoint + " is attached by pid " + std::to_string(holder) +
+                  (holder == static_cast<std::uint32_t>(::getpid()) ? " (this process)" : " (alive)") +
+                  "; it must detach first");
+}
+
 // Releases a claim this process holds.
 inline void release_claim(claim_t& c) noexcept {
   // release: this side's last slot accesses and index stores (and the endpoint's close)

@@ -166,9 +166,7 @@ ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ring
   auto* a = shm::detail::attachment<Sync>::make(std::move(map));
   ringwire::detail::counted_ref<detail::lanes<Sync>, Sync> ref(&l, &a->own);  // releases `a`
   if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0)
-    throw error(errc::shm_already_attached, "the receiver is attached by pid " + std::to_string(holder) +
-                                                (holder == static_cast<std::uint32_t>(::getpid()) ? " (this process)"
-                                                                                                  : " (alive)"));
+    shm::detail::refuse_attached("receiver", holder);
   a->claim = &c;
   // Reopen: a previous receiver's close (or reap) closed every lane for their senders.
   // relaxed: the flags carry no data; senders re-read them on their slow paths.

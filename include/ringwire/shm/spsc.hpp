@@ -83,13 +83,8 @@ ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
   auto* a = attachment<Sync>::make(std::move(map));
   ringwire::spsc::detail::ring_ref<Sync> ref(ring, &a->own);  // from here it releases `a`
   if (claim != nullptr) {
-    if (const std::uint32_t holder = take_claim(*claim); holder != 0) {
-      const auto me = static_cast<std::uint32_t>(::getpid());
-      throw error(errc::shm_already_attached,
-                  std::string("the ") + (which == side::sender ? "sender" : "receiver") +
-                      " side is attached by pid " + std::to_string(holder) +
-                      (holder == me ? " (this process)" : " (alive)") + "; it must detach first");
-    }
+    if (const std::uint32_t holder = take_claim(*claim); holder != 0)
+      shm::detail::refuse_attached(which == side::sender ? "sender side" : "receiver side", holder);
     a->claim = claim;  // ours now: released with the attachment
     // relaxed: no data flows through the flags; the peer re-reads them on its slow paths.
     if (which == side::sender) ring->consumer.sender_closed.store(0, std::memory_order_relaxed);
