@@ -21,6 +21,14 @@
 //
 // Records: type id >= 1, payload 0 .. max_payload() = capacity/2 - 8 bytes; a larger payload
 // throws errc::message_too_large (never truncated), a type < 1 errc::invalid_message_type.
+//
+// Larger messages, optionally: tx.write_fragmented(type, bytes, stream) splits one longer
+// than max_fragment() = max_payload() - 24 into fragment records (type -2, layout.hpp) and a
+// byte_ring::reassembler (byte_ring/fragment.hpp) joins them on the reading side:
+//   ringwire::byte_ring::reassembler re(/*max_message=*/64 << 20, /*max_streams=*/4);
+//   while (re.read(rx, [](std::int32_t type, std::span<const std::byte> msg) { handle(type, msg); })
+//          == ringwire::status::ok) {}
+// A reader that does not reassemble sees the fragment records themselves.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +36,7 @@
 #include <utility>
 
 #include "ringwire/byte_ring/endpoint.hpp"
+#include "ringwire/byte_ring/fragment.hpp"
 #include "ringwire/byte_ring/layout.hpp"
 #include "ringwire/byte_ring/reader.hpp"
 #include "ringwire/byte_ring/storage.hpp"

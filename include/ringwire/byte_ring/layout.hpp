@@ -18,8 +18,26 @@
 // A record at data offset p (p % 8 == 0):
 //
 //   p+0   int32  length   header + payload bytes, >= 8 when committed (not rounded)
-//   p+4   int32  type     >= 1 user types; -1 padding; 0 and other negatives reserved
+//   p+4   int32  type     >= 1 user types; -1 padding; -2 fragment; 0 and other negatives
+//                         reserved
 //   p+8   payload (length - 8 bytes), then zero to 7 bytes of alignment slack
+//
+// Fragment records (type -2, fragment_type) carry one piece of a message too large for one
+// record (writer's write_fragmented, fragment.hpp's reassembler). Their payload starts with
+// an 8-byte little-endian fragment header, then the piece's bytes:
+//
+//   p+8   int32  user type   >= 1: the type of the whole message
+//   p+12  uint16 flags       1 som (first piece), 2 eom (last piece; a one-piece message has
+//                            both), 4 abort (the writer gave up: drop the open message; no
+//                            bytes follow); other bits reserved (zero)
+//   p+14  uint16 stream      the writer's stream id: fragments of one message share it; on a
+//                            many-to-one ring writers fragmenting at once use distinct ids
+//   p+16  the piece (length - 16 bytes)
+//
+// The reader only checks that a fragment record's payload holds the 8-byte header (shorter:
+// corrupt) and hands it out like any record (type == fragment_type); the user type, flags and
+// the sequence are the reassembler's to check. Fragments of one stream are in ring order;
+// other records may lie between them.
 //
 // The 8 header bytes are one little-endian u64 word (length | type << 32), always read and
 // written whole through Sync::word (std::atomic_ref): one atomic access commits a record.
@@ -47,10 +65,21 @@
 // been payload in the last, the reader zeroes every byte it consumed before it releases
 // head, so an unclaimed or claimed-but-unwritten header always reads 0 (format() zeroes the
 // data region). A writer's acquire load of head orders the zeroing before its claim's writes.
+// try_write_fragmented claims a whole message's fragment records (and their wrap padding) in
+// one CAS, stores every padding header (release) and every "-length" header at once, then
+// fills and commits the records in order, each exactly like a single claim.
+//
+// The one-to-one reader zeroes what it consumed too (as Agrona's one-to-one ring does),
+// though its protocol never reads a stale header: measured with two pinned threads
+// (docs/benchmarks.md, "Byte rings") it makes one-to-one throughput several times higher
+// at 256 B - 1 KiB and no lower elsewhere. The likely cause: the writer overwrites lines
+// the reader modified (one owner) rather than lines the reader still shares, and the
+// memset, done once per released batch, keeps the reader from chasing the writer record
+// by record, the regime in which every record's lines cross between the cores twice.
 //
 // Hostile memory. The reader trusts nothing it reads from the ring: a header with a length
 // below 8, a record crossing the end of the region or the tail, a reserved type, a payload
-// above max_payload or a tail more than capacity ahead of head makes the reader
+// above max_payload, a fragment record with less than 8 payload bytes or a tail more than capacity ahead of head makes the reader
 // sticky-corrupt (errc::ring_corrupt) instead of reading out of bounds. attach() validates
 // the geometry block before any endpoint is made over foreign memory.
 #pragma once
@@ -75,7 +104,13 @@ namespace ringwire::byte_ring {
 enum class ring_kind : std::uint32_t { one_to_one = 1, many_to_one = 2 };
 
 inline constexpr std::int32_t padding_type = -1;   // fills the wrap, a partial commit, an abort
+inline constexpr std::int32_t fragment_type = -2;  // one piece of a fragmented message
 inline constexpr std::size_t header_bytes = 8;     // int32 length + int32 type
+inline constexpr std::size_t fragment_header_bytes = 8;  // int32 user type + u16 flags + u16 stream
+inline constexpr std::uint16_t frag_som = 1;    // the message's first fragment
+inline constexpr std::uint16_t frag_eom = 2;    // its last fragment
+inline constexpr std::uint16_t frag_abort = 4;  // its writer gave up: drop what is open
+inline constexpr std::uint16_t frag_known_flags = frag_som | frag_eom | frag_abort;
 inline constexpr std::size_t record_align = 8;
 inline constexpr std::uint64_t min_capacity = 64;
 inline constexpr std::uint64_t max_capacity = std::uint64_t{1} << 30;  // lengths fit int32
@@ -93,6 +128,28 @@ constexpr std::int32_t length_of(std::uint64_t h) noexcept {
 }
 constexpr std::int32_t type_of(std::uint64_t h) noexcept {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(h >> 32));
+}
+
+// A fragment record's own header (the first 8 payload bytes), little-endian whatever the host.
+struct fragment_header {
+  std::int32_t type;
+  std::uint16_t flags;
+  std::uint16_t stream;
+};
+inline void put_fragment_header(std::byte* p, const fragment_header& f) noexcept {
+  const auto t = static_cast<std::uint32_t>(f.type);
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::byte>((t >> (8 * i)) & 0xff);
+  p[4] = static_cast<std::byte>(f.flags & 0xff);
+  p[5] = static_cast<std::byte>(f.flags >> 8);
+  p[6] = static_cast<std::byte>(f.stream & 0xff);
+  p[7] = static_cast<std::byte>(f.stream >> 8);
+}
+inline fragment_header get_fragment_header(const std::byte* p) noexcept {
+  std::uint32_t t = 0;
+  for (int i = 0; i < 4; ++i) t |= static_cast<std::uint32_t>(p[i]) << (8 * i);
+  return {static_cast<std::int32_t>(t),
+          static_cast<std::uint16_t>(static_cast<unsigned>(p[4]) | (static_cast<unsigned>(p[5]) << 8)),
+          static_cast<std::uint16_t>(static_cast<unsigned>(p[6]) | (static_cast<unsigned>(p[7]) << 8))};
 }
 
 // The header word at data offset `pos` (8-aligned), for Sync::word.
@@ -117,6 +174,11 @@ void clear_words(std::byte* p, std::uint64_t n) noexcept {
 }
 
 }  // namespace detail
+
+// For code that reads fragment records itself (a reader without a reassembler).
+using detail::fragment_header;
+using detail::get_fragment_header;
+using detail::put_fragment_header;
 
 template <class Sync = std_sync>
 struct layout {

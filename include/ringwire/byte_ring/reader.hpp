@@ -3,13 +3,15 @@
 // The reader keeps two indices of its own: `cursor` (the next record to read) and `head`
 // (the first byte not yet given back). try_read() hands out a view of the record at the
 // cursor and advances it; the bytes stay the reader's -- the views valid -- until release()
-// stores head = cursor with release (many-to-one: after zeroing them, layout.hpp). So a
+// stores head = cursor with release, after zeroing them (layout.hpp). So a
 // batch of records costs one index store. read_batch(limit, fn) is the one-call form.
 //
 // Every header is validated before use (layout.hpp, "Hostile memory"): an impossible one
 // makes the reader sticky-corrupt -- every read then reports status::closed, corrupt() is
 // true and check() returns errc::ring_corrupt -- and no byte outside the data region is
-// ever read. Outcomes otherwise: ok, empty (try_*), closed (every writer gone and the ring
+// ever read. Fragment records (type == fragment_type, layout.hpp) come out like any other:
+// a reader that does not reassemble sees them; fragment.hpp's reassembler joins them into
+// messages. Outcomes otherwise: ok, empty (try_*), closed (every writer gone and the ring
 // drained, or this reader closed / moved from), timed_out, cancelled.
 #pragma once
 
@@ -68,7 +70,7 @@ class reader {
   // Gives back every record read since the last release (their views end here).
   void release() noexcept {
     if (cursor_ == head_ || data_ == nullptr) return;
-    if (many_) {
+    {  // both kinds zero what they consumed (layout.hpp: needed by many-to-one, faster for both)
       const std::uint64_t n = cursor_ - head_;
       const std::uint64_t pos = head_ & mask_;
       const std::uint64_t first = n < cap_ - pos ? n : cap_ - pos;
@@ -222,7 +224,13 @@ class reader {
         cursor_ += rec;
         continue;
       }
-      if (type < 1 || length - header_bytes > max_payload_) return fail();
+      if (type < 1 || length - header_bytes > max_payload_) [[unlikely]] {
+        // A fragment record (layout.hpp) is handed out like any record; it must hold its
+        // own 8-byte header.
+        if (type != fragment_type || length - header_bytes > max_payload_ ||
+            length < header_bytes + fragment_header_bytes)
+          return fail();
+      }
       out = record_view{type, {data_ + pos + header_bytes, static_cast<std::size_t>(length - header_bytes)}};
       cursor_ += rec;
       ++pending_;

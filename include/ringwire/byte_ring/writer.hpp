@@ -16,6 +16,34 @@
 // ringwire::error(message_too_large) and a type below 1 throws invalid_message_type (caller
 // bugs; the ring is unchanged); channel state comes back as a status: ok, full (try_*),
 // closed (the reader is gone, or this writer is closed / moved from), timed_out, cancelled.
+//
+// Fragmented writes (layout.hpp's fragment records; fragment.hpp reassembles them):
+// write_fragmented(type, bytes, stream, fragment_size) sends a message of any length. One of
+// at most `fragment_size` bytes (default and maximum max_fragment() = max_payload() - 24) goes
+// as one ordinary record of `type`, exactly as write() would; a longer one as
+// ceil(size / fragment_size) fragment records (som on the first, eom on the last), all
+// pieces fragment_size bytes but the last. Once its first fragment is committed a message is
+// always finished or aborted, never left half-written by a return:
+//   try_write_fragmented   all or nothing: starts only when every fragment fits in the room
+//                          free now (one-to-one: checked against the reader's head;
+//                          many-to-one: claimed at once by one CAS), else full. A message
+//                          whose fragments exceed the ring's capacity is always full.
+//   write_fragmented       waits per fragment (the writer's wait strategy).
+//   write_fragmented_for / (stop_token)  may time out / be cancelled mid-message: the
+//                          writer then commits an abort fragment (no bytes, flags abort) so
+//                          the reassembler drops the partial message. One-to-one guarantees
+//                          its room (each non-final fragment is written only when a 16-byte
+//                          abort record also fits after it -- always possible in an empty
+//                          ring, since a fragment record is at most capacity/2 - 16 bytes --
+//                          and no one else takes room).
+//                          Many-to-one cannot hold room while waiting (the reader would stall
+//                          at the held claim and every writer with it), so the abort is tried
+//                          without waiting; if even 16 bytes are not free it is not written,
+//                          and the reassembler drops the open message when that stream's next
+//                          som arrives (drop_reason::restarted) or the ring closes (unfinished).
+// Stream ids: the reassembler joins fragments by stream id, so writers fragmenting at the same
+// time on one many-to-one ring must use distinct ids (e.g. a thread or process index).
+// Ordinary records of other writers may lie between the fragments of a message.
 #pragma once
 
 #include <chrono>
@@ -36,6 +64,20 @@ using limits_t = ringwire::detail::wait_limits;
 inline limits_t no_limits() noexcept { return {}; }
 inline limits_t stop_limits(const std::stop_token* s) noexcept { return {ringwire::detail::no_deadline, s}; }
 inline limits_t deadline_limits(ringwire::detail::clock::time_point d) noexcept { return {d, nullptr}; }
+
+// Bytes a run of `count` records (payload sizes size_of(i)) takes from tail index t, wrap
+// padding included; stops counting once above `cap` (such a run never fits).
+template <class SizeOf>
+std::uint64_t run_bytes(std::uint64_t t, std::uint64_t cap, std::size_t count, SizeOf&& size_of) noexcept {
+  const std::uint64_t start = t;
+  for (std::size_t i = 0; i < count && t - start <= cap; ++i) {
+    const std::uint64_t rec = align8(header_bytes + size_of(i));
+    const std::uint64_t to_end = cap - (t & (cap - 1));
+    if (rec > to_end) t += to_end;
+    t += rec;
+  }
+  return t - start;
+}
 
 // What writer and shared_writer share: geometry copied from the layout (so a peer scribbling
 // on the geometry block cannot move our bounds), the reference, the wait settings.
@@ -156,8 +198,109 @@ class write_ops {
     return write_until(type, bytes, deadline_limits(Sync::now() + timeout));
   }
 
+  // The largest piece one fragment record carries: max_payload() - 24 = capacity/2 - 32 (the
+  // fragment header, and room for a 16-byte abort record after the fragment even when it
+  // starts the lap behind a padding record: see the top comment). 0 once closed, and for a
+  // 64-byte ring (too small to fragment: messages above max_payload() throw there).
+  [[nodiscard]] std::size_t max_fragment() const noexcept {
+    const std::size_t m = self_c().max_payload();
+    return m > fragment_header_bytes + abort_record ? m - fragment_header_bytes - abort_record : 0;
+  }
+  // Writes `bytes` (any length) as one message of `type` (>= 1), fragmented when longer than
+  // fragment_size (0: max_fragment()); see the top comment. ok, full (nothing written),
+  // closed. Throws invalid_message_type, or message_too_large for fragment_size above
+  // max_fragment(), before writing anything.
+  status try_write_fragmented(std::int32_t type, std::span<const std::byte> bytes, std::uint16_t stream = 0,
+                              std::size_t fragment_size = 0) {
+    const std::size_t f = fragment_size_for(type, fragment_size, bytes.size());
+    if (f == 0) return status::closed;
+    if (bytes.size() <= f) return try_write(type, bytes);
+    const std::size_t count = (bytes.size() + f - 1) / f;
+    const auto size_of = [&](std::size_t i) { return fragment_header_bytes + piece(bytes.size(), f, i); };
+    const status s = self().try_claim_run(count, size_of);
+    if (s != status::ok) return s;
+    for (std::size_t i = 0; i < count; ++i) {
+      const claim c = self().run_next(size_of(i));
+      if (!c) return c.status;  // only when the reader left meanwhile (one-to-one)
+      fill_fragment(c, type, bytes, f, i, count, stream);
+    }
+    return status::ok;
+  }
+  // The same, waiting for room for each fragment by the writer's wait strategy.
+  status write_fragmented(std::int32_t type, std::span<const std::byte> bytes, std::uint16_t stream = 0,
+                          std::size_t fragment_size = 0) {
+    return write_fragmented_until(type, bytes, stream, fragment_size, no_limits());
+  }
+  // Cancelled by `stop` mid-message: an abort fragment is committed (top comment).
+  status write_fragmented(std::int32_t type, std::span<const std::byte> bytes, std::stop_token stop,
+                          std::uint16_t stream = 0, std::size_t fragment_size = 0) {
+    return write_fragmented_until(type, bytes, stream, fragment_size, stop_limits(&stop));
+  }
+  // Timed out mid-message: an abort fragment is committed (top comment); returns timed_out.
+  template <class Rep, class Period>
+  status write_fragmented_for(std::int32_t type, std::span<const std::byte> bytes,
+                              std::chrono::duration<Rep, Period> timeout, std::uint16_t stream = 0,
+                              std::size_t fragment_size = 0) {
+    return write_fragmented_until(type, bytes, stream, fragment_size, deadline_limits(Sync::now() + timeout));
+  }
+
  private:
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
+  const Derived& self_c() const noexcept { return static_cast<const Derived&>(*this); }
+
+  static constexpr std::size_t abort_record = header_bytes + fragment_header_bytes;
+
+  // The chosen piece size (0: the writer is closed). Throws for a bad type or size.
+  std::size_t fragment_size_for(std::int32_t type, std::size_t fragment_size, std::size_t message) const {
+    check_type(type);
+    if (self_c().max_payload() == 0) return 0;
+    const std::size_t max = max_fragment();
+    if (fragment_size > max || (max == 0 && message > self_c().max_payload()))
+      throw_too_large(max == 0 ? message : fragment_size, max == 0 ? self_c().max_payload() : max);
+    if (max == 0) return self_c().max_payload();  // a 64-byte ring: plain records only
+    return fragment_size == 0 ? max : fragment_size;
+  }
+  // Bytes of piece i of a message of n bytes cut into pieces of f.
+  static std::size_t piece(std::size_t n, std::size_t f, std::size_t i) noexcept {
+    const std::size_t at = i * f;
+    return n - at < f ? n - at : f;
+  }
+  // Writes fragment i's header and piece into the claim and commits it.
+  void fill_fragment(const claim& c, std::int32_t type, std::span<const std::byte> bytes, std::size_t f,
+                     std::size_t i, std::size_t count, std::uint16_t stream) {
+    const std::size_t n = piece(bytes.size(), f, i);
+    std::uint16_t flags = 0;
+    if (i == 0) flags |= frag_som;
+    if (i + 1 == count) flags |= frag_eom;
+    put_fragment_header(c.bytes.data(), {type, flags, stream});
+    std::memcpy(c.bytes.data() + fragment_header_bytes, bytes.data() + i * f, n);
+    self().commit_record(fragment_type, fragment_header_bytes + n);
+  }
+  status write_fragmented_until(std::int32_t type, std::span<const std::byte> bytes, std::uint16_t stream,
+                                std::size_t fragment_size, const limits_t& lim) {
+    const std::size_t f = fragment_size_for(type, fragment_size, bytes.size());
+    if (f == 0) return status::closed;
+    if (bytes.size() <= f) return write_until(type, bytes, lim);
+    const std::size_t count = (bytes.size() + f - 1) / f;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t n = fragment_header_bytes + piece(bytes.size(), f, i);
+      const claim c = self().reserve_fragment_until(n, /*keep_abort_room=*/i + 1 < count, lim);
+      if (!c) {
+        if (i != 0 && (c.status == status::timed_out || c.status == status::cancelled)) write_abort(type, stream);
+        return c.status;
+      }
+      fill_fragment(c, type, bytes, f, i, count, stream);
+    }
+    return status::ok;
+  }
+  // Commits an abort fragment for `stream` if there is room now (see the top comment).
+  void write_abort(std::int32_t type, std::uint16_t stream) {
+    const claim c = self().try_reserve(fragment_header_bytes);
+    if (!c) return;
+    put_fragment_header(c.bytes.data(), {type, frag_abort, stream});
+    self().commit_record(fragment_type, fragment_header_bytes);
+  }
+
   status write_until(std::int32_t type, std::span<const std::byte> bytes, const limits_t& lim) {
     check_type(type);
     const claim c = self().reserve_until(bytes.size(), lim);
@@ -229,15 +372,8 @@ class writer : public detail::writer_base<Sync>, public detail::write_ops<writer
   // Publishes the reservation as one record of `type` (>= 1) with all n bytes / the first
   // `used` (<= n) bytes. Throws invalid_message_type (reservation kept) for type < 1.
   void commit(std::int32_t type, std::size_t used) {
-    RINGWIRE_ASSERT(reserving_);
     detail::check_type(type);
-    if (used > res_n_) [[unlikely]] detail::throw_too_large(used, res_n_);
-    const std::uint64_t start = (tail_ + res_pad_) & this->mask_;
-    const auto length = static_cast<std::int32_t>(header_bytes + used);
-    // relaxed: published by tail's release store just below.
-    this->header_store(start, detail::pack(length, type), std::memory_order_relaxed);
-    reserving_ = false;
-    publish(tail_ + res_pad_ + detail::align8(header_bytes + used));
+    commit_record(type, used);
   }
   // Drops the reservation: nothing is published.
   void abort() noexcept { reserving_ = false; }
@@ -255,6 +391,48 @@ class writer : public detail::writer_base<Sync>, public detail::write_ops<writer
   }
 
  private:
+  // commit() without the type check (fragment records carry type -2).
+  void commit_record(std::int32_t type, std::size_t used) {
+    RINGWIRE_ASSERT(reserving_);
+    if (used > res_n_) [[unlikely]] detail::throw_too_large(used, res_n_);
+    const std::uint64_t start = (tail_ + res_pad_) & this->mask_;
+    const auto length = static_cast<std::int32_t>(header_bytes + used);
+    // relaxed: published by tail's release store just below.
+    this->header_store(start, detail::pack(length, type), std::memory_order_relaxed);
+    reserving_ = false;
+    publish(tail_ + res_pad_ + detail::align8(header_bytes + used));
+  }
+
+  // Fragmented writes (write_ops). All-or-nothing: ok when the records of sizes
+  // size_of(0..count-1) all fit from the tail now; the sole writer is the only one to take
+  // room, so each run_next() then succeeds (unless the reader leaves: closed).
+  template <class SizeOf>
+  status try_claim_run(std::size_t count, SizeOf&& size_of) {
+    if (this->data_ == nullptr) return status::closed;
+    const std::uint64_t need = detail::run_bytes(tail_, this->cap_, count, size_of);
+    if (need > this->cap_ - (tail_ - this->head_cache_)) {
+      if (!refresh(need)) return this->full_or_closed();
+    }
+    if (this->reader_gone()) return status::closed;
+    return status::ok;
+  }
+  claim run_next(std::size_t n) { return try_reserve(n); }
+  // One fragment record of payload n; with keep_abort_room, only once a 16-byte abort record
+  // also fits after it, so a later timeout can always commit the abort.
+  claim reserve_fragment_until(std::size_t n, bool keep_abort_room, const detail::limits_t& lim) {
+    if (!keep_abort_room) return reserve_until(n, lim);
+    const auto size_of = [n](std::size_t i) { return i == 0 ? n : fragment_header_bytes; };
+    for (;;) {
+      const status s = try_claim_run(2, size_of);
+      if (s == status::ok) return try_reserve(n);
+      if (s != status::full) return {s, {}};
+      const std::uint64_t need = detail::run_bytes(tail_, this->cap_, 2, size_of);
+      const status w = this->wait_room(lim, ringwire::detail::word_sharing::exclusive,
+                                       [&] { return refresh(need) || this->reader_gone(); });
+      if (w != status::ok) return {w, {}};
+    }
+  }
+
   // Re-reads head; true when `need` bytes are free. A head ahead of the tail (only a hostile
   // peer writes that) reads as full.
   bool refresh(std::uint64_t need) noexcept {
@@ -386,22 +564,8 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
 
 
   void commit(std::int32_t type, std::size_t used) {
-    RINGWIRE_ASSERT(reserving_);
     detail::check_type(type);
-    if (used > res_n_) [[unlikely]] detail::throw_too_large(used, res_n_);
-    const std::uint64_t rec_used = detail::align8(header_bytes + used);
-    if (rec_used != res_rec_) {
-      // release: the slack becomes a committed padding record before the record itself, so
-      // the reader's acquire of the record's header also sees this one.
-      this->header_store(res_start_ + rec_used,
-                         detail::pack(static_cast<std::int32_t>(res_rec_ - rec_used), padding_type),
-                         std::memory_order_release);
-    }
-    // release: the payload stores happen-before the reader's acquire load of this header.
-    this->header_store(res_start_, detail::pack(static_cast<std::int32_t>(header_bytes + used), type),
-                       std::memory_order_release);
-    reserving_ = false;
-    this->notify_reader();
+    commit_record(type, used);
   }
   // Turns the claimed space into padding the reader skips (it must still be released in
   // order: the claim cannot be undone once other writers claimed after it).
@@ -427,6 +591,88 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
   }
 
  private:
+  // commit() without the type check (fragment records carry type -2).
+  void commit_record(std::int32_t type, std::size_t used) {
+    RINGWIRE_ASSERT(reserving_);
+    if (used > res_n_) [[unlikely]] detail::throw_too_large(used, res_n_);
+    const std::uint64_t rec_used = detail::align8(header_bytes + used);
+    if (rec_used != res_rec_) {
+      // release: the slack becomes a committed padding record before the record itself, so
+      // the reader's acquire of the record's header also sees this one.
+      this->header_store(res_start_ + rec_used,
+                         detail::pack(static_cast<std::int32_t>(res_rec_ - rec_used), padding_type),
+                         std::memory_order_release);
+    }
+    // release: the payload stores happen-before the reader's acquire load of this header.
+    this->header_store(res_start_, detail::pack(static_cast<std::int32_t>(header_bytes + used), type),
+                       std::memory_order_release);
+    reserving_ = false;
+    this->notify_reader();
+  }
+
+  // Fragmented writes (write_ops). Claims room for the records of sizes size_of(0..count-1)
+  // (with their wrap padding) by one CAS -- all of them or none -- then stores their padding
+  // (committed) and "in progress" headers at once, so a writer process that dies mid-run
+  // leaves records shm::byte_ring::recover can skip. run_next() hands them out in order.
+  template <class SizeOf>
+  status try_claim_run(std::size_t count, SizeOf&& size_of) {
+    RINGWIRE_ASSERT(!reserving_);
+    if (this->data_ == nullptr || this->reader_gone()) return status::closed;
+    auto& tail = this->ref_.get()->producer.tail;
+    // relaxed: only a starting guess for the CAS, which re-validates it.
+    std::uint64_t t = tail.load(std::memory_order_relaxed);
+    bool refreshed = false;
+    for (;;) {
+      const std::uint64_t need = detail::run_bytes(t, this->cap_, count, size_of);
+      if (need > this->cap_ || t - this->head_cache_ > this->cap_ - need) {
+        if (refreshed) return this->full_or_closed();
+        refresh();
+        t = tail.load(std::memory_order_relaxed);  // relaxed: as above; loaded after head
+        refreshed = true;
+        continue;
+      }
+      // relaxed: as in try_reserve (the claim publishes nothing; refresh() acquired head).
+      if (tail.compare_exchange_weak(t, t + need, std::memory_order_relaxed, std::memory_order_relaxed)) break;
+    }
+    run_at_ = t;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint64_t rec = detail::align8(header_bytes + size_of(i));
+      std::uint64_t pos = t & this->mask_;
+      if (rec > this->cap_ - pos) {
+        // release: a committed padding header, as in try_reserve.
+        this->header_store(pos, detail::pack(static_cast<std::int32_t>(this->cap_ - pos), padding_type),
+                           std::memory_order_release);
+        t += this->cap_ - pos;
+        pos = 0;
+      }
+      // relaxed: "in progress" is only ever read as "not ready", as in try_reserve.
+      this->header_store(pos, detail::pack(-static_cast<std::int32_t>(header_bytes + size_of(i)), tag_),
+                         std::memory_order_relaxed);
+      t += rec;
+    }
+    return status::ok;
+  }
+  claim run_next(std::size_t n) {
+    RINGWIRE_ASSERT(!reserving_);
+    const std::uint64_t rec = detail::align8(header_bytes + n);
+    std::uint64_t pos = run_at_ & this->mask_;
+    if (rec > this->cap_ - pos) {  // the padding was stored by try_claim_run
+      run_at_ += this->cap_ - pos;
+      pos = 0;
+    }
+    run_at_ += rec;
+    res_start_ = pos;
+    res_rec_ = rec;
+    res_n_ = n;
+    reserving_ = true;
+    return {status::ok, {this->data_ + pos + header_bytes, n}};
+  }
+  // Holding room while waiting could stall the reader at the held claim (and every writer
+  // with it), so many-to-one keeps no abort room: a plain reserve.
+  claim reserve_fragment_until(std::size_t n, bool /*keep_abort_room*/, const detail::limits_t& lim) {
+    return reserve_until(n, lim);
+  }
+
   void refresh() noexcept {
     // acquire: the reader's reads and zeroing of the bytes before head happen-before our
     // writes into them.
@@ -484,6 +730,7 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
   std::uint64_t res_start_ = 0;  // data offset of the reserved record's header
   std::uint64_t res_rec_ = 0;    // bytes claimed for it (aligned)
   std::uint64_t res_n_ = 0;      // payload bytes reserved
+  std::uint64_t run_at_ = 0;     // try_claim_run: the tail index of the run's next record
   bool reserving_ = false;
 };
 
