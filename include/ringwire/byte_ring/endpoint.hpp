@@ -27,8 +27,9 @@ struct claim {
   [[nodiscard]] explicit operator bool() const noexcept { return status == ringwire::status::ok; }
 };
 
-// One record as the reader sees it: its type id (>= 1, or fragment_type for a piece of a fragmented message: fragment.hpp) and payload, a view into the ring that
-// stays valid until the reader's next release() (or the end of read_batch's callback).
+// One record as the reader sees it: its type id (>= 1, or fragment_type for a piece of a
+// fragmented message: fragment.hpp) and payload, a view into the ring that stays valid
+// until the reader's next release() (or the end of read_batch's callback).
 struct record_view {
   std::int32_t type = 0;
   std::span<const std::byte> payload;
