@@ -186,7 +186,7 @@ class reader {
     return tail_cache_ != cursor_ ? status::ok : status::closed;
   }
 
-  status next(record_view& out) noexcept {
+  [[gnu::always_inline]] status next(record_view& out) noexcept {
     for (;;) {
       if (corrupt_) return status::closed;
       if (cursor_ == tail_cache_) {

@@ -349,23 +349,32 @@ class writer : public detail::writer_base<Sync>, public detail::write_ops<writer
   claim try_reserve(std::size_t n) {
     RINGWIRE_ASSERT(!reserving_);
     if (!this->check_size(n)) return {};
-    const std::uint64_t rec = detail::align8(header_bytes + n);
-    const std::uint64_t pos = tail_ & this->mask_;
-    const std::uint64_t to_end = this->cap_ - pos;
-    const std::uint64_t pad = rec > to_end ? to_end : 0;
-    if (this->cap_ - (tail_ - this->head_cache_) < pad + rec) [[unlikely]] {
-      if (!refresh(pad + rec)) return {this->full_or_closed(), {}};
-    }
-    if (this->reader_gone()) [[unlikely]] return {};
-    if (pad != 0) {
-      // relaxed: published with the record by tail's release store in commit().
-      this->header_store(pos, detail::pack(static_cast<std::int32_t>(pad), padding_type), std::memory_order_relaxed);
-    }
+    std::uint64_t pad = 0;
+    if (const status st = make_room(detail::align8(header_bytes + n), pad); st != status::ok) [[unlikely]]
+      return {st, {}};
     reserving_ = true;
     res_pad_ = pad;
     res_n_ = n;
     const std::uint64_t start = (tail_ + pad) & this->mask_;
     return {ringwire::status::ok, {this->data_ + start + header_bytes, n}};
+  }
+
+  // Copies `bytes` in as one record of `type` (>= 1): ok, full, closed. The reservation's
+  // steps without its bookkeeping (the copying write is the common case: fewer stores and
+  // branches per message). Throws invalid_message_type / message_too_large, writing nothing.
+  status try_write(std::int32_t type, std::span<const std::byte> bytes) {
+    RINGWIRE_ASSERT(!reserving_);
+    detail::check_type(type);
+    if (!this->check_size(bytes.size())) return status::closed;
+    const std::uint64_t length = header_bytes + bytes.size();
+    std::uint64_t pad = 0;
+    if (const status st = make_room(detail::align8(length), pad); st != status::ok) [[unlikely]] return st;
+    const std::uint64_t start = (tail_ + pad) & this->mask_;
+    if (!bytes.empty()) std::memcpy(this->data_ + start + header_bytes, bytes.data(), bytes.size());
+    // relaxed: published by tail's release store in publish().
+    this->header_store(start, detail::pack(static_cast<std::int32_t>(length), type), std::memory_order_relaxed);
+    publish(tail_ + pad + detail::align8(length));
+    return status::ok;
   }
 
 
@@ -391,6 +400,23 @@ class writer : public detail::writer_base<Sync>, public detail::write_ops<writer
   }
 
  private:
+  // Room for a record of `rec` bytes at the tail: ok with `pad` = the padding record needed
+  // before it (0 unless it would cross the end; written here), or full / closed.
+  status make_room(std::uint64_t rec, std::uint64_t& pad) noexcept {
+    const std::uint64_t pos = tail_ & this->mask_;
+    const std::uint64_t to_end = this->cap_ - pos;
+    pad = rec > to_end ? to_end : 0;
+    if (this->cap_ - (tail_ - this->head_cache_) < pad + rec) [[unlikely]] {
+      if (!refresh(pad + rec)) return this->full_or_closed();
+    }
+    if (this->reader_gone()) [[unlikely]] return status::closed;
+    if (pad != 0) {
+      // relaxed: published with the record by tail's release store in publish().
+      this->header_store(pos, detail::pack(static_cast<std::int32_t>(pad), padding_type), std::memory_order_relaxed);
+    }
+    return status::ok;
+  }
+
   // commit() without the type check (fragment records carry type -2).
   void commit_record(std::int32_t type, std::size_t used) {
     RINGWIRE_ASSERT(reserving_);
