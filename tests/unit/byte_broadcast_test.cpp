@@ -338,6 +338,71 @@ TEST(ByteBroadcastCredits, LeavingReaderUnblocksWriter) {
   EXPECT_EQ(w.try_publish(1, bytes_of(1, 8)), status::ok);
 }
 
+// The chosen-entry join (what shm's attach_credited_reader uses with the entry of its claim).
+TEST(ByteBroadcastCredits, ChosenEntryJoinHoldsTheWriterAtThatEntry) {
+  auto [w, r_bound] = bb::channel(small(4, 1024, 64, 3));
+  auto& r = r_bound;  // a lambda may capture a variable, not a structured binding (clang 14)
+  ASSERT_EQ(w.try_publish(1, bytes_of(1, 8)), status::ok);  // before the join: not waited for
+  auto code_of = [](auto&& f) {
+    try {
+      f();
+    } catch (const ringwire::error& e) {
+      return e.code();
+    }
+    return ringwire::errc{};
+  };
+  EXPECT_EQ(code_of([&] { bb::credited_reader<> bad(r, 3); }), ringwire::errc::invalid_options);
+  EXPECT_EQ(code_of([&] { bb::credited_reader<> bad(r, ~std::uint32_t{0}); }), ringwire::errc::invalid_options);
+  auto lossy_only = bb::channel(small());
+  EXPECT_EQ(code_of([&] { bb::credited_reader<> bad(lossy_only.second, 0); }), ringwire::errc::invalid_options);
+  EXPECT_EQ(code_of([&] { bb::credited_reader<> bad(bb::reader<>{}, 0); }), ringwire::errc::invalid_options);
+
+  bb::credited_reader<> c(r, 2);
+  EXPECT_TRUE(c.attached());
+  EXPECT_EQ(c.entry(), 2u);
+  EXPECT_EQ(c.next_seq(), 2u);  // head + 1
+  EXPECT_EQ(c.shape().max_credited, 3u);
+  {
+    // Entry 2 is live: first-free joins take 0 and 1, then none is left.
+    auto c0 = r.credited();
+    auto c1 = r.credited();
+    EXPECT_EQ(c0.entry(), 0u);
+    EXPECT_EQ(c1.entry(), 1u);
+    EXPECT_EQ(code_of([&] { (void)r.credited(); }), ringwire::errc::too_many_subscribers);
+  }
+  // The writer respects its cursor: message 2 unread, so 2..5 fit and 6 would overwrite it.
+  std::uint64_t n = 1;
+  while (w.try_publish(n + 1, bytes_of(n + 1, 8)) == status::ok) ++n;
+  EXPECT_EQ(n, 5u);
+  EXPECT_EQ(w.try_publish(99, bytes_of(99, 8)), status::full);
+  std::vector<std::byte> buf(64);
+  auto m = c.try_read(buf);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m.info.seq, 2u);
+  EXPECT_EQ(c.next_seq(), 3u);
+  EXPECT_EQ(w.try_publish(6, bytes_of(6, 8)), status::ok);
+  EXPECT_EQ(w.try_publish(7, bytes_of(7, 8)), status::full);
+  // Moving keeps the entry; the moved-from one holds nothing.
+  auto moved = std::move(c);
+  EXPECT_FALSE(c.attached());  // NOLINT(bugprone-use-after-move): checking the moved-from state
+  EXPECT_EQ(moved.entry(), 2u);
+  for (std::uint64_t i = 3; i <= 6; ++i) {
+    m = moved.try_read(buf);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m.info.seq, i);
+    const auto want = bytes_of(i, 8);
+    EXPECT_TRUE(std::equal(want.begin(), want.end(), buf.begin()));
+  }
+  EXPECT_EQ(moved.missed(), 0u);
+  EXPECT_EQ(moved.received(), 5u);
+  EXPECT_EQ(moved.try_read(buf).status, read_status::empty);
+  // Leaving frees entry 2: it can be chosen again, and the writer is no longer held back.
+  { auto gone = std::move(moved); }
+  bb::credited_reader<> again(r, 2);
+  EXPECT_EQ(again.next_seq(), 7u);
+  EXPECT_EQ(w.try_publish(7, bytes_of(7, 8)), status::ok);
+}
+
 struct aligned_buffer {
   std::size_t size;
   std::unique_ptr<std::byte, void (*)(std::byte*)> mem;

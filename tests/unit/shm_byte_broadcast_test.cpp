@@ -250,7 +250,7 @@ TEST_F(ShmByteBroadcast, CreditedReaderInAnotherProcessLosesNothing) {
   const pid_t reader = shm_test::spawn([&] {
     auto s = shm::segment::open(n, shm::byte_broadcast_spec(g));
     auto r = sbb::attach_credited_reader(s);
-    if (r.registry_entry() != 0 || r.next_seq() != 1) return 10;
+    if (r.entry() != 0 || r.next_seq() != 1) return 10;
     r.set_wait(ringwire::wait_strategy::park(64));  // sleeps on the ring's bell between bursts
     ready.post();
     std::uint64_t bad = 0;
@@ -344,7 +344,7 @@ TEST_F(ShmByteBroadcast, KilledCreditedReaderIsReapedAndTheWriterGoesOn) {
   EXPECT_EQ(w.publish_for(k * 3, payload(k, g.max_message), 5s), status::ok);  // the writer goes on
   // The freed entry and claim are taken again, and hold the writer again.
   auto again = sbb::attach_credited_reader(seg);
-  EXPECT_EQ(again.registry_entry(), 0u);
+  EXPECT_EQ(again.entry(), 0u);
   EXPECT_EQ(again.next_seq(), k + 1);
   std::vector<std::byte> buf(g.max_message);
   for (std::uint64_t j = k + 1; j <= k + 40; ++j) {

@@ -30,12 +30,18 @@
 //
 // Credited readers (credited_reader, move-only) also publish their cursor -- the next
 // sequence they have not consumed -- in a registry entry after every message, so a writer
-// with credits never overwrites what they have not read (writer.hpp). Joining: claim a free
-// entry (CAS; its old cursor is never ahead of where we start, so it only holds the writer
-// back), full fence, read head, start at head + 1 and store that cursor. After every cursor
-// store a credited reader takes a light fence and loads the writer's park word (wait.hpp's
-// notify: a compiler barrier and one load of the read-mostly control line while the writer
-// runs), waking a writer parked for credits.
+// with credits never overwrites what they have not read (writer.hpp). Joining: take an entry
+// -- the first free one (CAS from free), or one the caller chose and guarantees no live
+// reader holds (exchange to live: a lock of the caller's own, such as a shared memory
+// claim, makes it ours even if a dead holder left it live) -- store a provisional cursor
+// (head + 1 as of then: the entry's old one may be ahead of where we will start), full
+// fence, read head, start at head + 1 and store that cursor. The full fence is a
+// Dekker pair with the full fence that begins the writer's first rescan after each head
+// store: either that rescan sees our live entry, or we read a head at least as new as the
+// one before it. After every cursor store a credited reader takes a light fence and loads
+// the writer's park word (wait.hpp's notify: a compiler barrier and one load of the
+// read-mostly control line while the writer runs), waking a writer parked for credits.
+// Leaving: entry free (release), full fence, wake the writer's park word.
 //
 // Blocking reads (read, read_for, read with a stop_token) poll with the wait strategy's
 // spins first. Then wait_strategy::park sleeps on the ring's bell (layout.hpp "Parking"):
@@ -54,6 +60,7 @@
 #include <optional>
 #include <span>
 #include <stop_token>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -427,33 +434,43 @@ class credited_reader {
 
  public:
   credited_reader() noexcept = default;
+  // Joins at the first free registry entry. Throws error(invalid_options) when `base` is
+  // not attached or the ring has no credits, error(too_many_subscribers) when every entry
+  // is taken.
   explicit credited_reader(const reader<Sync>& base) : r_(base) {
-    ring* l = r_.ref_.get();
-    if (l == nullptr) throw error(errc::invalid_options, "the reader is not attached");
-    if (r_.g_.max_credited == 0) throw error(errc::invalid_options, "the ring was formatted without credits");
+    ring* const l = joinable();
     for (std::uint32_t i = 0; i < r_.g_.max_credited; ++i) {
       auto& ce = l->credit(i);
       std::uint32_t expected = ring::credit_free;
-      // acq_rel: claims the entry; its cursor (the previous holder's) is never ahead of
-      // where we start, so the writer seeing it early only waits longer.
+      // acq_rel: claims the entry against other joiners (see join for its old cursor).
       if (ce.state.compare_exchange_strong(expected, ring::credit_live, std::memory_order_acq_rel)) {
-        r_.ack_ = &ce;
-        break;
+        join(l, i);
+        return;
       }
     }
-    if (r_.ack_ == nullptr) throw error(errc::too_many_subscribers, "every credited reader entry is taken");
-    // Dekker with the writer's rescan fence: either it sees our live entry, or we read a
-    // head at least as new as the one before its rescan (writer.hpp).
-    Sync::full_fence();
-    // acquire: pairs with the writer's release store of head.
-    r_.n_ = l->head.head.load(std::memory_order_acquire) + 1;
-    r_.show_cursor();
+    throw error(errc::too_many_subscribers, "every credited reader entry is taken");
   }
-  credited_reader(credited_reader&& o) noexcept : r_(std::move(o.r_)) { o.r_.ack_ = nullptr; }
+  // Joins at registry entry `entry`, whatever its state: the caller guarantees that no
+  // live reader holds it (a lock of its own, e.g. the shared memory claim of that entry,
+  // shm/byte_broadcast.hpp), so a dead holder's entry left live is taken over. Throws
+  // error(invalid_options) when `base` is not attached, the ring has no credits or
+  // entry >= max_credited.
+  credited_reader(const reader<Sync>& base, std::uint32_t entry) : r_(base) {
+    ring* const l = joinable();
+    if (entry >= r_.g_.max_credited)
+      throw error(errc::invalid_options, "credited reader entry " + std::to_string(entry) + " out of range (max_credited " +
+                                             std::to_string(r_.g_.max_credited) + ")");
+    // acq_rel: ours by the caller's guarantee (a dead holder may have left it live);
+    // acquire orders our cursor stores after a previous holder's (see join for its cursor).
+    l->credit(entry).state.exchange(ring::credit_live, std::memory_order_acq_rel);
+    join(l, entry);
+  }
+  credited_reader(credited_reader&& o) noexcept : r_(std::move(o.r_)), entry_(o.entry_) { o.r_.ack_ = nullptr; }
   credited_reader& operator=(credited_reader&& o) noexcept {
     if (this != &o) {
       leave();
       r_ = std::move(o.r_);
+      entry_ = o.entry_;
       o.r_.ack_ = nullptr;
     }
     return *this;
@@ -480,8 +497,45 @@ class credited_reader {
   [[nodiscard]] std::uint64_t missed() const noexcept { return r_.missed(); }
   [[nodiscard]] std::uint64_t filtered() const noexcept { return r_.filtered(); }
   [[nodiscard]] std::uint64_t parks() const noexcept { return r_.parks(); }
+  [[nodiscard]] const geometry& shape() const noexcept { return r_.shape(); }
+  [[nodiscard]] fence_scope scope() const noexcept { return r_.scope(); }
+  // Whether it holds a registry entry (false once moved from or default-constructed).
+  [[nodiscard]] bool attached() const noexcept { return r_.ack_ != nullptr; }
+  // The registry entry it holds (meaningful while attached()).
+  [[nodiscard]] std::uint32_t entry() const noexcept { return entry_; }
 
  private:
+  // The ring, once `base` is known to be attached to a ring with credits.
+  ring* joinable() const {
+    ring* const l = r_.ref_.get();
+    if (l == nullptr) throw error(errc::invalid_options, "the reader is not attached");
+    if (r_.g_.max_credited == 0) throw error(errc::invalid_options, "the ring was formatted without credits");
+    return l;
+  }
+
+  // The join, once entry i is live and ours. Nothing here throws: no entry is left live
+  // behind. The entry's old cursor (a previous holder's, or a dead one's) may be AHEAD of
+  // where we start: a holder that read message m between its commit and the writer's head
+  // store left m + 1 while head may still read m - 1. So first a provisional cursor that
+  // cannot be ahead, head + 1 as of now (the head can only grow before our start): a
+  // writer that reads it, or any cursor up to our real one, only waits.
+  void join(ring* l, std::uint32_t i) noexcept {
+    r_.ack_ = &l->credit(i);  // credits_offset() is a constant: no shared offset is trusted
+    entry_ = i;
+    // relaxed (both): ordered before the writer's cursor loads by the fence pair below.
+    r_.ack_->cursor.store(l->head.head.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    // Dekker with the writer's rescan fence (writer.hpp: the first rescan after a head
+    // store begins with Sync::full_fence()): either that rescan (and every later one) sees
+    // our live entry and at least the provisional cursor, or we read a head at least as
+    // new as the one before it (and the rescan cadence keeps the writer clear of our start
+    // until a later rescan sees us). Both sides take a real fence, so this holds for every
+    // fence_scope: no heavy fence is needed.
+    Sync::full_fence();
+    // acquire: pairs with the writer's release store of head.
+    r_.n_ = l->head.head.load(std::memory_order_acquire) + 1;
+    r_.show_cursor();  // release store of the cursor, then notify the writer
+  }
+
   void leave() noexcept {
     if (r_.ack_ == nullptr) return;
     // release: our last copies happen-before a writer that sees the entry free.
@@ -494,7 +548,8 @@ class credited_reader {
     }
   }
 
-  reader<Sync> r_;
+  reader<Sync> r_;  // owns the ring reference: dropped after leave() (member destruction)
+  std::uint32_t entry_ = 0;
 };
 
 }  // namespace ringwire::byte_broadcast

@@ -24,8 +24,10 @@
 // and rescans only when a publish would pass them (Firedancer's fctl "refresh when
 // exhausted") or the cadence seq + depth/2, pos + region/2 of the last scan. The cadence
 // bounds how far the writer runs between two scans, so a reader that joins in between
-// (claims its entry, full fence, reads head, starts after it) is seen before any message
-// from its starting point can be overwritten: the first scan after a head store begins
+// (claims its entry, stores a provisional cursor head + 1, full fence, reads head, starts
+// after it) is seen before any message from its starting point can be overwritten (the
+// provisional cursor replaces a previous holder's, which may be ahead of where the new
+// reader starts): the first scan after a head store begins
 // with a full fence, a Dekker pair with the joiner's fence (either the joiner reads that
 // head, or the scan sees the joiner). Later scans before the next head store need no
 // fence: a joiner either read the newest head or is seen by every later load of the

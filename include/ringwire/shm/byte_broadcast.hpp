@@ -23,15 +23,21 @@
 //                    what a live credited reader has not consumed (writer.hpp, credits).
 //
 // Joining as a credited reader: take claim i (a free one, else one whose holder is dead),
-// mark entry i live (exchange: a dead holder's entry may still be live; it is ours now),
-// a full fence (with the heavy membarrier too when the segment uses asymmetric fences),
-// read head, start at head + 1 and store that cursor (release). This is
-// byte_broadcast::credited_reader's join, done here at a chosen entry (that constructor
-// picks the first free entry itself, which would not match the claim taken): the Dekker
-// pair with the writer's registry rescan is the same -- either the rescan sees our live
-// entry, or we read a head at least as new as the one before it. After each read that
-// moved the cursor: store it (release), then wait.hpp's notify of writer_park. Leaving:
-// entry free (release), a full fence and a wake of writer_park, then the claim 0 (release).
+// then byte_broadcast::credited_reader's join at the chosen entry i (reader.hpp): mark
+// entry i live (exchange: a dead holder's entry may still be live; it is ours now, claim i
+// being the lock on it), store a provisional cursor (a dead holder's may be ahead of our
+// start), a full fence, read head, start at head + 1 and store that cursor (release). The
+// fence is a Dekker pair with the full fence that begins the writer's first registry
+// rescan after each head store -- either the rescan sees our live entry, or we read a head
+// at least as new as the one before it. Both halves are real fences, so the pair holds
+// across processes whatever the segment's fence mode: an asymmetric segment needs no heavy
+// (membarrier) fence here, as the writer never takes the light half in its rescan. After
+// each read: store the cursor (release), then wait.hpp's notify of writer_park.
+// attach_credited_reader returns that byte_broadcast::credited_reader, built over a reader
+// whose ring reference owns the segment attachment (and with it the claim). Leaving (its
+// destructor): entry free (release), a full fence and a wake of writer_park; then its
+// reader member is destroyed, dropping the attachment: the claim goes 0 (release) only
+// after the entry is free.
 //
 // Waiting. Endpoints get the segment's fence scope, so a reader or writer that parks
 // (wait_strategy::park) sleeps on a process-shared futex in the ring and is woken from
@@ -63,10 +69,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -185,17 +189,15 @@ void ring_bell(ring<Sync>* l, fence_scope scope) noexcept {
   }
 }
 
-// Wakes a writer parked for credits: after a cursor store (notify: a light fence and one
-// load while it runs), or after freeing an entry (a rare path: a real fence).
+// Wakes a writer parked for credits after freeing a dead reader's entry (reap: a rare
+// path, so a real fence; the live readers' own notify is in byte_broadcast/reader.hpp).
 template <class Sync>
-void notify_writer(ring<Sync>* l, fence_scope scope, bool rare) noexcept {
+void notify_writer(ring<Sync>* l, fence_scope scope) noexcept {
   if constexpr (has_park_words<ring<Sync>>) {
-    if (rare) ringwire::detail::notify_close<Sync>(l->control.writer_park, scope);
-    else ringwire::detail::notify<Sync>(l->control.writer_park, scope);
+    ringwire::detail::notify_close<Sync>(l->control.writer_park, scope);
   } else {
     (void)l;
     (void)scope;
-    (void)rare;
   }
 }
 
@@ -262,116 +264,11 @@ ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_a
 }
 
 // A credited (lossless) reader holding claim i and credit entry i of the segment (see the
-// top). Move-only; detaching frees the entry, then the claim. Reads exactly like
-// byte_broadcast::reader; while its writer uses credits, lagged and overrun do not happen.
+// top): byte_broadcast::credited_reader itself (entry() is i). Move-only; destroying it
+// frees the entry, then the claim. While its writer uses credits, lagged and overrun do
+// not happen.
 template <class Sync = std_sync>
-class credited_reader {
-  using ring = ringwire::byte_broadcast::layout<Sync>;
-
- public:
-  credited_reader() noexcept = default;
-  credited_reader(credited_reader&& o) noexcept
-      : r_(std::move(o.r_)),
-        ring_(o.ring_),
-        entry_(std::exchange(o.entry_, nullptr)),
-        index_(o.index_),
-        shown_(o.shown_),
-        scope_(o.scope_) {}
-  credited_reader& operator=(credited_reader&& o) noexcept {
-    if (this != &o) {
-      leave();
-      r_ = std::move(o.r_);
-      ring_ = o.ring_;
-      entry_ = std::exchange(o.entry_, nullptr);
-      index_ = o.index_;
-      shown_ = o.shown_;
-      scope_ = o.scope_;
-    }
-    return *this;
-  }
-  credited_reader(const credited_reader&) = delete;
-  credited_reader& operator=(const credited_reader&) = delete;
-  ~credited_reader() { leave(); }
-
-  read_result try_read(std::span<std::byte> out) noexcept { return shown(r_.try_read(out)); }
-  // Zero-copy, validate-after-use (byte_broadcast::reader::try_read_view).
-  template <class Fn>
-  read_result try_read_view(Fn&& fn) {
-    return shown(r_.try_read_view(std::forward<Fn>(fn)));
-  }
-  read_result read(std::span<std::byte> out) { return shown(r_.read(out)); }
-  // With a stop token (read_status::cancelled), where byte_broadcast::reader has it.
-  template <class Stop>
-    requires requires(ringwire::byte_broadcast::reader<Sync>& r, std::span<std::byte> o, Stop s) { r.read(o, s); }
-  read_result read(std::span<std::byte> out, Stop stop) {
-    return shown(r_.read(out, std::move(stop)));
-  }
-  template <class Rep, class Period>
-  read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
-    return shown(r_.read_for(out, timeout));
-  }
-  void set_filter(std::uint64_t value, std::uint64_t mask) noexcept { r_.set_filter(value, mask); }
-  void set_wait(const wait_strategy& w) noexcept { r_.set_wait(w); }
-  [[nodiscard]] std::uint64_t next_seq() const noexcept { return r_.next_seq(); }
-  [[nodiscard]] std::uint64_t received() const noexcept { return r_.received(); }
-  [[nodiscard]] std::uint64_t missed() const noexcept { return r_.missed(); }
-  [[nodiscard]] std::uint64_t filtered() const noexcept { return r_.filtered(); }
-  [[nodiscard]] const geometry& shape() const noexcept { return r_.shape(); }
-  [[nodiscard]] bool attached() const noexcept { return entry_ != nullptr; }
-  // The reader it reads with (parks(), scope(), ... where byte_broadcast::reader has them).
-  [[nodiscard]] const ringwire::byte_broadcast::reader<Sync>& base() const noexcept { return r_; }
-  // The credit entry (= the claim word) it holds.
-  [[nodiscard]] std::uint32_t registry_entry() const noexcept { return index_; }
-
- private:
-  template <class S>
-  friend credited_reader<S> attach_credited_reader(const segment& seg);
-
-  // Joins at entry `index`, whose claim this process has just taken (see the top).
-  credited_reader(detail::ring_ref<Sync> ref, const geometry& g, std::uint32_t index, fence_scope scope)
-      : ring_(ref.get()), index_(index), scope_(scope) {
-    ring* l = ring_;
-    entry_ = &l->credit(index);  // credits_offset() is a constant: no shared offset is trusted
-    // acq_rel: ours while we hold the claim (a dead holder may have left it live); its old
-    // cursor is never ahead of where we start, so a writer that sees it early only waits.
-    entry_->state.exchange(ring::credit_live, std::memory_order_acq_rel);
-    // Dekker with the writer's rescan fence (writer.hpp): our live entry before our head load.
-    Sync::full_fence();
-    if (scope == fence_scope::cross_process_asymmetric) Sync::heavy_fence(scope);
-    r_ = detail::make_reader<Sync>(std::move(ref), g, start_at::next, scope);  // loads head (acquire)
-    shown_ = r_.next_seq();
-    // release: orders nothing yet (we copied nothing); the writer's acquire pairs with it.
-    entry_->cursor.store(shown_, std::memory_order_release);
-  }
-
-  read_result shown(read_result res) noexcept {
-    const std::uint64_t n = r_.next_seq();
-    if (n != shown_ && entry_ != nullptr) {
-      shown_ = n;
-      // release: our copies of every message below n happen-before the writer's acquire
-      // load of the cursor (its rescan), and so before it overwrites them.
-      entry_->cursor.store(n, std::memory_order_release);
-      detail::notify_writer<Sync>(ring_, scope_, false);  // a writer parked for credits
-    }
-    return res;
-  }
-
-  void leave() noexcept {
-    if (entry_ == nullptr) return;
-    // release: our last copies happen-before a writer that sees the entry free.
-    entry_->state.store(ring::credit_free, std::memory_order_release);
-    entry_ = nullptr;
-    detail::notify_writer<Sync>(ring_, scope_, true);  // it may be parked on our cursor
-    r_ = ringwire::byte_broadcast::reader<Sync>();  // drops the attachment: the claim goes 0
-  }
-
-  ringwire::byte_broadcast::reader<Sync> r_;
-  ring* ring_ = nullptr;  // mapped while r_ holds its reference
-  typename ring::credit_entry* entry_ = nullptr;
-  std::uint32_t index_ = 0;
-  std::uint64_t shown_ = 0;  // the cursor last stored
-  fence_scope scope_ = fence_scope::cross_process;
-};
+using credited_reader = ringwire::byte_broadcast::credited_reader<Sync>;
 
 // A credited reader starting at the next message. Throws shm_kind_mismatch,
 // invalid_options (not joined, read-only, or a ring without credits), too_many_subscribers
@@ -396,7 +293,11 @@ credited_reader<Sync> attach_credited_reader(const segment& seg) {
       if (!takeover && c.load(std::memory_order_relaxed) != 0) continue;
       if (shm::detail::take_claim(c) != 0) continue;  // a live holder (or a live reaper)
       a->claim = &c;  // ours now: released with the attachment, after the entry is freed
-      return credited_reader<Sync>(std::move(ref), detail::geometry_of(id), i, scope);
+      // The reader's ring reference owns the attachment: the credited reader keeps a copy of
+      // it, which it drops after freeing the entry; this one is dropped on return. (Should
+      // the join throw, the attachment is dropped with both, and the claim with it.)
+      const auto base = detail::make_reader<Sync>(std::move(ref), detail::geometry_of(id), start_at::next, scope);
+      return credited_reader<Sync>(base, i);
     }
   }
   throw error(errc::too_many_subscribers, "all " + std::to_string(id.endpoints) +
@@ -438,7 +339,7 @@ inline reaped reap(const segment& seg) {
     // release: the free entry happens-before the next holder's acquire of the claim.
     c.store(0, std::memory_order_release);
     // A writer parked on the dead cursor: a real fence, then a wake (process-shared).
-    detail::notify_writer<std_sync>(l, fence_scope::cross_process, true);
+    detail::notify_writer<std_sync>(l, fence_scope::cross_process);
     ++out.credited_readers;
   }
   detail::claim_t& wc = map.get()->hdr()->live.sender_claim;
