@@ -103,11 +103,7 @@ using ring = ringwire::broadcast::layout<Sync>;
 template <class Sync>
 using ring_ref = ringwire::broadcast::detail::ring_ref<Sync>;
 
-template <class Sync>
-void check_sync() {
-  static_assert(std::is_same_v<typename Sync::template atomic<std::uint64_t>, std::atomic<std::uint64_t>>,
-                "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
-}
+using shm::detail::check_sync;
 
 // A counted reference to the segment's ring, with an attachment that holds no claim yet.
 template <class Sync>

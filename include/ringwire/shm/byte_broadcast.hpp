@@ -99,11 +99,7 @@ using ring = ringwire::byte_broadcast::layout<Sync>;
 template <class Sync>
 using ring_ref = ringwire::byte_broadcast::detail::ring_ref<Sync>;
 
-template <class Sync>
-void check_sync() {
-  static_assert(std::is_same_v<typename Sync::template atomic<std::uint64_t>, std::atomic<std::uint64_t>>,
-                "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
-}
+using shm::detail::check_sync;
 
 // Throws unless `seg` is joined and holds a byte broadcast ring (and, for `writable`, is
 // mapped writable).

@@ -139,8 +139,7 @@ inline bool reap_claim(shm::detail::claim_t& c, ring& r, bool many_writer, bool 
 // many-to-one ring), shm_already_attached, invalid_options (seg not joined).
 template <class Sync = std_sync>
 ringwire::byte_ring::writer<Sync> attach_writer(const segment& seg, const ringwire::byte_ring::options& opt = {}) {
-  static_assert(std::is_same_v<typename Sync::template atomic<std::uint32_t>, std::atomic<std::uint32_t>>,
-                "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
+  shm::detail::check_sync<Sync>();
   detail::check(seg, ring_kind::one_to_one);
   const auto scope = shm::detail::endpoint_scope(seg.info());
   shm::detail::mapping_ref map = seg.share();
@@ -199,8 +198,7 @@ inline ringwire::byte_ring::shared_writer<std_sync> attach_shared_writer(const s
 // released.
 template <class Sync = std_sync>
 ringwire::byte_ring::reader<Sync> attach_reader(const segment& seg, const ringwire::byte_ring::options& opt = {}) {
-  static_assert(std::is_same_v<typename Sync::template atomic<std::uint32_t>, std::atomic<std::uint32_t>>,
-                "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
+  shm::detail::check_sync<Sync>();
   shm::detail::require_writable(seg, "attaching");
   detail::check(seg, static_cast<ring_kind>(seg.info().policy));
   const auto scope = shm::detail::endpoint_scope(seg.info());

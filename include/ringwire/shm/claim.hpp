@@ -53,6 +53,15 @@ inline std::uint32_t take_claim(claim_t& c) {
   }
 }
 
+// A segment's rings are made of std::atomic words (32- and 64-bit): endpoints over them
+// need a Sync policy whose atomics are exactly those (std_sync, spin_sync), not a model's.
+template <class Sync>
+constexpr void check_sync() noexcept {
+  static_assert(std::is_same_v<typename Sync::template atomic<std::uint32_t>, std::atomic<std::uint32_t>> &&
+                    std::is_same_v<typename Sync::template atomic<std::uint64_t>, std::atomic<std::uint64_t>>,
+                "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
+}
+
 // Refuses an attach whose claim a live process holds (`holder`, what take_claim returned):
 // errc::shm_already_attached naming the endpoint and the holder.
 [[noreturn]] inline void refuse_attached(const std::string& endpoint, std::uint32_t holder) {

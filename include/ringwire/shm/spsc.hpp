@@ -72,8 +72,7 @@ enum class side { sender, receiver, monitor };
 
 template <class T, class Sync>
 ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
-  static_assert(std::is_same_v<typename Sync::template atomic<std::uint32_t>, std::atomic<std::uint32_t>>,
-                "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
+  shm::detail::check_sync<Sync>();
   shm::detail::check_attach<T>(seg, channel_kind::spsc);
   const identity& id = seg.info();
   shm::detail::mapping_ref map = seg.share();
