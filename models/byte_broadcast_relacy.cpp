@@ -28,6 +28,15 @@
 //   credited_join_d2_n4  the credited reader joins while the writer publishes: it must get
 //                      every message from its starting point on (the join's Dekker pair
 //                      with the writer's rescan).
+//   credited_rejoin_d2_n4  a credited reader reads one message (possibly committed before
+//                      the writer's head store, leaving its cursor ahead of head), leaves,
+//                      and a new one joins the same entry by credited_reader(reader, 0), as
+//                      shared memory does after a claim: it must get every message from
+//                      its start. The join's provisional cursor is what makes it hold: an
+//                      edited copy of reader.hpp without it fails here under the
+//                      context-bound search, bound 2 (USER ASSERT FAILED on a lagged read,
+//                      after ~400 000 executions; the random scheduler rarely gets there),
+//                      checked by hand; the real header passes all ~1 000 000 of them.
 //   park_reader_n2     the park protocol (layout.hpp "Parking"): a reader blocks in read()
 //                      with park(0) -- no deadline, so a lost wake-up leaves it asleep
 //                      forever (Relacy: DEADLOCK) -- while the writer publishes 2 messages
@@ -226,6 +235,57 @@ struct credited : fixture<credited<JoinLate>> {
   }
 };
 
+// A credited reader at entry 0 reads one message and leaves; another joins entry 0.
+struct credited_rejoin : fixture<credited_rejoin> {
+  static constexpr std::size_t sizes[] = {16, 16, 16, 16};
+  static constexpr std::uint64_t n = 4;
+  static bb::geometry shape() { return {2, 64, 16, 1}; }
+  std::optional<credited_t> c;
+
+  void before() {
+    fixture<credited_rejoin>::before();
+    c.emplace(this->r->credited());
+  }
+  void after() {
+    c.reset();
+    fixture<credited_rejoin>::after();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      for (std::uint64_t i = 1; i <= n; ++i) {
+        for (;;) {
+          const status st = publish(*this->w, i, 16);
+          if (st == status::ok) break;
+          RL_ASSERT(st == status::full);
+          ++g_cov.full;
+          rl::yield(1, RL_INFO);
+        }
+      }
+      this->w.reset();
+      return;
+    }
+    std::array<std::uint64_t, 4> buf{};
+    for (;;) {  // the first holder reads message 1, then leaves
+      const bb::read_result m = c->try_read(std::as_writable_bytes(std::span(buf)));
+      if (m) {
+        RL_ASSERT(m.info.seq == 1);
+        break;
+      }
+      RL_ASSERT(m.status == bb::read_status::empty);
+      rl::yield(1, RL_INFO);
+    }
+    c.reset();
+    c.emplace(*this->r, 0u);  // the chosen-entry join
+    const std::uint64_t start = c->next_seq();
+    if (start > 2) ++g_cov.mid_join;
+    if (start > n) return;  // joined after the last message
+    const std::uint64_t got = read_all(*c, sizes, n, true);
+    RL_ASSERT(got == n + 1 - start);
+    RL_ASSERT(c->missed() == 0);
+  }
+};
+
 // ---- parking ---------------------------------------------------------------------------
 
 // Blocking reads (no deadline) until closed: every message, in order, intact.
@@ -354,6 +414,7 @@ constexpr ringwire::model::scenario all_scenarios[] = {
     {"lossy_payload_d4_n4", &run_one<lossy<4, 32, 32, 32, 32>>, 150 * k},
     {"credited_d2_n4", &run_one<credited<false>>, 100 * k},
     {"credited_join_d2_n4", &run_one<credited<true>>, 100 * k},
+    {"credited_rejoin_d2_n4", &run_one<credited_rejoin>, 50 * k, 2},
     {"park_reader_n2", &run_one<park_readers<1, 2>>, 200 * k, 2},
     {"park_two_readers_n2", &run_one<park_readers<2, 2>>, 100 * k},
     {"park_pingpong_n2", &run_one<park_pingpong<2>>, 200 * k, 1},
