@@ -121,7 +121,7 @@ reader<Sync> attach_reader(const void* mem, std::size_t bytes, start_at from = s
                            fence_scope scope = fence_scope::process) {
   const geometry g = layout<Sync>::validate(mem, bytes);
   Sync::prepare();
-  // const_cast: a lossy reader only loads (a parking one also counts itself in `parked`); the type is non-const for the shared endpoint code.
+  // const_cast: a lossy reader only loads (a parking one also flags `parked`); the type is non-const for the shared endpoint code.
   auto* l = static_cast<layout<Sync>*>(const_cast<void*>(mem));
   return reader<Sync>(detail::ring_ref<Sync>(l, nullptr), g, from, scope);
 }

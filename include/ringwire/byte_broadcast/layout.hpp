@@ -11,10 +11,11 @@
 //   256    dirty    dirty u64: payload position the writer  the writer, once per region/8
 //                   may already be overwriting up to        bytes (see "dirty" below)
 //   384    control  closed u32 | parked u32 | bell u32 | writer_park u32   (+0, +4, +8, +12)
-//                   closed: the writer's close(); parked: how many readers are parking
-//                   on the bell (readers, one RMW each way around a sleep); bell: the
-//                   futex word parked readers sleep on (the writer bumps it when parked
-//                   != 0); writer_park: a credited writer's park word (wait.hpp; it
+//                   closed: the writer's close(); parked: 1 while some reader may be
+//                   sleeping on the bell (a reader about to sleep stores 1; the writer
+//                   that rings clears it); bell: the futex word parked readers sleep on
+//                   (the writer bumps it when parked != 0); writer_park: a credited
+//                   writer's park word (wait.hpp; it
 //                   parks, credited readers wake it). Read-mostly: one line, loaded by
 //                   the writer per publish and by readers when they find nothing new
 //   512    credits  max_credited entries of 128 bytes:     a credited reader (its own entry)
@@ -56,18 +57,23 @@
 // always intact when its publish returns.
 //
 // Parking (wait_strategy::park; see "Parking" in reader.hpp and writer.hpp). Readers:
-//   b = bell (acquire); parked += 1 (relaxed); heavy_fence; re-check (stamp of n, closed);
-//   futex_wait(bell, b, deadline); parked -= 1 (relaxed)
+//   b = bell (acquire); parked = 1 (relaxed); heavy_fence; re-check (stamp of n, closed);
+//   futex_wait(bell, b, deadline)
 // the writer, after every publish's head store and after close's closed store:
-//   light_fence; if (parked (relaxed) != 0) { bell += 1 (release); futex_wake_all(bell) }
+//   light_fence; if (parked (relaxed) != 0 && exchange(parked, 0) != 0)
+//     { bell += 1 (release); futex_wake_all(bell) }
 // The fences are wait.hpp's Dekker pair: either the reader's re-check sees the message, or
 // the writer's load sees parked != 0 and bumps the bell after the reader read b, so the
 // reader's futex_wait finds bell != b (the kernel refuses to sleep) or is woken. A reader
 // whose b already saw a bump acquires the publish before it (release), so its re-check
 // sees that message. With nobody parked a publish costs a compiler barrier (membarrier
 // available), one load of a read-mostly line and a predictable branch: no RMW, no syscall.
+// `parked` is a flag, not a count: every sleeper is woken by the one bell and stores 1
+// again before it sleeps again, so a reader that dies asleep (another process) or leaves
+// after a timeout costs the writer at most one needless ring, not one per publish for
+// ever.
 // A reader that parks writes to the ring (parked), so it needs a writable mapping; a reader
-// on a read-only mapping must spin, yield or back off.
+// marked read-only (reader::mark_read_only) spins and yields instead.
 //
 // Bounds (hostile memory). A reader never trusts the ring: validate() copies the header and
 // checks it against the real mapping size once (attach_reader), and the reader keeps its

@@ -45,7 +45,7 @@
 //
 // Blocking reads (read, read_for, read with a stop_token) poll with the wait strategy's
 // spins first. Then wait_strategy::park sleeps on the ring's bell (layout.hpp "Parking"):
-//   b = bell (acquire); parked += 1; heavy_fence; re-check; futex_wait(bell, b); parked -= 1
+//   b = bell (acquire); parked = 1; heavy_fence; re-check; futex_wait(bell, b)
 // until the writer publishes (it bumps the bell only when parked != 0), closes, the
 // deadline passes or the stop token fires (its callback bumps the bell and wakes every
 // sleeper: the others re-check and sleep again). busy_spin / spin_then_yield / backoff
@@ -193,6 +193,11 @@ class reader {
   }
 
   // ---- filtering and state --------------------------------------------------------------
+  // The ring is mapped read-only (shm::byte_broadcast::attach_reader on a read_only segment
+  // calls it): this reader never stores to the ring, so wait_strategy::park degrades to
+  // spin_then_yield (parking flags the bell) and credited() throws invalid_options (a
+  // credited reader stores its cursor), instead of faulting on the first store.
+  void mark_read_only() noexcept { read_only_ = true; }
   // Only messages with (signature & mask) == value are delivered; the others are consumed
   // without touching their payload and counted in filtered(). mask 0 delivers everything.
   void set_filter(std::uint64_t value, std::uint64_t mask) noexcept {
@@ -311,7 +316,7 @@ class reader {
                l->control.closed.load(std::memory_order_relaxed) != 0;
       };
       status st;
-      if (Sync::parks && wait_.which() == wait_strategy::kind::park) {
+      if (Sync::parks && wait_.which() == wait_strategy::kind::park && !read_only_) {
         auto spun = ringwire::detail::spin_phase<Sync>(wait_.spins(), lim, ready);
         st = spun ? *spun : park_until(l, lim, ready);
       } else {
@@ -343,8 +348,9 @@ class reader {
       // our re-check below then sees; a bump we miss makes the futex refuse to sleep.
       const std::uint32_t b = bell.load(std::memory_order_acquire);
       // relaxed: ordered before the re-check by the heavy fence (Dekker with the writer's
-      // light fence before its parked load).
-      l->control.parked.fetch_add(1, std::memory_order_relaxed);
+      // light fence before its parked load). A flag: every pass stores it again, since a
+      // writer that rang for an earlier message has cleared it.
+      l->control.parked.store(1, std::memory_order_relaxed);
       Sync::heavy_fence(scope_);
       const bool done = ready();
       const std::optional<status> limit = done ? std::nullopt : ringwire::detail::limit_reached<Sync>(lim);
@@ -352,8 +358,6 @@ class reader {
         ++parks_;
         Sync::park(bell, b, lim.deadline, scope_);
       }
-      // relaxed: the hint only; a writer that misses our leaving wakes nobody in vain.
-      l->control.parked.fetch_sub(1, std::memory_order_relaxed);
       if (done) return status::ok;
       if (limit) return *limit;
       if (ready()) return status::ok;
@@ -403,6 +407,7 @@ class reader {
     filter_mask_ = o.filter_mask_;
     wait_ = o.wait_;
     scope_ = o.scope_;
+    read_only_ = o.read_only_;
     parks_ = o.parks_;
     ack_ = nullptr;  // a copy is lossy: the registry entry stays with its credited_reader
   }
@@ -421,6 +426,7 @@ class reader {
   std::uint64_t filter_mask_ = 0;
   wait_strategy wait_ = wait_strategy::spin_then_yield();
   fence_scope scope_ = fence_scope::process;
+  bool read_only_ = false;  // the ring is mapped read-only: never store to it (mark_read_only)
   std::uint64_t parks_ = 0;
   typename ring::credit_entry* ack_ = nullptr;  // credited: our registry entry
 };
@@ -510,6 +516,7 @@ class credited_reader {
     ring* const l = r_.ref_.get();
     if (l == nullptr) throw error(errc::invalid_options, "the reader is not attached");
     if (r_.g_.max_credited == 0) throw error(errc::invalid_options, "the ring was formatted without credits");
+    if (r_.read_only_) throw error(errc::invalid_options, "a credited reader writes its cursor: the ring is mapped read-only");
     return l;
   }
 

@@ -8,7 +8,8 @@
 //   4. the entry's seqlock write: stamp 2n-1, fence(release), signature / pos / size|ctl /
 //      tspub as relaxed word stores, stamp 2n (release);
 //   5. head = n (release): read by readers only when they join or resynchronise;
-//   6. light_fence; parked (relaxed) != 0 ? bell += 1 (release), futex_wake_all(bell).
+//   6. light_fence; parked (relaxed) != 0 and exchange(parked, 0) != 0 ? bell += 1
+//      (release), futex_wake_all(bell).
 // With no reader parked: no read-modify-write, no syscall, no wait -- step 6 is a compiler
 // barrier (membarrier available, else a fence), one load of the read-mostly control line
 // and a predictable branch; a lossy writer never looks at its readers otherwise. Step 6
@@ -276,6 +277,10 @@ class writer {
 
   // Wakes every parked reader. Cold: reached only when some reader is parking, and on close.
   [[gnu::noinline, gnu::cold]] void ring_bell(ring* l) noexcept {
+    // relaxed: clears the flag for the sleepers this ring wakes (each stores it again before
+    // it sleeps again); ordered before the bump below. Another writer-side path (a reap)
+    // may have rung already: then there is nobody to wake.
+    if (l->control.parked.exchange(0, std::memory_order_relaxed) == 0) return;
     ++wakes_;
     // release: a reader whose bell load (acquire) sees this bump sees our publish in its
     // re-check; the bump before the wake makes a reader that read the old value and has

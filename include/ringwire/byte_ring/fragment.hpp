@@ -27,8 +27,10 @@
 //                    leaves behind when its successor reuses the stream id)
 //   malformed        a fragment with user type < 1, unknown flag bits, or another user type
 //                    than its open message: the fragment and the stream's open message
-//   too_large        the message would exceed max_message: it is dropped and its remaining
-//                    fragments are skipped silently up to its eom (or abort / next som)
+//   too_large        the message would exceed max_message (or its buffer could not grow:
+//                    the bad_alloc propagates after the drop is counted): it is dropped and
+//                    its remaining fragments are skipped silently up to its eom (or abort /
+//                    next som)
 //   too_many_streams a som for a new stream while max_streams streams are open (or
 //                    skipping): the message is refused; its later fragments, finding nothing
 //                    open, count as no_start
@@ -214,7 +216,14 @@ class reassembler {
         s->bytes.clear();
         s->state = skipping;
       } else {
-        s->bytes.insert(s->bytes.end(), piece.begin(), piece.end());
+        try {
+          s->bytes.insert(s->bytes.end(), piece.begin(), piece.end());
+        } catch (...) {  // no memory: this piece is consumed and lost, so the message must
+          drop(drop_reason::too_large);  // never be delivered (the rest is skipped to its eom)
+          s->bytes.clear();
+          s->state = skipping;
+          throw;
+        }
       }
     }
     if ((h.flags & frag_eom) != 0) {

@@ -70,7 +70,7 @@ class reader {
   // Gives back every record read since the last release (their views end here).
   void release() noexcept {
     if (cursor_ == head_ || data_ == nullptr) return;
-    {  // both kinds zero what they consumed (layout.hpp: needed by many-to-one, faster for both)
+    if (zero_consumed_) {  // layout.hpp: many-to-one needs it; one-to-one is faster with it
       const std::uint64_t n = cursor_ - head_;
       const std::uint64_t pos = head_ & mask_;
       const std::uint64_t first = n < cap_ - pos ? n : cap_ - pos;
@@ -148,6 +148,12 @@ class reader {
     return word.compare_exchange_strong(h, detail::pack(static_cast<std::int32_t>(size), padding_type),
                                         std::memory_order_relaxed, std::memory_order_relaxed);
   }
+
+  // One-to-one only: release() gives consumed bytes back as they are instead of zeroing
+  // them (shm::byte_ring::attach_reader does this: a reader killed in the middle of the
+  // zeroing would leave its successor zero headers below the tail, which a one-to-one ring
+  // cannot tell from corruption). Many-to-one readers always zero (their protocol needs it).
+  void keep_consumed_bytes() noexcept { zero_consumed_ = many_; }
 
   // Bytes read so far (a free-running byte index: the position of the next record).
   [[nodiscard]] std::uint64_t position() const noexcept { return cursor_; }
@@ -275,6 +281,7 @@ class reader {
     tail_cache_ = std::exchange(o.tail_cache_, 0);
     pending_ = std::exchange(o.pending_, 0);
     many_ = o.many_;
+    zero_consumed_ = o.zero_consumed_;
     corrupt_ = std::exchange(o.corrupt_, false);
     ref_ = std::move(o.ref_);
     wait_ = o.wait_;
@@ -290,6 +297,7 @@ class reader {
   std::uint64_t tail_cache_ = 0;  // the writers' tail as last read
   std::uint64_t pending_ = 0;     // records handed out since the last release
   bool many_ = false;
+  bool zero_consumed_ = true;     // release() zeroes what it gives back (keep_consumed_bytes)
   bool corrupt_ = false;
   ring_ref<Sync> ref_;
   wait_strategy wait_ = wait_strategy::park();

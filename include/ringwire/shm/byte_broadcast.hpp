@@ -42,8 +42,9 @@
 // Waiting. Endpoints get the segment's fence scope, so a reader or writer that parks
 // (wait_strategy::park) sleeps on a process-shared futex in the ring and is woken from
 // any process: readers on the ring's bell, a writer waiting for credits on writer_park
-// (layout.hpp, "Parking"). A parking reader counts itself in the ring, so it needs a
-// writable mapping: on a read-only one use spin, yield or backoff.
+// (layout.hpp, "Parking"). A parking reader flags the bell in the ring, so on a read-only
+// mapping attach_reader marks the reader read-only (reader::mark_read_only): park then
+// spins and yields instead.
 //
 // Crash recovery. reap(seg), from any process with a writable mapping: a claim whose
 // process is dead becomes the reaper's (bit 31 set); a dead credited reader's entry is freed
@@ -53,7 +54,7 @@
 //
 // Caveat: a segment reader's credited() (byte_broadcast::reader) would join a credit entry
 // without a claim -- use attach_credited_reader instead (on a read-only mapping credited()
-// would fault).
+// throws invalid_options).
 //
 // TL;DR
 //   namespace bb = ringwire::byte_broadcast;
@@ -160,7 +161,7 @@ ringwire::byte_broadcast::reader<Sync> make_reader(ring_ref<Sync> ref, const geo
   else return R(std::move(ref), g, from);
 }
 
-// Whether the ring has park words (layout version 2: readers park on `bell`, counted in
+// Whether the ring has park words (layout version 2: readers park on `bell`, flagged in
 // `parked`; a writer waiting for credits parks on `writer_park`).
 template <class L>
 concept has_park_words = requires(L& l) {
@@ -176,6 +177,8 @@ void ring_bell(ring<Sync>* l, fence_scope scope) noexcept {
     Sync::full_fence();  // our closed flag before the parked load (the Dekker pair, layout.hpp)
     // relaxed: ordered after the closed store by the fence.
     if (l->control.parked.load(std::memory_order_relaxed) == 0) return;
+    // relaxed: clears the flag for the sleepers this ring wakes (layout.hpp "Parking").
+    if (l->control.parked.exchange(0, std::memory_order_relaxed) == 0) return;
     // release: a reader whose bell load sees the bump sees the closed flag in its re-check.
     l->control.bell.fetch_add(1, std::memory_order_release);
     Sync::unpark_all(l->control.bell, scope);
@@ -256,7 +259,9 @@ ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_a
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
   auto [ref, a] = detail::share_ring<Sync>(seg);
   (void)a;  // no claim: the attachment holds only the mapping
-  return detail::make_reader<Sync>(std::move(ref), detail::geometry_of(seg.info()), from, scope);
+  auto r = detail::make_reader<Sync>(std::move(ref), detail::geometry_of(seg.info()), from, scope);
+  if (seg.read_only()) r.mark_read_only();  // park spins instead, credited() throws: no store
+  return r;
 }
 
 // A credited (lossless) reader holding claim i and credit entry i of the segment (see the

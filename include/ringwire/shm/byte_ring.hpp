@@ -30,10 +30,14 @@
 // abandoned claim over directly (it reaps it and moves on), so a new writer never carries
 // a dead one's tag while its records may still be ahead of the reader.
 //
-// Known limit: a writer killed in the few instructions between its claim (a CAS on tail)
-// and its "-length" header store leaves a zero header with no owner; the reader then
-// stays at it (read_for times out) and recover() cannot tell whose it is. The window is a
-// handful of instructions per record.
+// Known limits (many-to-one). A writer killed in the few instructions between its claim (a
+// CAS on tail) and its "-length" header store leaves a zero header with no owner; the
+// reader then stays at it (read_for times out) and recover() cannot tell whose it is. The
+// window is a handful of instructions per record -- and, for try_write_fragmented's one
+// claim of a whole message, one header store per fragment (stored in order after the CAS).
+// A reader killed in the middle of release()'s zeroing leaves zero headers between head
+// and tail, at which the next reader stays likewise. (One-to-one readers here do not zero:
+// reader::keep_consumed_bytes; their successor reads the unreleased records again.)
 //
 // TL;DR
 //   auto seg = shm::segment::create("/log", shm::byte_ring_spec(1 << 20, byte_ring::ring_kind::many_to_one, 8));
@@ -211,7 +215,11 @@ ringwire::byte_ring::reader<Sync> attach_reader(const segment& seg, const ringwi
   a->claim = &c;
   // relaxed: reopens the ring for writers, who re-read the flag on their slow paths.
   r->producer.reader_closed.store(0, std::memory_order_relaxed);
-  return ringwire::byte_ring::reader<Sync>(std::move(ref), opt, scope);
+  ringwire::byte_ring::reader<Sync> rx(std::move(ref), opt, scope);
+  // One-to-one: no zeroing on release, so a reader killed mid-release leaves its successor
+  // the records again, never zero headers below the tail (reader::keep_consumed_bytes).
+  rx.keep_consumed_bytes();
+  return rx;
 }
 
 // Many-to-one: ends the stream (once). The reader sees closed when every writer process
