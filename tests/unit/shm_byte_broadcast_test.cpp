@@ -210,6 +210,11 @@ TEST_F(ShmByteBroadcast, WriterProcessAndLossyReadersInTwoProcesses) {
     if (shm_test::error_of([&] { (void)sbb::attach_credited_reader(s); }) != errc::invalid_options) return 12;
     if (shm_test::error_of([&] { (void)sbb::reap(s); }) != errc::invalid_options) return 13;
     auto r = sbb::attach_reader(s, bb::start_at::oldest);
+    // Marked read-only: credited() refuses instead of storing, and park spins instead of
+    // flagging the bell (a store here would be SIGSEGV, and the test's exit status 0 proves
+    // none happened).
+    if (shm_test::error_of([&] { (void)r.credited(); }) != errc::invalid_options) return 14;
+    r.set_wait(ringwire::wait_strategy::park(16));
     ready.post();
     std::uint64_t bad = 0;
     (void)drain(r, g.max_message, total, bad);

@@ -112,6 +112,15 @@ TEST_F(ShmByteRing, OneToOneBetweenProcessesThenReattach) {
   EXPECT_EQ(next, total);
   EXPECT_EQ(shm_test::wait_child(child), 0);
   rx.release();  // the views read last give their room back
+  // ... and their bytes stay intact: a one-to-one reader in a segment does not zero what it
+  // releases (a reader killed mid-zeroing would leave its successor zero headers below the
+  // tail: reader::keep_consumed_bytes). A heap reader would have zeroed them.
+  {
+    std::uint32_t w;
+    std::uint64_t k;
+    EXPECT_TRUE(check(r, w, k));
+    EXPECT_EQ(k, total - 1);
+  }
   auto tx = shm::byte_ring::attach_writer(seg);  // re-attach reopens the stream
   ASSERT_EQ(tx.try_write(3, payload(0, total)), status::ok);
   ASSERT_EQ(rx.read_for(r, 5s), status::ok);
