@@ -137,10 +137,7 @@ void check_ring(const ring<Sync>* l, const identity& id) {
 // A counted reference to the segment's ring, with an attachment that holds no claim yet.
 template <class Sync>
 std::pair<ring_ref<Sync>, attachment<Sync>*> share_ring(const segment& seg) {
-  shm::detail::mapping_ref map = seg.share();
-  auto* l = shm::detail::channel_of<ring<Sync>>(map);
-  auto* a = attachment<Sync>::make(std::move(map));
-  return {ring_ref<Sync>(l, &a->own), a};  // from here the ref releases `a`
+  return shm::detail::share_channel<ring<Sync>, Sync>(seg);
 }
 
 // The endpoints get the segment's fence scope (process-shared futexes, the fences the

@@ -109,6 +109,17 @@ L* channel_of(const mapping_ref& map) noexcept {
   return std::launder(reinterpret_cast<L*>(map.get()->base + map.get()->id.channel_offset));
 }
 
+// A counted reference to the segment's channel (a layout L), with an attachment that holds
+// no claim yet: the endpoint made over it keeps the mapping, and its last reference
+// releases the attachment (and the claim the caller may store in it).
+template <class L, class Sync>
+std::pair<ringwire::detail::counted_ref<L, Sync>, attachment<Sync>*> share_channel(const segment& seg) {
+  mapping_ref map = seg.share();
+  auto* l = channel_of<L>(map);
+  auto* a = attachment<Sync>::make(std::move(map));
+  return {ringwire::detail::counted_ref<L, Sync>(l, &a->own), a};  // from here the ref releases `a`
+}
+
 // Throws invalid_options unless `seg` is joined and mapped writable (`what`: the action).
 inline void require_writable(const segment& seg, const char* what) {
   if (!seg.joined()) throw error(errc::invalid_options, std::string(what) + ": the segment was left or never joined");
