@@ -106,6 +106,20 @@ status publish(writer_t& w, std::uint64_t seq, std::size_t size) {
   return w.try_publish(seq, std::as_bytes(std::span(words.data(), size / 8)));
 }
 
+// Publishes messages 1..n of 16 bytes through try_publish, yielding while a credited
+// reader holds the writer back (full).
+void publish_held_back(writer_t& w, std::uint64_t n) {
+  for (std::uint64_t i = 1; i <= n; ++i) {
+    for (;;) {
+      const status st = publish(w, i, 16);
+      if (st == status::ok) break;
+      RL_ASSERT(st == status::full);
+      ++g_cov.full;
+      rl::yield(1, RL_INFO);
+    }
+  }
+}
+
 // Reads until closed, checking every accepted message; returns what it received.
 template <class Reader>
 std::uint64_t read_all(Reader& r, const std::size_t* sizes, std::uint64_t n, bool lossless) {
@@ -204,15 +218,7 @@ struct credited : fixture<credited<JoinLate>> {
 
   void thread(unsigned index) {
     if (index == 0) {
-      for (std::uint64_t i = 1; i <= n; ++i) {
-        for (;;) {
-          const status st = publish(*this->w, i, 16);
-          if (st == status::ok) break;
-          RL_ASSERT(st == status::full);
-          ++g_cov.full;
-          rl::yield(1, RL_INFO);
-        }
-      }
+      publish_held_back(*this->w, n);
       this->w.reset();
       return;
     }
@@ -253,15 +259,7 @@ struct credited_rejoin : fixture<credited_rejoin> {
 
   void thread(unsigned index) {
     if (index == 0) {
-      for (std::uint64_t i = 1; i <= n; ++i) {
-        for (;;) {
-          const status st = publish(*this->w, i, 16);
-          if (st == status::ok) break;
-          RL_ASSERT(st == status::full);
-          ++g_cov.full;
-          rl::yield(1, RL_INFO);
-        }
-      }
+      publish_held_back(*this->w, n);
       this->w.reset();
       return;
     }

@@ -16,7 +16,8 @@
 //   layout    (byte_ring/layout.hpp)   the byte map, record format and protocol; pointer-free;
 //                                      footprint / format / attach for foreign memory
 //   storage   (byte_ring/storage.hpp)  a heap block, or borrowed memory (ring_ref(l, nullptr))
-//   endpoints (byte_ring/writer.hpp, byte_ring/reader.hpp)
+//   endpoints (byte_ring/writer.hpp one-to-one, shared_writer.hpp many-to-one, write_ops.hpp
+//   what both share; byte_ring/reader.hpp)
 //             writer (one-to-one, move-only), shared_writer (many-to-one, copyable), reader
 //
 // Records: type id >= 1, payload 0 .. max_payload() = capacity/2 - 8 bytes; a larger payload

@@ -2,6 +2,20 @@
 // that are removed afterwards, segment images in memfds, child processes.
 #pragma once
 
+// RINGWIRE_TSAN: 1 under ThreadSanitizer. TSan sees no edge between processes, so a forked
+// process that runs several threads over shared memory gets false reports: tests then keep
+// one thread per process (g++ spells the check __SANITIZE_THREAD__, clang __has_feature).
+#if defined(__SANITIZE_THREAD__)
+#define RINGWIRE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RINGWIRE_TSAN 1
+#endif
+#endif
+#ifndef RINGWIRE_TSAN
+#define RINGWIRE_TSAN 0
+#endif
+
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/wait.h>

@@ -18,9 +18,13 @@
 #include <vector>
 
 #include "ringwire/byte_ring.hpp"
+#include "support/bytes_support.hpp"
 #include "support/stress_scale.hpp"
 
 namespace {
+
+using bytes_test::expect_errc;
+using bytes_test::same;
 
 namespace br = ringwire::byte_ring;
 using ringwire::errc;
@@ -31,18 +35,6 @@ std::vector<std::byte> bytes_of(std::size_t n, unsigned seed) {
   std::vector<std::byte> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((seed * 131 + i * 7 + (i >> 8)) & 0xff);
   return v;
-}
-bool same(std::span<const std::byte> a, std::span<const std::byte> b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
-}
-template <class W>
-void expect_errc(errc code, W&& fn) {
-  try {
-    fn();
-    ADD_FAILURE() << "no ringwire::error thrown";
-  } catch (const ringwire::error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-  }
 }
 
 struct message {

@@ -14,8 +14,12 @@
 #include <vector>
 
 #include "ringwire/byte_ring.hpp"
+#include "support/bytes_support.hpp"
 
 namespace {
+
+using bytes_test::expect_errc;
+using bytes_test::same;
 
 namespace br = ringwire::byte_ring;
 using ringwire::errc;
@@ -27,19 +31,7 @@ std::vector<std::byte> bytes_of(std::size_t n, unsigned seed) {
   return v;
 }
 
-bool same(std::span<const std::byte> a, std::span<const std::byte> b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
-}
 
-template <class W>
-void expect_errc(errc code, W&& fn) {
-  try {
-    fn();
-    ADD_FAILURE() << "no ringwire::error thrown";
-  } catch (const ringwire::error& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-  }
-}
 
 // Both kinds through one fixture: P::make(capacity) returns {writer, reader}.
 struct one_to_one_kind {

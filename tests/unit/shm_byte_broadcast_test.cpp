@@ -22,17 +22,6 @@
 #include "ringwire/shm/byte_broadcast.hpp"
 #include "support/shm_support.hpp"
 
-#if defined(__SANITIZE_THREAD__)
-#define RINGWIRE_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define RINGWIRE_TSAN 1
-#endif
-#endif
-#ifndef RINGWIRE_TSAN
-#define RINGWIRE_TSAN 0
-#endif
-
 namespace {
 
 namespace shm = ringwire::shm;
