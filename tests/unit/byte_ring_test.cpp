@@ -295,6 +295,37 @@ TYPED_TEST(both, MovedFromEndpointsAreClosed) {
   EXPECT_EQ(rx2.try_read(r), status::ok);
 }
 
+// Large payloads are copied in 256-byte blocks (layout.hpp, copy_payload): every size
+// around the 2 KiB switch and the block edges, written at shifting ring offsets between
+// small neighbours, must come back exactly, the neighbours untouched.
+TYPED_TEST(both, LargeCopiesAreExactAtEverySizeAndOffset) {
+  auto ch_ = TypeParam::make(16384);
+  auto& tx = ch_.first;
+  auto& rx = ch_.second;
+  br::record_view r;
+  const auto guard = bytes_of(8, 99);
+  unsigned seed = 0;
+  for (std::size_t n = 2000; n <= 2600; n += (n < 2060 || n > 2540 ? 1 : 37)) {
+    const auto a = bytes_of(n, ++seed);
+    ASSERT_EQ(tx.try_write(3, a), status::ok) << n;
+    ASSERT_EQ(tx.try_write(4, guard), status::ok) << n;
+    ASSERT_EQ(rx.try_read(r), status::ok) << n;
+    ASSERT_EQ(r.type, 3);
+    ASSERT_TRUE(same(r.payload, a)) << n;
+    ASSERT_EQ(rx.try_read(r), status::ok) << n;
+    ASSERT_EQ(r.type, 4);
+    ASSERT_TRUE(same(r.payload, guard)) << n;
+    rx.release();
+  }
+  for (std::size_t n : {4095u, 4096u, 4097u, 4103u, 8184u}) {  // 8184 = max_payload of 16 KiB
+    const auto a = bytes_of(n, ++seed);
+    ASSERT_EQ(tx.try_write(3, a), status::ok) << n;
+    ASSERT_EQ(rx.try_read(r), status::ok) << n;
+    ASSERT_TRUE(same(r.payload, a)) << n;
+    rx.release();
+  }
+}
+
 TEST(ByteRing, CapacityValidation) {
   expect_errc(errc::invalid_capacity, [] { (void)br::one_to_one(100); });
   expect_errc(errc::invalid_capacity, [] { (void)br::one_to_one(32); });

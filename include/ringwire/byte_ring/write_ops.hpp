@@ -259,7 +259,7 @@ class write_ops {
     if (i == 0) flags |= frag_som;
     if (i + 1 == count) flags |= frag_eom;
     put_fragment_header(c.bytes.data(), {type, flags, stream});
-    std::memcpy(c.bytes.data() + fragment_header_bytes, bytes.data() + i * f, n);
+    copy_payload(c.bytes.data() + fragment_header_bytes, bytes.data() + i * f, n);
     self().commit_record(fragment_type, fragment_header_bytes + n);
   }
   status write_fragmented_until(std::int32_t type, std::span<const std::byte> bytes, std::uint16_t stream,
@@ -294,7 +294,7 @@ class write_ops {
     return copy_commit(type, bytes, c);
   }
   status copy_commit(std::int32_t type, std::span<const std::byte> bytes, const claim& c) {
-    if (!bytes.empty()) std::memcpy(c.bytes.data(), bytes.data(), bytes.size());
+    if (!bytes.empty()) copy_payload(c.bytes.data(), bytes.data(), bytes.size());
     self().commit(type);
     return status::ok;
   }

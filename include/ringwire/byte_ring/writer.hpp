@@ -85,7 +85,7 @@ class writer : public detail::writer_base<Sync>, public detail::write_ops<writer
     std::uint64_t pad = 0;
     if (const status st = make_room(detail::align8(length), pad); st != status::ok) [[unlikely]] return st;
     const std::uint64_t start = (tail_ + pad) & this->mask_;
-    if (!bytes.empty()) std::memcpy(this->data_ + start + header_bytes, bytes.data(), bytes.size());
+    if (!bytes.empty()) detail::copy_payload(this->data_ + start + header_bytes, bytes.data(), bytes.size());
     // relaxed: published by tail's release store in publish().
     this->header_store(start, detail::pack(static_cast<std::int32_t>(length), type), std::memory_order_relaxed);
     publish(tail_ + pad + detail::align8(length));
