@@ -88,7 +88,10 @@ class reader {
 
   // Calls fn(type, payload) for up to `limit` records in order, then releases them all with
   // one index store. Returns how many. If fn throws, the records up to and including the
-  // throwing one are consumed.
+  // throwing one are consumed. It re-reads the writers' tail at most once, when the records
+  // known from the last read of it run out: a batch takes what was published when that
+  // read happened, so a reader that keeps up with its writer loads the writer's index line
+  // once per batch, not twice (every such load pulls the line away from the writer).
   template <class Fn>
   std::size_t read_batch(std::size_t limit, Fn&& fn) {
     std::size_t n = 0;
@@ -97,7 +100,13 @@ class reader {
       ~release_on_exit() { self->release(); }
     } guard{this};
     record_view r;
-    while (n < limit && data_ != nullptr && next(r) == status::ok) {
+    bool may_refill = true;
+    while (n < limit && data_ != nullptr) {
+      if (cursor_ == tail_cache_) {
+        if (!may_refill) break;
+        may_refill = false;
+      }
+      if (next(r) != status::ok) break;
       ++n;
       fn(r.type, r.payload);
     }
