@@ -230,12 +230,14 @@ sample rwq_run(double target) {
       S);
 }
 
-// One thread copies S bytes per message into a buffer as large as the ring: the ceiling.
+// One thread on cpu a copies S-byte messages from src[i % n] to dst[i % n] (src_msgs == 1:
+// always the same source) until the target time; the reference rows below.
 template <std::size_t S>
-sample memcpy_run(double target) {
+sample one_thread_copies(double target, std::size_t src_msgs, std::size_t dst_msgs) {
   using T = msg<S>;
-  std::vector<T> dst(ring_msgs);
-  T m = message_template<T>();
+  std::vector<T> src(src_msgs, message_template<T>());
+  std::vector<T> dst(dst_msgs);
+  for (std::size_t k = 0; k < dst_msgs; ++k) dst[k] = src[k % src_msgs];  // fault pages in before timing
   pin_this_thread(g_cfg.cpus.a);
   const long sw = involuntary_switches();
   const auto t0 = steady::now();
@@ -243,8 +245,9 @@ sample memcpy_run(double target) {
   std::uint64_t i = 0;
   for (;; ++i) {
     if (time_over(i, end)) break;
+    T& m = src[i % src_msgs];
     m.w[0] = i;
-    std::memcpy(&dst[i % ring_msgs], &m, S);
+    std::memcpy(&dst[i % dst_msgs], &m, S);
     asm volatile("" : : "r"(dst.data()) : "memory");
   }
   sample s;
@@ -256,34 +259,18 @@ sample memcpy_run(double target) {
   return s;
 }
 
-// The same copy, from a source array into a destination array of 256 MiB each, far beyond
-// every cache: memcpy's memory bandwidth, the classic figure (what `mbw` and STREAM's Copy
-// report).
+// One message copied into a buffer as large as the ring: one core's in-cache copy rate.
+template <std::size_t S>
+sample memcpy_run(double target) {
+  return one_thread_copies<S>(target, 1, ring_msgs);
+}
+
+// The same copy between two arrays of 256 MiB each, far beyond every cache: memcpy's memory
+// bandwidth, the classic figure (what `mbw` and STREAM's Copy report).
 template <std::size_t S>
 sample memcpy_dram_run(double target) {
-  using T = msg<S>;
-  const std::size_t buf_msgs = (std::size_t{g_cfg.smoke ? 8u : 256u} << 20) / S;  // smoke: just run
-  std::vector<T> src(buf_msgs, message_template<T>());
-  std::vector<T> dst(buf_msgs);
-  std::memcpy(dst.data(), src.data(), buf_msgs * S);  // fault both arrays in before timing
-  pin_this_thread(g_cfg.cpus.a);
-  const long sw = involuntary_switches();
-  const auto t0 = steady::now();
-  const auto end = end_after(target);
-  std::uint64_t i = 0;
-  for (;; ++i) {
-    if (time_over(i, end)) break;
-    src[i % buf_msgs].w[0] = i;
-    std::memcpy(&dst[i % buf_msgs], &src[i % buf_msgs], S);
-    asm volatile("" : : "r"(dst.data()) : "memory");
-  }
-  sample s;
-  s.secs = std::chrono::duration<double>(steady::now() - t0).count();
-  s.units = i;
-  s.preempted = involuntary_switches() - sw;
-  const double rate = static_cast<double>(i) / s.secs;
-  s.v = {rate / 1e6, rate * S / (1024.0 * 1024 * 1024)};
-  return s;
+  const std::size_t msgs = (std::size_t{g_cfg.smoke ? 8u : 256u} << 20) / S;  // smoke: just run
+  return one_thread_copies<S>(target, msgs, msgs);
 }
 
 // What the two pinned cores can move at all with the rings' work: the writer copies each

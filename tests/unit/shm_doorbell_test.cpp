@@ -8,11 +8,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <random>
+#include <span>
 #include <thread>
 #include <vector>
 
 #include "ringwire/ringwire.hpp"
+#include "ringwire/shm/byte_ring.hpp"
 #include "ringwire/shm/mpsc.hpp"
 #include "support/shm_support.hpp"
 
@@ -191,6 +194,100 @@ TEST_F(ShmDoorbell, BroadcastSubscriberLosesNoWakeUp) {
   EXPECT_EQ(got, total);
   EXPECT_GT(waits, 0u);
   EXPECT_EQ(shm_test::wait_child(child), 0);
+}
+
+// Byte rings: the reader arms, commits and the writer's close ring, and arming first
+// releases what was read.
+TEST_F(ShmDoorbell, ByteRingArmingWithARecordQueuedSaysReadFirst) {
+  namespace sbr = shm::byte_ring;
+  auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(4096, sbr::ring_kind::one_to_one));
+  auto tx = sbr::attach_writer(seg);
+  auto rx = sbr::attach_reader(seg);
+  auto bell = sbr::make_doorbell(seg);
+  ASSERT_TRUE(bell);
+  EXPECT_EQ(shm_test::error_of([&] { (void)sbr::make_doorbell(seg); }), errc::shm_already_attached);
+  const std::uint64_t v = 42;
+  const auto bytes = std::as_bytes(std::span(&v, 1));
+  ringwire::byte_ring::record_view r;
+  ASSERT_EQ(tx.try_write(1, bytes), status::ok);
+  EXPECT_FALSE(rx.arm_doorbell());  // a record is there: no wait
+  ASSERT_EQ(rx.try_read(r), status::ok);
+  EXPECT_TRUE(rx.arm_doorbell());  // empty: armed, and the record was released
+  poller p(bell.fd());
+  EXPECT_FALSE(p.wait(0));
+  // Fill the ring: only possible when the armed reader gave its record back.
+  std::size_t wrote = 0;
+  while (tx.try_write(2, bytes) == status::ok) ++wrote;
+  EXPECT_EQ(wrote, 4096u / 16);  // every 16-byte record of the ring
+  EXPECT_TRUE(p.wait(5000));  // the first commit rang
+  EXPECT_EQ(bell.drain(), 1u);  // once: the later commits found the reader running
+  for (std::size_t i = 0; i < wrote; ++i) ASSERT_EQ(rx.try_read(r), status::ok) << i;
+  EXPECT_TRUE(rx.arm_doorbell());
+  tx.close();  // the writer's close rings too
+  EXPECT_TRUE(p.wait(5000));
+  bell.drain();
+  EXPECT_EQ(rx.try_read(r), status::closed);
+  EXPECT_FALSE(rx.arm_doorbell());
+}
+
+// Many-to-one: two writer processes committing mixed sizes with random pauses, the reader
+// waiting only in epoll; every record in per-writer order, then the end rings.
+TEST_F(ShmDoorbell, ByteRingManyToOneAcrossProcessesLosesNoWakeUp) {
+  namespace sbr = shm::byte_ring;
+  constexpr std::uint64_t per = 5'000;
+  const auto n = name("bellbr");
+  const auto spec = shm::byte_ring_spec(1 << 12, sbr::ring_kind::many_to_one, 4);
+  auto seg = shm::segment::create(n, spec);
+  auto rx = sbr::attach_reader(seg);
+  auto bell = sbr::make_doorbell(seg);
+  poller p(bell.fd());
+  std::vector<pid_t> kids;
+  for (std::uint64_t k = 0; k < 2; ++k)
+    kids.push_back(shm_test::spawn([&, k] {
+      auto s = shm::segment::open(n, spec);
+      auto w = sbr::attach_shared_writer(s);
+      std::mt19937 rng(static_cast<unsigned>(13 + k));
+      std::vector<std::uint64_t> words(1 + k * 20);  // 8 or 168 bytes
+      for (std::uint64_t i = 0; i < per; ++i) {
+        words.assign(words.size(), k << 32 | i);
+        if (w.write(static_cast<std::int32_t>(1 + k), std::as_bytes(std::span(words))) != status::ok) return 10;
+        if (rng() % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 200));
+      }
+      return 0;
+    }));
+  std::vector<std::uint64_t> next(2, 0);
+  std::uint64_t got = 0, waits = 0;
+  bool closed_sent = false;
+  ringwire::byte_ring::record_view r;
+  for (;;) {
+    const status s = rx.try_read(r);
+    if (s == status::ok) {
+      const auto k = static_cast<std::uint64_t>(r.type - 1);
+      ASSERT_LT(k, 2u);
+      ASSERT_EQ(r.payload.size(), 8 * (1 + k * 20));
+      std::uint64_t first = 0, last = 0;
+      std::memcpy(&first, r.payload.data(), 8);
+      std::memcpy(&last, r.payload.data() + r.payload.size() - 8, 8);
+      ASSERT_EQ(first, k << 32 | next[k]);
+      ASSERT_EQ(last, first);
+      ++next[k];
+      if (++got == 2 * per && !closed_sent) {
+        for (pid_t c : kids) ASSERT_EQ(shm_test::wait_child(c), 0);
+        EXPECT_TRUE(sbr::close_writers(seg));  // the end: rings if armed
+        closed_sent = true;
+      }
+      continue;
+    }
+    if (s == status::closed) break;
+    ASSERT_EQ(s, status::empty);
+    if (!rx.arm_doorbell()) continue;
+    ASSERT_TRUE(p.wait(10'000)) << "lost wake-up after " << got << " records";
+    bell.drain();
+    ++waits;
+  }
+  EXPECT_EQ(got, 2 * per);
+  EXPECT_GT(waits, 0u);
+  EXPECT_FALSE(rx.corrupt());
 }
 
 }  // namespace

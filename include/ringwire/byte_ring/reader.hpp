@@ -122,6 +122,27 @@ class reader {
     return read_until(out, detail::deadline_limits(Sync::now() + timeout));
   }
 
+  // For a reader that waits in its own event loop on a shared-memory doorbell
+  // (shm/doorbell.hpp, shm::byte_ring::make_doorbell): releases what was read (as a
+  // blocking read does before it waits), then arms the reader's park word so that the next
+  // commit or the last writer's close rings the doorbell. Returns false when a record or
+  // the close is already there (read instead of waiting); true: wait for the doorbell. Arm
+  // again after every wake.
+  bool arm_doorbell() noexcept {
+    static_assert(Sync::parks, "a doorbell needs writers that check for a parked reader: use std_sync");
+    if (data_ == nullptr) return false;
+    release();
+    if (readable()) return false;
+    auto& word = ref_.get()->producer.reader_park;
+    // relaxed: published to the writers by the heavy fence below (wait.hpp's Dekker pair).
+    word.store(ringwire::detail::parked_bell, std::memory_order_relaxed);
+    Sync::heavy_fence(scope_);
+    if (!readable()) return true;
+    // relaxed: our own word; a waker's exchange may reset it too, harmlessly.
+    word.store(ringwire::detail::running, std::memory_order_relaxed);
+    return false;
+  }
+
   // Closes the reading side: writers see closed. Idempotent; also done by the destructor.
   void close() noexcept {
     auto* l = ref_.get();

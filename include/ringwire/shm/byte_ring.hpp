@@ -58,6 +58,7 @@
 #include "ringwire/byte_ring/reader.hpp"
 #include "ringwire/byte_ring/writer.hpp"
 #include "ringwire/shm/claim.hpp"
+#include "ringwire/shm/doorbell.hpp"
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 
@@ -220,6 +221,20 @@ ringwire::byte_ring::reader<Sync> attach_reader(const segment& seg, const ringwi
   // the records again, never zero headers below the tail (reader::keep_consumed_bytes).
   rx.keep_consumed_bytes();
   return rx;
+}
+
+// The doorbell of the segment's reader (shm/doorbell.hpp): a descriptor for the reading
+// process's epoll loop, readable when a commit or the writers' end follows the reader's
+// arm_doorbell(). Either kind. Bind it before the first arm_doorbell(). Throws
+// shm_kind_mismatch, shm_already_attached (bound by a live process), shm_system_error,
+// invalid_options.
+inline doorbell make_doorbell(const segment& seg) {
+  if (!seg.joined()) throw error(errc::invalid_options, "a doorbell for a segment that was left or never joined");
+  detail::check(seg, static_cast<ring_kind>(seg.info().policy));
+  const shm::detail::mapping_ref map = seg.share();
+  auto* r = shm::detail::channel_of<detail::ring>(map);
+  const auto offset = reinterpret_cast<std::byte*>(&r->producer.reader_park) - map.get()->base;
+  return doorbell::bind(map.get()->dev, map.get()->ino, static_cast<std::uint64_t>(offset));
 }
 
 // Many-to-one: ends the stream (once). The reader sees closed when every writer process
