@@ -10,7 +10,8 @@
 //       two-thread block handoff with no per-message protocol (the cross-core ceiling);
 //   (2) a mixed-size stream (0..2048 B, the same deterministic sizes for every row): byte_ring
 //       one-to-one and many-to-one (one writer handle);
-//   (3) round trip, 64 B: ping writes to ring A, pong echoes on ring B; p50 / p99 in ns;
+//   (3) round trip, 64 B: ping writes to ring A, pong echoes on ring B; p50 / p99 in ns; with
+//       pong a thread, and in a fork()ed process over MAP_SHARED memory;
 //   (4) cross-process, 1 KiB: the ring in MAP_SHARED memory, a fork()ed writer pinned to CPU a,
 //       the parent reading on CPU b.
 // Every message carries its sequence and a check word (bench/harness.hpp msg<S>); a lost,
@@ -448,47 +449,42 @@ void mixed_table() {
 
 // ---- (3) round trip ---------------------------------------------------------------------------
 
-sample rtt_run(double target) {
+// The echo side of a round trip: every record read from `in` is written back to `out`
+// until `in` closes.
+template <class Reader, class Writer>
+void pong_loop(Reader& in, Writer& out) {
+  br::record_view r;
+  for (;;) {
+    const status s = in.try_read(r);
+    if (s == status::closed) break;
+    if (s != status::ok) {
+      if (g_yield_while_spinning) std::this_thread::yield();
+      cpu_relax();
+      continue;
+    }
+    while (out.try_write(r.type, r.payload) != status::ok) cpu_relax();
+    in.release();
+  }
+}
+
+// The timing side: writes a 64 B message to `out`, spins until the echo arrives on `in`,
+// one rdtsc pair per round trip, until the target time; then closes `out`. p50, p99 in ns.
+template <class Writer, class Reader>
+sample ping_loop(double target, Writer& out, Reader& in) {
   using T = msg<64>;
-  auto ch_atx = br::one_to_one(1 << 16);
-  auto& atx = ch_atx.first;
-  auto& arx = ch_atx.second;
-  auto ch_btx = br::one_to_one(1 << 16);
-  auto& btx = ch_btx.first;
-  auto& brx = ch_btx.second;
   std::vector<double> lat;
   lat.reserve(1 << 20);
   std::string err;
-  std::atomic<int> ready{0};
-  std::thread pong([&, btx = std::move(btx), arx = std::move(arx)]() mutable {
-    pin_this_thread(g_cfg.cpus.b);
-    ready.fetch_add(1);
-    br::record_view r;
-    for (;;) {
-      const status s = arx.try_read(r);
-      if (s == status::closed) break;
-      if (s != status::ok) {
-        if (g_yield_while_spinning) std::this_thread::yield();
-        cpu_relax();
-        continue;
-      }
-      while (btx.try_write(r.type, r.payload) != status::ok) cpu_relax();
-      arx.release();
-    }
-  });
-  pin_this_thread(g_cfg.cpus.a);
-  while (ready.load() < 1) cpu_relax();
   T m = message_template<T>();
   const auto t0 = steady::now();
-  std::uint64_t i = 0;
-  for (;; ++i) {
+  for (std::uint64_t i = 0;; ++i) {
     if (i > g_cfg.lat_warm && (i & 255) == 0 && steady::now() - t0 >= std::chrono::duration<double>(target)) break;
     stamp(m, i);
     const std::uint64_t a = ticks();
-    while (atx.try_write(1, std::as_bytes(std::span(&m, 1))) != status::ok) cpu_relax();
+    while (out.try_write(1, std::as_bytes(std::span(&m, 1))) != status::ok) cpu_relax();
     br::record_view r;
     status s;
-    while ((s = brx.try_read(r)) == status::empty) {
+    while ((s = in.try_read(r)) == status::empty) {
       if (g_yield_while_spinning) std::this_thread::yield();
       cpu_relax();
     }
@@ -496,12 +492,11 @@ sample rtt_run(double target) {
     T echo;
     std::memcpy(&echo, r.payload.data(), sizeof echo);
     if (s != status::ok || !verify(echo, i)) err = seq_error(i, echo.w[0]);
-    brx.release();
+    in.release();
     if (i >= g_cfg.lat_warm) lat.push_back(static_cast<double>(b - a) / g_cfg.tsc_per_ns);
     if (!err.empty()) break;
   }
-  atx.close();
-  pong.join();
+  out.close();
   sample s;
   s.ok = err.empty();
   s.err = err;
@@ -513,9 +508,70 @@ sample rtt_run(double target) {
   return s;
 }
 
+sample rtt_run(double target) {
+  auto ch_a = br::one_to_one(1 << 16);
+  auto ch_b = br::one_to_one(1 << 16);
+  std::atomic<int> ready{0};
+  std::thread pong([&, btx = std::move(ch_b.first), arx = std::move(ch_a.second)]() mutable {
+    pin_this_thread(g_cfg.cpus.b);
+    ready.fetch_add(1);
+    pong_loop(arx, btx);
+  });
+  pin_this_thread(g_cfg.cpus.a);
+  while (ready.load() < 1) cpu_relax();
+  sample s = ping_loop(target, ch_a.first, ch_b.second);
+  pong.join();
+  return s;
+}
+
+// The same round trip with the echo side in a fork()ed process: both rings in one
+// MAP_SHARED mapping, endpoints with cross_process fences.
+sample rtt_xproc_run(double target) {
+  using L = br::layout<>;
+  constexpr std::size_t cap = 1 << 16;
+  const std::size_t one = L::footprint(cap);
+  void* mem = mmap(nullptr, 2 * one, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  sample s;
+  if (mem == MAP_FAILED) {
+    s.ok = false;
+    s.err = "mmap failed";
+    return s;
+  }
+  void* mem_b = static_cast<std::byte*>(mem) + one;
+  L::format(mem, one, cap, br::ring_kind::one_to_one);
+  L::format(mem_b, one, cap, br::ring_kind::one_to_one);
+  auto ref = [&](void* m) { return br::ring_ref<ringwire::std_sync>(*L::attach(m, one, br::ring_kind::one_to_one), nullptr); };
+  constexpr auto xp = ringwire::fence_scope::cross_process;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    pin_this_thread(g_cfg.cpus.b);
+    {
+      br::reader<> arx(ref(mem), {}, xp);
+      br::writer<> btx(ref(mem_b), {}, xp);
+      pong_loop(arx, btx);
+    }
+    _exit(0);
+  }
+  pin_this_thread(g_cfg.cpus.a);
+  {
+    br::writer<> atx(ref(mem), {}, xp);
+    br::reader<> brx(ref(mem_b), {}, xp);
+    s = ping_loop(target, atx, brx);
+  }
+  int wst = 0;
+  waitpid(pid, &wst, 0);
+  munmap(mem, 2 * one);
+  if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0) {
+    s.ok = false;
+    s.err = "echo process failed";
+  }
+  return s;
+}
+
 void rtt_table() {
   std::vector<row> rows;
   rows.push_back({"byte_ring one_to_one x2, 64 B", role::ours, &rtt_run, {}, {}, 0});
+  rows.push_back({"byte_ring one_to_one x2, 64 B, echo in a fork()ed process", role::ours, &rtt_xproc_run, {}, {}, 0});
   rows = filtered(std::move(rows), "round trip");
   if (rows.empty()) return;
   run_table("round trip", rows, 2);
