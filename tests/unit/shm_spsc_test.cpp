@@ -46,6 +46,47 @@ shm::segment anonymous_u64(std::uint64_t cap, std::uint64_t start = 0) {
 
 // ---- in one process ---------------------------------------------------------------------
 
+// A segment's endpoints use one wait family, fixed by the first (shm-layout.md, byte 140):
+// a spin_sync side never wakes a parked std_sync peer, so mixing them is refused, never a
+// silent hang. Monitors attach with either; a refused attach claims nothing.
+TEST(ShmSpsc, OneWaitFamilyPerSegment) {
+  using spin = ringwire::spin_sync;
+  auto seg = anonymous_u64(16);
+  auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);  // std_sync: parking
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_sender<std::uint64_t, spin>(seg); }), errc::invalid_options);
+  (void)shm::spsc::make_monitor<std::uint64_t, spin>(seg);
+  auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);  // the refusal left the side free
+  ASSERT_EQ(tx.try_send(5), status::ok);
+  EXPECT_EQ(*rx.try_recv(), 5u);
+
+  auto seg2 = anonymous_u64(16);
+  (void)shm::spsc::make_monitor<std::uint64_t>(seg2);  // a monitor fixes nothing
+  auto rx2 = shm::spsc::attach_receiver<std::uint64_t, spin>(seg2);
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_sender<std::uint64_t>(seg2); }), errc::invalid_options);
+  auto tx2 = shm::spsc::attach_sender<std::uint64_t, spin>(seg2);
+  ASSERT_EQ(tx2.try_send(6), status::ok);
+  EXPECT_EQ(*rx2.try_recv(), 6u);
+
+  // The other kinds check it the same way (one attach each).
+  namespace sbr = shm::byte_ring;
+  auto bseg = shm::segment::create_anonymous(shm::byte_ring_spec(4096, sbr::ring_kind::many_to_one, 2));
+  auto brx = sbr::attach_reader<spin>(bseg);
+  EXPECT_EQ(error_of([&] { (void)sbr::attach_shared_writer(bseg); }), errc::invalid_options);
+  auto mseg = shm::segment::create_anonymous(shm::mpsc_spec<std::uint64_t>(16, 2));
+  auto mrx = shm::mpsc::attach_receiver<std::uint64_t>(mseg);
+  EXPECT_EQ(error_of([&] { (void)shm::mpsc::attach_sender<std::uint64_t, spin>(mseg); }), errc::invalid_options);
+  auto cseg = shm::segment::create_anonymous(shm::broadcast_spec<std::uint64_t>(16, 2));
+  auto pub = shm::broadcast::attach_publisher<std::uint64_t, spin>(cseg);
+  EXPECT_EQ(error_of([&] { (void)shm::broadcast::attach_subscriber<std::uint64_t>(cseg); }), errc::invalid_options);
+  (void)shm::broadcast::attach_observer<std::uint64_t>(cseg);  // never waits on a peer: either
+  namespace bb = ringwire::byte_broadcast;
+  auto yseg = shm::segment::create_anonymous(shm::byte_broadcast_spec(bb::geometry{16, 4096, 64, 1}));
+  auto w = shm::byte_broadcast::attach_writer<spin>(yseg);
+  EXPECT_EQ(error_of([&] { (void)shm::byte_broadcast::attach_reader(yseg); }), errc::invalid_options);
+  EXPECT_EQ(error_of([&] { (void)shm::byte_broadcast::attach_credited_reader(yseg); }), errc::invalid_options);
+}
+
+
 TEST(ShmSpsc, ExactCapacityAndOrderAcrossTheIndexWrap) {
   for (const std::uint64_t cap : {1u, 3u, 64u, 100u}) {
     auto seg = anonymous_u64(cap, std::numeric_limits<std::uint64_t>::max() - 40);

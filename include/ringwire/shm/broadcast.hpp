@@ -144,10 +144,11 @@ inline void wake_subscribers(ring<std_sync>* l, std::uint32_t entries) noexcept 
 template <class T, class Sync>
 ringwire::broadcast::subscriber<T, Sync> attach_subscriber(const segment& seg, const ringwire::broadcast::options& opt,
                                                            bool from_oldest) {
-  check_sync<Sync>();
+  shm::detail::check_sync<Sync>();
   shm::detail::check_attach<T>(seg, channel_kind::broadcast);
   const identity& id = seg.info();
   const fence_scope scope = shm::detail::endpoint_scope(id);
+  shm::detail::fix_wait_family<Sync>(seg);
   auto [ref, a] = share_ring<Sync>(seg);
   std::byte* const base = a->map.get()->base;
   // Two passes: free claims first (a load each), then takeover of dead holders (each a
@@ -183,9 +184,10 @@ struct reaped {
 template <class T, class Sync = std_sync>
 ringwire::broadcast::publisher<T, Sync> attach_publisher(const segment& seg,
                                                          const ringwire::broadcast::options& opt = {}) {
-  detail::check_sync<Sync>();
+  shm::detail::check_sync<Sync>();
   shm::detail::check_attach<T>(seg, channel_kind::broadcast);
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::fix_wait_family<Sync>(seg);
   auto [ref, a] = detail::share_ring<Sync>(seg);
   detail::claim_t& claim = a->map.get()->hdr()->live.sender_claim;
   if (const std::uint32_t holder = detail::take_claim(claim); holder != 0) shm::detail::refuse_attached("publisher", holder);
@@ -223,7 +225,7 @@ ringwire::broadcast::subscriber<T, Sync> attach_subscriber_from_oldest(const seg
 template <class T, class Sync = std_sync>
 ringwire::broadcast::subscriber<T, Sync> attach_observer(const segment& seg, const ringwire::broadcast::options& opt = {},
                                                          bool from_oldest = false) {
-  detail::check_sync<Sync>();
+  shm::detail::check_sync<Sync>();
   shm::detail::check_channel<T>(seg, channel_kind::broadcast);
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
   auto [ref, a] = detail::share_ring<Sync>(seg);

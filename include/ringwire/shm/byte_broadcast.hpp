@@ -225,9 +225,10 @@ inline geometry geometry_of(const segment& seg) {
 // fence mode cannot be had in this process).
 template <class Sync = std_sync>
 ringwire::byte_broadcast::writer<Sync> attach_writer(const segment& seg) {
-  detail::check_sync<Sync>();
+  shm::detail::check_sync<Sync>();
   detail::check(seg, true);
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::fix_wait_family<Sync>(seg);
   auto [ref, a] = detail::share_ring<Sync>(seg);
   detail::claim_t& claim = a->map.get()->hdr()->live.sender_claim;
   if (const std::uint32_t holder = shm::detail::take_claim(claim); holder != 0)
@@ -251,9 +252,10 @@ ringwire::byte_broadcast::writer<Sync> attach_writer(const segment& seg) {
 // (the segment's fence mode cannot be had in this process).
 template <class Sync = std_sync>
 ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_at from = start_at::next) {
-  detail::check_sync<Sync>();
+  shm::detail::check_sync<Sync>();
   detail::check(seg, false);
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::fix_wait_family<Sync>(seg);
   auto [ref, a] = detail::share_ring<Sync>(seg);
   (void)a;  // no claim: the attachment holds only the mapping
   auto r = detail::make_reader<Sync>(std::move(ref), detail::geometry_of(seg.info()), from, scope);
@@ -273,13 +275,14 @@ using credited_reader = ringwire::byte_broadcast::credited_reader<Sync>;
 // (every claim is held by a live process), shm_system_error (fence mode).
 template <class Sync = std_sync>
 credited_reader<Sync> attach_credited_reader(const segment& seg) {
-  detail::check_sync<Sync>();
+  shm::detail::check_sync<Sync>();
   detail::check(seg, true);
   const identity& id = seg.info();
   if (id.endpoints == 0)
     throw error(errc::invalid_options, "the segment's byte broadcast ring was created without credited readers "
                                        "(max_credited 0)");
   const fence_scope scope = shm::detail::endpoint_scope(id);
+  shm::detail::fix_wait_family<Sync>(seg);
   auto [ref, a] = detail::share_ring<Sync>(seg);
   std::byte* const base = a->map.get()->base;
   // Two passes: free claims first (a load each), then takeover of dead holders (each a look

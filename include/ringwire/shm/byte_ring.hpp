@@ -147,6 +147,7 @@ ringwire::byte_ring::writer<Sync> attach_writer(const segment& seg, const ringwi
   shm::detail::check_sync<Sync>();
   detail::check(seg, ring_kind::one_to_one);
   const auto scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::fix_wait_family<Sync>(seg);
   shm::detail::mapping_ref map = seg.share();
   auto* r = shm::detail::channel_of<ringwire::byte_ring::layout<Sync>>(map);
   shm::detail::claim_t& c = map.get()->hdr()->live.sender_claim;
@@ -168,6 +169,7 @@ inline ringwire::byte_ring::shared_writer<std_sync> attach_shared_writer(const s
                                                                          const ringwire::byte_ring::options& opt = {}) {
   detail::check(seg, ring_kind::many_to_one);
   const auto scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::fix_wait_family<std_sync>(seg);
   shm::detail::mapping_ref map = seg.share();
   auto* r = shm::detail::channel_of<detail::ring>(map);
   header* h = map.get()->hdr();
@@ -207,6 +209,7 @@ ringwire::byte_ring::reader<Sync> attach_reader(const segment& seg, const ringwi
   shm::detail::require_writable(seg, "attaching");
   detail::check(seg, static_cast<ring_kind>(seg.info().policy));
   const auto scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::fix_wait_family<Sync>(seg);
   shm::detail::mapping_ref map = seg.share();
   auto* r = shm::detail::channel_of<ringwire::byte_ring::layout<Sync>>(map);
   shm::detail::claim_t& c = map.get()->hdr()->live.receiver_claim;

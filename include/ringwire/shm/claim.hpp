@@ -62,6 +62,32 @@ constexpr void check_sync() noexcept {
                 "a segment's ring is made of std::atomic words: use std_sync or spin_sync");
 }
 
+// The wait family of a segment's endpoints (live word 140): parking (std_sync) or spinning
+// (spin_sync). The first endpoint attached fixes it, and one of the other family is
+// refused with errc::invalid_options: a spin_sync side never looks for a parked peer, so a
+// std_sync side parked on it would sleep for ever instead of failing. A read-only mapping
+// cannot fix it (it only checks). Monitors and broadcast observers, which neither wait on
+// a peer nor wake one, are not checked.
+inline constexpr std::uint32_t wait_family_parking = 1;
+inline constexpr std::uint32_t wait_family_spinning = 2;
+
+template <class Sync>
+void fix_wait_family(const segment& seg) {
+  constexpr std::uint32_t mine = Sync::parks ? wait_family_parking : wait_family_spinning;
+  auto& word = seg.share().get()->hdr()->live.wait_family;
+  // relaxed (all): the word publishes nothing else; its one modification order is enough
+  // for every process to agree on the first family.
+  std::uint32_t seen = word.load(std::memory_order_relaxed);
+  if (seen == 0 && !seg.read_only()) (void)word.compare_exchange_strong(seen, mine, std::memory_order_relaxed);
+  if (seen == 0 || seen == mine) return;
+  throw error(errc::invalid_options,
+              seen == wait_family_parking
+                  ? "the segment's endpoints use std_sync and may park; a spin_sync endpoint never wakes a parked "
+                    "peer: attach with std_sync"
+                  : "the segment's endpoints use spin_sync and never wake a parked peer; a std_sync endpoint could "
+                    "sleep for ever: attach with spin_sync");
+}
+
 // Refuses an attach whose claim a live process holds (`holder`, what take_claim returned):
 // errc::shm_already_attached naming the endpoint and the holder.
 [[noreturn]] inline void refuse_attached(const std::string& endpoint, std::uint32_t holder) {

@@ -319,7 +319,8 @@ struct live_words {
   std::atomic<std::uint32_t> init_state;      // 128  init_formatting, then init_ready (release)
   std::atomic<std::uint32_t> joined;          // 132  processes holding a mapping
   std::atomic<std::uint32_t> stream_closed;   // 136  byte_ring many-to-one: 1 once close_writers() ran
-  std::uint32_t reserved_live;                // 140  zero
+  std::atomic<std::uint32_t> wait_family;     // 140  0 none yet, 1 parking (std_sync), 2 spinning
+                                              //      (spin_sync): fixed by the first endpoint
   std::atomic<std::uint64_t> heartbeat;       // 144  CLOCK_MONOTONIC ns of the owner's last beat
   std::atomic<std::uint64_t> sender_claim;    // 152  the attached sender's process (claim_word), 0: none
   std::atomic<std::uint64_t> receiver_claim;  // 160  the attached receiver's process, 0: none

@@ -61,12 +61,6 @@ namespace detail {
 template <class Sync>
 using lanes = ringwire::mpsc::layout<Sync>;
 
-template <class Sync>
-void check_sync() {
-  static_assert(std::is_same_v<typename Sync::template atomic<std::uint32_t>, std::atomic<std::uint32_t>>,
-                "a segment's lanes are made of std::atomic words: use std_sync or spin_sync");
-}
-
 // Closes lane i of a process that is gone, as its sender's close would, when this process
 // holds (or is reaping) the lane's claim. A descriptor left claimed (the dead process was
 // between claim and publish) is published first, so the receiver's recycling applies.
@@ -114,9 +108,10 @@ void close_dead_receiver(lanes<Sync>& l, ringwire::detail::fence_scope scope) {
 // was reaped) the sender reports closed, as in one process.
 template <class T, class Sync = std_sync>
 ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire::spsc::options& opt = {}) {
-  detail::check_sync<Sync>();
+  shm::detail::check_sync<Sync>();
   shm::detail::check_attach<T>(seg, channel_kind::mpsc);
   const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::fix_wait_family<Sync>(seg);
   shm::detail::mapping_ref map = seg.share();
   auto& l = *shm::detail::channel_of<detail::lanes<Sync>>(map);
   // acquire: a close_producers() that happened stays visible (nothing more may attach).
@@ -157,9 +152,10 @@ ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire
 // detach or a reap resumes: the lanes' queued messages are still there.
 template <class T, class Sync = std_sync>
 ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ringwire::spsc::options& opt = {}) {
-  detail::check_sync<Sync>();
+  shm::detail::check_sync<Sync>();
   shm::detail::check_attach<T>(seg, channel_kind::mpsc);
   const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());
+  shm::detail::fix_wait_family<Sync>(seg);
   shm::detail::mapping_ref map = seg.share();
   auto& l = *shm::detail::channel_of<detail::lanes<Sync>>(map);
   shm::detail::claim_t& c = map.get()->hdr()->live.receiver_claim;

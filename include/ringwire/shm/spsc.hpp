@@ -74,6 +74,7 @@ template <class T, class Sync>
 ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
   shm::detail::check_sync<Sync>();
   shm::detail::check_attach<T>(seg, channel_kind::spsc);
+  if (which != side::monitor) shm::detail::fix_wait_family<Sync>(seg);
   const identity& id = seg.info();
   shm::detail::mapping_ref map = seg.share();
   header* h = map.get()->hdr();
