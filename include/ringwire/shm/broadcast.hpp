@@ -246,8 +246,7 @@ doorbell make_doorbell(const segment& seg, const ringwire::broadcast::subscriber
     throw error(errc::invalid_options, "a doorbell needs a registered subscriber (an observer cannot be rung)");
   const shm::detail::mapping_ref map = seg.share();
   auto* l = shm::detail::channel_of<detail::ring<std_sync>>(map);
-  const auto offset = reinterpret_cast<std::byte*>(&l->subscriber(entry).park) - map.get()->base;
-  return doorbell::bind(map.get()->dev, map.get()->ino, static_cast<std::uint64_t>(offset));
+  return shm::detail::bind_doorbell(map, &l->subscriber(entry).park);
 }
 
 // Crash recovery without a daemon (see the top of this header). Throws shm_kind_mismatch

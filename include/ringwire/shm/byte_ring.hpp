@@ -236,8 +236,7 @@ inline doorbell make_doorbell(const segment& seg) {
   detail::check(seg, static_cast<ring_kind>(seg.info().policy));
   const shm::detail::mapping_ref map = seg.share();
   auto* r = shm::detail::channel_of<detail::ring>(map);
-  const auto offset = reinterpret_cast<std::byte*>(&r->producer.reader_park) - map.get()->base;
-  return doorbell::bind(map.get()->dev, map.get()->ino, static_cast<std::uint64_t>(offset));
+  return shm::detail::bind_doorbell(map, &r->producer.reader_park);
 }
 
 // Many-to-one: ends the stream (once). The reader sees closed when every writer process

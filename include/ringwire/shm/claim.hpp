@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "ringwire/detail/counted_ref.hpp"
+#include "ringwire/shm/doorbell.hpp"
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 
@@ -86,6 +87,13 @@ void fix_wait_family(const segment& seg) {
                     "peer: attach with std_sync"
                   : "the segment's endpoints use spin_sync and never wake a parked peer; a std_sync endpoint could "
                     "sleep for ever: attach with spin_sync");
+}
+
+// The doorbell of the park word `word` inside the mapping `map` (shm/doorbell.hpp): bound
+// at the word's offset in the segment object, the name every waker derives.
+inline doorbell bind_doorbell(const mapping_ref& map, const void* word) {
+  const auto offset = static_cast<const std::byte*>(word) - map.get()->base;
+  return doorbell::bind(map.get()->dev, map.get()->ino, static_cast<std::uint64_t>(offset));
 }
 
 // Refuses an attach whose claim a live process holds (`holder`, what take_claim returned):

@@ -200,8 +200,7 @@ inline doorbell make_doorbell(const segment& seg) {
     throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not mpsc");
   const shm::detail::mapping_ref map = seg.share();
   auto& l = *shm::detail::channel_of<detail::lanes<std_sync>>(map);
-  const auto offset = reinterpret_cast<std::byte*>(&l.receiver.receiver_park) - map.get()->base;
-  return doorbell::bind(map.get()->dev, map.get()->ino, static_cast<std::uint64_t>(offset));
+  return shm::detail::bind_doorbell(map, &l.receiver.receiver_park);
 }
 
 // What reap() released.

@@ -179,8 +179,7 @@ inline doorbell make_doorbell(const segment& seg) {
     throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not spsc");
   const shm::detail::mapping_ref map = seg.share();
   auto* ring = shm::detail::channel_of<ringwire::spsc::layout<std_sync>>(map);
-  const auto offset = reinterpret_cast<std::byte*>(&ring->producer.consumer_park) - map.get()->base;
-  return doorbell::bind(map.get()->dev, map.get()->ino, static_cast<std::uint64_t>(offset));
+  return shm::detail::bind_doorbell(map, &ring->producer.consumer_park);
 }
 
 // A read-only view of the ring's counters (claims nothing; any number of them). Its
