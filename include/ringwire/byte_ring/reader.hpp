@@ -119,7 +119,7 @@ class reader {
   status read(record_view& out, std::stop_token stop) { return read_until(out, detail::stop_limits(&stop)); }
   template <class Rep, class Period>
   status read_for(record_view& out, std::chrono::duration<Rep, Period> timeout) {
-    return read_until(out, detail::deadline_limits(Sync::now() + timeout));
+    return read_until(out, detail::deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
   }
 
   // For a reader that waits in its own event loop on a shared-memory doorbell
@@ -159,14 +159,31 @@ class reader {
   // header carries is gone, turns it into a committed padding record of the same size, so
   // reads go on past it. Safe against live writers: only the record's own writer ever
   // stores its header, and dead() vouches that it never will. Returns whether it did.
-  template <class Dead>
-  bool skip_abandoned(Dead&& dead) noexcept {
+  //
+  // When the header at the read position is still 0 although the tail is past it (a writer
+  // claimed the room and had not stored its "in progress" header yet), orphan_end(position)
+  // answers: the end of the room a dead writer claimed there (every byte of it is still
+  // zero: a writer stores nothing in its claim before that header), or the position itself
+  // when no dead writer's claim is known to cover it (a live writer may own it). The room
+  // up to that end (and at most to the end of the region) becomes a committed padding
+  // record, by a CAS from 0, so a header stored meanwhile is never overwritten.
+  template <class Dead, class OrphanEnd>
+  bool skip_abandoned(Dead&& dead, OrphanEnd&& orphan_end) noexcept {
     if (ref_.get() == nullptr || !many_ || corrupt_) return false;
     if (cursor_ == tail_cache_ && (refill() != status::ok || cursor_ == tail_cache_)) return false;
     const std::uint64_t pos = cursor_ & mask_;
     auto word = Sync::word(detail::header_at(data_, pos));
     // acquire: as in next().
     std::uint64_t h = word.load(std::memory_order_acquire);
+    if (h == 0) {
+      const std::uint64_t room = orphan_end(cursor_) - cursor_;
+      if (room == 0 || room > tail_cache_ - cursor_) return false;  // unknown, or past what the tail covers
+      if (room % record_align != 0) return (void)fail(), false;
+      const std::uint64_t size = room < cap_ - pos ? room : cap_ - pos;
+      // relaxed: as below (the reader alone reads the padding it makes).
+      return word.compare_exchange_strong(h, detail::pack(static_cast<std::int32_t>(size), padding_type),
+                                          std::memory_order_relaxed, std::memory_order_relaxed);
+    }
     const std::int32_t length = detail::length_of(h);
     const std::int32_t tag = detail::type_of(h);
     if (length >= 0 || tag <= 0) return false;
@@ -295,7 +312,7 @@ class reader {
       if (s != status::empty) return s;
       release();
       auto* l = ref_.get();
-      const status w = ringwire::detail::wait_until<Sync>(wait_, l->producer.reader_park, scope_, lim, parks_,
+      const status w = ringwire::detail::wait_until<Sync>(wait_, l->producer.reader_park, scope_, ref_.watch(lim), parks_,
                                                           [&] { return readable(); });
       if (w != status::ok) return w;
     }

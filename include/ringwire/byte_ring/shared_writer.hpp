@@ -6,15 +6,58 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 #include <utility>
 
 #include "ringwire/byte_ring/write_ops.hpp"
 
 namespace ringwire::byte_ring {
+
+namespace detail {
+
+// The writer spans of one writer process in shared memory (shm/byte_ring.hpp): `count`
+// spans of two words each (start, end), `stride` bytes apart, and which of them this
+// process's handles hold. The pool itself is process-local (the attachment owns it); only
+// the spans are shared. Each shared_writer handle holds one span for its lifetime, so the
+// threads of one process never overwrite each other's announcements.
+template <class Sync>
+struct span_pool {
+  using atomic_word = typename Sync::template atomic<std::uint64_t>;
+  std::byte* first = nullptr;
+  std::size_t stride = 0;
+  std::uint32_t count = 0;  // <= 64
+  std::atomic<std::uint64_t> used{0};  // bit k: span k is held by a handle
+
+  atomic_word* span(std::uint32_t k) const noexcept {
+    return std::launder(reinterpret_cast<atomic_word*>(first + std::size_t{k} * stride));
+  }
+  // A free span, or null when every span is held.
+  atomic_word* take() noexcept {
+    // relaxed: a starting guess for the CAS.
+    std::uint64_t u = used.load(std::memory_order_relaxed);
+    for (;;) {
+      const auto k = static_cast<std::uint32_t>(std::countr_one(u));
+      if (k >= count) return nullptr;
+      // acquire: the previous holder's last announcement (its stores to the span, and the
+      // tail CAS they preceded) happens-before ours, so our first start is >= its end.
+      if (used.compare_exchange_weak(u, u | std::uint64_t{1} << k, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+        return span(k);
+    }
+  }
+  void give(atomic_word* s) noexcept {
+    const auto k = static_cast<std::uint32_t>((reinterpret_cast<std::byte*>(s) - first) / static_cast<std::ptrdiff_t>(stride));
+    // release: pairs with take()'s acquire.
+    used.fetch_and(~(std::uint64_t{1} << k), std::memory_order_release);
+  }
+};
+
+}  // namespace detail
 
 // ---- many-to-one -----------------------------------------------------------------------
 template <class Sync = std_sync>
@@ -23,6 +66,7 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
   friend class detail::write_ops<shared_writer<Sync>, Sync>;
 
  public:
+  using atomic_word = typename Sync::template atomic<std::uint64_t>;
   using detail::write_ops<shared_writer<Sync>, Sync>::commit;
   shared_writer() noexcept = default;
   // Over a layout of kind many_to_one: the first handle adopts the open-writer count that
@@ -33,14 +77,23 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
   }
   // For shared memory (shm/byte_ring.hpp): `tag` (>= 1) marks this writer's records while
   // they are in progress (the type half of their "-length" header), so a reader can tell
-  // whose claim a dead process left behind; uncounted: neither this handle nor its copies
-  // touch the open-writer count -- the attachment they all count on holds one for them.
-  shared_writer(ring_ref<Sync> ref, const options& opt, fence_scope scope, std::int32_t tag, bool counted) noexcept
+  // whose claim a dead process left behind; `pool` holds the process's writer spans: this
+  // handle and each copy take one (two words, start and end) to announce the room each
+  // claim is about to take before the tail moves, so a claim whose writer dies before its
+  // header store is attributable too (see announce()); uncounted: neither this handle nor
+  // its copies touch the open-writer count -- the attachment they all count on holds one
+  // for them. Throws too_many_producers when the pool has no free span.
+  shared_writer(ring_ref<Sync> ref, const options& opt, fence_scope scope, std::int32_t tag, bool counted,
+                detail::span_pool<Sync>* pool)
       : base(std::move(ref), opt, scope), tag_(tag), counted_(counted) {
     RINGWIRE_ASSERT(this->ref_.get()->kind() == ring_kind::many_to_one);
+    take_span(pool);
   }
-  shared_writer(const shared_writer& o) noexcept : base() { copy_from(o); }
-  shared_writer& operator=(const shared_writer& o) noexcept {
+  // A copy of a shared-memory writer takes a span of its own: throws too_many_producers when
+  // the process's handles hold every one (shm::byte_ring::spans_per_writer). Heap copies
+  // never throw.
+  shared_writer(const shared_writer& o) : base() { copy_from(o); }
+  shared_writer& operator=(const shared_writer& o) {
     if (this != &o) {
       close();
       copy_from(o);
@@ -78,9 +131,13 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
         refreshed = true;
         continue;
       }
-      // relaxed: the claim publishes nothing (each header's release store does); the bytes
-      // it claims were freed by the reader's release of head, acquired by refresh().
-      if (tail.compare_exchange_weak(t, t + pad + rec, std::memory_order_relaxed, std::memory_order_relaxed)) {
+      announce(t, t + pad + rec);
+      // release (success): the announced span happens-before the acquire load of tail by
+      // any process that finds the tail past it (a recovering reader); the records
+      // themselves are published by each header's release store. The bytes it claims were
+      // freed by the reader's release of head, acquired by refresh(). relaxed (failure):
+      // only a new guess.
+      if (tail.compare_exchange_weak(t, t + pad + rec, std::memory_order_release, std::memory_order_relaxed)) {
         if (pad != 0) {
           // release: a committed (positive) header, like every commit; the reader skips it.
           this->header_store(pos, detail::pack(static_cast<std::int32_t>(pad), padding_type),
@@ -95,6 +152,7 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
                            std::memory_order_relaxed);
         return {status::ok, {this->data_ + res_start_ + header_bytes, n}};
       }
+      if (span_ != nullptr) [[unlikely]] retract();
     }
   }
 
@@ -121,6 +179,8 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
     if (this->ref_.get() == nullptr) return;
     abort();
     if (counted_) this->drop_writer();
+    if (pool_ != nullptr) pool_->give(std::exchange(span_, nullptr));  // before the pool's owner may go
+    pool_ = nullptr;
     this->ref_.reset();
     this->data_ = nullptr;
     this->cap_ = this->max_payload_ = this->head_cache_ = 0;
@@ -167,8 +227,10 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
         refreshed = true;
         continue;
       }
-      // relaxed: as in try_reserve (the claim publishes nothing; refresh() acquired head).
-      if (tail.compare_exchange_weak(t, t + need, std::memory_order_relaxed, std::memory_order_relaxed)) break;
+      announce(t, t + need);
+      // release / relaxed: as in try_reserve (the span before the tail; refresh() acquired head).
+      if (tail.compare_exchange_weak(t, t + need, std::memory_order_release, std::memory_order_relaxed)) break;
+      if (span_ != nullptr) [[unlikely]] retract();
     }
     run_at_ = t;
     for (std::size_t i = 0; i < count; ++i) {
@@ -209,6 +271,32 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
     return reserve_until(n, lim);
   }
 
+  // The writer span (shared memory only; null on the heap, where no writer dies alone).
+  // Before each CAS on tail the writer announces [t, t + room): a writer killed after its CAS
+  // and before its "in progress" header leaves a zero header below the tail, and the span
+  // is how recovery knows whose it is and how far it reaches (shm::byte_ring::recover).
+  // Invariant between claims: the span is empty (end <= start) or it is a claim that
+  // succeeded, whose end is <= any tail this writer loads later. So storing start first
+  // (then end) never shows a span covering bytes this writer did not try to claim: the
+  // pair passes through (t, old end), empty since old end <= t. A failed CAS retracts the
+  // span (end = start) to restore the invariant. A stale span of a dead writer (its last
+  // CAS failed and it died before retracting) can still name room another writer won;
+  // recovery copes by never padding beyond the nearest end among the dead writers' spans
+  // that cover the zero header, which is within the true owner's unwritten claim.
+  void announce(std::uint64_t start, std::uint64_t end) noexcept {
+    if (span_ == nullptr) return;
+    // release (both): our previous claim's header store happens-before them, so a recovering
+    // reader whose acquire load sees this announcement also sees that header (its CAS of a
+    // zero header there then fails); the tail CAS's release orders both before the claim.
+    span_[0].store(start, std::memory_order_release);
+    span_[1].store(end, std::memory_order_release);
+  }
+  void retract() noexcept {
+    // relaxed load: our own word. release store: as in announce(). The span becomes empty;
+    // a reader that still sees the failed attempt treats it as a stale span (see above).
+    span_[1].store(span_[0].load(std::memory_order_relaxed), std::memory_order_release);
+  }
+
   void refresh() noexcept {
     // acquire: the reader's reads and zeroing of the bytes before head happen-before our
     // writes into them.
@@ -235,9 +323,18 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
   }
 
 
-  void copy_from(const shared_writer& o) noexcept {
+  void take_span(detail::span_pool<Sync>* pool) {
+    if (pool == nullptr) return;
+    span_ = pool->take();
+    if (span_ == nullptr)
+      throw error(errc::too_many_producers, "every writer span of this process's claim is held by a handle (" +
+                                                std::to_string(pool->count) + "): close a copy first");
+    pool_ = pool;
+  }
+  void copy_from(const shared_writer& o) {
     auto* l = o.ref_.get();
     if (l == nullptr) return;
+    take_span(o.pool_);  // first: it may throw, before anything is counted
     // relaxed: copied from a live handle, so the count is >= 1 and cannot reach 0 meanwhile.
     if (o.counted_) l->consumer.writers.fetch_add(1, std::memory_order_relaxed);
     tag_ = o.tag_;
@@ -259,10 +356,14 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
     reserving_ = std::exchange(o.reserving_, false);
     tag_ = o.tag_;
     counted_ = o.counted_;
+    span_ = std::exchange(o.span_, nullptr);
+    pool_ = std::exchange(o.pool_, nullptr);
   }
 
   std::int32_t tag_ = 0;         // the type half of an in-progress header
   bool counted_ = true;          // counts in the layout's open writers
+  atomic_word* span_ = nullptr;  // shared memory: this handle's writer span (start, end)
+  detail::span_pool<Sync>* pool_ = nullptr;  // whence span_ came (process-local)
   std::uint64_t res_start_ = 0;  // data offset of the reserved record's header
   std::uint64_t res_rec_ = 0;    // bytes claimed for it (aligned)
   std::uint64_t res_n_ = 0;      // payload bytes reserved

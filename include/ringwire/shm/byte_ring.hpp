@@ -77,6 +77,7 @@ struct writer_attachment {
   shm::detail::claim_t* claim;
   ring* r;
   ringwire::detail::fence_scope scope;
+  ringwire::byte_ring::detail::span_pool<std_sync> spans;  // the claim's writer spans
 
   static void release_all(ringwire::detail::owner<std_sync>* o) noexcept {
     auto* a = reinterpret_cast<writer_attachment*>(o);
@@ -138,6 +139,40 @@ inline bool reap_claim(shm::detail::claim_t& c, ring& r, bool many_writer, bool 
   return true;
 }
 
+// A zero header at byte position `at`, below the tail (reader::skip_abandoned): the end of
+// the room a dead writer claimed there, or `at` when that is not known. Every writer handle
+// announces the room it is about to claim in its writer span before its CAS on the tail
+// (byte_ring/shared_writer.hpp, announce()), so the claim covering `at` is in some span:
+//   - a span of a claim not abandoned covers `at`: a live (or not yet reaped) writer may
+//     own it and store its header any moment -- not known;
+//   - else the nearest end among the abandoned claims' spans that cover `at`. A dead
+//     writer's span may be stale (its last CAS failed, then it died), naming room another
+//     writer won; but the true owner's span is among them and its room is unwritten from
+//     `at` on, so padding up to the nearest end never reaches past it. What remains of the
+//     owner's room is found the same way at the next position.
+// Spans are read with acquire (announce() stores them with release): a live writer's span
+// that moved on means its header at `at` is visible, and the caller's CAS from 0 fails.
+inline std::uint64_t orphan_end(std::byte* base, const identity& id, std::uint64_t at) noexcept {
+  auto covers = [at](std::uint64_t start, std::uint64_t end) {
+    return static_cast<std::int64_t>(at - start) >= 0 && static_cast<std::int64_t>(end - at) > 0;
+  };
+  std::uint64_t nearest = at;
+  for (std::uint32_t i = 0; i < id.endpoints; ++i) {
+    // acquire: the reaper's abandoned value (after its count drop), as in recover().
+    const bool abandoned = is_abandoned(shm::endpoint_claim(base, id, i).load(std::memory_order_acquire));
+    for (std::uint32_t k = 0; k < shm::detail::spans_per_writer; ++k) {
+      auto* w = shm::byte_ring_writer_span(base, id, i, k);
+      // acquire (both): see above.
+      const std::uint64_t start = w[0].load(std::memory_order_acquire);
+      const std::uint64_t end = w[1].load(std::memory_order_acquire);
+      if (!covers(start, end)) continue;
+      if (!abandoned) return at;
+      if (nearest == at || static_cast<std::int64_t>(end - nearest) < 0) nearest = end;
+    }
+  }
+  return nearest;
+}
+
 }  // namespace detail
 
 // The writer of a one-to-one segment. Throws shm_kind_mismatch (another kind, or a
@@ -185,15 +220,27 @@ inline ringwire::byte_ring::shared_writer<std_sync> attach_shared_writer(const s
     std::uint64_t zero = 0;
     // acquire: the previous holder's release of the claim (after its count drop).
     if (!c.compare_exchange_strong(zero, mine, std::memory_order_acquire, std::memory_order_relaxed)) continue;
+    // Empty every span of the claim: a previous holder's last claims lie behind the reader
+    // (an abandoned claim is freed only once the reader passed them), so its spans only
+    // name old room; emptied, they cannot look like ours. relaxed: ordered before our first
+    // announcement's tail CAS (release) like the announcement itself.
+    for (std::uint32_t k = 0; k < shm::detail::spans_per_writer; ++k) {
+      auto* w = shm::byte_ring_writer_span(base, id, i, k);
+      w[1].store(w[0].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
     // relaxed: the count is >= 1 while the segment holds its own; our records publish
     // themselves (each header's release).
     r->consumer.writers.fetch_add(1, std::memory_order_relaxed);
-    auto* a = new detail::writer_attachment{{}, std::move(map), &c, r, scope};
+    auto* a = new detail::writer_attachment{{}, std::move(map), &c, r, scope, {}};
+    a->spans.first = reinterpret_cast<std::byte*>(shm::byte_ring_writer_span(base, id, i, 0));
+    a->spans.stride = shm::detail::writer_span_stride;
+    a->spans.count = shm::detail::spans_per_writer;
     a->own.release_all = &detail::writer_attachment::release_all;
     // relaxed: not yet shared.
     a->own.refs.store(1, std::memory_order_relaxed);
     return ringwire::byte_ring::shared_writer<std_sync>(ringwire::byte_ring::ring_ref<std_sync>(r, &a->own), opt,
-                                                        scope, static_cast<std::int32_t>(i + 1), /*counted=*/false);
+                                                        scope, static_cast<std::int32_t>(i + 1), /*counted=*/false,
+                                                        &a->spans);
   }
   throw error(errc::too_many_producers, "all " + std::to_string(id.endpoints) +
                                             " writer claims of the ring are held by live processes (or abandoned "
@@ -297,7 +344,7 @@ inline std::size_t recover(const segment& seg, ringwire::byte_ring::reader<std_s
   const identity id = seg.info();
   std::byte* base = map.get()->base;
   std::size_t skipped = 0;
-  while (rx.skip_abandoned([&](std::int32_t tag) {
+  auto dead = [&](std::int32_t tag) {
     if (tag < 1 || static_cast<std::uint32_t>(tag) > id.endpoints) return false;
     // acquire: the reaper's abandoned value is stored after its count drop.
     const std::uint64_t v = shm::endpoint_claim(base, id, static_cast<std::uint32_t>(tag - 1)).load(std::memory_order_acquire);
@@ -305,8 +352,9 @@ inline std::size_t recover(const segment& seg, ringwire::byte_ring::reader<std_s
     // detached cleanly left no record in progress, and no attach reuses an abandoned claim
     // before the reader is past its records -- so only a dead owner leaves one here.
     return detail::is_abandoned(v);
-  }))
-    ++skipped;
+  };
+  auto orphan_end = [&](std::uint64_t at) { return detail::orphan_end(base, id, at); };
+  while (rx.skip_abandoned(dead, orphan_end)) ++skipped;
   // Free the abandoned claims whose records all lie behind the read position.
   const std::uint64_t at = rx.position();
   for (std::uint32_t i = 0; i < id.endpoints; ++i) {
@@ -315,8 +363,17 @@ inline std::size_t recover(const segment& seg, ringwire::byte_ring::reader<std_s
     std::uint64_t v = c.load(std::memory_order_acquire);
     if (!detail::is_abandoned(v)) continue;
     const auto left = static_cast<std::int32_t>(static_cast<std::uint32_t>(v >> 32) - static_cast<std::uint32_t>(at));
+    if (left > 0) continue;
+    // Empty the dead writer's spans first: a stale one (a failed last CAS) may reach past
+    // its recorded tail, and a free claim's span that covers a zero header makes
+    // orphan_end() wait. relaxed: nobody else writes an abandoned claim's spans; the
+    // release below publishes these stores with the claim.
+    for (std::uint32_t k = 0; k < shm::detail::spans_per_writer; ++k) {
+      auto* w = shm::byte_ring_writer_span(base, id, i, k);
+      w[1].store(w[0].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
     // release: our reads past the dead writer's records happen-before the next attach.
-    if (left <= 0) c.compare_exchange_strong(v, 0, std::memory_order_release, std::memory_order_relaxed);
+    c.compare_exchange_strong(v, 0, std::memory_order_release, std::memory_order_relaxed);
   }
   return skipped;
 }

@@ -19,7 +19,9 @@
 // start time, closed by a 64-bit FNV-1a checksum. The creator writes them once, then
 // stores init_state = ready with release; nobody writes them again. Bytes 128..167 are
 // live words (the init flag, the join count, the heartbeat, one claim word per channel
-// side); the rest, up to 512, is reserved (zero).
+// side); 168 counts joins too many for the joiner table at 256..511 (who holds a mapping,
+// one claim word per join, so the census can tell a count held up only by dead
+// processes); the rest is reserved (zero).
 //
 // Lifecycle, after Firedancer's objects: segment_footprint(spec, counters) gives the bytes,
 // segment_align the alignment (a page: mmap's), format_segment() writes an empty segment
@@ -256,7 +258,7 @@ constexpr channel_spec byte_broadcast_spec(const byte_broadcast::geometry& g) {
 
 // ---- the header ------------------------------------------------------------------------
 
-inline constexpr std::uint32_t layout_version = 3;
+inline constexpr std::uint32_t layout_version = 4;
 inline constexpr std::size_t header_size = 512;
 inline constexpr std::size_t counter_stride = 128;      // each counter on its own pair of lines
 inline constexpr std::uint32_t max_counters = 4096;
@@ -324,7 +326,10 @@ struct live_words {
   std::atomic<std::uint64_t> heartbeat;       // 144  CLOCK_MONOTONIC ns of the owner's last beat
   std::atomic<std::uint64_t> sender_claim;    // 152  the attached sender's process (claim_word), 0: none
   std::atomic<std::uint64_t> receiver_claim;  // 160  the attached receiver's process, 0: none
-  unsigned char reserved[header_size - 128 - 40];  // 168..511  zero
+  std::atomic<std::uint32_t> joiners_unrecorded;  // 168  joins not in `joiners` (all 32 live at once)
+  std::atomic<std::uint32_t> reaped;          // 172  endpoints found dead and reaped (shm/claim.hpp)
+  unsigned char reserved[256 - 128 - 48];     // 176..255  zero
+  std::atomic<std::uint64_t> joiners[32];     // 256  one claim_word per read-write join, 0: free
 };
 
 // A claim names a process across pid reuse: its pid in bits 0..30, bit 31 set while that
@@ -345,7 +350,9 @@ struct header {
 };
 static_assert(sizeof(header) == header_size && offsetof(header, live) == 128);
 static_assert(offsetof(live_words, joined) == 4 && offsetof(live_words, heartbeat) == 16 &&
-              offsetof(live_words, sender_claim) == 24 && offsetof(live_words, receiver_claim) == 32);
+              offsetof(live_words, sender_claim) == 24 && offsetof(live_words, receiver_claim) == 32 &&
+              offsetof(live_words, joiners_unrecorded) == 40 && offsetof(live_words, joiners) == 128 &&
+              offsetof(live_words, reaped) == 44);
 static_assert(std::is_standard_layout_v<header>, "the header must be able to live in any memory");
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std::uint64_t>::is_always_lock_free &&
                   sizeof(std::atomic<std::uint64_t>) == 8,
@@ -392,6 +399,15 @@ constexpr std::size_t claims_offset(std::uint32_t counters) noexcept {
 constexpr std::size_t claims_bytes(std::uint32_t endpoints) noexcept {
   return round_up(std::size_t{endpoints} * 8, counter_stride);
 }
+// A many-to-one byte ring's writer spans follow its claims: spans_per_writer per writer
+// claim, one per writer handle of that process (a thread's copy), each on its own cache
+// line (a handle stores its span before every claim of room; see writer_span below and
+// shm/byte_ring.hpp). Other kinds have none.
+inline constexpr std::uint32_t spans_per_writer = 32;
+inline constexpr std::size_t writer_span_stride = 64;
+constexpr std::size_t writer_spans_bytes(channel_kind kind, std::uint32_t endpoints) noexcept {
+  return kind == channel_kind::byte_ring ? std::size_t{endpoints} * spans_per_writer * writer_span_stride : 0;
+}
 
 // The alignment a kind's channel needs (every kind's first block is a 128-byte hot block).
 constexpr std::size_t channel_align(channel_kind kind, std::size_t slot_align) noexcept {
@@ -403,7 +419,8 @@ constexpr std::size_t channel_align(channel_kind kind, std::size_t slot_align) n
 // Where the channel starts.
 constexpr std::size_t channel_offset(channel_kind kind, std::uint32_t counters, std::uint32_t endpoints,
                                      std::size_t slot_align) noexcept {
-  return round_up(claims_offset(counters) + claims_bytes(endpoints), channel_align(kind, slot_align));
+  return round_up(claims_offset(counters) + claims_bytes(endpoints) + writer_spans_bytes(kind, endpoints),
+                  channel_align(kind, slot_align));
 }
 
 // Slots per ring, as the identity records them.
@@ -487,6 +504,17 @@ inline std::atomic<std::uint64_t>& endpoint_claim(std::byte* base, const identit
       base + detail::claims_offset(id.counters_count) + std::size_t{i} * 8));
 }
 
+// Span k of the writer process holding claim i of a many-to-one byte ring: the room the
+// handle using it is about to claim, [start, end) of byte positions (two words), empty when
+// end <= start (as a signed difference). Only for a byte ring segment (writer_spans_bytes),
+// i < id.endpoints, k < spans_per_writer.
+inline std::atomic<std::uint64_t>* byte_ring_writer_span(std::byte* base, const identity& id, std::uint32_t i,
+                                                         std::uint32_t k) noexcept {
+  return std::launder(reinterpret_cast<std::atomic<std::uint64_t>*>(
+      base + detail::claims_offset(id.counters_count) + detail::claims_bytes(id.endpoints) +
+      (std::size_t{i} * detail::spans_per_writer + k) * detail::writer_span_stride));
+}
+
 // Formats zeroed memory `mem` (segment_footprint() bytes at least, `bytes` in all, aligned
 // to segment_align) as an empty segment: identity, counters, claims, the channel, then
 // init_state = ready with release, so an opener that acquires ready sees all of it.
@@ -529,6 +557,11 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
     ::new (base + header_size + i * counter_stride) std::atomic<std::uint64_t>(0);
   for (std::uint32_t i = 0; i < spec.endpoints; ++i)
     ::new (base + detail::claims_offset(counters) + std::size_t{i} * 8) std::atomic<std::uint64_t>(0);
+  if (spec.kind == channel_kind::byte_ring)
+    for (std::size_t k = 0; k < std::size_t{spec.endpoints} * detail::spans_per_writer; ++k)
+      for (std::size_t w = 0; w < 2; ++w)
+        ::new (base + detail::claims_offset(counters) + detail::claims_bytes(spec.endpoints) +
+               k * detail::writer_span_stride + w * 8) std::atomic<std::uint64_t>(0);
   std::byte* chan = base + id.channel_offset;
   switch (spec.kind) {
     case channel_kind::spsc:
@@ -556,8 +589,10 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
       byte_broadcast_layout::format(chan, detail::byte_broadcast_geometry(spec));
       break;
   }
-  // relaxed: ordered before the release below like everything else formatted here.
+  // relaxed: ordered before the release below like everything else formatted here. The
+  // creator's join is the first joiner entry (segment.hpp leaves it).
   h->live.joined.store(1, std::memory_order_relaxed);
+  h->live.joiners[0].store(claim_word(creator_pid, creator_start), std::memory_order_relaxed);
   // release: the identity, counters and ring happen-before an opener's acquire of ready.
   h->live.init_state.store(init_ready, std::memory_order_release);
   return h;
