@@ -166,6 +166,57 @@ TEST(ShmSpsc, AFullRingIsNotCorrupt) {
   for (std::uint64_t i = 0; i < 64; ++i) EXPECT_EQ(out[i], i);
 }
 
+// The mirror image for the sender: a receiver's head that claims more than the capacity is
+// queued (or a head ahead of the tail) would make the free room wrap to a huge number and a
+// batch copy run past the slot array. The sender must write nothing, report closed for good
+// and say why (found by fuzz/spsc_live_fuzz.cpp).
+TEST(ShmSpsc, AnImpossibleHeadFromAHostilePeerClosesTheSenderWithoutWritingOutOfBounds) {
+  for (const std::uint64_t forged : {1ull, 100ull, 1ull << 40}) {
+    auto seg = shm::segment::create_anonymous(shm::spsc_spec<std::uint64_t>(64));
+    auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+    auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+    std::vector<std::uint64_t> in(64, 9);
+    ASSERT_EQ(tx.try_send_batch(std::span<const std::uint64_t>(in)), 64u);  // full: the next send refreshes
+    auto map = seg.share();
+    auto* ring = reinterpret_cast<ringwire::spsc::layout<>*>(map.get()->base + seg.info().channel_offset);
+    ring->consumer.head.store(ring->producer.tail.load() + forged);  // ahead of the tail
+    std::vector<std::uint64_t> big(1 << 12, 7);
+    EXPECT_EQ(tx.try_send_batch(std::span<const std::uint64_t>(big)), 0u) << forged;
+    EXPECT_TRUE(tx.peer_corrupt());
+    EXPECT_TRUE(tx.is_closed());
+    EXPECT_EQ(tx.try_send(1), status::closed);
+    EXPECT_EQ(tx.reserve(4).status(), status::closed);
+    EXPECT_EQ(tx.send_for(1, std::chrono::milliseconds(1)), status::closed);
+    ring->consumer.head.store(ring->producer.tail.load());  // "repaired": the verdict stays
+    EXPECT_EQ(tx.try_send(1), status::closed);
+  }
+}
+
+// An attach over a ring whose indices are already impossible is refused.
+TEST(ShmSpsc, AnAttachOverAForgedHeadIsRefused) {
+  auto seg = shm::segment::create_anonymous(shm::spsc_spec<std::uint64_t>(64));
+  auto map = seg.share();
+  auto* ring = reinterpret_cast<ringwire::spsc::layout<>*>(map.get()->base + seg.info().channel_offset);
+  shm::spsc::attach_sender<std::uint64_t>(seg).close();
+  ring->consumer.head.store(ring->producer.tail.load() - 65);  // 65 queued in a ring of 64
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_sender<std::uint64_t>(seg); }), errc::shm_corrupt);
+}
+
+// The ring's geometry rewritten after this process opened the segment (its identity copy is
+// private): a later attach must refuse it, not build an endpoint whose mask or slot offset
+// points past the mapping (found by fuzz/spsc_live_fuzz.cpp).
+TEST(ShmSpsc, AnAttachAfterAHostilePeerRewroteTheGeometryIsRefused) {
+  auto seg = shm::segment::create_anonymous(shm::spsc_spec<std::uint64_t>(64));
+  auto map = seg.share();
+  auto* ring = reinterpret_cast<ringwire::spsc::layout<>*>(map.get()->base + seg.info().channel_offset);
+  ring->geometry.slot_count = std::uint64_t{1} << 40;
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_sender<std::uint64_t>(seg); }), errc::shm_corrupt);
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_receiver<std::uint64_t>(seg); }), errc::shm_corrupt);
+  ring->geometry.slot_count = 64;
+  ring->geometry.slots_offset += std::uint64_t{1} << 30;
+  EXPECT_EQ(error_of([&] { (void)shm::spsc::attach_sender<std::uint64_t>(seg); }), errc::shm_corrupt);
+}
+
 TEST(ShmSpsc, EachSideAttachesOnceAtATimeAndReattachCarriesOn) {
   auto seg = anonymous_u64(8);
   auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
@@ -419,6 +470,29 @@ TEST(ShmSpscCrash, ADeadSendersClaimIsTakenOverAndALiveOneIsNot) {
   ASSERT_EQ(tx.try_send(5), status::ok);
   for (std::uint64_t i = 0; i < 6; ++i) EXPECT_EQ(rx.try_recv().value(), i);
   EXPECT_EQ(rx.try_recv().status(), status::empty) << "a takeover is not a close";
+}
+
+// reap() wakes a dead sender's receiver on the ring's own park word: a receiver_park_offset
+// rewritten by a live hostile peer must not aim that wake (an exchange, a store) anywhere
+// else -- here at the receiver's head, where it would zero the index (found by
+// fuzz/spsc_live_fuzz.cpp with an offset past the mapping).
+TEST(ShmSpscCrash, ReapIgnoresARewrittenParkOffset) {
+  auto seg = anonymous_u64(64);
+  auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+  const pid_t dead = shm_test::spawn([&] {
+    auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+    for (std::uint64_t i = 0; i < 5; ++i)
+      if (tx.try_send(i) != status::ok) return 10;
+    ::_exit(0);  // no close: the claim stays, naming a dead process
+  });
+  ASSERT_EQ(shm_test::wait_child(dead), 0);
+  for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(rx.try_recv().value(), i);
+  auto map = seg.share();
+  auto* ring = reinterpret_cast<ringwire::spsc::layout<>*>(map.get()->base + seg.info().channel_offset);
+  ring->geometry.receiver_park_offset =
+      static_cast<std::int64_t>(reinterpret_cast<std::byte*>(&ring->consumer.head) - reinterpret_cast<std::byte*>(ring));
+  EXPECT_EQ(shm::spsc::reap(seg).sender_pid, static_cast<std::uint32_t>(dead));
+  EXPECT_EQ(ring->consumer.head.load(), 3u) << "the wake went to the forged word";
 }
 
 // A receiver parked on a sender that dies is woken by reap() from any process, drains what

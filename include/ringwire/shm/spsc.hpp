@@ -79,6 +79,10 @@ ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
   shm::detail::mapping_ref map = seg.share();
   header* h = map.get()->hdr();
   auto* ring = std::launder(reinterpret_cast<ringwire::spsc::layout<Sync>*>(map.get()->base + id.channel_offset));
+  // The endpoints copy the ring's geometry: check it again, against the private identity,
+  // since a live peer may have rewritten it after this process opened the segment.
+  shm::detail::check_spsc_ring(reinterpret_cast<const spsc_ring*>(ring), id.capacity, id.slot_size, id.slot_align, 0,
+                               [](const std::string& what) { throw error(errc::shm_corrupt, what); });
   claim_t* claim = which == side::monitor ? nullptr : side_claim(h, which == side::sender);
   auto* a = attachment<Sync>::make(std::move(map));
   ringwire::spsc::detail::ring_ref<Sync> ref(ring, &a->own);  // from here it releases `a`
@@ -145,8 +149,11 @@ inline reaped reap(const segment& seg) {
     // release: the closed flag happens-before the next attach's acquire of the claim, so a
     // new endpoint's reopening (it clears the flag) comes after our close, never before.
     c.store(0, std::memory_order_release);
-    // A rare path: a real fence, then wake the other side if it sleeps (wait.hpp).
-    auto& peer_word = sender ? ring->receiver_park_word() : ring->consumer.producer_park;
+    // A rare path: a real fence, then wake the other side if it sleeps (wait.hpp). A plain
+    // channel's receiver parks on consumer_park (attach checked receiver_park_offset == 0);
+    // the offset is not read again here, so a peer that rewrote it cannot aim this wake
+    // outside the mapping.
+    auto& peer_word = sender ? ring->producer.consumer_park : ring->consumer.producer_park;
     ringwire::detail::notify_close<std_sync>(peer_word, fence_scope::cross_process);
     (sender ? out.sender_pid : out.receiver_pid) = claim_pid(v);
   }

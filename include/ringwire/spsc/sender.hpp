@@ -56,6 +56,7 @@ class sender {
     tail_ = l->producer.tail.load(std::memory_order_relaxed);
     // acquire: an MPSC lane's receiver may be releasing slots as this sender is made.
     head_cache_ = l->consumer.head.load(std::memory_order_acquire);
+    if (tail_ - head_cache_ > capacity_) [[unlikely]] distrust_peer();  // see refresh()
     // Resolved once, while the layout is as validated: a process that later rewrites the
     // geometry of a ring in shared memory cannot redirect our wakes.
     receiver_word_ = &l->receiver_park_word();
@@ -160,6 +161,9 @@ class sender {
 
   // True when the receiver is gone or this sender is closed: sends will fail.
   [[nodiscard]] bool is_closed() const noexcept { return ref_.get() == nullptr || receiver_gone(); }
+  // True when the receiver's index was once impossible (a ring in shared memory written by a
+  // corrupt or hostile process): the sender reports closed from then on (see refresh()).
+  [[nodiscard]] bool peer_corrupt() const noexcept { return peer_corrupt_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(capacity_); }
   // Messages queued, as this side last saw them (exact once the receiver is idle).
   [[nodiscard]] std::size_t size_approx() const noexcept {
@@ -178,12 +182,17 @@ class sender {
   static limits_t limits(ringwire::detail::clock::time_point d) noexcept { return {d, nullptr}; }
   static limits_t limits(const std::stop_token* s) noexcept { return {ringwire::detail::no_deadline, s}; }
 
-  // The receiver's flag. relaxed: no data flows through it; it only stops new sends.
+  // The receiver's flag, or a receiver found corrupt. relaxed: no data flows through the
+  // flag; it only stops new sends.
   [[nodiscard]] bool receiver_gone() const noexcept {
-    return ref_.get()->producer.receiver_closed.load(std::memory_order_relaxed) != 0;
+    return peer_corrupt_ || ref_.get()->producer.receiver_closed.load(std::memory_order_relaxed) != 0;
   }
 
-  // Re-reads head; true when at least `need` slots are free. Slow path.
+  // Re-reads head; true when at least `need` slots are free. Slow path. An honest receiver
+  // keeps 0 <= tail - head <= capacity; a ring in shared memory can also be written by a
+  // corrupt or hostile process, and believing a larger distance would make the free room
+  // wrap to a huge number and a batch copy run past the slot array. Such a head marks the
+  // endpoint peer_corrupt (sticky): it then reports closed and writes no slot.
   [[gnu::noinline]] bool refresh(std::uint64_t need) noexcept {
     auto* l = ref_.get();
     if (l == nullptr) return false;
@@ -191,8 +200,16 @@ class sender {
     // happen-before we construct into them again.
     head_cache_ = l->consumer.head.load(std::memory_order_acquire);
     const std::uint64_t used = tail_ - head_cache_;
+    if (used > capacity_ || peer_corrupt_) [[unlikely]] return distrust_peer(), false;
     if (metrics_) ringwire::detail::raise_to(l->producer_stats.high_water, used);
     return capacity_ - used >= need;
+  }
+
+  // The receiver's head was impossible: from now on the ring looks full to every fast path
+  // (so each send comes to refresh(), which says no) and closed to every slow one.
+  [[gnu::cold]] void distrust_peer() noexcept {
+    peer_corrupt_ = true;
+    head_cache_ = tail_ - capacity_;
   }
 
   // Why a send found no room. Counts the full event (metrics on).
@@ -323,6 +340,7 @@ class sender {
     parks_ = std::exchange(o.parks_, 0);
     reserving_ = std::exchange(o.reserving_, false);
     receiver_word_ = std::exchange(o.receiver_word_, nullptr);
+    peer_corrupt_ = std::exchange(o.peer_corrupt_, false);
   }
 
   // Hot fields first: one cache line of the endpoint holds everything a send touches.
@@ -336,6 +354,7 @@ class sender {
   fence_scope scope_ = fence_scope::process;
   bool metrics_ = false;
   bool reserving_ = false;
+  bool peer_corrupt_ = false;  // the receiver's head was impossible once: see refresh()
   std::uint64_t parks_ = 0;
   typename Sync::template atomic<std::uint32_t>* receiver_word_ = nullptr;  // see the constructor
 };
