@@ -38,6 +38,8 @@ enum class errc {
   message_too_large,   // byte rings: a record larger than the ring allows (never truncated)
   invalid_message_type,  // byte rings: a type id the record format reserves
   ring_corrupt,        // byte rings: the ring's memory fails validation (a reader never trusts it)
+  shm_not_a_segment,   // shm: the name is not a regular file (a FIFO, directory, device, socket or symlink)
+  shm_untrusted_owner,  // shm: the segment's owner is not this process's effective uid nor a trusted one
 };
 
 inline const char* to_string(errc e) noexcept {
@@ -68,6 +70,8 @@ inline const char* to_string(errc e) noexcept {
     case errc::message_too_large: return "message too large";
     case errc::invalid_message_type: return "invalid message type";
     case errc::ring_corrupt: return "ring corrupt";
+    case errc::shm_not_a_segment: return "not a segment (not a regular file)";
+    case errc::shm_untrusted_owner: return "segment owner not trusted";
   }
   return "unknown error";
 }

@@ -6,12 +6,15 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -246,6 +249,132 @@ TEST(SegmentSetup, DefaultTypeTagsNameTheType) {
   EXPECT_EQ(shm::type_tag<std::byte>::value, shm::detail::fnv1a("byte"));
   EXPECT_NE(shm::type_tag<std::uint64_t[4]>::value, shm::type_tag<std::uint64_t[5]>::value);
   EXPECT_NE(shm::type_tag<std::uint64_t[4]>::value, shm::type_tag<std::int64_t[4]>::value);
+}
+
+// ---- hostile names and files -----------------------------------------------------------
+// Any local user can put something at a name under /dev/shm before the real creator does.
+
+std::string shm_path(const std::string& n) { return "/dev/shm" + n; }
+
+// A FIFO at the name: every open is refused at once with shm_not_a_segment. Before, a
+// read-only open blocked in the kernel for ever (waiting for a writer; `wait` did not bound
+// it) and a read-write one said shm_initialising. The child dies after 10 s if it blocks.
+TEST_F(Segment, AFifoAtTheNameIsRefusedAtOnce) {
+  const auto n = name("fifo");
+  ASSERT_EQ(::mkfifo(shm_path(n).c_str(), 0666), 0);
+  const pid_t pid = shm_test::spawn(
+      [&] {
+        int bad = 0;
+        for (const bool ro : {true, false})
+          for (const auto wait : {std::chrono::milliseconds(0), std::chrono::milliseconds(200)}) {
+            ++bad;
+            shm::open_options o;
+            o.read_only = ro;
+            o.wait = wait;
+            if (error_of([&] { (void)shm::segment::open(n, shm::spsc_spec<int>(1), o); }) != errc::shm_not_a_segment)
+              return bad;
+          }
+        return 0;
+      },
+      /*limit_s=*/10);
+  EXPECT_EQ(shm_test::wait_child(pid), 0);
+  EXPECT_EQ(error_of([&] { (void)shm::segment::create(n, shm::spsc_spec<int>(1)); }), errc::shm_exists);
+  struct stat st{};
+  ASSERT_EQ(::lstat(shm_path(n).c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));  // create left it alone
+  EXPECT_TRUE(shm::segment::unlink(n));
+}
+
+// A symbolic link (even to a good segment), a directory and a socket at the name are each
+// shm_not_a_segment, read-only or read-write. Before: ELOOP, EISDIR, ENXIO or an mmap
+// failure, all shm_system_error.
+TEST_F(Segment, EveryObjectThatIsNotARegularFileIsNotASegment) {
+  const auto good = name("target");
+  auto target = shm::segment::create(good, shm::spsc_spec<int>(1));
+  const auto link = name("link");
+  ASSERT_EQ(::symlink(shm_path(good).c_str(), shm_path(link).c_str()), 0);
+  const auto dir = name("dir");
+  ASSERT_EQ(::mkdir(shm_path(dir).c_str(), 0777), 0);
+  const auto sock = name("sock");
+  const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", shm_path(sock).c_str());
+  ASSERT_EQ(::bind(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  for (const auto& n : {link, dir, sock})
+    for (const bool ro : {true, false}) {
+      shm::open_options o;
+      o.read_only = ro;
+      EXPECT_EQ(error_of([&] { (void)shm::segment::open(n, shm::spsc_spec<int>(1), o); }), errc::shm_not_a_segment)
+          << n << (ro ? " read-only" : " read-write");
+    }
+  EXPECT_EQ(error_of([&] { (void)shm::segment::unlink(dir); }), errc::shm_not_a_segment);
+  EXPECT_EQ(target.joined_count(), 1u);  // the link joined nothing
+  ::close(s);
+  ::rmdir(shm_path(dir).c_str());
+}
+
+// "/." and "/.." name the shared-memory directory and its parent: refused like "/a/b".
+// Before, create said shm_exists and unlink EISDIR.
+TEST(SegmentSetup, DotNamesAreRefused) {
+  for (const char* bad : {"/.", "/.."}) {
+    EXPECT_EQ(error_of([&] { (void)shm::segment::create(bad, shm::spsc_spec<int>(1)); }), errc::invalid_options) << bad;
+    EXPECT_EQ(error_of([&] { (void)shm::segment::open(bad, shm::spsc_spec<int>(1)); }), errc::invalid_options) << bad;
+    shm::open_options ro;
+    ro.read_only = true;
+    EXPECT_EQ(error_of([&] { (void)shm::segment::open(bad, shm::spsc_spec<int>(1), ro); }), errc::invalid_options)
+        << bad;
+    EXPECT_EQ(error_of([&] { (void)shm::segment::unlink(bad); }), errc::invalid_options) << bad;
+  }
+}
+
+// Setuid, setgid, sticky or file-type bits in create_options::mode are refused before
+// anything is created. Before, fchmod applied them.
+TEST_F(Segment, ModeBitsOutside0777AreRefused) {
+  const auto n = name("suid");
+  for (const mode_t mode : {mode_t{04600}, mode_t{02600}, mode_t{01600}, mode_t{0100600}}) {
+    shm::create_options o;
+    o.mode = mode;
+    EXPECT_EQ(error_of([&] { (void)shm::segment::create(n, shm::spsc_spec<int>(1), o); }), errc::invalid_options)
+        << std::oct << mode;
+    EXPECT_FALSE(name_exists(n)) << std::oct << mode;
+    EXPECT_EQ(error_of([&] { (void)shm::segment::create_anonymous(shm::spsc_spec<int>(1), o); }),
+              errc::invalid_options)
+        << std::oct << mode;
+  }
+  shm::create_options o;
+  o.mode = 0777;
+  EXPECT_NO_THROW((void)shm::segment::create(n, shm::spsc_spec<int>(1), o));
+}
+
+// A valid segment, mode 0666, whose file another uid owns (it created the name first): open
+// refuses it with shm_untrusted_owner, read-only too, unless open_options::trusted names
+// that uid or its group. Before, it was joined without a word. Needs root (fchown).
+TEST_F(Segment, ASegmentOwnedByAnotherUidIsRefusedUnlessTrusted) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a segment to another uid";
+  const auto n = name("foreign");
+  shm::create_options c;
+  c.mode = 0666;
+  auto a = shm::segment::create(n, shm::spsc_spec<int>(4), c);
+  const int fd = ::shm_open(n.c_str(), O_RDWR, 0);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::fchown(fd, 65534, 65534), 0);
+  ::close(fd);
+  shm::open_options o;
+  EXPECT_EQ(error_of([&] { (void)shm::segment::open(n, shm::spsc_spec<int>(4), o); }), errc::shm_untrusted_owner);
+  o.read_only = true;
+  EXPECT_EQ(error_of([&] { (void)shm::segment::open(n, shm::spsc_spec<int>(4), o); }), errc::shm_untrusted_owner);
+  EXPECT_EQ(a.joined_count(), 1u);  // refused before joining
+  o.read_only = false;
+  o.trusted.uids = {65534};
+  {
+    auto b = shm::segment::open(n, shm::spsc_spec<int>(4), o);
+    EXPECT_EQ(a.joined_count(), 2u);
+  }
+  o.trusted.uids.clear();
+  o.trusted.gids = {65534};
+  EXPECT_NO_THROW((void)shm::segment::open(n, shm::spsc_spec<int>(4), o));
 }
 
 // ---- anonymous segments and descriptor passing ----------------------------------------

@@ -30,11 +30,6 @@ namespace ringwire::shm::detail {
 
 using claim_t = std::atomic<std::uint64_t>;
 
-inline std::uint64_t my_claim() noexcept {
-  const pid_t me = ::getpid();
-  return claim_word(static_cast<std::uint32_t>(me), shm::detail::process_start_time(me));
-}
-
 // Takes the claim for this process: from free, or over a dead holder. Returns 0, or the
 // live holder's pid when refused.
 inline std::uint32_t take_claim(claim_t& c) {

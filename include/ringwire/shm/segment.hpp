@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -50,6 +51,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
+#include <vector>
 
 #include "ringwire/detail/asymmetric_fence.hpp"
 #include "ringwire/detail/counted_ref.hpp"
@@ -61,7 +64,7 @@
 namespace ringwire::shm {
 
 struct create_options {
-  mode_t mode = 0600;                                   // exactly these bits (not umasked)
+  mode_t mode = 0600;  // exactly these bits (not umasked); only 0777's (no setuid, setgid, sticky)
   unlink_policy unlink = unlink_policy::on_last_close;  // named segments only
   std::uint32_t counters = 8;                           // user counters (counter(i))
   // Endpoints pay a compiler barrier instead of a fence per publish when every process
@@ -69,6 +72,21 @@ struct create_options {
   // here when this process can; a process that cannot then cannot attach). false: real
   // fences on both sides, attachable by any process.
   bool asymmetric_fences = true;
+};
+
+// Who may own a named segment this process opens. A name under /dev/shm is a file any local
+// user can create first, with any bytes and mode 0666: joining it hands that user the
+// channel (what is received, what the process's waits do). By default only a segment owned
+// by this process's effective uid is trusted; name other owners here (a service account,
+// a group of cooperating users) to trust them too.
+struct trusted_owners {
+  std::vector<uid_t> uids;  // owners trusted besides the effective uid
+  std::vector<gid_t> gids;  // owning groups trusted (every member of one can create such a file)
+
+  [[nodiscard]] bool trusts(uid_t uid, gid_t gid) const noexcept {
+    return uid == ::geteuid() || std::find(uids.begin(), uids.end(), uid) != uids.end() ||
+           std::find(gids.begin(), gids.end(), gid) != gids.end();
+  }
 };
 
 struct open_options {
@@ -81,6 +99,10 @@ struct open_options {
   // named segment under unlink_policy::on_last_close; attaching anything that writes (an
   // endpoint, a registered subscriber, reap) is refused with invalid_options.
   bool read_only = false;
+  // Owners trusted besides the effective uid (trusted_owners); a named segment of another
+  // owner is refused with shm_untrusted_owner before a byte of it is read. open_fd does
+  // not check it: a descriptor is a capability its sender chose to give.
+  trusted_owners trusted = {};
 };
 
 namespace detail {
@@ -98,16 +120,73 @@ inline errc open_errc(int e) noexcept {
     case EEXIST: return errc::shm_exists;
     case EINVAL:
     case ENAMETOOLONG: return errc::invalid_options;
+    case ELOOP:   // O_NOFOLLOW met a symbolic link
+    case ENXIO:   // a socket (or a device without a driver)
+    case EISDIR:  // a directory, opened for writing or unlinked
+      return errc::shm_not_a_segment;
     default: return errc::shm_system_error;
   }
 }
 
-// POSIX names: "/" then 1..254 characters, none of them '/'.
+// POSIX names: "/" then 1..254 characters, none of them '/', and not "/." or "/.." (the
+// shared-memory directory itself and its parent).
 inline void check_name(std::string_view name) {
   if (name.size() < 2 || name.size() > 255 || name[0] != '/' || name.find('/', 1) != std::string_view::npos ||
-      name.find('\0') != std::string_view::npos)
-    throw error(errc::invalid_options,
-                "segment name \"" + std::string(name) + "\" must be '/' followed by 1 to 254 characters, no '/'");
+      name.find('\0') != std::string_view::npos || name == "/." || name == "/..")
+    throw error(errc::invalid_options, "segment name \"" + std::string(name) +
+                                           "\" must be '/' followed by 1 to 254 characters, no '/', not . or ..");
+}
+
+// A create mode: permission bits only (setuid, setgid and sticky mean nothing for shared
+// memory but would be applied as given).
+inline void check_mode(mode_t mode) {
+  if ((mode & ~mode_t{0777}) != 0)
+    throw error(errc::invalid_options, "create_options::mode " + std::to_string(mode) +
+                                           " (decimal) has bits outside 0777 (setuid, setgid, sticky or type bits)");
+}
+
+// What a name that is not a regular file is, for the message.
+inline const char* file_type(mode_t m) noexcept {
+  return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" : S_ISCHR(m) || S_ISBLK(m) ? "a device"
+         : S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ? "a symbolic link" : "not a regular file";
+}
+
+// fstat of a segment's descriptor; anything but a regular file (what shm_open and
+// memfd_create make) is shm_not_a_segment, before a byte of it is read or mapped.
+inline struct stat stat_segment(int fd, const std::string& what) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) fail_errno(errc::shm_system_error, "fstat of " + what, errno);
+  if (!S_ISREG(st.st_mode))
+    throw error(errc::shm_not_a_segment, what + " is " + file_type(st.st_mode) + ", not a shared-memory object");
+  return st;
+}
+
+// Opens the named object without ever blocking or following a link: O_NONBLOCK, so a FIFO
+// planted at the name opens at once (it is then refused) instead of waiting in the kernel
+// for a writer; O_NOFOLLOW (glibc adds it too), so a symbolic link is ELOOP; O_NOCTTY, so a
+// terminal never becomes ours. O_NONBLOCK stays set: it changes nothing for a regular
+// file's mmap. Then refuses what is not a regular file, or whose owner `trusted` does not
+// trust, before reading anything. Returns the descriptor (the caller closes it).
+inline int open_object(const std::string& name, int access, const trusted_owners& trusted, struct stat& st) {
+  const int fd = ::shm_open(name.c_str(), access | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0);
+  if (fd < 0) {
+    const int e = errno;
+    // EINVAL for a name check_name passed: glibc's shm_open turns a directory's EISDIR into it.
+    if (e == EINVAL) fail_errno(errc::shm_not_a_segment, "opening segment " + name + " (a directory)", EISDIR);
+    fail_errno(open_errc(e), "opening segment " + name + (e == ELOOP ? " (a symbolic link)" : ""), e);
+  }
+  try {
+    st = stat_segment(fd, "segment " + name);
+    if (!trusted.trusts(st.st_uid, st.st_gid))
+      throw error(errc::shm_untrusted_owner,
+                  "segment " + name + " is owned by uid " + std::to_string(st.st_uid) + " (gid " +
+                      std::to_string(st.st_gid) + "), not by this process's effective uid " +
+                      std::to_string(::geteuid()) + ": its owner controls its bytes; trust it with open_options::trusted");
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  return fd;
 }
 
 // Field 22 of /proc/<pid>/stat: the process's start time in clock ticks after boot, which
@@ -151,6 +230,12 @@ inline bool process_alive(pid_t pid, std::uint64_t start) noexcept {
   return start == 0 || process_start_time(pid) == start;
 }
 
+// This process's claim word (layout.hpp, claim_word).
+inline std::uint64_t my_claim() noexcept {
+  const pid_t me = ::getpid();
+  return claim_word(static_cast<std::uint32_t>(me), process_start_time(me));
+}
+
 // Whether the claim value v (layout.hpp, claim_word) names a live process (0: nobody).
 inline bool claim_alive(std::uint64_t v) noexcept {
   if (v == 0) return false;
@@ -161,6 +246,35 @@ inline bool claim_alive(std::uint64_t v) noexcept {
   // nothing: the pid alone does.
   const std::uint64_t now = process_start_time(pid);
   return start == 0 || now == 0 || (now & 0xffff'ffffu) == start;
+}
+
+// The header's joiner table (layout.hpp, live_words::joiners): who holds a read-write join,
+// so the census can tell a join count held up only by dead processes (shm/census.hpp). A
+// join takes a free entry, else one whose process is dead, else counts itself in
+// joiners_unrecorded (more than 32 live joins at once); it does so before the join count
+// rises and undoes it after the count falls, so every counted join of a live process is in
+// the table or in that count. Returns the entry, -1 for the count.
+inline constexpr int joiner_entries = static_cast<int>(std::extent_v<decltype(live_words::joiners)>);
+inline int record_joiner(header& h, std::uint64_t mine) noexcept {
+  for (int pass = 0; pass < 2; ++pass)
+    for (int i = 0; i < joiner_entries; ++i) {
+      // relaxed (load and CAS): the entry publishes nothing; the join count's acq_rel CAS
+      // that follows orders it before the join is counted.
+      std::uint64_t seen = h.live.joiners[i].load(std::memory_order_relaxed);
+      const bool free = pass == 0 ? seen == 0 : !claim_alive(seen);  // the dead only when none is free
+      if (free && h.live.joiners[i].compare_exchange_strong(seen, mine, std::memory_order_relaxed)) return i;
+    }
+  // relaxed: as above.
+  h.live.joiners_unrecorded.fetch_add(1, std::memory_order_relaxed);
+  return -1;
+}
+inline void forget_joiner(header& h, int entry, std::uint64_t mine) noexcept {
+  // relaxed (both): after the count's release; nothing is published through the table. The
+  // CAS leaves an entry alone that is no longer ours (never, while we live).
+  if (entry < 0)
+    h.live.joiners_unrecorded.fetch_sub(1, std::memory_order_relaxed);
+  else
+    (void)h.live.joiners[entry].compare_exchange_strong(mine, 0, std::memory_order_relaxed);
 }
 
 // The fence scope this process's endpoints of a segment must use (fence_mode above).
@@ -185,7 +299,8 @@ inline std::uint64_t monotonic_ns() noexcept {
 // Removes `name` only if it still names the object (dev, ino): a name removed and reused
 // by someone else since is left alone.
 inline void unlink_if_same(const std::string& name, dev_t dev, ino_t ino) noexcept {
-  const int fd = ::shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0);
+  // O_NONBLOCK | O_NOFOLLOW: a FIFO or link planted at the name since must not block a leave.
+  const int fd = ::shm_open(name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0);
   if (fd < 0) return;
   struct stat st{};
   const bool same = ::fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
@@ -205,6 +320,8 @@ struct mapping {
   ino_t ino;
   identity id;  // the validated copy: every offset is taken from here
   bool read_only = false;  // PROT_READ: it never joined the count, and never writes
+  int joiner = -1;         // its joiner table entry (record_joiner), -1: joiners_unrecorded
+  std::uint64_t joiner_claim = 0;  // the claim word written there
 
   [[nodiscard]] header* hdr() const noexcept { return std::launder(reinterpret_cast<header*>(base)); }
 
@@ -214,6 +331,7 @@ struct mapping {
     // acq_rel: this process's last uses of the segment happen-before the unlink by
     // whichever process drops the count to zero.
     const bool last = !m->read_only && m->hdr()->live.joined.fetch_sub(1, std::memory_order_acq_rel) == 1;
+    if (!m->read_only) forget_joiner(*m->hdr(), m->joiner, m->joiner_claim);  // after the count: see record_joiner
     if (!m->name.empty() && ((m->id.unlink == unlink_policy::on_last_close && last) ||
                              (m->id.unlink == unlink_policy::on_creator_exit && m->creator)))
       unlink_if_same(m->name, m->dev, m->ino);
@@ -271,11 +389,13 @@ class segment {
   segment() noexcept = default;
 
   // Creates the named segment `name` ("/something") for `spec`, exclusively, and formats
-  // it. Throws ringwire::error: invalid_options (the name, the spec), invalid_capacity,
-  // capacity_too_large, shm_exists (the name is taken: nothing is touched),
-  // shm_permission_denied, shm_system_error. Nothing is left behind on failure.
+  // it. Throws ringwire::error: invalid_options (the name, the spec, a mode outside 0777),
+  // invalid_capacity, capacity_too_large, shm_exists (the name is taken, whatever it is:
+  // nothing is touched), shm_permission_denied, shm_system_error. Nothing is left behind on
+  // failure.
   static segment create(std::string_view name, const channel_spec& spec, const create_options& opt = {}) {
     detail::check_name(name);
+    detail::check_mode(opt.mode);
     const std::size_t bytes = segment_footprint(spec, opt.counters);  // validates before any syscall
     const std::string n(name);
     detail::os_guard g;
@@ -291,6 +411,7 @@ class segment {
   // Creates an anonymous segment (memfd): no name; pass fd() to another process with
   // send_fd. Sealed against resizing. Throws as create().
   static segment create_anonymous(const channel_spec& spec, const create_options& opt = {}) {
+    detail::check_mode(opt.mode);
     const std::size_t bytes = segment_footprint(spec, opt.counters);
     detail::os_guard g;
     g.fd = ::memfd_create("ringwire", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -301,9 +422,12 @@ class segment {
   }
 
   // Opens the named segment, validates it against `expect` (capacity 0: any) and joins.
-  // Throws ringwire::error: shm_not_found, shm_permission_denied, shm_not_ringwire,
-  // shm_version_mismatch, shm_kind_mismatch, shm_type_mismatch, shm_capacity_mismatch,
-  // shm_truncated, shm_initialising, shm_corrupt, shm_system_error, invalid_options.
+  // Never blocks in the kernel (a FIFO at the name is refused, not waited on). Throws
+  // ringwire::error: shm_not_found, shm_permission_denied, shm_not_a_segment (a FIFO,
+  // directory, device, socket or symbolic link at the name), shm_untrusted_owner (see
+  // open_options::trusted), shm_not_ringwire, shm_version_mismatch, shm_kind_mismatch,
+  // shm_type_mismatch, shm_capacity_mismatch, shm_truncated, shm_initialising, shm_corrupt,
+  // shm_system_error, invalid_options.
   static segment open(std::string_view name, const channel_spec& expect, const open_options& opt = {}) {
     detail::check_name(name);
     const std::string n(name);
@@ -311,9 +435,9 @@ class segment {
     for (;;) {
       try {
         detail::os_guard g;
-        g.fd = ::shm_open(n.c_str(), (opt.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
-        if (g.fd < 0) detail::fail_errno(detail::open_errc(errno), "opening segment " + n, errno);
-        return join(g, expect, n, /*keep_fd=*/false, opt.read_only);
+        struct stat st{};
+        g.fd = detail::open_object(n, opt.read_only ? O_RDONLY : O_RDWR, opt.trusted, st);
+        return join(g, st, expect, n, /*keep_fd=*/false, opt.read_only);
       } catch (const error& e) {
         const bool retry = e.code() == errc::shm_not_found || e.code() == errc::shm_initialising;
         if (!retry || std::chrono::steady_clock::now() >= deadline) throw;
@@ -324,17 +448,18 @@ class segment {
 
   // Opens the segment behind `fd` (an anonymous segment's, received with receive_fd, or any
   // shared-memory descriptor). The caller keeps `fd`; the segment holds its own duplicate.
-  // Throws as open().
+  // Throws as open() (the owner is not checked: see open_options::trusted).
   static segment open_fd(int fd, const channel_spec& expect, const open_options& opt = {}) {
     detail::os_guard g;
     g.fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (g.fd < 0) detail::fail_errno(errc::shm_system_error, "duplicating descriptor " + std::to_string(fd), errno);
-    return join(g, expect, std::string(), /*keep_fd=*/true, opt.read_only);
+    const struct stat st = detail::stat_segment(g.fd, "descriptor " + std::to_string(fd));
+    return join(g, st, expect, std::string(), /*keep_fd=*/true, opt.read_only);
   }
 
   // Removes a name (the delete of the lifecycle); processes that have it mapped keep their
   // mappings. Returns false if there was no such name. Throws invalid_options,
-  // shm_permission_denied, shm_system_error.
+  // shm_permission_denied, shm_not_a_segment (a directory), shm_system_error.
   static bool unlink(std::string_view name) {
     detail::check_name(name);
     const std::string n(name);
@@ -416,12 +541,16 @@ class segment {
     const fence_mode fences = opt.asymmetric_fences && ringwire::detail::asymmetric_fence::init_global()
                                   ? fence_mode::membarrier_global
                                   : fence_mode::fenced;
+    const std::uint64_t start = detail::process_start_time(pid);
     header* h = format_segment(g.base, bytes, spec, opt.unlink, opt.counters, static_cast<std::uint32_t>(pid),
-                               detail::process_start_time(pid), fences);
+                               start, fences);
     h->live.heartbeat.store(detail::monotonic_ns(), std::memory_order_relaxed);  // relaxed: see beat()
     const bool keep_fd = name.empty();
-    auto ref = detail::adopt(detail::new_mapping(static_cast<std::byte*>(g.base), bytes, keep_fd ? g.fd : -1,
-                                                 std::move(name), /*creator=*/true, st, h->id));
+    detail::mapping* m = detail::new_mapping(static_cast<std::byte*>(g.base), bytes, keep_fd ? g.fd : -1,
+                                             std::move(name), /*creator=*/true, st, h->id);
+    m->joiner = 0;  // format_segment recorded the creator's join in the first entry
+    m->joiner_claim = claim_word(static_cast<std::uint32_t>(pid), start);
+    auto ref = detail::adopt(m);
     if (!keep_fd) ::close(g.fd);
     g.fd = -1;
     g.base = nullptr;
@@ -429,10 +558,9 @@ class segment {
     return segment(std::move(ref));
   }
 
-  static segment join(detail::os_guard& g, const channel_spec& expect, std::string name, bool keep_fd,
-                      bool read_only) {
-    struct stat st{};
-    if (::fstat(g.fd, &st) != 0) detail::fail_errno(errc::shm_system_error, "fstat", errno);
+  // Joins the regular file g.fd (st: its fstat, stat_segment's).
+  static segment join(detail::os_guard& g, const struct stat& st, const channel_spec& expect, std::string name,
+                      bool keep_fd, bool read_only) {
     const auto bytes = static_cast<std::size_t>(st.st_size);
     if (bytes == 0) throw error(errc::shm_initialising, "the segment has size 0 (its creator has not sized it yet)");
     g.base = detail::map_fd(g.fd, bytes, read_only);
@@ -444,12 +572,16 @@ class segment {
                                              std::move(name), /*creator=*/false, st, id);
     m->read_only = read_only;
     if (!read_only) {
-      auto& joined = std::launder(reinterpret_cast<header*>(g.base))->live.joined;
+      header& h = *std::launder(reinterpret_cast<header*>(g.base));
+      m->joiner_claim = detail::my_claim();
+      m->joiner = detail::record_joiner(h, m->joiner_claim);  // before the count rises
+      auto& joined = h.live.joined;
       // relaxed first read: the CAS below decides.
       std::uint32_t n = joined.load(std::memory_order_relaxed);
       do {
         // A count of zero under on_last_close: its last process is removing it right now.
         if (n == 0 && id.unlink == unlink_policy::on_last_close) {
+          detail::forget_joiner(h, m->joiner, m->joiner_claim);
           detail::unregister_mapping(m->base);
           delete m;  // never joined, so it must not leave; the guard unmaps and closes
           throw error(errc::shm_not_found, "the segment is being removed by its last process");
