@@ -12,7 +12,13 @@
 //     with fchmod so the umask cannot widen or narrow them silently;
 //   - the unlink policy is recorded in the header and explicit: never, on_last_close (the
 //     header's join count: the last process to leave removes the name), on_creator_exit
-//     (the creator removes it when it leaves). A crash leaves the name (shm/census.hpp);
+//     (the creator removes it when it leaves). A crash leaves the name (shm/census.hpp;
+//     each read-write join is recorded in the header's joiner table, so the census can
+//     tell a count held up only by crashed joiners);
+//   - open never blocks and trusts no name: it opens O_NONBLOCK | O_NOFOLLOW, refuses what
+//     is not a regular file (a FIFO, directory, socket, link: shm_not_a_segment) and a
+//     segment another uid owns (shm_untrusted_owner, unless open_options::trusted names
+//     it), before reading a byte (docs/shm.md, "Threat model");
 //   - open maps the object at its real size and validates it (validate_segment) before
 //     anything else reads it; each mismatch is its own errc;
 //   - an anonymous segment is sealed (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), so no
