@@ -220,6 +220,49 @@ TEST_F(ShmBroadcast, ForgedHalfWrittenAndUncountedSlots) {
   EXPECT_EQ(sub.try_recv().status(), status::empty);
 }
 
+// A live peer rewrites the ring's geometry block after the endpoints attached (the known
+// limit this closes): the endpoints walk the ring with the geometry they copied at attach,
+// so a subscriber still reads the slot its message is in and a lossless publisher still
+// sees its subscriber in the registry; a later attach refuses the ring (fuzz/
+// broadcast_live_fuzz.cpp scribbles like this between calls).
+TEST_F(ShmBroadcast, ARewrittenGeometryCannotMisdirectAttachedEndpoints) {
+  auto seg = shm::segment::create_anonymous(spec(4, 2, bc::policy::lossless));
+  ring* l = ring_of(seg);
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);
+  auto sub = shm::broadcast::attach_subscriber<msg>(seg);
+  ASSERT_EQ(pub.try_publish(make(1)), status::ok);
+  l->geometry.slots_offset += l->geometry.slot_stride;                      // one slot off
+  l->geometry.registry_offset += sizeof(ring::entry);                      // past our entry
+  l->joiners.top.store(~std::uint32_t{0});                                  // no such entries
+  auto r = sub.try_recv();
+  ASSERT_TRUE(r) << ringwire::to_string(r.status());
+  EXPECT_EQ(r->seq, 1u);
+  for (std::uint64_t i = 2; i <= 5; ++i) ASSERT_EQ(pub.try_publish(make(i)), status::ok) << i;
+  EXPECT_EQ(pub.try_publish(make(6)), status::full) << "the subscriber's entry was not seen";
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_subscriber<msg>(seg); }), errc::shm_corrupt);
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_observer<msg>(seg); }), errc::shm_corrupt);
+}
+
+// A stamp no publisher could have written: a later message in the slot fewer than a lap
+// ahead. Believing it made the subscriber jump backwards (and recv_batch lag for ever over
+// stamps like it); now it closes for good and says why. The same for a gated subscriber,
+// which a publisher never overwrites.
+TEST_F(ShmBroadcast, AnImpossibleStampClosesTheSubscriber) {
+  for (const bc::policy p : {bc::policy::lossy, bc::policy::lossless}) {
+    auto seg = shm::segment::create_anonymous(spec(4, 2, p));
+    ring* l = ring_of(seg);
+    auto pub = shm::broadcast::attach_publisher<msg>(seg);
+    auto sub = shm::broadcast::attach_subscriber<msg>(seg);
+    ASSERT_EQ(pub.try_publish(make(1)), status::ok);
+    ASSERT_EQ(sub.try_recv()->seq, 1u);
+    // message 2's slot claims message 3: one ahead, not a lap (and never under lossless)
+    bc::detail::slot_ref<ringwire::std_sync>{l->slot(2)}.stamp().store(ring::committed(p == bc::policy::lossy ? 3 : 6));
+    EXPECT_EQ(sub.try_recv().status(), status::closed);
+    EXPECT_TRUE(sub.peer_corrupt());
+    EXPECT_EQ(sub.try_recv().status(), status::closed);
+  }
+}
+
 // A subscriber process is killed while the lossless publisher waits on it; reap() frees
 // its entry and the blocked publish completes. A live subscriber is never reaped.
 TEST_F(ShmBroadcast, ReapKilledSubscriberUnblocksLosslessPublisher) {

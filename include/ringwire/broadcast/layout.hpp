@@ -186,8 +186,10 @@ struct layout {
     return l;
   }
 
+  // Registry entry i (i < max_subscribers). At the fixed registry_offset(), not the recorded
+  // one: a peer that rewrote the geometry block cannot move the registry.
   [[nodiscard]] entry& subscriber(std::uint32_t i) noexcept {
-    return std::launder(reinterpret_cast<entry*>(reinterpret_cast<std::byte*>(this) + geometry.registry_offset))[i];
+    return std::launder(reinterpret_cast<entry*>(reinterpret_cast<std::byte*>(this) + registry_offset()))[i];
   }
   [[nodiscard]] std::byte* slot(std::uint64_t index) noexcept {
     return reinterpret_cast<std::byte*>(this) + geometry.slots_offset + index * geometry.slot_stride;
@@ -196,6 +198,43 @@ struct layout {
 };
 
 namespace detail {
+
+// The geometry an endpoint walks the ring with, copied from the layout when the endpoint is
+// made (in shared memory: after attach checked it against the segment's private identity).
+// A live peer with write access may rewrite the layout's geometry block later; an endpoint
+// that re-read it on its paths could be aimed past the ring, one that uses this copy cannot.
+// Loads from the endpoint instead of the layout: no cost on the hot paths.
+template <class Sync>
+struct ring_geometry {
+  using ring = layout<Sync>;
+
+  std::byte* base = nullptr;  // the layout
+  std::uint64_t capacity = 0;
+  std::uint64_t slot_stride = 0;
+  std::uint64_t slots_offset = 0;
+  std::uint64_t evict_lag = 0;
+  std::uint32_t max_subscribers = 0;
+  policy mode = policy::lossy;
+  bool multi_producer = false;
+
+  ring_geometry() noexcept = default;
+  explicit ring_geometry(ring* l) noexcept
+      : base(reinterpret_cast<std::byte*>(l)),
+        capacity(l->geometry.capacity),
+        slot_stride(l->geometry.slot_stride),
+        slots_offset(l->geometry.slots_offset),
+        evict_lag(l->geometry.evict_lag),
+        max_subscribers(l->geometry.max_subscribers),
+        mode(l->mode()),
+        multi_producer(l->geometry.multi_producer != 0) {}
+
+  // Registry entry i. Precondition: i < max_subscribers (callers clamp a shared `top`).
+  [[nodiscard]] typename ring::entry& subscriber(std::uint32_t i) const noexcept {
+    return std::launder(reinterpret_cast<typename ring::entry*>(base + ring::registry_offset()))[i];
+  }
+  // Slot `index`. Precondition: index < capacity.
+  [[nodiscard]] std::byte* slot(std::uint64_t index) const noexcept { return base + slots_offset + index * slot_stride; }
+};
 
 // One slot seen through its type: the stamp object and the payload words after it.
 template <class Sync>

@@ -19,6 +19,7 @@
 // load missed that claim is seen by the rescan (the joiner's heavy fence pairs with it).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "ringwire/broadcast/storage.hpp"
@@ -37,12 +38,13 @@ class producer_state {
   producer_state(ring_ref<Sync> ref, const options& opt, fence_scope scope = fence_scope::process) noexcept
       : ref_(std::move(ref)), wait_(opt.publisher_wait), scope_(Sync::resolve_scope(scope)) {
     auto* l = ref_.get();
-    capacity_ = l->geometry.capacity;
-    gated_ = l->mode() != policy::lossy;
+    geo_ = ring_geometry<Sync>(l);
+    capacity_ = geo_.capacity;
+    gated_ = geo_.mode != policy::lossy;
     room_until_ = gated_ ? 0 : ~std::uint64_t{0};  // lossy: never rescans
   }
   producer_state(const producer_state& o) noexcept
-      : ref_(o.ref_.copy()), wait_(o.wait_), scope_(o.scope_), capacity_(o.capacity_), gated_(o.gated_) {
+      : ref_(o.ref_.copy()), wait_(o.wait_), scope_(o.scope_), geo_(o.geo_), capacity_(o.capacity_), gated_(o.gated_) {
     room_until_ = gated_ ? 0 : ~std::uint64_t{0};  // a fresh cache: rescans before its first write
   }
   producer_state(producer_state&&) noexcept = default;
@@ -50,6 +52,8 @@ class producer_state {
   producer_state& operator=(const producer_state&) = delete;
 
   [[nodiscard]] ring* get() const noexcept { return ref_.get(); }
+  // The geometry copied when this state was made (layout.hpp, ring_geometry).
+  [[nodiscard]] const ring_geometry<Sync>& geo() const noexcept { return geo_; }
   [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }
   [[nodiscard]] bool gated() const noexcept { return gated_; }
   [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
@@ -86,9 +90,10 @@ class producer_state {
   [[gnu::noinline, gnu::cold]] void wake_parked() noexcept {
     auto* const l = ref_.get();
     // acquire: entries below top were formatted as joinable before top was raised.
-    const std::uint32_t top = l->joiners.top.load(std::memory_order_acquire);
+    // Clamped: a peer in shared memory may have scribbled on it.
+    const std::uint32_t top = std::min(l->joiners.top.load(std::memory_order_acquire), geo_.max_subscribers);
     for (std::uint32_t i = 0; i < top; ++i) {
-      auto& word = l->subscriber(i).park;
+      auto& word = geo_.subscriber(i).park;
       // relaxed: ordered after our publishing store by the caller's fence (wait.hpp).
       if (word.load(std::memory_order_relaxed) != ringwire::detail::running) ringwire::detail::wake<Sync>(word, scope_);
     }
@@ -100,17 +105,18 @@ class producer_state {
     auto* const l = ref_.get();
     // Only several producers need it (see the top of this header); one light fence per
     // rescan, which a single publisher takes only when the ring looks full or someone joined.
-    if (l->geometry.multi_producer != 0) Sync::light_fence(scope_);
+    if (geo_.multi_producer) Sync::light_fence(scope_);
     // acquire: pairs with the joiners' release increments (see after_commit()).
     epoch_seen_ = l->joiners.epoch.load(std::memory_order_acquire);
-    const bool evict = l->mode() == policy::evict;
-    const std::uint64_t lag_limit = l->geometry.evict_lag;
+    const bool evict = geo_.mode == policy::evict;
+    const std::uint64_t lag_limit = geo_.evict_lag;
     std::uint64_t low = s;
     bool any = false;
     // acquire: entries below top were formatted as joinable before top was raised.
-    const std::uint32_t top = l->joiners.top.load(std::memory_order_acquire);
+    // Clamped: a peer in shared memory may have scribbled on it.
+    const std::uint32_t top = std::min(l->joiners.top.load(std::memory_order_acquire), geo_.max_subscribers);
     for (std::uint32_t i = 0; i < top; ++i) {
-      auto& e = l->subscriber(i);
+      auto& e = geo_.subscriber(i);
       // acquire: a live state makes the joiner's provisional cursor visible.
       std::uint32_t st = e.state.load(std::memory_order_acquire);
       if (ring::kind(st) != ring::live) continue;
@@ -133,6 +139,7 @@ class producer_state {
   ring_ref<Sync> ref_;
   wait_strategy wait_ = wait_strategy::park();
   fence_scope scope_ = fence_scope::process;
+  ring_geometry<Sync> geo_;
   std::uint64_t capacity_ = 0;
   std::uint64_t room_until_ = 0;  // highest sequence writable without a rescan (0: rescan)
   std::uint64_t epoch_seen_ = 0;

@@ -132,7 +132,7 @@ class publisher {
   void write(const std::array<std::uint64_t, detail::words_of<T>>& w) noexcept {
     auto* const l = state_.get();
     const std::uint64_t s = seq_ + 1;
-    detail::write_slot<Sync>(detail::slot_ref<Sync>{l->slot(index_)}, s, w);
+    detail::write_slot<Sync>(detail::slot_ref<Sync>{state_.geo().slot(index_)}, s, w);
     seq_ = s;
     index_ = index_ + 1 == state_.capacity() ? 0 : index_ + 1;
     // release: the slot's commit happens-before a subscriber's acquire load of head (its

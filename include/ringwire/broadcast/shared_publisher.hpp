@@ -113,7 +113,7 @@ class shared_publisher {
       }
       s = c + 1;
     }
-    write(l, s, detail::to_words(v));
+    write(s, detail::to_words(v));
     return status::ok;
   }
 
@@ -151,7 +151,7 @@ class shared_publisher {
     }
     // relaxed: as in claim_one().
     const std::uint64_t first = l->publisher.head.fetch_add(batch.size(), std::memory_order_relaxed) + 1;
-    for (std::size_t i = 0; i < batch.size(); ++i) write(l, first + i, detail::to_words(batch[i]));
+    for (std::size_t i = 0; i < batch.size(); ++i) write(first + i, detail::to_words(batch[i]));
     return batch.size();
   }
 
@@ -197,7 +197,7 @@ class shared_publisher {
     auto* const l = state_.get();
     if (l == nullptr) return status::closed;
     if (!state_.gated()) {
-      write(l, claim_one(l), detail::to_words(v));
+      write(claim_one(l), detail::to_words(v));
       return status::ok;
     }
     for (;;) {
@@ -210,9 +210,9 @@ class shared_publisher {
     }
   }
 
-  void write(ring* l, std::uint64_t s, const std::array<std::uint64_t, detail::words_of<T>>& w) noexcept {
+  void write(std::uint64_t s, const std::array<std::uint64_t, detail::words_of<T>>& w) noexcept {
     const std::uint64_t cap = state_.capacity();
-    const detail::slot_ref<Sync> slot{l->slot(pow2_ ? (s & (cap - 1)) : s % cap)};
+    const detail::slot_ref<Sync> slot{state_.geo().slot(pow2_ ? (s & (cap - 1)) : s % cap)};
     const std::uint64_t previous = s > cap ? ring::committed(s - cap) : 0;
     // acquire: the previous lap's payload stores happen-before ours (one writer per slot).
     std::uint64_t st = slot.stamp().load(std::memory_order_acquire);

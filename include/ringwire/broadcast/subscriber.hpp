@@ -95,7 +95,8 @@ class subscriber {
       : ref_(std::move(ref)), wait_(opt.subscriber_wait), scope_(Sync::resolve_scope(scope)), observer_(true) {
     if (wait_.which() == wait_strategy::kind::park) wait_ = wait_strategy::spin_then_yield(wait_.spins());
     auto* const l = ref_.get();
-    const std::uint64_t cap = l->geometry.capacity;
+    geo_ = detail::ring_geometry<Sync>(l);
+    const std::uint64_t cap = geo_.capacity;
     // acquire: pairs with the publisher's release store of head.
     const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
     n_ = from_oldest ? (h >= cap ? h - cap + 1 : 1) : h + 1;
@@ -122,13 +123,13 @@ class subscriber {
     if (armed_) [[unlikely]] disarm(l);
     if (evict_) {
       // relaxed: our own entry; a stale live only delays the verdict to the overwrite check.
-      if (evicted_ || ring::kind(l->subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted) {
+      if (evicted_ || ring::kind(geo_.subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted) {
         evicted_ = true;
         return recv_result<T>(status::evicted);
       }
     }
     for (;;) {
-      const detail::slot_ref<Sync> slot{l->slot(index_)};
+      const detail::slot_ref<Sync> slot{geo_.slot(index_)};
       // acquire: pairs with the publisher's release store of the committed stamp.
       std::uint64_t s1 = slot.stamp().load(std::memory_order_acquire);
       if (s1 == ring::committed(n_)) {
@@ -160,8 +161,8 @@ class subscriber {
         evicted_ = true;
         return recv_result<T>(status::evicted);
       }
-      // lossless never overwrites a live cursor; an observer has none
-      RINGWIRE_ASSERT(l->mode() == policy::lossy || observer_);
+      // lossless never overwrites a live cursor (lagged() takes it for corruption); an
+      // observer has none
       return lagged(l, ring::seq_of(s1));
     }
   }
@@ -253,7 +254,7 @@ class subscriber {
     if (l == nullptr) return 0;
     // acquire: pairs with the publisher's release store of head (an observation).
     const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
-    return h < n_ ? 0 : std::min(h - n_ + 1, l->geometry.capacity);
+    return h < n_ ? 0 : std::min(h - n_ + 1, geo_.capacity);
   }
   [[nodiscard]] std::uint64_t received() const noexcept { return received_; }
   [[nodiscard]] std::uint64_t missed() const noexcept { return missed_; }
@@ -278,13 +279,16 @@ class subscriber {
     // relaxed: the hint, ordered before the heavy fence below (as wait_recv's).
     l->joiners.parked.fetch_add(1, std::memory_order_relaxed);
     // relaxed: published to the publisher by the heavy fence (wait.hpp's Dekker pair).
-    l->subscriber(entry_).park.store(ringwire::detail::parked_bell, std::memory_order_relaxed);
+    geo_.subscriber(entry_).park.store(ringwire::detail::parked_bell, std::memory_order_relaxed);
     armed_ = true;
     Sync::heavy_fence(scope_);
     if (!readable(l)) return true;
     disarm(l);
     return false;
   }
+  // True when the ring once held a stamp no publisher could have written (a ring in shared
+  // memory written by a corrupt or hostile process): the subscriber closed itself then.
+  [[nodiscard]] bool peer_corrupt() const noexcept { return peer_corrupt_; }
   // The registry entry this subscriber holds (an observer: none, ~0).
   [[nodiscard]] std::uint32_t registry_entry() const noexcept { return observer_ ? ~std::uint32_t{0} : entry_; }
 
@@ -298,7 +302,7 @@ class subscriber {
       return;
     }
     if (armed_) disarm(l);
-    auto& e = l->subscriber(entry_);
+    auto& e = geo_.subscriber(entry_);
     // release: our last copies out of the ring happen-before a publisher that sees the
     // entry free and overwrites them. A concurrent eviction CAS expects live and fails.
     e.state.store(ring::with_kind(state_, ring::free_entry), std::memory_order_release);
@@ -315,16 +319,17 @@ class subscriber {
   // Joins: claims a registry entry (throws ringwire::error when none is free), see above.
   void join(bool from_oldest, std::uint32_t entry) {
     auto* const l = ref_.get();
-    const std::uint64_t cap = l->geometry.capacity;
-    gated_ = l->mode() != policy::lossy;
-    evict_ = l->mode() == policy::evict;
+    geo_ = detail::ring_geometry<Sync>(l);
+    const std::uint64_t cap = geo_.capacity;
+    gated_ = geo_.mode != policy::lossy;
+    evict_ = geo_.mode == policy::evict;
     // Lossless shows its cursor every capacity/8 receives (see the top of this header);
     // evict on every receive, so the eviction distance is measured exactly.
-    show_every_ = l->mode() == policy::lossless ? std::max<std::uint64_t>(1, cap / 8) : 1;
+    show_every_ = geo_.mode == policy::lossless ? std::max<std::uint64_t>(1, cap / 8) : 1;
     const auto start = [&](std::uint64_t h) { return from_oldest ? (h >= cap ? h - cap + 1 : 1) : h + 1; };
     // acquire: pairs with the publisher's release store of head.
     const std::uint64_t provisional = start(l->publisher.head.load(std::memory_order_acquire));
-    const std::uint32_t max = l->geometry.max_subscribers;
+    const std::uint32_t max = geo_.max_subscribers;
     std::uint32_t i = 0;
     if (entry != any_entry) {
       if (entry >= max) {
@@ -332,7 +337,7 @@ class subscriber {
         throw error(errc::invalid_options,
                     "registry entry " + std::to_string(entry) + " of " + std::to_string(max) + " does not exist");
       }
-      auto& e = l->subscriber(entry);
+      auto& e = geo_.subscriber(entry);
       // acquire: the previous occupant's (or its reaper's) release of the entry happens-before our use.
       std::uint32_t st = e.state.load(std::memory_order_acquire);
       // acquire: as above. Only a publisher's eviction CAS (live -> evicted) can race
@@ -344,7 +349,7 @@ class subscriber {
       i = entry;
     }
     for (; entry == any_entry && i < max; ++i) {
-      auto& e = l->subscriber(i);
+      auto& e = geo_.subscriber(i);
       // relaxed: a guess; the CAS below decides.
       std::uint32_t st = e.state.load(std::memory_order_relaxed);
       // acquire: the previous occupant's release of the entry happens-before our use.
@@ -361,7 +366,7 @@ class subscriber {
                   "all " + std::to_string(max) + " registry entries are live; raise options::max_subscribers");
     }
     entry_ = i;
-    auto& e = l->subscriber(i);
+    auto& e = geo_.subscriber(i);
     // release: our entry is formatted before the publisher scans up to the new top.
     std::uint32_t top = l->joiners.top.load(std::memory_order_relaxed);
     while (top < i + 1 && !l->joiners.top.compare_exchange_weak(top, i + 1, std::memory_order_release,
@@ -408,30 +413,30 @@ class subscriber {
   // (all): ordered after the park store by the caller's heavy fence; the receive that
   // follows re-reads everything with its own orders.
   bool readable(ring* l) const noexcept {
-    const detail::slot_ref<Sync> slot{l->slot(index_)};
+    const detail::slot_ref<Sync> slot{geo_.slot(index_)};
     return slot.stamp().load(std::memory_order_relaxed) >= ring::committed(n_) ||
            l->control.closed.load(std::memory_order_relaxed) != 0 ||
-           (evict_ && ring::kind(l->subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted);
+           (evict_ && ring::kind(geo_.subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted);
   }
 
   // Undoes arm_doorbell: the entry's word back to running, the parked hint down.
   void disarm(ring* l) noexcept {
     armed_ = false;
     // relaxed: our own word (a waker's exchange may also have reset it), and the hint.
-    l->subscriber(entry_).park.store(ringwire::detail::running, std::memory_order_relaxed);
+    geo_.subscriber(entry_).park.store(ringwire::detail::running, std::memory_order_relaxed);
     l->joiners.parked.fetch_sub(1, std::memory_order_relaxed);
   }
 
   void advance(ring* l) noexcept {
     ++received_;
     ++n_;
-    index_ = index_ + 1 == l->geometry.capacity ? 0 : index_ + 1;
+    index_ = index_ + 1 == geo_.capacity ? 0 : index_ + 1;
     if (gated_ && n_ - cursor_shown_ >= show_every_) publish_cursor(l);
   }
 
   void jump(ring* l, std::uint64_t n) noexcept {
     n_ = n;
-    index_ = n % l->geometry.capacity;
+    index_ = n % geo_.capacity;
     if (gated_) publish_cursor(l);
   }
 
@@ -439,7 +444,7 @@ class subscriber {
     cursor_shown_ = n_;
     // release: our copies out of the slots before n_ happen-before the publisher's
     // acquire load of the cursor, so it never overwrites a slot we are reading.
-    l->subscriber(entry_).cursor.store(n_, std::memory_order_release);
+    geo_.subscriber(entry_).cursor.store(n_, std::memory_order_release);
     // The Dekker half that pairs with a parking publisher's heavy fence (wait.hpp): a
     // compiler barrier and one load while membarrier is available.
     ringwire::detail::notify<Sync>(l->control.publisher_park, scope_);
@@ -447,10 +452,20 @@ class subscriber {
 
   // Lossy: message n was overwritten by message m (committed or in progress), so head >= m.
   // Resume at the oldest message of the live window and report how many were skipped.
+  // An honest m is n plus a whole number of laps (m > n, same slot), so the jump moves
+  // forward, and a gated subscriber is never overwritten; a stamp that says otherwise was
+  // written by a corrupt or hostile process in shared memory, and believing it could jump
+  // back and lag for ever inside recv_batch(). Such a stamp closes the subscriber for good
+  // (peer_corrupt()).
   recv_result<T> lagged(ring* l, std::uint64_t m) noexcept {
+    if (m - n_ < geo_.capacity || gated_) [[unlikely]] {
+      peer_corrupt_ = true;
+      close();
+      return recv_result<T>(status::closed);
+    }
     // acquire: pairs with the publisher's release store of head.
     const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
-    const std::uint64_t oldest = std::max(m, h) - l->geometry.capacity + 1;
+    const std::uint64_t oldest = std::max(m, h) - geo_.capacity + 1;
     const std::uint64_t skipped = oldest - n_;
     missed_ += skipped;
     jump(l, oldest);
@@ -459,6 +474,7 @@ class subscriber {
 
   void steal(subscriber& o) noexcept {
     ref_ = std::move(o.ref_);
+    geo_ = o.geo_;
     wait_ = o.wait_;
     scope_ = o.scope_;
     n_ = o.n_;
@@ -476,9 +492,11 @@ class subscriber {
     evicted_ = o.evicted_;
     observer_ = o.observer_;
     armed_ = std::exchange(o.armed_, false);
+    peer_corrupt_ = o.peer_corrupt_;
   }
 
   detail::ring_ref<Sync> ref_;
+  detail::ring_geometry<Sync> geo_;  // copied when joining (layout.hpp): never re-read from the ring
   wait_strategy wait_ = wait_strategy::park();
   fence_scope scope_ = fence_scope::process;
   std::uint64_t n_ = 0;      // next sequence to read
@@ -496,6 +514,7 @@ class subscriber {
   bool evicted_ = false;
   bool observer_ = false;  // not in the registry (observe_only)
   bool armed_ = false;     // arm_doorbell counted us parked
+  bool peer_corrupt_ = false;  // an impossible stamp closed us: see lagged()
 };
 
 template <class T, class Sync>

@@ -108,7 +108,13 @@ using shm::detail::check_sync;
 // A counted reference to the segment's ring, with an attachment that holds no claim yet.
 template <class Sync>
 std::pair<ring_ref<Sync>, attachment<Sync>*> share_ring(const segment& seg) {
-  return shm::detail::share_channel<ring<Sync>, Sync>(seg);
+  auto shared = shm::detail::share_channel<ring<Sync>, Sync>(seg);
+  // The endpoints copy the ring's geometry (broadcast/layout.hpp, ring_geometry): check it
+  // again, against the private identity, since a live peer may have rewritten it after
+  // this process opened the segment.
+  shm::detail::check_broadcast_ring(reinterpret_cast<const broadcast_ring*>(shared.first.get()), seg.info(),
+                                    [](const std::string& what) { throw error(errc::shm_corrupt, what); });
+  return shared;
 }
 
 // A re-attached publisher's start: adopts message head + 1 if a dead predecessor committed

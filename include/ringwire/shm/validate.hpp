@@ -50,6 +50,26 @@ void check_spsc_ring(const spsc_ring* ring, std::uint64_t capacity, std::uint32_
     corrupt("a close flag is neither 0 nor 1");
 }
 
+// A broadcast ring against the geometry its segment's identity records; its bounds are
+// proven inside the mapping. `corrupt` throws. Also run at every attach (shm/broadcast.hpp):
+// the endpoints copy this geometry, and a live peer may have rewritten it since the open.
+template <class Corrupt>
+void check_broadcast_ring(const broadcast_ring* l, const identity& id, const Corrupt& corrupt) {
+  broadcast_ring::geometry_block g;
+  std::memcpy(&g, &l->geometry, sizeof g);
+  if (g.capacity != id.capacity || g.slot_stride != broadcast_ring::stride(id.slot_size) ||
+      g.slots_offset != broadcast_ring::slots_offset(id.endpoints) ||
+      g.registry_offset != broadcast_ring::registry_offset() || g.payload_size != id.slot_size ||
+      g.payload_words != (id.slot_size + 7) / 8 || g.max_subscribers != id.endpoints || g.policy != id.policy ||
+      g.multi_producer > 1 ||
+      (id.policy == static_cast<std::uint32_t>(broadcast::policy::evict) && id.capacity >= 2 &&
+       g.evict_lag >= id.capacity))
+    corrupt("the broadcast ring's geometry disagrees with the header");
+  // relaxed (both): values that must be in range; nothing is read through them.
+  if (l->control.closed.load(std::memory_order_relaxed) > 1) corrupt("the publisher's close flag");
+  if (l->joiners.top.load(std::memory_order_relaxed) > id.endpoints) corrupt("the registry's top entry");
+}
+
 }  // namespace detail
 
 // Checks `mapped` bytes at `base` (aligned to segment_align) as a segment holding what
@@ -217,23 +237,9 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
       }
       break;
     }
-    case channel_kind::broadcast: {
-      const auto* l = std::launder(reinterpret_cast<const broadcast_ring*>(chan));
-      broadcast_ring::geometry_block g;
-      std::memcpy(&g, &l->geometry, sizeof g);
-      if (g.capacity != id.capacity || g.slot_stride != broadcast_ring::stride(id.slot_size) ||
-          g.slots_offset != broadcast_ring::slots_offset(id.endpoints) ||
-          g.registry_offset != broadcast_ring::registry_offset() || g.payload_size != id.slot_size ||
-          g.payload_words != (id.slot_size + 7) / 8 || g.max_subscribers != id.endpoints || g.policy != id.policy ||
-          g.multi_producer > 1 ||
-          (id.policy == static_cast<std::uint32_t>(broadcast::policy::evict) && id.capacity >= 2 &&
-           g.evict_lag >= id.capacity))
-        corrupt("the broadcast ring's geometry disagrees with the header");
-      // relaxed (both): values that must be in range; nothing is read through them.
-      if (l->control.closed.load(std::memory_order_relaxed) > 1) corrupt("the publisher's close flag");
-      if (l->joiners.top.load(std::memory_order_relaxed) > id.endpoints) corrupt("the registry's top entry");
+    case channel_kind::broadcast:
+      detail::check_broadcast_ring(std::launder(reinterpret_cast<const broadcast_ring*>(chan)), id, corrupt);
       break;
-    }
     case channel_kind::byte_ring: {
       // attach() checks the ring's own magic, version, kind, geometry and indices; it
       // reads only the header blocks, already proven inside the mapping.
