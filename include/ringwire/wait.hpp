@@ -26,6 +26,16 @@
 // when membarrier is available (see detail/asymmetric_fence.hpp): the fast path pays one
 // L1-resident load and a predictable branch, no fence and no read-modify-write.
 // models/spsc_relacy.cpp checks this protocol under Relacy with real fences on both sides.
+//
+// Peer check. An endpoint over shared memory waits on a process that may be killed, and a
+// dead process neither progresses nor closes. Such an endpoint's owner carries a check
+// (shm/claim.hpp) that looks at the process(es) holding the other side (pid + start time)
+// and, when one is dead, reaps it as shm::<kind>::reap would: closes its side, which
+// ready() then sees. wait_until runs it every wait_strategy::peer_check() (1 s by default)
+// while waiting, and only then: never in the first spin phase, never on a call that did not
+// have to wait. A parked waiter sleeps in slices of that interval (one futex return per
+// interval, then a few /proc reads); spinning, yielding and backing-off waiters look at the
+// clock they already read. A heap endpoint has no check: nothing changes for it.
 #pragma once
 
 #include <chrono>
@@ -53,9 +63,19 @@ class wait_strategy {
   }
   static constexpr wait_strategy park(std::uint32_t spins = 256) noexcept { return {kind::park, spins, {}}; }
 
+  // The same strategy with another peer check interval (see the top; shared-memory
+  // endpoints only): a waiting call notices a dead peer within about `every`. Zero or
+  // less: never check (the call waits for its deadline, or for a reap by someone else).
+  [[nodiscard]] constexpr wait_strategy with_peer_check(std::chrono::nanoseconds every) const noexcept {
+    wait_strategy w = *this;
+    w.peer_check_ = every;
+    return w;
+  }
+
   [[nodiscard]] constexpr kind which() const noexcept { return kind_; }
   [[nodiscard]] constexpr std::uint32_t spins() const noexcept { return spins_; }
   [[nodiscard]] constexpr std::chrono::microseconds max_sleep() const noexcept { return max_sleep_; }
+  [[nodiscard]] constexpr std::chrono::nanoseconds peer_check() const noexcept { return peer_check_; }
 
  private:
   constexpr wait_strategy(kind k, std::uint32_t spins, std::chrono::microseconds cap) noexcept
@@ -63,6 +83,7 @@ class wait_strategy {
   kind kind_;
   std::uint32_t spins_;
   std::chrono::microseconds max_sleep_;
+  std::chrono::nanoseconds peer_check_ = std::chrono::seconds(1);
 };
 
 namespace detail {
@@ -73,10 +94,19 @@ inline constexpr std::uint32_t parked = 1;
 // treat it as parked and also ring the doorbell (detail/doorbell_hook.hpp).
 inline constexpr std::uint32_t parked_bell = 2;
 
-// What bounds a wait: an absolute deadline (steady_clock) and an optional stop token.
+// A shared-memory endpoint's look at its peer process(es) (see the top): reap(ctx) is true
+// when it found one dead and closed its side. Null: none (a heap endpoint).
+struct peer_check {
+  bool (*reap)(void* ctx) noexcept = nullptr;
+  void* ctx = nullptr;
+};
+
+// What bounds a wait: an absolute deadline (steady_clock), an optional stop token, and the
+// endpoint's peer check (set by the endpoint, from its owner: counted_ref::watch).
 struct wait_limits {
   clock::time_point deadline = no_deadline;
   const std::stop_token* stop = nullptr;
+  peer_check peer{};
 };
 
 // Wakes a parked peer. Cold: reached only when the peer's word said parked.
@@ -121,6 +151,45 @@ inline std::optional<status> limit_reached(const wait_limits& lim) noexcept {
   return std::nullopt;
 }
 
+// The peer check of one wait: due every `every` after the wait began, off when the limits
+// carry none or the interval is not positive (then it costs one branch per clock read).
+template <class Sync>
+class peer_watch {
+ public:
+  peer_watch(const wait_limits& lim, std::chrono::nanoseconds every) noexcept : check_(lim.peer), every_(every) {
+    if (check_.reap == nullptr || every_ <= every_.zero()) return;
+    const clock::time_point now = Sync::now();
+    next_ = every_ < no_deadline - now ? now + every_ : no_deadline;  // saturated: never due
+  }
+  // When the next check is due (no_deadline: never), to cut a park's sleep into slices.
+  [[nodiscard]] clock::time_point due() const noexcept { return next_; }
+  [[nodiscard]] bool on() const noexcept { return next_ != no_deadline; }
+  // Runs the check if it is due at `now`; true when it reaped a dead peer.
+  bool poll(clock::time_point now) noexcept {
+    if (now < next_) return false;
+    next_ = every_ < no_deadline - now ? now + every_ : no_deadline;
+    return check_.reap(check_.ctx);
+  }
+
+ private:
+  peer_check check_;
+  std::chrono::nanoseconds every_;
+  clock::time_point next_ = no_deadline;
+};
+
+// limit_reached, plus the peer check when it is due (one clock read for both). `reaped`:
+// set when the check closed a dead peer's side, so the caller re-checks ready() first.
+template <class Sync>
+inline std::optional<status> limit_reached(const wait_limits& lim, peer_watch<Sync>& watch, bool& reaped) noexcept {
+  reaped = false;
+  if (!watch.on()) return limit_reached<Sync>(lim);
+  if (lim.stop != nullptr && lim.stop->stop_requested()) return status::cancelled;
+  const clock::time_point now = Sync::now();
+  reaped = watch.poll(now);
+  if (!reaped && lim.deadline != no_deadline && now >= lim.deadline) return status::timed_out;
+  return std::nullopt;
+}
+
 // Waits until ready() is true (returns status::ok), the deadline passes (timed_out) or a
 // stop is requested (cancelled). ready() must be cheap and side-effect free apart from
 // refreshing caches; it is called again after every wake. `parks` counts futex sleeps.
@@ -135,16 +204,18 @@ inline std::optional<status> limit_reached(const wait_limits& lim) noexcept {
 enum class word_sharing : bool { exclusive, shared };
 
 // The first phase of every strategy: up to `spins` pause-spins polling ready(), checking
-// the limits every 64 (a clock read costs ~20 ns: not every spin). ok, a limit's status,
-// or nullopt when the spins ran out.
+// the limits (and, given a watch, the peer) every 64 (a clock read costs ~20 ns: not every
+// spin). ok, a limit's status, or nullopt when the spins ran out.
 template <class Sync, class Ready>
-std::optional<status> spin_phase(std::uint32_t spins, const wait_limits& lim, Ready& ready) {
+std::optional<status> spin_phase(std::uint32_t spins, const wait_limits& lim, Ready& ready,
+                                 peer_watch<Sync>* watch = nullptr) {
   constexpr std::uint32_t check_every = 64;
   for (std::uint32_t i = 0; i < spins; ++i) {
     if (ready()) return status::ok;
     Sync::cpu_relax();
     if (i % check_every == check_every - 1) {
-      if (auto s = limit_reached<Sync>(lim)) return s;
+      bool reaped = false;
+      if (auto s = watch == nullptr ? limit_reached<Sync>(lim) : limit_reached<Sync>(lim, *watch, reaped)) return s;
     }
   }
   return std::nullopt;
@@ -156,23 +227,27 @@ status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::u
                   word_sharing sharing = word_sharing::exclusive) {
   const bool exclusive = sharing == word_sharing::exclusive;
   if (auto s = spin_phase<Sync>(ws.spins(), lim, ready)) return *s;
+  // From here the call really waits: the peer check runs (when the endpoint has one).
+  peer_watch<Sync> watch(lim, ws.peer_check());
+  bool reaped = false;  // the check closed a dead peer: re-check ready() (the loops do)
 
   switch (ws.which()) {
     case wait_strategy::kind::busy_spin:
       for (;;) {
-        if (auto s = spin_phase<Sync>(~std::uint32_t{0}, lim, ready)) return *s;
+        if (auto s = spin_phase<Sync>(~std::uint32_t{0}, lim, ready, &watch)) return *s;
       }
     case wait_strategy::kind::spin_then_yield:
       for (;;) {
         if (ready()) return status::ok;
-        if (auto s = limit_reached<Sync>(lim)) return *s;
-        Sync::yield();
+        if (auto s = limit_reached<Sync>(lim, watch, reaped)) return *s;
+        if (!reaped) Sync::yield();
       }
     case wait_strategy::kind::backoff: {
       std::chrono::nanoseconds nap = std::chrono::microseconds(1);
       for (;;) {
         if (ready()) return status::ok;
-        if (auto s = limit_reached<Sync>(lim)) return *s;
+        if (auto s = limit_reached<Sync>(lim, watch, reaped)) return *s;
+        if (reaped) continue;
         Sync::sleep_for(nap);
         if (nap < ws.max_sleep()) nap *= 2;
       }
@@ -181,8 +256,8 @@ status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::u
       if constexpr (!Sync::parks) {  // a policy that never sleeps: park degrades to yield
         for (;;) {
           if (ready()) return status::ok;
-          if (auto s = limit_reached<Sync>(lim)) return *s;
-          Sync::yield();
+          if (auto s = limit_reached<Sync>(lim, watch, reaped)) return *s;
+          if (!reaped) Sync::yield();
         }
       }
       break;
@@ -198,14 +273,17 @@ status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::u
     my_word.store(parked, std::memory_order_relaxed);
     Sync::heavy_fence(scope);
     const bool done = ready();
-    const std::optional<status> limit = done ? std::nullopt : limit_reached<Sync>(lim);
+    reaped = false;
+    const std::optional<status> limit = done ? std::nullopt : limit_reached<Sync>(lim, watch, reaped);
     if (done || limit) {
       // relaxed: our own word; a concurrent waker's exchange may also reset it, harmlessly.
       if (exclusive) my_word.store(running, std::memory_order_relaxed);
       return done ? status::ok : *limit;
     }
+    if (reaped) continue;  // the reap closed the peer's side: re-check before sleeping
     ++parks;
-    Sync::park(my_word, parked, lim.deadline, scope);
+    // Sleeps until the deadline or, with a peer check, its next turn (a slice).
+    Sync::park(my_word, parked, watch.due() < lim.deadline ? watch.due() : lim.deadline, scope);
     // relaxed: as above. A wake that raced in after this only costs a spurious re-check.
     if (exclusive) my_word.store(running, std::memory_order_relaxed);
     if (ready()) return status::ok;

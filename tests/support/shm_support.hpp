@@ -134,6 +134,23 @@ inline pid_t spawn(const std::function<int()>& fn, unsigned limit_s = 120) {
   return pid;
 }
 
+// A pipe the child writes one byte to when it is ready; the parent waits for it.
+struct ready_pipe {
+  int fd[2]{-1, -1};
+  ready_pipe() { EXPECT_EQ(::pipe(fd), 0); }
+  ~ready_pipe() {
+    ::close(fd[0]);
+    ::close(fd[1]);
+  }
+  ready_pipe(const ready_pipe&) = delete;
+  ready_pipe& operator=(const ready_pipe&) = delete;
+  void signal() const { (void)!::write(fd[1], "r", 1); }
+  bool wait() const {
+    char c = 0;
+    return ::read(fd[0], &c, 1) == 1;
+  }
+};
+
 // The child's exit code, or 128 + signal when it was killed.
 inline int wait_child(pid_t pid) {
   int st = 0;

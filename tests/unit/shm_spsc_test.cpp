@@ -428,20 +428,7 @@ TEST(ShmSpsc, ParkedReceiverIsWokenAcrossProcessesInBothFenceModes) {
 
 // ---- crash recovery ----------------------------------------------------------------------
 
-// A pipe the child writes one byte to when it is ready; the parent waits for it.
-struct ready_pipe {
-  int fd[2]{-1, -1};
-  ready_pipe() { EXPECT_EQ(::pipe(fd), 0); }
-  ~ready_pipe() {
-    ::close(fd[0]);
-    ::close(fd[1]);
-  }
-  void signal() const { (void)!::write(fd[1], "r", 1); }
-  bool wait() const {
-    char c = 0;
-    return ::read(fd[0], &c, 1) == 1;
-  }
-};
+using shm_test::ready_pipe;
 
 // A child that attached the sender and died without detaching (no destructor ran) leaves a
 // dead claim: a new sender takes it over, even before the zombie is reaped by waitpid, and

@@ -66,7 +66,7 @@ class producer_state {
   // Waits (the publisher wait strategy) until message s may be written.
   status wait_room(std::uint64_t s, const ringwire::detail::wait_limits& lim, ringwire::detail::word_sharing sharing) {
     if (may_write(s)) return status::ok;
-    return ringwire::detail::wait_until<Sync>(wait_, ref_.get()->control.publisher_park, scope_, lim, parks_,
+    return ringwire::detail::wait_until<Sync>(wait_, ref_.get()->control.publisher_park, scope_, ref_.watch(lim), parks_,
                                               [this, s] { return has_room(s); }, sharing);
   }
 

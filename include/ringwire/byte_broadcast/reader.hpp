@@ -304,7 +304,8 @@ class reader {
     }
   }
 
-  read_result read_until(std::span<std::byte> out, const ringwire::detail::wait_limits& lim) {
+  read_result read_until(std::span<std::byte> out, const ringwire::detail::wait_limits& given) {
+    const ringwire::detail::wait_limits lim = ref_.watch(given);  // a shared-memory peer check
     for (;;) {
       read_result r = try_read(out);
       if (r.status != read_status::empty) return r;
@@ -343,6 +344,8 @@ class reader {
     };
     std::optional<std::stop_callback<decltype(ring_me)>> on_stop;
     if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, ring_me);
+    ringwire::detail::peer_watch<Sync> watch(lim, wait_.peer_check());  // as in wait_until
+    bool reaped = false;
     for (;;) {
       // acquire: a bump we see was made after the publish (or stop) that caused it, which
       // our re-check below then sees; a bump we miss makes the futex refuse to sleep.
@@ -353,10 +356,11 @@ class reader {
       l->control.parked.store(1, std::memory_order_relaxed);
       Sync::heavy_fence(scope_);
       const bool done = ready();
-      const std::optional<status> limit = done ? std::nullopt : ringwire::detail::limit_reached<Sync>(lim);
-      if (!done && !limit) {
+      const std::optional<status> limit =
+          done ? std::nullopt : ringwire::detail::limit_reached<Sync>(lim, watch, reaped);
+      if (!done && !limit && !reaped) {  // reaped: the dead writer's ring closed, re-check first
         ++parks_;
-        Sync::park(bell, b, lim.deadline, scope_);
+        Sync::park(bell, b, watch.due() < lim.deadline ? watch.due() : lim.deadline, scope_);
       }
       if (done) return status::ok;
       if (limit) return *limit;

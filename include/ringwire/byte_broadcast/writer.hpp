@@ -71,13 +71,16 @@ using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 
 // Polls ready() with the strategy's spins, then yields or backs off (park degrades to
 // spin_then_yield here: the callers park through their own protocol when Sync::parks).
-// ok, timed_out or cancelled.
+// ok, timed_out or cancelled. Runs lim's peer check every ws.peer_check() (wait.hpp).
 template <class Sync, class Ready>
 status poll_until(const wait_strategy& ws, const ringwire::detail::wait_limits& lim, Ready&& ready) {
+  ringwire::detail::peer_watch<Sync> watch(lim, ws.peer_check());
+  bool reaped = false;
   for (std::uint32_t i = 0;; ++i) {
     if (ready()) return status::ok;
     if (i % 64 == 63) {
-      if (auto s = ringwire::detail::limit_reached<Sync>(lim)) return *s;
+      if (auto s = ringwire::detail::limit_reached<Sync>(lim, watch, reaped)) return *s;
+      if (reaped) continue;  // a dead peer's side was closed: re-check first
     }
     if (i < ws.spins() || ws.which() == wait_strategy::kind::busy_spin) {
       Sync::cpu_relax();
@@ -197,8 +200,8 @@ class writer {
       if (!may_write(end)) {
         // Parks on control.writer_park (wait.hpp); credited readers notify it after every
         // cursor store. Every poll after the first is a cheap rescan (see rescan()).
-        const status st = ringwire::detail::wait_until<Sync>(wait_, ref_.get()->control.writer_park, scope_, lim,
-                                                             parks_, [&] { return may_write(end); });
+        const status st = ringwire::detail::wait_until<Sync>(wait_, ref_.get()->control.writer_park, scope_,
+                                                             ref_.watch(lim), parks_, [&] { return may_write(end); });
         if (st != status::ok) return st;
       }
     }

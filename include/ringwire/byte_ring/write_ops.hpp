@@ -134,7 +134,7 @@ class writer_base {
   ringwire::status wait_room(const limits_t& lim, ringwire::detail::word_sharing sharing, Ready&& ready) {
     auto* l = ref_.get();
     if (l == nullptr) return ringwire::status::closed;
-    return ringwire::detail::wait_until<Sync>(wait_, l->consumer.writer_park, scope_, lim, parks_,
+    return ringwire::detail::wait_until<Sync>(wait_, l->consumer.writer_park, scope_, ref_.watch(lim), parks_,
                                               std::forward<Ready>(ready), sharing);
   }
 

@@ -14,14 +14,20 @@
 #include <utility>
 
 #include "ringwire/error.hpp"
+#include "ringwire/wait.hpp"
 
 namespace ringwire::detail {
 
-// Reference-counted owner of a layout's memory; the first member of a heap block.
+// Reference-counted owner of a layout's memory; the first member of a heap block (or of a
+// shared-memory attachment). check_peer, set by shared-memory attachments only (null on
+// the heap), is the endpoint's peer check: called with this owner while the endpoint
+// waits, true when it found the process at the other side dead and closed that side
+// (wait.hpp, "Peer check").
 template <class Sync>
 struct owner {
   typename Sync::template atomic<std::uint32_t> refs;
   void (*release_all)(owner*) noexcept;
+  bool (*check_peer)(void* self) noexcept = nullptr;
 
   void retain() noexcept {
     // relaxed: a new reference is made from an existing one, which keeps the block alive.
@@ -65,6 +71,11 @@ class counted_ref {
     owner_ = nullptr;
   }
   [[nodiscard]] Layout* get() const noexcept { return ring_; }
+  // `lim` with the owner's peer check, if it has one: what an endpoint's waits pass on.
+  [[nodiscard]] wait_limits watch(wait_limits lim) const noexcept {
+    if (owner_ != nullptr && owner_->check_peer != nullptr) lim.peer = {owner_->check_peer, owner_};
+    return lim;
+  }
   [[nodiscard]] bool borrowed() const noexcept { return ring_ != nullptr && owner_ == nullptr; }
 
  private:

@@ -387,7 +387,7 @@ class receiver {
     for (std::uint32_t i : order_) l->lane_ring(i).producer.consumer_park.store(v, mo);
   }
 
-  status wait_for_data(const ringwire::detail::wait_limits& lim) {
+  status wait_for_data(const ringwire::detail::wait_limits& given) {
     auto* l = ref_.get();
     auto& word = l->receiver.receiver_park;
     auto check = [this] { return ready(); };
@@ -395,19 +395,23 @@ class receiver {
       return ringwire::detail::wait_until<Sync>(wait_, word, scope_, lim, parks_, check);
     if (auto s = ringwire::detail::spin_phase<Sync>(wait_.spins(), lim, check)) return *s;
     // A stop request must reach a parked receiver: the callback wakes our word.
+    const ringwire::detail::wait_limits lim = ref_.watch(given);  // a shared-memory peer check
     auto wake_me = [&word, this]() noexcept { ringwire::detail::wake<Sync>(word, scope_); };
     std::optional<std::stop_callback<decltype(wake_me)>> on_stop;
     if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, wake_me);
+    ringwire::detail::peer_watch<Sync> watch(lim, wait_.peer_check());  // as in wait_until
+    bool reaped = false;
     for (;;) {
       // relaxed: published to senders by the flags' release stores and the heavy fence.
       word.store(ringwire::detail::parked, std::memory_order_relaxed);
       arm(ringwire::detail::parked);
       Sync::heavy_fence(scope_);
       const bool done = ready();
-      const std::optional<status> limit = done ? std::nullopt : ringwire::detail::limit_reached<Sync>(lim);
-      if (!done && !limit) {
+      const std::optional<status> limit =
+          done ? std::nullopt : ringwire::detail::limit_reached<Sync>(lim, watch, reaped);
+      if (!done && !limit && !reaped) {  // reaped: a dead sender's lane closed, re-check first
         ++parks_;
-        Sync::park(word, ringwire::detail::parked, lim.deadline, scope_);
+        Sync::park(word, ringwire::detail::parked, watch.due() < lim.deadline ? watch.due() : lim.deadline, scope_);
       }
       // relaxed: our own word; a waker's exchange may also reset it, harmlessly.
       word.store(ringwire::detail::running, std::memory_order_relaxed);

@@ -147,6 +147,60 @@ inline void wake_subscribers(ring<std_sync>* l, std::uint32_t entries) noexcept 
   }
 }
 
+// Frees the entry of every subscriber whose process is dead, and wakes a publisher parked
+// on it; how many.
+inline std::uint32_t reap_subscribers(const shm::detail::mapping& m) noexcept {
+  auto* l = std::launder(reinterpret_cast<ring<std_sync>*>(m.base + m.id.channel_offset));
+  std::uint32_t n = 0;
+  for (std::uint32_t i = 0; i < m.id.endpoints; ++i) {
+    claim_t& c = endpoint_claim(m.base, m.id, i);
+    if (shm::detail::seize_dead(c, *m.hdr()) == 0) continue;
+    auto& e = l->subscriber(i);
+    // A subscriber killed while asleep in recv() (or armed for its doorbell) still counts
+    // in the `parked` hint: its word says parked (parked_bell) only between its count and
+    // its uncount (wait.hpp, subscriber.hpp).
+    // relaxed: a dead process's word; the exchange decides against a waking publisher.
+    if (e.park.exchange(ringwire::detail::running, std::memory_order_relaxed) != ringwire::detail::running) {
+      // relaxed: the hint only (as the subscriber's own decrement).
+      l->joiners.parked.fetch_sub(1, std::memory_order_relaxed);
+    }
+    // relaxed: only its generation is kept; the release store below publishes the free.
+    const std::uint32_t st = e.state.load(std::memory_order_relaxed);
+    // release: frees the entry as the subscriber's own close would; the publisher's
+    // eviction CAS, the only other writer, then fails (or its evicted is overwritten).
+    e.state.store(ring<std_sync>::with_kind(st, ring<std_sync>::free_entry), std::memory_order_release);
+    // release: the free entry happens-before the next holder's acquire of the claim.
+    c.store(0, std::memory_order_release);
+    // A rare path: a real fence, then wake a publisher parked on the dead cursor.
+    ringwire::detail::notify_close<std_sync>(l->control.publisher_park, fence_scope::cross_process);
+    ++n;
+  }
+  return n;
+}
+
+// Closes the ring if the publisher's process is dead, as its detach would; its pid, or 0.
+inline std::uint32_t reap_publisher(const shm::detail::mapping& m) noexcept {
+  auto* l = std::launder(reinterpret_cast<ring<std_sync>*>(m.base + m.id.channel_offset));
+  claim_t& pc = m.hdr()->live.sender_claim;
+  const std::uint64_t dead = shm::detail::seize_dead(pc, *m.hdr());
+  if (dead == 0) return 0;
+  // acquire: the dead publisher's last head store (and the commits before it) is ordered
+  // before our closed flag, so a subscriber that acquires the flag sees every commit.
+  (void)l->publisher.head.load(std::memory_order_acquire);
+  // release: pairs with the subscribers' acquire of the flag (subscriber::try_recv).
+  l->control.closed.store(1, std::memory_order_release);
+  // release: the close happens-before the next publisher's acquire of the claim, so its
+  // reopening (it clears the flag) comes after our close, never before.
+  pc.store(0, std::memory_order_release);
+  wake_subscribers(l, m.id.endpoints);
+  return claim_pid(dead);
+}
+
+// The peer checks (wait.hpp): a publisher's looks at the subscribers, a subscriber's at
+// the publisher.
+inline bool check_subscribers(const shm::detail::mapping& m) noexcept { return reap_subscribers(m) != 0; }
+inline bool check_publisher(const shm::detail::mapping& m) noexcept { return reap_publisher(m) != 0; }
+
 template <class T, class Sync>
 ringwire::broadcast::subscriber<T, Sync> attach_subscriber(const segment& seg, const ringwire::broadcast::options& opt,
                                                            bool from_oldest) {
@@ -166,6 +220,7 @@ ringwire::broadcast::subscriber<T, Sync> attach_subscriber(const segment& seg, c
       if (!takeover && c.load(std::memory_order_relaxed) != 0) continue;
       if (take_claim(c) != 0) continue;  // a live holder (or a live reaper)
       a->claim = &c;  // ours now: released with the attachment, after the entry is freed
+      shm::detail::watch_peer<&check_publisher>(a);  // its waits look at the publisher
       return ringwire::broadcast::subscriber<T, Sync>(std::move(ref), opt, from_oldest, scope, i);
     }
   }
@@ -198,6 +253,7 @@ ringwire::broadcast::publisher<T, Sync> attach_publisher(const segment& seg,
   detail::claim_t& claim = a->map.get()->hdr()->live.sender_claim;
   if (const std::uint32_t holder = detail::take_claim(claim); holder != 0) shm::detail::refuse_attached("publisher", holder);
   a->claim = &claim;  // ours now: released with the attachment, after the publisher's close
+  shm::detail::watch_peer<&detail::check_subscribers>(a);  // its waits look at the subscribers
   auto* l = ref.get();
   detail::adopt_committed(l);
   // relaxed: no data flows through the flag; subscribers re-read it on their slow paths.
@@ -235,7 +291,9 @@ ringwire::broadcast::subscriber<T, Sync> attach_observer(const segment& seg, con
   shm::detail::check_channel<T>(seg, channel_kind::broadcast);
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
   auto [ref, a] = detail::share_ring<Sync>(seg);
-  (void)a;  // no claim: the attachment holds only the mapping
+  // No claim: the attachment holds only the mapping. Its waits look at the publisher when
+  // the mapping is writable (a read-only one cannot close the ring).
+  shm::detail::watch_peer<&detail::check_publisher>(a);
   return ringwire::broadcast::subscriber<T, Sync>(std::move(ref), opt, from_oldest, scope,
                                                   ringwire::broadcast::observe_only);
 }
@@ -263,57 +321,10 @@ inline reaped reap(const segment& seg) {
   if (id.kind != channel_kind::broadcast)
     throw error(errc::shm_kind_mismatch,
                 std::string("the segment holds a ") + to_string(id.kind) + " channel, not broadcast");
-  shm::detail::mapping_ref map = seg.share();
-  auto* l = shm::detail::channel_of<detail::ring<std_sync>>(map);
-  const std::uint64_t reaping = detail::my_claim() | claim_reaping;
-  // A claim whose holder is dead, now ours to reap (false: free, alive, or taken by another).
-  const auto seize = [reaping](detail::claim_t& c) {
-    // relaxed: the CAS below re-checks the value and acquires.
-    std::uint64_t v = c.load(std::memory_order_relaxed);
-    if (v == 0 || detail::claim_alive(v)) return std::uint64_t{0};
-    // acquire: the dead holder's last stores happen-before ours. Fails when the value
-    // changed: someone else reaped the claim or took it over.
-    return c.compare_exchange_strong(v, reaping, std::memory_order_acquire, std::memory_order_relaxed) ? v : 0;
-  };
+  const shm::detail::mapping_ref map = seg.share();
   reaped out;
-  for (std::uint32_t i = 0; i < id.endpoints; ++i) {
-    detail::claim_t& c = endpoint_claim(map.get()->base, id, i);
-    const std::uint64_t dead = seize(c);
-    if (dead == 0) continue;
-    auto& e = l->subscriber(i);
-    // A subscriber killed while asleep in recv() (or armed for its doorbell) still counts
-    // in the `parked` hint: its word says parked (parked_bell) only between its count and
-    // its uncount (wait.hpp, subscriber.hpp).
-    // relaxed: a dead process's word; the exchange decides against a waking publisher.
-    if (e.park.exchange(ringwire::detail::running, std::memory_order_relaxed) != ringwire::detail::running) {
-      // relaxed: the hint only (as the subscriber's own decrement).
-      l->joiners.parked.fetch_sub(1, std::memory_order_relaxed);
-    }
-    // relaxed: only its generation is kept; the release store below publishes the free.
-    const std::uint32_t st = e.state.load(std::memory_order_relaxed);
-    // release: frees the entry as the subscriber's own close would; the publisher's
-    // eviction CAS, the only other writer, then fails (or its evicted is overwritten).
-    e.state.store(detail::ring<std_sync>::with_kind(st, detail::ring<std_sync>::free_entry),
-                  std::memory_order_release);
-    // release: the free entry happens-before the next holder's acquire of the claim.
-    c.store(0, std::memory_order_release);
-    // A rare path: a real fence, then wake a publisher parked on the dead cursor.
-    ringwire::detail::notify_close<std_sync>(l->control.publisher_park, fence_scope::cross_process);
-    ++out.subscribers;
-  }
-  detail::claim_t& pc = map.get()->hdr()->live.sender_claim;
-  if (const std::uint64_t dead = seize(pc); dead != 0) {
-    // acquire: the dead publisher's last head store (and the commits before it) is ordered
-    // before our closed flag, so a subscriber that acquires the flag sees every commit.
-    (void)l->publisher.head.load(std::memory_order_acquire);
-    // release: pairs with the subscribers' acquire of the flag (subscriber::try_recv).
-    l->control.closed.store(1, std::memory_order_release);
-    // release: the close happens-before the next publisher's acquire of the claim, so its
-    // reopening (it clears the flag) comes after our close, never before.
-    pc.store(0, std::memory_order_release);
-    detail::wake_subscribers(l, id.endpoints);
-    out.publisher_pid = claim_pid(dead);
-  }
+  out.subscribers = detail::reap_subscribers(*map.get());
+  out.publisher_pid = detail::reap_publisher(*map.get());
   return out;
 }
 

@@ -211,6 +211,48 @@ void adopt_committed(ring<Sync>* l, std::uint64_t depth) noexcept {
   }
 }
 
+// Frees the entry of every credited reader whose process is dead; how many.
+inline std::uint32_t reap_readers(const shm::detail::mapping& m) noexcept {
+  auto* l = std::launder(reinterpret_cast<ring<std_sync>*>(m.base + m.id.channel_offset));
+  std::uint32_t n = 0;
+  for (std::uint32_t i = 0; i < m.id.endpoints; ++i) {
+    claim_t& c = endpoint_claim(m.base, m.id, i);
+    if (shm::detail::seize_dead(c, *m.hdr()) == 0) continue;
+    // release: frees the entry as the reader's own leave would; the writer's next rescan
+    // (it polls: nothing to wake) no longer counts the dead cursor.
+    l->credit(i).state.store(ring<std_sync>::credit_free, std::memory_order_release);
+    // release: the free entry happens-before the next holder's acquire of the claim.
+    c.store(0, std::memory_order_release);
+    // A writer parked on the dead cursor: a real fence, then a wake (process-shared).
+    notify_writer<std_sync>(l, fence_scope::cross_process);
+    ++n;
+  }
+  return n;
+}
+
+// Closes the ring if the writer's process is dead, as its detach would; its pid, or 0.
+inline std::uint32_t reap_writer(const shm::detail::mapping& m) noexcept {
+  auto* l = std::launder(reinterpret_cast<ring<std_sync>*>(m.base + m.id.channel_offset));
+  claim_t& wc = m.hdr()->live.sender_claim;
+  const std::uint64_t dead = shm::detail::seize_dead(wc, *m.hdr());
+  if (dead == 0) return 0;
+  // acquire: the dead writer's last head store (and every commit before it) happens-
+  // before our closed flag, so a reader that acquires the flag sees those commits.
+  (void)l->head.head.load(std::memory_order_acquire);
+  // release: pairs with the readers' acquire of the flag (reader.hpp, poll).
+  l->control.closed.store(1, std::memory_order_release);
+  ring_bell<std_sync>(l, fence_scope::cross_process);  // readers parked on the bell
+  // release: the close happens-before the next writer's acquire of the claim, so its
+  // reopening comes after our close, never before.
+  wc.store(0, std::memory_order_release);
+  return claim_pid(dead);
+}
+
+// The peer checks (wait.hpp): the writer's looks at the credited readers, a reader's at
+// the writer.
+inline bool check_readers(const shm::detail::mapping& m) noexcept { return reap_readers(m) != 0; }
+inline bool check_writer(const shm::detail::mapping& m) noexcept { return reap_writer(m) != 0; }
+
 }  // namespace detail
 
 // The ring's geometry, as the segment's validated identity records it.
@@ -234,6 +276,7 @@ ringwire::byte_broadcast::writer<Sync> attach_writer(const segment& seg) {
   if (const std::uint32_t holder = shm::detail::take_claim(claim); holder != 0)
     shm::detail::refuse_attached("byte broadcast writer", holder);
   a->claim = &claim;  // ours now: released with the attachment, after the writer's close
+  shm::detail::watch_peer<&detail::check_readers>(a);  // its waits look at the credited readers
   auto* l = ref.get();
   // The writer takes its geometry from the ring's own header: checked again now, against
   // the identity validated at open (a peer may have written it since).
@@ -257,7 +300,9 @@ ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_a
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
   shm::detail::fix_wait_family<Sync>(seg);
   auto [ref, a] = detail::share_ring<Sync>(seg);
-  (void)a;  // no claim: the attachment holds only the mapping
+  // No claim: the attachment holds only the mapping. Its waits look at the writer when the
+  // mapping is writable (a read-only one cannot close the ring).
+  shm::detail::watch_peer<&detail::check_writer>(a);
   auto r = detail::make_reader<Sync>(std::move(ref), detail::geometry_of(seg.info()), from, scope);
   if (seg.read_only()) r.mark_read_only();  // park spins instead, credited() throws: no store
   return r;
@@ -294,6 +339,7 @@ credited_reader<Sync> attach_credited_reader(const segment& seg) {
       if (!takeover && c.load(std::memory_order_relaxed) != 0) continue;
       if (shm::detail::take_claim(c) != 0) continue;  // a live holder (or a live reaper)
       a->claim = &c;  // ours now: released with the attachment, after the entry is freed
+      shm::detail::watch_peer<&detail::check_writer>(a);  // its waits look at the writer
       // The reader's ring reference owns the attachment: the credited reader keeps a copy of
       // it, which it drops after freeing the entry; this one is dropped on return. (Should
       // the join throw, the attachment is dropped with both, and the claim with it.)
@@ -317,45 +363,10 @@ struct reaped {
 inline reaped reap(const segment& seg) {
   shm::detail::require_writable(seg, "reaping");
   detail::check(seg, true);
-  const identity& id = seg.info();
-  shm::detail::mapping_ref map = seg.share();
-  auto* l = shm::detail::channel_of<detail::ring<std_sync>>(map);
-  const std::uint64_t reaping = shm::detail::my_claim() | claim_reaping;
-  // A claim whose holder is dead, now ours to reap (0: free, alive, or taken by another).
-  const auto seize = [reaping](detail::claim_t& c) {
-    // relaxed: the CAS below re-checks the value and acquires.
-    std::uint64_t v = c.load(std::memory_order_relaxed);
-    if (v == 0 || shm::detail::claim_alive(v)) return std::uint64_t{0};
-    // acquire: the dead holder's last stores happen-before ours. Fails when the value
-    // changed: someone else reaped the claim or took it over.
-    return c.compare_exchange_strong(v, reaping, std::memory_order_acquire, std::memory_order_relaxed) ? v : 0;
-  };
+  const shm::detail::mapping_ref map = seg.share();
   reaped out;
-  for (std::uint32_t i = 0; i < id.endpoints; ++i) {
-    detail::claim_t& c = endpoint_claim(map.get()->base, id, i);
-    if (seize(c) == 0) continue;
-    // release: frees the entry as the reader's own leave would; the writer's next rescan
-    // (it polls: nothing to wake) no longer counts the dead cursor.
-    l->credit(i).state.store(detail::ring<std_sync>::credit_free, std::memory_order_release);
-    // release: the free entry happens-before the next holder's acquire of the claim.
-    c.store(0, std::memory_order_release);
-    // A writer parked on the dead cursor: a real fence, then a wake (process-shared).
-    detail::notify_writer<std_sync>(l, fence_scope::cross_process);
-    ++out.credited_readers;
-  }
-  detail::claim_t& wc = map.get()->hdr()->live.sender_claim;
-  if (const std::uint64_t dead = seize(wc); dead != 0) {
-    // acquire: the dead writer's last head store (and every commit before it) happens-
-    // before our closed flag, so a reader that acquires the flag sees those commits.
-    (void)l->head.head.load(std::memory_order_acquire);
-    // release: pairs with the readers' acquire of the flag (reader.hpp, poll).
-    l->control.closed.store(1, std::memory_order_release);
-    detail::ring_bell<std_sync>(l, fence_scope::cross_process);  // readers parked on the bell
-    // release: the close happens-before the next writer's acquire of the claim, so its
-    // reopening comes after our close, never before.
-    wc.store(0, std::memory_order_release);
-    out.writer_pid = claim_pid(dead);
-  }
+  out.credited_readers = detail::reap_readers(*map.get());
+  out.writer_pid = detail::reap_writer(*map.get());
   return out;
 }
 

@@ -100,6 +100,23 @@ inline doorbell bind_doorbell(const mapping_ref& map, const void* word) {
                   "; it must detach first");
 }
 
+// Takes over a claim whose process is dead, for reaping: CAS to "reaping by me" (bit 31).
+// Returns the dead value, or 0 when the claim is free, alive, or was just reaped or taken
+// over by someone else (the CAS failed: two reapers never both act on one claim). A seized
+// claim counts in the header's reaped word (shm::reaped_endpoints) before the caller
+// closes the endpoint, so whoever acquires that close sees the count.
+inline std::uint64_t seize_dead(claim_t& c, header& h) noexcept {
+  // relaxed: the CAS below re-checks the value and acquires.
+  std::uint64_t v = c.load(std::memory_order_relaxed);
+  if (v == 0 || (claim_pid(v) == 0 && (v & claim_reaping) != 0) || claim_alive(v)) return 0;
+  // acquire: the dead holder's last stores happen-before our close of its endpoint.
+  if (!c.compare_exchange_strong(v, my_claim() | claim_reaping, std::memory_order_acquire, std::memory_order_relaxed))
+    return 0;
+  // relaxed: ordered before the close's release store that follows, which publishes it.
+  h.live.reaped.fetch_add(1, std::memory_order_relaxed);
+  return v;
+}
+
 // Releases a claim this process holds.
 inline void release_claim(claim_t& c) noexcept {
   // release: this side's last slot accesses and index stores (and the endpoint's close)
@@ -131,6 +148,19 @@ struct attachment {
     return a;
   }
 };
+
+// Gives the endpoint over attachment A (its first member the owner) a peer check (wait.hpp,
+// "Peer check"): reap(mapping) seizes the claims of the endpoint's peer(s) whose process is
+// dead, closes their endpoints as shm::<kind>::reap does, and says whether it closed one.
+// A read-only mapping (an observer's) gets none: it may not write the closed flags.
+template <class A, bool (*Reap)(const mapping&) noexcept>
+bool check_peer_of(void* self) noexcept {
+  return Reap(*reinterpret_cast<A*>(self)->map.get());  // `own` is A's first member
+}
+template <auto Reap, class A>
+void watch_peer(A* a) noexcept {
+  if (!a->map.get()->read_only) a->own.check_peer = &check_peer_of<A, Reap>;
+}
 
 // The segment's channel, of layout type L, after the checks of the attach functions.
 template <class L>
@@ -187,3 +217,19 @@ void check_channel(const segment& seg, channel_kind kind) {
 }
 
 }  // namespace ringwire::shm::detail
+
+namespace ringwire::shm {
+
+// How many endpoints of the segment were found dead and reaped since it was created: by
+// any process's reap() or recover(), or by a waiting endpoint's peer check (wait.hpp). A
+// close that comes with a grown count is a crash, not a detach: read it when an endpoint
+// attaches and again when it reports closed. The count grows before the reaped endpoint's
+// close is stored, so a call that saw the close sees the count. Throws invalid_options
+// (seg not joined).
+inline std::uint32_t reaped_endpoints(const segment& seg) {
+  if (!seg.joined()) throw error(errc::invalid_options, "reaped_endpoints: the segment was left or never joined");
+  // relaxed: see above; the close's acquire, or nothing, orders it.
+  return seg.share().get()->hdr()->live.reaped.load(std::memory_order_relaxed);
+}
+
+}  // namespace ringwire::shm

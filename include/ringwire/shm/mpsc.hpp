@@ -98,6 +98,46 @@ void close_dead_receiver(lanes<Sync>& l, ringwire::detail::fence_scope scope) {
   }
 }
 
+// Reaps every lane whose sender's process is dead (close_dead_lane); how many. The reap
+// paths fence for real (notify_close, publish_lane), so the plain cross-process scope
+// serves whatever the segment's fence mode.
+inline std::uint32_t reap_lanes(const shm::detail::mapping& m) noexcept {
+  auto& l = *std::launder(reinterpret_cast<lanes<std_sync>*>(m.base + m.id.channel_offset));
+  std::uint32_t n = 0;
+  for (std::uint32_t i = 0; i < m.id.endpoints; ++i) {
+    shm::detail::claim_t& c = shm::endpoint_claim(m.base, m.id, i);
+    if (shm::detail::seize_dead(c, *m.hdr()) == 0) continue;
+    close_dead_lane(l, i, fence_scope::cross_process);
+    shm::detail::release_claim(c);
+    ++n;
+  }
+  return n;
+}
+
+// Reaps the receiver if its process is dead (close_dead_receiver); its pid, or 0.
+inline std::uint32_t reap_receiver(const shm::detail::mapping& m) noexcept {
+  auto& l = *std::launder(reinterpret_cast<lanes<std_sync>*>(m.base + m.id.channel_offset));
+  shm::detail::claim_t& rc = m.hdr()->live.receiver_claim;
+  const std::uint64_t v = shm::detail::seize_dead(rc, *m.hdr());
+  if (v == 0) return 0;
+  close_dead_receiver(l, fence_scope::cross_process);
+  shm::detail::release_claim(rc);
+  return claim_pid(v);
+}
+
+// The peer checks (wait.hpp): a sender's looks at the receiver, the receiver's at every lane.
+inline bool check_receiver(const shm::detail::mapping& m) noexcept { return reap_receiver(m) != 0; }
+inline bool check_lanes(const shm::detail::mapping& m) noexcept { return reap_lanes(m) != 0; }
+
+// The receiver copies the lanes' geometry and a sender's lane is found through it: check it
+// again at attach, against the private identity, since a live peer may have rewritten it
+// after this process opened the segment. Throws shm_corrupt.
+template <class Sync>
+void recheck_geometry(const lanes<Sync>& l, const identity& id) {
+  shm::detail::check_mpsc_geometry(reinterpret_cast<const mpsc_lanes*>(&l), id,
+                                   [](const std::string& what) { throw error(errc::shm_corrupt, what); });
+}
+
 }  // namespace detail
 
 // The sending side: a sender owning a lane of its own (exactly an mpsc::sender, i.e. an
@@ -141,6 +181,7 @@ ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire
     auto& ring = ringwire::mpsc::detail::publish_lane(l, i, claimed, scope);
     a->claim = &c;  // released with the attachment, after the sender's close
     a->own.retain();  // the sender's reference; `hold` drops its own at return
+    shm::detail::watch_peer<&detail::check_receiver>(a);  // its waits look at the receiver
     return ringwire::mpsc::sender<T, Sync>(ringwire::spsc::detail::ring_ref<Sync>(&ring, &a->own), opt, scope);
   }
   throw error(errc::too_many_producers, "all " + std::to_string(id.endpoints) +
@@ -166,6 +207,7 @@ ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ring
   a->claim = &c;
   // Reopen: a previous receiver's close (or reap) closed every lane for their senders.
   // relaxed: the flags carry no data; senders re-read them on their slow paths.
+  shm::detail::watch_peer<&detail::check_lanes>(a);  // its waits look at the senders
   l.receiver.receiver_closed.store(0, std::memory_order_relaxed);
   for (std::uint64_t i = 0; i < l.max_producers(); ++i)
     // acquire: a formatted lane's ring is ready.
@@ -217,34 +259,10 @@ inline reaped reap(const segment& seg) {
   shm::detail::require_writable(seg, "reaping");
   if (seg.kind() != channel_kind::mpsc)
     throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not mpsc");
-  const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());
-  shm::detail::mapping_ref map = seg.share();
-  auto& l = *shm::detail::channel_of<detail::lanes<std_sync>>(map);
-  const identity& id = seg.info();
-  const std::uint64_t reaping = shm::detail::my_claim() | claim_reaping;
+  const shm::detail::mapping_ref map = seg.share();
   reaped out;
-  const auto take_dead = [&](shm::detail::claim_t& c) {
-    // relaxed: the CAS re-checks the value and acquires.
-    std::uint64_t v = c.load(std::memory_order_relaxed);
-    if (v == 0 || shm::detail::claim_alive(v)) return std::uint64_t{0};
-    // acquire: the dead holder's last stores happen-before our close of its endpoint.
-    // Fails when someone else reaped it or took it over meanwhile.
-    return c.compare_exchange_strong(v, reaping, std::memory_order_acquire, std::memory_order_relaxed) ? v
-                                                                                                        : std::uint64_t{0};
-  };
-  for (std::uint32_t i = 0; i < id.endpoints; ++i) {
-    shm::detail::claim_t& c = shm::endpoint_claim(map.get()->base, id, i);
-    if (take_dead(c) == 0) continue;
-    detail::close_dead_lane(l, i, scope);
-    shm::detail::release_claim(c);
-    ++out.lanes;
-  }
-  shm::detail::claim_t& rc = map.get()->hdr()->live.receiver_claim;
-  if (const std::uint64_t v = take_dead(rc); v != 0) {
-    detail::close_dead_receiver(l, scope);
-    shm::detail::release_claim(rc);
-    out.receiver_pid = claim_pid(v);
-  }
+  out.lanes = detail::reap_lanes(*map.get());
+  out.receiver_pid = detail::reap_receiver(*map.get());
   return out;
 }
 

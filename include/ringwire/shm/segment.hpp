@@ -86,8 +86,8 @@ struct create_options {
 // by this process's effective uid is trusted; name other owners here (a service account,
 // a group of cooperating users) to trust them too.
 struct trusted_owners {
-  std::vector<uid_t> uids;  // owners trusted besides the effective uid
-  std::vector<gid_t> gids;  // owning groups trusted (every member of one can create such a file)
+  std::vector<uid_t> uids = {};  // owners trusted besides the effective uid
+  std::vector<gid_t> gids = {};  // owning groups trusted (every member of one can create such a file)
 
   [[nodiscard]] bool trusts(uid_t uid, gid_t gid) const noexcept {
     return uid == ::geteuid() || std::find(uids.begin(), uids.end(), uid) != uids.end() ||

@@ -70,6 +70,40 @@ inline claim_t* side_claim(header* h, bool sender) noexcept {
 
 enum class side { sender, receiver, monitor };
 
+// Reaps one side (sender: true) when its claim names a dead process: closes it as a clean
+// detach would and wakes the other side. Returns the dead pid, 0 when it reaped nothing.
+inline std::uint32_t reap_side(const shm::detail::mapping& m, bool sender) noexcept {
+  auto* ring = std::launder(reinterpret_cast<ringwire::spsc::layout<std_sync>*>(m.base + m.id.channel_offset));
+  claim_t& c = *side_claim(m.hdr(), sender);
+  const std::uint64_t v = shm::detail::seize_dead(c, *m.hdr());
+  if (v == 0) return 0;
+  if (sender) {
+    // acquire: the dead sender's last tail store (complete: the process is gone) is
+    // ordered before our closed flag, so the receiver that reads the flag with acquire
+    // and then re-reads tail sees every message it published.
+    (void)ring->producer.tail.load(std::memory_order_acquire);
+    // release: see above.
+    ring->consumer.sender_closed.store(1, std::memory_order_release);
+  } else {
+    // acquire/release: as above, for the dead receiver's last head.
+    (void)ring->consumer.head.load(std::memory_order_acquire);
+    ring->producer.receiver_closed.store(1, std::memory_order_release);
+  }
+  // release: the closed flag happens-before the next attach's acquire of the claim, so a
+  // new endpoint's reopening (it clears the flag) comes after our close, never before.
+  c.store(0, std::memory_order_release);
+  // A rare path: a real fence, then wake the other side if it sleeps (wait.hpp). A plain
+  // channel's receiver parks on consumer_park (attach checked receiver_park_offset == 0);
+  // the offset is not read again here, so a peer that rewrote it cannot aim this wake
+  // outside the mapping.
+  auto& peer_word = sender ? ring->producer.consumer_park : ring->consumer.producer_park;
+  ringwire::detail::notify_close<std_sync>(peer_word, fence_scope::cross_process);
+  return claim_pid(v);
+}
+// The peer checks (wait.hpp): a receiver's looks at the sender, a sender's at the receiver.
+inline bool reap_sender(const shm::detail::mapping& m) noexcept { return reap_side(m, true) != 0; }
+inline bool reap_receiver(const shm::detail::mapping& m) noexcept { return reap_side(m, false) != 0; }
+
 template <class T, class Sync>
 ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
   shm::detail::check_sync<Sync>();
@@ -90,6 +124,9 @@ ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
     if (const std::uint32_t holder = take_claim(*claim); holder != 0)
       shm::detail::refuse_attached(which == side::sender ? "sender side" : "receiver side", holder);
     a->claim = claim;  // ours now: released with the attachment
+    // The peer check of its waits: the other side's claim.
+    if (which == side::sender) shm::detail::watch_peer<&reap_receiver>(a);
+    if (which == side::receiver) shm::detail::watch_peer<&reap_sender>(a);
     // relaxed: no data flows through the flags; the peer re-reads them on its slow paths.
     if (which == side::sender) ring->consumer.sender_closed.store(0, std::memory_order_relaxed);
     if (which == side::receiver) ring->producer.receiver_closed.store(0, std::memory_order_relaxed);
@@ -121,43 +158,8 @@ inline reaped reap(const segment& seg) {
   const identity& id = seg.info();
   if (id.kind != channel_kind::spsc)
     throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(id.kind) + " channel, not spsc");
-  shm::detail::mapping_ref map = seg.share();
-  header* h = map.get()->hdr();
-  auto* ring = std::launder(reinterpret_cast<ringwire::spsc::layout<std_sync>*>(map.get()->base + id.channel_offset));
-  const std::uint64_t reaping = detail::my_claim() | claim_reaping;
-  reaped out;
-  for (const bool sender : {true, false}) {
-    detail::claim_t& c = *detail::side_claim(h, sender);
-    // relaxed: the CAS below re-checks the value and acquires.
-    std::uint64_t v = c.load(std::memory_order_relaxed);
-    if (v == 0 || detail::claim_alive(v)) continue;
-    // acquire: the dead holder's last stores (a clean part of its work) happen-before ours.
-    // Fails when the value changed: someone else reaped the side or took it over.
-    if (!c.compare_exchange_strong(v, reaping, std::memory_order_acquire, std::memory_order_relaxed)) continue;
-    if (sender) {
-      // acquire: the dead sender's last tail store (complete: the process is gone) is
-      // ordered before our closed flag, so the receiver that reads the flag with acquire
-      // and then re-reads tail sees every message it published.
-      (void)ring->producer.tail.load(std::memory_order_acquire);
-      // release: see above.
-      ring->consumer.sender_closed.store(1, std::memory_order_release);
-    } else {
-      // acquire/release: as above, for the dead receiver's last head.
-      (void)ring->consumer.head.load(std::memory_order_acquire);
-      ring->producer.receiver_closed.store(1, std::memory_order_release);
-    }
-    // release: the closed flag happens-before the next attach's acquire of the claim, so a
-    // new endpoint's reopening (it clears the flag) comes after our close, never before.
-    c.store(0, std::memory_order_release);
-    // A rare path: a real fence, then wake the other side if it sleeps (wait.hpp). A plain
-    // channel's receiver parks on consumer_park (attach checked receiver_park_offset == 0);
-    // the offset is not read again here, so a peer that rewrote it cannot aim this wake
-    // outside the mapping.
-    auto& peer_word = sender ? ring->producer.consumer_park : ring->consumer.producer_park;
-    ringwire::detail::notify_close<std_sync>(peer_word, fence_scope::cross_process);
-    (sender ? out.sender_pid : out.receiver_pid) = claim_pid(v);
-  }
-  return out;
+  const shm::detail::mapping_ref map = seg.share();
+  return {detail::reap_side(*map.get(), true), detail::reap_side(*map.get(), false)};
 }
 
 // The sending side of the segment's SPSC ring. Throws ringwire::error: shm_kind_mismatch,

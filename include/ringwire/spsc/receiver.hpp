@@ -313,7 +313,7 @@ class receiver {
     auto* l = ref_.get();
     if (l == nullptr) return status::closed;
     if (head_ != tail_cache_) return status::ok;
-    const status s = ringwire::detail::wait_until<Sync>(wait_, l->producer.consumer_park, scope_, lim, parks_, [&] {
+    const status s = ringwire::detail::wait_until<Sync>(wait_, l->producer.consumer_park, scope_, ref_.watch(lim), parks_, [&] {
       // acquire: as in refill(); the flag read makes a close visible to a waiter.
       return l->producer.tail.load(std::memory_order_acquire) != head_ ||
              l->consumer.sender_closed.load(std::memory_order_acquire) != 0;

@@ -307,7 +307,7 @@ class sender {
   status wait_for_room(const limits_t& lim) {
     auto* l = ref_.get();
     if (l == nullptr) return status::closed;
-    const status s = ringwire::detail::wait_until<Sync>(wait_, l->consumer.producer_park, scope_, lim, parks_, [&] {
+    const status s = ringwire::detail::wait_until<Sync>(wait_, l->consumer.producer_park, scope_, ref_.watch(lim), parks_, [&] {
       return refresh(1) || receiver_gone();
     });
     if (metrics_ && parks_ != 0) {
