@@ -391,11 +391,11 @@ class receiver {
     auto* l = ref_.get();
     auto& word = l->receiver.receiver_park;
     auto check = [this] { return ready(); };
+    const ringwire::detail::wait_limits lim = ref_.watch(given);  // a shared-memory peer check
     if (wait_.which() != wait_strategy::kind::park || !Sync::parks)
       return ringwire::detail::wait_until<Sync>(wait_, word, scope_, lim, parks_, check);
     if (auto s = ringwire::detail::spin_phase<Sync>(wait_.spins(), lim, check)) return *s;
     // A stop request must reach a parked receiver: the callback wakes our word.
-    const ringwire::detail::wait_limits lim = ref_.watch(given);  // a shared-memory peer check
     auto wake_me = [&word, this]() noexcept { ringwire::detail::wake<Sync>(word, scope_); };
     std::optional<std::stop_callback<decltype(wake_me)>> on_stop;
     if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, wake_me);

@@ -129,15 +129,6 @@ inline std::uint32_t reap_receiver(const shm::detail::mapping& m) noexcept {
 inline bool check_receiver(const shm::detail::mapping& m) noexcept { return reap_receiver(m) != 0; }
 inline bool check_lanes(const shm::detail::mapping& m) noexcept { return reap_lanes(m) != 0; }
 
-// The receiver copies the lanes' geometry and a sender's lane is found through it: check it
-// again at attach, against the private identity, since a live peer may have rewritten it
-// after this process opened the segment. Throws shm_corrupt.
-template <class Sync>
-void recheck_geometry(const lanes<Sync>& l, const identity& id) {
-  shm::detail::check_mpsc_geometry(reinterpret_cast<const mpsc_lanes*>(&l), id,
-                                   [](const std::string& what) { throw error(errc::shm_corrupt, what); });
-}
-
 }  // namespace detail
 
 // The sending side: a sender owning a lane of its own (exactly an mpsc::sender, i.e. an
