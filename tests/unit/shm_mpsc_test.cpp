@@ -187,6 +187,42 @@ TEST_F(ShmMpsc, AttachFinishesALaneLeftClaimedByADeadProcess) {
   EXPECT_EQ(ringwire::mpsc::lane_kind(l.lane_descriptor(0).state.load()), ringwire::mpsc::lane_owned);
 }
 
+// A live peer rewrites the lanes' geometry block after the receiver attached: the receiver
+// walks the lanes with the geometry it copied (a larger max_producers would index past its
+// per-lane views, a moved lanes_offset would find no lane), and a later attach refuses the
+// channel (fuzz/mpsc_live_fuzz.cpp scribbles like this between calls).
+TEST_F(ShmMpsc, ARewrittenGeometryCannotMisdirectTheReceiver) {
+  auto seg = shm::segment::create_anonymous(shm::mpsc_spec<msg>(16, 2));
+  auto map = seg.share();
+  auto& l = *shm::detail::channel_of<ringwire::mpsc::layout<>>(map);
+  auto rx = shm::mpsc::attach_receiver<msg>(seg);
+  auto tx = shm::mpsc::attach_sender<msg>(seg);
+  ASSERT_EQ(tx.try_send(make(1, 7)), status::ok);
+  l.geometry.max_producers = 4096;
+  l.geometry.lanes_offset += l.geometry.lane_stride;
+  auto r = rx.try_recv();  // the receiver discovers the lane only now
+  ASSERT_TRUE(r) << ringwire::to_string(r.status());
+  EXPECT_EQ(r->seq, 7u);
+  EXPECT_EQ(rx.try_recv().status(), status::empty);
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::mpsc::attach_sender<msg>(seg); }), errc::shm_corrupt);
+}
+
+// A formatted lane whose ring a live peer rewrote (here its slot count): no sender is
+// given it (the sender would copy the geometry), and the receiver neither reads it nor
+// takes it for a new lane again and again (recv_for looped for ever on it, found by
+// fuzz/mpsc_live_fuzz.cpp).
+TEST_F(ShmMpsc, ALaneWithARewrittenRingIsNeitherHandedOutNorRead) {
+  auto seg = shm::segment::create_anonymous(shm::mpsc_spec<msg>(16, 1));
+  auto map = seg.share();
+  auto& l = *shm::detail::channel_of<ringwire::mpsc::layout<>>(map);
+  auto rx = shm::mpsc::attach_receiver<msg>(seg);
+  shm::mpsc::attach_sender<msg>(seg).close();  // formats lane 0, then leaves it
+  l.lane_ring(0).geometry.slot_count = std::uint64_t{1} << 40;
+  EXPECT_EQ(rx.recv_for(1ms).status(), status::timed_out);
+  EXPECT_EQ(rx.try_recv().status(), status::empty);
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::mpsc::attach_sender<msg>(seg); }), errc::too_many_producers);
+}
+
 // A receiver process that dies while a producer waits on a full lane: reap() closes the
 // channel for the producer (no wait for ever); a new receiver resumes with the queue.
 TEST_F(ShmMpsc, ReapReleasesAProducerBlockedOnADeadReceiver) {

@@ -73,7 +73,7 @@ class publisher {
   status publish(const T& v, std::stop_token stop) { return publish_until(v, {ringwire::detail::no_deadline, &stop}); }
   template <class Rep, class Period>
   status publish_for(const T& v, std::chrono::duration<Rep, Period> timeout) {
-    return publish_until(v, {Sync::now() + timeout, nullptr});
+    return publish_until(v, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
   }
 
   // Calls fn(T&) on a value-initialised local T, then publishes it: the ring is written

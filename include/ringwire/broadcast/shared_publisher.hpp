@@ -122,7 +122,7 @@ class shared_publisher {
   status publish(const T& v, std::stop_token stop) { return publish_until(v, {ringwire::detail::no_deadline, &stop}); }
   template <class Rep, class Period>
   status publish_for(const T& v, std::chrono::duration<Rep, Period> timeout) {
-    return publish_until(v, {Sync::now() + timeout, nullptr});
+    return publish_until(v, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
   }
 
   // As publisher::publish_with: fn fills a value-initialised local T, which is then published.

@@ -243,7 +243,7 @@ class subscriber {
   recv_result<T> recv(std::stop_token stop) { return wait_recv({ringwire::detail::no_deadline, &stop}); }
   template <class Rep, class Period>
   recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
-    return wait_recv({Sync::now() + timeout, nullptr});
+    return wait_recv({ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
   }
   recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) { return wait_recv({deadline, nullptr}); }
 

@@ -189,7 +189,7 @@ class reader {
   }
   template <class Rep, class Period>
   read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
-    return read_until(out, {Sync::now() + timeout, nullptr});
+    return read_until(out, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
   }
 
   // ---- filtering and state --------------------------------------------------------------

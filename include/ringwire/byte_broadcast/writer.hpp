@@ -154,7 +154,7 @@ class writer {
   template <class Rep, class Period>
   status publish_for(std::uint64_t signature, std::span<const std::byte> payload, std::chrono::duration<Rep, Period> timeout,
                      std::uint16_t ctl = ctl_whole) {
-    return publish_until(signature, payload, ctl, {Sync::now() + timeout, nullptr});
+    return publish_until(signature, payload, ctl, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
   }
 
   // Closes the ring: readers drain what is still valid, then see closed. Idempotent.

@@ -108,7 +108,7 @@ class reassembler {
   }
   template <class Sync, class Fn, class Rep, class Period>
   status read_for(reader<Sync>& rx, Fn&& fn, std::chrono::duration<Rep, Period> timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto deadline = ringwire::detail::deadline_after(std::chrono::steady_clock::now(), timeout);
     return run(rx, fn, [&](record_view& r) {
       const auto now = std::chrono::steady_clock::now();
       return rx.read_for(r, now < deadline ? deadline - now : std::chrono::steady_clock::duration::zero());

@@ -161,7 +161,7 @@ class write_ops {
   claim reserve(std::size_t n, std::stop_token stop) { return self().reserve_until(n, stop_limits(&stop)); }
   template <class Rep, class Period>
   claim reserve_for(std::size_t n, std::chrono::duration<Rep, Period> timeout) {
-    return self().reserve_until(n, deadline_limits(Sync::now() + timeout));
+    return self().reserve_until(n, deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
   }
   // Publishes the whole reservation as one record of `type` (>= 1).
   void commit(std::int32_t type) { self().commit(type, static_cast<std::size_t>(self().res_n_)); }
@@ -181,7 +181,7 @@ class write_ops {
   }
   template <class Rep, class Period>
   status write_for(std::int32_t type, std::span<const std::byte> bytes, std::chrono::duration<Rep, Period> timeout) {
-    return write_until(type, bytes, deadline_limits(Sync::now() + timeout));
+    return write_until(type, bytes, deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
   }
 
   // The largest piece one fragment record carries: max_payload() - 24 = capacity/2 - 32 (the
@@ -227,7 +227,7 @@ class write_ops {
   status write_fragmented_for(std::int32_t type, std::span<const std::byte> bytes,
                               std::chrono::duration<Rep, Period> timeout, std::uint16_t stream = 0,
                               std::size_t fragment_size = 0) {
-    return write_fragmented_until(type, bytes, stream, fragment_size, deadline_limits(Sync::now() + timeout));
+    return write_fragmented_until(type, bytes, stream, fragment_size, deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
   }
 
  private:

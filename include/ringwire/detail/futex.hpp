@@ -19,10 +19,9 @@
 #include <climits>
 #include <cstdint>
 
-namespace ringwire::detail {
+#include "ringwire/detail/deadline.hpp"
 
-using clock = std::chrono::steady_clock;
-inline constexpr clock::time_point no_deadline = clock::time_point::max();
+namespace ringwire::detail {
 
 static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
                   std::atomic<std::uint32_t>::is_always_lock_free,

@@ -115,7 +115,7 @@ class sender : public detail::endpoint<T, Sync, true> {
   status send(T&& v, std::stop_token stop) { return emplace_with(detail::limits_stop(&stop), std::move(v)); }
   template <class Rep, class Period>
   status send_for(T&& v, std::chrono::duration<Rep, Period> timeout) {
-    return send_until(std::move(v), Sync::now() + timeout);
+    return send_until(std::move(v), ringwire::detail::deadline_after(Sync::now(), timeout));
   }
   status send_until(T&& v, ringwire::detail::clock::time_point deadline) {
     return emplace_with(detail::limits_until(deadline), std::move(v));
@@ -160,7 +160,7 @@ class receiver : public detail::endpoint<T, Sync, false> {
   recv_result<T> recv(std::stop_token stop) { return recv_with(detail::limits_stop(&stop)); }
   template <class Rep, class Period>
   recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
-    return recv_until(Sync::now() + timeout);
+    return recv_until(ringwire::detail::deadline_after(Sync::now(), timeout));
   }
   recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) {
     return recv_with(detail::limits_until(deadline));

@@ -70,7 +70,7 @@ class queue {
   }
   template <class Rep, class Period>
   status push_for(T&& v, std::chrono::duration<Rep, Period> timeout) {
-    return push_until(std::move(v), Sync::now() + timeout);
+    return push_until(std::move(v), ringwire::detail::deadline_after(Sync::now(), timeout));
   }
   status push_until(T&& v, ringwire::detail::clock::time_point deadline) {
     return push_with(detail::limits_until(deadline), std::move(v));
@@ -90,7 +90,7 @@ class queue {
   }
   template <class Rep, class Period>
   recv_result<T> pop_for(std::chrono::duration<Rep, Period> timeout) {
-    return pop_until(Sync::now() + timeout);
+    return pop_until(ringwire::detail::deadline_after(Sync::now(), timeout));
   }
   recv_result<T> pop_until(ringwire::detail::clock::time_point deadline) {
     return pop_with(detail::limits_until(deadline));

@@ -157,9 +157,11 @@ struct layout {
 
   [[nodiscard]] std::uint64_t max_producers() const noexcept { return geometry.max_producers; }
 
+  // Lane i's descriptor (i < max_producers), at the fixed descriptors_offset(): a peer that
+  // rewrote the geometry block cannot move the registry.
   [[nodiscard]] descriptor& lane_descriptor(std::uint64_t i) noexcept {
-    return *std::launder(reinterpret_cast<descriptor*>(reinterpret_cast<std::byte*>(this) +
-                                                       geometry.descriptors_offset + i * sizeof(descriptor)));
+    return *std::launder(reinterpret_cast<descriptor*>(reinterpret_cast<std::byte*>(this) + descriptors_offset() +
+                                                       i * sizeof(descriptor)));
   }
 
   // Lane i's memory: raw until its descriptor says formatted.
@@ -175,6 +177,44 @@ struct layout {
     const auto offset = reinterpret_cast<std::byte*>(&receiver.receiver_park) - mem;
     return *lane::format(mem, geometry.lane_capacity, geometry.slot_size, geometry.slot_align, geometry.start_index,
                          static_cast<std::int64_t>(offset));
+  }
+};
+
+// The geometry the receiver walks the lanes with, copied when it is made (in shared memory:
+// after attach checked it against the segment's private identity). A live peer with write
+// access may rewrite the layout's geometry block later; a receiver that re-read it could
+// index past its per-lane views or follow a lane offset out of the segment.
+template <class Sync>
+struct lanes_geometry {
+  using lanes = layout<Sync>;
+
+  lanes* l = nullptr;
+  std::uint64_t max_producers = 0;
+  std::uint64_t lane_capacity = 0;
+  std::uint64_t lane_stride = 0;
+  std::uint64_t lanes_offset = 0;
+  std::uint32_t slot_size = 0;
+  std::uint32_t slot_align = 0;
+
+  lanes_geometry() noexcept = default;
+  explicit lanes_geometry(lanes* from) noexcept
+      : l(from),
+        max_producers(from->geometry.max_producers),
+        lane_capacity(from->geometry.lane_capacity),
+        lane_stride(from->geometry.lane_stride),
+        lanes_offset(from->geometry.lanes_offset),
+        slot_size(from->geometry.slot_size),
+        slot_align(from->geometry.slot_align) {}
+
+  // Preconditions (all three): i < max_producers.
+  [[nodiscard]] typename lanes::descriptor& lane_descriptor(std::uint64_t i) const noexcept {
+    return l->lane_descriptor(i);
+  }
+  [[nodiscard]] std::byte* lane_memory(std::uint64_t i) const noexcept {
+    return reinterpret_cast<std::byte*>(l) + lanes_offset + i * lane_stride;
+  }
+  [[nodiscard]] typename lanes::lane& lane_ring(std::uint64_t i) const noexcept {
+    return *std::launder(reinterpret_cast<typename lanes::lane*>(lane_memory(i)));
   }
 };
 

@@ -59,11 +59,12 @@ class receiver {
   receiver(ringwire::detail::counted_ref<layout<Sync>, Sync> ref, const spsc::options& opt,
            fence_scope scope = fence_scope::process)
       : ref_(std::move(ref)),
-        views_(std::make_unique<view[]>(ref_.get()->max_producers())),
+        geo_(ref_.get()),
+        views_(std::make_unique<view[]>(geo_.max_producers)),
         opt_(opt),
         wait_(opt.receiver_wait),
         scope_(Sync::resolve_scope(scope)) {
-    order_.reserve(static_cast<std::size_t>(ref_.get()->max_producers()));
+    order_.reserve(static_cast<std::size_t>(geo_.max_producers));
   }
   receiver(receiver&& o) noexcept { steal(o); }
   receiver& operator=(receiver&& o) noexcept {
@@ -132,7 +133,7 @@ class receiver {
   recv_result<T> recv(std::stop_token stop) { return recv_limited({ringwire::detail::no_deadline, &stop}); }
   template <class Rep, class Period>
   recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
-    return recv_limited({Sync::now() + timeout, nullptr});
+    return recv_limited({ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
   }
   recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) { return recv_limited({deadline, nullptr}); }
 
@@ -176,11 +177,11 @@ class receiver {
     // relaxed: ordered by the fence below, which pairs with publish_lane's (registrar.hpp).
     l->receiver.receiver_closed.store(1, std::memory_order_relaxed);
     Sync::full_fence();
-    for (std::uint64_t i = 0; i < l->max_producers(); ++i) {
+    for (std::uint64_t i = 0; i < geo_.max_producers; ++i) {
       // acquire: a formatted lane's ring is ready to be written.
-      if (views_[i].known || l->lane_descriptor(i).formatted.load(std::memory_order_acquire) != 0) {
+      if (views_[i].known || geo_.lane_descriptor(i).formatted.load(std::memory_order_acquire) != 0) {
         if (!views_[i].known && lane_intact(i))
-          views_[i].rx = lane_rx(spsc::detail::ring_ref<Sync>(&l->lane_ring(i), nullptr), opt_, scope_);
+          views_[i].rx = lane_rx(spsc::detail::ring_ref<Sync>(&geo_.lane_ring(i), nullptr), opt_, scope_);
         views_[i].rx.close();  // the lane's receiver_closed, and a wake for a parked sender
       }
     }
@@ -192,10 +193,10 @@ class receiver {
   // True when nothing more will arrive (see "Closed" above) or this receiver is closed.
   [[nodiscard]] bool is_closed() { return find_ready() == status::closed; }
   [[nodiscard]] std::size_t max_producers() const noexcept {
-    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(ref_.get()->max_producers());
+    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(geo_.max_producers);
   }
   [[nodiscard]] std::size_t lane_capacity() const noexcept {
-    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(ref_.get()->geometry.lane_capacity);
+    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(geo_.lane_capacity);
   }
   // Messages queued in the lanes this receiver knows (exact when the senders are idle).
   [[nodiscard]] std::size_t size_approx() const noexcept {
@@ -211,17 +212,21 @@ class receiver {
     lane_rx rx;          // this lane's ring, borrowed: the receiver's own reference keeps it
     bool known = false;  // formatted and in order_
     bool live = false;   // owned as far as we know; false once we recycled it
+    bool bad = false;    // formatted with a foreign geometry (lane_intact): never read
   };
 
   // Learns of lanes formatted since the last look. True when there were new ones.
   bool discover() {
-    auto* l = ref_.get();
     bool found = false;
-    for (std::uint64_t i = 0; i < l->max_producers() && order_.size() < l->max_producers(); ++i) {
+    for (std::uint64_t i = 0; i < geo_.max_producers && order_.size() < geo_.max_producers; ++i) {
       // acquire: pairs with publish_lane's release; the ring is formatted.
-      if (views_[i].known || l->lane_descriptor(i).formatted.load(std::memory_order_acquire) == 0) continue;
-      if (!lane_intact(i)) continue;  // never read (a corrupt peer in shared memory)
-      views_[i].rx = lane_rx(spsc::detail::ring_ref<Sync>(&l->lane_ring(i), nullptr), opt_, scope_);
+      if (views_[i].known || geo_.lane_descriptor(i).formatted.load(std::memory_order_acquire) == 0) continue;
+      if (views_[i].bad) continue;
+      if (!lane_intact(i)) {  // never read (a corrupt peer in shared memory), never counted new
+        views_[i].bad = true;
+        continue;
+      }
+      views_[i].rx = lane_rx(spsc::detail::ring_ref<Sync>(&geo_.lane_ring(i), nullptr), opt_, scope_);
       views_[i].known = true;
       views_[i].live = true;
       order_.push_back(static_cast<std::uint32_t>(i));
@@ -235,11 +240,11 @@ class receiver {
   // foreign slots_offset or capacity out of the segment. Once per lane, on discovery.
   bool lane_intact(std::uint64_t i) noexcept {
     auto* l = ref_.get();
-    const auto& g = l->lane_ring(i).geometry;
-    const auto park = reinterpret_cast<std::byte*>(&l->receiver.receiver_park) - l->lane_memory(i);
-    return g.capacity == l->geometry.lane_capacity && g.slot_count == std::bit_ceil(g.capacity) &&
-           g.slots_offset == spsc::layout<Sync>::slots_offset(l->geometry.slot_align) &&
-           g.slot_size == l->geometry.slot_size && g.slot_align == l->geometry.slot_align &&
+    const auto& g = geo_.lane_ring(i).geometry;
+    const auto park = reinterpret_cast<std::byte*>(&l->receiver.receiver_park) - geo_.lane_memory(i);
+    return g.capacity == geo_.lane_capacity && g.slot_count == std::bit_ceil(g.capacity) &&
+           g.slots_offset == spsc::layout<Sync>::slots_offset(geo_.slot_align) &&
+           g.slot_size == geo_.slot_size && g.slot_align == geo_.slot_align &&
            g.receiver_park_offset == static_cast<std::int64_t>(park);
   }
 
@@ -253,9 +258,8 @@ class receiver {
 
   // Frees lane i if its sender is gone and it is drained. Returns true when it is free.
   bool try_recycle(std::uint32_t i) noexcept {
-    auto* l = ref_.get();
-    auto& d = l->lane_descriptor(i);
-    auto& ring = l->lane_ring(i);
+    auto& d = geo_.lane_descriptor(i);
+    auto& ring = geo_.lane_ring(i);
     // acquire, in this order: a registrar's owned (so its reset of sender_closed is seen),
     // then the sender's close (so its last tail is seen).
     std::uint32_t s = d.state.load(std::memory_order_acquire);
@@ -272,7 +276,7 @@ class receiver {
   // Has lane i come back to life (a registrar made it owned again)?
   bool revived(std::uint32_t i) noexcept {
     // acquire: as in try_recycle.
-    const std::uint32_t s = ref_.get()->lane_descriptor(i).state.load(std::memory_order_acquire);
+    const std::uint32_t s = geo_.lane_descriptor(i).state.load(std::memory_order_acquire);
     return lane_kind(s) != lane_free;
   }
 
@@ -298,9 +302,9 @@ class receiver {
       if (views_[i].live && (views_[i].rx.poll() == status::ok || !try_recycle(i))) return false;
       views_[i].live = false;
     }
-    for (std::uint64_t i = 0; i < l->max_producers(); ++i) {
+    for (std::uint64_t i = 0; i < geo_.max_producers; ++i) {
       // acquire: a lane claimed but not yet formatted is still in use.
-      if (lane_kind(l->lane_descriptor(i).state.load(std::memory_order_acquire)) != lane_free) return false;
+      if (lane_kind(geo_.lane_descriptor(i).state.load(std::memory_order_acquire)) != lane_free) return false;
     }
     return true;
   }
@@ -356,7 +360,6 @@ class receiver {
   // not: that registrar wakes us when it publishes the lane, and spinning on it here could
   // keep a preempted registrar off the CPU.
   bool ready() {
-    auto* l = ref_.get();
     for (std::uint32_t i : order_) {
       view& v = views_[i];
       if (!v.live) {
@@ -370,21 +373,22 @@ class receiver {
         return true;
       }
     }
-    for (std::uint64_t i = 0; i < l->max_producers(); ++i) {
+    for (std::uint64_t i = 0; i < geo_.max_producers; ++i) {
       // acquire: as in discover().
-      if (!views_[i].known && l->lane_descriptor(i).formatted.load(std::memory_order_acquire) != 0) return true;
+      if (!views_[i].known && !views_[i].bad &&
+          geo_.lane_descriptor(i).formatted.load(std::memory_order_acquire) != 0)
+        return true;
     }
     return ended();
   }
 
   // Sets (parked) or clears (running) the lanes' flags: see "Parking" above.
   void arm(std::uint32_t v) noexcept {
-    auto* l = ref_.get();
     // release (parked, parked_bell): orders our receiver_park store before the flag, for a
     // sender that takes the flag with acquire. relaxed (running): clearing only saves
     // senders a wake.
     const auto mo = v != ringwire::detail::running ? std::memory_order_release : std::memory_order_relaxed;
-    for (std::uint32_t i : order_) l->lane_ring(i).producer.consumer_park.store(v, mo);
+    for (std::uint32_t i : order_) geo_.lane_ring(i).producer.consumer_park.store(v, mo);
   }
 
   status wait_for_data(const ringwire::detail::wait_limits& given) {
@@ -433,6 +437,7 @@ class receiver {
 
   void steal(receiver& o) noexcept {
     ref_ = std::move(o.ref_);
+    geo_ = o.geo_;
     views_ = std::move(o.views_);
     order_ = std::move(o.order_);
     o.order_.clear();
@@ -445,6 +450,7 @@ class receiver {
   }
 
   ringwire::detail::counted_ref<layout<Sync>, Sync> ref_;
+  lanes_geometry<Sync> geo_;          // copied when made (layout.hpp): never re-read from the lanes
   std::unique_ptr<view[]> views_;     // one per lane, indexed by lane
   std::vector<std::uint32_t> order_;  // known lanes, in discovery order: the scan's ring
   std::size_t cursor_ = 0;            // position in order_ where the next scan starts

@@ -129,6 +129,30 @@ inline std::uint32_t reap_receiver(const shm::detail::mapping& m) noexcept {
 inline bool check_receiver(const shm::detail::mapping& m) noexcept { return reap_receiver(m) != 0; }
 inline bool check_lanes(const shm::detail::mapping& m) noexcept { return reap_lanes(m) != 0; }
 
+// The receiver copies the lanes' geometry and a sender's lane is found through it: check it
+// again at attach, against the private identity, since a live peer may have rewritten it
+// after this process opened the segment. Throws shm_corrupt.
+template <class Sync>
+void recheck_geometry(const lanes<Sync>& l, const identity& id) {
+  shm::detail::check_mpsc_geometry(reinterpret_cast<const mpsc_lanes*>(&l), id,
+                                   [](const std::string& what) { throw error(errc::shm_corrupt, what); });
+}
+
+// False when lane i was formatted but its ring no longer has the geometry and indices the
+// identity gives it (a live peer rewrote them): the sender copies them, so such a lane is
+// never handed out (the receiver skips it too, mpsc/receiver.hpp lane_intact).
+template <class Sync>
+bool lane_usable(lanes<Sync>& l, std::uint32_t i, const identity& id) {
+  // acquire: a lane formatted by another process is read after its format.
+  if (l.lane_descriptor(i).formatted.load(std::memory_order_acquire) == 0) return true;
+  auto* lane = reinterpret_cast<std::byte*>(&l.lane_ring(i));
+  const auto park = reinterpret_cast<std::byte*>(&l.receiver.receiver_park) - lane;
+  bool ok = true;
+  shm::detail::check_spsc_ring(reinterpret_cast<const spsc_ring*>(lane), id.capacity, id.slot_size, id.slot_align,
+                               static_cast<std::int64_t>(park), [&ok](const std::string&) { ok = false; });
+  return ok;
+}
+
 }  // namespace detail
 
 // The sending side: a sender owning a lane of its own (exactly an mpsc::sender, i.e. an
@@ -145,6 +169,7 @@ ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire
   shm::detail::fix_wait_family<Sync>(seg);
   shm::detail::mapping_ref map = seg.share();
   auto& l = *shm::detail::channel_of<detail::lanes<Sync>>(map);
+  detail::recheck_geometry(l, seg.info());
   // acquire: a close_producers() that happened stays visible (nothing more may attach).
   if (l.registry.registrars.load(std::memory_order_acquire) == 0)
     throw error(errc::invalid_options, "the channel's producers were closed (close_producers): no lane may attach");
@@ -165,8 +190,8 @@ ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire
     const std::uint32_t s = l.lane_descriptor(i).state.load(std::memory_order_acquire);
     const bool ours_already = ringwire::mpsc::lane_kind(s) == ringwire::mpsc::lane_claimed;
     if (ours_already) claimed = s;  // left claimed by a dead process whose claim we now hold
-    if (!ours_already && !ringwire::mpsc::detail::try_claim(l, i, claimed)) {
-      shm::detail::release_claim(c);  // not drained yet: try the next lane
+    if (!detail::lane_usable(l, i, id) || (!ours_already && !ringwire::mpsc::detail::try_claim(l, i, claimed))) {
+      shm::detail::release_claim(c);  // not drained yet (or corrupt): try the next lane
       continue;
     }
     auto& ring = ringwire::mpsc::detail::publish_lane(l, i, claimed, scope);
@@ -190,6 +215,7 @@ ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ring
   shm::detail::fix_wait_family<Sync>(seg);
   shm::detail::mapping_ref map = seg.share();
   auto& l = *shm::detail::channel_of<detail::lanes<Sync>>(map);
+  detail::recheck_geometry(l, seg.info());
   shm::detail::claim_t& c = map.get()->hdr()->live.receiver_claim;
   auto* a = shm::detail::attachment<Sync>::make(std::move(map));
   ringwire::detail::counted_ref<detail::lanes<Sync>, Sync> ref(&l, &a->own);  // releases `a`

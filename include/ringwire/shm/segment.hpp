@@ -437,7 +437,7 @@ class segment {
   static segment open(std::string_view name, const channel_spec& expect, const open_options& opt = {}) {
     detail::check_name(name);
     const std::string n(name);
-    const auto deadline = std::chrono::steady_clock::now() + opt.wait;
+    const auto deadline = ringwire::detail::deadline_after(std::chrono::steady_clock::now(), opt.wait);
     for (;;) {
       try {
         detail::os_guard g;

@@ -50,6 +50,21 @@ void check_spsc_ring(const spsc_ring* ring, std::uint64_t capacity, std::uint32_
     corrupt("a close flag is neither 0 nor 1");
 }
 
+// An MPSC channel's geometry block against its segment's identity. `corrupt` throws. Also
+// run at every attach (shm/mpsc.hpp): the receiver copies this geometry and a sender's
+// lane is found through it, and a live peer may have rewritten it since the open.
+template <class Corrupt>
+void check_mpsc_geometry(const mpsc_lanes* l, const identity& id, const Corrupt& corrupt) {
+  mpsc_lanes::geometry_block g;
+  std::memcpy(&g, &l->geometry, sizeof g);
+  if (g.lane_capacity != id.capacity || g.max_producers != id.endpoints ||
+      g.lane_stride != mpsc_lanes::lane_stride(id.capacity, id.slot_size, id.slot_align) ||
+      g.descriptors_offset != mpsc_lanes::descriptors_offset() ||
+      g.lanes_offset != mpsc_lanes::lanes_offset(id.endpoints, id.slot_align) || g.slot_size != id.slot_size ||
+      g.slot_align != id.slot_align)
+    corrupt("the lanes' geometry disagrees with the header");
+}
+
 // A broadcast ring against the geometry its segment's identity records; its bounds are
 // proven inside the mapping. `corrupt` throws. Also run at every attach (shm/broadcast.hpp):
 // the endpoints copy this geometry, and a live peer may have rewritten it since the open.
@@ -213,25 +228,19 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
       break;
     case channel_kind::mpsc: {
       const auto* l = std::launder(reinterpret_cast<const mpsc_lanes*>(chan));
-      mpsc_lanes::geometry_block g;
-      std::memcpy(&g, &l->geometry, sizeof g);
+      detail::check_mpsc_geometry(l, id, corrupt);
       const std::size_t stride = mpsc_lanes::lane_stride(id.capacity, id.slot_size, id.slot_align);
-      if (g.lane_capacity != id.capacity || g.max_producers != id.endpoints || g.lane_stride != stride ||
-          g.descriptors_offset != mpsc_lanes::descriptors_offset() ||
-          g.lanes_offset != mpsc_lanes::lanes_offset(id.endpoints, id.slot_align) || g.slot_size != id.slot_size ||
-          g.slot_align != id.slot_align)
-        corrupt("the lanes' geometry disagrees with the header");
       // relaxed (all below): values that must be in range; nothing is read through them.
       if (l->receiver.receiver_closed.load(std::memory_order_relaxed) > 1) corrupt("the receiver's close flag");
       const auto park_offset = static_cast<std::int64_t>(offsetof(mpsc_lanes, receiver));
       for (std::uint32_t i = 0; i < id.endpoints; ++i) {
         const auto* d = std::launder(
-            reinterpret_cast<const mpsc_lanes::descriptor*>(chan + g.descriptors_offset + std::size_t{i} * 8));
+            reinterpret_cast<const mpsc_lanes::descriptor*>(chan + mpsc_lanes::descriptors_offset() + std::size_t{i} * 8));
         // acquire: a lane formatted by a live peer is read after its format.
         const std::uint32_t formatted = d->formatted.load(std::memory_order_acquire);
         if (formatted > 1) corrupt("lane " + num(i) + "'s formatted flag is " + num(formatted));
         if (formatted == 0) continue;
-        const unsigned char* lane = chan + g.lanes_offset + std::size_t{i} * stride;
+        const unsigned char* lane = chan + mpsc_lanes::lanes_offset(id.endpoints, id.slot_align) + std::size_t{i} * stride;
         detail::check_spsc_ring(std::launder(reinterpret_cast<const spsc_ring*>(lane)), id.capacity, id.slot_size,
                                 id.slot_align, park_offset - static_cast<std::int64_t>(lane - chan), corrupt);
       }

@@ -162,7 +162,7 @@ class receiver {
   recv_result<T> recv(std::stop_token stop) { return recv_limited({ringwire::detail::no_deadline, &stop}); }
   template <class Rep, class Period>
   recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
-    return recv_limited({Sync::now() + timeout, nullptr});
+    return recv_limited({ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
   }
   recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) {
     return recv_limited({deadline, nullptr});

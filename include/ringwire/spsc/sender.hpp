@@ -110,7 +110,7 @@ class sender {
   status send(T&& v, std::stop_token stop) { return emplace_until(limits(&stop), std::move(v)); }
   template <class Rep, class Period>
   status send_for(T&& v, std::chrono::duration<Rep, Period> timeout) {
-    return emplace_until(limits(Sync::now() + timeout), std::move(v));
+    return emplace_until(limits(ringwire::detail::deadline_after(Sync::now(), timeout)), std::move(v));
   }
   status send_until(T&& v, ringwire::detail::clock::time_point deadline) {
     return emplace_until(limits(deadline), std::move(v));
