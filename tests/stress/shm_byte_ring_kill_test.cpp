@@ -330,18 +330,21 @@ TEST(ShmByteRingKill, AWriterKilledAtAnyInstructionNeverWedgesTheRing) {
   auto rx = shm::byte_ring::attach_reader(seg);
   const pid_t parent = ::getpid();
   const auto started = steady::now();
+  const auto limit_s = static_cast<unsigned>(120 + kills / 10);  // each child's alarm
   children kids;
   for (std::uint32_t w = 0; w < streamers; ++w)
-    kids.pids.push_back(shm_test::spawn([&, w] {
-      die_with_parent(parent);
-      return streamer(seg, w);
-    }));
+    kids.pids.push_back(shm_test::spawn(
+        [&, w] {
+          die_with_parent(parent);
+          return streamer(seg, w);
+        },
+        limit_s));
   kids.pids.push_back(shm_test::spawn(
       [&] {
         die_with_parent(parent);
         return killer(seg, kills, 0x6b696c6c);
       },
-      static_cast<unsigned>(120 + kills / 10)));
+      limit_s));
   const pid_t killer_pid = kids.pids.back();
 
   std::uint64_t next[streamers] = {};
