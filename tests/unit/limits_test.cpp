@@ -132,15 +132,19 @@ auto wait_then_release(Call call, Release release) {
   return f.get();
 }
 
+// recv_for on an empty channel of capacity 1, then send_for on it full.
+template <class Tx, class Rx, class Timeout>
+void recv_then_send(Tx& tx, Rx& rx, Timeout t) {
+  const auto r = wait_then_release([&] { return rx.recv_for(t); }, [&] { EXPECT_EQ(tx.try_send(1), status::ok); });
+  EXPECT_EQ(r.status(), status::ok);
+  ASSERT_EQ(tx.try_send(2), status::ok);  // full
+  EXPECT_EQ(wait_then_release([&] { return tx.send_for(3, t); }, [&] { EXPECT_TRUE(rx.try_recv()); }), status::ok);
+}
+
 TEST(LongTimeouts, Spsc) {
   for_each_long_timeout([](auto t) {
     auto ch = ringwire::spsc::channel<int>(1);
-    auto& tx = ch.first;
-    auto& rx = ch.second;
-    const auto r = wait_then_release([&] { return rx.recv_for(t); }, [&] { EXPECT_EQ(tx.try_send(1), status::ok); });
-    EXPECT_EQ(r.status(), status::ok);
-    ASSERT_EQ(tx.try_send(2), status::ok);  // full
-    EXPECT_EQ(wait_then_release([&] { return tx.send_for(3, t); }, [&] { EXPECT_TRUE(rx.try_recv()); }), status::ok);
+    recv_then_send(ch.first, ch.second, t);
   });
 }
 
@@ -148,9 +152,7 @@ TEST(LongTimeouts, Mpsc) {
   for_each_long_timeout([](auto t) {
     auto ch = ringwire::mpsc::channel<int>(1, 1);
     auto tx = ch.first.make_sender();
-    auto& rx = ch.second;
-    const auto r = wait_then_release([&] { return rx.recv_for(t); }, [&] { EXPECT_EQ(tx.try_send(1), status::ok); });
-    EXPECT_EQ(r.status(), status::ok);
+    recv_then_send(tx, ch.second, t);
   });
 }
 
@@ -167,12 +169,7 @@ TEST(LongTimeouts, MpmcQueue) {
 TEST(LongTimeouts, MpmcEndpoints) {
   for_each_long_timeout([](auto t) {
     auto ch = ringwire::mpmc::channel<int>(1);
-    auto& tx = ch.first;
-    auto& rx = ch.second;
-    const auto r = wait_then_release([&] { return rx.recv_for(t); }, [&] { EXPECT_EQ(tx.try_send(1), status::ok); });
-    EXPECT_EQ(r.status(), status::ok);
-    ASSERT_EQ(tx.try_send(2), status::ok);  // full
-    EXPECT_EQ(wait_then_release([&] { return tx.send_for(3, t); }, [&] { EXPECT_TRUE(rx.try_recv()); }), status::ok);
+    recv_then_send(ch.first, ch.second, t);
   });
 }
 
