@@ -560,4 +560,27 @@ TEST(MpmcChannel, DefaultAndMovedFromHandlesAreClosed) {
   EXPECT_EQ(*b.try_recv(), 1);
 }
 
+// Stamps no peer could have written (memory corrupted by a bug elsewhere in the process)
+// must not make a try_* spin for ever: a stamp ahead of a head that does not move, and a
+// stamp behind for good while head says an element was claimed. Both used to loop without
+// end (found by fuzz/mpmc_live_fuzz.cpp); settle() now bounds the wait and the call says
+// full / empty.
+TEST(Mpmc, ImpossibleStampsEndEveryTryCall) {
+  using L = mpmc::layout<>;
+  struct alignas(128) block {
+    std::byte bytes[4096];
+  };
+  auto mem = std::make_unique<block>();
+  ASSERT_LE(L::footprint(4, sizeof(int), alignof(int)), sizeof(block));
+  L* l = L::format(mem->bytes, 4, sizeof(int), alignof(int));
+  mpmc::detail::core<int, ringwire::std_sync> q(l);
+  l->stamp(0).store(2);  // cell 0 freed for lap 1 while head is still 0
+  EXPECT_EQ(q.try_push(1), status::full);
+  l->stamp(0).store(0);
+  l->producer.head.store(1);  // a push claimed ticket 0 and never finishes it
+  EXPECT_EQ(q.try_pop().status(), status::empty);
+  int out = 0;
+  EXPECT_EQ(q.try_pop(out), status::empty);
+}
+
 }  // namespace

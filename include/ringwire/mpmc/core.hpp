@@ -22,9 +22,12 @@
 // at the moment t was read head - tail >= capacity held. try_pop reports empty only after
 // reading head = h <= t, t read from tail before: tail only grows and never passes head, so
 // at that moment head == tail. Neither ever fails because a peer is half-way through its
-// copy: it waits for that copy instead (the wait is as long as T's move, unbounded only if
+// copy: it waits for that copy instead (the wait is as long as T's move, long only if
 // the peer thread is descheduled in the middle of it -- the price of a global FIFO order,
-// paid by every ticket-based bounded MPMC queue; documented in docs/mpmc.md).
+// paid by every ticket-based bounded MPMC queue; documented in docs/mpmc.md). That wait is
+// bounded (settle(): 64 pauses and 2^16 yields), so no try_* spins for ever, even over
+// corrupted stamps; past it, it reports full (empty) as if the copy had not begun. A stamp
+// ahead of an index that did not move is impossible (see try_push) and ends at once.
 //
 // Exceptions. If T's constructor throws in a push, the ticket is already claimed: the cell
 // is published as a hole (stamp 2L+1 | hole_bit), which pops skip, and the exception
@@ -90,7 +93,16 @@ class core {
         // acquire: with the head read before it, justifies "full" (see above).
         const std::uint64_t t = l_->consumer.tail.load(std::memory_order_acquire);
         if (static_cast<std::int64_t>(h - t) >= static_cast<std::int64_t>(capacity_)) return status::full;
-        settle(waited);  // a pop owns the cell's element and is moving it out
+        if (!settle(waited)) return status::full;  // a pop owns the cell's element and is moving it out
+      } else {
+        // A stamp past 2L: ticket h's push stored it (release) after taking h, so head has
+        // moved; one that has not was never written by a push (corrupted memory): no cell
+        // is free for us.
+        const std::uint64_t seen = h;
+        // relaxed: as above; ordered after the stamp's acquire, which makes the claim visible.
+        h = l_->producer.head.load(std::memory_order_relaxed);
+        if (h == seen) [[unlikely]] return status::full;
+        continue;
       }
       // relaxed: as above.
       h = l_->producer.head.load(std::memory_order_relaxed);
@@ -237,14 +249,21 @@ class core {
   }
 
   // Waits, inside a try_*, for a peer that owns the cell and is half-way through its copy:
-  // pause first, then yield so a descheduled peer can run.
-  void settle(std::uint32_t& waited) const noexcept {
+  // pause first, then yield so a descheduled peer can run. False once the wait has lasted
+  // max_settle rounds (2^16 yields, a tenth of a second or more): the try_* then reports full (empty) --
+  // "not now" -- rather than spin for ever. Only a peer stopped in the middle of its copy
+  // for that long, or a stamp left behind for good by memory corrupted elsewhere in the
+  // process, gets there.
+  bool settle(std::uint32_t& waited) const noexcept {
     constexpr std::uint32_t spins_before_yield = 64;
+    constexpr std::uint32_t max_settle = spins_before_yield + (1u << 16);
+    if (waited >= max_settle) return false;
     if (waited++ < spins_before_yield) {
       Sync::cpu_relax();
     } else {
       Sync::yield();
     }
+    return true;
   }
 
   template <class... Args>
@@ -289,7 +308,15 @@ class core {
         const std::uint64_t h = l_->producer.head.load(std::memory_order_acquire);
         if (static_cast<std::int64_t>((h & ~sealed_bit) - t) <= 0)
           return (h & sealed_bit) != 0 ? status::closed : status::empty;
-        settle(waited);  // a push owns ticket t and is constructing its element
+        if (!settle(waited)) return status::empty;  // a push owns ticket t and is constructing its element
+      } else {
+        // A stamp past 2L+1: ticket t's pop freed it (release) after taking t, so tail has
+        // moved; one that has not was never written by a pop (corrupted memory).
+        const std::uint64_t seen = t;
+        // relaxed: as above; ordered after the stamp's acquire, which makes the claim visible.
+        t = l_->consumer.tail.load(std::memory_order_relaxed);
+        if (t == seen) [[unlikely]] return status::empty;
+        continue;
       }
       // relaxed: as above.
       t = l_->consumer.tail.load(std::memory_order_relaxed);
