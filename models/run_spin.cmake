@@ -2,8 +2,9 @@
 #   cmake -DSPIN=<spin> -DCC=<C compiler> -DMODEL=<file.pml> -DMUTANT=<n> -DEXPECT=<regex>
 #         -DWORKDIR=<dir> -P run_spin.cmake
 # Generates the verifier (spin -a), compiles it (safety: assertions and invalid end
-# states), runs an exhaustive search, and passes when the output matches EXPECT: for the
-# model itself "errors: 0", for a mutant the violation that must catch it.
+# states; COLLAPSE compresses the stored states), runs an exhaustive search, and passes
+# when the output matches EXPECT: for the model itself "errors: 0", for a mutant the
+# violation that must catch it.
 file(REMOVE_RECURSE ${WORKDIR})
 file(MAKE_DIRECTORY ${WORKDIR})
 execute_process(COMMAND ${SPIN} -DMUTANT=${MUTANT} -a ${MODEL} WORKING_DIRECTORY ${WORKDIR}
@@ -11,7 +12,7 @@ execute_process(COMMAND ${SPIN} -DMUTANT=${MUTANT} -a ${MODEL} WORKING_DIRECTORY
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "spin -a failed:\n${out}")
 endif()
-execute_process(COMMAND ${CC} -O2 -DSAFETY -o pan pan.c WORKING_DIRECTORY ${WORKDIR}
+execute_process(COMMAND ${CC} -O2 -DSAFETY -DCOLLAPSE -o pan pan.c WORKING_DIRECTORY ${WORKDIR}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "compiling the verifier failed:\n${out}")

@@ -7,6 +7,11 @@
 #   spin_shm_skip_detects_direct_takeover   attach reuses a dead slot without abandoning: E
 #   spin_shm_skip_detects_early_free        an abandoned slot freed before its tail: E
 #   spin_shm_skip_detects_blind_skip        any in-progress record skipped: A1
+#   spin_shm_skip_detects_no_spans          no writer spans (before layout 4): a writer killed
+#                                           between its tail CAS and its header wedges: E
+#   spin_shm_skip_detects_farthest_end      pads to the farthest covering span: A2
+#   spin_shm_skip_detects_no_retract        a failed CAS leaves its span: E
+#   spin_shm_skip_detects_free_keeps_span   a freed claim keeps a stale span: E
 #   spin_shm_evict                          the lossless broadcast's crash / evict protocol (must pass)
 #   spin_shm_evict_detects_entry_left_live  reap releases the claim, leaves the entry: E
 #   spin_shm_evict_detects_live_eviction    reap without the liveness test: A1 or E
@@ -33,6 +38,12 @@ ringwire_add_spin(spin_shm_skip shm_skip.pml 0 "errors: 0")
 ringwire_add_spin(spin_shm_skip_detects_direct_takeover shm_skip.pml 1 "invalid end state")
 ringwire_add_spin(spin_shm_skip_detects_early_free shm_skip.pml 2 "invalid end state")
 ringwire_add_spin(spin_shm_skip_detects_blind_skip shm_skip.pml 3 "assertion violated.*header")
+ringwire_add_spin(spin_shm_skip_detects_no_spans shm_skip.pml 4 "invalid end state")
+ringwire_add_spin(spin_shm_skip_detects_farthest_end shm_skip.pml 5 "assertion violated.*owner")
+ringwire_add_spin(spin_shm_skip_detects_no_retract shm_skip.pml 6 "invalid end state")
+ringwire_add_spin(spin_shm_skip_detects_free_keeps_span shm_skip.pml 7 "invalid end state")
+# The full search of the window (75 M states, ~3 min and ~4 GB with COLLAPSE) needs room.
+set_tests_properties(spin_shm_skip PROPERTIES TIMEOUT 1200)
 ringwire_add_spin(spin_shm_evict shm_evict.pml 0 "errors: 0")
 ringwire_add_spin(spin_shm_evict_detects_entry_left_live shm_evict.pml 1 "invalid end state")
 ringwire_add_spin(spin_shm_evict_detects_live_eviction shm_evict.pml 2 "(invalid end state|assertion violated)")
