@@ -277,3 +277,39 @@ TEST_F(LongTimeoutsShm, OpenWaitsForACreator) {
 }
 
 }  // namespace
+
+namespace {
+
+// ---- capacities: the documented maxima are refused before allocating --------------------
+
+template <class Fn>
+void expect_too_large(Fn fn) {
+  try {
+    fn();
+    ADD_FAILURE() << "no ringwire::error thrown";
+  } catch (const ringwire::error& e) {
+    EXPECT_EQ(e.code(), errc::capacity_too_large) << e.what();
+  }
+}
+
+TEST(Footprint, HeapMaximaAreRefusedBeforeAllocating) {
+  expect_too_large([] { (void)ringwire::spsc::channel<int>(std::uint64_t{1} << 48); });
+  expect_too_large([] { (void)ringwire::mpsc::channel<int>(std::uint64_t{1} << 40, 4); });
+  expect_too_large([] { (void)ringwire::mpmc::queue<int>(std::uint64_t{1} << 40); });
+  expect_too_large([] { (void)bc::channel<int>(std::uint64_t{1} << 48); });
+  expect_too_large([] {
+    (void)bb::channel({.depth = std::uint64_t{1} << 32, .region_bytes = std::uint64_t{1} << 40, .max_message = 64});
+  });
+}
+
+TEST(Footprint, ShmMaximaAreRefusedBeforeSizing) {
+  expect_too_large([] { (void)shm::segment::create_anonymous(shm::spsc_spec<int>(std::uint64_t{1} << 48)); });
+  expect_too_large([] { (void)shm::segment::create_anonymous(shm::mpsc_spec<int>(std::uint64_t{1} << 40, 4)); });
+  expect_too_large([] { (void)shm::segment::create_anonymous(shm::broadcast_spec<int>(std::uint64_t{1} << 48, 4)); });
+  expect_too_large([] {
+    (void)shm::segment::create_anonymous(shm::byte_broadcast_spec(
+        {.depth = std::uint64_t{1} << 32, .region_bytes = std::uint64_t{1} << 40, .max_message = 64}));
+  });
+}
+
+}  // namespace

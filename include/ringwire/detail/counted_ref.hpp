@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "ringwire/detail/footprint.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/wait.hpp"
 
@@ -85,6 +86,7 @@ class counted_ref {
 
 // `bytes` aligned to `align`, or ringwire::error(capacity_too_large) naming the capacity.
 inline void* allocate_block(std::size_t bytes, std::size_t align, std::uint64_t capacity) {
+  check_footprint(bytes, "capacity " + std::to_string(capacity));
   try {
     return ::operator new(bytes, std::align_val_t{align});
   } catch (const std::bad_alloc&) {

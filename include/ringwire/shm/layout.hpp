@@ -58,6 +58,7 @@
 #include "ringwire/broadcast/layout.hpp"
 #include "ringwire/byte_broadcast/layout.hpp"
 #include "ringwire/byte_ring/layout.hpp"
+#include "ringwire/detail/footprint.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/mpsc/layout.hpp"
 #include "ringwire/spsc/layout.hpp"
@@ -495,6 +496,7 @@ inline std::size_t segment_footprint(const channel_spec& spec, std::uint32_t cou
   const std::size_t at = detail::channel_offset(spec.kind, counters, spec.endpoints, spec.slot_align);
   if (ring > std::numeric_limits<std::size_t>::max() - at)
     detail::fail(errc::capacity_too_large, "capacity " + detail::num(spec.capacity) + " overflows the address space");
+  ringwire::detail::check_footprint(at + ring, "segment of capacity " + detail::num(spec.capacity));
   return at + ring;
 }
 
