@@ -30,13 +30,16 @@
 // abandoned claim over directly (it reaps it and moves on), so a new writer never carries
 // a dead one's tag while its records may still be ahead of the reader.
 //
-// Known limits (many-to-one). A writer killed in the few instructions between its claim (a
-// CAS on tail) and its "-length" header store leaves a zero header with no owner; the
-// reader then stays at it (read_for times out) and recover() cannot tell whose it is. The
-// window is a handful of instructions per record -- and, for try_write_fragmented's one
-// claim of a whole message, one header store per fragment (stored in order after the CAS).
-// A reader killed in the middle of release()'s zeroing leaves zero headers between head
-// and tail, at which the next reader stays likewise. (One-to-one readers here do not zero:
+// Killed between claim and header (many-to-one). A writer killed between its claim (the
+// CAS on tail) and its "-length" header store leaves a zero header below the tail. Every
+// writer handle announces the room it is about to claim in its writer span (segment
+// words after the claims block; shared_writer.hpp, announce()) before the CAS, so
+// recover() pads such a header up to the nearest end among the abandoned claims' spans
+// that cover it, and waits while another claim's span covers it (detail::orphan_end;
+// models/shm_skip.pml). A reader killed in the middle of release()'s zeroing leaves zero
+// headers between head and the head it was releasing up to (layout consumer.releasing,
+// stored before the zeroing): the next attach_reader finishes that release
+// (reader::finish_interrupted_release). (One-to-one readers here do not zero:
 // reader::keep_consumed_bytes; their successor reads the unreleased records again.)
 //
 // TL;DR
@@ -106,16 +109,12 @@ inline void check(const segment& seg, ring_kind kind) {
 constexpr std::uint64_t abandoned_claim(std::uint64_t tail) noexcept { return (tail & 0xffff'ffffu) << 32 | claim_reaping; }
 constexpr bool is_abandoned(std::uint64_t v) noexcept { return claim_pid(v) == 0 && (v & claim_reaping) != 0; }
 
-// Closes the endpoint a dead process held through claim `c`; true when `c` named a dead
-// process and we (not a concurrent reaper or attach) closed it.
-inline bool reap_claim(shm::detail::claim_t& c, ring& r, bool many_writer, bool reader_side,
-                       ringwire::detail::fence_scope scope) {
-  // relaxed: the CAS below re-checks and acquires.
-  std::uint64_t v = c.load(std::memory_order_relaxed);
-  if (v == 0 || is_abandoned(v) || shm::detail::claim_alive(v)) return false;
-  const std::uint64_t reaping = shm::detail::my_claim() | claim_reaping;
-  // acquire: the dead holder's last stores happen-before our close of its endpoint.
-  if (!c.compare_exchange_strong(v, reaping, std::memory_order_acquire, std::memory_order_relaxed)) return false;
+// Closes the endpoint a dead process held through claim `c` of the segment whose header is
+// `h`; true when `c` named a dead process and we (not a concurrent reaper or attach) closed
+// it. An abandoned claim is not a process: left alone.
+inline bool reap_claim(shm::detail::claim_t& c, header& h, ring& r, bool many_writer, bool reader_side,
+                       ringwire::detail::fence_scope scope) noexcept {
+  if (shm::detail::seize_dead(c, h) == 0) return false;
   if (reader_side) {
     // release: pairs with the writers' acquire of the flag.
     r.producer.reader_closed.store(1, std::memory_order_release);
@@ -137,6 +136,24 @@ inline bool reap_claim(shm::detail::claim_t& c, ring& r, bool many_writer, bool 
   }
   ringwire::detail::notify_close<std_sync>(r.producer.reader_park, scope);  // the reader may be waiting on it
   return true;
+}
+
+// The peer checks (wait.hpp): a writer's waits look at the reader, the reader's at the
+// writer(s), as reap() would. Reaping only: an in-progress record a dead many-to-one writer
+// left at the read position is still recover()'s to skip (it moves the reader's position,
+// which the check does not hold), so a reader that sees timed_out calls recover().
+inline bool check_reader(const shm::detail::mapping& m) noexcept {
+  auto* r = std::launder(reinterpret_cast<ring*>(m.base + m.id.channel_offset));
+  return reap_claim(m.hdr()->live.receiver_claim, *m.hdr(), *r, false, true, fence_scope::cross_process);
+}
+inline bool check_writers(const shm::detail::mapping& m) noexcept {
+  auto* r = std::launder(reinterpret_cast<ring*>(m.base + m.id.channel_offset));
+  if (m.id.policy != static_cast<std::uint32_t>(ring_kind::many_to_one))
+    return reap_claim(m.hdr()->live.sender_claim, *m.hdr(), *r, false, false, fence_scope::cross_process);
+  bool any = false;
+  for (std::uint32_t i = 0; i < m.id.endpoints; ++i)
+    any = reap_claim(shm::endpoint_claim(m.base, m.id, i), *m.hdr(), *r, true, false, fence_scope::cross_process) || any;
+  return any;
 }
 
 // A zero header at byte position `at`, below the tail (reader::skip_abandoned): the end of
@@ -190,6 +207,7 @@ ringwire::byte_ring::writer<Sync> attach_writer(const segment& seg, const ringwi
   ringwire::byte_ring::ring_ref<Sync> ref(r, &a->own);  // releases `a`
   if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0) shm::detail::refuse_attached("writer", holder);
   a->claim = &c;
+  shm::detail::watch_peer<&detail::check_reader>(a);  // its waits look at the reader
   // relaxed: reopens the stream (a detached writer dropped it to 0); the reader re-reads
   // the count on its slow path, and our commits carry their own release.
   r->consumer.writers.store(1, std::memory_order_relaxed);
@@ -216,7 +234,7 @@ inline ringwire::byte_ring::shared_writer<std_sync> attach_shared_writer(const s
   const std::uint64_t mine = shm::detail::my_claim();
   for (std::uint32_t i = 0; i < id.endpoints; ++i) {
     shm::detail::claim_t& c = shm::endpoint_claim(base, id, i);
-    if (detail::reap_claim(c, *r, /*many_writer=*/true, /*reader_side=*/false, scope)) continue;  // dead: now abandoned
+    if (detail::reap_claim(c, *h, *r, /*many_writer=*/true, /*reader_side=*/false, scope)) continue;  // dead: now abandoned
     std::uint64_t zero = 0;
     // acquire: the previous holder's release of the claim (after its count drop).
     if (!c.compare_exchange_strong(zero, mine, std::memory_order_acquire, std::memory_order_relaxed)) continue;
@@ -236,6 +254,7 @@ inline ringwire::byte_ring::shared_writer<std_sync> attach_shared_writer(const s
     a->spans.stride = shm::detail::writer_span_stride;
     a->spans.count = shm::detail::spans_per_writer;
     a->own.release_all = &detail::writer_attachment::release_all;
+    shm::detail::watch_peer<&detail::check_reader>(a);  // its waits look at the reader
     // relaxed: not yet shared.
     a->own.refs.store(1, std::memory_order_relaxed);
     return ringwire::byte_ring::shared_writer<std_sync>(ringwire::byte_ring::ring_ref<std_sync>(r, &a->own), opt,
@@ -264,12 +283,15 @@ ringwire::byte_ring::reader<Sync> attach_reader(const segment& seg, const ringwi
   ringwire::byte_ring::ring_ref<Sync> ref(r, &a->own);
   if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0) shm::detail::refuse_attached("reader", holder);
   a->claim = &c;
+  shm::detail::watch_peer<&detail::check_writers>(a);  // its waits look at the writer(s)
   // relaxed: reopens the ring for writers, who re-read the flag on their slow paths.
   r->producer.reader_closed.store(0, std::memory_order_relaxed);
   ringwire::byte_ring::reader<Sync> rx(std::move(ref), opt, scope);
   // One-to-one: no zeroing on release, so a reader killed mid-release leaves its successor
   // the records again, never zero headers below the tail (reader::keep_consumed_bytes).
   rx.keep_consumed_bytes();
+  // Many-to-one: finish a release a killed predecessor was zeroing (reader.hpp).
+  //XX(void)rx.finish_interrupted_release();
   return rx;
 }
 
@@ -323,13 +345,13 @@ inline reaped reap(const segment& seg) {
   const bool many = id.policy == static_cast<std::uint32_t>(ring_kind::many_to_one);
   if (many) {
     for (std::uint32_t i = 0; i < id.endpoints; ++i)
-      out.writers += detail::reap_claim(shm::endpoint_claim(map.get()->base, id, i), *r, true, false, scope) ? 1 : 0;
+      out.writers += detail::reap_claim(shm::endpoint_claim(map.get()->base, id, i), *h, *r, true, false, scope) ? 1 : 0;
   } else {
-    out.writers += detail::reap_claim(h->live.sender_claim, *r, false, false, scope) ? 1 : 0;
+    out.writers += detail::reap_claim(h->live.sender_claim, *h, *r, false, false, scope) ? 1 : 0;
   }
   // relaxed: the pid for the report; reap_claim decides with its CAS.
   const std::uint64_t rv = h->live.receiver_claim.load(std::memory_order_relaxed);
-  if (detail::reap_claim(h->live.receiver_claim, *r, false, true, scope)) out.reader_pid = claim_pid(rv);
+  if (detail::reap_claim(h->live.receiver_claim, *h, *r, false, true, scope)) out.reader_pid = claim_pid(rv);
   return out;
 }
 
