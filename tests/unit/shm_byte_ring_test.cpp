@@ -491,6 +491,36 @@ TEST_F(ShmByteRing, RecoverNeverSkipsAZeroHeaderALiveWritersSpanCovers) {
 
 // One-to-one: a writer dies with a reservation open (nothing of it visible); reap() ends
 // the stream after what it committed.
+// A many-to-one reader killed in the middle of release()'s zeroing: the records it had
+// consumed are partly zeroed (a zero header at head, below the tail) and head was never
+// stored. The next reader finishes that release when it attaches (the layout's
+// `releasing`), and reads on after them instead of waiting at the zero header for ever.
+TEST_F(ShmByteRing, ANewReaderFinishesTheReleaseAKilledReaderWasZeroing) {
+  auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(1 << 12, ring_kind::many_to_one, 2));
+  auto tx = shm::byte_ring::attach_shared_writer(seg);
+  for (std::uint64_t k = 0; k < 6; ++k) ASSERT_EQ(tx.try_write(type_of(k), payload(1, k)), status::ok);
+  const pid_t dying = shm_test::spawn([&] {
+    auto rx = shm::byte_ring::attach_reader(seg);
+    record_view r;
+    for (int i = 0; i < 3; ++i)
+      if (rx.try_read(r) != status::ok) return 10;
+    // What release() does first, then the first 8 bytes of its zeroing: the kill lands there.
+    // relaxed (both): the process dies next.
+    ring_of(seg)->consumer.releasing.store(rx.position(), std::memory_order_relaxed);
+    header_word(seg, ring_of(seg)->consumer.head.load(std::memory_order_relaxed)).store(0, std::memory_order_relaxed);
+    die();
+  });
+  ASSERT_EQ(shm_test::wait_child(dying), 128 + SIGKILL);
+  EXPECT_EQ(shm::byte_ring::reap(seg).reader_pid, static_cast<std::uint32_t>(dying));
+  auto rx = shm::byte_ring::attach_reader(seg);
+  expect_records(rx, 1, 3, 3);  // the dead reader's three are gone (it consumed them)
+  record_view r;
+  EXPECT_EQ(rx.try_read(r), status::empty);
+  EXPECT_FALSE(rx.corrupt());
+  ASSERT_EQ(tx.try_write(type_of(6), payload(1, 6)), status::ok);
+  expect_records(rx, 1, 6, 1);
+}
+
 TEST_F(ShmByteRing, ReapEndsTheStreamOfADeadOneToOneWriter) {
   auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(256));
   auto rx = shm::byte_ring::attach_reader(seg);

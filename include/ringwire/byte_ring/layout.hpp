@@ -10,9 +10,10 @@
 //   128    producer  tail u64 | reader_park u32 | reader_closed u32
 //                    tail: the writer(s) on every publish (one-to-one: store; many-to-one: CAS);
 //                    reader_park, reader_closed: the reader, rarely
-//   256    consumer  head u64 | writer_park u32 | writers u32
+//   256    consumer  head u64 | writer_park u32 | writers u32 | releasing u64
 //                    head: the reader on every release; writer_park: waiting writers;
-//                    writers: open writer handles (0 = every writer gone: closed once drained)
+//                    writers: open writer handles (0 = every writer gone: closed once drained);
+//                    releasing: many-to-one, the head a release is zeroing up to
 //   384    data      `capacity` bytes (a power of two, 64 .. 2^30), records 8-byte aligned
 //
 // A record at data offset p (p % 8 == 0):
@@ -226,6 +227,10 @@ struct layout {
     atomic<std::uint64_t> head;
     atomic<std::uint32_t> writer_park;
     atomic<std::uint32_t> writers;
+    // Many-to-one: the head a release is zeroing up to, stored before the zeroing, so a
+    // reader killed in the middle of it leaves its successor the rest to finish
+    // (reader::finish_interrupted_release); equal to head when no release was interrupted.
+    atomic<std::uint64_t> releasing;
   };
 
   geometry_block geometry;

@@ -71,6 +71,9 @@ class reader {
   void release() noexcept {
     if (cursor_ == head_ || data_ == nullptr) return;
     if (zero_consumed_) {  // layout.hpp: many-to-one needs it; one-to-one is faster with it
+      // relaxed: read only by a successor reader after this one died (it takes the reader
+      // claim with acquire after a reap); see finish_interrupted_release().
+      if (many_) ref_.get()->consumer.releasing.store(cursor_, std::memory_order_relaxed);
       const std::uint64_t n = cursor_ - head_;
       const std::uint64_t pos = head_ & mask_;
       const std::uint64_t first = n < cap_ - pos ? n : cap_ - pos;
@@ -194,6 +197,29 @@ class reader {
     // relaxed: the reader itself is the only one to read the new header (next()).
     return word.compare_exchange_strong(h, detail::pack(static_cast<std::int32_t>(size), padding_type),
                                         std::memory_order_relaxed, std::memory_order_relaxed);
+  }
+
+  // Many-to-one in shared memory (shm::byte_ring::attach_reader): a previous reader killed
+  // in the middle of release()'s zeroing left zero headers between head and the head it
+  // was releasing up to (records it had already consumed); finishes that release, so this
+  // reader starts after them instead of waiting at a zero header no writer will fill.
+  // Returns the bytes it released.
+  std::uint64_t finish_interrupted_release() noexcept {
+    auto* l = ref_.get();
+    if (l == nullptr || !many_ || corrupt_) return 0;
+    // relaxed: stored by the dead reader before its zeroing; our attach acquired its claim.
+    const std::uint64_t to = l->consumer.releasing.load(std::memory_order_relaxed);
+    const std::uint64_t n = to - head_;
+    if (n == 0 || n > tail_cache_ - head_ || n % record_align != 0) return 0;  // none, or not plausible
+    const std::uint64_t pos = head_ & mask_;
+    const std::uint64_t first = n < cap_ - pos ? n : cap_ - pos;
+    detail::clear_words<Sync>(data_ + pos, first);
+    detail::clear_words<Sync>(data_, n - first);
+    head_ = cursor_ = to;
+    // release: as in release().
+    l->consumer.head.store(head_, std::memory_order_release);
+    (void)ringwire::detail::notify<Sync>(l->consumer.writer_park, scope_);
+    return n;
   }
 
   // One-to-one only: release() gives consumed bytes back as they are instead of zeroing

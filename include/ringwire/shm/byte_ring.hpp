@@ -291,7 +291,7 @@ ringwire::byte_ring::reader<Sync> attach_reader(const segment& seg, const ringwi
   // the records again, never zero headers below the tail (reader::keep_consumed_bytes).
   rx.keep_consumed_bytes();
   // Many-to-one: finish a release a killed predecessor was zeroing (reader.hpp).
-  //XX(void)rx.finish_interrupted_release();
+  (void)rx.finish_interrupted_release();
   return rx;
 }
 
