@@ -313,3 +313,21 @@ TEST(Footprint, ShmMaximaAreRefusedBeforeSizing) {
 }
 
 }  // namespace
+
+namespace {
+
+std::uint64_t resident_bytes() {
+  std::ifstream f("/proc/self/statm");
+  std::uint64_t size = 0, resident = 0;
+  f >> size >> resident;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+TEST(Footprint, ByteBroadcastFormatLeavesTheRegionUntouched) {
+  const std::uint64_t before = resident_bytes();
+  auto ch = bb::channel({.depth = 4, .region_bytes = std::uint64_t{1} << 30, .max_message = 64});
+  EXPECT_LT(resident_bytes() - before, std::uint64_t{256} << 20);  // memset of the region: 1 GiB
+  EXPECT_EQ(ch.first.publish(1, bytes_of(8, 1)), status::ok);
+}
+
+}  // namespace

@@ -215,7 +215,10 @@ struct layout {
   // needs destroying.
   static layout* format(void* mem, const geometry& g) {
     const std::size_t bytes = footprint(g);
-    std::memset(mem, 0, bytes);
+    // Header, credits and metadata only: the payload region needs no zeroing (a reader reads
+    // only bytes of committed messages, whose last word the writer pads), so a large region
+    // is never touched here.
+    std::memset(mem, 0, payload_offset(g));
     auto* l = ::new (mem) layout{};
     l->header = header_block{magic_value,  version_value,     sizeof(meta_entry), g.depth,
                              g.region_bytes, g.max_message,   credits_offset(),   meta_offset(g),
