@@ -112,21 +112,22 @@ void expect_dead_claim_freed(const shm::segment& seg, ringwire::byte_ring::reade
 }
 
 // The documented consumer loop up to the next record: every read that times out is followed
-// by recover() (which skips at most the record at the read position, so a dead process's
-// records in a row take one timeout each). Returns how many records recover() skipped; the
+// by recover(). Returns how many records of dead writers were skipped meanwhile, by recover()
+// or by the reader's own waits (auto_recovery: once a reap moved the reaped count); the
 // record read is in `r`.
 std::size_t read_recovering(const shm::segment& seg, ringwire::byte_ring::reader<>& rx, record_view& r) {
-  std::size_t skipped = 0;
+  const std::uint64_t before = rx.skipped_abandoned();
+  auto skipped = [&] { return static_cast<std::size_t>(rx.skipped_abandoned() - before); };
   for (int i = 0; i < 100; ++i) {
     const status s = rx.read_for(r, 20ms);
     if (s != status::timed_out) {
       EXPECT_EQ(s, status::ok);
-      return skipped;
+      return skipped();
     }
-    skipped += shm::byte_ring::recover(seg, rx);
+    (void)shm::byte_ring::recover(seg, rx);
   }
   ADD_FAILURE() << "the reader stays at position " << rx.position() << " (tail " << tail_of(seg) << ")";
-  return skipped;
+  return skipped();
 }
 
 using ShmByteRing = shm_test::named;
@@ -254,6 +255,7 @@ TEST_F(ShmByteRing, ManyToOneThreeWriterProcesses) {
 TEST_F(ShmByteRing, RecoverSkipsTheRecordADeadWriterLeftInProgress) {
   auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(1 << 12, ring_kind::many_to_one, 2));
   auto rx = shm::byte_ring::attach_reader(seg);
+  rx.disable_auto_recovery();  // this test drives recover() itself
   const pid_t dying = shm_test::spawn([&] {
     auto tx = shm::byte_ring::attach_shared_writer(seg);
     if (tx.write(1, payload(7, 0)) != status::ok) return 10;  // one committed record first
@@ -405,6 +407,7 @@ TEST_F(ShmByteRing, RecoverSkipsTheClaimsOfEveryCopyOfAKilledWriter) {
 TEST_F(ShmByteRing, RecoverPadsAZeroHeaderOnlyToTheNearestEndOfTheDeadSpansOverIt) {
   auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(1 << 12, ring_kind::many_to_one, 3));
   auto rx = shm::byte_ring::attach_reader(seg);
+  rx.disable_auto_recovery();  // the span is forged after the reader stopped at the zero header
   const pid_t owner = shm_test::spawn([&] {  // claim 0: dies right after claiming 112 bytes
     auto tx = shm::byte_ring::attach_shared_writer(seg);
     if (tx.write(1, payload(7, 0)) != status::ok) return 10;
@@ -491,6 +494,36 @@ TEST_F(ShmByteRing, RecoverNeverSkipsAZeroHeaderALiveWritersSpanCovers) {
 
 // One-to-one: a writer dies with a reservation open (nothing of it visible); reap() ends
 // the stream after what it committed.
+// Without any recover() call: a writer killed right after its claim (zero header) and one
+// killed holding a record in progress; the reader's own waits (its peer check reaps them,
+// auto_recovery skips what they left) go on to the live writer's records.
+TEST_F(ShmByteRing, AWaitingReaderSkipsWhatDeadWritersLeftByItself) {
+  auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(1 << 12, ring_kind::many_to_one, 3));
+  auto rx = shm::byte_ring::attach_reader(seg);
+  rx.set_wait(ringwire::wait_strategy::park().with_peer_check(20ms));
+  for (int zero = 0; zero < 2; ++zero) {
+    const pid_t dying = shm_test::spawn([&] {
+      auto tx = shm::byte_ring::attach_shared_writer(seg);
+      const std::uint64_t t = tail_of(seg);
+      if (!tx.try_reserve(100)) return 11;
+      // relaxed: the process dies next.
+      if (zero == 1) header_word(seg, t).store(0, std::memory_order_relaxed);
+      die();
+    });
+    ASSERT_EQ(shm_test::wait_child(dying), 128 + SIGKILL);
+  }
+  const pid_t live = shm_test::spawn([&] {
+    auto tx = shm::byte_ring::attach_shared_writer(seg);
+    for (std::uint64_t k = 0; k < 5; ++k)
+      if (tx.write(type_of(k), payload(1, k)) != status::ok) return 10;
+    return 0;
+  });
+  ASSERT_EQ(shm_test::wait_child(live), 0);
+  expect_records(rx, 1, 0, 5);
+  EXPECT_EQ(rx.skipped_abandoned(), 2u);
+  EXPECT_FALSE(rx.corrupt());
+}
+
 // A many-to-one reader killed in the middle of release()'s zeroing: the records it had
 // consumed are partly zeroed (a zero header at head, below the tail) and head was never
 // stored. The next reader finishes that release when it attaches (the layout's

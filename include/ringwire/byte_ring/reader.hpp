@@ -184,8 +184,10 @@ class reader {
       if (room % record_align != 0) return (void)fail(), false;
       const std::uint64_t size = room < cap_ - pos ? room : cap_ - pos;
       // relaxed: as below (the reader alone reads the padding it makes).
-      return word.compare_exchange_strong(h, detail::pack(static_cast<std::int32_t>(size), padding_type),
-                                          std::memory_order_relaxed, std::memory_order_relaxed);
+      const bool done = word.compare_exchange_strong(h, detail::pack(static_cast<std::int32_t>(size), padding_type),
+                                                     std::memory_order_relaxed, std::memory_order_relaxed);
+      skipped_ += done ? 1 : 0;
+      return done;
     }
     const std::int32_t length = detail::length_of(h);
     const std::int32_t tag = detail::type_of(h);
@@ -195,8 +197,10 @@ class reader {
       return (void)fail(), false;  // a claim cannot be larger than what the tail covers
     if (!dead(tag)) return false;
     // relaxed: the reader itself is the only one to read the new header (next()).
-    return word.compare_exchange_strong(h, detail::pack(static_cast<std::int32_t>(size), padding_type),
-                                        std::memory_order_relaxed, std::memory_order_relaxed);
+    const bool done = word.compare_exchange_strong(h, detail::pack(static_cast<std::int32_t>(size), padding_type),
+                                                   std::memory_order_relaxed, std::memory_order_relaxed);
+    skipped_ += done ? 1 : 0;
+    return done;
   }
 
   // Many-to-one in shared memory (shm::byte_ring::attach_reader): a previous reader killed
@@ -222,11 +226,41 @@ class reader {
     return n;
   }
 
+  // Many-to-one in shared memory: recovery run from inside the reader's own waits
+  // (shm::byte_ring::attach_reader installs it). Whenever the segment's reaped-endpoint
+  // count (`reaped`, a word of the mapping) has moved since the last look -- a dead writer
+  // was reaped, by this reader's peer check or by anyone -- a waiting read runs `run`
+  // (what shm::byte_ring::recover does after its reap: skip what dead writers left at the
+  // read position, free claims read past), so a reader needs no recover() loop of its own.
+  // Costs one load of that word per readiness check while waiting; nothing when not waiting.
+  struct auto_recovery {
+    // Skips and frees as recover() does; `pending`: an abandoned claim is not yet read past
+    // (its room may still lie ahead), so the next readiness check runs it again.
+    std::size_t (*run)(const auto_recovery&, reader&, bool& pending) noexcept = nullptr;
+    const typename Sync::template atomic<std::uint32_t>* reaped = nullptr;
+    std::byte* base = nullptr;                 // the mapping
+    alignas(8) unsigned char identity[128]{};  // the segment's identity (a private copy)
+  };
+  void set_auto_recovery(const auto_recovery& r) noexcept {
+    recovery_ = r;
+    // relaxed: a hint; one look at the first wait whatever it says (a writer may have died
+    // before this reader attached).
+    reaped_seen_ = r.reaped->load(std::memory_order_relaxed) - 1;
+  }
+
+  // For a reader that runs shm::byte_ring::recover() itself, on its own schedule, and wants
+  // its waits to end at what dead writers left instead.
+  void disable_auto_recovery() noexcept { recovery_ = auto_recovery{}; }
+
   // One-to-one only: release() gives consumed bytes back as they are instead of zeroing
   // them (shm::byte_ring::attach_reader does this: a reader killed in the middle of the
   // zeroing would leave its successor zero headers below the tail, which a one-to-one ring
   // cannot tell from corruption). Many-to-one readers always zero (their protocol needs it).
   void keep_consumed_bytes() noexcept { zero_consumed_ = many_; }
+
+  // Records (or claimed room) of dead writers this reader turned into padding, through
+  // recover() or its own waits (auto_recovery).
+  [[nodiscard]] std::uint64_t skipped_abandoned() const noexcept { return skipped_; }
 
   // Bytes read so far (a free-running byte index: the position of the next record).
   [[nodiscard]] std::uint64_t position() const noexcept { return cursor_; }
@@ -339,9 +373,21 @@ class reader {
       release();
       auto* l = ref_.get();
       const status w = ringwire::detail::wait_until<Sync>(wait_, l->producer.reader_park, scope_, ref_.watch(lim), parks_,
-                                                          [&] { return readable(); });
+                                                          [&] { return readable() || recovered(); });
       if (w != status::ok) return w;
     }
+  }
+
+  // auto_recovery's step: true when it skipped something (the read goes on past it).
+  bool recovered() noexcept {
+    if (recovery_.run == nullptr) return false;
+    // relaxed: a hint that a reap happened; run() acquires the claims it acts on.
+    const std::uint32_t now = recovery_.reaped->load(std::memory_order_relaxed);
+    if (now == reaped_seen_) [[likely]] return false;
+    bool pending = false;
+    const std::size_t skipped = recovery_.run(recovery_, *this, pending);
+    if (!pending) reaped_seen_ = now;
+    return skipped != 0;
   }
 
   void steal(reader& o) noexcept {
@@ -359,6 +405,9 @@ class reader {
     ref_ = std::move(o.ref_);
     wait_ = o.wait_;
     scope_ = o.scope_;
+    recovery_ = std::exchange(o.recovery_, auto_recovery{});
+    reaped_seen_ = o.reaped_seen_;
+    skipped_ = std::exchange(o.skipped_, 0);
   }
 
   std::byte* data_ = nullptr;
@@ -376,6 +425,9 @@ class reader {
   wait_strategy wait_ = wait_strategy::park();
   fence_scope scope_ = fence_scope::process;
   std::uint64_t parks_ = 0;
+  auto_recovery recovery_{};
+  std::uint32_t reaped_seen_ = 0;
+  std::uint64_t skipped_ = 0;  // skipped_abandoned()
 };
 
 }  // namespace ringwire::byte_ring

@@ -55,7 +55,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "ringwire/byte_ring/reader.hpp"
@@ -190,6 +192,11 @@ inline std::uint64_t orphan_end(std::byte* base, const identity& id, std::uint64
   return nearest;
 }
 
+inline std::size_t recover_reaped(std::byte* base, const identity& id, ringwire::byte_ring::reader<std_sync>& rx,
+                                  bool& pending) noexcept;
+inline std::size_t auto_recover(const ringwire::byte_ring::reader<std_sync>::auto_recovery& r,
+                                ringwire::byte_ring::reader<std_sync>& rx, bool& pending) noexcept;
+
 }  // namespace detail
 
 // The writer of a one-to-one segment. Throws shm_kind_mismatch (another kind, or a
@@ -290,8 +297,21 @@ ringwire::byte_ring::reader<Sync> attach_reader(const segment& seg, const ringwi
   // One-to-one: no zeroing on release, so a reader killed mid-release leaves its successor
   // the records again, never zero headers below the tail (reader::keep_consumed_bytes).
   rx.keep_consumed_bytes();
-  // Many-to-one: finish a release a killed predecessor was zeroing (reader.hpp).
+  // Many-to-one: finish a release a killed predecessor was zeroing (reader.hpp), and skip
+  // what dead writers leave from inside the reader's waits (auto_recovery: its peer check
+  // reaps them, the reaped count moves, the wait runs recover's skip).
   (void)rx.finish_interrupted_release();
+  if constexpr (std::is_same_v<Sync, std_sync>) {
+    if (seg.info().policy == static_cast<std::uint32_t>(ring_kind::many_to_one)) {
+      typename ringwire::byte_ring::reader<Sync>::auto_recovery rec;
+      rec.run = &detail::auto_recover;
+      rec.reaped = &seg.share().get()->hdr()->live.reaped;
+      rec.base = seg.share().get()->base;
+      const identity id = seg.info();
+      std::memcpy(rec.identity, &id, sizeof id);
+      rx.set_auto_recovery(rec);
+    }
+  }
   return rx;
 }
 
@@ -362,9 +382,18 @@ inline reaped reap(const segment& seg) {
 inline std::size_t recover(const segment& seg, ringwire::byte_ring::reader<std_sync>& rx) {
   detail::check(seg, ring_kind::many_to_one);
   (void)reap(seg);
-  shm::detail::mapping_ref map = seg.share();
-  const identity id = seg.info();
-  std::byte* base = map.get()->base;
+  const shm::detail::mapping_ref map = seg.share();
+  bool pending = false;
+  return detail::recover_reaped(map.get()->base, seg.info(), rx, pending);
+}
+
+namespace detail {
+
+// recover() after its reap: skips what dead writers left at the read position, frees the
+// abandoned claims read past (`pending`: one is not read past yet). Also the reader's
+// auto_recovery (attach_reader).
+inline std::size_t recover_reaped(std::byte* base, const identity& id, ringwire::byte_ring::reader<std_sync>& rx,
+                                  bool& pending) noexcept {
   std::size_t skipped = 0;
   auto dead = [&](std::int32_t tag) {
     if (tag < 1 || static_cast<std::uint32_t>(tag) > id.endpoints) return false;
@@ -385,7 +414,10 @@ inline std::size_t recover(const segment& seg, ringwire::byte_ring::reader<std_s
     std::uint64_t v = c.load(std::memory_order_acquire);
     if (!detail::is_abandoned(v)) continue;
     const auto left = static_cast<std::int32_t>(static_cast<std::uint32_t>(v >> 32) - static_cast<std::uint32_t>(at));
-    if (left > 0) continue;
+    if (left > 0) {
+      pending = true;
+      continue;
+    }
     // Empty the dead writer's spans first: a stale one (a failed last CAS) may reach past
     // its recorded tail, and a free claim's span that covers a zero header makes
     // orphan_end() wait. relaxed: nobody else writes an abandoned claim's spans; the
@@ -399,5 +431,14 @@ inline std::size_t recover(const segment& seg, ringwire::byte_ring::reader<std_s
   }
   return skipped;
 }
+
+inline std::size_t auto_recover(const ringwire::byte_ring::reader<std_sync>::auto_recovery& r,
+                                ringwire::byte_ring::reader<std_sync>& rx, bool& pending) noexcept {
+  identity id;
+  std::memcpy(&id, r.identity, sizeof id);
+  return recover_reaped(r.base, id, rx, pending);
+}
+
+}  // namespace detail
 
 }  // namespace ringwire::shm::byte_ring
