@@ -402,7 +402,7 @@ class subscriber {
       // the heavy fence inside wait_until (wait.hpp). Only parking waiters need it.
       if (parks) l->joiners.parked.fetch_add(1, std::memory_order_relaxed);
       const status st = ringwire::detail::wait_until<Sync>(
-          wait_, l->subscriber(entry_).park, scope_, ref_.watch(lim), parks_, [this, l] { return readable(l); });
+          wait_, geo_.subscriber(entry_).park, scope_, ref_.watch(lim), parks_, [this, l] { return readable(l); });
       // relaxed: the hint only.
       if (parks) l->joiners.parked.fetch_sub(1, std::memory_order_relaxed);
       if (st != status::ok) return recv_result<T>(st);

@@ -399,12 +399,12 @@ class receiver {
     if (wait_.which() != wait_strategy::kind::park || !Sync::parks)
       return ringwire::detail::wait_until<Sync>(wait_, word, scope_, lim, parks_, check);
     if (auto s = ringwire::detail::spin_phase<Sync>(wait_.spins(), lim, check)) return *s;
+    ringwire::detail::peer_watch<Sync> watch(lim, wait_.peer_check());  // as in wait_until
+    bool reaped = false;
     // A stop request must reach a parked receiver: the callback wakes our word.
     auto wake_me = [&word, this]() noexcept { ringwire::detail::wake<Sync>(word, scope_); };
     std::optional<std::stop_callback<decltype(wake_me)>> on_stop;
     if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, wake_me);
-    ringwire::detail::peer_watch<Sync> watch(lim, wait_.peer_check());  // as in wait_until
-    bool reaped = false;
     for (;;) {
       // relaxed: published to senders by the flags' release stores and the heavy fence.
       word.store(ringwire::detail::parked, std::memory_order_relaxed);

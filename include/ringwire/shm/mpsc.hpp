@@ -196,8 +196,8 @@ ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire
     }
     auto& ring = ringwire::mpsc::detail::publish_lane(l, i, claimed, scope);
     a->claim = &c;  // released with the attachment, after the sender's close
-    a->own.retain();  // the sender's reference; `hold` drops its own at return
     shm::detail::watch_peer<&detail::check_receiver>(a);  // its waits look at the receiver
+    a->own.retain();  // the sender's reference; `hold` drops its own at return
     return ringwire::mpsc::sender<T, Sync>(ringwire::spsc::detail::ring_ref<Sync>(&ring, &a->own), opt, scope);
   }
   throw error(errc::too_many_producers, "all " + std::to_string(id.endpoints) +
@@ -222,9 +222,9 @@ ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ring
   if (const std::uint32_t holder = shm::detail::take_claim(c); holder != 0)
     shm::detail::refuse_attached("receiver", holder);
   a->claim = &c;
+  shm::detail::watch_peer<&detail::check_lanes>(a);  // its waits look at the senders
   // Reopen: a previous receiver's close (or reap) closed every lane for their senders.
   // relaxed: the flags carry no data; senders re-read them on their slow paths.
-  shm::detail::watch_peer<&detail::check_lanes>(a);  // its waits look at the senders
   l.receiver.receiver_closed.store(0, std::memory_order_relaxed);
   for (std::uint64_t i = 0; i < l.max_producers(); ++i)
     // acquire: a formatted lane's ring is ready.
