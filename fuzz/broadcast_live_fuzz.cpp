@@ -109,11 +109,5 @@ void run(live_fuzz::input& in) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  live_fuzz::input in(data, size);
-  try {
-    run(in);
-  } catch (const ringwire::error&) {
-    // a corrupt segment refused by a reap: a status, as expected
-  }
-  return 0;
+  return live_fuzz::run_program(data, size, run);
 }

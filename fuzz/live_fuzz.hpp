@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ringwire/error.hpp"
+
 namespace live_fuzz {
 
 // The input as a stream: reads past its end give 0, so every program is well formed.
@@ -59,5 +61,18 @@ inline void scribble(input& in, std::byte* base, std::size_t size) {
 }
 
 volatile std::uint64_t g_sink;
+
+// The body of a shared-memory harness's LLVMFuzzerTestOneInput: runs the program the input
+// spells; a ringwire::error (a corrupt segment refused by a re-attach or a reap) is an
+// expected outcome, like a status.
+template <class Run>
+int run_program(const std::uint8_t* data, std::size_t size, Run&& run) {
+  input in(data, size);
+  try {
+    run(in);
+  } catch (const ringwire::error&) {
+  }
+  return 0;
+}
 
 }  // namespace live_fuzz
