@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -328,6 +329,27 @@ TEST(Footprint, ByteBroadcastFormatLeavesTheRegionUntouched) {
   auto ch = bb::channel({.depth = 4, .region_bytes = std::uint64_t{1} << 30, .max_message = 64});
   EXPECT_LT(resident_bytes() - before, std::uint64_t{256} << 20);  // memset of the region: 1 GiB
   EXPECT_EQ(ch.first.publish(1, bytes_of(8, 1)), status::ok);
+}
+
+// A fresh segment reads as zeros: formatting a broadcast ring or a byte ring there leaves
+// their slots and data untouched (a memset or a stamp per slot faulted in the whole ring).
+TEST(Footprint, ShmFormatLeavesFreshSlotsUntouched) {
+  const std::uint64_t before = resident_bytes();
+  auto b = shm::segment::create_anonymous(shm::broadcast_spec<std::array<std::uint64_t, 8>>(std::uint64_t{1} << 23, 4));
+  auto r = shm::segment::create_anonymous(shm::byte_ring_spec(std::uint64_t{1} << 30));
+  EXPECT_LT(resident_bytes() - before, std::uint64_t{256} << 20);  // 8 M slots of 72 B + 1 GiB
+  auto pub = shm::broadcast::attach_publisher<std::array<std::uint64_t, 8>>(b);
+  auto sub = shm::broadcast::attach_subscriber<std::array<std::uint64_t, 8>>(b);
+  EXPECT_EQ(pub.publish(std::array<std::uint64_t, 8>{1, 2, 3, 4, 5, 6, 7, 8}), status::ok);
+  auto got = sub.try_recv();
+  ASSERT_TRUE(got);
+  EXPECT_EQ((*got)[7], 8u);
+  auto tx = shm::byte_ring::attach_writer(r);
+  auto rx = shm::byte_ring::attach_reader(r);
+  ASSERT_EQ(tx.try_write(3, bytes_of(8, 1)), status::ok);
+  ringwire::byte_ring::record_view v;
+  ASSERT_EQ(rx.try_read(v), status::ok);
+  EXPECT_EQ(v.type, 3);
 }
 
 }  // namespace

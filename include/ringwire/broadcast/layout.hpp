@@ -172,17 +172,21 @@ struct layout {
 
   // Formats `mem` (footprint() bytes, aligned to hot_block) as an empty ring with every
   // registry entry free. Returns the layout; all its state is trivially destructible.
+  // `zeroed`: the memory is known to read as zeros (a fresh shared-memory segment), so the
+  // slots -- stamps 0, payload words 0 -- are left untouched: a large ring's pages are
+  // not all faulted in (and, in tmpfs, allocated) at creation.
   static layout* format(void* mem, std::uint64_t capacity, std::size_t payload_size, std::uint32_t max_subscribers,
-                        policy pol, std::uint64_t evict_lag, bool multi_producer = false) {
+                        policy pol, std::uint64_t evict_lag, bool multi_producer = false, bool zeroed = false) {
     const std::size_t bytes = footprint(capacity, payload_size, max_subscribers);  // validates
-    std::memset(mem, 0, bytes);  // stamps 0 (never written) and zeroed payload words
+    if (!zeroed) std::memset(mem, 0, bytes);  // stamps 0 (never written) and zeroed payload words
     auto* l = ::new (mem) layout{};
     const auto words = static_cast<std::uint32_t>((payload_size + 7) / 8);
     l->geometry = geometry_block{capacity, stride(payload_size), slots_offset(max_subscribers), registry_offset(),
                                  evict_lag, static_cast<std::uint32_t>(payload_size), words, max_subscribers,
                                  static_cast<std::uint32_t>(pol), multi_producer ? 1u : 0u};
     for (std::uint32_t i = 0; i < max_subscribers; ++i) ::new (static_cast<void*>(&l->subscriber(i))) entry{};
-    for (std::uint64_t i = 0; i < capacity; ++i) ::new (static_cast<void*>(l->slot(i))) atomic<std::uint64_t>(0);
+    if (!zeroed)
+      for (std::uint64_t i = 0; i < capacity; ++i) ::new (static_cast<void*>(l->slot(i))) atomic<std::uint64_t>(0);
     return l;
   }
 

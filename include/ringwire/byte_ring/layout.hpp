@@ -260,7 +260,9 @@ struct layout {
   // indices at 0, one open writer (the first writer endpoint made over it adopts that count;
   // further many-to-one writers are copies of it). Throws ringwire::error for a bad capacity
   // or memory that is too small or misaligned.
-  static layout* format(void* mem, std::size_t bytes, std::uint64_t capacity, ring_kind kind) {
+  // `zeroed`: the memory is known to read as zeros (a fresh shared-memory segment): the data
+  // region is left untouched, so its pages are not faulted in at creation.
+  static layout* format(void* mem, std::size_t bytes, std::uint64_t capacity, ring_kind kind, bool zeroed = false) {
     const std::size_t need = footprint(capacity);
     if (bytes < need)
       throw error(errc::invalid_capacity, "byte ring needs " + std::to_string(need) + " bytes, got " +
@@ -270,7 +272,7 @@ struct layout {
     auto* l = ::new (mem) layout{};
     l->geometry = geometry_block{magic_value, version_value, static_cast<std::uint32_t>(kind), capacity,
                                  max_payload_for(capacity), data_offset};
-    std::memset(l->data(), 0, static_cast<std::size_t>(capacity));
+    if (!zeroed) std::memset(l->data(), 0, static_cast<std::size_t>(capacity));
     // relaxed: the layout reaches the endpoints' threads through whatever hands them over
     // (thread creation, fork, a segment's init flag stored with release).
     l->producer.tail.store(0, std::memory_order_relaxed);

@@ -579,12 +579,14 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
       // evict_lag 0: the largest lag that still evicts before the ring is full.
       broadcast_ring::format(chan, spec.capacity, spec.slot_size, spec.endpoints,
                              static_cast<broadcast::policy>(spec.policy),
-                             spec.evict_lag != 0 ? spec.evict_lag : spec.capacity - 1);
+                             spec.evict_lag != 0 ? spec.evict_lag : spec.capacity - 1, /*multi_producer=*/false,
+                             /*zeroed=*/true);  // the precondition above: slots untouched
       break;
     case channel_kind::byte_ring:
       // Its one open writer: one-to-one, the writer's (attach re-opens it); many-to-one,
       // the segment's own, dropped by close_writers (shm/byte_ring.hpp).
-      byte_ring_layout::format(chan, id.channel_size, spec.capacity, static_cast<byte_ring::ring_kind>(spec.policy));
+      byte_ring_layout::format(chan, id.channel_size, spec.capacity, static_cast<byte_ring::ring_kind>(spec.policy),
+                               /*zeroed=*/true);  // the precondition above: data untouched
       break;
     case channel_kind::byte_broadcast:
       // Empty, open (closed = 0), every credit entry free; the claims block guards them.
