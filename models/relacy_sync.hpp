@@ -327,6 +327,9 @@ struct relacy_sync {
   template <class T>
   using atomic = model::atomic<T>;
   static constexpr bool parks = true;
+  // payload_words asserts a word reads zero when first seen (a stray plain write shows up),
+  // so formats must zero the payload even where the shipped code leaves it as it is.
+  static constexpr bool zero_payload = true;
 
   static void prepare() noexcept {}
   // Every scope is modelled alike: both fences are seq_cst fences (see above).

@@ -25,6 +25,11 @@
 //   prepare()                               once per channel creation (fence registration)
 //   parks                                   false: no side ever sleeps in the kernel, so
 //                                           progress never checks for a sleeper
+//   zero_payload                            (optional) true: formats zero payload memory
+//                                           they would otherwise leave as it is, because
+//                                           the policy's word() expects a word to read
+//                                           zero on its first access (the Relacy model
+//                                           tracks each word from there)
 //
 // `spin_sync` is std_sync without parking: for endpoints that only ever busy-spin, spin
 // then yield, or back off, it removes the park check (a fence-scope test and a load of the

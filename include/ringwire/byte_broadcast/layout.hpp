@@ -212,13 +212,14 @@ struct layout {
   static constexpr std::size_t align() noexcept { return detail::hot_block; }
 
   // Formats `mem` (footprint(g) bytes, aligned to align()) as an empty ring. Nothing in it
-  // needs destroying.
+  // needs destroying. Header, credits and metadata only: the payload region needs no
+  // zeroing, since a reader copies only words of messages whose metadata was published
+  // after the writer stored them (and the writer pads each message's last word), so a large
+  // region is never faulted in here. A model policy that tracks every payload word from its
+  // first access (Sync::zero_payload) gets the region zeroed.
   static layout* format(void* mem, const geometry& g) {
     const std::size_t bytes = footprint(g);
-    // Header, credits and metadata only: the payload region needs no zeroing (a reader reads
-    // only bytes of committed messages, whose last word the writer pads), so a large region
-    // is never touched here.
-    std::memset(mem, 0, payload_offset(g));
+    std::memset(mem, 0, ringwire::detail::zero_payload_v<Sync> ? bytes : payload_offset(g));
     auto* l = ::new (mem) layout{};
     l->header = header_block{magic_value,  version_value,     sizeof(meta_entry), g.depth,
                              g.region_bytes, g.max_message,   credits_offset(),   meta_offset(g),

@@ -40,6 +40,11 @@ inline void cpu_relax() noexcept {
   std::abort();
 }
 
+// A sync policy's optional `zero_payload` (sync.hpp): formats zero payload memory they
+// would otherwise leave untouched.
+template <class Sync>
+inline constexpr bool zero_payload_v = requires { requires Sync::zero_payload; };
+
 }  // namespace ringwire::detail
 
 // Precondition checks that cost something on a hot path: on in debug builds, off under
