@@ -263,6 +263,26 @@ TEST_F(ShmBroadcast, AnImpossibleStampClosesTheSubscriber) {
   }
 }
 
+// A stamp of all ones names message 0 (seq_of wraps): behind the subscriber, not a lap
+// ahead. The lag check took only m - n, which wrapped to a huge distance, so the
+// subscriber jumped back to a hostile head and drain() lagged for ever (found by
+// broadcast_live_fuzz). Now it closes, and drain() ends.
+TEST_F(ShmBroadcast, AStampBehindTheSubscriberClosesItAndDrainEnds) {
+  auto seg = shm::segment::create_anonymous(spec(4, 2, bc::policy::lossy));
+  ring* l = ring_of(seg);
+  auto pub = shm::broadcast::attach_publisher<msg>(seg);
+  auto sub = shm::broadcast::attach_subscriber<msg>(seg);
+  ASSERT_EQ(pub.try_publish(make(1)), status::ok);
+  ASSERT_EQ(sub.try_recv()->seq, 1u);
+  for (std::uint64_t i = 0; i < 4; ++i) bc::detail::slot_ref<ringwire::std_sync>{l->slot(i)}.stamp().store(~std::uint64_t{0});
+  l->publisher.head.store(~std::uint64_t{0} - 2);
+  std::size_t got = 0;
+  for (const msg& m : sub.drain()) got += m.seq != 0 ? 1 : 0;
+  EXPECT_EQ(got, 0u);
+  EXPECT_TRUE(sub.peer_corrupt());
+  EXPECT_EQ(sub.try_recv().status(), status::closed);
+}
+
 // A subscriber process is killed while the lossless publisher waits on it; reap() frees
 // its entry and the blocked publish completes. A live subscriber is never reaped.
 TEST_F(ShmBroadcast, ReapKilledSubscriberUnblocksLosslessPublisher) {

@@ -455,10 +455,12 @@ class subscriber {
   // An honest m is n plus a whole number of laps (m > n, same slot), so the jump moves
   // forward, and a gated subscriber is never overwritten; a stamp that says otherwise was
   // written by a corrupt or hostile process in shared memory, and believing it could jump
-  // back and lag for ever inside recv_batch(). Such a stamp closes the subscriber for good
-  // (peer_corrupt()).
+  // back and lag for ever inside recv_batch() or drain(). Such a stamp closes the subscriber
+  // for good (peer_corrupt()). Both tests are needed: m - n_ alone wraps when m < n_ (a
+  // hostile stamp of all ones has seq_of 0). With m >= n_ + capacity the resume point below
+  // is past n_, and each stamp can move us at most once, so lags always end.
   recv_result<T> lagged(ring* l, std::uint64_t m) noexcept {
-    if (m - n_ < geo_.capacity || gated_) [[unlikely]] {
+    if (m <= n_ || m - n_ < geo_.capacity || gated_) [[unlikely]] {
       peer_corrupt_ = true;
       close();
       return recv_result<T>(status::closed);
