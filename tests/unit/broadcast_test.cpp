@@ -121,6 +121,8 @@ TEST(BroadcastLayout, StrideByPayloadSizeAndLayout) {
   EXPECT_EQ(bc::resolve(bc::slot_layout::automatic), bc::automatic_slot_layout);
   EXPECT_NE(bc::automatic_slot_layout, bc::slot_layout::automatic);
   EXPECT_EQ(bc::resolve(bc::slot_layout::line), bc::slot_layout::line);
+  EXPECT_STREQ(bc::to_string(bc::slot_layout::line), "line");
+  EXPECT_STREQ(bc::to_string(static_cast<bc::slot_layout>(3)), "unknown");
   // The memory a layout costs: 8-byte messages take 4 times the slot bytes on lines.
   EXPECT_EQ(ring::footprint(1024, 8, 4, bc::slot_layout::line) - ring::slots_offset(4),
             4 * (ring::footprint(1024, 8, 4, bc::slot_layout::packed) - ring::slots_offset(4)));

@@ -111,6 +111,15 @@ enum class slot_layout : std::uint32_t {
 // so a rule by payload size reduces to this one choice.
 inline constexpr slot_layout automatic_slot_layout = slot_layout::packed;
 
+inline const char* to_string(slot_layout l) noexcept {
+  switch (l) {
+    case slot_layout::automatic: return "automatic";
+    case slot_layout::packed: return "packed";
+    case slot_layout::line: return "line";
+  }
+  return "unknown";
+}
+
 // `l` with automatic replaced by the default. Not checked: a value beyond line is kept
 // (stride() treats it as packed; footprint() refuses it).
 constexpr slot_layout resolve(slot_layout l) noexcept { return l == slot_layout::automatic ? automatic_slot_layout : l; }

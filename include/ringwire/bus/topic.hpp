@@ -127,15 +127,6 @@ inline const char* describe(broadcast::policy p) noexcept {
   return "?";
 }
 
-inline const char* describe(broadcast::slot_layout l) noexcept {
-  switch (l) {
-    case broadcast::slot_layout::automatic: return "automatic";
-    case broadcast::slot_layout::packed: return "packed";
-    case broadcast::slot_layout::line: return "line";
-  }
-  return "?";
-}
-
 inline bool same_wait(const wait_strategy& a, const wait_strategy& b) noexcept {
   return a.which() == b.which() && a.spins() == b.spins() && a.max_sleep() == b.max_sleep();
 }
@@ -160,7 +151,7 @@ inline std::string describe(const topic_options& o) {
   std::string s = "capacity " + std::to_string(o.capacity) + ", " + describe(o.channel.policy);
   if (o.channel.policy == broadcast::policy::evict) s += " (evict_lag " + std::to_string(effective_evict_lag(o)) + ")";
   s += ", " + std::string(to_string(o.producers)) + " producer, max_subscribers " +
-       std::to_string(o.channel.max_subscribers) + ", " + describe(broadcast::resolve(o.channel.slot_layout)) +
+       std::to_string(o.channel.max_subscribers) + ", " + broadcast::to_string(broadcast::resolve(o.channel.slot_layout)) +
        " slots, publisher_wait " + describe(o.channel.publisher_wait) +
        ", subscriber_wait " + describe(o.channel.subscriber_wait);
   return s;

@@ -162,8 +162,9 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
                                       num(want.policy) + " (0 lossy, 1 lossless, 2 evict)");
   if (id.kind == channel_kind::broadcast && want.slot_layout != broadcast::slot_layout::automatic &&
       id.region_shift != static_cast<std::uint32_t>(want.slot_layout))
-    fail(errc::shm_kind_mismatch, "the segment's broadcast slot layout is " + num(id.region_shift) + ", expected " +
-                                      num(static_cast<std::uint32_t>(want.slot_layout)) + " (1 packed, 2 line)");
+    fail(errc::shm_kind_mismatch, std::string("the segment's broadcast slots are ") +
+                                      broadcast::to_string(detail::broadcast_slot_layout(id)) + ", expected " +
+                                      broadcast::to_string(want.slot_layout));
   if (id.kind == channel_kind::byte_ring && id.policy != want.policy)
     fail(errc::shm_kind_mismatch, "the segment's byte ring is " +
                                       std::string(id.policy == 1 ? "one-to-one" : id.policy == 2 ? "many-to-one" : "of unknown kind " + num(id.policy)) +
