@@ -52,6 +52,17 @@ ring* ring_of(const shm::segment& seg) {
   return shm::detail::channel_of<ring>(seg.share());
 }
 
+// Receives messages from..to, each intact, and then `after` (nothing more, or closed).
+void expect_messages(bc::subscriber<msg>& s, std::uint64_t from, std::uint64_t to, status after = status::empty) {
+  for (std::uint64_t i = from; i <= to; ++i) {
+    auto m = s.try_recv();
+    ASSERT_TRUE(m) << i << ": " << ringwire::to_string(m.status());
+    EXPECT_EQ(m->seq, i);
+    EXPECT_EQ(m->check, mix(i));
+  }
+  EXPECT_EQ(s.try_recv().status(), after);
+}
+
 // Waits (bounded) until counter i of seg reaches v.
 bool await_counter(const shm::segment& seg, std::uint32_t i, std::uint64_t v) {
   for (int k = 0; k < 20'000; ++k) {
@@ -118,13 +129,7 @@ TEST_F(ShmBroadcast, LossyLagIsCountedExactly) {
     auto r = sub.try_recv();
     ASSERT_EQ(r.status(), status::lagged);
     EXPECT_EQ(r.missed(), 34u);  // 1..34 overwritten; 35..50 still held
-    for (std::uint64_t i = 35; i <= 50; ++i) {
-      auto m = sub.try_recv();
-      ASSERT_TRUE(m) << i;
-      EXPECT_EQ(m->seq, i);
-      EXPECT_EQ(m->check, mix(i));
-    }
-    EXPECT_EQ(sub.try_recv().status(), status::empty);
+    expect_messages(sub, 35, 50);
     EXPECT_EQ(sub.received() + sub.missed(), 50u);
   }
 }
@@ -147,10 +152,7 @@ TEST_F(ShmBroadcast, SlotLayoutIsRecordedAndChecked) {
   auto sub = shm::broadcast::attach_subscriber<msg>(line);
   for (std::uint64_t i = 1; i <= 40; ++i) {
     ASSERT_EQ(pub.try_publish(make(i)), status::ok);
-    auto r = sub.try_recv();
-    ASSERT_TRUE(r) << i;
-    EXPECT_EQ(r->seq, i);
-    EXPECT_EQ(r->check, mix(i));
+    expect_messages(sub, i, i);
   }
 
   // Opening: automatic accepts either; a named layout must be the recorded one.
@@ -237,10 +239,7 @@ TEST_F(ShmBroadcast, ReattachedPublisherContinuesTheSequence) {
   EXPECT_EQ(sub.try_recv().status(), status::empty);  // reopened
   for (std::uint64_t i = 6; i <= 30; ++i) {  // wraps the ring several times
     ASSERT_EQ(pub.publish(make(i)), status::ok);
-    auto r = sub.try_recv();
-    ASSERT_TRUE(r) << i;
-    EXPECT_EQ(r->seq, i);
-    EXPECT_EQ(r->check, mix(i));
+    expect_messages(sub, i, i);
   }
 }
 
@@ -269,22 +268,13 @@ TEST_F(ShmBroadcast, ForgedHalfWrittenAndUncountedSlots) {
     EXPECT_EQ(sub.try_recv().status(), status::empty);
     ASSERT_EQ(pub.publish(make(6)), status::ok);  // written again over 2n-1
   }
-  auto r = sub.try_recv();
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->seq, 6u);
-  EXPECT_EQ(r->check, mix(6));
+  expect_messages(sub, 6, 6, status::closed);  // that publisher is gone
   // Died after committing 7 but before storing head = 7.
   forge(7, ring::committed(7), make(7));
   auto pub = shm::broadcast::attach_publisher<msg>(seg);
   EXPECT_EQ(pub.published(), 7u);  // adopted, not written again
   ASSERT_EQ(pub.publish(make(8)), status::ok);
-  for (std::uint64_t i = 7; i <= 8; ++i) {
-    auto m = sub.try_recv();
-    ASSERT_TRUE(m) << i;
-    EXPECT_EQ(m->seq, i);
-    EXPECT_EQ(m->check, mix(i));
-  }
-  EXPECT_EQ(sub.try_recv().status(), status::empty);
+  expect_messages(sub, 7, 8);
 }
 
 // A live peer rewrites the ring's geometry block after the endpoints attached (the known
