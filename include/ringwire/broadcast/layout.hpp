@@ -95,11 +95,12 @@ enum class policy : std::uint32_t {
 // How densely the ring packs its slots (options::slot_layout, shm::channel_spec). The cost
 // that differs is the hand-off: with packed slots of a small T the publisher writes the
 // very line a subscriber close behind it is reading (four 16-byte slots share a line), so
-// that line moves between the two cores up to once per message instead of once per line;
-// a line slot is written by the publisher and then only read until the next lap. What
-// line gives up is memory (a ring of 8-byte messages is 4 times the bytes, 2 times for 9
-// to 24 bytes), and a subscriber that trails far behind fetches one line per message
-// instead of one per 4 (or 2). The values are recorded in shared-memory segments.
+// that line goes back and forth between the two cores for each message written into it;
+// a line slot is written by the publisher and then only read until the next lap: one
+// hand-off per message. What line gives up is memory (a ring of 8-byte messages is 4 times
+// the bytes, 2 times for 9 to 24 bytes), and a subscriber that trails far behind fetches
+// one line per message instead of one per 4 (or 2). A segment's header records packed or
+// line by these values (docs/shm-layout.md), never automatic.
 enum class slot_layout : std::uint32_t {
   automatic = 0,  // the library's choice: automatic_slot_layout below
   packed = 1,     // stamp and payload rounded to 16, 32 or 64 bytes: small slots share lines
