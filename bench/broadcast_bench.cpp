@@ -7,9 +7,13 @@
 //   (2) 1 -> 1 round-trip latency (ping through one broadcast channel, pong back through a
 //       second one), lossy and lossless, next to ringwire SPSC, boost spsc_queue, moodycamel
 //       RWQ and the bare cache-line ping-pong floor;
-//   (3) 1 -> 1 throughput, lossy vs lossless, 8 B / 64 B / 1 KiB;
+//   (3) 1 -> 1 throughput, lossy vs lossless, 8 B / 64 B / 1 KiB; packed and line slots
+//       where the two layouts differ (8 B), and at 8 B and 64 B a photon-ring style
+//       reference (bench/photon_style.hpp: one slot per cache line, bounded and lossy), with
+//       the ratios ringwire / photon-style;
 //   (4) fan-out throughput, lossless, 1, 2 and 4 subscribers waiting by spin_then_yield or
-//       park (oversubscribed on a 2-CPU machine: said in the table heading).
+//       park, 64 B, and 8 B in packed and in line slots (oversubscribed on a 2-CPU machine:
+//       said in the table heading).
 //
 // Every table interleaves its rows (repetition r of each before repetition r + 1) and
 // reports median [min–max]. Every run is verified: lossless subscribers must see every
@@ -36,6 +40,7 @@
 
 #include "adapters.hpp"
 #include "harness.hpp"
+#include "photon_style.hpp"
 #include "report.hpp"
 #include "ringwire/broadcast.hpp"
 
@@ -172,19 +177,38 @@ void publish_cost_table() {
 // for the broadcast channel and the SPSC queues. One subscriber, joined before anything is
 // published. try_pop returns false for anything but ok: a lagged or evicted result shows up
 // as a sequence error or a stall, i.e. a failed run.
-inline bc::options bcast_options(bc::policy p) {
+inline bc::options bcast_options(bc::policy p, bc::slot_layout slots = bc::slot_layout::automatic) {
   bc::options o;
   o.policy = p;
   o.publisher_wait = ringwire::wait_strategy::busy_spin();
   o.subscriber_wait = ringwire::wait_strategy::busy_spin();
+  o.slot_layout = slots;
   return o;
 }
 
-template <class T, std::size_t C, bc::policy P>
+// Row names: the policy, then the slot layout when one is named (automatic: the default).
+inline std::string bcast_name(const std::string& policy, bc::slot_layout slots = bc::slot_layout::automatic) {
+  return "ringwire broadcast (" + policy + (slots == bc::slot_layout::automatic ? "" : ", " + std::string(bc::to_string(slots))) + ")";
+}
+
+// Whether packed and line slots differ for a payload of `bytes` (only up to 24 bytes: beyond,
+// a packed slot already fills whole lines), i.e. whether a table needs a row per layout.
+constexpr bool layouts_differ(std::size_t bytes) {
+  using ring = bc::layout<ringwire::std_sync>;
+  return ring::stride(bytes, bc::slot_layout::packed) != ring::stride(bytes, bc::slot_layout::line);
+}
+
+// The layouts a table runs for a payload of `bytes`: both where they differ, else the default.
+inline std::vector<bc::slot_layout> layouts_for(std::size_t bytes) {
+  if (layouts_differ(bytes)) return {bc::slot_layout::packed, bc::slot_layout::line};
+  return {bc::slot_layout::automatic};
+}
+
+template <class T, std::size_t C, bc::policy P, bc::slot_layout L = bc::slot_layout::automatic>
 struct alignas(128) bcast_q {
-  static constexpr const char* name = P == bc::policy::lossy ? "ringwire broadcast (lossy)" : "ringwire broadcast (lossless)";
+  static inline const std::string name = bcast_name(P == bc::policy::lossy ? "lossy" : "lossless", L);
   using pair_t = std::pair<bc::publisher<T>, bc::hub<T>>;
-  bcast_q() : bcast_q(bc::channel<T>(C, bcast_options(P))) {}
+  bcast_q() : bcast_q(bc::channel<T>(C, bcast_options(P, L))) {}
   explicit bcast_q(pair_t p) : pub(std::move(p.first)), sub(p.second.subscribe()) {}
   bool try_push(const T& v) { return pub.try_publish(v) == status::ok; }
   bool try_pop(T& o) {
@@ -200,6 +224,10 @@ template <class T, std::size_t C>
 using bcast_lossy_q = bcast_q<T, C, bc::policy::lossy>;
 template <class T, std::size_t C>
 using bcast_lossless_q = bcast_q<T, C, bc::policy::lossless>;
+template <class T, std::size_t C>
+using bcast_lossy_line_q = bcast_q<T, C, bc::policy::lossy, bc::slot_layout::line>;
+template <class T, std::size_t C>
+using bcast_lossless_line_q = bcast_q<T, C, bc::policy::lossless, bc::slot_layout::line>;
 
 // ---- (2) round-trip latency: latency_run and floor_run of report.hpp ------------------------------
 
@@ -208,6 +236,8 @@ void latency_table() {
   std::vector<row> rows;
   rows.push_back(lat_row<bcast_lossy_q>(role::ours));
   rows.push_back(lat_row<bcast_lossless_q>(role::ours));
+  rows.push_back(lat_row<bcast_lossy_line_q>(role::ours));
+  rows.push_back(lat_row<bcast_lossless_line_q>(role::ours));
   rows.push_back(lat_row<ringwire_q>(role::reference));
   rows.push_back(lat_row<boost_q>(role::peer));
   rows.push_back(lat_row<rwq_q>(role::peer));
@@ -221,11 +251,13 @@ void latency_table() {
       "Round-trip latency — 1 → 1, payload 8 B, capacity 1024, ping CPU " + std::to_string(g_cfg.cpus.a) +
           " ⇄ pong CPU " + std::to_string(g_cfg.cpus.b),
       " Broadcast rows: ping publishes on one channel, pong's subscriber receives and publishes the echo on a second "
-      "channel (one subscriber each, try_publish / try_recv, busy spin).",
+      "channel (one subscriber each, try_publish / try_recv, busy spin); `line`: every slot on its own cache line "
+      "(options::slot_layout), else the default (" + std::string(bc::to_string(bc::automatic_slot_layout)) + ").",
       "ringwire spsc", find_row(rows, "ringwire spsc"), find_row(rows, "floor: cache-line ping-pong"), rows);
   const double spsc50 = p.base, fl50 = p.floor, peer50 = p.peer;
   const std::string& peer_name = p.peer_name;
-  for (const char* n : {"ringwire broadcast (lossy)", "ringwire broadcast (lossless)"}) {
+  for (const std::string& n : {bcast_lossy_q<msg8, lat_cap>::name, bcast_lossless_q<msg8, lat_cap>::name,
+                               bcast_lossy_line_q<msg8, lat_cap>::name, bcast_lossless_line_q<msg8, lat_cap>::name}) {
     const double b50 = med(find_row(rows, n));
     if (b50 <= 0) continue;
     o << "**" << n << "** p50: " << (fl50 > 0 ? ratio(b50 / fl50) + " of the floor" : "") << (spsc50 > 0 ? ", " + ratio(b50 / spsc50) + " of ringwire spsc" : "")
@@ -235,7 +267,9 @@ void latency_table() {
 }
 
 // ---- (3) 1 -> 1 throughput, lossy vs lossless ------------------------------------------------------
-// Publisher on CPU a, subscriber on CPU b, both spinning on try_*. Time-bounded like
+// Publisher on CPU a, subscriber on CPU b, both spinning on try_*. The same run drives
+// ringwire's broadcast channel and the photon-style reference (bench/photon_style.hpp): a
+// publisher with try_publish and one subscriber with try_recv / received / missed. Time-bounded like
 // ringwire_bench: the subscriber starts the clock at sequence position 2 laps, stops it after
 // `target` seconds, asks the publisher to stop, then drains. The subscriber tracks its position
 // = received + missed: every received message must carry exactly that sequence number; a
@@ -251,12 +285,19 @@ struct tp_control : run_control {
   alignas(128) std::atomic<std::uint64_t> consumed{0};  // paced runs: subscriber position, every 64
 };
 
+// A ringwire channel as the run drives it: its publisher and one subscriber.
 template <class T>
-sample bcast_throughput_run(double target, bc::policy pol, bool paced = false) {
-  auto ch = bc::channel<T>(tp_cap, bcast_options(pol));
-  auto pub = std::move(ch.first);
+std::pair<bc::publisher<T>, bc::subscriber<T>> bcast_pair(bc::policy pol, bc::slot_layout slots) {
+  auto ch = bc::channel<T>(tp_cap, bcast_options(pol, slots));
   auto sub = ch.second.subscribe();
-  const bool lossless = pol != bc::policy::lossy;
+  return {std::move(ch.first), std::move(sub)};
+}
+
+// `ch`: a publisher and its one subscriber, joined before anything is published.
+template <class T, class Pair>
+sample bcast_throughput_run(double target, Pair ch, bool lossless, bool paced = false) {
+  auto& pub = ch.first;
+  auto& sub = ch.second;
   tp_control rc;
   rc.deadline = deadline_from_now();
   sample s;
@@ -419,49 +460,81 @@ sample spsc_throughput_run(double target) {
 template <class T>
 void throughput_table() {
   const std::string table = "throughput 1->1 " + payload_name(sizeof(T));
+  const bool photon = sizeof(T) <= 64;  // the photon-style rows: 8 B and 64 B
   std::vector<row> rows;
-  for (bc::policy p : {bc::policy::lossy, bc::policy::lossless}) {
+  const auto add = [&rows](std::string name, role who, std::function<sample(double)> run) {
     row r;
-    r.name = p == bc::policy::lossy ? "ringwire broadcast (lossy)" : "ringwire broadcast (lossless)";
-    r.who = role::ours;
-    r.run = [p](double t) { return bcast_throughput_run<T>(t, p); };
+    r.name = std::move(name);
+    r.who = who;
+    r.run = std::move(run);
     rows.push_back(std::move(r));
+  };
+  add(bcast_name("lossy"), role::ours,
+      [](double t) { return bcast_throughput_run<T>(t, bcast_pair<T>(bc::policy::lossy, bc::slot_layout::automatic), false); });
+  const std::vector<bc::slot_layout> layouts = layouts_for(sizeof(T));
+  for (const bc::slot_layout slots : layouts) {
+    add(bcast_name("lossless", slots), role::ours,
+        [slots](double t) { return bcast_throughput_run<T>(t, bcast_pair<T>(bc::policy::lossless, slots), true); });
+    add(bcast_name("lossy, paced", slots), role::ours,
+        [slots](double t) { return bcast_throughput_run<T>(t, bcast_pair<T>(bc::policy::lossy, slots), false, true); });
   }
-  row pr;
-  pr.name = "ringwire broadcast (lossy, paced)";
-  pr.who = role::ours;
-  pr.run = [](double t) { return bcast_throughput_run<T>(t, bc::policy::lossy, true); };
-  rows.push_back(std::move(pr));
-  row sp;
-  sp.name = "ringwire spsc (reference)";
-  sp.who = role::reference;
-  sp.run = [](double t) { return spsc_throughput_run<T>(t); };
-  rows.push_back(std::move(sp));
+  if (photon) {
+    add("photon-style (bounded)", role::reference,
+        [](double t) { return bcast_throughput_run<T>(t, photon_style::channel<T>(tp_cap, true), true); });
+    add("photon-style (lossy, paced)", role::reference,
+        [](double t) { return bcast_throughput_run<T>(t, photon_style::channel<T>(tp_cap, false), false, true); });
+  }
+  add("ringwire spsc (reference)", role::reference, [](double t) { return spsc_throughput_run<T>(t); });
   rows = filtered(std::move(rows), table);
   if (rows.empty()) return;
   run_table(table, rows, 3);
-  const double spsc = med(find_row(rows, "ringwire spsc (reference)"));
-  const double lossy = med(find_row(rows, "ringwire broadcast (lossy)"));
-  const double lossless = med(find_row(rows, "ringwire broadcast (lossless)"));
-  const double paced = med(find_row(rows, "ringwire broadcast (lossy, paced)"));
-  std::string foot;
-  if (paced > 0 && lossless > 0)
-    foot = "**time per message, lossless / lossy (paced): " + ratio(paced / lossless) + "** (target: at most 1.10×). ";
-  if (lossy > 0 && lossless > 0)
-    foot += "lossless / free-running lossy publish rate: " + ratio(lossless / lossy) +
-            " (a free-running lossy publisher never waits: its rate is the publisher alone, and its subscriber keeps "
-            "lagging; the paced row keeps the publisher within half a ring of the subscriber through a harness "
-            "counter, so both rows deliver every message and compare the channel's cost)\n";
-  if (lossless > 0 && spsc > 0) foot += "\nlossless broadcast / ringwire spsc (same loop, same capacity): " + ratio(lossless / spsc) + "\n";
+  const auto rate = [&rows](const std::string& name) { return med(find_row(rows, name)); };
+  const double spsc = rate("ringwire spsc (reference)"), lossy = rate(bcast_name("lossy"));
+  const double photon_bounded = rate("photon-style (bounded)"), photon_paced = rate("photon-style (lossy, paced)");
+  std::ostringstream foot;
+  for (const bc::slot_layout slots : layouts) {
+    const double lossless = rate(bcast_name("lossless", slots)), paced = rate(bcast_name("lossy, paced", slots));
+    const std::string which = slots == bc::slot_layout::automatic ? "" : std::string(" — ") + bc::to_string(slots) + " slots";
+    foot << "**ringwire" << which << "**:";
+    if (paced > 0 && lossless > 0)
+      foot << " time per message, lossless / lossy (paced): **" << ratio(paced / lossless) << "** (target: at most 1.10×);";
+    if (lossless > 0 && photon_bounded > 0)
+      foot << " lossless / photon-style bounded: **" << ratio(lossless / photon_bounded) << "**;";
+    if (paced > 0 && photon_paced > 0)
+      foot << " lossy (paced) / photon-style lossy (paced): **" << ratio(paced / photon_paced) << "** (target for both: at least 1.00×);";
+    if (lossless > 0 && spsc > 0) foot << " lossless / ringwire spsc (same loop, same capacity): " << ratio(lossless / spsc);
+    foot << "\n\n";
+  }
+  // The free-running lossy row runs the default layout: compare it with that lossless row.
+  const double lossless_default =
+      rate(bcast_name("lossless", layouts.size() > 1 ? bc::resolve(bc::slot_layout::automatic) : bc::slot_layout::automatic));
+  if (lossy > 0 && lossless_default > 0)
+    foot << "lossless / free-running lossy publish rate (default layout): " << ratio(lossless_default / lossy)
+         << " (a free-running lossy publisher never waits: its rate is the publisher alone, and its subscriber keeps "
+            "lagging; the paced rows keep the publisher within half a ring of the subscriber through a harness "
+            "counter, so they deliver every message and compare the channel's cost)\n";
+  const std::string layout_note =
+      layouts.size() > 1
+          ? " Rows named packed / line set options::slot_layout (packed: " +
+                std::to_string(bc::layout<ringwire::std_sync>::stride(sizeof(T), bc::slot_layout::packed)) +
+                "-byte slots sharing cache lines; line: every slot on its own 64-byte line); the free-running lossy row "
+                "uses the default (" + bc::to_string(bc::automatic_slot_layout) + ")."
+          : " Both slot layouts give " + std::to_string(bc::layout<ringwire::std_sync>::stride(sizeof(T), bc::slot_layout::packed)) +
+                "-byte slots at this size (a packed slot of more than 24 bytes is already whole lines): one row per policy.";
+  const std::string photon_note =
+      photon ? " photon-style: a reference ring after photon-ring's design (bench/photon_style.hpp: one slot per 64-byte line "
+               "with its stamp, a capacity of " + std::to_string(std::bit_ceil(tp_cap)) +
+               ", bounded mode's per-receive cursor trackers and cached-slowest scan, ringwire's seqlock)."
+             : "";
   print_table("Throughput 1 → 1 — payload " + payload_name(sizeof(T)) + ", capacity " + std::to_string(tp_cap) +
                   ", publisher CPU " + std::to_string(g_cfg.cpus.a) + " → subscriber CPU " + std::to_string(g_cfg.cpus.b),
               "Million messages/s (higher is better), " + reps_note() +
                   ". published = sequence numbers the subscriber advanced over (received + missed); delivered = messages "
-                  "it actually received. Lossless must deliver 100 %; lossy is verified as received + missed == published. "
-                  "Both ends spin on try_publish / try_recv; lossy (paced): the harness holds the publisher back while it is "
-                  "half a ring ahead of the subscriber's position (shared every 64 messages), so it should lose nothing; "
-                  "ringwire spsc runs the same loop as a reference.",
-              {"published Mmsg/s", "delivered Mmsg/s", "delivered %"}, rows, "ringwire broadcast (lossy)", foot);
+                  "it actually received. Lossless (and bounded) must deliver 100 %; lossy is verified as received + missed "
+                  "== published. Both ends spin on try_publish / try_recv; lossy (paced): the harness holds the publisher back "
+                  "while it is half a ring ahead of the subscriber's position (shared every 64 messages), so it should lose "
+                  "nothing; ringwire spsc runs the same loop as a reference." + layout_note + photon_note,
+              {"published Mmsg/s", "delivered Mmsg/s", "delivered %"}, rows, bcast_name("lossy"), foot.str());
 }
 
 // ---- (4) fan-out, lossless ------------------------------------------------------------------------
@@ -474,11 +547,12 @@ void throughput_table() {
 constexpr std::size_t fan_cap = 1024;
 
 template <class T>
-sample fanout_run(double target, int subs, ringwire::wait_strategy w) {
+sample fanout_run(double target, int subs, ringwire::wait_strategy w, bc::slot_layout slots) {
   bc::options o;
   o.policy = bc::policy::lossless;
   o.publisher_wait = w;
   o.subscriber_wait = w;
+  o.slot_layout = slots;
   auto ch = bc::channel<T>(fan_cap, o);
   auto pub = std::move(ch.first);
   std::vector<bc::subscriber<T>> sv;
@@ -549,37 +623,53 @@ sample fanout_run(double target, int subs, ringwire::wait_strategy w) {
   return s;
 }
 
-void fanout_table() {
-  using T = msg<64>;
-  const std::string table = "fan-out lossless 64 B";
+// A fan-out row set: a wait strategy and the subscriber counts it runs.
+struct fan_variant {
+  const char* wname;
+  ringwire::wait_strategy w;
+  std::vector<int> subs;
+};
+
+// 64 B: both waits; 8 B: spin_then_yield, once per slot layout (they differ at 8 B only).
+template <class T>
+void fanout_table(const std::vector<fan_variant>& vs) {
+  const std::string table = "fan-out lossless " + payload_name(sizeof(T));
+  const std::vector<bc::slot_layout> layouts = layouts_for(sizeof(T));
   std::vector<row> rows;
-  struct variant {
-    const char* wname;
-    ringwire::wait_strategy w;
-    std::vector<int> subs;
-  };
-  const std::vector<variant> vs{{"spin_then_yield", ringwire::wait_strategy::spin_then_yield(), {1, 2, 4}},
-                                {"park", ringwire::wait_strategy::park(), {2, 4}}};
-  for (auto& v : vs)
-    for (int n : v.subs) {
-      row r;
-      r.name = "ringwire broadcast lossless, " + std::to_string(n) + " sub" + (n == 1 ? "" : "s") + ", " + v.wname;
-      r.who = role::ours;
-      const ringwire::wait_strategy w = v.w;
-      r.run = [n, w](double t) { return fanout_run<T>(t, n, w); };
-      rows.push_back(std::move(r));
-    }
+  for (const bc::slot_layout slots : layouts)
+    for (auto& v : vs)
+      for (int n : v.subs) {
+        row r;
+        r.name = "ringwire broadcast lossless, " + std::to_string(n) + " sub" + (n == 1 ? "" : "s") + ", " + v.wname +
+                 (slots == bc::slot_layout::automatic ? "" : std::string(", ") + bc::to_string(slots));
+        r.who = role::ours;
+        const ringwire::wait_strategy w = v.w;
+        r.run = [n, w, slots](double t) { return fanout_run<T>(t, n, w, slots); };
+        rows.push_back(std::move(r));
+      }
   rows = filtered(std::move(rows), table);
   if (rows.empty()) return;
   run_table(table, rows, 2);
   const unsigned ncpu = std::thread::hardware_concurrency();
-  print_table("Fan-out throughput — lossless, payload 64 B, capacity " + std::to_string(fan_cap) + ", 1 publisher + 1/2/4 subscribers, threads NOT pinned" +
+  std::string foot;
+  if (layouts.size() > 1)
+    for (auto& v : vs)
+      for (int n : v.subs) {
+        const std::string base = "ringwire broadcast lossless, " + std::to_string(n) + " sub" + (n == 1 ? "" : "s") + ", " + v.wname;
+        const double packed = med(find_row(rows, base + ", packed")), line = med(find_row(rows, base + ", line"));
+        if (packed > 0 && line > 0)
+          foot += std::string(foot.empty() ? "" : "; ") + "1 → " + std::to_string(n) + ", " + v.wname + ": line / packed **" +
+                  ratio(line / packed) + "**";
+      }
+  print_table("Fan-out throughput — lossless, payload " + payload_name(sizeof(T)) + ", capacity " + std::to_string(fan_cap) +
+                  ", 1 publisher + 1/2/4 subscribers, threads NOT pinned" +
                   (ncpu <= 4 ? " — OVERSUBSCRIBED: up to 5 threads on " + std::to_string(ncpu) + " CPUs" : ""),
               "Million messages/s published (higher is better; every message delivered to every subscriber and verified), " + reps_note() +
                   ". deliveries = published × subscribers. Publisher and subscribers wait by the strategy named (never busy spin: "
                   "more threads than CPUs). On a 2-CPU machine these numbers measure the scheduler as much as the channel; "
-                  "preempted counts runs in which any thread was involuntarily switched out.",
-              {"published Mmsg/s", "deliveries M/s"}, rows, "ringwire broadcast lossless, 1 sub, spin_then_yield", "");
+                  "preempted counts runs in which any thread was involuntarily switched out." +
+                  (layouts.size() > 1 ? " packed / line: options::slot_layout." : ""),
+              {"published Mmsg/s", "deliveries M/s"}, rows, rows.front().name, foot);
 }
 
 // ---- (5) several producers -> 1 subscriber (mpmc_channel) -------------------------------------------
@@ -727,7 +817,8 @@ void print_header() {
                "  --smoke      every row once with few messages, verifying only (CTest)\n"
                "  --reps N     repetitions per row (at least 5 to report)\n"
                "  --filter S   only rows whose \"<table> <row>\" contains S\n"
-               "               (tables: publish cost, latency, throughput 1->1, fan-out)\n"
+               "               (tables: publish cost, latency, throughput 1->1, fan-out, multi-producer;\n"
+               "               rows: e.g. photon-style, line, packed)\n"
                "  --markdown F also write the report to F (appends with --append)\n"
                "  --cpus A,B   the two CPUs to pin to (default: the first two allowed)\n"
                "  --label T    a line for the header\n"
@@ -767,7 +858,9 @@ int main(int argc, char** argv) {
   throughput_table<msg<8>>();
   throughput_table<msg<64>>();
   throughput_table<msg<1024>>();
-  fanout_table();
+  fanout_table<msg<64>>({{"spin_then_yield", ringwire::wait_strategy::spin_then_yield(), {1, 2, 4}},
+                         {"park", ringwire::wait_strategy::park(), {2, 4}}});
+  fanout_table<msg<8>>({{"spin_then_yield", ringwire::wait_strategy::spin_then_yield(), {1, 2, 4}}});
   mp_table();
   out("\n_total broadcast benchmark time: " + num(std::chrono::duration<double>(steady::now() - t0).count()) + " s_\n");
   if (g_runs > 0 && g_preempted_runs * 10 > g_runs)

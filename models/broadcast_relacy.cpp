@@ -21,6 +21,8 @@
 //                     exactly once, in order, then closed; both sides park; a lost wake-up
 //                     is a DEADLOCK; the close wakes a parked subscriber. Capacity 16 runs
 //                     the subscriber's batched cursor (shown every capacity / 8 receives).
+//   *_line            lossy_try and lossless_park with line slots (every slot on its own
+//                     64-byte line); every other scenario uses packed slots.
 //   join_*            lossless: the subscriber thread calls hub.subscribe() while the
 //                     publisher publishes into a ring of 1 or 2: it must then receive every
 //                     message from its next_sequence() to the last, none lost (the registry
@@ -51,7 +53,7 @@
 // By default each scenario runs under the random scheduler, then, where the table gives a
 // bound, under Relacy's context-bound scheduler (every execution with at most that many
 // preemptions); the three-thread gated scenarios get the random scheduler only (even
-// bound 1 takes minutes). The whole run takes about 35 s (Release, g++ 12, one core).
+// bound 1 takes minutes). The whole run takes about 35 s (Release, g++ 12, one idle core).
 // Every scenario prints its coverage counters: how often the interesting outcome happened
 // (lags, joins in mid-stream, evictions, a close waking a sleeper, ...) and the futex
 // activity, so a scenario that stopped exercising its path shows.
@@ -61,8 +63,8 @@
 //
 // Mutant builds (-DRINGWIRE_MODEL_MUTANT=N, see relacy_sync.hpp) run the scenarios that
 // must catch that mutant and succeed only if Relacy reports the expected failure in each:
-//   3 (fence(acquire) a no-op)  lossy_try_cap1_n3: USER ASSERT FAILED (a torn / wrong copy
-//                               accepted);
+//   3 (fence(acquire) a no-op)  lossy_try_cap1_n3 and lossy_try_cap2_n4_line: USER ASSERT
+//                               FAILED (a torn / wrong copy accepted);
 //   1 (light_fence a no-op)     join_try_cap1_n3: USER ASSERT FAILED (the publisher misses
 //                               the joiner and overwrites its first message: status lagged
 //                               under lossless), and lossless_park_cap1_n3: DEADLOCK.
@@ -141,9 +143,13 @@ inline void spin() { rl::yield(1, RL_INFO); }
 
 // ---- fixtures ------------------------------------------------------------------------
 
-bc::options opts(bc::policy p, wait_strategy w = wait_strategy::park(0)) {
+// Packed slots unless said otherwise (named, not automatic: the default may change, and
+// both layouts must stay covered).
+bc::options opts(bc::policy p, wait_strategy w = wait_strategy::park(0),
+                 bc::slot_layout slots = bc::slot_layout::packed) {
   bc::options o;
   o.policy = p;
+  o.slot_layout = slots;
   o.max_subscribers = 2;
   o.publisher_wait = w;
   o.subscriber_wait = w;
@@ -192,11 +198,11 @@ struct reader {
 
 // ---- 1. lossy ------------------------------------------------------------------------
 
-template <std::size_t Cap, std::uint64_t N, bool Park>
-struct lossy : fixture<lossy<Cap, N, Park>, 2> {
+template <std::size_t Cap, std::uint64_t N, bool Park, bc::slot_layout Slots = bc::slot_layout::packed>
+struct lossy : fixture<lossy<Cap, N, Park, Slots>, 2> {
   static constexpr std::size_t capacity = Cap;
   static constexpr bool subscribed = true;
-  static bc::options options() { return opts(bc::policy::lossy); }
+  static bc::options options() { return opts(bc::policy::lossy, wait_strategy::park(0), Slots); }
 
   void thread(unsigned index) {
     if (index == 0) {
@@ -239,11 +245,11 @@ struct lossy : fixture<lossy<Cap, N, Park>, 2> {
 
 // ---- 2. lossless, parking ------------------------------------------------------------
 
-template <std::size_t Cap, std::uint64_t N>
-struct lossless_park : fixture<lossless_park<Cap, N>, 2> {
+template <std::size_t Cap, std::uint64_t N, bc::slot_layout Slots = bc::slot_layout::packed>
+struct lossless_park : fixture<lossless_park<Cap, N, Slots>, 2> {
   static constexpr std::size_t capacity = Cap;
   static constexpr bool subscribed = true;
-  static bc::options options() { return opts(bc::policy::lossless); }
+  static bc::options options() { return opts(bc::policy::lossless, wait_strategy::park(0), Slots); }
 
   void thread(unsigned index) {
     if (index == 0) {
@@ -531,6 +537,10 @@ constexpr scenario all_scenarios[] = {
     // capacity 16: the subscriber shows its cursor only every 2 receives (capacity / 8) or
     // when it finds nothing new; the publisher must still never wait on a stale cursor forever.
     {"lossless_park_cap16_n18", &run_one<lossless_park<16, 18>>, 20 * k, 0},
+    // Line slots (every slot on its own 64-byte line): the same protocol at another
+    // stride; two slots, so a wrong stride would make them overlap.
+    {"lossy_try_cap2_n4_line", &run_one<lossy<2, 4, false, bc::slot_layout::line>>, 50 * k, 1},
+    {"lossless_park_cap2_n4_line", &run_one<lossless_park<2, 4, bc::slot_layout::line>>, 50 * k, 1},
     {"join_try_cap1_n3", &run_one<join<1, 3, false>>, 200 * k, 2},
     {"join_try_cap2_n4", &run_one<join<2, 4, false>>, 200 * k, 1},
     {"join_park_cap1_n3", &run_one<join<1, 3, true>>, 200 * k, 1},
@@ -580,6 +590,7 @@ constexpr ringwire::model::expectation mutant_failures[] = {
 #elif RINGWIRE_MODEL_MUTANT == 3
 constexpr ringwire::model::expectation mutant_failures[] = {
     {"lossy_try_cap1_n3", rl::test_result_user_assert_failed},
+    {"lossy_try_cap2_n4_line", rl::test_result_user_assert_failed},
 };
 #else
 #error "no broadcast expectation for this RINGWIRE_MODEL_MUTANT"

@@ -1,9 +1,9 @@
 // Model-based property test of ringwire::broadcast (rapidcheck, rc::state).
 //
-// A random capacity (1..9) and registry size (max_subscribers 1..4), then a random sequence
-// of commands run on one thread against a real channel and a sequential model: every
-// published message (so head h), and per subscriber its next sequence n, its start and its
-// counters. Every status, every value, every missed() count, pending(), next_sequence(),
+// A random capacity (1..20), registry size (max_subscribers 1..4) and slot layout (packed or
+// line: the model is the same for both), then a random sequence of commands run on one
+// thread against a real channel and a sequential model: every published message (so head
+// h), and per subscriber its next sequence n, its start and its counters. Every status, every value, every missed() count, pending(), next_sequence(),
 // received() + missed() and the publisher's published() / is_closed() must match the model
 // after every command; at the end the publisher is closed and every subscriber drained.
 //
@@ -491,6 +491,8 @@ void run_property(bc::policy pol) {
   // Up to 20: lossless capacities from 16 show the cursor every 2 receives.
   m0.cap = *rc::gen::inRange<std::uint64_t>(1, 21).as("capacity");
   m0.max_subs = *rc::gen::inRange<std::uint32_t>(1, 5).as("max_subscribers");
+  // The model knows nothing of slot layouts: each must behave exactly alike.
+  const bool line = *rc::gen::arbitrary<bool>().as("line slots (else packed)");
   const auto cmds = *rc::state::gen::commands(m0, commands());
   model end = m0;
   rc::state::applyAll(cmds, end);
@@ -502,10 +504,12 @@ void run_property(bc::policy pol) {
     RC_TAG(end.first_skips != 0 ? "from-oldest skip" : "no from-oldest skip");
   }
   RC_TAG(end.refusals != 0 ? "registry full" : "registry never full");
+  RC_TAG(line ? "line slots" : "packed slots");
 
   bc::options opt;
   opt.policy = pol;
   opt.max_subscribers = m0.max_subs;
+  opt.slot_layout = line ? bc::slot_layout::line : bc::slot_layout::packed;
   auto [pub, hub] = bc::channel<msg>(static_cast<std::size_t>(m0.cap), opt);
   sut s{std::move(pub), std::move(hub), {}};
   rc::state::runAll(cmds, m0, s);

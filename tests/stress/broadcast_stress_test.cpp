@@ -1,12 +1,15 @@
 // Stress tests for ringwire::broadcast: one publisher thread and three subscriber threads,
 // and (multi-producer channel) two producer threads and three subscriber threads.
 //
-// The payload is 64 bytes: a sequence number, six words derived from it and a checksum
-// over all of them, so a torn copy (words from two different messages) fails the
-// checksum. Every subscriber checks every message: checksum, and a sequence exactly one
-// past the previous one, or exactly `missed` further after a lagged outcome; at the end,
-// received + missed == published (lossy) or received == published and missed == 0
-// (lossless). A churning subscriber joins and leaves while the publisher runs. With two
+// Every test runs in three configurations (TYPED_TEST over config<Words, slot layout>): a
+// 64-byte payload (128-byte slots in both layouts, so one configuration covers both), and a
+// 16-byte payload in packed slots (32 bytes: two to a cache line, the publisher writing next
+// to a slot being read) and in line slots (64 bytes: one to a line). A payload is a sequence
+// number, words derived from it and a checksum over all of them, so a torn copy (words from
+// two different messages) fails the checksum. Every subscriber checks every message:
+// checksum, and a sequence exactly one past the previous one, or exactly `missed` further
+// after a lagged outcome; at the end, received + missed == published (lossy) or received
+// == published and missed == 0 (lossless). A churning subscriber joins and leaves while the publisher runs. With two
 // producers the payload carries (producer, its own sequence): every subscriber checks the
 // checksum, each producer's order (exactly +1 when lossless), and the exact totals.
 //
@@ -19,9 +22,11 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -37,10 +42,12 @@ using ringwire::status;
 using rw_test::scaled;
 constexpr auto kLong = 30s;  // failure detection only
 
+template <std::size_t Words>
 struct msg {
-  std::array<std::uint64_t, 8> w;
+  static_assert(Words >= 2, "a sequence number and a checksum");
+  static constexpr std::size_t words = Words;
+  std::array<std::uint64_t, Words> w;
 };
-static_assert(sizeof(msg) == 64);
 
 std::uint64_t mix(std::uint64_t x) {
   x ^= x >> 33;
@@ -49,19 +56,43 @@ std::uint64_t mix(std::uint64_t x) {
   return x;
 }
 
-msg make(std::uint64_t seq) {
-  msg m{};
+template <class M>
+M make(std::uint64_t seq) {
+  M m{};
+  constexpr std::size_t last = M::words - 1;
   m.w[0] = seq;
   std::uint64_t sum = seq;
-  for (std::size_t i = 1; i < 7; ++i) {
+  for (std::size_t i = 1; i < last; ++i) {
     m.w[i] = mix(seq * 8 + i);
     sum = mix(sum ^ m.w[i]);
   }
-  m.w[7] = sum;
+  m.w[last] = mix(sum);
   return m;
 }
 
-bool intact(const msg& m) { return make(m.w[0]).w == m.w; }
+template <class M>
+bool intact(const M& m) {
+  return make<M>(m.w[0]).w == m.w;
+}
+
+// A test configuration: the payload's words and the slot layout.
+template <std::size_t Words, bc::slot_layout Slots>
+struct config {
+  using msg_t = msg<Words>;
+  static constexpr bc::slot_layout slots = Slots;
+};
+using configs = ::testing::Types<config<8, bc::slot_layout::packed>, config<2, bc::slot_layout::packed>,
+                                 config<2, bc::slot_layout::line>>;
+struct config_names {
+  template <class C>
+  static std::string GetName(int) {
+    return std::to_string(sizeof(typename C::msg_t)) + "B_" + (C::slots == bc::slot_layout::line ? "line" : "packed");
+  }
+};
+
+template <class C>
+class BroadcastStress : public ::testing::Test {};
+TYPED_TEST_SUITE(BroadcastStress, configs, config_names);
 
 // What one subscriber saw. Failures are counted here and asserted on the main thread.
 struct tally {
@@ -74,7 +105,8 @@ struct tally {
 };
 
 // Receives until closed (or evicted, or a failure), checking every message.
-tally consume(bc::subscriber<msg>& s, std::uint64_t first, std::optional<std::uint64_t> stop_after = {}) {
+template <class M>
+tally consume(bc::subscriber<M>& s, std::uint64_t first, std::optional<std::uint64_t> stop_after = {}) {
   tally t;
   std::uint64_t expect = first;
   for (;;) {
@@ -96,17 +128,20 @@ tally consume(bc::subscriber<msg>& s, std::uint64_t first, std::optional<std::ui
   }
 }
 
-void produce(bc::publisher<msg>& p, std::uint64_t n) {
+template <class M>
+void produce(bc::publisher<M>& p, std::uint64_t n) {
   for (std::uint64_t seq = 1; seq <= n; ++seq) {
-    ASSERT_EQ(p.publish(make(seq)), status::ok) << "seq " << seq;
+    ASSERT_EQ(p.publish(make<M>(seq)), status::ok) << "seq " << seq;
     if (seq % 512 == 0) std::this_thread::yield();  // two cores, four threads
   }
   p.close();
 }
 
+template <class C>
 bc::options opts(bc::policy pol) {
   bc::options o;
   o.policy = pol;
+  o.slot_layout = C::slots;
   o.subscriber_wait = ringwire::wait_strategy::park(64);
   o.publisher_wait = ringwire::wait_strategy::park(64);
   return o;
@@ -114,7 +149,8 @@ bc::options opts(bc::policy pol) {
 
 // One publisher thread publishing n messages and three subscriber threads reading from
 // message 1 until closed; returns what each subscriber saw.
-std::array<tally, 3> run_three(bc::publisher<msg>& pub, std::vector<bc::subscriber<msg>>& readers, std::uint64_t n) {
+template <class M>
+std::array<tally, 3> run_three(bc::publisher<M>& pub, std::vector<bc::subscriber<M>>& readers, std::uint64_t n) {
   std::array<tally, 3> t;
   std::vector<std::jthread> threads;
   for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { t[static_cast<std::size_t>(i)] = consume(readers[static_cast<std::size_t>(i)], 1); });
@@ -123,10 +159,11 @@ std::array<tally, 3> run_three(bc::publisher<msg>& pub, std::vector<bc::subscrib
   return t;
 }
 
-TEST(BroadcastStress, LossyThreeSubscribersCountExactly) {
+TYPED_TEST(BroadcastStress, LossyThreeSubscribersCountExactly) {
+  using M = typename TypeParam::msg_t;
   const std::uint64_t n = scaled(1'000'000);
-  auto [pub, subs] = bc::channel<msg>(256, opts(bc::policy::lossy));
-  std::vector<bc::subscriber<msg>> readers;
+  auto [pub, subs] = bc::channel<M>(256, opts<TypeParam>(bc::policy::lossy));
+  std::vector<bc::subscriber<M>> readers;
   for (int i = 0; i < 3; ++i) readers.push_back(subs.subscribe());
   const std::array<tally, 3> t = run_three(pub, readers, n);
   std::uint64_t lags = 0;
@@ -143,10 +180,11 @@ TEST(BroadcastStress, LossyThreeSubscribersCountExactly) {
               static_cast<unsigned long long>(lags));
 }
 
-TEST(BroadcastStress, LosslessEverySubscriberGetsEverything) {
+TYPED_TEST(BroadcastStress, LosslessEverySubscriberGetsEverything) {
+  using M = typename TypeParam::msg_t;
   const std::uint64_t n = scaled(200'000);
-  auto [pub, subs] = bc::channel<msg>(64, opts(bc::policy::lossless));
-  std::vector<bc::subscriber<msg>> readers;
+  auto [pub, subs] = bc::channel<M>(64, opts<TypeParam>(bc::policy::lossless));
+  std::vector<bc::subscriber<M>> readers;
   for (int i = 0; i < 3; ++i) readers.push_back(subs.subscribe());
   const std::array<tally, 3> t = run_three(pub, readers, n);
   for (int i = 0; i < 3; ++i) {
@@ -162,9 +200,11 @@ TEST(BroadcastStress, LosslessEverySubscriberGetsEverything) {
 // the oldest), reading a few messages and leaving. Lossless: the steady ones get
 // everything and the publisher never waits on a subscriber that left; every churned
 // subscriber sees contiguous, intact messages. Lossy: the exact counts still hold.
+template <class C>
 void churn_test(bc::policy pol, std::uint64_t n) {
-  auto [pub, subs] = bc::channel<msg>(32, opts(pol));
-  std::vector<bc::subscriber<msg>> readers;
+  using M = typename C::msg_t;
+  auto [pub, subs] = bc::channel<M>(32, opts<C>(pol));
+  std::vector<bc::subscriber<M>> readers;
   for (int i = 0; i < 2; ++i) readers.push_back(subs.subscribe());
   std::array<tally, 2> t;
   std::atomic<bool> done{false};
@@ -208,17 +248,22 @@ void churn_test(bc::policy pol, std::uint64_t n) {
               static_cast<unsigned long long>(joins), static_cast<unsigned long long>(churned.received));
 }
 
-TEST(BroadcastStress, LosslessWithSubscribersJoiningAndLeaving) { churn_test(bc::policy::lossless, scaled(100'000)); }
-TEST(BroadcastStress, LossyWithSubscribersJoiningAndLeaving) { churn_test(bc::policy::lossy, scaled(500'000)); }
+TYPED_TEST(BroadcastStress, LosslessWithSubscribersJoiningAndLeaving) {
+  churn_test<TypeParam>(bc::policy::lossless, scaled(100'000));
+}
+TYPED_TEST(BroadcastStress, LossyWithSubscribersJoiningAndLeaving) {
+  churn_test<TypeParam>(bc::policy::lossy, scaled(500'000));
+}
 
 // Evict: one subscriber stops reading; the publisher evicts it and carries on, and the
 // others still get everything.
-TEST(BroadcastStress, EvictDropsTheStalledSubscriber) {
+TYPED_TEST(BroadcastStress, EvictDropsTheStalledSubscriber) {
+  using M = typename TypeParam::msg_t;
   const std::uint64_t n = scaled(200'000);
-  auto o = opts(bc::policy::evict);
+  auto o = opts<TypeParam>(bc::policy::evict);
   o.evict_lag = 48;
-  auto [pub, subs] = bc::channel<msg>(64, o);
-  std::vector<bc::subscriber<msg>> readers;
+  auto [pub, subs] = bc::channel<M>(64, o);
+  std::vector<bc::subscriber<M>> readers;
   for (int i = 0; i < 3; ++i) readers.push_back(subs.subscribe());
   std::array<tally, 3> t;
   {
@@ -255,7 +300,8 @@ struct mp_tally {
   std::uint64_t gaps = 0;                   // per-producer sequence jumps (lossy only)
 };
 
-mp_tally consume_mp(bc::subscriber<msg>& s) {
+template <class M>
+mp_tally consume_mp(bc::subscriber<M>& s) {
   mp_tally m;
   for (;;) {
     auto r = s.recv_for(kLong);
@@ -279,9 +325,11 @@ mp_tally consume_mp(bc::subscriber<msg>& s) {
   }
 }
 
+template <class C>
 std::array<mp_tally, 3> run_two_producers(bc::policy pol, std::size_t capacity, std::uint64_t per_producer) {
-  auto [pub, subs] = bc::mpmc_channel<msg>(capacity, opts(pol));
-  std::vector<bc::subscriber<msg>> readers;
+  using M = typename C::msg_t;
+  auto [pub, subs] = bc::mpmc_channel<M>(capacity, opts<C>(pol));
+  std::vector<bc::subscriber<M>> readers;
   for (int i = 0; i < 3; ++i) readers.push_back(subs.subscribe());
   std::array<mp_tally, 3> t;
   {
@@ -290,7 +338,7 @@ std::array<mp_tally, 3> run_two_producers(bc::policy pol, std::size_t capacity, 
     for (std::uint64_t p = 0; p < 2; ++p) {
       threads.emplace_back([q = pub, p, per_producer]() mutable {
         for (std::uint64_t i = 1; i <= per_producer; ++i) {
-          ASSERT_EQ(q.publish(make(p << producer_shift | i)), status::ok);
+          ASSERT_EQ(q.publish(make<M>(p << producer_shift | i)), status::ok);
           if (i % 512 == 0) std::this_thread::yield();  // two cores, five threads
         }
       });
@@ -300,9 +348,9 @@ std::array<mp_tally, 3> run_two_producers(bc::policy pol, std::size_t capacity, 
   return t;
 }
 
-TEST(BroadcastStress, TwoProducersLossyCountExactly) {
+TYPED_TEST(BroadcastStress, TwoProducersLossyCountExactly) {
   const std::uint64_t per = scaled(400'000);
-  const auto t = run_two_producers(bc::policy::lossy, 256, per);
+  const auto t = run_two_producers<TypeParam>(bc::policy::lossy, 256, per);
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(t[i].t.last, status::closed) << "subscriber " << i;
     EXPECT_EQ(t[i].t.torn, 0u) << "subscriber " << i;
@@ -311,9 +359,9 @@ TEST(BroadcastStress, TwoProducersLossyCountExactly) {
   }
 }
 
-TEST(BroadcastStress, TwoProducersLosslessEverySubscriberGetsEverything) {
+TYPED_TEST(BroadcastStress, TwoProducersLosslessEverySubscriberGetsEverything) {
   const std::uint64_t per = scaled(100'000);
-  const auto t = run_two_producers(bc::policy::lossless, 16, per);
+  const auto t = run_two_producers<TypeParam>(bc::policy::lossless, 16, per);
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(t[i].t.last, status::closed) << "subscriber " << i;
     EXPECT_EQ(t[i].t.torn, 0u);

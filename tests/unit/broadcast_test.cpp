@@ -7,7 +7,9 @@
 // broadcast::channel<std::string>(8) does not compile.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <future>
@@ -102,10 +104,86 @@ TEST(BroadcastChannel, StatusNames) {
   EXPECT_EQ(ringwire::recv_result<int>(status::empty).missed(), 0u);
 }
 
+// ---- slot layouts ---------------------------------------------------------------------
+
+TEST(BroadcastLayout, StrideByPayloadSizeAndLayout) {
+  using ring = bc::layout<ringwire::std_sync>;
+  struct row {
+    std::size_t payload, packed, line;
+  };
+  // 8 + the payload in words, rounded: packed to 16, 32, 64, then lines; line to lines.
+  for (const row r : {row{1, 16, 64}, row{8, 16, 64}, row{9, 32, 64}, row{24, 32, 64}, row{25, 64, 64},
+                      row{56, 64, 64}, row{57, 128, 128}, row{64, 128, 128}, row{120, 128, 128}, row{121, 192, 192}}) {
+    EXPECT_EQ(ring::stride(r.payload, bc::slot_layout::packed), r.packed) << r.payload << " bytes";
+    EXPECT_EQ(ring::stride(r.payload, bc::slot_layout::line), r.line) << r.payload << " bytes";
+    EXPECT_EQ(ring::stride(r.payload, bc::slot_layout::automatic), ring::stride(r.payload, bc::automatic_slot_layout));
+  }
+  EXPECT_EQ(bc::resolve(bc::slot_layout::automatic), bc::automatic_slot_layout);
+  EXPECT_NE(bc::automatic_slot_layout, bc::slot_layout::automatic);
+  EXPECT_EQ(bc::resolve(bc::slot_layout::line), bc::slot_layout::line);
+  EXPECT_STREQ(bc::to_string(bc::slot_layout::line), "line");
+  EXPECT_STREQ(bc::to_string(static_cast<bc::slot_layout>(3)), "unknown");
+  // The memory a layout costs: 8-byte messages take 4 times the slot bytes on lines.
+  EXPECT_EQ(ring::footprint(1024, 8, 4, bc::slot_layout::line) - ring::slots_offset(4),
+            4 * (ring::footprint(1024, 8, 4, bc::slot_layout::packed) - ring::slots_offset(4)));
+}
+
+TEST(BroadcastLayout, AnUnknownLayoutIsRefused) {
+  auto o = with(bc::policy::lossy);
+  o.slot_layout = static_cast<bc::slot_layout>(3);
+  try {
+    (void)bc::channel<int>(8, o);
+    ADD_FAILURE() << "slot layout 3 was accepted";
+  } catch (const ringwire::error& e) {
+    EXPECT_EQ(e.code(), ringwire::errc::invalid_options);
+  }
+}
+
+// Every test of this suite runs with packed and with line slots.
+class BroadcastEveryLayout : public ::testing::TestWithParam<bc::slot_layout> {
+ protected:
+  [[nodiscard]] bc::options laid_out(bc::policy p = bc::policy::lossy) const {
+    auto o = with(p);
+    o.slot_layout = GetParam();
+    return o;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Layouts, BroadcastEveryLayout, ::testing::Values(bc::slot_layout::packed, bc::slot_layout::line),
+                         [](const auto& info) { return info.param == bc::slot_layout::line ? "line" : "packed"; });
+
+// A std_sync that remembers the address of the last payload word accessed, so a test sees
+// where the publisher really writes each slot.
+struct word_watch_sync : ringwire::std_sync {
+  static inline const std::uint64_t* last = nullptr;
+  static std::atomic_ref<std::uint64_t> word(std::uint64_t& w) noexcept {
+    last = &w;
+    return ringwire::std_sync::word(w);
+  }
+};
+
+TEST_P(BroadcastEveryLayout, SlotsLieOneStrideApart) {
+  constexpr std::size_t cap = 8;
+  auto [pub, subs] = bc::channel<std::uint64_t, word_watch_sync>(cap, laid_out());
+  auto s = subs.subscribe();
+  const std::size_t stride = bc::layout<word_watch_sync>::stride(sizeof(std::uint64_t), GetParam());
+  std::array<std::uintptr_t, cap> at{};  // slot k's payload word (message i lives in slot i % cap)
+  for (std::uint64_t i = 1; i <= 2 * cap; ++i) {
+    ASSERT_EQ(pub.try_publish(i * 0x0101), status::ok);
+    at[i % cap] = reinterpret_cast<std::uintptr_t>(word_watch_sync::last);
+    auto r = s.try_recv();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(*r, i * 0x0101);
+  }
+  for (std::size_t k = 0; k + 1 < cap; ++k) EXPECT_EQ(at[k + 1] - at[k], stride) << "slot " << k;
+  // Each slot (its stamp is the word before the payload) is aligned to its stride, or to
+  // a line for strides beyond one: no slot straddles a line, and a line slot owns its line.
+  for (std::size_t k = 0; k < cap; ++k) EXPECT_EQ((at[k] - 8) % std::min<std::size_t>(stride, 64), 0u) << "slot " << k;
+}
+
 // ---- every subscriber sees every message ------------------------------------------------
 
-TEST(BroadcastChannel, EverySubscriberSeesEveryMessage) {
-  auto [pub, subs] = bc::channel<int>(8);
+TEST_P(BroadcastEveryLayout, EverySubscriberSeesEveryMessage) {
+  auto [pub, subs] = bc::channel<int>(8, laid_out());
   auto a = subs.subscribe();
   auto b = subs.subscribe();
   EXPECT_EQ(a.try_recv().status(), status::empty);
@@ -117,12 +195,12 @@ TEST(BroadcastChannel, EverySubscriberSeesEveryMessage) {
   EXPECT_EQ(pub.published(), 5u);
 }
 
-TEST(BroadcastChannel, LargePayloadRoundTrips) {
+TEST_P(BroadcastEveryLayout, LargePayloadRoundTrips) {
   struct big {
     std::array<std::uint64_t, 9> w;
     char tail[3];  // not a multiple of 8: the last word is padded
   };
-  auto [pub, subs] = bc::channel<big>(3);
+  auto [pub, subs] = bc::channel<big>(3, laid_out());
   auto s = subs.subscribe();
   big v{};
   for (std::size_t i = 0; i < v.w.size(); ++i) v.w[i] = 0x1111 * (i + 1);
@@ -164,9 +242,9 @@ TEST(BroadcastChannel, SubscribeFromOldestReplaysTheRing) {
 
 // ---- lossy: lag ----------------------------------------------------------------------------
 
-TEST(BroadcastLossy, ExactlyCapacityBehindIsNotLagged) {
+TEST_P(BroadcastEveryLayout, LossyExactlyCapacityBehindIsNotLagged) {
   for (std::size_t cap : {1u, 4u, 5u}) {
-    auto [pub, subs] = bc::channel<int>(cap);
+    auto [pub, subs] = bc::channel<int>(cap, laid_out());
     auto s = subs.subscribe();
     const int c = static_cast<int>(cap);
     for (int i = 1; i <= c; ++i) pub.publish(i);
@@ -175,9 +253,9 @@ TEST(BroadcastLossy, ExactlyCapacityBehindIsNotLagged) {
   }
 }
 
-TEST(BroadcastLossy, CapacityPlusOneBehindIsLaggedByOne) {
+TEST_P(BroadcastEveryLayout, LossyCapacityPlusOneBehindIsLaggedByOne) {
   for (std::size_t cap : {1u, 4u, 5u}) {
-    auto [pub, subs] = bc::channel<int>(cap);
+    auto [pub, subs] = bc::channel<int>(cap, laid_out());
     auto s = subs.subscribe();
     const int c = static_cast<int>(cap);
     for (int i = 1; i <= c + 1; ++i) pub.publish(i);
@@ -189,8 +267,8 @@ TEST(BroadcastLossy, CapacityPlusOneBehindIsLaggedByOne) {
   }
 }
 
-TEST(BroadcastLossy, LagByManyLapsCountsExactly) {
-  auto [pub, subs] = bc::channel<int>(7);
+TEST_P(BroadcastEveryLayout, LossyLagByManyLapsCountsExactly) {
+  auto [pub, subs] = bc::channel<int>(7, laid_out());
   auto s = subs.subscribe();
   pub.publish(1);
   ASSERT_EQ(*s.try_recv(), 1);
@@ -207,6 +285,18 @@ TEST(BroadcastLossy, LagByManyLapsCountsExactly) {
   EXPECT_EQ(r.missed(), 93u);  // 1001..1093
   EXPECT_EQ(drain(s), iota(1094, 1100));
   EXPECT_EQ(s.received() + s.missed(), 1100u);
+}
+
+
+TEST_P(BroadcastEveryLayout, LosslessFullExactlyARingBehind) {
+  auto [pub, subs] = bc::channel<int>(3, laid_out(bc::policy::lossless));
+  auto s = subs.subscribe();
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 1; i <= 3; ++i) ASSERT_EQ(pub.try_publish(3 * round + i), status::ok);
+    EXPECT_EQ(pub.try_publish(0), status::full);
+    EXPECT_EQ(drain(s), iota(3 * round + 1, 3 * round + 3));
+  }
+  EXPECT_EQ(s.missed(), 0u);
 }
 
 TEST(BroadcastLossy, PublisherNeverWaitsWithoutOrWithSlowSubscribers) {

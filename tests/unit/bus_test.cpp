@@ -443,6 +443,18 @@ TEST(Bus, CreateGivesPerTopicSettingsAndRejectsOtherOnes) {
   EXPECT_TRUE(bus.create("ev", same_lag));
   same_lag.channel.evict_lag = 3;
   EXPECT_EQ(code_of(bus.create("ev", same_lag)), errc::topic_conflict);
+
+  // Slot layout: automatic is the same setting as the layout it resolves to.
+  auto slots = settings(8);
+  slots.channel.slot_layout = bc::resolve(bc::slot_layout::automatic);
+  EXPECT_TRUE(bus.create("implicit-layout", settings(8)));
+  EXPECT_TRUE(bus.create("implicit-layout", slots));
+  slots.channel.slot_layout =
+      slots.channel.slot_layout == bc::slot_layout::line ? bc::slot_layout::packed : bc::slot_layout::line;
+  auto other_layout = bus.create("implicit-layout", slots);
+  ASSERT_FALSE(other_layout);
+  EXPECT_EQ(code_of(other_layout), errc::topic_conflict);
+  EXPECT_TRUE(contains(other_layout.error().message, "line slots")) << other_layout.error().message;
 }
 
 TEST(Bus, SettingsTheChannelRejectsAreErrorValuesAndMakeNoTopic) {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -39,8 +40,9 @@ msg make(std::uint64_t seq) { return msg{seq, mix(seq)}; }
 
 using ShmBroadcast = shm_test::named;
 
-shm::channel_spec spec(std::uint64_t cap, std::uint32_t subs, bc::policy p, std::uint64_t lag = 0) {
-  return shm::broadcast_spec<msg>(cap, subs, p, lag);
+shm::channel_spec spec(std::uint64_t cap, std::uint32_t subs, bc::policy p, std::uint64_t lag = 0,
+                       bc::slot_layout slots = bc::slot_layout::automatic) {
+  return shm::broadcast_spec<msg>(cap, subs, p, lag, slots);
 }
 
 using ring = bc::layout<ringwire::std_sync>;
@@ -48,6 +50,17 @@ using ring = bc::layout<ringwire::std_sync>;
 // The segment's ring, for forging and peeking (the segment object keeps the mapping).
 ring* ring_of(const shm::segment& seg) {
   return shm::detail::channel_of<ring>(seg.share());
+}
+
+// Receives messages from..to, each intact, and then `after` (nothing more, or closed).
+void expect_messages(bc::subscriber<msg>& s, std::uint64_t from, std::uint64_t to, status after = status::empty) {
+  for (std::uint64_t i = from; i <= to; ++i) {
+    auto m = s.try_recv();
+    ASSERT_TRUE(m) << i << ": " << ringwire::to_string(m.status());
+    EXPECT_EQ(m->seq, i);
+    EXPECT_EQ(m->check, mix(i));
+  }
+  EXPECT_EQ(s.try_recv().status(), after);
 }
 
 // Waits (bounded) until counter i of seg reaches v.
@@ -107,21 +120,77 @@ TEST_F(ShmBroadcast, LosslessThreeSubscribersEveryMessage) {
 }
 
 TEST_F(ShmBroadcast, LossyLagIsCountedExactly) {
-  auto seg = shm::segment::create(name("lossy"), spec(16, 2, bc::policy::lossy));
-  auto pub = shm::broadcast::attach_publisher<msg>(seg);
-  auto sub = shm::broadcast::attach_subscriber<msg>(seg);
-  for (std::uint64_t i = 1; i <= 50; ++i) ASSERT_EQ(pub.try_publish(make(i)), status::ok);  // never full
-  auto r = sub.try_recv();
-  ASSERT_EQ(r.status(), status::lagged);
-  EXPECT_EQ(r.missed(), 34u);  // 1..34 overwritten; 35..50 still held
-  for (std::uint64_t i = 35; i <= 50; ++i) {
-    auto m = sub.try_recv();
-    ASSERT_TRUE(m) << i;
-    EXPECT_EQ(m->seq, i);
-    EXPECT_EQ(m->check, mix(i));
+  for (const bc::slot_layout slots : {bc::slot_layout::packed, bc::slot_layout::line}) {
+    SCOPED_TRACE(slots == bc::slot_layout::line ? "line slots" : "packed slots");
+    auto seg = shm::segment::create(name("lossy"), spec(16, 2, bc::policy::lossy, 0, slots));
+    auto pub = shm::broadcast::attach_publisher<msg>(seg);
+    auto sub = shm::broadcast::attach_subscriber<msg>(seg);
+    for (std::uint64_t i = 1; i <= 50; ++i) ASSERT_EQ(pub.try_publish(make(i)), status::ok);  // never full
+    auto r = sub.try_recv();
+    ASSERT_EQ(r.status(), status::lagged);
+    EXPECT_EQ(r.missed(), 34u);  // 1..34 overwritten; 35..50 still held
+    expect_messages(sub, 35, 50);
+    EXPECT_EQ(sub.received() + sub.missed(), 50u);
   }
-  EXPECT_EQ(sub.try_recv().status(), status::empty);
-  EXPECT_EQ(sub.received() + sub.missed(), 50u);
+}
+
+// The creator's slot layout is recorded (resolved) in the identity and sizes the ring; an
+// opener that names a layout must meet that one; a header or ring that disagrees with
+// itself about the stride is corrupt, however it is checksummed.
+TEST_F(ShmBroadcast, SlotLayoutIsRecordedAndChecked) {
+  const auto layout_word = offsetof(shm::identity, region_shift);
+  auto packed = shm::segment::create_anonymous(spec(16, 2, bc::policy::lossless));  // automatic
+  EXPECT_EQ(packed.info().region_shift, static_cast<std::uint32_t>(bc::resolve(bc::slot_layout::automatic)));
+  auto line = shm::segment::create_anonymous(spec(16, 2, bc::policy::lossless, 0, bc::slot_layout::line));
+  EXPECT_EQ(line.info().region_shift, static_cast<std::uint32_t>(bc::slot_layout::line));
+  EXPECT_EQ(ring_of(line)->geometry.slot_stride, 64u);
+  EXPECT_EQ(ring_of(line)->geometry.slot_stride, ring::stride(sizeof(msg), bc::slot_layout::line));
+  EXPECT_EQ(line.info().channel_size, ring::footprint(16, sizeof(msg), 2, bc::slot_layout::line));
+
+  // Messages cross a line ring, every word intact.
+  auto pub = shm::broadcast::attach_publisher<msg>(line);
+  auto sub = shm::broadcast::attach_subscriber<msg>(line);
+  for (std::uint64_t i = 1; i <= 40; ++i) {
+    ASSERT_EQ(pub.try_publish(make(i)), status::ok);
+    expect_messages(sub, i, i);
+  }
+
+  // Opening: automatic accepts either; a named layout must be the recorded one.
+  const auto open = [](const shm::segment& seg, bc::slot_layout want) {
+    return shm_test::error_of(
+        [&] { (void)shm::segment::open_fd(seg.fd(), spec(16, 2, bc::policy::lossless, 0, want)); });
+  };
+  EXPECT_EQ(open(line, bc::slot_layout::automatic), std::nullopt);
+  EXPECT_EQ(open(line, bc::slot_layout::line), std::nullopt);
+  EXPECT_EQ(open(line, bc::slot_layout::packed), errc::shm_kind_mismatch);
+  EXPECT_EQ(open(packed, bc::slot_layout::line), errc::shm_kind_mismatch);
+  // Only broadcast specs have one, and it must exist.
+  auto other = shm::spsc_spec<msg>(16);
+  other.slot_layout = bc::slot_layout::line;
+  EXPECT_EQ(shm_test::error_of([&] { (void)shm::segment_footprint(other, 0); }), errc::invalid_options);
+  EXPECT_EQ(shm_test::error_of([&] {
+              (void)shm::segment_footprint(spec(16, 2, bc::policy::lossy, 0, static_cast<bc::slot_layout>(3)), 0);
+            }),
+            errc::invalid_options);
+
+  // Damage. The ring's stride: the packed one (right for another layout), or none.
+  const auto img = shm_test::image_of(line);
+  ASSERT_FALSE(img.empty());
+  const auto any = spec(0, 0, bc::policy::lossless);
+  EXPECT_EQ(shm_test::open_image(img, any), std::nullopt);
+  const std::size_t stride_at = line.info().channel_offset + offsetof(ring::geometry_block, slot_stride);
+  for (const std::uint64_t stride : {std::uint64_t{32}, std::uint64_t{48}, std::uint64_t{128}}) {
+    auto bad = img;
+    shm_test::poke(bad, stride_at, stride);
+    EXPECT_EQ(shm_test::open_image(bad, any), errc::shm_corrupt) << "stride " << stride;
+  }
+  // The identity's layout: automatic (never recorded), unknown, or packed over a line ring.
+  for (const std::uint32_t word : {0u, 3u, 0x100u, static_cast<std::uint32_t>(bc::slot_layout::packed)}) {
+    auto bad = img;
+    shm_test::poke(bad, layout_word, word);
+    shm_test::recompute_checksum(bad);
+    EXPECT_EQ(shm_test::open_image(bad, any), errc::shm_corrupt) << "layout " << word;
+  }
 }
 
 TEST_F(ShmBroadcast, EvictDropsTheSlowSubscriber) {
@@ -170,10 +239,7 @@ TEST_F(ShmBroadcast, ReattachedPublisherContinuesTheSequence) {
   EXPECT_EQ(sub.try_recv().status(), status::empty);  // reopened
   for (std::uint64_t i = 6; i <= 30; ++i) {  // wraps the ring several times
     ASSERT_EQ(pub.publish(make(i)), status::ok);
-    auto r = sub.try_recv();
-    ASSERT_TRUE(r) << i;
-    EXPECT_EQ(r->seq, i);
-    EXPECT_EQ(r->check, mix(i));
+    expect_messages(sub, i, i);
   }
 }
 
@@ -202,22 +268,13 @@ TEST_F(ShmBroadcast, ForgedHalfWrittenAndUncountedSlots) {
     EXPECT_EQ(sub.try_recv().status(), status::empty);
     ASSERT_EQ(pub.publish(make(6)), status::ok);  // written again over 2n-1
   }
-  auto r = sub.try_recv();
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->seq, 6u);
-  EXPECT_EQ(r->check, mix(6));
+  expect_messages(sub, 6, 6, status::closed);  // that publisher is gone
   // Died after committing 7 but before storing head = 7.
   forge(7, ring::committed(7), make(7));
   auto pub = shm::broadcast::attach_publisher<msg>(seg);
   EXPECT_EQ(pub.published(), 7u);  // adopted, not written again
   ASSERT_EQ(pub.publish(make(8)), status::ok);
-  for (std::uint64_t i = 7; i <= 8; ++i) {
-    auto m = sub.try_recv();
-    ASSERT_TRUE(m) << i;
-    EXPECT_EQ(m->seq, i);
-    EXPECT_EQ(m->check, mix(i));
-  }
-  EXPECT_EQ(sub.try_recv().status(), status::empty);
+  expect_messages(sub, 7, 8);
 }
 
 // A live peer rewrites the ring's geometry block after the endpoints attached (the known

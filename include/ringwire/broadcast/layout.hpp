@@ -28,9 +28,13 @@
 //                     evicted); park: its futex word (wait.hpp protocol)
 //    ...   slots      capacity slots of slot_stride bytes, at slots_offset (128-aligned):
 //                       stamp u64 | payload_words u64 words (T, zero-padded to 8 bytes)
-//                     slot_stride = 8 + 8 * payload_words, rounded up to 16, 32 or 64 when
-//                     that is at most 64 (so a slot never straddles a cache line and a
-//                     small T shares its stamp's line), to a multiple of 64 beyond.
+//                     slot_stride, from raw = 8 + 8 * payload_words and the slot layout:
+//                       packed  raw rounded up to 16, 32 or 64 when that is at most 64 (so
+//                               a slot never straddles a cache line and a small T shares its
+//                               stamp's line), to a multiple of 64 beyond;
+//                       line    raw rounded up to a multiple of 64: every slot starts its own
+//                               cache line. The same stride as packed once raw > 32 (T over
+//                               24 bytes); below, 2 or 4 times its memory (see slot_layout).
 //
 // Sequences. Messages are numbered 1, 2, 3, ... (64-bit, never reused); message n lives in
 // slot n % capacity -- the array has exactly `capacity` slots, and every endpoint walks it
@@ -87,6 +91,39 @@ enum class policy : std::uint32_t {
   lossless,   // wait (or try_publish: full) until the slowest live subscriber reads
   evict,      // as lossless, but drop subscribers more than evict_lag behind instead
 };
+
+// How densely the ring packs its slots (options::slot_layout, shm::channel_spec). The cost
+// that differs is the hand-off: with packed slots of a small T the publisher writes the
+// very line a subscriber close behind it is reading (four 16-byte slots share a line), so
+// that line goes back and forth between the two cores for each message written into it;
+// a line slot is written by the publisher and then only read until the next lap: one
+// hand-off per message. What line gives up is memory (a ring of 8-byte messages is 4 times
+// the bytes, 2 times for 9 to 24 bytes), and a subscriber that trails far behind fetches
+// one line per message instead of one per 4 (or 2). A segment's header records packed or
+// line by these values (docs/shm-layout.md), never automatic.
+enum class slot_layout : std::uint32_t {
+  automatic = 0,  // the library's choice: automatic_slot_layout below
+  packed = 1,     // stamp and payload rounded to 16, 32 or 64 bytes: small slots share lines
+  line = 2,       // every slot on its own 64-byte line(s), as photon-ring's Slot<T>
+};
+
+// What `automatic` means: the one place to change the default density. The two layouts
+// differ only for T of at most 24 bytes (beyond, a packed slot already fills whole lines),
+// so a rule by payload size reduces to this one choice.
+inline constexpr slot_layout automatic_slot_layout = slot_layout::packed;
+
+inline const char* to_string(slot_layout l) noexcept {
+  switch (l) {
+    case slot_layout::automatic: return "automatic";
+    case slot_layout::packed: return "packed";
+    case slot_layout::line: return "line";
+  }
+  return "unknown";
+}
+
+// `l` with automatic replaced by the default. Not checked: a value beyond line is kept
+// (stride() treats it as packed; footprint() refuses it).
+constexpr slot_layout resolve(slot_layout l) noexcept { return l == slot_layout::automatic ? automatic_slot_layout : l; }
 
 template <class Sync = std_sync>
 struct layout {
@@ -145,9 +182,10 @@ struct layout {
   static constexpr std::uint64_t max_capacity = std::uint64_t{1} << 48;
   static constexpr std::uint32_t max_registry = 1u << 16;
 
-  static constexpr std::size_t stride(std::size_t payload_size) noexcept {
+  static constexpr std::size_t stride(std::size_t payload_size, slot_layout l) noexcept {
     const std::size_t raw = 8 + (payload_size + 7) / 8 * 8;
-    return raw <= detail::cache_line ? std::bit_ceil(raw) : (raw + detail::cache_line - 1) / detail::cache_line * detail::cache_line;
+    const std::size_t lines = (raw + detail::cache_line - 1) / detail::cache_line * detail::cache_line;
+    return raw <= detail::cache_line && resolve(l) != slot_layout::line ? std::bit_ceil(raw) : lines;
   }
   static constexpr std::size_t registry_offset() noexcept { return sizeof(layout); }
   static constexpr std::size_t slots_offset(std::uint32_t max_subscribers) noexcept {
@@ -155,15 +193,20 @@ struct layout {
   }
 
   // Bytes format() needs. Throws ringwire::error for a capacity of zero, a registry of
-  // zero or more than 2^16 entries, or sizes that cannot be addressed.
-  static std::size_t footprint(std::uint64_t capacity, std::size_t payload_size, std::uint32_t max_subscribers) {
+  // zero or more than 2^16 entries, a slot layout that does not exist, or sizes that
+  // cannot be addressed.
+  static std::size_t footprint(std::uint64_t capacity, std::size_t payload_size, std::uint32_t max_subscribers,
+                               slot_layout l) {
     if (capacity == 0) throw error(errc::invalid_capacity, "capacity must be at least 1");
     if (capacity > max_capacity)
       throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " exceeds 2^48");
     if (max_subscribers == 0 || max_subscribers > max_registry)
       throw error(errc::invalid_options, "max_subscribers must be in [1, 65536], not " + std::to_string(max_subscribers));
+    if (l > slot_layout::line)
+      throw error(errc::invalid_options,
+                  "slot layout " + std::to_string(static_cast<std::uint32_t>(l)) + " does not exist");
     const std::size_t head = slots_offset(max_subscribers);
-    const std::size_t s = stride(payload_size);
+    const std::size_t s = stride(payload_size, l);
     if (capacity > (std::numeric_limits<std::size_t>::max() - head) / s)
       throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " of " + std::to_string(s) +
                                                 "-byte slots overflows the address space");
@@ -176,12 +219,13 @@ struct layout {
   // slots -- stamps 0, payload words 0 -- are left untouched: a large ring's pages are
   // not all faulted in (and, in tmpfs, allocated) at creation.
   static layout* format(void* mem, std::uint64_t capacity, std::size_t payload_size, std::uint32_t max_subscribers,
-                        policy pol, std::uint64_t evict_lag, bool multi_producer = false, bool zeroed = false) {
-    const std::size_t bytes = footprint(capacity, payload_size, max_subscribers);  // validates
+                        policy pol, std::uint64_t evict_lag, slot_layout slots, bool multi_producer = false,
+                        bool zeroed = false) {
+    const std::size_t bytes = footprint(capacity, payload_size, max_subscribers, slots);  // validates
     if (!zeroed) std::memset(mem, 0, bytes);  // stamps 0 (never written) and zeroed payload words
     auto* l = ::new (mem) layout{};
     const auto words = static_cast<std::uint32_t>((payload_size + 7) / 8);
-    l->geometry = geometry_block{capacity, stride(payload_size), slots_offset(max_subscribers), registry_offset(),
+    l->geometry = geometry_block{capacity, stride(payload_size, slots), slots_offset(max_subscribers), registry_offset(),
                                  evict_lag, static_cast<std::uint32_t>(payload_size), words, max_subscribers,
                                  static_cast<std::uint32_t>(pol), multi_producer ? 1u : 0u};
     for (std::uint32_t i = 0; i < max_subscribers; ++i) ::new (static_cast<void*>(&l->subscriber(i))) entry{};

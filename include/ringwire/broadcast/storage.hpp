@@ -28,6 +28,9 @@ struct options {
   // ring is full. Must be below the capacity; `automatic` means capacity - 1.
   static constexpr std::uint64_t automatic = std::numeric_limits<std::uint64_t>::max();
   std::uint64_t evict_lag = automatic;
+  // How densely slots are packed (layout.hpp, slot_layout: packed small slots share cache
+  // lines, line slots own theirs); automatic: automatic_slot_layout.
+  broadcast::slot_layout slot_layout = slot_layout::automatic;
   wait_strategy publisher_wait = wait_strategy::park();   // lossless / evict only
   wait_strategy subscriber_wait = wait_strategy::park();  // recv(), recv_for(), ...
 };
@@ -68,14 +71,15 @@ struct heap_block {
         throw error(errc::invalid_options, "evict_lag " + std::to_string(lag) + " must be below the capacity " +
                                                std::to_string(capacity));
     }
-    const std::size_t bytes = layout_offset + layout<Sync>::footprint(capacity, payload_size, opt.max_subscribers);
+    const std::size_t bytes =
+        layout_offset + layout<Sync>::footprint(capacity, payload_size, opt.max_subscribers, opt.slot_layout);
     void* mem = ringwire::detail::allocate_block(bytes, block_align, capacity);
     auto* self = ::new (mem) heap_block{};
     self->own.release_all = &release_all;
     // relaxed: the block is not yet shared with any other thread.
     self->own.refs.store(refs, std::memory_order_relaxed);
     layout<Sync>::format(reinterpret_cast<std::byte*>(mem) + layout_offset, capacity, payload_size,
-                         opt.max_subscribers, opt.policy, lag, multi_producer);
+                         opt.max_subscribers, opt.policy, lag, opt.slot_layout, multi_producer);
     return self;
   }
 };

@@ -142,6 +142,7 @@ inline std::uint64_t effective_evict_lag(const topic_options& o) noexcept {
 inline bool same_settings(const topic_options& a, const topic_options& b) noexcept {
   return a.capacity == b.capacity && a.producers == b.producers && a.channel.policy == b.channel.policy &&
          a.channel.max_subscribers == b.channel.max_subscribers && effective_evict_lag(a) == effective_evict_lag(b) &&
+         broadcast::resolve(a.channel.slot_layout) == broadcast::resolve(b.channel.slot_layout) &&
          same_wait(a.channel.publisher_wait, b.channel.publisher_wait) &&
          same_wait(a.channel.subscriber_wait, b.channel.subscriber_wait);
 }
@@ -150,7 +151,8 @@ inline std::string describe(const topic_options& o) {
   std::string s = "capacity " + std::to_string(o.capacity) + ", " + describe(o.channel.policy);
   if (o.channel.policy == broadcast::policy::evict) s += " (evict_lag " + std::to_string(effective_evict_lag(o)) + ")";
   s += ", " + std::string(to_string(o.producers)) + " producer, max_subscribers " +
-       std::to_string(o.channel.max_subscribers) + ", publisher_wait " + describe(o.channel.publisher_wait) +
+       std::to_string(o.channel.max_subscribers) + ", " + broadcast::to_string(broadcast::resolve(o.channel.slot_layout)) +
+       " slots, publisher_wait " + describe(o.channel.publisher_wait) +
        ", subscriber_wait " + describe(o.channel.subscriber_wait);
   return s;
 }

@@ -186,6 +186,9 @@ struct channel_spec {
   // byte_broadcast: the payload region's bytes, a power of two (open: 0 accepts any);
   // others 0.
   std::uint64_t region_bytes = 0;
+  // broadcast: the slot density (broadcast/layout.hpp); create: automatic is the
+  // library's default, open: automatic accepts either. Others: automatic.
+  broadcast::slot_layout slot_layout = broadcast::slot_layout::automatic;
 };
 
 // An SPSC channel of T. T must be trivially copyable: its bytes are all that cross.
@@ -210,16 +213,18 @@ constexpr channel_spec mpsc_spec(std::uint64_t lane_capacity = 0, std::uint32_t 
 }
 
 // A broadcast ring of T (one publisher): `capacity` messages, up to max_subscribers
-// registered subscribers at once, the policy for a full ring (broadcast/layout.hpp).
+// registered subscribers at once, the policy for a full ring, its slot density
+// (broadcast/layout.hpp).
 template <class T>
 constexpr channel_spec broadcast_spec(std::uint64_t capacity = 0, std::uint32_t max_subscribers = 0,
-                                      broadcast::policy pol = broadcast::policy::lossy,
-                                      std::uint64_t evict_lag = 0) noexcept {
+                                      broadcast::policy pol = broadcast::policy::lossy, std::uint64_t evict_lag = 0,
+                                      broadcast::slot_layout slots = broadcast::slot_layout::automatic) noexcept {
   channel_spec s = spsc_spec<T>(capacity);
   s.kind = channel_kind::broadcast;
   s.endpoints = max_subscribers;
   s.policy = static_cast<std::uint32_t>(pol);
   s.evict_lag = evict_lag;
+  s.slot_layout = slots;
   return s;
 }
 
@@ -259,7 +264,7 @@ constexpr channel_spec byte_broadcast_spec(const byte_broadcast::geometry& g) {
 
 // ---- the header ------------------------------------------------------------------------
 
-inline constexpr std::uint32_t layout_version = 4;
+inline constexpr std::uint32_t layout_version = 5;
 inline constexpr std::size_t header_size = 512;
 inline constexpr std::size_t counter_stride = 128;      // each counter on its own pair of lines
 inline constexpr std::uint32_t max_counters = 4096;
@@ -301,7 +306,8 @@ struct identity {
                                   //      credit entries; byte_ring m-to-1: writers; spsc: 0
   std::uint64_t creator_start;    // 104  creator's start time, clock ticks after boot
   std::uint32_t policy;           // 112  broadcast: policy; byte_ring: ring_kind; byte_broadcast: max_message
-  std::uint32_t region_shift;     // 116  byte_broadcast: log2(region_bytes); others 0
+  std::uint32_t region_shift;     // 116  byte_broadcast: log2(region_bytes); broadcast: its slot
+                                  //      layout, resolved (1 packed, 2 line); others 0
   std::uint64_t checksum;         // 120  fnv1a of bytes 0..119
 };
 // The byte map of docs/shm-layout.md, pinned.
@@ -447,6 +453,8 @@ inline std::size_t channel_footprint(const channel_spec& s) {
       s.slot_size % s.slot_align != 0)
     fail(errc::invalid_options, "slot size " + num(s.slot_size) + " / alignment " + num(s.slot_align) +
                                     " is not a C++ object's geometry");
+  if (s.kind != channel_kind::broadcast && s.slot_layout != broadcast::slot_layout::automatic)
+    fail(errc::invalid_options, "only a broadcast spec has a slot layout");
   switch (s.kind) {
     case channel_kind::spsc:
       if (s.endpoints != 0 || s.policy != 0) fail(errc::invalid_options, "an spsc spec has no endpoints or policy");
@@ -462,7 +470,7 @@ inline std::size_t channel_footprint(const channel_spec& s) {
       if (s.policy == static_cast<std::uint32_t>(broadcast::policy::evict) && s.capacity >= 2 &&
           s.evict_lag >= s.capacity)
         fail(errc::invalid_options, "evict_lag " + num(s.evict_lag) + " must be below the capacity " + num(s.capacity));
-      return broadcast_ring::footprint(s.capacity, s.slot_size, s.endpoints);
+      return broadcast_ring::footprint(s.capacity, s.slot_size, s.endpoints, s.slot_layout);
     case channel_kind::byte_ring:
       if (s.slot_size != 8 || s.slot_align != 8) fail(errc::invalid_options, "a byte ring's records are 8-byte aligned");
       if (s.policy == static_cast<std::uint32_t>(byte_ring::ring_kind::one_to_one)) {
@@ -544,9 +552,10 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
   id.counters_count = counters;
   id.endpoints = spec.endpoints;
   id.policy = spec.policy;
-  id.region_shift = spec.kind == channel_kind::byte_broadcast
-                        ? static_cast<std::uint32_t>(std::countr_zero(spec.region_bytes))
-                        : 0;  // footprint() above proved region_bytes a power of two
+  // footprint() above proved region_bytes a power of two, and the slot layout one that exists.
+  if (spec.kind == channel_kind::byte_broadcast)
+    id.region_shift = static_cast<std::uint32_t>(std::countr_zero(spec.region_bytes));
+  if (spec.kind == channel_kind::broadcast) id.region_shift = static_cast<std::uint32_t>(broadcast::resolve(spec.slot_layout));
   id.channel_offset = detail::channel_offset(spec.kind, counters, spec.endpoints, spec.slot_align);
   id.channel_size = detail::channel_footprint(spec);
   id.creator_pid = creator_pid;
@@ -579,8 +588,8 @@ inline header* format_segment(void* mem, std::size_t bytes, const channel_spec& 
       // evict_lag 0: the largest lag that still evicts before the ring is full.
       broadcast_ring::format(chan, spec.capacity, spec.slot_size, spec.endpoints,
                              static_cast<broadcast::policy>(spec.policy),
-                             spec.evict_lag != 0 ? spec.evict_lag : spec.capacity - 1, /*multi_producer=*/false,
-                             /*zeroed=*/true);  // the precondition above: slots untouched
+                             spec.evict_lag != 0 ? spec.evict_lag : spec.capacity - 1, spec.slot_layout,
+                             /*multi_producer=*/false, /*zeroed=*/true);  // the precondition above: slots untouched
       break;
     case channel_kind::byte_ring:
       // Its one open writer: one-to-one, the writer's (attach re-opens it); many-to-one,

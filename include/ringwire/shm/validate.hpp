@@ -25,6 +25,12 @@ namespace ringwire::shm {
 
 namespace detail {
 
+// A broadcast segment's slot layout, as its identity records it (validate_segment proves
+// it packed or line before anything sizes a ring by it).
+constexpr broadcast::slot_layout broadcast_slot_layout(const identity& id) noexcept {
+  return static_cast<broadcast::slot_layout>(id.region_shift);
+}
+
 // One SPSC ring (a whole spsc channel, or an MPSC lane) against the geometry it must have;
 // its bounds are proven inside the mapping. `corrupt` throws.
 template <class Corrupt>
@@ -72,7 +78,8 @@ template <class Corrupt>
 void check_broadcast_ring(const broadcast_ring* l, const identity& id, const Corrupt& corrupt) {
   broadcast_ring::geometry_block g;
   std::memcpy(&g, &l->geometry, sizeof g);
-  if (g.capacity != id.capacity || g.slot_stride != broadcast_ring::stride(id.slot_size) ||
+  if (g.capacity != id.capacity ||
+      g.slot_stride != broadcast_ring::stride(id.slot_size, broadcast_slot_layout(id)) ||
       g.slots_offset != broadcast_ring::slots_offset(id.endpoints) ||
       g.registry_offset != broadcast_ring::registry_offset() || g.payload_size != id.slot_size ||
       g.payload_words != (id.slot_size + 7) / 8 || g.max_subscribers != id.endpoints || g.policy != id.policy ||
@@ -97,8 +104,8 @@ void check_broadcast_ring(const broadcast_ring* l, const identity& id, const Cor
 //   shm_version_mismatch
 //   shm_initialising   the magic is there but init_state is not ready
 //   shm_corrupt        the checksum, or any field inconsistent with the others
-//   shm_kind_mismatch  another kind (or broadcast policy, byte ring kind) than expected, or
-//                      an unknown kind
+//   shm_kind_mismatch  another kind (or broadcast policy or slot layout, byte ring kind) than
+//                      expected, or an unknown kind
 //   shm_capacity_mismatch  a byte broadcast ring's depth, region_bytes, max_message or
 //                      max_credited (each named; zero in `want` accepts any)
 //   shm_type_mismatch (size, alignment, tag), shm_capacity_mismatch (capacity, endpoints)
@@ -153,6 +160,11 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   if (id.kind == channel_kind::broadcast && id.policy != want.policy)
     fail(errc::shm_kind_mismatch, "the segment's broadcast policy is " + num(id.policy) + ", expected " +
                                       num(want.policy) + " (0 lossy, 1 lossless, 2 evict)");
+  if (id.kind == channel_kind::broadcast && want.slot_layout != broadcast::slot_layout::automatic &&
+      id.region_shift != static_cast<std::uint32_t>(want.slot_layout))
+    fail(errc::shm_kind_mismatch, std::string("the segment's broadcast slots are ") +
+                                      broadcast::to_string(detail::broadcast_slot_layout(id)) + ", expected " +
+                                      broadcast::to_string(want.slot_layout));
   if (id.kind == channel_kind::byte_ring && id.policy != want.policy)
     fail(errc::shm_kind_mismatch, "the segment's byte ring is " +
                                       std::string(id.policy == 1 ? "one-to-one" : id.policy == 2 ? "many-to-one" : "of unknown kind " + num(id.policy)) +
@@ -190,7 +202,13 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   // Structure: every offset and size agrees with the others and lies inside segment_size.
   const auto corrupt = [&](const std::string& what) { fail(errc::shm_corrupt, what); };
   if (static_cast<std::uint32_t>(id.unlink) > 2) corrupt("unlink policy " + num(static_cast<std::uint32_t>(id.unlink)));
-  if (id.kind != channel_kind::byte_broadcast && id.region_shift != 0) corrupt("reserved identity bytes are not zero");
+  if (id.kind == channel_kind::broadcast) {  // byte 116: the layout the creator resolved, never automatic
+    if (id.region_shift != static_cast<std::uint32_t>(broadcast::slot_layout::packed) &&
+        id.region_shift != static_cast<std::uint32_t>(broadcast::slot_layout::line))
+      corrupt("broadcast slot layout " + num(id.region_shift) + " (1 packed, 2 line)");
+  } else if (id.kind != channel_kind::byte_broadcast && id.region_shift != 0) {
+    corrupt("reserved identity bytes are not zero");
+  }
   if (id.fence_mode > static_cast<std::uint32_t>(fence_mode::membarrier_global))
     corrupt("fence mode " + num(id.fence_mode) + " is not one this build knows");
   if (id.slot_size == 0 || !std::has_single_bit(id.slot_align) || id.slot_align > max_slot_align ||
@@ -206,6 +224,7 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
                           id.endpoints, id.policy,   0,            0};
   if (id.kind == channel_kind::byte_broadcast)  // a shift of 64 or more: no region (refused below)
     as_created.region_bytes = id.region_shift < 64 ? std::uint64_t{1} << id.region_shift : 0;
+  if (id.kind == channel_kind::broadcast) as_created.slot_layout = detail::broadcast_slot_layout(id);
   std::size_t expect_size = 0;
   try {
     expect_size = detail::channel_footprint(as_created);
