@@ -28,6 +28,7 @@
 
 #include "ringwire/spsc.hpp"
 #include "support/stress_scale.hpp"
+#include "support/stress_seed.hpp"
 
 namespace {
 
@@ -40,21 +41,8 @@ using rw_test::scaled;
 constexpr auto kLong = 30s;  // failure detection only
 constexpr std::uint64_t kNearWrap = ~std::uint64_t{0} - 999;
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    if (const char* s = std::getenv("RINGWIRE_STRESS_SEED")) return std::uint64_t{std::strtoull(s, nullptr, 0)};
-    std::random_device rd;
-    return (std::uint64_t{rd()} << 32) ^ rd();
-  }();
-  return seed;
-}
-
-constexpr std::uint64_t mix(std::uint64_t x) noexcept {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+using rw_test::base_seed;
+using rw_test::splitmix;
 
 // ---- element types: make(seq) and seq_of(v) (~0 when the payload is corrupt) ---------
 
@@ -68,20 +56,20 @@ struct element;
 
 template <>
 struct element<std::uint64_t> {
-  static std::uint64_t make(std::uint64_t s) { return mix(s); }
-  static std::uint64_t seq_of(std::uint64_t v, std::uint64_t expect) { return v == mix(expect) ? expect : ~expect; }
+  static std::uint64_t make(std::uint64_t s) { return splitmix(s); }
+  static std::uint64_t seq_of(std::uint64_t v, std::uint64_t expect) { return v == splitmix(expect) ? expect : ~expect; }
 };
 template <>
 struct element<wide> {
   static wide make(std::uint64_t s) {
     wide p{};
     p.w[0] = s;
-    for (int i = 1; i < 8; ++i) p.w[i] = mix(s * 8 + static_cast<std::uint64_t>(i));
+    for (int i = 1; i < 8; ++i) p.w[i] = splitmix(s * 8 + static_cast<std::uint64_t>(i));
     return p;
   }
   static std::uint64_t seq_of(const wide& p, std::uint64_t) {
     for (int i = 1; i < 8; ++i)
-      if (p.w[i] != mix(p.w[0] * 8 + static_cast<std::uint64_t>(i))) return ~p.w[0];
+      if (p.w[i] != splitmix(p.w[0] * 8 + static_cast<std::uint64_t>(i))) return ~p.w[0];
     return p.w[0];
   }
 };
@@ -222,66 +210,66 @@ struct tracked {
   ~tracked() { live.fetch_sub(1, std::memory_order_relaxed); }
 };
 
-// The receiver leaves at a random point while the sender keeps sending (parked on a full
-// ring, often): the sender sees closed within one send of noticing, nothing leaks.
-TEST(SpscLineDisconnect, ReceiverClosesAtRandomPoint) {
-  const std::uint64_t seed = base_seed() + 3;
+// Rounds of one disconnect scenario: a fresh channel of capacity 1..5 with park(0..2) on
+// both sides each, handed to body(tx, rx, rng); after each, nothing may be left alive.
+template <class Body>
+void disconnect_rounds(std::uint64_t seed, Body&& body) {
   std::mt19937_64 rng(seed);
   for (int round = 0; round < static_cast<int>(scaled(200)); ++round) {
+    SCOPED_TRACE("seed=" + std::to_string(seed) + " round " + std::to_string(round));
     tracked::live = 0;
     {
       spsc::line_options o;
       o.sender_wait = o.receiver_wait = wait_strategy::park(static_cast<std::uint32_t>(rng() % 3));
       auto [tx, rx] = spsc::line_channel<tracked>(1 + rng() % 5, o);
-      const std::uint64_t stop_after = rng() % 50;
-      std::thread consumer([rx = std::move(rx), stop_after]() mutable {
-        for (std::uint64_t i = 0; i < stop_after; ++i) {
-          auto r = rx.recv_for(kLong);
-          ASSERT_TRUE(r);
-          ASSERT_EQ(r->seq, i);
-        }
-      });  // ~line_receiver closes
-      std::uint64_t sent = 0;
-      status s;
-      while ((s = tx.send_for(tracked(sent), kLong)) == status::ok) ++sent;
-      EXPECT_EQ(s, status::closed) << "seed=" << seed << " round " << round;
-      EXPECT_GE(sent, stop_after);
-      EXPECT_TRUE(tx.is_closed());
-      consumer.join();
+      body(std::move(tx), std::move(rx), rng);
     }
-    EXPECT_EQ(tracked::live.load(), 0) << "seed=" << seed << " round " << round;
+    EXPECT_EQ(tracked::live.load(), 0);
   }
+}
+
+// The receiver leaves at a random point while the sender keeps sending (parked on a full
+// ring, often): the sender sees closed within one send of noticing, nothing leaks.
+TEST(SpscLineDisconnect, ReceiverClosesAtRandomPoint) {
+  disconnect_rounds(base_seed() + 3, [](auto tx, auto rx, std::mt19937_64& rng) {
+    const std::uint64_t stop_after = rng() % 50;
+    std::thread consumer([rx = std::move(rx), stop_after]() mutable {
+      for (std::uint64_t i = 0; i < stop_after; ++i) {
+        auto r = rx.recv_for(kLong);
+        ASSERT_TRUE(r);
+        ASSERT_EQ(r->seq, i);
+      }
+    });  // ~line_receiver closes
+    std::uint64_t sent = 0;
+    status s;
+    while ((s = tx.send_for(tracked(sent), kLong)) == status::ok) ++sent;
+    EXPECT_EQ(s, status::closed);
+    EXPECT_GE(sent, stop_after);
+    EXPECT_TRUE(tx.is_closed());
+    consumer.join();
+  });
 }
 
 // The sender leaves at a random point while the receiver may be parked: every message it
 // sent arrives, then closed.
 TEST(SpscLineDisconnect, SenderClosesAtRandomPoint) {
-  const std::uint64_t seed = base_seed() + 4;
-  std::mt19937_64 rng(seed);
-  for (int round = 0; round < static_cast<int>(scaled(200)); ++round) {
-    tracked::live = 0;
-    {
-      spsc::line_options o;
-      o.sender_wait = o.receiver_wait = wait_strategy::park(static_cast<std::uint32_t>(rng() % 3));
-      auto [tx, rx] = spsc::line_channel<tracked>(1 + rng() % 5, o);
-      const std::uint64_t n = rng() % 50;
-      std::thread producer([tx = std::move(tx), n]() mutable {
-        for (std::uint64_t i = 0; i < n; ++i) ASSERT_EQ(tx.send_for(tracked(i), kLong), status::ok);
-      });
-      std::uint64_t got = 0;
-      for (;;) {
-        auto r = rx.recv_for(kLong);
-        if (!r) {
-          EXPECT_EQ(r.status(), status::closed);
-          break;
-        }
-        ASSERT_EQ(r->seq, got++);
+  disconnect_rounds(base_seed() + 4, [](auto tx, auto rx, std::mt19937_64& rng) {
+    const std::uint64_t n = rng() % 50;
+    std::thread producer([tx = std::move(tx), n]() mutable {
+      for (std::uint64_t i = 0; i < n; ++i) ASSERT_EQ(tx.send_for(tracked(i), kLong), status::ok);
+    });  // ~line_sender closes
+    std::uint64_t got = 0;
+    for (;;) {
+      auto r = rx.recv_for(kLong);
+      if (!r) {
+        EXPECT_EQ(r.status(), status::closed);
+        break;
       }
-      EXPECT_EQ(got, n) << "seed=" << seed << " round " << round;
-      producer.join();
+      ASSERT_EQ(r->seq, got++);
     }
-    EXPECT_EQ(tracked::live.load(), 0);
-  }
+    EXPECT_EQ(got, n);
+    producer.join();
+  });
 }
 
 }  // namespace

@@ -41,6 +41,19 @@ auto channel(std::size_t cap, std::uint64_t start = 0) {
   return spsc::line_channel<T>(cap, o);
 }
 
+// Starts call() on another thread and returns its future once that thread is asleep in its
+// futex (a failure, not a hang, if it never gets there).
+template <class F>
+auto when_parked(F call) {
+  auto tid = std::make_shared<std::atomic<pid_t>>(0);
+  auto f = std::async(std::launch::async, [tid, call]() mutable {
+    *tid = rw_test::this_tid();
+    return call();
+  });
+  EXPECT_TRUE(rw_test::wait_until_parked(*tid)) << "the waiting thread never parked";
+  return f;
+}
+
 // ---- layout --------------------------------------------------------------------------
 
 // A slot never straddles a line, and an element of up to 56 bytes shares its stamp's.
@@ -272,12 +285,7 @@ TEST(SpscLine, StopTokenCancelsBothSides) {
   rx.set_wait(wait_strategy::park(0));
   ASSERT_EQ(rx.recv().value(), 1);
   std::stop_source stop;
-  std::atomic<pid_t> tid{0};
-  auto f = std::async(std::launch::async, [&rx = rx, &stop, &tid] {
-    tid = rw_test::this_tid();
-    return rx.recv(stop.get_token()).status();
-  });
-  ASSERT_TRUE(rw_test::wait_until_parked(tid));
+  auto f = when_parked([&rx = rx, &stop] { return rx.recv(stop.get_token()).status(); });
   stop.request_stop();
   EXPECT_EQ(rw_test::must_finish(f, "recv(stop_token)"), status::cancelled);
 }
@@ -287,26 +295,18 @@ TEST(SpscLine, ParkedSidesAreWokenByProgress) {
   spsc::line_options o;
   o.sender_wait = o.receiver_wait = wait_strategy::park(0);
   auto [tx, rx] = spsc::line_channel<int>(1, o);
-  std::atomic<pid_t> rx_tid{0};
-  auto f = std::async(std::launch::async, [&rx = rx, &rx_tid] {
-    rx_tid = rw_test::this_tid();
+  auto f = when_parked([&rx = rx] {  // asleep on an empty ring
     int sum = 0;
     for (int i = 0; i < 3; ++i) sum += rx.recv().value();
     return sum;
   });
-  ASSERT_TRUE(rw_test::wait_until_parked(rx_tid));  // asleep on an empty ring
   ASSERT_EQ(tx.send(1), status::ok);
   ASSERT_EQ(tx.send(2), status::ok);
   ASSERT_EQ(tx.send(3), status::ok);
   EXPECT_EQ(rw_test::must_finish(f, "recv woken by send"), 6);
 
   ASSERT_EQ(tx.try_send(4), status::ok);  // full now
-  std::atomic<pid_t> tx_tid{0};
-  auto g = std::async(std::launch::async, [&tx = tx, &tx_tid] {
-    tx_tid = rw_test::this_tid();
-    return tx.send(5);
-  });
-  ASSERT_TRUE(rw_test::wait_until_parked(tx_tid));  // asleep on a full ring
+  auto g = when_parked([&tx = tx] { return tx.send(5); });  // asleep on a full ring
   EXPECT_EQ(rx.recv().value(), 4);
   EXPECT_EQ(rw_test::must_finish(g, "send woken by recv"), status::ok);
   EXPECT_EQ(rx.recv().value(), 5);
@@ -317,12 +317,7 @@ TEST(SpscLine, CloseWakesAParkedPeer) {
   o.sender_wait = o.receiver_wait = wait_strategy::park(0);
   {
     auto [tx, rx] = spsc::line_channel<int>(2, o);
-    std::atomic<pid_t> tid{0};
-    auto f = std::async(std::launch::async, [&rx = rx, &tid] {
-      tid = rw_test::this_tid();
-      return rx.recv().status();
-    });
-    ASSERT_TRUE(rw_test::wait_until_parked(tid));
+    auto f = when_parked([&rx = rx] { return rx.recv().status(); });
     tx.close();
     EXPECT_EQ(rw_test::must_finish(f, "recv woken by the sender's close"), status::closed);
   }
@@ -330,12 +325,7 @@ TEST(SpscLine, CloseWakesAParkedPeer) {
     auto [tx, rx] = spsc::line_channel<int>(2, o);
     ASSERT_EQ(tx.send(1), status::ok);
     ASSERT_EQ(tx.send(2), status::ok);
-    std::atomic<pid_t> tid{0};
-    auto f = std::async(std::launch::async, [&tx = tx, &tid] {
-      tid = rw_test::this_tid();
-      return tx.send(3);
-    });
-    ASSERT_TRUE(rw_test::wait_until_parked(tid));
+    auto f = when_parked([&tx = tx] { return tx.send(3); });
     rx.close();
     EXPECT_EQ(rw_test::must_finish(f, "send woken by the receiver's close"), status::closed);
   }

@@ -66,12 +66,11 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <new>
-#include <string>
 #include <type_traits>
 
 #include "ringwire/detail/defs.hpp"
+#include "ringwire/detail/footprint.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/sync.hpp"
 
@@ -84,7 +83,7 @@ struct line_layout {
   // A slot's stamp is an atomic placed at a byte offset before its element.
   static_assert(sizeof(atomic<std::uint64_t>) == 8, "the Sync policy's 64-bit atomic must be exactly 8 bytes");
 
-  struct alignas(detail::hot_block) geometry_block {
+  struct alignas(ringwire::detail::hot_block) geometry_block {
     std::uint64_t capacity;
     std::uint64_t slot_stride;
     std::uint64_t slots_offset;
@@ -93,11 +92,11 @@ struct line_layout {
     std::uint32_t slot_size;
     std::uint32_t slot_align;
   };
-  struct alignas(detail::hot_block) producer_block {
+  struct alignas(ringwire::detail::hot_block) producer_block {
     atomic<std::uint32_t> consumer_park;
     atomic<std::uint32_t> receiver_closed;
   };
-  struct alignas(detail::hot_block) consumer_block {
+  struct alignas(ringwire::detail::hot_block) consumer_block {
     atomic<std::uint64_t> head;
     atomic<std::uint32_t> producer_park;
     atomic<std::uint32_t> sender_closed;
@@ -116,14 +115,14 @@ struct line_layout {
   // Bytes from one slot to the next (see the byte map).
   static constexpr std::size_t stride(std::size_t slot_size, std::size_t slot_align) noexcept {
     const std::size_t raw = value_offset(slot_align) + slot_size;
-    if (raw <= detail::cache_line) return std::bit_ceil(raw);
-    const std::size_t unit = slot_align > detail::cache_line ? slot_align : detail::cache_line;
+    if (raw <= ringwire::detail::cache_line) return std::bit_ceil(raw);
+    const std::size_t unit = slot_align > ringwire::detail::cache_line ? slot_align : ringwire::detail::cache_line;
     return (raw + unit - 1) / unit * unit;
   }
 
   // Alignment the memory handed to format() must have.
   static constexpr std::size_t align(std::size_t slot_align) noexcept {
-    return slot_align > detail::hot_block ? slot_align : detail::hot_block;
+    return slot_align > ringwire::detail::hot_block ? slot_align : ringwire::detail::hot_block;
   }
 
   static constexpr std::size_t slots_offset(std::size_t slot_align) noexcept {
@@ -134,15 +133,7 @@ struct line_layout {
   // Bytes format() needs for this geometry. Throws ringwire::error for a capacity of zero
   // or one whose slot array cannot be addressed.
   static std::size_t footprint(std::uint64_t capacity, std::size_t slot_size, std::size_t slot_align) {
-    if (capacity == 0) throw error(errc::invalid_capacity, "capacity must be at least 1");
-    if (capacity > max_capacity)
-      throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " exceeds 2^48");
-    const std::size_t s = stride(slot_size, slot_align);
-    const std::size_t head = slots_offset(slot_align);
-    if (capacity > (std::numeric_limits<std::size_t>::max() - head) / s)
-      throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " of " + std::to_string(s) +
-                                                "-byte slots overflows the address space");
-    return head + static_cast<std::size_t>(capacity) * s;
+    return ringwire::detail::array_footprint(capacity, max_capacity, "2^48", slots_offset(slot_align), stride(slot_size, slot_align));
   }
 
   // Formats `mem` (at least footprint() bytes, aligned to align()) as an empty ring whose
