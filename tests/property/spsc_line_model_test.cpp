@@ -30,39 +30,14 @@
 #include <vector>
 
 #include "ringwire/spsc.hpp"
+#include "support/counted_item.hpp"
 
 namespace {
 
 namespace spsc = ringwire::spsc;
 using ringwire::status;
 
-// ---- the element: live instances counted, a canary against use after destruction ------
-
-struct item {
-  static constexpr std::uint64_t canary_alive = 0x1e1e1e1e5eed5eedull;
-  static inline long live = 0;
-  static inline long bad = 0;  // destroyed while not alive
-
-  std::uint64_t v;
-  std::uint64_t canary = canary_alive;
-  bool gone = false;  // moved from
-
-  explicit item(std::uint64_t x) noexcept : v(x) { ++live; }
-  item(const item& o) noexcept : v(o.v), gone(o.gone) { ++live; }
-  item(item&& o) noexcept : v(o.v), gone(std::exchange(o.gone, true)) { ++live; }
-  item& operator=(item&& o) noexcept {
-    v = o.v;
-    gone = std::exchange(o.gone, true);
-    return *this;
-  }
-  item& operator=(const item&) = delete;
-  ~item() {
-    bad += canary != canary_alive;
-    canary = 0;
-    --live;
-  }
-  [[nodiscard]] bool holds(std::uint64_t x) const noexcept { return canary == canary_alive && !gone && v == x; }
-};
+using item = rw_test::counted;  // tests/support/counted_item.hpp
 
 // ---- the model -----------------------------------------------------------------------
 
@@ -125,7 +100,7 @@ struct send_one final : command {
                                   : s.tx.send(std::move(c), stop.get_token());
     RC_ASSERT(name(got) == name(want));
     // A send that did not go in leaves its argument untouched; a copy always does.
-    RC_ASSERT(c.holds(v) == (got != status::ok || how == 1 || how == 2));
+    RC_ASSERT(c.is(v) == (got != status::ok || how == 1 || how == 2));
     check_live(m, 1);
   }
   void show(std::ostream& os) const override {
@@ -160,7 +135,7 @@ struct recv_one final : command {
     if (how == 1) {
       item out(~std::uint64_t{0});
       RC_ASSERT(name(s.rx.try_recv(out)) == name(want));
-      RC_ASSERT(out.holds(want == status::ok ? v : ~std::uint64_t{0}));
+      RC_ASSERT(out.is(want == status::ok ? v : ~std::uint64_t{0}));
       check_live(m, 1);
       return;
     }
@@ -168,7 +143,7 @@ struct recv_one final : command {
     stop.request_stop();
     auto r = how == 0 ? s.rx.try_recv() : how == 2 ? s.rx.recv_for(std::chrono::microseconds(0)) : s.rx.recv(stop.get_token());
     RC_ASSERT(name(r.status()) == name(want));
-    if (r) RC_ASSERT(r->holds(v));
+    if (r) RC_ASSERT(r->is(v));
     check_live(m, r ? 1 : 0);
   }
   void show(std::ostream& os) const override {
@@ -198,7 +173,7 @@ struct consume final : command {
     bool in_order = true;
     const std::size_t got = s.rx.consume(
         [&](item& e) {
-          in_order = in_order && i < want.size() && e.holds(want[i]);
+          in_order = in_order && i < want.size() && e.is(want[i]);
           if (move_out) taken.push_back(std::move(e));
           ++i;
         },
