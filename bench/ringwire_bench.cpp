@@ -311,18 +311,24 @@ void print_rate_table(const std::string& heading, std::vector<row>& rows, std::s
   out(o.str());
 }
 
+// The footer has one line per ringwire row: its p50 over the floor's and the best peer's
+// (the line variant's target: at most 1.2x the floor).
 void print_latency_table(const std::string& heading, std::vector<row>& rows) {
   const row* rw = nullptr;
   const row* fl = nullptr;
   for (auto& r : rows) {
-    if (r.who == role::ours) rw = &r;
+    if (r.who == role::ours && rw == nullptr) rw = &r;
     if (r.who == role::reference) fl = &r;
   }
   std::ostringstream o;
   const latency_p50s p = print_latency_rows(o, heading, "", "ringwire", rw, fl, rows);
-  if (rw && fl) o << "**ringwire p50 / floor p50: " << ratio(p.base / p.floor) << "**";
-  if (rw && !p.peer_name.empty()) o << "; ringwire p50 / best peer p50 (" << p.peer_name << "): " << ratio(p.base / p.peer);
-  o << "\n";
+  for (auto& r : rows) {
+    if (r.who != role::ours) continue;
+    const double p50 = med(&r);
+    if (fl) o << "**" << r.name << " p50 / floor p50: " << ratio(p50 / p.floor) << "**";
+    if (!p.peer_name.empty()) o << "; " << r.name << " p50 / best peer p50 (" << p.peer_name << "): " << ratio(p50 / p.peer);
+    o << "\n\n";
+  }
   out(o.str());
 }
 
@@ -341,6 +347,7 @@ std::vector<row> throughput_rows(regime rg) {
   std::vector<row> rows;
   rows.push_back(tp_row<ringwire_q, T, C>(role::ours, {}, 1, rg));
   rows.push_back(tp_row<ringwire_spin_q, T, C>(role::ours, {}, 1, rg));
+  rows.push_back(tp_row<ringwire_line_q, T, C>(role::ours, {}, 1, rg));
   rows.push_back(tp_row<atomic_queue_q, T, C>(role::peer, {}, 1, rg));
   rows.push_back(tp_row<rwq_q, T, C>(role::peer, {}, 1, rg));
   rows.push_back(tp_row<boost_q, T, C>(role::peer, {}, 1, rg));
@@ -374,6 +381,7 @@ std::vector<row> latency_rows() {
   std::vector<row> rows;
   rows.push_back(lat_row<ringwire_q>(role::ours));
   rows.push_back(lat_row<ringwire_spin_q>(role::ours));
+  rows.push_back(lat_row<ringwire_line_q>(role::ours));
   rows.push_back(lat_row<atomic_queue_q>(role::peer));
   rows.push_back(lat_row<rwq_q>(role::peer));
   rows.push_back(lat_row<boost_q>(role::peer));
