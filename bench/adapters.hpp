@@ -67,6 +67,28 @@ struct alignas(128) ringwire_sync_q {
 };
 template <class T, std::size_t C>
 using ringwire_q = ringwire_sync_q<T, C>;
+
+// The one-line variant (spsc::line_channel): a stamp in each slot, so a receive reads one
+// cache line. Exact capacity C; busy-spinning endpoints like the row above.
+template <class T, std::size_t C>
+struct alignas(128) ringwire_line_q {
+  static constexpr const char* name = "ringwire spsc line";
+  using pair_t = std::pair<ringwire::spsc::line_sender<T>, ringwire::spsc::line_receiver<T>>;
+
+  ringwire_line_q() : ringwire_line_q(ringwire::spsc::line_channel<T>(C, options())) {}
+  explicit ringwire_line_q(pair_t p) : tx(std::move(p.first)), rx(std::move(p.second)) {}
+  static ringwire::spsc::line_options options() {
+    ringwire::spsc::line_options o;
+    o.sender_wait = o.receiver_wait = ringwire::wait_strategy::busy_spin();
+    return o;
+  }
+
+  bool try_push(const T& v) { return tx.try_send(v) == ringwire::status::ok; }
+  bool try_pop(T& out) { return rx.try_recv(out) == ringwire::status::ok; }
+
+  alignas(128) ringwire::spsc::line_sender<T> tx;    // producer's block
+  alignas(128) ringwire::spsc::line_receiver<T> rx;  // consumer's block
+};
 template <class T, std::size_t C>
 using ringwire_spin_q = ringwire_sync_q<T, C, ringwire::spin_sync>;
 

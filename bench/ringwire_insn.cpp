@@ -140,6 +140,7 @@ const impl impls[] = {
     {"loop", run<loop_q<T, cap>>},
     {"ringwire", run<bench::ringwire_q<T, cap>>},
     {"ringwire_spin_sync", run<bench::ringwire_spin_q<T, cap>>},
+    {"ringwire_line", run<bench::ringwire_line_q<T, cap>>},
     {"atomic_queue", run<bench::atomic_queue_q<T, cap>>},
     {"moodycamel_rwq", run<bench::rwq_q<T, cap>>},
     {"boost_spsc", run<bench::boost_q<T, cap>>},

@@ -11,12 +11,14 @@
 #                                   (default build/release/bench-report[-full].md)
 #   scripts/bench.sh --no-callgrind skip the instruction counts
 #   scripts/bench.sh --no-broadcast skip the broadcast benchmark
+#   scripts/bench.sh --no-mpmc      skip the MPMC queue's 64 B tables (ringwire_mpmc_bench)
 #   scripts/bench.sh -- ARGS...     extra arguments for ringwire_bench (--reps N, --filter S,
 #                                   --cpus A,B; see ringwire_bench --help); --cpus is
 #                                   passed on to ringwire_broadcast_bench too
 #
+# Ends with scripts/bench_summary.sh: one screen of every headline ratio against its target.
 # Sets the machine up (Debian packages), configures the release preset and builds only the
-# three benchmark targets. Method and rules: docs/benchmarks.md, BENCHMARKING.md. For numbers
+# benchmark targets it runs. Method and rules: docs/benchmarks.md, BENCHMARKING.md. For numbers
 # worth publishing run it on a quiet machine: nothing else busy on the two pinned CPUs.
 # BENCH_BUILD_DIR=dir builds there instead of the preset's build/release (the preset's cache
 # settings still apply).
@@ -26,6 +28,7 @@ cd "$(dirname "$0")/.."
 full=0
 callgrind=1
 broadcast=1
+mpmc=1
 out=""
 extra=()
 while [ $# -gt 0 ]; do
@@ -34,9 +37,10 @@ while [ $# -gt 0 ]; do
     --quick) full=0 ;;
     --no-callgrind) callgrind=0 ;;
     --no-broadcast) broadcast=0 ;;
+    --no-mpmc) mpmc=0 ;;
     --out) out="$2"; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -47,10 +51,10 @@ bash scripts/setup.sh
 build="${BENCH_BUILD_DIR:-build/release}"
 if [ -n "${BENCH_BUILD_DIR:-}" ]; then
   cmake --preset release -B "${build}" >/dev/null
-  cmake --build "${build}" -j 2 --target ringwire_bench ringwire_insn ringwire_broadcast_bench
+  cmake --build "${build}" -j 2 --target ringwire_bench ringwire_insn ringwire_broadcast_bench ringwire_mpmc_bench
 else
   cmake --preset release >/dev/null
-  cmake --build --preset release --target ringwire_bench ringwire_insn ringwire_broadcast_bench
+  cmake --build --preset release --target ringwire_bench ringwire_insn ringwire_broadcast_bench ringwire_mpmc_bench
 fi
 
 bin="${build}/bench"
@@ -77,6 +81,15 @@ if [ "${broadcast}" = 1 ]; then
   "${bin}/ringwire_broadcast_bench" "${mode[@]}" --markdown "${out}" --append --label "${label}" "${bargs[@]}"
 fi
 
+if [ "${mpmc}" = 1 ]; then
+  # The 64-byte tables (issue 17's MPMC target), appended to the same report.
+  echo
+  mpmc_out="$(mktemp)"
+  "${bin}/ringwire_mpmc_bench" "${mode[@]}" --filter "64 B" --markdown "${mpmc_out}" --label "${label}"
+  cat "${mpmc_out}" >> "${out}"
+  rm -f "${mpmc_out}"
+fi
+
 if [ "${callgrind}" = 1 ]; then
   echo
   echo "callgrind: counting instructions per push+pop (valgrind, single thread)..." >&2
@@ -85,5 +98,7 @@ if [ "${callgrind}" = 1 ]; then
   echo "${table}" >> "${out}"
 fi
 
+echo
+bash scripts/bench_summary.sh "${out}"
 echo
 echo "bench.sh: done in $(( $(date +%s) - start )) s; report: ${out}"

@@ -27,6 +27,13 @@
 //     try_recv_batch
 //   reserve(n) + commit /          zero-copy: construct in place in the ring, or read in
 //     read_span + release(k)       place from it
+//
+// The one-line variant, for the lowest single-message latency (spsc/line/layout.hpp):
+//   auto [tx, rx] = ringwire::spsc::line_channel<order>(1024);  // line_sender / line_receiver
+// Each slot carries a stamp beside the element, so a receive reads one cache line, not
+// two; it keeps move-only T, exact capacity, disconnect and every wait strategy, and gives
+// up batches on the sending side, the zero-copy spans, monitors and metrics, inline and
+// shared-memory storage (docs/spsc.md, "The one-line variant").
 #pragma once
 
 #include <array>
@@ -36,6 +43,8 @@
 #include <utility>
 
 #include "ringwire/spsc/layout.hpp"
+#include "ringwire/spsc/line/receiver.hpp"
+#include "ringwire/spsc/line/sender.hpp"
 #include "ringwire/spsc/receiver.hpp"
 #include "ringwire/spsc/sender.hpp"
 #include "ringwire/spsc/storage.hpp"
@@ -51,6 +60,19 @@ std::pair<sender<T, Sync>, receiver<T, Sync>> channel(std::size_t capacity, cons
   auto* l = block->ring();
   return {sender<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt),
           receiver<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt)};
+}
+
+// A heap line channel holding at most `capacity` elements (any value >= 1, exactly: the
+// slot array is not rounded). Throws ringwire::error for a capacity of zero or one that
+// cannot be allocated.
+template <class T, class Sync = std_sync>
+std::pair<line_sender<T, Sync>, line_receiver<T, Sync>> line_channel(std::size_t capacity,
+                                                                     const line_options& opt = {}) {
+  Sync::prepare();
+  auto* block = detail::make_line_block<T, Sync>(capacity, opt.start_index, /*refs=*/2);
+  auto* l = block->ring();
+  return {line_sender<T, Sync>(detail::line_ref<Sync>(l, &block->own), opt),
+          line_receiver<T, Sync>(detail::line_ref<Sync>(l, &block->own), opt)};
 }
 
 // A channel whose capacity is a compile-time constant and whose ring is stored inside this

@@ -221,6 +221,19 @@ std::optional<status> spin_phase(std::uint32_t spins, const wait_limits& lim, Re
   return std::nullopt;
 }
 
+// A blocking operation derived from its try_ form: attempt() until it reports something
+// other than `busy` (full for a send), with wait() -- ok: try again; anything else ends the
+// call with that status -- between the attempts.
+template <class Attempt, class Wait>
+status retry_while(status busy, Attempt&& attempt, Wait&& wait) {
+  for (;;) {
+    const status s = attempt();
+    if (s != busy) return s;
+    const status w = wait();
+    if (w != status::ok) return w;
+  }
+}
+
 template <class Sync, class Ready>
 status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::uint32_t>& my_word,
                   fence_scope scope, const wait_limits& lim, std::uint64_t& parks, Ready&& ready,

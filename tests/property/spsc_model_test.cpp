@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/counted_item.hpp"
 #include "support/unsized_range.hpp"
 #include "ringwire/spsc.hpp"
 
@@ -44,44 +45,7 @@ namespace {
 namespace spsc = ringwire::spsc;
 using ringwire::status;
 
-// ---- the element: counts live instances, remembers whether it was moved from -----------
-
-struct counted {
-  static constexpr std::uint64_t alive = 0xa11ce5a11ce5a11cull;
-  static inline long live = 0;
-  static inline long bad = 0;  // destructions of objects that were not alive
-
-  std::uint64_t v = ~std::uint64_t{0};
-  bool moved_from = false;
-  std::uint64_t canary = alive;
-
-  counted() noexcept { ++live; }
-  explicit counted(std::uint64_t x) noexcept : v(x) { ++live; }
-  counted(const counted& o) noexcept : v(o.v), moved_from(o.moved_from) { ++live; }
-  counted(counted&& o) noexcept : v(o.v), moved_from(o.moved_from) {
-    o.moved_from = true;
-    ++live;
-  }
-  counted& operator=(const counted& o) noexcept {
-    v = o.v;
-    moved_from = o.moved_from;
-    return *this;
-  }
-  counted& operator=(counted&& o) noexcept {
-    v = o.v;
-    moved_from = o.moved_from;
-    o.moved_from = true;
-    return *this;
-  }
-  ~counted() {
-    if (canary != alive) ++bad;
-    canary = 0;
-    --live;
-  }
-  // A queued or received element: alive, not moved from, holding the value sent.
-  [[nodiscard]] bool is(std::uint64_t x) const noexcept { return canary == alive && !moved_from && v == x; }
-};
-
+using rw_test::counted;
 
 // ---- the model ---------------------------------------------------------------------------
 

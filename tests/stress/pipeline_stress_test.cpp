@@ -38,6 +38,7 @@
 
 #include "ringwire/pipeline.hpp"
 #include "support/stress_scale.hpp"
+#include "support/stress_seed.hpp"
 
 namespace {
 
@@ -48,14 +49,7 @@ using rw_test::scaled;
 
 constexpr auto kLong = 30s;  // failure detection only
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    if (const char* s = std::getenv("RINGWIRE_STRESS_SEED")) return std::uint64_t{std::strtoull(s, nullptr, 0)};
-    std::random_device rd;
-    return (std::uint64_t{rd()} << 32) ^ rd();
-  }();
-  return seed;
-}
+using rw_test::base_seed;
 
 // Streams every argument into one string (g++ 12 -O3 reports a false -Wrestrict on
 // `"literal" + std::string&&`, so no operator+ chains).

@@ -42,6 +42,7 @@
 
 #include "support/unsized_range.hpp"
 #include "support/stress_scale.hpp"
+#include "support/stress_seed.hpp"
 #include "ringwire/spsc.hpp"
 
 namespace {
@@ -59,21 +60,8 @@ constexpr auto kWatchdog = 150s;
 constexpr std::uint64_t kNearWrap = ~std::uint64_t{0} - 999;
 constexpr std::uint64_t kWrapSoon = ~std::uint64_t{0} - 19;
 
-std::uint64_t base_seed() {
-  static const std::uint64_t seed = [] {
-    if (const char* s = std::getenv("RINGWIRE_STRESS_SEED")) return std::uint64_t{std::strtoull(s, nullptr, 0)};
-    std::random_device rd;
-    return (std::uint64_t{rd()} << 32) ^ rd();
-  }();
-  return seed;
-}
-
-constexpr std::uint64_t splitmix(std::uint64_t x) noexcept {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+using rw_test::base_seed;
+using rw_test::splitmix;
 
 // ---- element types ---------------------------------------------------------------------
 

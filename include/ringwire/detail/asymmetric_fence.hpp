@@ -31,12 +31,14 @@
 
 namespace ringwire::detail {
 
+// The values are chosen so that bit 0 says "real fences on the fast side": light() is one
+// bit test on the endpoint's own byte.
 enum class fence_scope : unsigned char {
-  process,         // peers are threads of this process and membarrier works: asymmetric
-  process_fenced,  // peers are threads of this process, membarrier refused: fences both sides
-  cross_process,   // peers may be other processes: fences both sides, process-shared futexes
-  cross_process_asymmetric,  // peers are processes that all registered for the global
-                             // expedited membarrier: asymmetric, process-shared futexes
+  process = 0,         // peers are threads of this process and membarrier works: asymmetric
+  process_fenced = 1,  // peers are threads of this process, membarrier refused: fences both sides
+  cross_process_asymmetric = 2,  // peers are processes that all registered for the global
+                                 // expedited membarrier: asymmetric, process-shared futexes
+  cross_process = 3,             // peers may be other processes: fences both sides, process-shared futexes
 };
 
 // Whether futex words must be process-shared for this scope.
@@ -84,7 +86,7 @@ class asymmetric_fence {
 
   // Fast side: a compiler barrier for a resolved asymmetric scope, else a real fence.
   static void light(fence_scope scope) noexcept {
-    if (scope == fence_scope::process || scope == fence_scope::cross_process_asymmetric) {
+    if ((static_cast<unsigned>(scope) & 1U) == 0) [[likely]] {  // process, cross_process_asymmetric
       std::atomic_signal_fence(std::memory_order_seq_cst);
     } else {
       std::atomic_thread_fence(std::memory_order_seq_cst);

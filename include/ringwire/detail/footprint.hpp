@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "ringwire/error.hpp"
@@ -35,6 +36,21 @@ inline void check_footprint(std::size_t bytes, const std::string& what) {
     throw error(errc::capacity_too_large, what + " needs " + std::to_string(bytes) +
                                               " bytes, more than this machine's physical memory (" +
                                               std::to_string(ram) + " bytes)");
+}
+
+// Bytes of a layout: `head` bytes, then `capacity` slots of `stride` bytes. Throws
+// ringwire::error for a capacity of zero (invalid_capacity), above `max_capacity` (whose
+// name, "2^48", the message gives), or whose array cannot be addressed
+// (capacity_too_large). `slot` names a slot in that message ("slots", "cells").
+inline std::size_t array_footprint(std::uint64_t capacity, std::uint64_t max_capacity, const char* max_name,
+                                   std::size_t head, std::size_t stride, const char* slot = "slots") {
+  if (capacity == 0) throw error(errc::invalid_capacity, "capacity must be at least 1");
+  if (capacity > max_capacity)
+    throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " exceeds " + max_name);
+  if (capacity > (std::numeric_limits<std::size_t>::max() - head) / stride)
+    throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " of " + std::to_string(stride) +
+                                              "-byte " + slot + " overflows the address space");
+  return head + static_cast<std::size_t>(capacity) * stride;
 }
 
 }  // namespace ringwire::detail

@@ -55,6 +55,7 @@
 #include <string>
 
 #include "ringwire/detail/defs.hpp"
+#include "ringwire/detail/footprint.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/sync.hpp"
 
@@ -133,15 +134,8 @@ struct layout {
   // Bytes format() needs. Throws ringwire::error for a capacity of zero or one whose cell
   // array cannot be addressed.
   static std::size_t footprint(std::uint64_t capacity, std::size_t slot_size, std::size_t slot_align) {
-    if (capacity == 0) throw error(errc::invalid_capacity, "capacity must be at least 1");
-    if (capacity > max_capacity)
-      throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " exceeds 2^40");
-    const std::size_t stride = cell_stride(slot_size, slot_align);
-    const std::size_t head = cells_offset(slot_align);
-    if (capacity > (std::numeric_limits<std::size_t>::max() - head) / stride)
-      throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " of " +
-                                                std::to_string(stride) + "-byte cells overflows the address space");
-    return head + static_cast<std::size_t>(capacity) * stride;
+    return detail::array_footprint(capacity, max_capacity, "2^40", cells_offset(slot_align),
+                                   cell_stride(slot_size, slot_align), "cells");
   }
 
   // Formats `mem` (footprint() bytes, aligned to align()) as an empty queue: head = tail =

@@ -319,12 +319,9 @@ class sender {
 
   template <class... Args>
   status emplace_until(const limits_t& lim, Args&&... args) {
-    for (;;) {
-      const status s = try_emplace(std::forward<Args>(args)...);
-      if (s != status::full) return s;
-      const status w = wait_for_room(lim);
-      if (w != status::ok) return w;
-    }
+    // try_emplace consumes its arguments only when it says ok: forwarding them again is safe.
+    return ringwire::detail::retry_while(
+        status::full, [&] { return try_emplace(std::forward<Args>(args)...); }, [&] { return wait_for_room(lim); });
   }
 
   void steal(sender& o) noexcept {
