@@ -21,7 +21,9 @@ mpmc::options cells(mpmc::cell_layout c) { return mpmc::options{.cells = c}; }
 
 // Both cell layouts, for the tests that run on each (automatic resolves to one of them).
 const auto both_layouts = ::testing::Values(mpmc::cell_layout::stamp_in_cell, mpmc::cell_layout::stamp_array);
-std::string layout_name(mpmc::cell_layout c) { return c == mpmc::cell_layout::stamp_array ? "StampArray" : "StampInCell"; }
+std::string layout_name(mpmc::cell_layout c) {
+  return c == mpmc::cell_layout::stamp_array ? "StampArray" : "StampInCell";
+}
 class MpmcLayouts : public ::testing::TestWithParam<mpmc::cell_layout> {};
 INSTANTIATE_TEST_SUITE_P(Layouts, MpmcLayouts, both_layouts, [](const auto& info) { return layout_name(info.param); });
 

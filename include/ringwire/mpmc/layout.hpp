@@ -209,7 +209,8 @@ struct layout {
     // T's alignment, which divides 128 or is larger than a line, then a multiple of 64).
     const std::uint64_t a = slot_align > alignof(stamp_t) ? slot_align : alignof(stamp_t);
     const std::uint64_t payload_at = round_up(stamp, a);
-    const std::uint64_t stride = round_up(payload_at + slot_size, slot_align > detail::cache_line ? slot_align : detail::cache_line);
+    const std::uint64_t unit = slot_align > detail::cache_line ? slot_align : detail::cache_line;
+    const std::uint64_t stride = round_up(payload_at + slot_size, unit);
     return {header, stride, capacity, header + payload_at, stride, header, stride, 0, cells};
   }
 
@@ -247,7 +248,8 @@ struct layout {
                                  p.remap_bits,
                                  static_cast<std::uint32_t>(p.cells)};
     auto* stamps = reinterpret_cast<std::byte*>(l) + p.stamps_offset;
-    for (std::uint64_t k = 0; k < p.stamp_count; ++k) ::new (static_cast<void*>(stamps + k * p.stamp_stride)) stamp_t(0);
+    for (std::uint64_t k = 0; k < p.stamp_count; ++k)
+      ::new (static_cast<void*>(stamps + k * p.stamp_stride)) stamp_t(0);
     // relaxed: the layout reaches other threads through whatever hands the queue over
     // (thread creation, a handle passed under a lock, a segment's init flag with release).
     l->producer.head.store(0, std::memory_order_relaxed);
