@@ -2,7 +2,7 @@
 // Debian packages, measured by the rules of /work/shared/BENCHMARKING.md:
 //
 //   (1) 2 producers x 2 consumers, 8 B and 64 B payloads, capacity 1024;
-//   (2) 1 -> 1 and 2 -> 1, 8 B, capacity 1024 (for comparison with the SPSC tables).
+//   (2) 1 -> 1, 8 B and 64 B, and 2 -> 1, 8 B, capacity 1024.
 //
 // Peers: atomic_queue (AtomicQueue2, MPMC mode), boost::lockfree::queue (fixed capacity),
 // xenium::vyukov_bounded_queue, tbb::concurrent_bounded_queue, all bounded, and moodycamel
@@ -363,7 +363,8 @@ void print_header() {
                "  --smoke      every row once with few messages, verifying only (CTest)\n"
                "  --reps N     repetitions per row (at least 5 to report)\n"
                "  --filter S   only rows whose \"<table> <row>\" contains S\n"
-               "               (tables: mpmc 2x2 8 B, mpmc 2x2 64 B, mpmc 1x1 8 B, mpmc 2x1 8 B)\n"
+               "               (tables: mpmc 2x2 8 B, mpmc 2x2 64 B, mpmc 1x1 8 B, mpmc 1x1 64 B,\n"
+               "                mpmc 2x1 8 B)\n"
                "  --markdown F also write the report to F\n"
                "  --label T    a line for the header\n");
   std::exit(rc);
