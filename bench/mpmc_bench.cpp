@@ -2,7 +2,7 @@
 // Debian packages, measured by the rules of /work/shared/BENCHMARKING.md:
 //
 //   (1) 2 producers x 2 consumers, 8 B and 64 B payloads, capacity 1024;
-//   (2) 1 -> 1 and 2 -> 1, 8 B, capacity 1024 (for comparison with the SPSC tables).
+//   (2) 1 -> 1, 8 B and 64 B, and 2 -> 1, 8 B, capacity 1024.
 //
 // Peers: atomic_queue (AtomicQueue2, MPMC mode), boost::lockfree::queue (fixed capacity),
 // xenium::vyukov_bounded_queue, tbb::concurrent_bounded_queue, all bounded, and moodycamel
@@ -11,7 +11,8 @@
 // whole blocks; shown, not counted as a bounded MPMC peer). Every row goes through the same
 // loop: try_push / try_pop, a pause per failed attempt and a sched_yield every 64 (the
 // threads outnumber the CPUs: a pure spin would burn the time slice its peer needs).
-// ringwire also gets a row with its own blocking push/pop (spin, then park).
+// ringwire also gets a row with its own blocking push/pop (spin, then park), and one with
+// the cell layout (mpmc/layout.hpp) that its default does not pick for the payload.
 //
 // Threads are not pinned: on a 2-CPU machine 2x2 and 2->1 are OVERSUBSCRIBED (the table
 // headings say so); their numbers measure the queues under preemption as much as the
@@ -59,13 +60,19 @@ constexpr std::size_t cap = 1024;
 
 // ---- adapters (the interface of adapters.hpp, safe from any number of threads) -------------
 
-template <class T, std::size_t C>
-struct alignas(128) ringwire_mpmc_q {
-  static constexpr const char* name = "ringwire mpmc";
-  bool try_push(const T& v) { return q.try_push(v) == status::ok; }
-  bool try_pop(T& out) { return q.try_pop(out) == status::ok; }
-  ringwire::mpmc::queue<T> q{C};
+// `Cells` automatic: the layout a user gets (default_cell_layout); the other one gets a row
+// of its own (mpmc_table), so every run measures both.
+template <ringwire::mpmc::cell_layout Cells>
+struct ringwire_cells {
+  template <class T, std::size_t C>
+  struct alignas(128) q_t {
+    bool try_push(const T& v) { return q.try_push(v) == status::ok; }
+    bool try_pop(T& out) { return q.try_pop(out) == status::ok; }
+    ringwire::mpmc::queue<T> q{C, ringwire::mpmc::options{.cells = Cells}};
+  };
 };
+template <class T, std::size_t C>
+using ringwire_mpmc_q = ringwire_cells<ringwire::mpmc::cell_layout::automatic>::q_t<T, C>;
 
 // AtomicQueue2 <T, SIZE, MINIMIZE_CONTENTION, MAXIMIZE_THROUGHPUT, TOTAL_ORDER, SPSC=false>:
 // the MPMC mode (CAS on head/tail, per-slot state byte).
@@ -278,6 +285,13 @@ void mpmc_table(int producers, int consumers, bool blocking_row) {
   rows.push_back(mpmc_row<ringwire_mpmc_q, T>("ringwire mpmc", role::ours, producers, consumers));
   if (blocking_row)
     rows.push_back(mpmc_row<ringwire_mpmc_q, T, true>("ringwire mpmc push/pop (park)", role::ours, producers, consumers));
+  using ringwire::mpmc::cell_layout;
+  if (ringwire::mpmc::default_cell_layout(sizeof(T)) == cell_layout::stamp_array)
+    rows.push_back(mpmc_row<ringwire_cells<cell_layout::stamp_in_cell>::q_t, T>("ringwire mpmc (stamp in cell)",
+                                                                                  role::ours, producers, consumers));
+  else
+    rows.push_back(mpmc_row<ringwire_cells<cell_layout::stamp_array>::q_t, T>("ringwire mpmc (stamp array)",
+                                                                                role::ours, producers, consumers));
   rows.push_back(mpmc_row<atomic_queue_mpmc_q, T>("atomic_queue (MPMC)", role::peer, producers, consumers));
   rows.push_back(mpmc_row<boost_mpmc_q, T>("boost lockfree::queue", role::peer, producers, consumers));
   rows.push_back(mpmc_row<xenium_q, T>("xenium vyukov (MPMC)", role::peer, producers, consumers));
@@ -300,7 +314,11 @@ void mpmc_table(int producers, int consumers, bool blocking_row) {
     << "\n\nMillion messages/s through the queue, all producers together (higher is better), " << reps_note()
     << ". try_push / try_pop with pause, sched_yield every 64 failed attempts, for every row; every message verified "
     << "(no loss, no duplicate). \"out of order\": messages a consumer received after a later message of the same "
-    << "producer, summed over the reps (a FIFO queue has none; ringwire's rows fail on one).\n\n"
+    << "producer, summed over the reps (a FIFO queue has none; ringwire's rows fail on one). \"ringwire mpmc\" runs "
+    << "the default cell layout for this payload ("
+    << (ringwire::mpmc::default_cell_layout(sizeof(T)) == ringwire::mpmc::cell_layout::stamp_array ? "stamp array"
+                                                                                                : "stamp in cell")
+    << "); the row named after the other layout runs that one.\n\n"
     << "| implementation | Mmsg/s | vs ringwire mpmc | out of order | preempted |\n|---|---:|---:|---:|---:|\n";
   const double ours = med(find_row(rows, "ringwire mpmc"));
   double best = 0;
@@ -345,7 +363,8 @@ void print_header() {
                "  --smoke      every row once with few messages, verifying only (CTest)\n"
                "  --reps N     repetitions per row (at least 5 to report)\n"
                "  --filter S   only rows whose \"<table> <row>\" contains S\n"
-               "               (tables: mpmc 2x2 8 B, mpmc 2x2 64 B, mpmc 1x1 8 B, mpmc 2x1 8 B)\n"
+               "               (tables: mpmc 2x2 8 B, mpmc 2x2 64 B, mpmc 1x1 8 B, mpmc 1x1 64 B,\n"
+               "                mpmc 2x1 8 B)\n"
                "  --markdown F also write the report to F\n"
                "  --label T    a line for the header\n");
   std::exit(rc);

@@ -5,7 +5,8 @@
 // elsewhere in the process rather than a hostile process; the expectation is the same.
 //
 // Byte 0 picks the capacity (1 + byte % 40: powers of two use a mask and a shift, the others
-// a division). Then, until the input ends, one byte picks a step: try_push, both try_pop
+// a division) and the cell layout (byte / 40 odd: the stamp array, its remapped stamps and
+// packed payloads; else stamps in the cells). Then, until the input ends, one byte picks a step: try_push, both try_pop
 // forms, push_ready, size_approx, seal, close_receiving, or a scribble over the layout
 // (geometry, head with its sealed bit, tail, the waiting rooms, every cell's stamp and
 // payload). Expected: no sanitizer report, no hang (every try_* ends: settle() is bounded),
@@ -32,9 +33,12 @@ struct buffer {
 };
 
 void run(live_fuzz::input& in) {
-  const std::uint64_t cap = 1 + in.u8() % 40;
-  buffer mem(L::footprint(cap, sizeof(T), alignof(T)));
-  L* l = L::format(mem.p, cap, sizeof(T), alignof(T));
+  const std::uint8_t shape = in.u8();
+  const std::uint64_t cap = 1 + shape % 40;
+  const auto cells = (shape / 40) % 2 != 0 ? ringwire::mpmc::cell_layout::stamp_array
+                                           : ringwire::mpmc::cell_layout::stamp_in_cell;
+  buffer mem(L::footprint(cap, sizeof(T), alignof(T), cells));
+  L* l = L::format(mem.p, cap, sizeof(T), alignof(T), cells);
   ringwire::mpmc::detail::core<T, ringwire::std_sync> q(l);
   T next = 0;
   while (in.more()) {

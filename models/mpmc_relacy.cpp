@@ -28,6 +28,8 @@
 //   close_channel_cap1  mpmc::channel: two sender copies send one value each and drop;
 //                       two receivers (copies) recv until closed: exactly two values in
 //                       all, then closed for both, parked or not
+//   *_array             try, park and hole again on the stamp_array layout (remapped stamp
+//                       array, packed payloads); the others run stamp_in_cell
 //
 // Mutants (models/CMakeLists.txt; see relacy_sync.hpp): RINGWIRE_MODEL_MUTANT=2 makes every
 // release store relaxed (the turn stamps' publishes among them): Relacy must report a DATA
@@ -142,11 +144,15 @@ struct ledger {
 // ---- fixtures ------------------------------------------------------------------------
 
 using core_t = mpmc::detail::core<payload, relacy_sync>;
+// The payload's size is no multiple of 64, so automatic would pick stamp_in_cell: every
+// fixture names its layout, and the *_array scenarios run the stamp array.
+constexpr auto in_cell = mpmc::cell_layout::stamp_in_cell;
+constexpr auto in_array = mpmc::cell_layout::stamp_array;
 using block_t = mpmc::detail::heap_block<payload, relacy_sync>;
 using ringwire::detail::wait_limits;
 
 // A heap block and the protocol on it, four threads. Derived provides thread(unsigned).
-template <class Derived, std::size_t Cap, int N>
+template <class Derived, std::size_t Cap, int N, mpmc::cell_layout Cells>
 struct core_fixture : rl::test_suite<Derived, 4> {
   static constexpr int per_producer = N;
   static_assert(N <= max_values);
@@ -157,12 +163,13 @@ struct core_fixture : rl::test_suite<Derived, 4> {
 
   void before() {
     ringwire::model::model_clock::now = {};
-    block = block_t::create(Cap, /*refs=*/1);
+    block = block_t::create(Cap, /*refs=*/1, Cells);
     auto* l = block->ring();
+    RL_ASSERT(l->geometry.cells == static_cast<std::uint32_t>(Cells));
     g_watch = ring_watch{};
-    g_watch.lo = l->cell(0);
-    g_watch.hi = l->cell(0) + Cap * l->geometry.cell_stride;
-    g_watch.stride = l->geometry.cell_stride;
+    g_watch.lo = l->payload(0);
+    g_watch.hi = l->payload(Cap);
+    g_watch.stride = l->geometry.payload_stride;
     g_watch.shadow = shadow;
     q.emplace(l);
     book = ledger{};
@@ -183,8 +190,8 @@ inline void spin() { rl::yield(1, RL_INFO); }
 
 // ---- try_push / try_pop ----------------------------------------------------------------
 
-template <std::size_t Cap, int N>
-struct try_2x2 : core_fixture<try_2x2<Cap, N>, Cap, N> {
+template <std::size_t Cap, int N, mpmc::cell_layout Cells = in_cell>
+struct try_2x2 : core_fixture<try_2x2<Cap, N, Cells>, Cap, N, Cells> {
   void thread(unsigned index) {
     if (index < producers) {
       for (int i = 0; i < N; ++i) {
@@ -213,8 +220,8 @@ struct try_2x2 : core_fixture<try_2x2<Cap, N>, Cap, N> {
 
 // ---- push / pop, parking -----------------------------------------------------------------
 
-template <std::size_t Cap, int N, std::uint32_t Spins>
-struct park_2x2 : core_fixture<park_2x2<Cap, N, Spins>, Cap, N> {
+template <std::size_t Cap, int N, std::uint32_t Spins, mpmc::cell_layout Cells = in_cell>
+struct park_2x2 : core_fixture<park_2x2<Cap, N, Spins, Cells>, Cap, N, Cells> {
   void thread(unsigned index) {
     const wait_strategy ws = wait_strategy::park(Spins);
     std::uint64_t parks = 0;
@@ -236,8 +243,8 @@ struct park_2x2 : core_fixture<park_2x2<Cap, N, Spins>, Cap, N> {
 
 // Producer 0's first push throws inside the queue (its ticket becomes a hole); the
 // consumers, parking at once, must skip it and still get every real value exactly once.
-template <std::size_t Cap>
-struct hole_2x2 : core_fixture<hole_2x2<Cap>, Cap, 1> {
+template <std::size_t Cap, mpmc::cell_layout Cells = in_cell>
+struct hole_2x2 : core_fixture<hole_2x2<Cap, Cells>, Cap, 1, Cells> {
   void thread(unsigned index) {
     const wait_strategy ws = wait_strategy::park(0);
     std::uint64_t parks = 0;
@@ -267,7 +274,7 @@ struct hole_2x2 : core_fixture<hole_2x2<Cap>, Cap, 1> {
 wait_limits patience() { return {ringwire::model::model_clock::now + std::chrono::hours(1), nullptr}; }
 
 template <std::size_t Cap, int N>
-struct timeouts_2x2 : core_fixture<timeouts_2x2<Cap, N>, Cap, N> {
+struct timeouts_2x2 : core_fixture<timeouts_2x2<Cap, N>, Cap, N, in_cell> {
   void thread(unsigned index) {
     const wait_strategy ws = wait_strategy::park(0);
     std::uint64_t parks = 0;
@@ -355,14 +362,19 @@ constexpr ringwire::model::scenario all_scenarios[] = {
     {"hole_2x2_cap1", &run_one<hole_2x2<1>>, 200 * k},
     {"timeouts_2x2_cap1", &run_one<timeouts_2x2<1, 1>>, 200 * k},
     {"close_channel_cap1", &run_one<close_channel>, 200 * k},
+    {"try_2x2_cap2_array", &run_one<try_2x2<2, 2, in_array>>, 200 * k},
+    {"park_2x2_cap1_array", &run_one<park_2x2<1, 2, 0, in_array>>, 100 * k},
+    {"hole_2x2_cap2_array", &run_one<hole_2x2<2, in_array>>, 100 * k},
 };
 
 #if RINGWIRE_MODEL_MUTANT == 0
 constexpr std::span<const ringwire::model::expectation> mutant_failures{};
 #elif RINGWIRE_MODEL_MUTANT == 1
-constexpr ringwire::model::expectation mutant_failures[] = {{"park_2x2_cap1", rl::test_result_deadlock}};
+constexpr ringwire::model::expectation mutant_failures[] = {{"park_2x2_cap1", rl::test_result_deadlock},
+                                                            {"park_2x2_cap1_array", rl::test_result_deadlock}};
 #elif RINGWIRE_MODEL_MUTANT == 2
-constexpr ringwire::model::expectation mutant_failures[] = {{"try_2x2_cap1", rl::test_result_data_race}};
+constexpr ringwire::model::expectation mutant_failures[] = {{"try_2x2_cap1", rl::test_result_data_race},
+                                                            {"try_2x2_cap2_array", rl::test_result_data_race}};
 #else
 #error "unknown RINGWIRE_MODEL_MUTANT"
 #endif

@@ -1,9 +1,10 @@
 // Model-based property test of ringwire::mpmc (rapidcheck, rc::state).
 //
-// A random capacity (1..9: power-of-two and divided geometry), then a random sequence of
-// commands run on one thread against a real queue or channel and a sequential model: a
-// deque of values and holes (a hole is what a push whose constructor threw leaves behind:
-// it takes a cell until a pop skips it, mpmc/core.hpp), plus the close state. Channel runs
+// A random capacity (1..9: power-of-two and divided geometry) and cell layout (stamp in
+// cell or stamp array), then a random sequence of commands run on one thread against a real
+// queue or channel and a sequential model: a deque of values and holes (a hole is what a
+// push whose constructor threw leaves behind: it takes a cell until a pop skips it,
+// mpmc/core.hpp), plus the close state. Channel runs
 // keep several sender and receiver handles: commands copy and drop them, and act through
 // any of them (or through a default-constructed, closed one once a side has none left).
 // Every status and every popped value must match the model, and so must size_approx(),
@@ -331,16 +332,18 @@ void run_property() {
   model m0;
   m0.channel = Channel;
   m0.capacity = *rc::gen::inRange<std::uint64_t>(1, 10).as("capacity");
+  const mpmc::options opt{.cells = *rc::gen::arbitrary<bool>().as("stamp array") ? mpmc::cell_layout::stamp_array
+                                                                                  : mpmc::cell_layout::stamp_in_cell};
   counted::live = 0;  // a failed (and so reported) case may have left some
   counted::bad = 0;
   {
     sut s;
     if constexpr (Channel) {
-      auto [tx, rx] = mpmc::channel<counted>(static_cast<std::size_t>(m0.capacity));
+      auto [tx, rx] = mpmc::channel<counted>(static_cast<std::size_t>(m0.capacity), opt);
       s.tx.push_back(std::move(tx));
       s.rx.push_back(std::move(rx));
     } else {
-      s.q.emplace(static_cast<std::size_t>(m0.capacity));
+      s.q.emplace(static_cast<std::size_t>(m0.capacity), opt);
     }
     const auto cmds = *rc::state::gen::commands(m0, commands());
     model end = m0;

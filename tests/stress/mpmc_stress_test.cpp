@@ -9,9 +9,10 @@
 // At the end the union of what the consumers saw is exactly every message sent, each once
 // (a per-producer bitmap): no loss, no duplicate. Runs cover try_* in spin loops, blocking
 // calls that park at once, timed calls that time out and retry, the channel handles
-// closing at the end, power-of-two and divided capacities (1, 3, 8, 64), and an element
-// type that counts its constructions and destructions (every element destroyed exactly
-// once, including what is left when the queue dies).
+// closing at the end, power-of-two and divided capacities (1, 3, 8, 64), both cell layouts
+// (the 64-byte message gets the stamp array by default; try_* and blocking runs name
+// each layout), and an element type that counts its constructions and destructions (every
+// element destroyed exactly once, including what is left when the queue dies).
 //
 // Sizes divide by RINGWIRE_STRESS_SCALE under sanitizers. Blocking calls use long
 // timeouts purely as failure detection: a lost wake-up fails the test instead of hanging.
@@ -120,11 +121,11 @@ void run_2x2(const std::function<void(int)>& produce, const std::function<void(i
 
 // ---- try_* spinning (yield between attempts: four threads on two cores) ---------------
 
-class MpmcStressTry : public ::testing::TestWithParam<std::size_t> {};
+class MpmcStressTry : public ::testing::TestWithParam<std::tuple<std::size_t, mpmc::cell_layout>> {};
 
 TEST_P(MpmcStressTry, TwoByTwoExactlyOnceInOrder) {
   const std::uint64_t n = scaled(50000);
-  mpmc::queue<msg> q(GetParam());
+  mpmc::queue<msg> q(std::get<0>(GetParam()), mpmc::options{.cells = std::get<1>(GetParam())});
   std::atomic<std::uint64_t> popped{0};
   run_2x2(
       [&](int p) {
@@ -148,13 +149,17 @@ TEST_P(MpmcStressTry, TwoByTwoExactlyOnceInOrder) {
   EXPECT_EQ(q.try_pop().status(), status::empty);
 }
 
-INSTANTIATE_TEST_SUITE_P(Capacities, MpmcStressTry, ::testing::Values(1, 3, 8, 64));
+INSTANTIATE_TEST_SUITE_P(Capacities, MpmcStressTry,
+                         ::testing::Combine(::testing::Values(1, 3, 8, 64),
+                                            ::testing::Values(mpmc::cell_layout::stamp_array,
+                                                              mpmc::cell_layout::stamp_in_cell)));
 
 // ---- blocking calls, parking at once or after a spin ------------------------------------
 
 struct blocking_case {
   std::size_t capacity;
   std::uint32_t spins;
+  mpmc::cell_layout cells;
 };
 
 class MpmcStressBlocking : public ::testing::TestWithParam<blocking_case> {};
@@ -162,7 +167,7 @@ class MpmcStressBlocking : public ::testing::TestWithParam<blocking_case> {};
 TEST_P(MpmcStressBlocking, TwoByTwoExactlyOnceInOrder) {
   const std::uint64_t n = scaled(20000);
   const auto ws = wait_strategy::park(GetParam().spins);
-  mpmc::queue<msg> q(GetParam().capacity, mpmc::options{ws, ws});
+  mpmc::queue<msg> q(GetParam().capacity, mpmc::options{ws, ws, GetParam().cells});
   std::atomic<std::uint64_t> claimed{0};
   run_2x2(
       [&](int p) {
@@ -186,7 +191,7 @@ TEST_P(MpmcStressBlocking, ClosingEndsEveryConsumerAfterTheLastMessage) {
   // producers close it themselves: the second to finish).
   const std::uint64_t n = scaled(20000);
   const auto ws = wait_strategy::park(GetParam().spins);
-  mpmc::queue<msg> q(GetParam().capacity, mpmc::options{ws, ws});
+  mpmc::queue<msg> q(GetParam().capacity, mpmc::options{ws, ws, GetParam().cells});
   std::atomic<int> done{0};
   run_2x2(
       [&](int p) {
@@ -207,7 +212,11 @@ TEST_P(MpmcStressBlocking, ClosingEndsEveryConsumerAfterTheLastMessage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, MpmcStressBlocking,
-                         ::testing::Values(blocking_case{1, 0}, blocking_case{3, 0}, blocking_case{8, 64}));
+                         ::testing::Values(blocking_case{1, 0, mpmc::cell_layout::stamp_array},
+                                           blocking_case{3, 0, mpmc::cell_layout::stamp_array},
+                                           blocking_case{8, 64, mpmc::cell_layout::stamp_array},
+                                           blocking_case{1, 0, mpmc::cell_layout::stamp_in_cell},
+                                           blocking_case{3, 0, mpmc::cell_layout::stamp_in_cell}));
 
 // ---- timed calls that time out and retry ------------------------------------------------
 

@@ -17,6 +17,15 @@ using ringwire::wait_strategy;
 namespace mpmc = ringwire::mpmc;
 
 mpmc::options waits(wait_strategy w) { return mpmc::options{w, w}; }
+mpmc::options cells(mpmc::cell_layout c) { return mpmc::options{.cells = c}; }
+
+// Both cell layouts, for the tests that run on each (automatic resolves to one of them).
+const auto both_layouts = ::testing::Values(mpmc::cell_layout::stamp_in_cell, mpmc::cell_layout::stamp_array);
+std::string layout_name(mpmc::cell_layout c) {
+  return c == mpmc::cell_layout::stamp_array ? "StampArray" : "StampInCell";
+}
+class MpmcLayouts : public ::testing::TestWithParam<mpmc::cell_layout> {};
+INSTANTIATE_TEST_SUITE_P(Layouts, MpmcLayouts, both_layouts, [](const auto& info) { return layout_name(info.param); });
 
 // True when `tid` sleeps in a private FUTEX_WAIT_BITSET (the room's epoch word may hold any
 // value, unlike spsc's park word).
@@ -66,11 +75,11 @@ TEST(MpmcQueue, HugeCapacityIsAnError) {
 
 // ---- FIFO and exact capacity, power-of-two and divided geometry -----------------------
 
-class MpmcCapacity : public ::testing::TestWithParam<std::size_t> {};
+class MpmcCapacity : public ::testing::TestWithParam<std::tuple<std::size_t, mpmc::cell_layout>> {};
 
 TEST_P(MpmcCapacity, ExactCapacityAndFifoOverManyLaps) {
-  const std::size_t cap = GetParam();
-  mpmc::queue<std::uint64_t> q(cap);
+  const std::size_t cap = std::get<0>(GetParam());
+  mpmc::queue<std::uint64_t> q(cap, cells(std::get<1>(GetParam())));
   EXPECT_EQ(q.capacity(), cap);
   std::uint64_t next_in = 0;
   std::uint64_t next_out = 0;
@@ -93,7 +102,57 @@ TEST_P(MpmcCapacity, ExactCapacityAndFifoOverManyLaps) {
   EXPECT_EQ(q.size_approx(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Capacities, MpmcCapacity, ::testing::Values(1, 2, 3, 5, 7, 8, 64, 100));
+INSTANTIATE_TEST_SUITE_P(Capacities, MpmcCapacity,
+                         ::testing::Combine(::testing::Values(1, 2, 3, 5, 7, 8, 64, 100, 130), both_layouts),
+                         [](const auto& info) {
+                           return std::to_string(std::get<0>(info.param)) + layout_name(std::get<1>(info.param));
+                         });
+
+// ---- cell geometry ------------------------------------------------------------------------
+
+TEST(MpmcLayout, DefaultPicksTheStampArrayForWholeLinePayloads) {
+  using mpmc::cell_layout;
+  EXPECT_EQ(mpmc::default_cell_layout(8), cell_layout::stamp_in_cell);
+  EXPECT_EQ(mpmc::default_cell_layout(56), cell_layout::stamp_in_cell);
+  EXPECT_EQ(mpmc::default_cell_layout(72), cell_layout::stamp_in_cell);
+  EXPECT_EQ(mpmc::default_cell_layout(64), cell_layout::stamp_array);
+  EXPECT_EQ(mpmc::default_cell_layout(256), cell_layout::stamp_array);
+}
+
+// The stamp array: every cell its own stamp inside the array, consecutive cells' stamps on
+// different lines, payloads packed sizeof(T) apart after the stamps, aligned, in bounds.
+TEST(MpmcLayout, StampArrayGeometry) {
+  using L = mpmc::layout<>;
+  for (std::uint64_t cap : {1u, 2u, 7u, 64u, 100u, 130u}) {
+    const std::size_t bytes = L::footprint(cap, 64, 8);
+    EXPECT_EQ(bytes, L::footprint(cap, 64, 8, mpmc::cell_layout::stamp_array));
+    if (cap >= 64) {  // below, the 64 padded stamps (512 bytes) outweigh the saved lines
+      EXPECT_LT(bytes, L::footprint(cap, 64, 8, mpmc::cell_layout::stamp_in_cell));
+    }
+    std::vector<std::byte> mem(bytes + L::align(8));
+    void* at = mem.data();
+    std::size_t space = mem.size();
+    L* l = L::format(std::align(L::align(8), bytes, at, space), cap, 64, 8);
+    ASSERT_EQ(l->geometry.cells, static_cast<std::uint32_t>(mpmc::cell_layout::stamp_array));
+    const auto* base = reinterpret_cast<const std::byte*>(l);
+    const auto line_of = [base](const void* p) { return (static_cast<const std::byte*>(p) - base) / 64; };
+    std::vector<bool> used((cap + 63) / 64 * 64);
+    for (std::uint64_t i = 0; i < cap; ++i) {
+      const auto at_stamp = reinterpret_cast<const std::byte*>(&l->stamp(i)) - base;
+      const auto k = static_cast<std::size_t>(at_stamp - static_cast<std::ptrdiff_t>(l->geometry.stamps_offset)) / 8;
+      ASSERT_LT(k, used.size());
+      EXPECT_FALSE(used[k]) << "two cells share stamp " << k;
+      used[k] = true;
+      if (i + 1 < cap) {
+        EXPECT_NE(line_of(&l->stamp(i)), line_of(&l->stamp(i + 1))) << "cell " << i;
+      }
+      EXPECT_EQ(l->payload(i) - base, static_cast<std::ptrdiff_t>(l->geometry.payloads_offset + i * 64));
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(l->payload(i)) % 64, 0u);
+      EXPECT_GT(line_of(l->payload(0)), line_of(&l->stamp(i))) << "a payload line holds a stamp";
+    }
+    EXPECT_EQ(static_cast<std::size_t>(l->payload(cap) - base), bytes);
+  }
+}
 
 TEST(MpmcQueue, TryPopIntoLeavesOutUntouchedWhenEmpty) {
   mpmc::queue<std::string> q(2);
@@ -148,11 +207,12 @@ TEST(MpmcQueue, OverAlignedElements) {
 
 // ---- lifetimes and exceptions -----------------------------------------------------------
 
-class MpmcLifetime : public counted {};
+class MpmcLifetime : public counted, public ::testing::WithParamInterface<mpmc::cell_layout> {};
+INSTANTIATE_TEST_SUITE_P(Layouts, MpmcLifetime, both_layouts, [](const auto& info) { return layout_name(info.param); });
 
-TEST_F(MpmcLifetime, DestructorDestroysWhatIsLeftExactlyOnce) {
+TEST_P(MpmcLifetime, DestructorDestroysWhatIsLeftExactlyOnce) {
   for (std::size_t cap : {1u, 3u, 4u}) {
-    mpmc::queue<tracked> q(cap);
+    mpmc::queue<tracked> q(cap, cells(GetParam()));
     // Wrap the cells a few times, then leave a partial queue behind.
     for (int i = 0; i < 10; ++i) {
       ASSERT_EQ(q.try_push(tracked(i)), status::ok);
@@ -167,8 +227,8 @@ TEST_F(MpmcLifetime, DestructorDestroysWhatIsLeftExactlyOnce) {
   // counted::TearDown checks every construction met exactly one destruction.
 }
 
-TEST_F(MpmcLifetime, ChannelBlockDestroysWhatIsLeft) {
-  auto [tx, rx] = mpmc::channel<tracked>(4);
+TEST_P(MpmcLifetime, ChannelBlockDestroysWhatIsLeft) {
+  auto [tx, rx] = mpmc::channel<tracked>(4, cells(GetParam()));
   ASSERT_EQ(tx.try_send(tracked(1)), status::ok);
   ASSERT_EQ(tx.try_send(tracked(2)), status::ok);
   ASSERT_EQ(tx.try_send(tracked(3)), status::ok);
@@ -180,9 +240,9 @@ TEST_F(MpmcLifetime, ChannelBlockDestroysWhatIsLeft) {
   EXPECT_EQ(reg().alive(), 0);
 }
 
-TEST_F(MpmcLifetime, ThrowingConstructorLeavesAHoleThatPopsSkip) {
+TEST_P(MpmcLifetime, ThrowingConstructorLeavesAHoleThatPopsSkip) {
   for (std::size_t cap : {1u, 2u, 3u}) {
-    mpmc::queue<tracked> q(cap);
+    mpmc::queue<tracked> q(cap, cells(GetParam()));
     tracked source(5);
     throw_countdown = 0;  // the next copy throws
     EXPECT_THROW((void)q.try_push(source), std::runtime_error);
@@ -209,8 +269,8 @@ TEST_F(MpmcLifetime, ThrowingConstructorLeavesAHoleThatPopsSkip) {
   }
 }
 
-TEST_F(MpmcLifetime, HoleLeftAtDestructionIsNotDestroyed) {
-  mpmc::queue<tracked> q(3);
+TEST_P(MpmcLifetime, HoleLeftAtDestructionIsNotDestroyed) {
+  mpmc::queue<tracked> q(3, cells(GetParam()));
   ASSERT_EQ(q.try_push(tracked(1)), status::ok);
   const tracked source(2);
   throw_countdown = 0;
@@ -219,8 +279,8 @@ TEST_F(MpmcLifetime, HoleLeftAtDestructionIsNotDestroyed) {
   // ~queue: destroys 1 and 3, not the raw hole between them (TearDown: bad_destroys == 0).
 }
 
-TEST_F(MpmcLifetime, ThrowingMoveOnPopDestroysThatElementAndGoesOn) {
-  mpmc::queue<tracked> q(3);
+TEST_P(MpmcLifetime, ThrowingMoveOnPopDestroysThatElementAndGoesOn) {
+  mpmc::queue<tracked> q(3, cells(GetParam()));
   ASSERT_EQ(q.try_push(tracked(1)), status::ok);
   ASSERT_EQ(q.try_push(tracked(2)), status::ok);
   throw_countdown = 0;  // the move out of the cell throws
@@ -383,10 +443,10 @@ struct gate {
   }
 };
 
-TEST(MpmcQueue, TryPopNeverEmptyWhileATicketIsClaimed) {
+TEST_P(MpmcLayouts, TryPopNeverEmptyWhileATicketIsClaimed) {
   // Deterministic: the producer of ticket 0 is frozen mid-construction until the consumer
   // has entered try_pop; try_pop must wait for it, not report empty.
-  mpmc::queue<gate> q(2);
+  mpmc::queue<gate> q(2, cells(GetParam()));
   gate::hold = true;
   gate::inside = false;
   auto slow = std::async(std::launch::async, [&q] { return q.try_push(gate(1)); });
@@ -405,10 +465,10 @@ TEST(MpmcQueue, TryPopNeverEmptyWhileATicketIsClaimed) {
   EXPECT_EQ(must_finish(slow, "slow push"), status::ok);
 }
 
-TEST(MpmcQueue, TryPushNeverFullWhileAConsumerIsMidRead) {
+TEST_P(MpmcLayouts, TryPushNeverFullWhileAConsumerIsMidRead) {
   // Capacity 1 holding one element; a consumer claims it and freezes mid-move. The queue is
   // then not full (the pop took effect at its claim): try_push must wait, not report full.
-  mpmc::queue<gate> q(1);
+  mpmc::queue<gate> q(1, cells(GetParam()));
   ASSERT_EQ(q.try_push(gate(1)), status::ok);
   gate::hold = true;
   gate::inside = false;
@@ -565,14 +625,14 @@ TEST(MpmcChannel, DefaultAndMovedFromHandlesAreClosed) {
 // stamp behind for good while head says an element was claimed. Both used to loop without
 // end (found by fuzz/mpmc_live_fuzz.cpp); settle() now bounds the wait and the call says
 // full / empty.
-TEST(Mpmc, ImpossibleStampsEndEveryTryCall) {
+TEST_P(MpmcLayouts, ImpossibleStampsEndEveryTryCall) {
   using L = mpmc::layout<>;
   struct alignas(128) block {
     std::byte bytes[4096];
   };
   auto mem = std::make_unique<block>();
-  ASSERT_LE(L::footprint(4, sizeof(int), alignof(int)), sizeof(block));
-  L* l = L::format(mem->bytes, 4, sizeof(int), alignof(int));
+  ASSERT_LE(L::footprint(4, sizeof(int), alignof(int), GetParam()), sizeof(block));
+  L* l = L::format(mem->bytes, 4, sizeof(int), alignof(int), GetParam());
   mpmc::detail::core<int, ringwire::std_sync> q(l);
   l->stamp(0).store(2);  // cell 0 freed for lap 1 while head is still 0
   EXPECT_EQ(q.try_push(1), status::full);

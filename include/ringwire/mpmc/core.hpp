@@ -3,6 +3,8 @@
 // `core<T, Sync>` is the protocol code every MPMC front end (mpmc::queue, mpmc::sender,
 // mpmc::receiver) runs; it holds no state of its own beyond the layout's address and its
 // geometry, copied once into the object so the hot path reads no shared line for them.
+// It runs unchanged on both cell layouts (layout.hpp): a stamp and a payload are found
+// through the same strides and remap, whichever the geometry says.
 //
 // Push of ticket h (lap L = h / capacity, cell h % capacity):
 //   1. read head h (relaxed), then stamp(h) (acquire)
@@ -49,15 +51,13 @@ namespace ringwire::mpmc::detail {
 
 template <class T, class Sync>
 class core {
-  using stamp_t = typename Sync::template atomic<std::uint64_t>;
+  using stamp_t = typename layout<Sync>::stamp_t;
 
  public:
   core() noexcept = default;
   explicit core(layout<Sync>* l) noexcept
       : l_(l),
-        cells_(l->cell(0)),
-        stride_(l->geometry.cell_stride),
-        payload_offset_(l->geometry.payload_offset),
+        cells_(l->view()),
         capacity_(l->geometry.capacity),
         lap_shift_(l->geometry.lap_shift),
         scope_(Sync::resolve_scope(fence_scope::process)) {}
@@ -237,15 +237,12 @@ class core {
   [[nodiscard]] std::uint64_t lap_of(std::uint64_t ticket) const noexcept {
     return lap_shift_ != layout<Sync>::divide ? ticket >> lap_shift_ : ticket / capacity_;
   }
-  [[nodiscard]] std::byte* cell_of(std::uint64_t ticket) const noexcept {
-    const std::uint64_t i = lap_shift_ != layout<Sync>::divide ? ticket & (capacity_ - 1) : ticket % capacity_;
-    return cells_ + i * stride_;
+  [[nodiscard]] std::uint64_t cell_of(std::uint64_t ticket) const noexcept {
+    return lap_shift_ != layout<Sync>::divide ? ticket & (capacity_ - 1) : ticket % capacity_;
   }
-  [[nodiscard]] stamp_t& stamp_of(std::uint64_t ticket) const noexcept {
-    return *std::launder(reinterpret_cast<stamp_t*>(cell_of(ticket)));
-  }
+  [[nodiscard]] stamp_t& stamp_of(std::uint64_t ticket) const noexcept { return cells_.stamp(cell_of(ticket)); }
   [[nodiscard]] T* payload_of(std::uint64_t ticket) const noexcept {
-    return std::launder(reinterpret_cast<T*>(cell_of(ticket) + payload_offset_));
+    return std::launder(reinterpret_cast<T*>(cells_.payload(cell_of(ticket))));
   }
 
   // Waits, inside a try_*, for a peer that owns the cell and is half-way through its copy:
@@ -331,9 +328,7 @@ class core {
   }
 
   layout<Sync>* l_ = nullptr;
-  std::byte* cells_ = nullptr;
-  std::uint64_t stride_ = 0;
-  std::uint64_t payload_offset_ = 0;
+  cells_view<stamp_t> cells_;
   std::uint64_t capacity_ = 0;
   std::uint32_t lap_shift_ = 0;
   fence_scope scope_ = fence_scope::process;

@@ -23,10 +23,12 @@
 
 namespace ringwire::mpmc {
 
-// How waiting calls wait, fixed when the queue or channel is made.
+// How waiting calls wait, and where the turn stamps live (layout.hpp; automatic picks by
+// sizeof(T)), fixed when the queue or channel is made.
 struct options {
   wait_strategy push_wait = wait_strategy::park();
   wait_strategy pop_wait = wait_strategy::park();
+  cell_layout cells = cell_layout::automatic;
 };
 
 namespace detail {
@@ -51,7 +53,7 @@ class queue {
   // A queue holding at most `capacity` elements (any value >= 1; a power of two saves a
   // division per operation). Throws ringwire::error for zero or an unallocatable capacity.
   explicit queue(std::size_t capacity, const options& opt = {})
-      : ref_(make(capacity)), core_(ref_.get()), opt_(opt) {}
+      : ref_(make(capacity, opt.cells)), core_(ref_.get()), opt_(opt) {}
   queue(const queue&) = delete;
   queue& operator=(const queue&) = delete;
 
@@ -106,9 +108,9 @@ class queue {
   [[nodiscard]] std::size_t size_approx() const noexcept { return core_.size_approx(); }
 
  private:
-  static ringwire::detail::counted_ref<layout<Sync>, Sync> make(std::size_t capacity) {
+  static ringwire::detail::counted_ref<layout<Sync>, Sync> make(std::size_t capacity, cell_layout cells) {
     Sync::prepare();
-    auto* block = detail::heap_block<T, Sync>::create(capacity, /*refs=*/1);
+    auto* block = detail::heap_block<T, Sync>::create(capacity, /*refs=*/1, cells);
     return {block->ring(), &block->own};
   }
 

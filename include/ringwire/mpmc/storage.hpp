@@ -30,7 +30,7 @@ void destroy_queued(layout<Sync>& l) noexcept {
     const std::uint64_t cap = l.geometry.capacity;
     for (std::uint64_t t = l.consumer.tail.load(std::memory_order_acquire); t != head; ++t) {
       if ((l.stamp(t % cap).load(std::memory_order_acquire) & hole_bit) != 0) continue;
-      std::launder(reinterpret_cast<T*>(l.cell(t % cap) + l.geometry.payload_offset))->~T();
+      std::launder(reinterpret_cast<T*>(l.payload(t % cap)))->~T();
     }
   }
 }
@@ -55,14 +55,14 @@ struct heap_block {
   }
 
   // Allocates and formats; the returned owner holds `refs` references.
-  static heap_block* create(std::uint64_t capacity, std::uint32_t refs) {
-    const std::size_t ring_bytes = layout<Sync>::footprint(capacity, sizeof(T), alignof(T));
+  static heap_block* create(std::uint64_t capacity, std::uint32_t refs, cell_layout cells) {
+    const std::size_t ring_bytes = layout<Sync>::footprint(capacity, sizeof(T), alignof(T), cells);
     void* mem = ringwire::detail::allocate_block(layout_offset + ring_bytes, block_align, capacity);
     auto* self = ::new (mem) heap_block{};
     self->own.release_all = &release_all;
     // relaxed: the block is not yet shared with any other thread.
     self->own.refs.store(refs, std::memory_order_relaxed);
-    layout<Sync>::format(reinterpret_cast<std::byte*>(mem) + layout_offset, capacity, sizeof(T), alignof(T));
+    layout<Sync>::format(reinterpret_cast<std::byte*>(mem) + layout_offset, capacity, sizeof(T), alignof(T), cells);
     return self;
   }
 };
