@@ -163,7 +163,7 @@ struct core_fixture : rl::test_suite<Derived, 4> {
 
   void before() {
     ringwire::model::model_clock::now = {};
-    block = block_t::create(Cap, /*refs=*/1, Cells);
+    block = mpmc::detail::make_heap_block<payload, relacy_sync>(Cap, /*refs=*/1, Cells);
     auto* l = block->ring();
     RL_ASSERT(l->geometry.cells == static_cast<std::uint32_t>(Cells));
     g_watch = ring_watch{};

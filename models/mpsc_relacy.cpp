@@ -155,8 +155,8 @@ struct fixture : rl::test_suite<Derived, Threads> {
     mpsc::options o;
     o.sender_wait = wait_strategy::park(0);  // park at once: the futex paths every time
     o.receiver_wait = wait_strategy::park(0);
-    block_t* block = block_t::create(Cap, Lanes, 0, 2, 1);
-    layout_t* l = block->chan();
+    block_t* block = mpsc::detail::make_heap_block<payload, relacy_sync>(Cap, Lanes, 0, 2, 1);
+    layout_t* l = block->ring();
     g_watch.lanes = l->lane_memory(0);
     g_watch.stride = static_cast<std::size_t>(l->geometry.lane_stride);
     g_watch.slots_offset = layout_t::lane::slots_offset(alignof(payload));
@@ -164,7 +164,7 @@ struct fixture : rl::test_suite<Derived, Threads> {
     g_watch.lane_count = Lanes;
     g_watch.shadow = shadow;
     g_watch.live = 0;
-    auto [r, x] = mpsc::detail::endpoints(block, o);
+    auto [r, x] = mpsc::detail::endpoints<payload, relacy_sync>(block, o);
     for (unsigned i = 0; i < Copies; ++i) regs[i].emplace(r);
     rx.emplace(std::move(x));
   }

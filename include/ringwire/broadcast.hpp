@@ -66,7 +66,7 @@ template <class T, class Sync = std_sync>
 std::pair<publisher<T, Sync>, hub<T, Sync>> channel(std::size_t capacity, const options& opt = {}) {
   static_assert(detail::payload_check<T>::ok);
   Sync::prepare();
-  auto* block = detail::heap_block<Sync>::create(capacity, sizeof(T), opt, /*refs=*/2);
+  auto* block = detail::make_heap_block<Sync>(capacity, sizeof(T), opt, /*refs=*/2);
   auto* l = block->ring();
   return {publisher<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt),
           hub<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt)};
@@ -79,7 +79,7 @@ template <class T, class Sync = std_sync>
 std::pair<shared_publisher<T, Sync>, hub<T, Sync>> mpmc_channel(std::size_t capacity, const options& opt = {}) {
   static_assert(detail::payload_check<T>::ok);
   Sync::prepare();
-  auto* block = detail::heap_block<Sync>::create(capacity, sizeof(T), opt, /*refs=*/2, /*multi_producer=*/true);
+  auto* block = detail::make_heap_block<Sync>(capacity, sizeof(T), opt, /*refs=*/2, /*multi_producer=*/true);
   auto* l = block->ring();
   // relaxed: the block is not yet shared with any other thread.
   l->control.producers.store(1, std::memory_order_relaxed);

@@ -51,27 +51,14 @@
 #include "ringwire/byte_broadcast/reader.hpp"
 #include "ringwire/byte_broadcast/writer.hpp"
 #include "ringwire/detail/counted_ref.hpp"
+#include "ringwire/detail/heap_block.hpp"
 
 namespace ringwire::byte_broadcast {
 
 namespace detail {
 
 template <class Sync>
-struct heap_block {
-  ringwire::detail::owner<Sync> own;
-
-  static constexpr std::size_t layout_offset =
-      (sizeof(ringwire::detail::owner<Sync>) + layout<Sync>::align() - 1) / layout<Sync>::align() * layout<Sync>::align();
-
-  layout<Sync>* ring() noexcept {
-    return std::launder(reinterpret_cast<layout<Sync>*>(reinterpret_cast<std::byte*>(this) + layout_offset));
-  }
-  static void release_all(ringwire::detail::owner<Sync>* o) noexcept {
-    auto* self = reinterpret_cast<heap_block*>(o);  // `own` is the first member
-    self->~heap_block();
-    ::operator delete(static_cast<void*>(self), std::align_val_t{layout<Sync>::align()});
-  }
-};
+using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, layout<Sync>::align()>;
 
 }  // namespace detail
 
@@ -80,14 +67,9 @@ struct heap_block {
 template <class Sync = std_sync>
 std::pair<writer<Sync>, reader<Sync>> channel(const geometry& g) {
   Sync::prepare();  // registers membarrier once per process (the light/heavy fence pair)
-  using block = detail::heap_block<Sync>;
-  const std::size_t bytes = block::layout_offset + layout<Sync>::footprint(g);
-  void* mem = ringwire::detail::allocate_block(bytes, layout<Sync>::align(), g.depth);
-  auto* self = ::new (mem) block{};
-  self->own.release_all = &block::release_all;
-  // relaxed: the block is not yet shared with any other thread.
-  self->own.refs.store(2, std::memory_order_relaxed);
-  layout<Sync>* l = layout<Sync>::format(self->ring(), g);
+  layout<Sync>* l = nullptr;
+  auto* self = detail::heap_block<Sync>::create(layout<Sync>::footprint(g), g.depth, /*refs=*/2,
+                                                [&](void* at) { l = layout<Sync>::format(at, g); });
   return {writer<Sync>(detail::ring_ref<Sync>(l, &self->own)),
           reader<Sync>(detail::ring_ref<Sync>(l, &self->own), g, start_at::next)};
 }

@@ -69,7 +69,7 @@ namespace detail {
 // registrar). Used by channel() and by the Relacy model, which needs the block's address.
 template <class T, class Sync>
 std::pair<registrar<T, Sync>, receiver<T, Sync>> endpoints(heap_block<T, Sync>* block, const options& opt) {
-  auto* l = block->chan();
+  auto* l = block->ring();
   return {registrar<T, Sync>(ringwire::detail::counted_ref<layout<Sync>, Sync>(l, &block->own), &block->own, opt),
           receiver<T, Sync>(ringwire::detail::counted_ref<layout<Sync>, Sync>(l, &block->own), opt)};
 }
@@ -84,8 +84,8 @@ std::pair<registrar<T, Sync>, receiver<T, Sync>> channel(std::size_t lane_capaci
                                                          const options& opt = {}) {
   static_assert(std::is_nothrow_destructible_v<T>, "channel elements must have a non-throwing destructor");
   Sync::prepare();
-  return detail::endpoints(detail::heap_block<T, Sync>::create(lane_capacity, max_producers, opt.start_index,
-                                                               /*refs=*/2, /*registrars=*/1),
+  return detail::endpoints<T, Sync>(detail::make_heap_block<T, Sync>(lane_capacity, max_producers, opt.start_index,
+                                                              /*refs=*/2, /*registrars=*/1),
                            opt);
 }
 

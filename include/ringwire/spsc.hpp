@@ -56,7 +56,7 @@ namespace ringwire::spsc {
 template <class T, class Sync = std_sync>
 std::pair<sender<T, Sync>, receiver<T, Sync>> channel(std::size_t capacity, const options& opt = {}) {
   Sync::prepare();
-  auto* block = detail::heap_block<T, Sync>::create(capacity, opt.start_index, /*refs=*/2);
+  auto* block = detail::make_heap_block<T, Sync>(capacity, opt.start_index, /*refs=*/2);
   auto* l = block->ring();
   return {sender<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt),
           receiver<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt)};

@@ -16,6 +16,7 @@
 
 #include "ringwire/broadcast/layout.hpp"
 #include "ringwire/detail/counted_ref.hpp"
+#include "ringwire/detail/heap_block.hpp"
 #include "ringwire/wait.hpp"
 
 namespace ringwire::broadcast {
@@ -44,45 +45,25 @@ template <class Sync>
 using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 
 template <class Sync>
-struct heap_block {
-  owner<Sync> own;
+using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, ringwire::detail::hot_block>;
 
-  static constexpr std::size_t block_align = ringwire::detail::hot_block;
-  static constexpr std::size_t layout_offset = (sizeof(heap_block) + block_align - 1) / block_align * block_align;
-
-  layout<Sync>* ring() noexcept {
-    return std::launder(reinterpret_cast<layout<Sync>*>(reinterpret_cast<std::byte*>(this) + layout_offset));
+// Validates the options, allocates and formats; the block holds `refs` references.
+template <class Sync>
+heap_block<Sync>* make_heap_block(std::uint64_t capacity, std::size_t payload_size, const options& opt,
+                                  std::uint32_t refs, bool multi_producer = false) {
+  std::uint64_t lag = opt.evict_lag;
+  if (opt.policy == policy::evict) {
+    if (lag == options::automatic) lag = capacity == 0 ? 0 : capacity - 1;
+    if (capacity != 0 && lag >= capacity)
+      throw error(errc::invalid_options, "evict_lag " + std::to_string(lag) + " must be below the capacity " +
+                                             std::to_string(capacity));
   }
-
-  static void release_all(owner<Sync>* o) noexcept {
-    auto* self = reinterpret_cast<heap_block*>(o);  // `own` is the first member
-    self->~heap_block();
-    // unsized: clang 14 does not enable sized deallocation by default.
-    ::operator delete(static_cast<void*>(self), std::align_val_t{block_align});
-  }
-
-  // Validates the options, allocates and formats; the returned owner holds `refs` references.
-  static heap_block* create(std::uint64_t capacity, std::size_t payload_size, const options& opt, std::uint32_t refs,
-                            bool multi_producer = false) {
-    std::uint64_t lag = opt.evict_lag;
-    if (opt.policy == policy::evict) {
-      if (lag == options::automatic) lag = capacity == 0 ? 0 : capacity - 1;
-      if (capacity != 0 && lag >= capacity)
-        throw error(errc::invalid_options, "evict_lag " + std::to_string(lag) + " must be below the capacity " +
-                                               std::to_string(capacity));
-    }
-    const std::size_t bytes =
-        layout_offset + layout<Sync>::footprint(capacity, payload_size, opt.max_subscribers, opt.slot_layout);
-    void* mem = ringwire::detail::allocate_block(bytes, block_align, capacity);
-    auto* self = ::new (mem) heap_block{};
-    self->own.release_all = &release_all;
-    // relaxed: the block is not yet shared with any other thread.
-    self->own.refs.store(refs, std::memory_order_relaxed);
-    layout<Sync>::format(reinterpret_cast<std::byte*>(mem) + layout_offset, capacity, payload_size,
-                         opt.max_subscribers, opt.policy, lag, opt.slot_layout, multi_producer);
-    return self;
-  }
-};
+  const std::size_t bytes = layout<Sync>::footprint(capacity, payload_size, opt.max_subscribers, opt.slot_layout);
+  return heap_block<Sync>::create(bytes, capacity, refs, [&](void* at) {
+    layout<Sync>::format(at, capacity, payload_size, opt.max_subscribers, opt.policy, lag, opt.slot_layout,
+                         multi_producer);
+  });
+}
 
 }  // namespace detail
 }  // namespace ringwire::broadcast

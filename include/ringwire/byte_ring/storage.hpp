@@ -14,6 +14,7 @@
 
 #include "ringwire/byte_ring/layout.hpp"
 #include "ringwire/detail/counted_ref.hpp"
+#include "ringwire/detail/heap_block.hpp"
 
 namespace ringwire::byte_ring {
 
@@ -24,35 +25,15 @@ using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 namespace detail {
 
 template <class Sync>
-struct heap_block {
-  ringwire::detail::owner<Sync> own;
+using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, layout<Sync>::alignment>;
 
-  static constexpr std::size_t block_align = layout<Sync>::alignment;
-  static constexpr std::size_t layout_offset = (sizeof(heap_block) + block_align - 1) / block_align * block_align;
-
-  layout<Sync>* ring() noexcept {
-    return std::launder(reinterpret_cast<layout<Sync>*>(reinterpret_cast<std::byte*>(this) + layout_offset));
-  }
-
-  static void release_all(ringwire::detail::owner<Sync>* o) noexcept {
-    auto* self = reinterpret_cast<heap_block*>(o);  // `own` is the first member
-    self->~heap_block();
-    // unsized: clang 14 does not enable sized deallocation by default.
-    ::operator delete(static_cast<void*>(self), std::align_val_t{block_align});
-  }
-
-  // Allocates and formats; the returned owner holds `refs` references.
-  static heap_block* create(std::uint64_t capacity, ring_kind kind, std::uint32_t refs) {
-    const std::size_t ring_bytes = layout<Sync>::footprint(capacity);
-    void* mem = ringwire::detail::allocate_block(layout_offset + ring_bytes, block_align, capacity);
-    auto* self = ::new (mem) heap_block{};
-    self->own.release_all = &release_all;
-    // relaxed: the block is not yet shared with any other thread.
-    self->own.refs.store(refs, std::memory_order_relaxed);
-    layout<Sync>::format(reinterpret_cast<std::byte*>(mem) + layout_offset, ring_bytes, capacity, kind);
-    return self;
-  }
-};
+// Allocates and formats; the block holds `refs` references.
+template <class Sync>
+heap_block<Sync>* make_heap_block(std::uint64_t capacity, ring_kind kind, std::uint32_t refs) {
+  const std::size_t bytes = layout<Sync>::footprint(capacity);
+  return heap_block<Sync>::create(bytes, capacity, refs,
+                                  [&](void* at) { layout<Sync>::format(at, bytes, capacity, kind); });
+}
 
 }  // namespace detail
 }  // namespace ringwire::byte_ring

@@ -16,7 +16,12 @@
 
 namespace ringwire::detail {
 
-template <class Layout, class Sync, std::size_t Align, void (*Teardown)(Layout&) noexcept>
+// The Teardown of a layout that holds no objects with destructors (bytes, trivially
+// copyable payloads).
+template <class Layout>
+void nothing_to_destroy(Layout& /*unused*/) noexcept {}
+
+template <class Layout, class Sync, std::size_t Align, void (*Teardown)(Layout&) noexcept = &nothing_to_destroy<Layout>>
 struct heap_block {
   owner<Sync> own;  // first member: release_all casts back from it
 

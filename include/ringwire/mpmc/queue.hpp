@@ -110,7 +110,7 @@ class queue {
  private:
   static ringwire::detail::counted_ref<layout<Sync>, Sync> make(std::size_t capacity, cell_layout cells) {
     Sync::prepare();
-    auto* block = detail::heap_block<T, Sync>::create(capacity, /*refs=*/1, cells);
+    auto* block = detail::make_heap_block<T, Sync>(capacity, /*refs=*/1, cells);
     return {block->ring(), &block->own};
   }
 

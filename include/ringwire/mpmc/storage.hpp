@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "ringwire/detail/counted_ref.hpp"
+#include "ringwire/detail/heap_block.hpp"
 #include "ringwire/mpmc/layout.hpp"
 
 namespace ringwire::mpmc::detail {
@@ -36,36 +37,16 @@ void destroy_queued(layout<Sync>& l) noexcept {
 }
 
 template <class T, class Sync>
-struct heap_block {
-  owner<Sync> own;
+using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, layout<Sync>::align(alignof(T)), &destroy_queued<T, Sync>>;
 
-  static constexpr std::size_t block_align = layout<Sync>::align(alignof(T));
-  static constexpr std::size_t layout_offset = (sizeof(heap_block) + block_align - 1) / block_align * block_align;
-
-  layout<Sync>* ring() noexcept {
-    return std::launder(reinterpret_cast<layout<Sync>*>(reinterpret_cast<std::byte*>(this) + layout_offset));
-  }
-
-  static void release_all(owner<Sync>* o) noexcept {
-    auto* self = reinterpret_cast<heap_block*>(o);  // `own` is the first member
-    destroy_queued<T, Sync>(*self->ring());
-    self->~heap_block();
-    // unsized: clang 14 does not enable sized deallocation by default.
-    ::operator delete(static_cast<void*>(self), std::align_val_t{block_align});
-  }
-
-  // Allocates and formats; the returned owner holds `refs` references.
-  static heap_block* create(std::uint64_t capacity, std::uint32_t refs, cell_layout cells) {
-    const std::size_t ring_bytes = layout<Sync>::footprint(capacity, sizeof(T), alignof(T), cells);
-    void* mem = ringwire::detail::allocate_block(layout_offset + ring_bytes, block_align, capacity);
-    auto* self = ::new (mem) heap_block{};
-    self->own.release_all = &release_all;
-    // relaxed: the block is not yet shared with any other thread.
-    self->own.refs.store(refs, std::memory_order_relaxed);
-    layout<Sync>::format(reinterpret_cast<std::byte*>(mem) + layout_offset, capacity, sizeof(T), alignof(T), cells);
-    return self;
-  }
-};
+// Allocates and formats a heap queue for T; the block holds `refs` references.
+template <class T, class Sync>
+heap_block<T, Sync>* make_heap_block(std::uint64_t capacity, std::uint32_t refs, cell_layout cells) {
+  const std::size_t bytes = layout<Sync>::footprint(capacity, sizeof(T), alignof(T), cells);
+  return heap_block<T, Sync>::create(bytes, capacity, refs, [&](void* at) {
+    layout<Sync>::format(at, capacity, sizeof(T), alignof(T), cells);
+  });
+}
 
 static_assert(std::is_standard_layout_v<layout<std_sync>>, "the layout must be able to live in any memory");
 
