@@ -43,8 +43,8 @@
 // Messages must be trivially copyable (checked at compile time, with the reason: they are
 // copied as 64-bit words with relaxed atomics and may be read while being overwritten).
 // Several producers: mpmc_channel() returns a copyable shared_publisher instead (tickets
-// give one global order; see shared_publisher.hpp). Not here yet: shared-memory placement,
-// metrics counters.
+// give one global order; see shared_publisher.hpp). Shared-memory placement: shm/broadcast.hpp.
+// Not here yet: metrics counters.
 #pragma once
 
 #include <cstddef>

@@ -4,7 +4,7 @@
 // Each producer owns one lane, an SPSC ring (spsc/layout.hpp) whose sender is an ordinary
 // spsc::sender; the one receiver reads every lane. Like the SPSC layout this one is
 // pointer-free, standard-layout for std_sync and templated on Sync, so the Relacy model
-// runs it and a shared-memory segment can host it later.
+// runs it and a shared-memory segment hosts it (shm/mpsc.hpp).
 //
 //  offset            block (each 128 bytes: its own pair of cache lines)
 //  ----------------  ----------------------------------------------------------------------

@@ -498,8 +498,8 @@ class segment {
   }
 
   // The heartbeat: CLOCK_MONOTONIC nanoseconds (one clock for every process on the host)
-  // of the last beat(). Whoever owns the segment's liveness beats; crash recovery (later)
-  // will read it with creator_pid and creator_start_time.
+  // of the last beat(). Whoever owns the segment's liveness beats; it is for observers: crash
+  // recovery does not read it (claims name their process by pid and start time, claim.hpp).
   void beat() const noexcept {
     // relaxed: a timestamp for observers; nothing else is published through it.
     map().hdr()->live.heartbeat.store(detail::monotonic_ns(), std::memory_order_relaxed);

@@ -1,7 +1,7 @@
 // ringwire/spsc/layout.hpp -- the SPSC ring as plain bytes: no pointers, only offsets.
 //
 // The layout is everything two endpoints share, in memory that may be a heap block, an
-// inline array or (later) a shared-memory segment mapped at different addresses in two
+// inline array or a shared-memory segment (shm/spsc.hpp) mapped at different addresses in two
 // processes. It therefore holds no pointers and no virtual functions, is standard-layout,
 // and is not templated on the element type: the slot size and alignment are recorded so an
 // attaching party can validate them.

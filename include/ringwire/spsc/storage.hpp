@@ -1,6 +1,7 @@
 // ringwire/spsc/storage.hpp -- who owns the memory a layout lives in.
 //
-// Two storages today, a shared-memory segment later; the endpoints do not care which:
+// Two storages here; the third, a shared-memory segment, is shm/spsc.hpp's attachment.
+// The endpoints do not care which:
 //
 //   heap     one aligned allocation holding [owner | layout | slots]. The sender, the
 //            receiver and any monitors each hold a reference; the last to let go destroys
