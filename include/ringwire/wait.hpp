@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <optional>
 #include <stop_token>
+#include <type_traits>
 
 #include "ringwire/detail/futex.hpp"
 #include "ringwire/status.hpp"
@@ -234,11 +235,97 @@ status retry_while(status busy, Attempt&& attempt, Wait&& wait) {
   }
 }
 
-template <class Sync, class Ready>
-status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::uint32_t>& my_word,
-                  fence_scope scope, const wait_limits& lim, std::uint64_t& parks, Ready&& ready,
-                  word_sharing sharing = word_sharing::exclusive) {
-  const bool exclusive = sharing == word_sharing::exclusive;
+// ---- parking policies ------------------------------------------------------------------
+// How a waiter tells the other side "I am about to sleep", which futex word it sleeps on and
+// with which value, and how it wakes itself for a stop request. wait_with() runs every
+// policy through the same loop:
+//     announce();  heavy_fence();  e = expected();  if (ready()) { retract(); done }
+//     futex_wait(futex(), e, deadline);  retract();  re-check
+// A policy is a small object over words in the layout:
+//   word_parking      one park word: `running`/`parked` (wait.hpp's protocol above). Exclusive
+//                     (one waiter resets it when it leaves) or shared (only wakers reset it).
+//   epoch_parking     a registration (a sleeper count, or a flag) plus an epoch that every wake
+//                     bumps: any number of waiters on one side (mpmc/wait_room.hpp: sleepers +
+//                     epoch; byte_broadcast/layout.hpp: parked flag + bell).
+//   no_parking        the endpoint cannot write a word the other side reads (a read-only
+//                     mapping): `park` degrades to yielding, as for a Sync that never parks.
+// The MPSC receiver's lane flags are a policy of its own (mpsc/receiver.hpp): the shared word
+// plus one flag per lane.
+
+template <class Sync>
+struct word_parking {
+  typename Sync::template atomic<std::uint32_t>& word;
+  word_sharing sharing = word_sharing::exclusive;
+  fence_scope scope = fence_scope::process;
+
+  static constexpr bool can_park = true;
+  [[nodiscard]] typename Sync::template atomic<std::uint32_t>& futex() const noexcept { return word; }
+  // relaxed: ordered before the re-check by the heavy fence (the Dekker pair above).
+  void announce() const noexcept { word.store(parked, std::memory_order_relaxed); }
+  [[nodiscard]] std::uint32_t expected() const noexcept { return parked; }
+  void retract() const noexcept {
+    // relaxed: our own word; a concurrent waker's exchange may also reset it, harmlessly.
+    // Shared: never, another waiter may be asleep on it (see word_sharing).
+    if (sharing == word_sharing::exclusive) word.store(running, std::memory_order_relaxed);
+  }
+  void wake() const noexcept { ringwire::detail::wake<Sync>(word, scope); }
+};
+
+// Registration + epoch. With a counter (Counted): announce increments it, retract decrements
+// it, and the epoch is read after the heavy fence. With a flag: announce reads the epoch first
+// and then sets the flag, which the waker clears; retract leaves it. Both orders are sound: a
+// bump the waiter misses changes the futex word (the kernel refuses to sleep), and a bump it
+// sees was made (release) after the progress its re-check then sees (acquire).
+template <class Sync, bool Counted>
+struct epoch_parking {
+  typename Sync::template atomic<std::uint32_t>& registration;  // sleepers, or the parked flag
+  typename Sync::template atomic<std::uint32_t>& epoch;
+  fence_scope scope = fence_scope::process;
+  std::uint32_t seen = 0;
+
+  static constexpr bool can_park = true;
+  [[nodiscard]] typename Sync::template atomic<std::uint32_t>& futex() const noexcept { return epoch; }
+  void announce() noexcept {
+    if constexpr (Counted) {
+      // relaxed: ordered before the re-check by the heavy fence.
+      registration.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // acquire: a bump we see was made after the progress (or stop) that caused it.
+      seen = epoch.load(std::memory_order_acquire);
+      // relaxed: ordered before the re-check by the heavy fence. A flag: every pass stores it
+      // again, since a waker that rang for earlier progress has cleared it.
+      registration.store(1, std::memory_order_relaxed);
+    }
+  }
+  [[nodiscard]] std::uint32_t expected() noexcept {
+    // acquire: pairs with the waker's release bump, for a waiter that reads a bumped epoch.
+    if constexpr (Counted) seen = epoch.load(std::memory_order_acquire);
+    return seen;
+  }
+  void retract() const noexcept {
+    // relaxed: a stale registration only costs a waker one needless wake.
+    if constexpr (Counted) registration.fetch_sub(1, std::memory_order_relaxed);
+  }
+  // Wakes every sleeper (they re-check; the others sleep again). release: a waiter whose
+  // epoch load sees this bump sees what was published (or the stop request) before it.
+  void wake() const noexcept {
+    epoch.fetch_add(1, std::memory_order_release);
+    Sync::unpark_all(epoch, scope);
+  }
+};
+
+struct no_parking {
+  static constexpr bool can_park = false;
+};
+
+// Waits until ready() is true (ok), a limit is reached (timed_out, cancelled), by the
+// strategy ws, parking through `parking` (a policy above). The one waiting loop: every
+// blocking call of every family ends here. ready() must be cheap and side-effect free apart
+// from refreshing caches; it is called again after every wake. `parks` counts futex sleeps.
+template <class Sync, class Parking, class Ready>
+status wait_with(const wait_strategy& ws, Parking&& parking, fence_scope scope, const wait_limits& lim,
+                 std::uint64_t& parks, Ready&& ready) {
+  using policy = std::remove_cvref_t<Parking>;
   if (auto s = spin_phase<Sync>(ws.spins(), lim, ready)) return *s;
   // From here the call really waits: the peer check runs (when the endpoint has one).
   peer_watch<Sync> watch(lim, ws.peer_check());
@@ -266,7 +353,7 @@ status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::u
       }
     }
     case wait_strategy::kind::park:
-      if constexpr (!Sync::parks) {  // a policy that never sleeps: park degrades to yield
+      if constexpr (!Sync::parks || !policy::can_park) {  // nobody can sleep: park degrades to yield
         for (;;) {
           if (ready()) return status::ok;
           if (auto s = limit_reached<Sync>(lim, watch, reaped)) return *s;
@@ -276,31 +363,40 @@ status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::u
       break;
   }
 
-  // A stop request must reach a parked thread: the callback wakes our own word.
-  auto wake_me = [&my_word, scope]() noexcept { wake<Sync>(my_word, scope); };
-  std::optional<std::stop_callback<decltype(wake_me)>> on_stop;
-  if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, wake_me);
+  if constexpr (Sync::parks && policy::can_park) {
+    // A stop request must reach a parked thread: the callback wakes it through the policy.
+    auto wake_me = [&parking]() noexcept { parking.wake(); };
+    std::optional<std::stop_callback<decltype(wake_me)>> on_stop;
+    if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, wake_me);
 
-  for (;;) {
-    // relaxed: ordered before the re-check below by heavy_fence (see the protocol above).
-    my_word.store(parked, std::memory_order_relaxed);
-    Sync::heavy_fence(scope);
-    const bool done = ready();
-    reaped = false;
-    const std::optional<status> limit = done ? std::nullopt : limit_reached<Sync>(lim, watch, reaped);
-    if (done || limit) {
-      // relaxed: our own word; a concurrent waker's exchange may also reset it, harmlessly.
-      if (exclusive) my_word.store(running, std::memory_order_relaxed);
-      return done ? status::ok : *limit;
+    for (;;) {
+      parking.announce();
+      Sync::heavy_fence(scope);
+      const std::uint32_t expect = parking.expected();
+      const bool done = ready();
+      reaped = false;
+      const std::optional<status> limit = done ? std::nullopt : limit_reached<Sync>(lim, watch, reaped);
+      if (!done && !limit && !reaped) {  // reaped: the peer's side closed, re-check first
+        ++parks;
+        // Sleeps until the deadline or, with a peer check, its next turn (a slice).
+        Sync::park(parking.futex(), expect, watch.due() < lim.deadline ? watch.due() : lim.deadline, scope);
+      }
+      parking.retract();
+      if (done) return status::ok;
+      if (limit) return *limit;
+      // A wake that raced in after the sleep only costs a spurious re-check.
+      if (ready()) return status::ok;
     }
-    if (reaped) continue;  // the reap closed the peer's side: re-check before sleeping
-    ++parks;
-    // Sleeps until the deadline or, with a peer check, its next turn (a slice).
-    Sync::park(my_word, parked, watch.due() < lim.deadline ? watch.due() : lim.deadline, scope);
-    // relaxed: as above. A wake that raced in after this only costs a spurious re-check.
-    if (exclusive) my_word.store(running, std::memory_order_relaxed);
-    if (ready()) return status::ok;
   }
+  return status::closed;  // unreachable: every strategy returns above
+}
+
+// wait_with on one park word (word_parking): the waiting of every single-waiter side.
+template <class Sync, class Ready>
+status wait_until(const wait_strategy& ws, typename Sync::template atomic<std::uint32_t>& my_word,
+                  fence_scope scope, const wait_limits& lim, std::uint64_t& parks, Ready&& ready,
+                  word_sharing sharing = word_sharing::exclusive) {
+  return wait_with<Sync>(ws, word_parking<Sync>{my_word, sharing, scope}, scope, lim, parks, ready);
 }
 
 }  // namespace detail

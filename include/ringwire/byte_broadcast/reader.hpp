@@ -316,55 +316,15 @@ class reader {
         return meta_[n_ & mask_].stamp.load(std::memory_order_relaxed) >= ring::committed(n_) ||
                l->control.closed.load(std::memory_order_relaxed) != 0;
       };
-      status st;
-      if (Sync::parks && wait_.which() == wait_strategy::kind::park && !read_only_) {
-        auto spun = ringwire::detail::spin_phase<Sync>(wait_.spins(), lim, ready);
-        st = spun ? *spun : park_until(l, lim, ready);
-      } else {
-        st = detail::poll_until<Sync>(wait_, lim, ready);
-      }
+      // A read-only reader cannot set the parked flag the writer reads: it polls.
+      const status st =
+          read_only_ ? ringwire::detail::wait_with<Sync>(wait_, ringwire::detail::no_parking{}, scope_, lim, parks_, ready)
+                     : ringwire::detail::wait_with<Sync>(
+                           wait_, ringwire::detail::epoch_parking<Sync, false>{l->control.parked, l->control.bell, scope_},
+                           scope_, lim, parks_, ready);
       if (st == status::timed_out) return {read_status::empty};
       if (st == status::cancelled) return {read_status::cancelled};
       if (st != status::ok) return {read_status::closed};
-    }
-  }
-
-  // Sleeps on the ring's bell until ready() (ok), the deadline (timed_out) or a stop
-  // request (cancelled). The protocol and its proof: layout.hpp "Parking".
-  template <class Ready>
-  status park_until(ring* l, const ringwire::detail::wait_limits& lim, Ready& ready) {
-    auto& bell = l->control.bell;
-    const fence_scope scope = scope_;
-    // A stop request must reach a sleeping reader: ring the bell (every sleeper wakes and
-    // re-checks; the others sleep again). release: a reader whose bell load sees this bump
-    // sees the stop request in its limit check.
-    auto ring_me = [&bell, scope]() noexcept {
-      bell.fetch_add(1, std::memory_order_release);
-      Sync::unpark_all(bell, scope);
-    };
-    std::optional<std::stop_callback<decltype(ring_me)>> on_stop;
-    if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, ring_me);
-    ringwire::detail::peer_watch<Sync> watch(lim, wait_.peer_check());  // as in wait_until
-    bool reaped = false;
-    for (;;) {
-      // acquire: a bump we see was made after the publish (or stop) that caused it, which
-      // our re-check below then sees; a bump we miss makes the futex refuse to sleep.
-      const std::uint32_t b = bell.load(std::memory_order_acquire);
-      // relaxed: ordered before the re-check by the heavy fence (Dekker with the writer's
-      // light fence before its parked load). A flag: every pass stores it again, since a
-      // writer that rang for an earlier message has cleared it.
-      l->control.parked.store(1, std::memory_order_relaxed);
-      Sync::heavy_fence(scope_);
-      const bool done = ready();
-      const std::optional<status> limit =
-          done ? std::nullopt : ringwire::detail::limit_reached<Sync>(lim, watch, reaped);
-      if (!done && !limit && !reaped) {  // reaped: the dead writer's ring closed, re-check first
-        ++parks_;
-        Sync::park(bell, b, watch.due() < lim.deadline ? watch.due() : lim.deadline, scope_);
-      }
-      if (done) return status::ok;
-      if (limit) return *limit;
-      if (ready()) return status::ok;
     }
   }
 

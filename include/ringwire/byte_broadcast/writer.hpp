@@ -69,30 +69,6 @@ namespace detail {
 template <class Sync>
 using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 
-// Polls ready() with the strategy's spins, then yields or backs off (park degrades to
-// spin_then_yield here: the callers park through their own protocol when Sync::parks).
-// ok, timed_out or cancelled. Runs lim's peer check every ws.peer_check() (wait.hpp).
-template <class Sync, class Ready>
-status poll_until(const wait_strategy& ws, const ringwire::detail::wait_limits& lim, Ready&& ready) {
-  ringwire::detail::peer_watch<Sync> watch(lim, ws.peer_check());
-  bool reaped = false;
-  for (std::uint32_t i = 0;; ++i) {
-    if (ready()) return status::ok;
-    if (i % 64 == 63) {
-      if (auto s = ringwire::detail::limit_reached<Sync>(lim, watch, reaped)) return *s;
-      if (reaped) continue;  // a dead peer's side was closed: re-check first
-    }
-    if (i < ws.spins() || ws.which() == wait_strategy::kind::busy_spin) {
-      Sync::cpu_relax();
-    } else if (ws.which() == wait_strategy::kind::backoff) {
-      const std::uint32_t doublings = std::min<std::uint32_t>(i - ws.spins(), 20);
-      Sync::sleep_for(std::min<std::chrono::nanoseconds>(ws.max_sleep(), std::chrono::microseconds(1ll << doublings)));
-    } else {
-      Sync::yield();
-    }
-  }
-}
-
 }  // namespace detail
 
 template <class Sync = std_sync>

@@ -24,13 +24,11 @@
 // The epoch is 32 bits: a waiter would have to miss exactly 2^32 wakes between reading it
 // and sleeping to sleep through one.
 //
-// The non-parking strategies (busy_spin, spin_then_yield, backoff, and park on a policy that
-// never parks) are wait.hpp's own: detail::wait_until never touches the word for those.
+// The loop itself is wait.hpp's wait_with(), shared by every family; this room is its
+// epoch_parking policy with a sleeper count. The non-parking strategies never touch the room.
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <stop_token>
 
 #include "ringwire/mpmc/layout.hpp"
 #include "ringwire/wait.hpp"
@@ -42,9 +40,7 @@ using ringwire::detail::wait_limits;
 // Wakes every sleeper of the room. Cold: only when a sleeper is registered, or on close.
 template <class Sync>
 [[gnu::noinline, gnu::cold]] void wake_room(wait_room<Sync>& room, fence_scope scope) noexcept {
-  // release: a waiter that reads the new epoch (acquire) sees the progress published before.
-  room.epoch.fetch_add(1, std::memory_order_release);
-  Sync::unpark_all(room.epoch, scope);
+  ringwire::detail::epoch_parking<Sync, true>{room.sleepers, room.epoch, scope}.wake();
 }
 
 // After the release store that publishes progress. True when a sleeper had to be woken.
@@ -68,38 +64,13 @@ inline void notify_close(wait_room<Sync>& room, fence_scope scope) noexcept {
 }
 
 // Waits until ready() (ok), the deadline (timed_out) or a stop request (cancelled), by the
-// strategy ws; ready() must be side-effect free. `parks` counts futex sleeps.
+// strategy ws; ready() must be side-effect free. `parks` counts futex sleeps. The loop is
+// wait.hpp's (wait_with); the room is its sleepers + epoch policy.
 template <class Sync, class Ready>
 status wait_in(const wait_strategy& ws, wait_room<Sync>& room, fence_scope scope, const wait_limits& lim,
                std::uint64_t& parks, Ready&& ready) {
-  if (ws.which() != wait_strategy::kind::park || !Sync::parks)
-    return ringwire::detail::wait_until<Sync>(ws, room.epoch, scope, lim, parks, ready);
-
-  if (auto s = ringwire::detail::spin_phase<Sync>(ws.spins(), lim, ready)) return *s;
-
-  // A stop request must reach a parked thread: the callback wakes the whole room (the
-  // others re-check and sleep again).
-  auto wake_me = [&room, scope]() noexcept { wake_room<Sync>(room, scope); };
-  std::optional<std::stop_callback<decltype(wake_me)>> on_stop;
-  if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, wake_me);
-
-  for (;;) {
-    // relaxed: ordered before the re-check by heavy_fence (the Dekker pair above).
-    room.sleepers.fetch_add(1, std::memory_order_relaxed);
-    Sync::heavy_fence(scope);
-    // acquire: pairs with wake_room's release, for a waiter that reads a bumped epoch.
-    const std::uint32_t seen = room.epoch.load(std::memory_order_acquire);
-    const bool done = ready();
-    const std::optional<status> limit = done ? std::nullopt : ringwire::detail::limit_reached<Sync>(lim);
-    if (!done && !limit) {
-      ++parks;
-      Sync::park(room.epoch, seen, lim.deadline, scope);
-    }
-    // relaxed: a stale registration only costs a notifier one needless wake.
-    room.sleepers.fetch_sub(1, std::memory_order_relaxed);
-    if (done || limit) return done ? status::ok : *limit;
-    if (ready()) return status::ok;
-  }
+  return ringwire::detail::wait_with<Sync>(ws, ringwire::detail::epoch_parking<Sync, true>{room.sleepers, room.epoch, scope},
+                                           scope, lim, parks, ready);
 }
 
 }  // namespace ringwire::mpmc::detail

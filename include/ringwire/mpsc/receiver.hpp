@@ -391,38 +391,33 @@ class receiver {
     for (std::uint32_t i : order_) geo_.lane_ring(i).producer.consumer_park.store(v, mo);
   }
 
-  status wait_for_data(const ringwire::detail::wait_limits& given) {
-    auto* l = ref_.get();
-    auto& word = l->receiver.receiver_park;
-    auto check = [this] { return ready(); };
-    const ringwire::detail::wait_limits lim = ref_.watch(given);  // a shared-memory peer check
-    if (wait_.which() != wait_strategy::kind::park || !Sync::parks)
-      return ringwire::detail::wait_until<Sync>(wait_, word, scope_, lim, parks_, check);
-    if (auto s = ringwire::detail::spin_phase<Sync>(wait_.spins(), lim, check)) return *s;
-    ringwire::detail::peer_watch<Sync> watch(lim, wait_.peer_check());  // as in wait_until
-    bool reaped = false;
-    // A stop request must reach a parked receiver: the callback wakes our word.
-    auto wake_me = [&word, this]() noexcept { ringwire::detail::wake<Sync>(word, scope_); };
-    std::optional<std::stop_callback<decltype(wake_me)>> on_stop;
-    if (lim.stop != nullptr && lim.stop->stop_possible()) on_stop.emplace(*lim.stop, wake_me);
-    for (;;) {
+  // wait.hpp's loop with this receiver's policy: the shared word, plus every known lane's
+  // flag (see "Parking" above).
+  struct lane_parking {
+    receiver& self;
+    typename Sync::template atomic<std::uint32_t>& word;
+
+    static constexpr bool can_park = true;
+    [[nodiscard]] typename Sync::template atomic<std::uint32_t>& futex() const noexcept { return word; }
+    void announce() const noexcept {
       // relaxed: published to senders by the flags' release stores and the heavy fence.
       word.store(ringwire::detail::parked, std::memory_order_relaxed);
-      arm(ringwire::detail::parked);
-      Sync::heavy_fence(scope_);
-      const bool done = ready();
-      const std::optional<status> limit =
-          done ? std::nullopt : ringwire::detail::limit_reached<Sync>(lim, watch, reaped);
-      if (!done && !limit && !reaped) {  // reaped: a dead sender's lane closed, re-check first
-        ++parks_;
-        Sync::park(word, ringwire::detail::parked, watch.due() < lim.deadline ? watch.due() : lim.deadline, scope_);
-      }
+      self.arm(ringwire::detail::parked);
+    }
+    [[nodiscard]] std::uint32_t expected() const noexcept { return ringwire::detail::parked; }
+    void retract() const noexcept {
       // relaxed: our own word; a waker's exchange may also reset it, harmlessly.
       word.store(ringwire::detail::running, std::memory_order_relaxed);
-      arm(ringwire::detail::running);
-      if (done || limit) return done ? status::ok : *limit;
-      if (ready()) return status::ok;
+      self.arm(ringwire::detail::running);
     }
+    void wake() const noexcept { ringwire::detail::wake<Sync>(word, self.scope_); }
+  };
+
+  status wait_for_data(const ringwire::detail::wait_limits& given) {
+    auto* l = ref_.get();
+    const ringwire::detail::wait_limits lim = ref_.watch(given);  // a shared-memory peer check
+    return ringwire::detail::wait_with<Sync>(wait_, lane_parking{*this, l->receiver.receiver_park}, scope_, lim,
+                                             parks_, [this] { return ready(); });
   }
 
   recv_result<T> recv_limited(const ringwire::detail::wait_limits& lim) {
