@@ -7,7 +7,10 @@
 //
 // Besides one row per queue (try_push + try_pop), three rows for other paths:
 // ringwire_consume1 (try_send + consume(fn, 1)), ringwire_batch64 (try_send_batch of 64 +
-// consume(fn, 64)) and boost_bulk64 (push(p, 64) + pop(p, 64)), all counted per message.
+// consume(fn, 64)) and boost_bulk64 (push(p, 64) + pop(p, 64)), all counted per message;
+// and one row per other ringwire family, each its own try-send + try-receive pair on one
+// thread (fam_*: mpsc one lane, mpmc queue, broadcast lossy and lossless, byte ring
+// one-to-one, byte broadcast), so a refactor shows what it costs every family's hot path.
 //
 // Instructions per pair = (Ir(2N) - Ir(N)) / N: start-up, construction and teardown cancel
 // out. The `loop` implementation is the same loop with a plain slot instead of a queue
@@ -22,6 +25,11 @@
 #include <string>
 
 #include "adapters.hpp"
+#include "ringwire/broadcast.hpp"
+#include "ringwire/byte_broadcast.hpp"
+#include "ringwire/byte_ring.hpp"
+#include "ringwire/mpmc.hpp"
+#include "ringwire/mpsc.hpp"
 #include "harness.hpp"
 
 namespace {
@@ -119,6 +127,86 @@ constexpr std::size_t batch = 64;
   return sum;
 }
 
+// ---- the other families: one try-send + try-receive per message, the message verified --
+
+[[gnu::noinline]] std::uint64_t fam_mpsc(std::uint64_t n) {
+  auto [reg, rx] = ringwire::mpsc::channel<T>(cap, 1);
+  auto tx = reg.make_sender();
+  T m{};
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    bench::stamp(m, i);
+    if (tx.try_send(m) != ringwire::status::ok) wrong("mpsc send failed", i);
+    auto r = rx.try_recv();
+    if (!r || !bench::verify(*r, i)) wrong("mpsc recv failed or wrong", i);
+    sum += r->w[0];
+  }
+  return sum;
+}
+
+[[gnu::noinline]] std::uint64_t fam_mpmc(std::uint64_t n) {
+  ringwire::mpmc::queue<T> q(cap);
+  T m{}, r{};
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    bench::stamp(m, i);
+    if (q.try_push(m) != ringwire::status::ok) wrong("mpmc push failed", i);
+    if (q.try_pop(r) != ringwire::status::ok || !bench::verify(r, i)) wrong("mpmc pop failed or wrong", i);
+    sum += r.w[0];
+  }
+  return sum;
+}
+
+template <ringwire::broadcast::policy P>
+[[gnu::noinline]] std::uint64_t fam_broadcast(std::uint64_t n) {
+  ringwire::broadcast::options opt;
+  opt.policy = P;
+  auto [pub, hub] = ringwire::broadcast::channel<T>(cap, opt);
+  auto sub = hub.subscribe();
+  T m{};
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    bench::stamp(m, i);
+    if (pub.try_publish(m) != ringwire::status::ok) wrong("broadcast publish failed", i);
+    auto r = sub.try_recv();
+    if (!r || !bench::verify(*r, i)) wrong("broadcast recv failed or wrong", i);
+    sum += r->w[0];
+  }
+  return sum;
+}
+
+[[gnu::noinline]] std::uint64_t fam_byte_ring(std::uint64_t n) {
+  auto [w, rd] = ringwire::byte_ring::one_to_one(64 * cap);
+  T m{};
+  std::uint64_t sum = 0;
+  ringwire::byte_ring::record_view v;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    bench::stamp(m, i);
+    if (w.try_write(1, std::as_bytes(std::span<const T>(&m, 1))) != ringwire::status::ok) wrong("byte ring write failed", i);
+    if (rd.try_read(v) != ringwire::status::ok || v.payload.size() != sizeof(T)) wrong("byte ring read failed", i);
+    T r;
+    std::memcpy(&r, v.payload.data(), sizeof(T));
+    rd.release();
+    if (!bench::verify(r, i)) wrong("byte ring read wrong", i);
+    sum += r.w[0];
+  }
+  return sum;
+}
+
+[[gnu::noinline]] std::uint64_t fam_byte_broadcast(std::uint64_t n) {
+  auto [w, rd] = ringwire::byte_broadcast::channel({.depth = cap, .region_bytes = 64 * cap, .max_message = 1024});
+  T m{}, r{};
+  std::uint64_t sum = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    bench::stamp(m, i);
+    if (w.try_publish(i, std::as_bytes(std::span<const T>(&m, 1))) != ringwire::status::ok) wrong("byte broadcast publish failed", i);
+    auto res = rd.try_read(std::as_writable_bytes(std::span<T>(&r, 1)));
+    if (!res || !bench::verify(r, i)) wrong("byte broadcast read failed or wrong", i);
+    sum += r.w[0];
+  }
+  return sum;
+}
+
 template <class Q>
 std::uint64_t run(std::uint64_t n) {
   auto q = std::make_unique<Q>();
@@ -151,6 +239,13 @@ const impl impls[] = {
     {"ringwire_consume1", run_with<bench::ringwire_q<T, cap>, pairs_consume>},
     {"ringwire_batch64", run_with<bench::ringwire_q<T, cap>, batches_ringwire>},
     {"boost_bulk64", run_with<bench::boost_q<T, cap>, batches_boost>},
+    // the other families (see the top)
+    {"fam_mpsc", fam_mpsc},
+    {"fam_mpmc", fam_mpmc},
+    {"fam_broadcast_lossy", fam_broadcast<ringwire::broadcast::policy::lossy>},
+    {"fam_broadcast_lossless", fam_broadcast<ringwire::broadcast::policy::lossless>},
+    {"fam_byte_ring", fam_byte_ring},
+    {"fam_byte_broadcast", fam_byte_broadcast},
 };
 
 }  // namespace
