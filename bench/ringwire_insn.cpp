@@ -129,9 +129,10 @@ constexpr std::size_t batch = 64;
 
 // ---- the other families: one try-send + try-receive per message, the message verified --
 
-[[gnu::noinline]] std::uint64_t fam_mpsc(std::uint64_t n) {
-  auto [reg, rx] = ringwire::mpsc::channel<T>(cap, 1);
-  auto tx = reg.make_sender();
+// Each row's loop is its own noinline function over endpoints made by the caller, so how
+// the construction inlines cannot change the loop's code.
+template <class Tx, class Rx>
+[[gnu::noinline]] std::uint64_t fam_mpsc_loop(Tx& tx, Rx& rx, std::uint64_t n) {
   T m{};
   std::uint64_t sum = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -144,8 +145,14 @@ constexpr std::size_t batch = 64;
   return sum;
 }
 
-[[gnu::noinline]] std::uint64_t fam_mpmc(std::uint64_t n) {
-  ringwire::mpmc::queue<T> q(cap);
+std::uint64_t fam_mpsc(std::uint64_t n) {
+  auto [reg, rx] = ringwire::mpsc::channel<T>(cap, 1);
+  auto tx = reg.make_sender();
+  return fam_mpsc_loop(tx, rx, n);
+}
+
+template <class Q>
+[[gnu::noinline]] std::uint64_t fam_mpmc_loop(Q& q, std::uint64_t n) {
   T m{}, r{};
   std::uint64_t sum = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -157,12 +164,13 @@ constexpr std::size_t batch = 64;
   return sum;
 }
 
-template <ringwire::broadcast::policy P>
-[[gnu::noinline]] std::uint64_t fam_broadcast(std::uint64_t n) {
-  ringwire::broadcast::options opt;
-  opt.policy = P;
-  auto [pub, hub] = ringwire::broadcast::channel<T>(cap, opt);
-  auto sub = hub.subscribe();
+std::uint64_t fam_mpmc(std::uint64_t n) {
+  ringwire::mpmc::queue<T> q(cap);
+  return fam_mpmc_loop(q, n);
+}
+
+template <class Pub, class Sub>
+[[gnu::noinline]] std::uint64_t fam_broadcast_loop(Pub& pub, Sub& sub, std::uint64_t n) {
   T m{};
   std::uint64_t sum = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -175,8 +183,17 @@ template <ringwire::broadcast::policy P>
   return sum;
 }
 
-[[gnu::noinline]] std::uint64_t fam_byte_ring(std::uint64_t n) {
-  auto [w, rd] = ringwire::byte_ring::one_to_one(64 * cap);
+template <ringwire::broadcast::policy P>
+std::uint64_t fam_broadcast(std::uint64_t n) {
+  ringwire::broadcast::options opt;
+  opt.policy = P;
+  auto [pub, hub] = ringwire::broadcast::channel<T>(cap, opt);
+  auto sub = hub.subscribe();
+  return fam_broadcast_loop(pub, sub, n);
+}
+
+template <class W, class R>
+[[gnu::noinline]] std::uint64_t fam_byte_ring_loop(W& w, R& rd, std::uint64_t n) {
   T m{};
   std::uint64_t sum = 0;
   ringwire::byte_ring::record_view v;
@@ -193,8 +210,13 @@ template <ringwire::broadcast::policy P>
   return sum;
 }
 
-[[gnu::noinline]] std::uint64_t fam_byte_broadcast(std::uint64_t n) {
-  auto [w, rd] = ringwire::byte_broadcast::channel({.depth = cap, .region_bytes = 64 * cap, .max_message = 1024});
+std::uint64_t fam_byte_ring(std::uint64_t n) {
+  auto [w, rd] = ringwire::byte_ring::one_to_one(64 * cap);
+  return fam_byte_ring_loop(w, rd, n);
+}
+
+template <class W, class R>
+[[gnu::noinline]] std::uint64_t fam_byte_broadcast_loop(W& w, R& rd, std::uint64_t n) {
   T m{}, r{};
   std::uint64_t sum = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -205,6 +227,11 @@ template <ringwire::broadcast::policy P>
     sum += r.w[0];
   }
   return sum;
+}
+
+std::uint64_t fam_byte_broadcast(std::uint64_t n) {
+  auto [w, rd] = ringwire::byte_broadcast::channel({.depth = cap, .region_bytes = 64 * cap, .max_message = 1024});
+  return fam_byte_broadcast_loop(w, rd, n);
 }
 
 template <class Q>
