@@ -18,6 +18,7 @@
 #include <stop_token>
 #include <utility>
 
+#include "ringwire/detail/endpoint.hpp"
 #include "ringwire/mpmc/queue.hpp"
 
 namespace ringwire::mpmc {
@@ -27,32 +28,27 @@ namespace detail {
 template <class Sync>
 using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 
-// What a sender and a receiver share: the block reference, the protocol, the wait strategy,
-// and which of the layout's handle counts is this side's.
+// What a sender and a receiver share: the protocol, which of the layout's handle counts is
+// this side's, and through ringwire::detail::endpoint the block reference and the wait
+// strategy (and the close-first move assignment).
 template <class T, class Sync, bool Sending>
-class endpoint {
+class endpoint : public ringwire::detail::endpoint<endpoint<T, Sync, Sending>, ring_ref<Sync>> {
+  using base = ringwire::detail::endpoint<endpoint<T, Sync, Sending>, ring_ref<Sync>>;
+
  public:
   endpoint() noexcept = default;
-  endpoint(ring_ref<Sync> ref, const wait_strategy& ws) noexcept : ref_(std::move(ref)), core_(ref_.get()), wait_(ws) {}
-  endpoint(const endpoint& o) noexcept : ref_(o.ref_.copy()), core_(o.core_), wait_(o.wait_) {
+  endpoint(ring_ref<Sync> ref, const wait_strategy& ws) noexcept
+      : base(std::move(ref), ws, fence_scope::process), core_(core<T, Sync>(ref_.get())) {}
+  endpoint(const endpoint& o) noexcept : base(o.ref_.copy(), o.wait_, o.scope_), core_(o.core_) {
     // relaxed: a new handle is made from a live one, which keeps the side open meanwhile.
     if (ref_.get() != nullptr) count().fetch_add(1, std::memory_order_relaxed);
   }
-  endpoint(endpoint&& o) noexcept
-      : ref_(std::move(o.ref_)), core_(std::exchange(o.core_, core<T, Sync>{})), wait_(o.wait_) {}
+  endpoint(endpoint&&) noexcept = default;
   endpoint& operator=(const endpoint& o) noexcept {
     if (this != &o) *this = endpoint(o);
     return *this;
   }
-  endpoint& operator=(endpoint&& o) noexcept {
-    if (this != &o) {
-      close();
-      ref_ = std::move(o.ref_);
-      core_ = std::exchange(o.core_, core<T, Sync>{});
-      wait_ = o.wait_;
-    }
-    return *this;
-  }
+  endpoint& operator=(endpoint&&) noexcept = default;  // closes this handle first (detail/endpoint.hpp)
   ~endpoint() { close(); }
 
   // Lets go of this handle; the side closes when it was the last one. Idempotent.
@@ -61,9 +57,9 @@ class endpoint {
     // acq_rel: every handle's operations happen-before the close by the last one to leave.
     if (count().fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if constexpr (Sending) {
-        core_.seal();
+        core_.get().seal();
       } else {
-        core_.close_receiving();
+        core_.get().close_receiving();
       }
     }
     core_ = core<T, Sync>{};
@@ -71,11 +67,9 @@ class endpoint {
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept {
-    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(core_.capacity());
+    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(core_.get().capacity());
   }
-  [[nodiscard]] std::size_t size_approx() const noexcept { return ref_.get() == nullptr ? 0 : core_.size_approx(); }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
-  [[nodiscard]] const wait_strategy& wait() const noexcept { return wait_; }
+  [[nodiscard]] std::size_t size_approx() const noexcept { return ref_.get() == nullptr ? 0 : core_.get().size_approx(); }
 
  protected:
   auto& count() const noexcept {
@@ -86,9 +80,10 @@ class endpoint {
     }
   }
 
-  ring_ref<Sync> ref_;
-  core<T, Sync> core_;
-  wait_strategy wait_ = wait_strategy::park();
+  using base::ref_;
+  using base::scope_;
+  using base::wait_;
+  ringwire::detail::reset_on_move<core<T, Sync>> core_;  // a move leaves the source an empty core
 };
 
 }  // namespace detail
@@ -107,7 +102,7 @@ class sender : public detail::endpoint<T, Sync, true> {
   template <class... Args>
   status try_emplace(Args&&... args) {
     if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
-    return this->core_.try_push(std::forward<Args>(args)...);
+    return this->core_.get().try_push(std::forward<Args>(args)...);
   }
 
   status send(const T& v) { return emplace_with(detail::no_limits(), v); }
@@ -127,7 +122,7 @@ class sender : public detail::endpoint<T, Sync, true> {
 
   // True when this handle is closed or every receiver is gone: sends will fail.
   [[nodiscard]] bool is_closed() const noexcept {
-    return this->ref_.get() == nullptr || this->core_.receiving_closed();
+    return this->ref_.get() == nullptr || this->core_.get().receiving_closed();
   }
 
  private:
@@ -135,7 +130,7 @@ class sender : public detail::endpoint<T, Sync, true> {
   status emplace_with(const detail::limits& lim, Args&&... args) {
     if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
     std::uint64_t parks = 0;  // no metrics yet: the count is dropped
-    return this->core_.push_until(this->wait_, lim, parks, std::forward<Args>(args)...);
+    return this->core_.get().push_until(this->wait_, lim, parks, std::forward<Args>(args)...);
   }
 };
 
@@ -150,11 +145,11 @@ class receiver : public detail::endpoint<T, Sync, false> {
 
   recv_result<T> try_recv() {
     if (this->ref_.get() == nullptr) [[unlikely]] return recv_result<T>(status::closed);
-    return this->core_.try_pop();
+    return this->core_.get().try_pop();
   }
   status try_recv(T& out) {
     if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
-    return this->core_.try_pop(out);
+    return this->core_.get().try_pop(out);
   }
   recv_result<T> recv() { return recv_with(detail::no_limits()); }
   recv_result<T> recv(std::stop_token stop) { return recv_with(detail::limits_stop(&stop)); }
@@ -169,14 +164,14 @@ class receiver : public detail::endpoint<T, Sync, false> {
   // True when this handle is closed, or every sender is gone (there may still be messages
   // to drain: recv reports closed only after them).
   [[nodiscard]] bool is_closed() const noexcept {
-    return this->ref_.get() == nullptr || this->core_.sending_closed();
+    return this->ref_.get() == nullptr || this->core_.get().sending_closed();
   }
 
  private:
   recv_result<T> recv_with(const detail::limits& lim) {
     if (this->ref_.get() == nullptr) [[unlikely]] return recv_result<T>(status::closed);
     std::uint64_t parks = 0;
-    return this->core_.pop_until(this->wait_, lim, parks);
+    return this->core_.get().pop_until(this->wait_, lim, parks);
   }
 };
 
