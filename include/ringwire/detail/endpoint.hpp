@@ -80,40 +80,57 @@ class reset_on_move {
   T v_{};
 };
 
-// The base of every endpoint (CRTP: Derived is the endpoint, with a noexcept close()). Ref
-// is the endpoint's reference to its channel: a detail::counted_ref, or any move-only
-// handle that an endpoint empties on close and a move empties in its source.
-template <class Derived, class Ref>
-class endpoint {
+// Runs Derived's close() before Derived's defaulted move assignment moves its members (a
+// base is assigned before the members): the channel this endpoint held is closed while all
+// of Derived's fields still describe it. Empty; copying it does nothing.
+template <class Derived>
+class close_before_move_assign {
+ protected:
+  close_before_move_assign() noexcept = default;
+  close_before_move_assign(const close_before_move_assign&) noexcept = default;
+  close_before_move_assign(close_before_move_assign&&) noexcept = default;
+  close_before_move_assign& operator=(const close_before_move_assign&) noexcept = default;
+  close_before_move_assign& operator=(close_before_move_assign&& o) noexcept {
+    if (this != &o) static_cast<Derived&>(*this).close();
+    return *this;
+  }
+  ~close_before_move_assign() = default;
+};
+
+// What every endpoint keeps of its channel: the reference (a detail::counted_ref, or any
+// move-only handle that a move empties in its source), the wait strategy, the fence scope
+// and the metrics flag. A move takes the reference and copies the settings.
+template <class Ref>
+class endpoint_state {
  public:
   void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
   [[nodiscard]] const wait_strategy& wait() const noexcept { return wait_; }
 
  protected:
-  endpoint() noexcept = default;
+  endpoint_state() noexcept = default;
   // scope: already resolved by the endpoint's Sync (Sync::resolve_scope), decided once.
-  endpoint(Ref ref, const wait_strategy& w, fence_scope scope, bool metrics = false) noexcept
+  endpoint_state(Ref ref, const wait_strategy& w, fence_scope scope, bool metrics = false) noexcept
       : ref_(std::move(ref)), wait_(w), scope_(scope), metrics_(metrics) {}
-  endpoint(endpoint&&) noexcept = default;
-  // Runs first in Derived's defaulted move assignment (bases before members): the channel
-  // this endpoint held is closed while all of Derived's fields still describe it.
-  endpoint& operator=(endpoint&& o) noexcept {
-    if (this == &o) return *this;
-    static_cast<Derived&>(*this).close();
-    ref_ = std::move(o.ref_);
-    wait_ = o.wait_;
-    scope_ = o.scope_;
-    metrics_ = o.metrics_;
-    return *this;
-  }
-  endpoint(const endpoint&) = delete;
-  endpoint& operator=(const endpoint&) = delete;
-  ~endpoint() = default;
+  endpoint_state(endpoint_state&&) noexcept = default;
+  endpoint_state& operator=(endpoint_state&&) noexcept = default;
+  endpoint_state(const endpoint_state&) = delete;
+  endpoint_state& operator=(const endpoint_state&) = delete;
+  ~endpoint_state() = default;
 
   Ref ref_;
   wait_strategy wait_ = wait_strategy::park();
   fence_scope scope_ = fence_scope::process;
   bool metrics_ = false;  // count slow-path events (metrics.hpp)
+};
+
+// The base of every endpoint (CRTP: Derived is the endpoint, with a noexcept close()): the
+// state above with the lifecycle at the top of this header.
+template <class Derived, class Ref>
+class endpoint : public close_before_move_assign<Derived>, public endpoint_state<Ref> {
+ protected:
+  endpoint() noexcept = default;
+  endpoint(Ref ref, const wait_strategy& w, fence_scope scope, bool metrics = false) noexcept
+      : endpoint_state<Ref>(std::move(ref), w, scope, metrics) {}
 };
 
 }  // namespace ringwire::detail
