@@ -33,9 +33,7 @@ namespace ringwire::broadcast::detail {
 template <class Sync>
 class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
   using base = ringwire::detail::endpoint_state<ring_ref<Sync>>;
-  using base::ref_;
-  using base::scope_;
-  using base::wait_;
+  using base::ref_, base::scope_, base::wait_;
   using ring = layout<Sync>;
 
  public:

@@ -69,9 +69,7 @@ inline constexpr observe_only_t observe_only{};
 template <class T, class Sync = std_sync>
 class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail::ring_ref<Sync>> {
   using base = ringwire::detail::endpoint<subscriber<T, Sync>, detail::ring_ref<Sync>>;
-  using base::ref_;
-  using base::scope_;
-  using base::wait_;
+  using base::ref_, base::scope_, base::wait_;
   static_assert(detail::payload_check<T>::ok);
   using ring = layout<Sync>;
 
@@ -110,8 +108,6 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
 
   subscriber(subscriber&&) noexcept = default;
   subscriber& operator=(subscriber&&) noexcept = default;  // closes this subscriber first (detail/endpoint.hpp)
-  subscriber(const subscriber&) = delete;
-  subscriber& operator=(const subscriber&) = delete;
   ~subscriber() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------

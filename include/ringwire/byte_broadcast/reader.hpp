@@ -122,9 +122,7 @@ class credited_reader;
 template <class Sync = std_sync>
 class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<Sync>> {
   using base = ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<Sync>>;
-  using base::ref_;
-  using base::scope_;
-  using base::wait_;
+  using base::ref_, base::scope_, base::wait_;
   using ring = layout<Sync>;
 
  public:

@@ -99,9 +99,7 @@ status poll_until(const wait_strategy& ws, const ringwire::detail::wait_limits& 
 template <class Sync = std_sync>
 class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<Sync>> {
   using base = ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<Sync>>;
-  using base::ref_;
-  using base::scope_;
-  using base::wait_;
+  using base::ref_, base::scope_, base::wait_;
   using ring = layout<Sync>;
 
  public:
@@ -127,8 +125,6 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
   // A move copies every field: the source is closed by its empty reference.
   writer(writer&&) noexcept = default;
   writer& operator=(writer&&) noexcept = default;  // closes this writer first (detail/endpoint.hpp)
-  writer(const writer&) = delete;
-  writer& operator=(const writer&) = delete;
   ~writer() { close(); }
 
   // Publishes `payload` as one message. ok, full (credits: a credited reader would lose a

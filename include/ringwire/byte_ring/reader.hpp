@@ -30,9 +30,7 @@ namespace ringwire::byte_ring {
 template <class Sync = std_sync>
 class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>, public detail::ring_bounds {
   using base = ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>;
-  using base::ref_;
-  using base::scope_;
-  using base::wait_;
+  using base::ref_, base::scope_, base::wait_;
 
  public:
   reader() noexcept = default;
@@ -50,8 +48,6 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>, 
   }
   reader(reader&&) noexcept = default;
   reader& operator=(reader&&) noexcept = default;  // closes this reader first (detail/endpoint.hpp)
-  reader(const reader&) = delete;
-  reader& operator=(const reader&) = delete;
   ~reader() { close(); }
 
   // The next record, or empty / closed. The view stays valid until release().

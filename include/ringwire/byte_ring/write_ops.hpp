@@ -123,9 +123,7 @@ class writer_base : public ringwire::detail::endpoint<Derived, ring_ref<Sync>>, 
                                               std::forward<Ready>(ready), sharing);
   }
 
-  using base::ref_;
-  using base::scope_;
-  using base::wait_;
+  using base::ref_, base::scope_, base::wait_;
   // A move leaves these zero in the source, as the bounds.
   template <class V>
   using reset_on_move = ringwire::detail::reset_on_move<V>;

@@ -50,8 +50,6 @@ class writer : public detail::writer_base<Sync, writer<Sync>>, public detail::wr
   }
   writer(writer&&) noexcept = default;
   writer& operator=(writer&&) noexcept = default;  // closes this writer first (detail/endpoint.hpp)
-  writer(const writer&) = delete;
-  writer& operator=(const writer&) = delete;
   ~writer() { close(); }
 
   // n contiguous writable bytes (n <= max_payload(), 0 allowed), or full / closed.

@@ -3,6 +3,7 @@
 // flag, and one lifecycle:
 //
 //   made       from a reference (a counted heap handle or a shared-memory attachment)
+//   copied     never (the reference is move-only), unless an endpoint writes its own copy
 //   moved      by the compiler, member by member: the source is left closed
 //   assigned   close() first, then member by member (a channel is never dropped silently)
 //   destroyed  close(), written in each endpoint as `~X() { close(); }`

@@ -80,9 +80,7 @@ class endpoint : public ringwire::detail::endpoint<endpoint<T, Sync, Sending>, r
     }
   }
 
-  using base::ref_;
-  using base::scope_;
-  using base::wait_;
+  using base::ref_, base::scope_, base::wait_;
   ringwire::detail::reset_on_move<core<T, Sync>> core_;  // a move leaves the source an empty core
 };
 

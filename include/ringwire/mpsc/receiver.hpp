@@ -52,9 +52,7 @@ template <class T, class Sync = std_sync>
 class receiver
     : public ringwire::detail::endpoint<receiver<T, Sync>, ringwire::detail::counted_ref<layout<Sync>, Sync>> {
   using base = ringwire::detail::endpoint<receiver<T, Sync>, ringwire::detail::counted_ref<layout<Sync>, Sync>>;
-  using base::ref_;
-  using base::scope_;
-  using base::wait_;
+  using base::ref_, base::scope_, base::wait_;
   using lane_rx = spsc::receiver<T, Sync>;
 
  public:
@@ -73,8 +71,6 @@ class receiver
   // A move leaves the source with no lanes (a moved-from vector is empty) and closed.
   receiver(receiver&&) noexcept = default;
   receiver& operator=(receiver&&) noexcept = default;  // closes this receiver first (detail/endpoint.hpp)
-  receiver(const receiver&) = delete;
-  receiver& operator=(const receiver&) = delete;
   ~receiver() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------

@@ -31,10 +31,7 @@ namespace ringwire::spsc {
 template <class T, class Sync = std_sync>
 class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ring_ref<Sync>> {
   using base = ringwire::detail::endpoint<receiver<T, Sync>, detail::ring_ref<Sync>>;
-  using base::metrics_;
-  using base::ref_;
-  using base::scope_;
-  using base::wait_;
+  using base::metrics_, base::ref_, base::scope_, base::wait_;
 
  public:
   using value_type = T;
@@ -56,8 +53,6 @@ class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ri
   }
   receiver(receiver&&) noexcept = default;
   receiver& operator=(receiver&&) noexcept = default;  // closes this receiver first (detail/endpoint.hpp)
-  receiver(const receiver&) = delete;
-  receiver& operator=(const receiver&) = delete;
   ~receiver() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------

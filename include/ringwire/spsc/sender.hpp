@@ -34,10 +34,7 @@ class reservation;
 template <class T, class Sync = std_sync>
 class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_ref<Sync>> {
   using base = ringwire::detail::endpoint<sender<T, Sync>, detail::ring_ref<Sync>>;
-  using base::metrics_;
-  using base::ref_;
-  using base::scope_;
-  using base::wait_;
+  using base::metrics_, base::ref_, base::scope_, base::wait_;
   static_assert(std::is_nothrow_destructible_v<T>, "channel elements must have a non-throwing destructor");
   static_assert(std::is_move_constructible_v<T> || std::is_copy_constructible_v<T>,
                 "channel elements must be movable");
@@ -66,8 +63,6 @@ class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_r
   }
   sender(sender&&) noexcept = default;
   sender& operator=(sender&&) noexcept = default;  // closes this sender first (detail/endpoint.hpp)
-  sender(const sender&) = delete;
-  sender& operator=(const sender&) = delete;
   ~sender() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------

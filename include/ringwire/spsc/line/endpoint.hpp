@@ -49,8 +49,6 @@ class line_endpoint : public ringwire::detail::endpoint<Derived, line_ref<Sync>>
   }
   line_endpoint(line_endpoint&&) noexcept = default;
   line_endpoint& operator=(line_endpoint&&) noexcept = default;
-  line_endpoint(const line_endpoint&) = delete;
-  line_endpoint& operator=(const line_endpoint&) = delete;
   ~line_endpoint() = default;
 
   // The slot of index next_: its stamp and its element.
