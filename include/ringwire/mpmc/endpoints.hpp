@@ -38,7 +38,7 @@ class endpoint : public ringwire::detail::endpoint<endpoint<T, Sync, Sending>, r
  public:
   endpoint() noexcept = default;
   endpoint(ring_ref<Sync> ref, const wait_strategy& ws) noexcept
-      : base(std::move(ref), ws, fence_scope::process), core_(core<T, Sync>(ref_.get())) {}
+      : base(std::move(ref), ws, fence_scope::process), core_(ref_.get()) {}
   endpoint(const endpoint& o) noexcept : base(o.ref_.copy(), o.wait_, o.scope_), core_(o.core_) {
     // relaxed: a new handle is made from a live one, which keeps the side open meanwhile.
     if (ref_.get() != nullptr) count().fetch_add(1, std::memory_order_relaxed);
@@ -57,9 +57,9 @@ class endpoint : public ringwire::detail::endpoint<endpoint<T, Sync, Sending>, r
     // acq_rel: every handle's operations happen-before the close by the last one to leave.
     if (count().fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if constexpr (Sending) {
-        core_.get().seal();
+        core_.seal();
       } else {
-        core_.get().close_receiving();
+        core_.close_receiving();
       }
     }
     core_ = core<T, Sync>{};
@@ -67,9 +67,9 @@ class endpoint : public ringwire::detail::endpoint<endpoint<T, Sync, Sending>, r
   }
 
   [[nodiscard]] std::size_t capacity() const noexcept {
-    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(core_.get().capacity());
+    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(core_.capacity());
   }
-  [[nodiscard]] std::size_t size_approx() const noexcept { return ref_.get() == nullptr ? 0 : core_.get().size_approx(); }
+  [[nodiscard]] std::size_t size_approx() const noexcept { return ref_.get() == nullptr ? 0 : core_.size_approx(); }
 
  protected:
   auto& count() const noexcept {
@@ -81,7 +81,10 @@ class endpoint : public ringwire::detail::endpoint<endpoint<T, Sync, Sending>, r
   }
 
   using base::ref_, base::scope_, base::wait_;
-  ringwire::detail::reset_on_move<core<T, Sync>> core_;  // a move leaves the source an empty core
+  // Plain, so a move copies it: wrapped in reset_on_move, a send + receive pair measured 3
+  // instructions more (g++ 12, callgrind). The source is closed by its empty reference,
+  // which every operation checks before it touches the core.
+  core<T, Sync> core_;
 };
 
 }  // namespace detail
@@ -100,7 +103,7 @@ class sender : public detail::endpoint<T, Sync, true> {
   template <class... Args>
   status try_emplace(Args&&... args) {
     if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
-    return this->core_.get().try_push(std::forward<Args>(args)...);
+    return this->core_.try_push(std::forward<Args>(args)...);
   }
 
   status send(const T& v) { return emplace_with(detail::no_limits(), v); }
@@ -120,7 +123,7 @@ class sender : public detail::endpoint<T, Sync, true> {
 
   // True when this handle is closed or every receiver is gone: sends will fail.
   [[nodiscard]] bool is_closed() const noexcept {
-    return this->ref_.get() == nullptr || this->core_.get().receiving_closed();
+    return this->ref_.get() == nullptr || this->core_.receiving_closed();
   }
 
  private:
@@ -128,7 +131,7 @@ class sender : public detail::endpoint<T, Sync, true> {
   status emplace_with(const detail::limits& lim, Args&&... args) {
     if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
     std::uint64_t parks = 0;  // no metrics yet: the count is dropped
-    return this->core_.get().push_until(this->wait_, lim, parks, std::forward<Args>(args)...);
+    return this->core_.push_until(this->wait_, lim, parks, std::forward<Args>(args)...);
   }
 };
 
@@ -143,11 +146,11 @@ class receiver : public detail::endpoint<T, Sync, false> {
 
   recv_result<T> try_recv() {
     if (this->ref_.get() == nullptr) [[unlikely]] return recv_result<T>(status::closed);
-    return this->core_.get().try_pop();
+    return this->core_.try_pop();
   }
   status try_recv(T& out) {
     if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
-    return this->core_.get().try_pop(out);
+    return this->core_.try_pop(out);
   }
   recv_result<T> recv() { return recv_with(detail::no_limits()); }
   recv_result<T> recv(std::stop_token stop) { return recv_with(detail::limits_stop(&stop)); }
@@ -162,14 +165,14 @@ class receiver : public detail::endpoint<T, Sync, false> {
   // True when this handle is closed, or every sender is gone (there may still be messages
   // to drain: recv reports closed only after them).
   [[nodiscard]] bool is_closed() const noexcept {
-    return this->ref_.get() == nullptr || this->core_.get().sending_closed();
+    return this->ref_.get() == nullptr || this->core_.sending_closed();
   }
 
  private:
   recv_result<T> recv_with(const detail::limits& lim) {
     if (this->ref_.get() == nullptr) [[unlikely]] return recv_result<T>(status::closed);
     std::uint64_t parks = 0;
-    return this->core_.get().pop_until(this->wait_, lim, parks);
+    return this->core_.pop_until(this->wait_, lim, parks);
   }
 };
 

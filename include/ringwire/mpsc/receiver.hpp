@@ -309,7 +309,7 @@ class receiver
     look_for_new_lanes();
     for (int pass = 0; pass < 2; ++pass) {
       const std::size_t n = order_.size();
-      std::size_t at = cursor_ < n ? cursor_ : 0;
+      std::size_t at = cursor_ < n ? cursor_.get() : 0;  // get(): a size_t, not the int of `: 0`
       for (std::size_t k = 0; k < n; ++k) {
         const std::uint32_t lane = order_[at];
         if (++at == n) at = 0;
@@ -335,7 +335,7 @@ class receiver
     std::size_t total = 0;
     for (int pass = 0; pass < 2 && total == 0; ++pass) {
       const std::size_t n = order_.size();
-      std::size_t at = cursor_ < n ? cursor_ : 0;
+      std::size_t at = cursor_ < n ? cursor_.get() : 0;  // get(): a size_t, not the int of `: 0`
       for (std::size_t visit = 0; visit < 2 * n && total < max; ++visit) {
         const std::uint32_t lane = order_[at];
         if (++at == n) at = 0;
