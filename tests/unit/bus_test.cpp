@@ -358,6 +358,23 @@ TEST(Bus, SharedTopicsFromManyThreadsDeliverEveryMessage) {
 
 // ---- counts and listing -----------------------------------------------------------------
 
+TEST(Bus, MoveAssignmentReleasesTheHandleItReplaces) {
+  ringwire::bus<int> bus(settings(8));
+  auto s1 = bus.subscribe("b").value();
+  auto s2 = bus.subscribe("b").value();
+  EXPECT_EQ(bus.find("b")->subscribers, 2u);
+  s1 = std::move(s2);  // s1's own count goes first
+  EXPECT_EQ(bus.find("b")->subscribers, 1u);
+
+  auto pa = bus.publisher("a").value();
+  auto pc = bus.publisher("c").value();
+  pc = std::move(pa);  // closes "c" (its lease too), then takes "a"
+  EXPECT_FALSE(bus.find("c")->publisher_live);
+  EXPECT_TRUE(bus.find("a")->publisher_live);
+  EXPECT_TRUE(pa.is_closed());
+  EXPECT_EQ(pc.publish(1), status::ok);
+}
+
 TEST(Bus, CountsSubscribersAndListsTopics) {
   ringwire::bus<int> bus(settings(8));
   auto s1 = bus.subscribe("b").value();

@@ -23,12 +23,17 @@
 #include <cstdint>
 
 #include "ringwire/broadcast/storage.hpp"
+#include "ringwire/detail/endpoint.hpp"
 #include "ringwire/wait.hpp"
 
 namespace ringwire::broadcast::detail {
 
+// The reference, wait strategy and scope are the endpoint state every endpoint keeps
+// (detail/endpoint.hpp); the publishers hold this as a member and close it themselves.
 template <class Sync>
-class producer_state {
+class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
+  using base = ringwire::detail::endpoint_state<ring_ref<Sync>>;
+  using base::ref_, base::scope_, base::wait_;
   using ring = layout<Sync>;
 
  public:
@@ -36,7 +41,7 @@ class producer_state {
   // scope: fence_scope::cross_process (or _asymmetric) when subscribers may be other
   // processes (a shared-memory segment, shm/broadcast.hpp): process-shared futexes.
   producer_state(ring_ref<Sync> ref, const options& opt, fence_scope scope = fence_scope::process) noexcept
-      : ref_(std::move(ref)), wait_(opt.publisher_wait), scope_(Sync::resolve_scope(scope)) {
+      : base(std::move(ref), opt.publisher_wait, Sync::resolve_scope(scope)) {
     auto* l = ref_.get();
     geo_ = ring_geometry<Sync>(l);
     capacity_ = geo_.capacity;
@@ -44,7 +49,7 @@ class producer_state {
     room_until_ = gated_ ? 0 : ~std::uint64_t{0};  // lossy: never rescans
   }
   producer_state(const producer_state& o) noexcept
-      : ref_(o.ref_.copy()), wait_(o.wait_), scope_(o.scope_), geo_(o.geo_), capacity_(o.capacity_), gated_(o.gated_) {
+      : base(o.ref_.copy(), o.wait_, o.scope_), geo_(o.geo_), capacity_(o.capacity_), gated_(o.gated_) {
     room_until_ = gated_ ? 0 : ~std::uint64_t{0};  // a fresh cache: rescans before its first write
   }
   producer_state(producer_state&&) noexcept = default;
@@ -57,7 +62,6 @@ class producer_state {
   [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }
   [[nodiscard]] bool gated() const noexcept { return gated_; }
   [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
   void reset() noexcept { ref_.reset(); }
 
   // True when message s may be written now (rescanning when the cache says no).
@@ -136,9 +140,6 @@ class producer_state {
     return s <= room_until_;
   }
 
-  ring_ref<Sync> ref_;
-  wait_strategy wait_ = wait_strategy::park();
-  fence_scope scope_ = fence_scope::process;
   ring_geometry<Sync> geo_;
   std::uint64_t capacity_ = 0;
   std::uint64_t room_until_ = 0;  // highest sequence writable without a rescan (0: rescan)

@@ -27,7 +27,7 @@
 namespace ringwire::broadcast {
 
 template <class T, class Sync = std_sync>
-class publisher {
+class publisher : public ringwire::detail::close_before_move_assign<publisher<T, Sync>> {
   static_assert(detail::payload_check<T>::ok);
   using ring = layout<Sync>;
 
@@ -45,16 +45,9 @@ class publisher {
     seq_ = state_.get()->publisher.head.load(std::memory_order_relaxed);
     index_ = (seq_ + 1) % state_.capacity();
   }
-  publisher(publisher&& o) noexcept : state_(std::move(o.state_)), seq_(o.seq_), index_(o.index_) {}
-  publisher& operator=(publisher&& o) noexcept {
-    if (this != &o) {
-      close();
-      state_ = std::move(o.state_);
-      seq_ = o.seq_;
-      index_ = o.index_;
-    }
-    return *this;
-  }
+  // A move copies the sequence: the source is closed by its empty reference.
+  publisher(publisher&&) noexcept = default;
+  publisher& operator=(publisher&&) noexcept = default;  // closes this publisher first (detail/endpoint.hpp)
   publisher(const publisher&) = delete;
   publisher& operator=(const publisher&) = delete;
   ~publisher() { close(); }

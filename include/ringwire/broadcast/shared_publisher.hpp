@@ -58,7 +58,7 @@
 namespace ringwire::broadcast {
 
 template <class T, class Sync = std_sync>
-class shared_publisher {
+class shared_publisher : public ringwire::detail::close_before_move_assign<shared_publisher<T, Sync>> {
   static_assert(detail::payload_check<T>::ok);
   using ring = layout<Sync>;
 
@@ -76,21 +76,12 @@ class shared_publisher {
       init();
     }
   }
-  shared_publisher(shared_publisher&& o) noexcept
-      : state_(std::move(o.state_)), pow2_(o.pow2_), published_(o.published_) {}
+  shared_publisher(shared_publisher&&) noexcept = default;
   shared_publisher& operator=(const shared_publisher& o) {
     if (this != &o) *this = shared_publisher(o);
     return *this;
   }
-  shared_publisher& operator=(shared_publisher&& o) noexcept {
-    if (this != &o) {
-      close();
-      state_ = std::move(o.state_);
-      pow2_ = o.pow2_;
-      published_ = o.published_;
-    }
-    return *this;
-  }
+  shared_publisher& operator=(shared_publisher&&) noexcept = default;  // closes this copy first (detail/endpoint.hpp)
   ~shared_publisher() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------

@@ -51,6 +51,7 @@
 #include <utility>
 
 #include "ringwire/broadcast/storage.hpp"
+#include "ringwire/detail/endpoint.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
 
@@ -66,7 +67,9 @@ struct observe_only_t {
 inline constexpr observe_only_t observe_only{};
 
 template <class T, class Sync = std_sync>
-class subscriber {
+class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail::ring_ref<Sync>> {
+  using base = ringwire::detail::endpoint<subscriber<T, Sync>, detail::ring_ref<Sync>>;
+  using base::ref_, base::scope_, base::wait_;
   static_assert(detail::payload_check<T>::ok);
   using ring = layout<Sync>;
 
@@ -92,7 +95,7 @@ class subscriber {
   // It cannot park (parking announces itself in the registry): a park strategy waits with
   // spin_then_yield instead.
   subscriber(detail::ring_ref<Sync> ref, const options& opt, bool from_oldest, fence_scope scope, observe_only_t)
-      : ref_(std::move(ref)), wait_(opt.subscriber_wait), scope_(Sync::resolve_scope(scope)), observer_(true) {
+      : base(std::move(ref), opt.subscriber_wait, Sync::resolve_scope(scope)), observer_(true) {
     if (wait_.which() == wait_strategy::kind::park) wait_ = wait_strategy::spin_then_yield(wait_.spins());
     auto* const l = ref_.get();
     geo_ = detail::ring_geometry<Sync>(l);
@@ -103,16 +106,8 @@ class subscriber {
     index_ = n_ % cap;
   }
 
-  subscriber(subscriber&& o) noexcept { steal(o); }
-  subscriber& operator=(subscriber&& o) noexcept {
-    if (this != &o) {
-      close();
-      steal(o);
-    }
-    return *this;
-  }
-  subscriber(const subscriber&) = delete;
-  subscriber& operator=(const subscriber&) = delete;
+  subscriber(subscriber&&) noexcept = default;
+  subscriber& operator=(subscriber&&) noexcept = default;  // closes this subscriber first (detail/endpoint.hpp)
   ~subscriber() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------
@@ -474,33 +469,8 @@ class subscriber {
     return recv_result<T>(status::lagged, skipped);
   }
 
-  void steal(subscriber& o) noexcept {
-    ref_ = std::move(o.ref_);
-    geo_ = o.geo_;
-    wait_ = o.wait_;
-    scope_ = o.scope_;
-    n_ = o.n_;
-    index_ = o.index_;
-    first_ = o.first_;
-    received_ = o.received_;
-    missed_ = o.missed_;
-    parks_ = o.parks_;
-    cursor_shown_ = o.cursor_shown_;
-    show_every_ = o.show_every_;
-    entry_ = o.entry_;
-    state_ = o.state_;
-    gated_ = o.gated_;
-    evict_ = o.evict_;
-    evicted_ = o.evicted_;
-    observer_ = o.observer_;
-    armed_ = std::exchange(o.armed_, false);
-    peer_corrupt_ = o.peer_corrupt_;
-  }
-
-  detail::ring_ref<Sync> ref_;
+  // A move copies these (the source is closed by its empty reference) but armed_.
   detail::ring_geometry<Sync> geo_;  // copied when joining (layout.hpp): never re-read from the ring
-  wait_strategy wait_ = wait_strategy::park();
-  fence_scope scope_ = fence_scope::process;
   std::uint64_t n_ = 0;      // next sequence to read
   std::uint64_t index_ = 0;  // its slot
   std::uint64_t first_ = 0;  // from-oldest under a gated policy: the message that may be gone
@@ -515,14 +485,14 @@ class subscriber {
   bool evict_ = false;
   bool evicted_ = false;
   bool observer_ = false;  // not in the registry (observe_only)
-  bool armed_ = false;     // arm_doorbell counted us parked
+  ringwire::detail::reset_on_move<bool> armed_;  // arm_doorbell counted us parked
   bool peer_corrupt_ = false;  // an impossible stamp closed us: see lagged()
 };
 
 template <class T, class Sync>
 subscriber<T, Sync>::subscriber(detail::ring_ref<Sync> ref, const options& opt, bool from_oldest, fence_scope scope,
                                 std::uint32_t entry)
-    : ref_(std::move(ref)), wait_(opt.subscriber_wait), scope_(Sync::resolve_scope(scope)) {
+    : base(std::move(ref), opt.subscriber_wait, Sync::resolve_scope(scope)) {
   join(from_oldest, entry);
 }
 

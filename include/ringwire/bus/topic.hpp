@@ -37,6 +37,7 @@
 #endif
 
 #include "ringwire/broadcast.hpp"
+#include "ringwire/detail/endpoint.hpp"
 
 namespace ringwire {
 
@@ -182,7 +183,8 @@ struct shared_lease : topic_lease {
 // The publisher of a single-producer topic: a broadcast::publisher (same calls, same
 // outcomes, same cost) that tells the bus when it is gone. Move-only.
 template <class T, class Sync = std_sync>
-class topic_publisher : private broadcast::publisher<T, Sync> {
+class topic_publisher : public ringwire::detail::close_before_move_assign<topic_publisher<T, Sync>>,
+                        private broadcast::publisher<T, Sync> {
   using base = broadcast::publisher<T, Sync>;
 
  public:
@@ -190,14 +192,8 @@ class topic_publisher : private broadcast::publisher<T, Sync> {
 
   topic_publisher() noexcept = default;
   topic_publisher(topic_publisher&&) noexcept = default;
-  topic_publisher& operator=(topic_publisher&& o) noexcept {
-    if (this != &o) {
-      close();
-      base::operator=(std::move(o));
-      lease_ = std::move(o.lease_);
-    }
-    return *this;
-  }
+  // Closes this publisher first, lease included (the first base: detail/endpoint.hpp).
+  topic_publisher& operator=(topic_publisher&&) noexcept = default;
   ~topic_publisher() { close(); }
 
   using base::capacity;
@@ -235,7 +231,9 @@ class topic_publisher : private broadcast::publisher<T, Sync> {
 // thread at a time; the channel closes when the last copy is gone, and the bus then opens
 // a fresh channel for the topic's next publisher or subscriber.
 template <class T, class Sync = std_sync>
-class topic_shared_publisher : private broadcast::shared_publisher<T, Sync> {
+class topic_shared_publisher
+    : public ringwire::detail::close_before_move_assign<topic_shared_publisher<T, Sync>>,
+      private broadcast::shared_publisher<T, Sync> {
   using base = broadcast::shared_publisher<T, Sync>;
   using lease_ptr = std::shared_ptr<detail::shared_lease<T, Sync>>;
 
@@ -253,14 +251,8 @@ class topic_shared_publisher : private broadcast::shared_publisher<T, Sync> {
     if (this != &o) *this = topic_shared_publisher(o);
     return *this;
   }
-  topic_shared_publisher& operator=(topic_shared_publisher&& o) noexcept {
-    if (this != &o) {
-      close();
-      base::operator=(std::move(o));
-      lease_ = std::move(o.lease_);
-    }
-    return *this;
-  }
+  // Closes this copy first, lease included (the first base: detail/endpoint.hpp).
+  topic_shared_publisher& operator=(topic_shared_publisher&&) noexcept = default;
   ~topic_shared_publisher() { close(); }
 
   using base::capacity;
@@ -304,7 +296,8 @@ class topic_shared_publisher : private broadcast::shared_publisher<T, Sync> {
 // that the bus counts. Move-only. `closed` means this channel's publisher is gone; to
 // follow the topic's next publisher, subscribe again.
 template <class T, class Sync = std_sync>
-class topic_subscriber : private broadcast::subscriber<T, Sync> {
+class topic_subscriber : public ringwire::detail::close_before_move_assign<topic_subscriber<T, Sync>>,
+                         private broadcast::subscriber<T, Sync> {
   using base = broadcast::subscriber<T, Sync>;
 
  public:
@@ -312,14 +305,8 @@ class topic_subscriber : private broadcast::subscriber<T, Sync> {
 
   topic_subscriber() noexcept = default;
   topic_subscriber(topic_subscriber&&) noexcept = default;
-  topic_subscriber& operator=(topic_subscriber&& o) noexcept {
-    if (this != &o) {
-      close();
-      base::operator=(std::move(o));
-      lease_ = std::move(o.lease_);
-    }
-    return *this;
-  }
+  // Closes this subscriber first, lease included (the first base: detail/endpoint.hpp).
+  topic_subscriber& operator=(topic_subscriber&&) noexcept = default;
   ~topic_subscriber() { close(); }
 
   using base::drain;

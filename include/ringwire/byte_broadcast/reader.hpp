@@ -66,6 +66,7 @@
 
 #include "ringwire/byte_broadcast/layout.hpp"
 #include "ringwire/byte_broadcast/writer.hpp"
+#include "ringwire/detail/endpoint.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
 
@@ -119,7 +120,9 @@ template <class Sync>
 class credited_reader;
 
 template <class Sync = std_sync>
-class reader {
+class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<Sync>> {
+  using base = ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<Sync>>;
+  using base::ref_, base::scope_, base::wait_;
   using ring = layout<Sync>;
 
  public:
@@ -128,7 +131,7 @@ class reader {
   // scope: fence_scope::cross_process when the writer may be another process (shared
   // memory): real fences and process-shared futexes when parking; resolved once here.
   reader(detail::ring_ref<Sync> ref, const geometry& g, start_at from, fence_scope scope = fence_scope::process) noexcept
-      : ref_(std::move(ref)), g_(g), scope_(Sync::resolve_scope(scope)) {
+      : base(std::move(ref), wait_strategy::spin_then_yield(), Sync::resolve_scope(scope)), g_(g) {
     ring* l = ref_.get();
     auto* base = reinterpret_cast<std::byte*>(l);
     meta_ = std::launder(reinterpret_cast<typename ring::meta_entry*>(base + ring::meta_offset(g)));
@@ -139,14 +142,16 @@ class reader {
     const std::uint64_t h = l->head.head.load(std::memory_order_acquire);
     n_ = from == start_at::oldest && h >= g.depth ? h - g.depth + 1 : (from == start_at::oldest ? 1 : h + 1);
   }
-  reader(const reader& o) noexcept { copy_from(o); }
+  reader(const reader& o) noexcept : base() { copy_from(o); }
   reader& operator=(const reader& o) noexcept {
     if (this != &o) copy_from(o);
     return *this;
   }
-  reader(reader&& o) noexcept = default;
-  reader& operator=(reader&& o) noexcept = default;
-  ~reader() = default;
+  // A move copies every field but the reference (and a credited reader's entry, which stays
+  // with its credited_reader): the source reads closed.
+  reader(reader&&) noexcept = default;
+  reader& operator=(reader&&) noexcept = default;  // closes this reader first (detail/endpoint.hpp)
+  ~reader() = default;                              // nothing to tell the writer: see close()
 
   // ---- non-blocking -------------------------------------------------------------------
   // Copies the next message into `out`. too_small leaves it unread.
@@ -204,7 +209,9 @@ class reader {
     filter_value_ = value & mask;
     filter_mask_ = mask;
   }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
+  // Drops this reader's reference: later reads report closed. The writer is not told (a
+  // lossy reader is invisible to it; a credited_reader leaves its entry itself). Idempotent.
+  void close() noexcept { ref_.reset(); }
 
   [[nodiscard]] std::uint64_t next_seq() const noexcept { return n_; }
   [[nodiscard]] std::uint64_t received() const noexcept { return received_; }
@@ -376,7 +383,6 @@ class reader {
     ack_ = nullptr;  // a copy is lossy: the registry entry stays with its credited_reader
   }
 
-  detail::ring_ref<Sync> ref_;
   geometry g_{};
   typename ring::meta_entry* meta_ = nullptr;
   std::uint64_t* payload_ = nullptr;
@@ -388,8 +394,6 @@ class reader {
   std::uint64_t filtered_ = 0;
   std::uint64_t filter_value_ = 0;
   std::uint64_t filter_mask_ = 0;
-  wait_strategy wait_ = wait_strategy::spin_then_yield();
-  fence_scope scope_ = fence_scope::process;
   bool read_only_ = false;  // the ring is mapped read-only: never store to it (mark_read_only)
   std::uint64_t parks_ = 0;
   typename ring::credit_entry* ack_ = nullptr;  // credited: our registry entry

@@ -59,6 +59,7 @@
 
 #include "ringwire/byte_broadcast/layout.hpp"
 #include "ringwire/detail/counted_ref.hpp"
+#include "ringwire/detail/endpoint.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
 
@@ -72,7 +73,9 @@ using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 }  // namespace detail
 
 template <class Sync = std_sync>
-class writer {
+class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<Sync>> {
+  using base = ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<Sync>>;
+  using base::ref_, base::scope_, base::wait_;
   using ring = layout<Sync>;
 
  public:
@@ -82,7 +85,7 @@ class writer {
   // scope: fence_scope::cross_process when readers may be other processes (shared memory):
   // real fences and process-shared futexes for the park protocol; resolved once here.
   explicit writer(detail::ring_ref<Sync> ref, fence_scope scope = fence_scope::process) noexcept
-      : ref_(std::move(ref)), scope_(Sync::resolve_scope(scope)) {
+      : base(std::move(ref), wait_strategy::spin_then_yield(), Sync::resolve_scope(scope)) {
     ring* l = ref_.get();
     g_ = geometry{l->header.depth, l->header.region_bytes, l->header.max_message, l->header.max_credited};
     // relaxed: endpoints are made before they are handed to their threads.
@@ -95,16 +98,9 @@ class writer {
     payload_ = l->payload();
     credited_ = g_.max_credited > 0;
   }
-  writer(writer&& o) noexcept { steal(o); }
-  writer& operator=(writer&& o) noexcept {
-    if (this != &o) {
-      close();
-      steal(o);
-    }
-    return *this;
-  }
-  writer(const writer&) = delete;
-  writer& operator=(const writer&) = delete;
+  // A move copies every field: the source is closed by its empty reference.
+  writer(writer&&) noexcept = default;
+  writer& operator=(writer&&) noexcept = default;  // closes this writer first (detail/endpoint.hpp)
   ~writer() { close(); }
 
   // Publishes `payload` as one message. ok, full (credits: a credited reader would lose a
@@ -163,7 +159,6 @@ class writer {
   // Futex sleeps of this writer while it waited for credits (wait_strategy::park).
   [[nodiscard]] std::uint64_t parks() const noexcept { return parks_; }
   [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
 
  private:
   status publish_until(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl,
@@ -315,33 +310,7 @@ class writer {
     limit_end_ = std::min(credit_end_, pos_ + g_.region_bytes / 2);
   }
 
-  void steal(writer& o) noexcept {
-    ref_ = std::move(o.ref_);
-    g_ = o.g_;
-    wait_ = o.wait_;
-    seq_ = o.seq_;
-    pos_ = o.pos_;
-    dirty_ = o.dirty_;
-    mask_ = o.mask_;
-    region_mask_ = o.region_mask_;
-    limit_seq_ = o.limit_seq_;
-    limit_end_ = o.limit_end_;
-    credit_seq_ = o.credit_seq_;
-    credit_end_ = o.credit_end_;
-    rescans_ = o.rescans_;
-    fenced_rescans_ = o.fenced_rescans_;
-    fenced_seq_ = o.fenced_seq_;
-    wakes_ = o.wakes_;
-    parks_ = o.parks_;
-    scope_ = o.scope_;
-    meta_ = o.meta_;
-    payload_ = o.payload_;
-    credited_ = o.credited_;
-  }
-
-  detail::ring_ref<Sync> ref_;
   geometry g_{};
-  wait_strategy wait_ = wait_strategy::spin_then_yield();
   std::uint64_t seq_ = 0;    // newest published sequence
   std::uint64_t pos_ = 0;    // stream position after the newest chunk
   std::uint64_t dirty_ = 0;  // the dirty value last stored
@@ -356,7 +325,6 @@ class writer {
   std::uint64_t fenced_seq_ = ~std::uint64_t{0};  // seq_ at the last fenced rescan (none yet)
   std::uint64_t wakes_ = 0;
   std::uint64_t parks_ = 0;
-  fence_scope scope_ = fence_scope::process;
   typename ring::meta_entry* meta_ = nullptr;
   std::uint64_t* payload_ = nullptr;
   bool credited_ = false;

@@ -1,5 +1,5 @@
 // ringwire/byte_ring/endpoint.hpp -- what the byte ring's writers and reader share: options,
-// the outcome types, and the argument checks that throw (a record that can never fit, a
+// the outcome types, the ring's bounds, and the argument checks that throw (a record that can never fit, a
 // reserved type id: caller bugs, reported as ringwire::error, never truncated or dropped).
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ringwire/byte_ring/storage.hpp"
+#include "ringwire/detail/endpoint.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
 
@@ -48,6 +49,29 @@ namespace detail {
 inline void check_type(std::int32_t type) {
   if (type < 1) [[unlikely]] throw_bad_type(type);
 }
+
+// The ring's bounds, copied from the layout when an endpoint is made, so a peer scribbling
+// on the geometry block cannot move them. A move leaves them zero in the source: its
+// operations take their slow paths, which find it closed.
+class ring_bounds {
+ public:
+  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(cap_); }
+  [[nodiscard]] std::size_t max_payload() const noexcept { return static_cast<std::size_t>(max_payload_); }
+
+ protected:
+  template <class Layout>
+  void take_bounds(Layout& l) noexcept {
+    data_ = l.data();
+    cap_ = l.geometry.capacity;
+    mask_ = cap_ - 1;
+    max_payload_ = l.geometry.max_payload;
+  }
+
+  ringwire::detail::reset_on_move<std::byte*> data_;
+  ringwire::detail::reset_on_move<std::uint64_t> cap_;
+  ringwire::detail::reset_on_move<std::uint64_t> mask_;
+  ringwire::detail::reset_on_move<std::uint64_t> max_payload_;
+};
 
 }  // namespace detail
 }  // namespace ringwire::byte_ring

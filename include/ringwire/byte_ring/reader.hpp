@@ -28,34 +28,26 @@
 namespace ringwire::byte_ring {
 
 template <class Sync = std_sync>
-class reader {
+class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>, public detail::ring_bounds {
+  using base = ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>;
+  using base::ref_, base::scope_, base::wait_;
+
  public:
   reader() noexcept = default;
   // Over a layout of either kind. scope: fence_scope::cross_process when a writer may be in
   // another process.
   explicit reader(ring_ref<Sync> ref, const options& opt = {}, fence_scope scope = fence_scope::process) noexcept
-      : ref_(std::move(ref)), wait_(opt.reader_wait), scope_(Sync::resolve_scope(scope)) {
+      : base(std::move(ref), opt.reader_wait, Sync::resolve_scope(scope)) {
     auto* l = ref_.get();
-    data_ = l->data();
-    cap_ = l->geometry.capacity;
-    mask_ = cap_ - 1;
-    max_payload_ = l->geometry.max_payload;
+    take_bounds(*l);
     many_ = l->kind() == ring_kind::many_to_one;
     // acquire (both): a reader made over memory used before (a late attach) sees the records.
     head_ = cursor_ = l->consumer.head.load(std::memory_order_acquire);
     tail_cache_ = l->producer.tail.load(std::memory_order_acquire);
     if (tail_cache_ - head_ > cap_ || (head_ | tail_cache_) % record_align != 0) corrupt_ = true;
   }
-  reader(reader&& o) noexcept { steal(o); }
-  reader& operator=(reader&& o) noexcept {
-    if (this != &o) {
-      close();
-      steal(o);
-    }
-    return *this;
-  }
-  reader(const reader&) = delete;
-  reader& operator=(const reader&) = delete;
+  reader(reader&&) noexcept = default;
+  reader& operator=(reader&&) noexcept = default;  // closes this reader first (detail/endpoint.hpp)
   ~reader() { close(); }
 
   // The next record, or empty / closed. The view stays valid until release().
@@ -272,9 +264,6 @@ class reader {
     if (!corrupt_) return {};
     return result<void>(errc::ring_corrupt, "byte ring reader found an impossible header or index");
   }
-  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(cap_); }
-  [[nodiscard]] std::size_t max_payload() const noexcept { return static_cast<std::size_t>(max_payload_); }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
 
  private:
   [[gnu::cold, gnu::noinline]] status fail() noexcept {
@@ -380,54 +369,31 @@ class reader {
 
   // auto_recovery's step: true when it skipped something (the read goes on past it).
   bool recovered() noexcept {
-    if (recovery_.run == nullptr) return false;
+    const auto_recovery& rec = recovery_;
+    if (rec.run == nullptr) return false;
     // relaxed: a hint that a reap happened; run() acquires the claims it acts on.
-    const std::uint32_t now = recovery_.reaped->load(std::memory_order_relaxed);
+    const std::uint32_t now = rec.reaped->load(std::memory_order_relaxed);
     if (now == reaped_seen_) [[likely]] return false;
     bool pending = false;
-    const std::size_t skipped = recovery_.run(recovery_, *this, pending);
+    const std::size_t skipped = rec.run(rec, *this, pending);
     if (!pending) reaped_seen_ = now;
     return skipped != 0;
   }
 
-  void steal(reader& o) noexcept {
-    data_ = std::exchange(o.data_, nullptr);
-    cap_ = std::exchange(o.cap_, 0);
-    mask_ = std::exchange(o.mask_, 0);
-    max_payload_ = std::exchange(o.max_payload_, 0);
-    head_ = std::exchange(o.head_, 0);
-    cursor_ = std::exchange(o.cursor_, 0);
-    tail_cache_ = std::exchange(o.tail_cache_, 0);
-    pending_ = std::exchange(o.pending_, 0);
-    many_ = o.many_;
-    zero_consumed_ = o.zero_consumed_;
-    corrupt_ = std::exchange(o.corrupt_, false);
-    ref_ = std::move(o.ref_);
-    wait_ = o.wait_;
-    scope_ = o.scope_;
-    recovery_ = std::exchange(o.recovery_, auto_recovery{});
-    reaped_seen_ = o.reaped_seen_;
-    skipped_ = std::exchange(o.skipped_, 0);
-  }
-
-  std::byte* data_ = nullptr;
-  std::uint64_t cap_ = 0;
-  std::uint64_t mask_ = 0;
-  std::uint64_t max_payload_ = 0;
-  std::uint64_t head_ = 0;        // released up to here (we are its only writer)
-  std::uint64_t cursor_ = 0;      // read up to here
-  std::uint64_t tail_cache_ = 0;  // the writers' tail as last read
-  std::uint64_t pending_ = 0;     // records handed out since the last release
+  // A move leaves these zero in the source, as the bounds, but the plain ones, which it copies.
+  template <class V>
+  using reset_on_move = ringwire::detail::reset_on_move<V>;
+  reset_on_move<std::uint64_t> head_;        // released up to here (we are its only writer)
+  reset_on_move<std::uint64_t> cursor_;      // read up to here
+  reset_on_move<std::uint64_t> tail_cache_;  // the writers' tail as last read
+  reset_on_move<std::uint64_t> pending_;     // records handed out since the last release
   bool many_ = false;
-  bool zero_consumed_ = true;     // release() zeroes what it gives back (keep_consumed_bytes)
-  bool corrupt_ = false;
-  ring_ref<Sync> ref_;
-  wait_strategy wait_ = wait_strategy::park();
-  fence_scope scope_ = fence_scope::process;
-  std::uint64_t parks_ = 0;
-  auto_recovery recovery_{};
+  bool zero_consumed_ = true;  // release() zeroes what it gives back (keep_consumed_bytes)
+  reset_on_move<bool> corrupt_;
+  reset_on_move<std::uint64_t> parks_;
+  reset_on_move<auto_recovery> recovery_;
   std::uint32_t reaped_seen_ = 0;
-  std::uint64_t skipped_ = 0;  // skipped_abandoned()
+  reset_on_move<std::uint64_t> skipped_;  // skipped_abandoned()
 };
 
 }  // namespace ringwire::byte_ring

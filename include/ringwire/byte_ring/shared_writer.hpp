@@ -61,8 +61,9 @@ struct span_pool {
 
 // ---- many-to-one -----------------------------------------------------------------------
 template <class Sync = std_sync>
-class shared_writer : public detail::writer_base<Sync>, public detail::write_ops<shared_writer<Sync>, Sync> {
-  using base = detail::writer_base<Sync>;
+class shared_writer : public detail::writer_base<Sync, shared_writer<Sync>>,
+                      public detail::write_ops<shared_writer<Sync>, Sync> {
+  using base = detail::writer_base<Sync, shared_writer<Sync>>;
   friend class detail::write_ops<shared_writer<Sync>, Sync>;
 
  public:
@@ -100,14 +101,8 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
     }
     return *this;
   }
-  shared_writer(shared_writer&& o) noexcept { steal(o); }
-  shared_writer& operator=(shared_writer&& o) noexcept {
-    if (this != &o) {
-      close();
-      steal(o);
-    }
-    return *this;
-  }
+  shared_writer(shared_writer&&) noexcept = default;
+  shared_writer& operator=(shared_writer&&) noexcept = default;  // closes this writer first (detail/endpoint.hpp)
   ~shared_writer() { close(); }
 
   claim try_reserve(std::size_t n) {
@@ -348,27 +343,17 @@ class shared_writer : public detail::writer_base<Sync>, public detail::write_ops
     this->wait_ = o.wait_;
     this->scope_ = o.scope_;
   }
-  void steal(shared_writer& o) noexcept {
-    base::steal(o);
-    res_start_ = std::exchange(o.res_start_, 0);
-    res_rec_ = std::exchange(o.res_rec_, 0);
-    res_n_ = std::exchange(o.res_n_, 0);
-    reserving_ = std::exchange(o.reserving_, false);
-    tag_ = o.tag_;
-    counted_ = o.counted_;
-    span_ = std::exchange(o.span_, nullptr);
-    pool_ = std::exchange(o.pool_, nullptr);
-  }
-
-  std::int32_t tag_ = 0;         // the type half of an in-progress header
-  bool counted_ = true;          // counts in the layout's open writers
-  atomic_word* span_ = nullptr;  // shared memory: this handle's writer span (start, end)
-  detail::span_pool<Sync>* pool_ = nullptr;  // whence span_ came (process-local)
-  std::uint64_t res_start_ = 0;  // data offset of the reserved record's header
-  std::uint64_t res_rec_ = 0;    // bytes claimed for it (aligned)
-  std::uint64_t res_n_ = 0;      // payload bytes reserved
-  std::uint64_t run_at_ = 0;     // try_claim_run: the tail index of the run's next record
-  bool reserving_ = false;
+  template <class V>
+  using reset_on_move = typename base::template reset_on_move<V>;
+  std::int32_t tag_ = 0;                // the type half of an in-progress header (a move copies it)
+  bool counted_ = true;                 // counts in the layout's open writers (a move copies it)
+  reset_on_move<atomic_word*> span_;  // shared memory: this handle's writer span (start, end)
+  reset_on_move<detail::span_pool<Sync>*> pool_;  // whence span_ came (process-local)
+  reset_on_move<std::uint64_t> res_start_;  // data offset of the reserved record's header
+  reset_on_move<std::uint64_t> res_rec_;    // bytes claimed for it (aligned)
+  reset_on_move<std::uint64_t> res_n_;      // payload bytes reserved
+  reset_on_move<std::uint64_t> run_at_;     // try_claim_run: the tail index of the run's next record
+  reset_on_move<bool> reserving_;
 };
 
 }  // namespace ringwire::byte_ring

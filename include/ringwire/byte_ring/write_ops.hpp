@@ -65,39 +65,24 @@ std::uint64_t run_bytes(std::uint64_t t, std::uint64_t cap, std::size_t count, S
   return t - start;
 }
 
-// What writer and shared_writer share: geometry copied from the layout (so a peer scribbling
-// on the geometry block cannot move our bounds), the reference, the wait settings.
-template <class Sync>
-class writer_base {
+// What writer and shared_writer share: the ring's bounds, and through detail::endpoint the
+// reference, the wait settings and the close-first move assignment. Derived: the writer kind.
+template <class Sync, class Derived>
+class writer_base : public ringwire::detail::endpoint<Derived, ring_ref<Sync>>, public ring_bounds {
+  using base = ringwire::detail::endpoint<Derived, ring_ref<Sync>>;
+
  public:
-  [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(cap_); }
-  [[nodiscard]] std::size_t max_payload() const noexcept { return static_cast<std::size_t>(max_payload_); }
   // True when the reader is gone or this writer is closed: writes will fail.
   [[nodiscard]] bool is_closed() const noexcept { return ref_.get() == nullptr || reader_gone(); }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
 
  protected:
   writer_base() noexcept = default;
   writer_base(ring_ref<Sync> ref, const options& opt, fence_scope scope) noexcept
-      : ref_(std::move(ref)), wait_(opt.writer_wait), scope_(Sync::resolve_scope(scope)) {
+      : base(std::move(ref), opt.writer_wait, Sync::resolve_scope(scope)) {
     auto* l = ref_.get();
-    data_ = l->data();
-    cap_ = l->geometry.capacity;
-    mask_ = cap_ - 1;
-    max_payload_ = l->geometry.max_payload;
+    take_bounds(*l);
     // acquire: the reader's releases before this endpoint was made (a late attach).
     head_cache_ = l->consumer.head.load(std::memory_order_acquire);
-  }
-  void steal(writer_base& o) noexcept {
-    data_ = std::exchange(o.data_, nullptr);
-    cap_ = std::exchange(o.cap_, 0);
-    mask_ = std::exchange(o.mask_, 0);
-    max_payload_ = std::exchange(o.max_payload_, 0);
-    head_cache_ = std::exchange(o.head_cache_, 0);
-    ref_ = std::move(o.ref_);
-    wait_ = o.wait_;
-    scope_ = o.scope_;
-    parks_ = 0;
   }
   // The reader's flag. relaxed: no data flows through it; it only stops new writes.
   [[nodiscard]] bool reader_gone() const noexcept {
@@ -138,15 +123,12 @@ class writer_base {
                                               std::forward<Ready>(ready), sharing);
   }
 
-  std::byte* data_ = nullptr;
-  std::uint64_t cap_ = 0;
-  std::uint64_t mask_ = 0;
-  std::uint64_t max_payload_ = 0;
-  std::uint64_t head_cache_ = 0;  // the reader's head as last read (acquire)
-  ring_ref<Sync> ref_;
-  wait_strategy wait_ = wait_strategy::park();
-  fence_scope scope_ = fence_scope::process;
-  std::uint64_t parks_ = 0;
+  using base::ref_, base::scope_, base::wait_;
+  // A move leaves these zero in the source, as the bounds.
+  template <class V>
+  using reset_on_move = ringwire::detail::reset_on_move<V>;
+  reset_on_move<std::uint64_t> head_cache_;  // the reader's head as last read (acquire)
+  reset_on_move<std::uint64_t> parks_;
 };
 
 // What both writer kinds build the same way on their own try_reserve(n),

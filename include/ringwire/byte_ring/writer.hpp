@@ -33,8 +33,8 @@ namespace ringwire::byte_ring {
 
 // ---- one-to-one ------------------------------------------------------------------------
 template <class Sync = std_sync>
-class writer : public detail::writer_base<Sync>, public detail::write_ops<writer<Sync>, Sync> {
-  using base = detail::writer_base<Sync>;
+class writer : public detail::writer_base<Sync, writer<Sync>>, public detail::write_ops<writer<Sync>, Sync> {
+  using base = detail::writer_base<Sync, writer<Sync>>;
   friend class detail::write_ops<writer<Sync>, Sync>;
 
  public:
@@ -48,16 +48,8 @@ class writer : public detail::writer_base<Sync>, public detail::write_ops<writer
     // acquire: a writer made over memory another writer used before (shared memory).
     tail_ = this->ref_.get()->producer.tail.load(std::memory_order_acquire);
   }
-  writer(writer&& o) noexcept { steal(o); }
-  writer& operator=(writer&& o) noexcept {
-    if (this != &o) {
-      close();
-      steal(o);
-    }
-    return *this;
-  }
-  writer(const writer&) = delete;
-  writer& operator=(const writer&) = delete;
+  writer(writer&&) noexcept = default;
+  writer& operator=(writer&&) noexcept = default;  // closes this writer first (detail/endpoint.hpp)
   ~writer() { close(); }
 
   // n contiguous writable bytes (n <= max_payload(), 0 allowed), or full / closed.
@@ -207,18 +199,12 @@ class writer : public detail::writer_base<Sync>, public detail::write_ops<writer
   }
 
 
-  void steal(writer& o) noexcept {
-    base::steal(o);
-    tail_ = std::exchange(o.tail_, 0);
-    res_pad_ = std::exchange(o.res_pad_, 0);
-    res_n_ = std::exchange(o.res_n_, 0);
-    reserving_ = std::exchange(o.reserving_, false);
-  }
-
-  std::uint64_t tail_ = 0;     // our own index (we are its only writer)
-  std::uint64_t res_pad_ = 0;  // padding before the reserved record (0 unless it wrapped)
-  std::uint64_t res_n_ = 0;    // payload bytes reserved
-  bool reserving_ = false;
+  template <class V>
+  using reset_on_move = typename base::template reset_on_move<V>;
+  reset_on_move<std::uint64_t> tail_;     // our own index (we are its only writer)
+  reset_on_move<std::uint64_t> res_pad_;  // padding before the reserved record (0 unless it wrapped)
+  reset_on_move<std::uint64_t> res_n_;    // payload bytes reserved
+  reset_on_move<bool> reserving_;
 };
 
 }  // namespace ringwire::byte_ring

@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "ringwire/detail/endpoint.hpp"
 #include "ringwire/mpsc/storage.hpp"
 #include "ringwire/spsc/receiver.hpp"
 #include "ringwire/wait.hpp"
@@ -48,7 +49,10 @@
 namespace ringwire::mpsc {
 
 template <class T, class Sync = std_sync>
-class receiver {
+class receiver
+    : public ringwire::detail::endpoint<receiver<T, Sync>, ringwire::detail::counted_ref<layout<Sync>, Sync>> {
+  using base = ringwire::detail::endpoint<receiver<T, Sync>, ringwire::detail::counted_ref<layout<Sync>, Sync>>;
+  using base::ref_, base::scope_, base::wait_;
   using lane_rx = spsc::receiver<T, Sync>;
 
  public:
@@ -58,24 +62,15 @@ class receiver {
   // scope: fence_scope::cross_process when senders may be other processes (shm/mpsc.hpp).
   receiver(ringwire::detail::counted_ref<layout<Sync>, Sync> ref, const spsc::options& opt,
            fence_scope scope = fence_scope::process)
-      : ref_(std::move(ref)),
+      : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope), opt.metrics),
         geo_(ref_.get()),
         views_(std::make_unique<view[]>(geo_.max_producers)),
-        opt_(opt),
-        wait_(opt.receiver_wait),
-        scope_(Sync::resolve_scope(scope)) {
+        opt_(opt) {
     order_.reserve(static_cast<std::size_t>(geo_.max_producers));
   }
-  receiver(receiver&& o) noexcept { steal(o); }
-  receiver& operator=(receiver&& o) noexcept {
-    if (this != &o) {
-      close();
-      steal(o);
-    }
-    return *this;
-  }
-  receiver(const receiver&) = delete;
-  receiver& operator=(const receiver&) = delete;
+  // A move leaves the source with no lanes (a moved-from vector is empty) and closed.
+  receiver(receiver&&) noexcept = default;
+  receiver& operator=(receiver&&) noexcept = default;  // closes this receiver first (detail/endpoint.hpp)
   ~receiver() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------
@@ -204,8 +199,6 @@ class receiver {
     for (std::uint32_t i : order_) n += views_[i].rx.size_approx();
     return n;
   }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
-  [[nodiscard]] const wait_strategy& wait() const noexcept { return wait_; }
 
  private:
   struct view {
@@ -316,7 +309,7 @@ class receiver {
     look_for_new_lanes();
     for (int pass = 0; pass < 2; ++pass) {
       const std::size_t n = order_.size();
-      std::size_t at = cursor_ < n ? cursor_ : 0;
+      std::size_t at = cursor_ < n ? cursor_.get() : 0;  // get(): a size_t, not the int of `: 0`
       for (std::size_t k = 0; k < n; ++k) {
         const std::uint32_t lane = order_[at];
         if (++at == n) at = 0;
@@ -342,7 +335,7 @@ class receiver {
     std::size_t total = 0;
     for (int pass = 0; pass < 2 && total == 0; ++pass) {
       const std::size_t n = order_.size();
-      std::size_t at = cursor_ < n ? cursor_ : 0;
+      std::size_t at = cursor_ < n ? cursor_.get() : 0;  // get(): a size_t, not the int of `: 0`
       for (std::size_t visit = 0; visit < 2 * n && total < max; ++visit) {
         const std::uint32_t lane = order_[at];
         if (++at == n) at = 0;
@@ -430,30 +423,13 @@ class receiver {
     }
   }
 
-  void steal(receiver& o) noexcept {
-    ref_ = std::move(o.ref_);
-    geo_ = o.geo_;
-    views_ = std::move(o.views_);
-    order_ = std::move(o.order_);
-    o.order_.clear();
-    cursor_ = std::exchange(o.cursor_, 0);
-    ready_ = std::exchange(o.ready_, 0);
-    opt_ = o.opt_;
-    wait_ = o.wait_;
-    scope_ = o.scope_;
-    parks_ = std::exchange(o.parks_, 0);
-  }
-
-  ringwire::detail::counted_ref<layout<Sync>, Sync> ref_;
   lanes_geometry<Sync> geo_;          // copied when made (layout.hpp): never re-read from the lanes
   std::unique_ptr<view[]> views_;     // one per lane, indexed by lane
   std::vector<std::uint32_t> order_;  // known lanes, in discovery order: the scan's ring
-  std::size_t cursor_ = 0;            // position in order_ where the next scan starts
-  std::uint32_t ready_ = 0;           // the lane find_ready() found
+  ringwire::detail::reset_on_move<std::size_t> cursor_;    // position in order_ where the next scan starts
+  ringwire::detail::reset_on_move<std::uint32_t> ready_;   // the lane find_ready() found
   spsc::options opt_;
-  wait_strategy wait_ = wait_strategy::park();
-  fence_scope scope_ = fence_scope::process;
-  std::uint64_t parks_ = 0;
+  ringwire::detail::reset_on_move<std::uint64_t> parks_;
 };
 
 }  // namespace ringwire::mpsc

@@ -22,13 +22,17 @@
 #include <type_traits>
 #include <utility>
 
+#include "ringwire/detail/endpoint.hpp"
 #include "ringwire/spsc/endpoint.hpp"
 #include "ringwire/status.hpp"
 
 namespace ringwire::spsc {
 
 template <class T, class Sync = std_sync>
-class receiver {
+class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ring_ref<Sync>> {
+  using base = ringwire::detail::endpoint<receiver<T, Sync>, detail::ring_ref<Sync>>;
+  using base::metrics_, base::ref_, base::scope_, base::wait_;
+
  public:
   using value_type = T;
 
@@ -36,10 +40,7 @@ class receiver {
   // scope: fence_scope::cross_process when the peer may be another process (a shared-memory
   // segment, shm/spsc.hpp): real fences on both sides and process-shared futexes.
   receiver(detail::ring_ref<Sync> ref, const options& opt, fence_scope scope = fence_scope::process) noexcept
-      : ref_(std::move(ref)),
-        wait_(opt.receiver_wait),
-        scope_(Sync::resolve_scope(scope)),
-        metrics_(opt.metrics) {
+      : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope), opt.metrics) {
     auto* l = ref_.get();
     slots_ = std::launder(reinterpret_cast<T*>(l->slots()));
     mask_ = l->geometry.slot_count - 1;
@@ -50,16 +51,8 @@ class receiver {
     // publishing; load_tail's acquire makes the constructions before it visible.
     tail_cache_ = load_tail(l);
   }
-  receiver(receiver&& o) noexcept { steal(o); }
-  receiver& operator=(receiver&& o) noexcept {
-    if (this != &o) {
-      close();
-      steal(o);
-    }
-    return *this;
-  }
-  receiver(const receiver&) = delete;
-  receiver& operator=(const receiver&) = delete;
+  receiver(receiver&&) noexcept = default;
+  receiver& operator=(receiver&&) noexcept = default;  // closes this receiver first (detail/endpoint.hpp)
   ~receiver() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------
@@ -224,8 +217,6 @@ class receiver {
     // acquire: pairs with the sender's release of tail (a plain observation).
     return l == nullptr ? 0 : static_cast<std::size_t>(l->producer.tail.load(std::memory_order_acquire) - head_);
   }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
-  [[nodiscard]] const wait_strategy& wait() const noexcept { return wait_; }
   [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  private:
@@ -340,31 +331,15 @@ class receiver {
     }
   }
 
-  void steal(receiver& o) noexcept {
-    slots_ = std::exchange(o.slots_, nullptr);
-    mask_ = std::exchange(o.mask_, 0);
-    head_ = std::exchange(o.head_, 0);
-    tail_cache_ = std::exchange(o.tail_cache_, 0);
-    ref_ = std::move(o.ref_);
-    wait_ = o.wait_;
-    scope_ = o.scope_;
-    metrics_ = o.metrics_;
-    parks_ = std::exchange(o.parks_, 0);
-    span_len_ = std::exchange(o.span_len_, 0);
-    peer_corrupt_ = std::exchange(o.peer_corrupt_, false);
-  }
-
-  T* slots_ = nullptr;
-  std::uint64_t mask_ = 0;
-  std::uint64_t head_ = 0;        // our own index (we are its only writer)
-  std::uint64_t tail_cache_ = 0;  // the sender's tail as last read
-  detail::ring_ref<Sync> ref_;
-  wait_strategy wait_ = wait_strategy::park();
-  fence_scope scope_ = fence_scope::process;
-  bool metrics_ = false;
-  std::uint64_t parks_ = 0;
-  std::uint64_t span_len_ = 0;  // size of the last read_span(), for release()'s check
-  bool peer_corrupt_ = false;   // the sender's tail was impossible once: see load_tail()
+  template <class V>
+  using reset_on_move = ringwire::detail::reset_on_move<V>;
+  reset_on_move<T*> slots_;
+  reset_on_move<std::uint64_t> mask_;
+  reset_on_move<std::uint64_t> head_;        // our own index (we are its only writer)
+  reset_on_move<std::uint64_t> tail_cache_;  // the sender's tail as last read
+  reset_on_move<std::uint64_t> parks_;
+  reset_on_move<std::uint64_t> span_len_;  // size of the last read_span(), for release()'s check
+  reset_on_move<bool> peer_corrupt_;       // the sender's tail was impossible once: see load_tail()
 };
 
 }  // namespace ringwire::spsc

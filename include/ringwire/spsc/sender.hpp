@@ -23,6 +23,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ringwire/detail/endpoint.hpp"
 #include "ringwire/spsc/endpoint.hpp"
 
 namespace ringwire::spsc {
@@ -31,7 +32,9 @@ template <class T, class Sync>
 class reservation;
 
 template <class T, class Sync = std_sync>
-class sender {
+class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_ref<Sync>> {
+  using base = ringwire::detail::endpoint<sender<T, Sync>, detail::ring_ref<Sync>>;
+  using base::metrics_, base::ref_, base::scope_, base::wait_;
   static_assert(std::is_nothrow_destructible_v<T>, "channel elements must have a non-throwing destructor");
   static_assert(std::is_move_constructible_v<T> || std::is_copy_constructible_v<T>,
                 "channel elements must be movable");
@@ -43,10 +46,7 @@ class sender {
   // scope: fence_scope::cross_process when the peer may be another process (a shared-memory
   // segment, shm/spsc.hpp): real fences on both sides and process-shared futexes.
   sender(detail::ring_ref<Sync> ref, const options& opt, fence_scope scope = fence_scope::process) noexcept
-      : ref_(std::move(ref)),
-        wait_(opt.sender_wait),
-        scope_(Sync::resolve_scope(scope)),
-        metrics_(opt.metrics) {
+      : base(std::move(ref), opt.sender_wait, Sync::resolve_scope(scope), opt.metrics) {
     auto* l = ref_.get();
     slots_ = std::launder(reinterpret_cast<T*>(l->slots()));
     mask_ = l->geometry.slot_count - 1;
@@ -61,16 +61,8 @@ class sender {
     // geometry of a ring in shared memory cannot redirect our wakes.
     receiver_word_ = &l->receiver_park_word();
   }
-  sender(sender&& o) noexcept { steal(o); }
-  sender& operator=(sender&& o) noexcept {
-    if (this != &o) {
-      close();
-      steal(o);
-    }
-    return *this;
-  }
-  sender(const sender&) = delete;
-  sender& operator=(const sender&) = delete;
+  sender(sender&&) noexcept = default;
+  sender& operator=(sender&&) noexcept = default;  // closes this sender first (detail/endpoint.hpp)
   ~sender() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------
@@ -171,8 +163,6 @@ class sender {
     // acquire: pairs with the receiver's release of head (a plain observation).
     return l == nullptr ? 0 : static_cast<std::size_t>(tail_ - l->consumer.head.load(std::memory_order_acquire));
   }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
-  [[nodiscard]] const wait_strategy& wait() const noexcept { return wait_; }
   [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  private:
@@ -324,36 +314,19 @@ class sender {
         status::full, [&] { return try_emplace(std::forward<Args>(args)...); }, [&] { return wait_for_room(lim); });
   }
 
-  void steal(sender& o) noexcept {
-    slots_ = std::exchange(o.slots_, nullptr);
-    mask_ = std::exchange(o.mask_, 0);
-    capacity_ = std::exchange(o.capacity_, 0);
-    tail_ = std::exchange(o.tail_, 0);
-    head_cache_ = std::exchange(o.head_cache_, 0);
-    ref_ = std::move(o.ref_);
-    wait_ = o.wait_;
-    scope_ = o.scope_;
-    metrics_ = o.metrics_;
-    parks_ = std::exchange(o.parks_, 0);
-    reserving_ = std::exchange(o.reserving_, false);
-    receiver_word_ = std::exchange(o.receiver_word_, nullptr);
-    peer_corrupt_ = std::exchange(o.peer_corrupt_, false);
-  }
-
-  // Hot fields first: one cache line of the endpoint holds everything a send touches.
-  T* slots_ = nullptr;
-  std::uint64_t mask_ = 0;
-  std::uint64_t capacity_ = 0;    // 0 once closed or moved from: every send goes slow
-  std::uint64_t tail_ = 0;        // our own index (we are its only writer)
-  std::uint64_t head_cache_ = 0;  // the receiver's head as last read
-  detail::ring_ref<Sync> ref_;
-  wait_strategy wait_ = wait_strategy::park();
-  fence_scope scope_ = fence_scope::process;
-  bool metrics_ = false;
-  bool reserving_ = false;
-  bool peer_corrupt_ = false;  // the receiver's head was impossible once: see refresh()
-  std::uint64_t parks_ = 0;
-  typename Sync::template atomic<std::uint32_t>* receiver_word_ = nullptr;  // see the constructor
+  // Hot fields first after the base (reference, wait, scope, metrics): one cache line of
+  // the endpoint holds everything a send touches. A move leaves them zero in the source.
+  template <class V>
+  using reset_on_move = ringwire::detail::reset_on_move<V>;
+  reset_on_move<T*> slots_;
+  reset_on_move<std::uint64_t> mask_;
+  reset_on_move<std::uint64_t> capacity_;    // 0 once closed or moved from: every send goes slow
+  reset_on_move<std::uint64_t> tail_;        // our own index (we are its only writer)
+  reset_on_move<std::uint64_t> head_cache_;  // the receiver's head as last read
+  reset_on_move<bool> reserving_;
+  reset_on_move<bool> peer_corrupt_;  // the receiver's head was impossible once: see refresh()
+  reset_on_move<std::uint64_t> parks_;
+  reset_on_move<typename Sync::template atomic<std::uint32_t>*> receiver_word_;  // see the constructor
 };
 
 // Contiguous raw slots obtained from sender::reserve(n): construct elements in them, then

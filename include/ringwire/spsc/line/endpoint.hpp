@@ -14,20 +14,22 @@
 #include <type_traits>
 #include <utility>
 
+#include "ringwire/detail/endpoint.hpp"
 #include "ringwire/spsc/line/storage.hpp"
 
 namespace ringwire::spsc::detail {
 
-template <class T, class Sync>
-class line_endpoint {
+// Derived: the line sender or receiver, whose close() a move assignment runs first.
+template <class T, class Sync, class Derived>
+class line_endpoint : public ringwire::detail::endpoint<Derived, line_ref<Sync>> {
+  using base = ringwire::detail::endpoint<Derived, line_ref<Sync>>;
+
   static_assert(std::is_nothrow_destructible_v<T>, "channel elements must have a non-throwing destructor");
   static_assert(std::is_move_constructible_v<T> || std::is_copy_constructible_v<T>,
                 "channel elements must be movable");
 
  public:
   [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(cap_); }
-  void set_wait(const wait_strategy& w) noexcept { wait_ = w; }
-  [[nodiscard]] const wait_strategy& wait() const noexcept { return wait_; }
 
  protected:
   using ring = line_layout<Sync>;
@@ -36,8 +38,8 @@ class line_endpoint {
 
   line_endpoint() noexcept = default;
   line_endpoint(line_ref<Sync> ref, const wait_strategy& w) noexcept
-      : ref_(std::move(ref)), wait_(w), scope_(Sync::resolve_scope(fence_scope::process)) {
-    auto* l = ref_.get();
+      : base(std::move(ref), w, Sync::resolve_scope(fence_scope::process)) {
+    auto* l = this->ref_.get();
     RINGWIRE_ASSERT(l->geometry.slot_stride == stride && l->geometry.value_offset == value_at);
     cap_ = l->geometry.capacity;
     begin_ = at_ = l->slot(0);
@@ -45,13 +47,8 @@ class line_endpoint {
     // A fresh channel: both sides start at start_index, in slot 0.
     next_ = l->geometry.start_index;
   }
-  line_endpoint(line_endpoint&& o) noexcept { steal(o); }
-  line_endpoint& operator=(line_endpoint&& o) noexcept {
-    steal(o);
-    return *this;
-  }
-  line_endpoint(const line_endpoint&) = delete;
-  line_endpoint& operator=(const line_endpoint&) = delete;
+  line_endpoint(line_endpoint&&) noexcept = default;
+  line_endpoint& operator=(line_endpoint&&) noexcept = default;
   ~line_endpoint() = default;
 
   // The slot of index next_: its stamp and its element.
@@ -70,39 +67,27 @@ class line_endpoint {
   status wait_on(typename Sync::template atomic<std::uint32_t>& word, const ringwire::detail::wait_limits& lim,
                  Ready&& ready) {
     std::uint64_t parks = 0;
-    return ringwire::detail::wait_until<Sync>(wait_, word, scope_, ref_.watch(lim), parks, std::forward<Ready>(ready));
+    return ringwire::detail::wait_until<Sync>(this->wait_, word, this->scope_, this->ref_.watch(lim), parks, std::forward<Ready>(ready));
   }
 
   // After a close: no slot any more (at_ == nullptr sends every operation to its slow
   // path, which finds ref_ empty and says closed).
   void detach() noexcept {
-    ref_.reset();
+    this->ref_.reset();
     at_ = begin_ = end_ = nullptr;
     cap_ = 0;
   }
 
-  // Hot fields first: one cache line of the endpoint holds everything a send or receive
-  // touches.
-  std::byte* at_ = nullptr;  // the slot of next_
-  std::uint64_t next_ = 0;   // our own index (we are its only writer)
-  std::byte* begin_ = nullptr;
-  std::byte* end_ = nullptr;
-  std::uint64_t cap_ = 0;  // 0 once closed or moved from
-  line_ref<Sync> ref_;
-  wait_strategy wait_ = wait_strategy::park();
-  fence_scope scope_ = fence_scope::process;
-
- private:
-  void steal(line_endpoint& o) noexcept {
-    at_ = std::exchange(o.at_, nullptr);
-    next_ = std::exchange(o.next_, 0);
-    begin_ = std::exchange(o.begin_, nullptr);
-    end_ = std::exchange(o.end_, nullptr);
-    cap_ = std::exchange(o.cap_, 0);
-    ref_ = std::move(o.ref_);
-    wait_ = o.wait_;
-    scope_ = o.scope_;
-  }
+  // Hot fields first after the base (reference, wait, scope): one cache line of the
+  // endpoint holds everything a send or receive touches. A move leaves them zero in the
+  // source.
+  template <class V>
+  using reset_on_move = ringwire::detail::reset_on_move<V>;
+  reset_on_move<std::byte*> at_;     // the slot of next_
+  reset_on_move<std::uint64_t> next_;  // our own index (we are its only writer)
+  reset_on_move<std::byte*> begin_;
+  reset_on_move<std::byte*> end_;
+  reset_on_move<std::uint64_t> cap_;  // 0 once closed or moved from
 };
 
 }  // namespace ringwire::spsc::detail

@@ -26,22 +26,16 @@
 namespace ringwire::spsc {
 
 template <class T, class Sync = std_sync>
-class line_receiver : public detail::line_endpoint<T, Sync> {
-  using base = detail::line_endpoint<T, Sync>;
+class line_receiver : public detail::line_endpoint<T, Sync, line_receiver<T, Sync>> {
+  using base = detail::line_endpoint<T, Sync, line_receiver<T, Sync>>;
 
  public:
   using value_type = T;
 
   line_receiver() noexcept = default;
   line_receiver(detail::line_ref<Sync> ref, const line_options& opt) noexcept : base(std::move(ref), opt.receiver_wait) {}
-  line_receiver(line_receiver&& o) noexcept = default;
-  line_receiver& operator=(line_receiver&& o) noexcept {
-    if (this != &o) {
-      close();
-      base::operator=(std::move(o));
-    }
-    return *this;
-  }
+  line_receiver(line_receiver&&) noexcept = default;
+  line_receiver& operator=(line_receiver&&) noexcept = default;  // closes this receiver first (detail/endpoint.hpp)
   ~line_receiver() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------

@@ -22,8 +22,8 @@
 namespace ringwire::spsc {
 
 template <class T, class Sync = std_sync>
-class line_sender : public detail::line_endpoint<T, Sync> {
-  using base = detail::line_endpoint<T, Sync>;
+class line_sender : public detail::line_endpoint<T, Sync, line_sender<T, Sync>> {
+  using base = detail::line_endpoint<T, Sync, line_sender<T, Sync>>;
 
  public:
   using value_type = T;
@@ -32,15 +32,8 @@ class line_sender : public detail::line_endpoint<T, Sync> {
   line_sender(detail::line_ref<Sync> ref, const line_options& opt) noexcept : base(std::move(ref), opt.sender_wait) {
     limit_ = this->next_;  // no room known yet: the first send reads head
   }
-  line_sender(line_sender&& o) noexcept : base(std::move(o)), limit_(std::exchange(o.limit_, 0)) {}
-  line_sender& operator=(line_sender&& o) noexcept {
-    if (this != &o) {
-      close();
-      base::operator=(std::move(o));
-      limit_ = std::exchange(o.limit_, 0);
-    }
-    return *this;
-  }
+  line_sender(line_sender&&) noexcept = default;
+  line_sender& operator=(line_sender&&) noexcept = default;  // closes this sender first (detail/endpoint.hpp)
   ~line_sender() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------
@@ -140,7 +133,7 @@ class line_sender : public detail::line_endpoint<T, Sync> {
         status::full, [&] { return try_emplace(std::forward<Args>(args)...); }, [&] { return wait_for_room(lim); });
   }
 
-  std::uint64_t limit_ = 0;  // next_ may go up to (not including) this: head as last read + capacity
+  ringwire::detail::reset_on_move<std::uint64_t> limit_;  // next_ may go up to (not including) this: head as last read + capacity
 };
 
 }  // namespace ringwire::spsc
