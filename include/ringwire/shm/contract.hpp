@@ -41,6 +41,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -61,8 +62,8 @@ struct channel_contract;
 
 // What a segment holds, or what an opener expects it to hold. Made by a kind's spec
 // factory (spsc_spec<T>(), mpsc_spec<T>(), ...): the kind's contract header says what
-// its fields mean; shm/ reads only kind, capacity, the element geometry, endpoints (the
-// claims block's words) and the contract.
+// its fields mean; shm/ itself reads only kind, capacity, the element geometry, endpoints
+// (the claims block's words) and the contract, and records policy at byte 112.
 struct channel_spec {
   channel_kind kind = channel_kind::spsc;
   std::uint64_t capacity = 0;  // create: >= 1; open: 0 accepts any (mpsc: per lane)
