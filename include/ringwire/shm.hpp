@@ -13,10 +13,13 @@
 //   while (auto r = rx.recv()) handle(*r);                      // closed once A detaches and it is drained
 //
 // Three layers, as for every ringwire channel:
-//   shm/layout.hpp   the segment's bytes: a versioned, checksummed 512-byte header (byte map
-//                    in docs/shm-layout.md), user counters, then the channel's own layout
-//                    (spsc/layout.hpp, unchanged); format_segment() and validate_segment(),
-//                    the one gate between foreign bytes and ringwire's code;
+//   shm/header.hpp, shm/layout.hpp, shm/validate.hpp   the segment's bytes: a versioned,
+//                    checksummed 512-byte header (byte map in docs/shm-layout.md), user
+//                    counters, claims, then the channel's own layout (spsc/layout.hpp,
+//                    unchanged); format_segment() and validate_segment(), the one gate
+//                    between foreign bytes and ringwire's code. Each kind's part of both
+//                    is its channel contract (shm/contract.hpp), in the kind's own folder
+//                    (spsc/shm_contract.hpp ...); ringwire/channel_kinds.hpp lists them;
 //   shm/segment.hpp  the operating system: named (POSIX shm) and anonymous (memfd)
 //                    segments, exclusive creation, modes, unlink policies, join/leave, and
 //                    passing a descriptor over a Unix socket (send_fd / receive_fd);
@@ -34,12 +37,16 @@
 // docs/shm.md.
 #pragma once
 
+#include "ringwire/channel_kinds.hpp"
 #include "ringwire/shm/broadcast.hpp"
 #include "ringwire/shm/byte_broadcast.hpp"
 #include "ringwire/shm/byte_ring.hpp"
 #include "ringwire/shm/census.hpp"
+#include "ringwire/shm/contract.hpp"
 #include "ringwire/shm/doorbell.hpp"
+#include "ringwire/shm/header.hpp"
 #include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/mpsc.hpp"
 #include "ringwire/shm/segment.hpp"
 #include "ringwire/shm/spsc.hpp"
+#include "ringwire/shm/validate.hpp"

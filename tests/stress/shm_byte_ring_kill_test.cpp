@@ -315,7 +315,7 @@ std::string where(const shm::segment& seg, const ringwire::byte_ring::reader<>& 
   for (std::uint32_t i = 0; i < seg.info().endpoints; ++i) {
     o << "; claim " << i << " 0x" << std::hex
       << shm::endpoint_claim(map.get()->base, seg.info(), i).load(std::memory_order_relaxed) << std::dec;
-    for (std::uint32_t k = 0; k < shm::detail::spans_per_writer; ++k) {
+    for (std::uint32_t k = 0; k < ringwire::byte_ring::shm_contract::spans_per_writer; ++k) {
       auto* s = shm::byte_ring_writer_span(map.get()->base, seg.info(), i, k);
       const std::uint64_t b = s[0].load(std::memory_order_relaxed), e = s[1].load(std::memory_order_relaxed);
       if (static_cast<std::int64_t>(e - b) > 0) o << " span " << k << " [" << b << ", " << e << ")";

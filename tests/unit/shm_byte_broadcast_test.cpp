@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "ringwire/channel_kinds.hpp"
 #include "ringwire/shm/byte_broadcast.hpp"
 #include "support/shm_support.hpp"
 

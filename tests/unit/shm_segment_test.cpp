@@ -456,7 +456,7 @@ class Damage : public ::testing::Test {
   std::optional<errc> open(const std::vector<unsigned char>& img, std::uint64_t cap = 100) {
     return open_image(img, shm::spsc_spec<std::uint64_t>(cap));
   }
-  using ring = shm::spsc_ring;
+  using ring = ringwire::spsc::shm_contract::ring;
   shm::segment seg_;
   std::vector<unsigned char> good_;
   std::size_t ring_ = 0;

@@ -80,11 +80,11 @@
 
 #include "ringwire/broadcast/layout.hpp"
 #include "ringwire/broadcast/publisher.hpp"
+#include "ringwire/broadcast/shm_contract.hpp"
 #include "ringwire/broadcast/storage.hpp"
 #include "ringwire/broadcast/subscriber.hpp"
 #include "ringwire/shm/claim.hpp"
 #include "ringwire/shm/doorbell.hpp"
-#include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 #include "ringwire/wait.hpp"
 
@@ -112,8 +112,8 @@ std::pair<ring_ref<Sync>, attachment<Sync>*> share_ring(const segment& seg) {
   // The endpoints copy the ring's geometry (broadcast/layout.hpp, ring_geometry): check it
   // again, against the private identity, since a live peer may have rewritten it after
   // this process opened the segment.
-  shm::detail::check_broadcast_ring(reinterpret_cast<const broadcast_ring*>(shared.first.get()), seg.info(),
-                                    [](const std::string& what) { throw error(errc::shm_corrupt, what); });
+  ringwire::broadcast::shm_contract::check_ring(shared.first.get(), seg.info(),
+                                                [](const std::string& what) { throw error(errc::shm_corrupt, what); });
   return shared;
 }
 
@@ -205,7 +205,7 @@ template <class T, class Sync>
 ringwire::broadcast::subscriber<T, Sync> attach_subscriber(const segment& seg, const ringwire::broadcast::options& opt,
                                                            bool from_oldest) {
   shm::detail::check_sync<Sync>();
-  shm::detail::check_attach<T>(seg, channel_kind::broadcast);
+  shm::detail::check_attach<T>(seg, ringwire::broadcast::shm_kind);
   const identity& id = seg.info();
   const fence_scope scope = shm::detail::endpoint_scope(id);
   shm::detail::fix_wait_family<Sync>(seg);
@@ -246,7 +246,7 @@ template <class T, class Sync = std_sync>
 ringwire::broadcast::publisher<T, Sync> attach_publisher(const segment& seg,
                                                          const ringwire::broadcast::options& opt = {}) {
   shm::detail::check_sync<Sync>();
-  shm::detail::check_attach<T>(seg, channel_kind::broadcast);
+  shm::detail::check_attach<T>(seg, ringwire::broadcast::shm_kind);
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
   shm::detail::fix_wait_family<Sync>(seg);
   auto [ref, a] = detail::share_ring<Sync>(seg);
@@ -288,7 +288,7 @@ template <class T, class Sync = std_sync>
 ringwire::broadcast::subscriber<T, Sync> attach_observer(const segment& seg, const ringwire::broadcast::options& opt = {},
                                                          bool from_oldest = false) {
   shm::detail::check_sync<Sync>();
-  shm::detail::check_channel<T>(seg, channel_kind::broadcast);
+  shm::detail::check_channel<T>(seg, ringwire::broadcast::shm_kind);
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
   auto [ref, a] = detail::share_ring<Sync>(seg);
   // No claim: the attachment holds only the mapping. Its waits look at the publisher when
@@ -304,7 +304,7 @@ ringwire::broadcast::subscriber<T, Sync> attach_observer(const segment& seg, con
 // entry to ring), shm_already_attached, shm_system_error.
 template <class T, class Sync>
 doorbell make_doorbell(const segment& seg, const ringwire::broadcast::subscriber<T, Sync>& sub) {
-  shm::detail::check_channel<T>(seg, channel_kind::broadcast);
+  shm::detail::check_channel<T>(seg, ringwire::broadcast::shm_kind);
   const std::uint32_t entry = sub.registry_entry();
   if (entry >= seg.info().endpoints)
     throw error(errc::invalid_options, "a doorbell needs a registered subscriber (an observer cannot be rung)");
@@ -317,10 +317,7 @@ doorbell make_doorbell(const segment& seg, const ringwire::broadcast::subscriber
 // for a segment that is not broadcast, invalid_options for one not joined.
 inline reaped reap(const segment& seg) {
   shm::detail::require_writable(seg, "reaping");
-  const identity& id = seg.info();
-  if (id.kind != channel_kind::broadcast)
-    throw error(errc::shm_kind_mismatch,
-                std::string("the segment holds a ") + to_string(id.kind) + " channel, not broadcast");
+  shm::detail::require_kind(seg, ringwire::broadcast::shm_kind);
   const shm::detail::mapping_ref map = seg.share();
   reaped out;
   out.subscribers = detail::reap_subscribers(*map.get());

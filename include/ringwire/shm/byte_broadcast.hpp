@@ -78,9 +78,9 @@
 
 #include "ringwire/byte_broadcast/layout.hpp"
 #include "ringwire/byte_broadcast/reader.hpp"
+#include "ringwire/byte_broadcast/shm_contract.hpp"
 #include "ringwire/byte_broadcast/writer.hpp"
 #include "ringwire/shm/claim.hpp"
-#include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 
 namespace ringwire::shm::byte_broadcast {
@@ -107,31 +107,7 @@ using shm::detail::check_sync;
 inline void check(const segment& seg, bool writable) {
   if (writable) shm::detail::require_writable(seg, "attaching");
   if (!seg.joined()) throw error(errc::invalid_options, "attaching to a segment that was left or never joined");
-  const identity& id = seg.info();
-  if (id.kind != channel_kind::byte_broadcast)
-    throw error(errc::shm_kind_mismatch,
-                std::string("the segment holds a ") + to_string(id.kind) + " channel, not byte_broadcast");
-}
-
-// The ring's geometry as the validated identity records it (never the shared header).
-inline geometry geometry_of(const identity& id) noexcept {
-  return geometry{id.capacity, std::uint64_t{1} << id.region_shift, id.policy, id.endpoints};
-}
-
-// Throws shm_corrupt unless the ring's own header (byte_broadcast/layout.hpp, validate)
-// still describes the geometry the identity records.
-template <class Sync>
-void check_ring(const ring<Sync>* l, const identity& id) {
-  const geometry want = geometry_of(id);
-  geometry have{};
-  try {
-    have = ring<Sync>::validate(l, id.channel_size);
-  } catch (const error& e) {
-    throw error(errc::shm_corrupt, std::string("the byte broadcast ring: ") + e.what());
-  }
-  if (have.depth != want.depth || have.region_bytes != want.region_bytes || have.max_message != want.max_message ||
-      have.max_credited != want.max_credited)
-    throw error(errc::shm_corrupt, "the byte broadcast ring's geometry no longer matches the segment header");
+  shm::detail::require_kind(seg, ringwire::byte_broadcast::shm_kind);
 }
 
 // A counted reference to the segment's ring, with an attachment that holds no claim yet.
@@ -258,7 +234,7 @@ inline bool check_writer(const shm::detail::mapping& m) noexcept { return reap_w
 // The ring's geometry, as the segment's validated identity records it.
 inline geometry geometry_of(const segment& seg) {
   detail::check(seg, false);
-  return detail::geometry_of(seg.info());
+  return ringwire::byte_broadcast::shm_contract::geometry_of(seg.info());
 }
 
 // The writer (one at a time). Resumes the sequence; reopens a closed ring. Throws
@@ -280,7 +256,7 @@ ringwire::byte_broadcast::writer<Sync> attach_writer(const segment& seg) {
   auto* l = ref.get();
   // The writer takes its geometry from the ring's own header: checked again now, against
   // the identity validated at open (a peer may have written it since).
-  detail::check_ring(l, seg.info());
+  ringwire::byte_broadcast::shm_contract::check_ring(l, seg.info());  // a live peer may have rewritten it
   detail::adopt_committed(l, seg.info().capacity);
   // relaxed: no data flows through the flag; readers re-read it whenever they find no
   // message, and our commits carry their own release.
@@ -303,7 +279,8 @@ ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_a
   // No claim: the attachment holds only the mapping. Its waits look at the writer when the
   // mapping is writable (a read-only one cannot close the ring).
   shm::detail::watch_peer<&detail::check_writer>(a);
-  auto r = detail::make_reader<Sync>(std::move(ref), detail::geometry_of(seg.info()), from, scope);
+  auto r = detail::make_reader<Sync>(std::move(ref), ringwire::byte_broadcast::shm_contract::geometry_of(seg.info()),
+                                     from, scope);
   if (seg.read_only()) r.mark_read_only();  // park spins instead, credited() throws: no store
   return r;
 }
@@ -343,7 +320,8 @@ credited_reader<Sync> attach_credited_reader(const segment& seg) {
       // The reader's ring reference owns the attachment: the credited reader keeps a copy of
       // it, which it drops after freeing the entry; this one is dropped on return. (Should
       // the join throw, the attachment is dropped with both, and the claim with it.)
-      const auto base = detail::make_reader<Sync>(std::move(ref), detail::geometry_of(id), start_at::next, scope);
+      const auto base = detail::make_reader<Sync>(
+          std::move(ref), ringwire::byte_broadcast::shm_contract::geometry_of(id), start_at::next, scope);
       return credited_reader<Sync>(base, i);
     }
   }

@@ -61,10 +61,10 @@
 #include <utility>
 
 #include "ringwire/byte_ring/reader.hpp"
+#include "ringwire/byte_ring/shm_contract.hpp"
 #include "ringwire/byte_ring/writer.hpp"
 #include "ringwire/shm/claim.hpp"
 #include "ringwire/shm/doorbell.hpp"
-#include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 
 namespace ringwire::shm::byte_ring {
@@ -97,10 +97,8 @@ struct writer_attachment {
 
 inline void check(const segment& seg, ring_kind kind) {
   shm::detail::require_writable(seg, "using the byte ring");
+  shm::detail::require_kind(seg, ringwire::byte_ring::shm_kind);
   const identity& id = seg.info();
-  if (id.kind != channel_kind::byte_ring)
-    throw error(errc::shm_kind_mismatch,
-                std::string("the segment holds a ") + to_string(id.kind) + " channel, not byte_ring");
   if (id.policy != static_cast<std::uint32_t>(kind))
     throw error(errc::shm_kind_mismatch, std::string("the segment's byte ring is ") +
                                              (id.policy == 1 ? "one-to-one" : "many-to-one") + ", not " +
@@ -179,7 +177,7 @@ inline std::uint64_t orphan_end(std::byte* base, const identity& id, std::uint64
   for (std::uint32_t i = 0; i < id.endpoints; ++i) {
     // acquire: the reaper's abandoned value (after its count drop), as in recover().
     const bool abandoned = is_abandoned(shm::endpoint_claim(base, id, i).load(std::memory_order_acquire));
-    for (std::uint32_t k = 0; k < shm::detail::spans_per_writer; ++k) {
+    for (std::uint32_t k = 0; k < ringwire::byte_ring::shm_contract::spans_per_writer; ++k) {
       auto* w = shm::byte_ring_writer_span(base, id, i, k);
       // acquire (both): see above.
       const std::uint64_t start = w[0].load(std::memory_order_acquire);
@@ -249,7 +247,7 @@ inline ringwire::byte_ring::shared_writer<std_sync> attach_shared_writer(const s
     // (an abandoned claim is freed only once the reader passed them), so its spans only
     // name old room; emptied, they cannot look like ours. relaxed: ordered before our first
     // announcement's tail CAS (release) like the announcement itself.
-    for (std::uint32_t k = 0; k < shm::detail::spans_per_writer; ++k) {
+    for (std::uint32_t k = 0; k < ringwire::byte_ring::shm_contract::spans_per_writer; ++k) {
       auto* w = shm::byte_ring_writer_span(base, id, i, k);
       w[1].store(w[0].load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
@@ -258,8 +256,8 @@ inline ringwire::byte_ring::shared_writer<std_sync> attach_shared_writer(const s
     r->consumer.writers.fetch_add(1, std::memory_order_relaxed);
     auto* a = new detail::writer_attachment{{}, std::move(map), &c, r, scope, {}};
     a->spans.first = reinterpret_cast<std::byte*>(shm::byte_ring_writer_span(base, id, i, 0));
-    a->spans.stride = shm::detail::writer_span_stride;
-    a->spans.count = shm::detail::spans_per_writer;
+    a->spans.stride = ringwire::byte_ring::shm_contract::writer_span_stride;
+    a->spans.count = ringwire::byte_ring::shm_contract::spans_per_writer;
     a->own.release_all = &detail::writer_attachment::release_all;
     shm::detail::watch_peer<&detail::check_reader>(a);  // its waits look at the reader
     // relaxed: not yet shared.
@@ -422,7 +420,7 @@ inline std::size_t recover_reaped(std::byte* base, const identity& id, ringwire:
     // its recorded tail, and a free claim's span that covers a zero header makes
     // orphan_end() wait. relaxed: nobody else writes an abandoned claim's spans; the
     // release below publishes these stores with the claim.
-    for (std::uint32_t k = 0; k < shm::detail::spans_per_writer; ++k) {
+    for (std::uint32_t k = 0; k < ringwire::byte_ring::shm_contract::spans_per_writer; ++k) {
       auto* w = shm::byte_ring_writer_span(base, id, i, k);
       w[1].store(w[0].load(std::memory_order_relaxed), std::memory_order_relaxed);
     }

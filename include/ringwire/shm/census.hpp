@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ringwire/shm/layout.hpp"
+#include "ringwire/shm/header.hpp"
 #include "ringwire/shm/segment.hpp"
 
 namespace ringwire::shm {
@@ -52,8 +52,8 @@ struct segment_entry {
   std::uint32_t holders_unrecorded = 0;  // joins the table had no room for (never judged dead)
   std::uint32_t sender_pid = 0, receiver_pid = 0;  // claim holders, 0: none
   bool sender_alive = false, receiver_alive = false;
-  std::uint32_t endpoints = 0;        // mpsc lanes, broadcast entries, byte-ring writers,
-                                      // byte-broadcast credit entries
+  std::uint32_t endpoints = 0;        // words in the claims block (the kind's claims table:
+                                      // lanes, subscriber or credit entries, writers)
   std::uint32_t endpoints_alive = 0;  // of them, held by running processes
 
   // Under on_last_close, a join count that only dead processes hold up: every join is in

@@ -1,9 +1,9 @@
 // ringwire/shm/claim.hpp -- who holds an endpoint of a shared-memory channel.
 //
-// Every attachable endpoint of a segment -- an spsc side (header live words), an MPSC lane,
-// a broadcast subscriber entry or publisher (the claims block, shm/layout.hpp) -- has one
-// 64-bit claim word: 0 (free) or the holding process's pid and start time (claim_word), with
-// claim_reaping set while a process reaps it. Being one word, it is read and swapped whole:
+// Every attachable endpoint of a segment -- a header side word or a claims-block word, as
+// its kind's claims table says (shm/contract.hpp) -- has one 64-bit claim word: 0 (free)
+// or the holding process's pid and start time (claim_word), with claim_reaping set while
+// a process reaps it. Being one word, it is read and swapped whole:
 // whoever decides that a claim's process is dead decided it about exactly the value it then
 // compare-and-swaps, and a dead process cannot claim again, so no ABA can hand the decision
 // to a live one. A process attaches by taking the claim (from free, or over a dead holder),
@@ -22,8 +22,9 @@
 #include <utility>
 
 #include "ringwire/detail/counted_ref.hpp"
+#include "ringwire/shm/contract.hpp"
 #include "ringwire/shm/doorbell.hpp"
-#include "ringwire/shm/layout.hpp"
+#include "ringwire/shm/header.hpp"
 #include "ringwire/shm/segment.hpp"
 
 namespace ringwire::shm::detail {
@@ -186,28 +187,34 @@ inline void require_writable(const segment& seg, const char* what) {
     throw error(errc::invalid_options, std::string(what) + ": the segment is mapped read-only (only observers attach)");
 }
 
-template <class T>
-void check_channel(const segment& seg, channel_kind kind);
+// Throws shm_kind_mismatch unless the joined `seg` holds a channel of kind `kind`.
+inline void require_kind(const segment& seg, const channel_contract& kind) {
+  if (seg.kind() != kind.kind)
+    throw error(errc::shm_kind_mismatch,
+                std::string("the segment holds a ") + seg.contract().name + " channel, not " + kind.name);
+}
 
-// Throws unless `seg` is joined, writable and holds a channel of kind `kind` whose elements
-// are T.
 template <class T>
-void check_attach(const segment& seg, channel_kind kind) {
+void check_channel(const segment& seg, const channel_contract& kind);
+
+// Throws unless `seg` is joined, writable and holds a channel of kind `kind` (its
+// contract) whose elements are T.
+template <class T>
+void check_attach(const segment& seg, const channel_contract& kind) {
   require_writable(seg, "attaching");
   check_channel<T>(seg, kind);
 }
 
-// Throws unless `seg` is joined and holds a channel of kind `kind` whose elements are T.
+// Throws unless `seg` is joined and holds a channel of kind `kind` (its contract) whose
+// elements are T.
 template <class T>
-void check_channel(const segment& seg, channel_kind kind) {
+void check_channel(const segment& seg, const channel_contract& kind) {
   static_assert(std::is_trivially_copyable_v<T>,
                 "shared-memory channels carry bytes: T must be trivially copyable");
   if (!seg.joined()) throw error(errc::invalid_options, "attaching to a segment that was left or never joined");
+  require_kind(seg, kind);
   const identity& id = seg.info();
-  if (id.kind != kind)
-    throw error(errc::shm_kind_mismatch,
-                std::string("the segment holds a ") + to_string(id.kind) + " channel, not " + to_string(kind));
-  const channel_spec want = spsc_spec<T>();
+  const channel_spec want = element_spec<T>(kind, 0);
   if (id.slot_size != want.slot_size || id.slot_align != want.slot_align || id.type_tag != want.type_tag)
     throw error(errc::shm_type_mismatch, "the segment's elements are " + std::to_string(id.slot_size) +
                                              " bytes aligned to " + std::to_string(id.slot_align) + " with type tag " +

@@ -48,9 +48,9 @@
 #include "ringwire/mpsc.hpp"
 #include "ringwire/mpsc/receiver.hpp"
 #include "ringwire/mpsc/registrar.hpp"
+#include "ringwire/mpsc/shm_contract.hpp"
 #include "ringwire/shm/claim.hpp"
 #include "ringwire/shm/doorbell.hpp"
-#include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 #include "ringwire/spsc/sender.hpp"
 
@@ -134,8 +134,8 @@ inline bool check_lanes(const shm::detail::mapping& m) noexcept { return reap_la
 // after this process opened the segment. Throws shm_corrupt.
 template <class Sync>
 void recheck_geometry(const lanes<Sync>& l, const identity& id) {
-  shm::detail::check_mpsc_geometry(reinterpret_cast<const mpsc_lanes*>(&l), id,
-                                   [](const std::string& what) { throw error(errc::shm_corrupt, what); });
+  ringwire::mpsc::shm_contract::check_geometry(&l, id,
+                                               [](const std::string& what) { throw error(errc::shm_corrupt, what); });
 }
 
 // False when lane i was formatted but its ring no longer has the geometry and indices the
@@ -148,8 +148,8 @@ bool lane_usable(lanes<Sync>& l, std::uint32_t i, const identity& id) {
   auto* lane = reinterpret_cast<std::byte*>(&l.lane_ring(i));
   const auto park = reinterpret_cast<std::byte*>(&l.receiver.receiver_park) - lane;
   bool ok = true;
-  shm::detail::check_spsc_ring(reinterpret_cast<const spsc_ring*>(lane), id.capacity, id.slot_size, id.slot_align,
-                               static_cast<std::int64_t>(park), [&ok](const std::string&) { ok = false; });
+  ringwire::spsc::shm_contract::check_ring(lane, id.capacity, id.slot_size, id.slot_align,
+                                           static_cast<std::int64_t>(park), [&ok](const std::string&) { ok = false; });
   return ok;
 }
 
@@ -164,7 +164,7 @@ bool lane_usable(lanes<Sync>& l, std::uint32_t i, const identity& id) {
 template <class T, class Sync = std_sync>
 ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire::spsc::options& opt = {}) {
   shm::detail::check_sync<Sync>();
-  shm::detail::check_attach<T>(seg, channel_kind::mpsc);
+  shm::detail::check_attach<T>(seg, ringwire::mpsc::shm_kind);
   const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());
   shm::detail::fix_wait_family<Sync>(seg);
   shm::detail::mapping_ref map = seg.share();
@@ -210,7 +210,7 @@ ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire
 template <class T, class Sync = std_sync>
 ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ringwire::spsc::options& opt = {}) {
   shm::detail::check_sync<Sync>();
-  shm::detail::check_attach<T>(seg, channel_kind::mpsc);
+  shm::detail::check_attach<T>(seg, ringwire::mpsc::shm_kind);
   const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());
   shm::detail::fix_wait_family<Sync>(seg);
   shm::detail::mapping_ref map = seg.share();
@@ -238,8 +238,7 @@ ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ring
 // Returns false when it was already closed. Throws shm_kind_mismatch, invalid_options.
 inline bool close_producers(const segment& seg) {
   shm::detail::require_writable(seg, "closing producers");
-  if (seg.kind() != channel_kind::mpsc)
-    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not mpsc");
+  shm::detail::require_kind(seg, ringwire::mpsc::shm_kind);
   shm::detail::mapping_ref map = seg.share();
   auto& l = *shm::detail::channel_of<detail::lanes<std_sync>>(map);
   std::uint32_t one = 1;
@@ -255,8 +254,7 @@ inline bool close_producers(const segment& seg) {
 // shm::spsc::make_doorbell.
 inline doorbell make_doorbell(const segment& seg) {
   if (!seg.joined()) throw error(errc::invalid_options, "a doorbell for a segment that was left or never joined");
-  if (seg.kind() != channel_kind::mpsc)
-    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not mpsc");
+  shm::detail::require_kind(seg, ringwire::mpsc::shm_kind);
   const shm::detail::mapping_ref map = seg.share();
   auto& l = *shm::detail::channel_of<detail::lanes<std_sync>>(map);
   return shm::detail::bind_doorbell(map, &l.receiver.receiver_park);
@@ -274,8 +272,7 @@ struct reaped {
 // shm_kind_mismatch, invalid_options.
 inline reaped reap(const segment& seg) {
   shm::detail::require_writable(seg, "reaping");
-  if (seg.kind() != channel_kind::mpsc)
-    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not mpsc");
+  shm::detail::require_kind(seg, ringwire::mpsc::shm_kind);
   const shm::detail::mapping_ref map = seg.share();
   reaped out;
   out.lanes = detail::reap_lanes(*map.get());

@@ -3,7 +3,10 @@
 // A segment is a POSIX shared-memory object (a name under /dev/shm, found by any process
 // that knows it) or an anonymous memfd (no name: its file descriptor is the capability,
 // handed to another process over a Unix socket with send_fd / receive_fd). Either way it is
-// mapped whole, MAP_SHARED, and laid out as shm/layout.hpp says.
+// mapped whole, MAP_SHARED, and laid out as shm/layout.hpp says. This is the OS layer: it
+// names, maps, checks ownership and joins through the header; the channel inside is the
+// spec's kind's (its contract, shm/contract.hpp, sizes, formats and validates it), and no
+// kind is known here.
 //
 // Rules, each one a way an IPC layer loses data when it gets it wrong:
 //   - create is exclusive (O_CREAT | O_EXCL): it never reuses, truncates or reformats a
@@ -63,8 +66,11 @@
 #include "ringwire/detail/asymmetric_fence.hpp"
 #include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/error.hpp"
+#include "ringwire/shm/contract.hpp"
 #include "ringwire/shm/doorbell.hpp"
+#include "ringwire/shm/header.hpp"
 #include "ringwire/shm/layout.hpp"
+#include "ringwire/shm/validate.hpp"
 #include "ringwire/sync.hpp"
 
 namespace ringwire::shm {
@@ -325,6 +331,7 @@ struct mapping {
   dev_t dev;
   ino_t ino;
   identity id;  // the validated copy: every offset is taken from here
+  const channel_contract* contract = nullptr;  // its kind's (the creating or opening spec's)
   bool read_only = false;  // PROT_READ: it never joined the count, and never writes
   int joiner = -1;         // its joiner table entry (record_joiner), -1: joiners_unrecorded
   std::uint64_t joiner_claim = 0;  // the claim word written there
@@ -352,8 +359,8 @@ using mapping_ref = ringwire::detail::counted_ref<mapping, std_sync>;
 
 // A new mapping object, not yet counted (adopt() makes the first reference).
 inline mapping* new_mapping(std::byte* base, std::size_t size, int fd, std::string name, bool creator,
-                            const struct stat& st, const identity& id) {
-  auto* m = new mapping{{}, base, size, fd, std::move(name), creator, st.st_dev, st.st_ino, id};
+                            const struct stat& st, const identity& id, const channel_contract& contract) {
+  auto* m = new mapping{{}, base, size, fd, std::move(name), creator, st.st_dev, st.st_ino, id, &contract};
   m->own.release_all = &mapping::release_all;
   try {
     register_mapping(base, size, st.st_dev, st.st_ino);  // for doorbells (shm/doorbell.hpp)
@@ -488,6 +495,8 @@ class segment {
   // Mapped read-only (open_options::read_only): only observers may attach.
   [[nodiscard]] bool read_only() const noexcept { return map().read_only; }
   [[nodiscard]] channel_kind kind() const noexcept { return info().kind; }
+  // Its kind's channel contract (shm/contract.hpp): name, claims table, describe.
+  [[nodiscard]] const channel_contract& contract() const noexcept { return *map().contract; }
   [[nodiscard]] std::uint64_t capacity() const noexcept { return info().capacity; }
   [[nodiscard]] std::uint32_t creator_pid() const noexcept { return info().creator_pid; }
   [[nodiscard]] std::uint64_t creator_start_time() const noexcept { return info().creator_start; }
@@ -553,7 +562,7 @@ class segment {
     h->live.heartbeat.store(detail::monotonic_ns(), std::memory_order_relaxed);  // relaxed: see beat()
     const bool keep_fd = name.empty();
     detail::mapping* m = detail::new_mapping(static_cast<std::byte*>(g.base), bytes, keep_fd ? g.fd : -1,
-                                             std::move(name), /*creator=*/true, st, h->id);
+                                             std::move(name), /*creator=*/true, st, h->id, *spec.contract);
     m->joiner = 0;  // format_segment recorded the creator's join in the first entry
     m->joiner_claim = claim_word(static_cast<std::uint32_t>(pid), start);
     auto ref = detail::adopt(m);
@@ -575,7 +584,7 @@ class segment {
     // Allocated before joining, so nothing can fail between the join and the handle that
     // will leave again.
     detail::mapping* m = detail::new_mapping(static_cast<std::byte*>(g.base), bytes, keep_fd ? g.fd : -1,
-                                             std::move(name), /*creator=*/false, st, id);
+                                             std::move(name), /*creator=*/false, st, id, *expect.contract);
     m->read_only = read_only;
     if (!read_only) {
       header& h = *std::launder(reinterpret_cast<header*>(g.base));
@@ -604,6 +613,15 @@ class segment {
 
   detail::mapping_ref ref_;
 };
+
+// The segment's channel as plain numbers (shm/layout.hpp, describe_channel): its kind's
+// counters and state and the claim words held, a snapshot for tools. Throws
+// invalid_options (seg not joined).
+inline channel_description describe(const segment& seg) {
+  if (!seg.joined()) throw error(errc::invalid_options, "describe: the segment was left or never joined");
+  const detail::mapping_ref map = seg.share();
+  return describe_channel(map.get()->base, map.get()->id, *map.get()->contract);
+}
 
 // ---- passing an anonymous segment's descriptor over a Unix socket (SCM_RIGHTS) --------
 

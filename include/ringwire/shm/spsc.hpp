@@ -48,10 +48,10 @@
 
 #include "ringwire/shm/claim.hpp"
 #include "ringwire/shm/doorbell.hpp"
-#include "ringwire/shm/layout.hpp"
 #include "ringwire/shm/segment.hpp"
 #include "ringwire/spsc/receiver.hpp"
 #include "ringwire/spsc/sender.hpp"
+#include "ringwire/spsc/shm_contract.hpp"
 
 namespace ringwire::shm::spsc {
 
@@ -107,7 +107,7 @@ inline bool reap_receiver(const shm::detail::mapping& m) noexcept { return reap_
 template <class T, class Sync>
 ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
   shm::detail::check_sync<Sync>();
-  shm::detail::check_attach<T>(seg, channel_kind::spsc);
+  shm::detail::check_attach<T>(seg, ringwire::spsc::shm_kind);
   if (which != side::monitor) shm::detail::fix_wait_family<Sync>(seg);
   const identity& id = seg.info();
   shm::detail::mapping_ref map = seg.share();
@@ -115,8 +115,8 @@ ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
   auto* ring = std::launder(reinterpret_cast<ringwire::spsc::layout<Sync>*>(map.get()->base + id.channel_offset));
   // The endpoints copy the ring's geometry: check it again, against the private identity,
   // since a live peer may have rewritten it after this process opened the segment.
-  shm::detail::check_spsc_ring(reinterpret_cast<const spsc_ring*>(ring), id.capacity, id.slot_size, id.slot_align, 0,
-                               [](const std::string& what) { throw error(errc::shm_corrupt, what); });
+  ringwire::spsc::shm_contract::check_ring(ring, id.capacity, id.slot_size, id.slot_align, 0,
+                                           [](const std::string& what) { throw error(errc::shm_corrupt, what); });
   claim_t* claim = which == side::monitor ? nullptr : side_claim(h, which == side::sender);
   auto* a = attachment<Sync>::make(std::move(map));
   ringwire::spsc::detail::ring_ref<Sync> ref(ring, &a->own);  // from here it releases `a`
@@ -155,9 +155,7 @@ struct reaped {
 // segment that is not spsc, invalid_options for one not joined.
 inline reaped reap(const segment& seg) {
   shm::detail::require_writable(seg, "reaping");
-  const identity& id = seg.info();
-  if (id.kind != channel_kind::spsc)
-    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(id.kind) + " channel, not spsc");
+  shm::detail::require_kind(seg, ringwire::spsc::shm_kind);
   const shm::detail::mapping_ref map = seg.share();
   return {detail::reap_side(*map.get(), true), detail::reap_side(*map.get(), false)};
 }
@@ -184,8 +182,7 @@ ringwire::spsc::receiver<T, Sync> attach_receiver(const segment& seg, const ring
 // shm_already_attached (bound by a live process), shm_system_error, invalid_options.
 inline doorbell make_doorbell(const segment& seg) {
   if (!seg.joined()) throw error(errc::invalid_options, "a doorbell for a segment that was left or never joined");
-  if (seg.kind() != channel_kind::spsc)
-    throw error(errc::shm_kind_mismatch, std::string("the segment holds a ") + to_string(seg.kind()) + " channel, not spsc");
+  shm::detail::require_kind(seg, ringwire::spsc::shm_kind);
   const shm::detail::mapping_ref map = seg.share();
   auto* ring = shm::detail::channel_of<ringwire::spsc::layout<std_sync>>(map);
   return shm::detail::bind_doorbell(map, &ring->producer.consumer_park);
