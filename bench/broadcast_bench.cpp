@@ -84,8 +84,8 @@ sample publish_cost_run(double target, int subs) {
     const long sw0 = involuntary_switches();
     bc::options o;
     o.policy = bc::policy::lossy;
-    o.publisher_wait = ringwire::wait_strategy::busy_spin();
-    o.subscriber_wait = ringwire::wait_strategy::busy_spin();
+    o.sender_wait = ringwire::wait_strategy::busy_spin();
+    o.receiver_wait = ringwire::wait_strategy::busy_spin();
     auto [pub, hub] = bc::channel<T>(pub_cap, o);
     std::vector<bc::subscriber<T>> sv;
     for (int k = 0; k < subs; ++k) sv.push_back(hub.subscribe());
@@ -100,7 +100,7 @@ sample publish_cost_run(double target, int subs) {
         if (t1 - t0 >= std::chrono::duration<double>(target)) break;
       }
       stamp(m, i);
-      failures += pub.try_publish(m) != status::ok;
+      failures += pub.try_send(m) != status::ok;
     }
     s.secs = std::chrono::duration<double>(t1 - t0).count();
     s.units = i - warm;
@@ -180,8 +180,8 @@ void publish_cost_table() {
 inline bc::options bcast_options(bc::policy p, bc::slot_layout slots = bc::slot_layout::automatic) {
   bc::options o;
   o.policy = p;
-  o.publisher_wait = ringwire::wait_strategy::busy_spin();
-  o.subscriber_wait = ringwire::wait_strategy::busy_spin();
+  o.sender_wait = ringwire::wait_strategy::busy_spin();
+  o.receiver_wait = ringwire::wait_strategy::busy_spin();
   o.slot_layout = slots;
   return o;
 }
@@ -210,7 +210,7 @@ struct alignas(128) bcast_q {
   using pair_t = std::pair<bc::publisher<T>, bc::hub<T>>;
   bcast_q() : bcast_q(bc::channel<T>(C, bcast_options(P, L))) {}
   explicit bcast_q(pair_t p) : pub(std::move(p.first)), sub(p.second.subscribe()) {}
-  bool try_push(const T& v) { return pub.try_publish(v) == status::ok; }
+  bool try_push(const T& v) { return pub.try_send(v) == status::ok; }
   bool try_pop(T& o) {
     auto r = sub.try_recv();
     if (!r) return false;
@@ -318,7 +318,7 @@ sample bcast_throughput_run(double target, Pair ch, bool lossless, bool paced = 
       if (paced)  // the harness, not the channel, keeps the lossy publisher within half a ring
         while (i - rc.consumed.load(std::memory_order_relaxed) >= tp_cap / 2)
           if (sp()) return;
-      while (pub.try_publish(m) != status::ok)
+      while (pub.try_send(m) != status::ok)
         if (sp()) return;
     }
     rc.sent.store(i, std::memory_order_release);
@@ -550,8 +550,8 @@ template <class T>
 sample fanout_run(double target, int subs, ringwire::wait_strategy w, bc::slot_layout slots) {
   bc::options o;
   o.policy = bc::policy::lossless;
-  o.publisher_wait = w;
-  o.subscriber_wait = w;
+  o.sender_wait = w;
+  o.receiver_wait = w;
   o.slot_layout = slots;
   auto ch = bc::channel<T>(fan_cap, o);
   auto pub = std::move(ch.first);
@@ -602,7 +602,7 @@ sample fanout_run(double target, int subs, ringwire::wait_strategy w, bc::slot_l
         if (t1 > deadline) break;
       }
       stamp(m, i);
-      const status st = pub.publish_for(m, std::chrono::milliseconds(static_cast<long>(g_cfg.run_timeout_s * 1000)));
+      const status st = pub.send_for(m, std::chrono::milliseconds(static_cast<long>(g_cfg.run_timeout_s * 1000)));
       if (st != status::ok) {
         s.ok = false;
         s.err = "publish #" + std::to_string(i) + " returned status " + std::to_string(static_cast<int>(st));
@@ -685,8 +685,8 @@ template <class T>
 sample mp_run(double target, int producers, bc::policy pol) {
   bc::options o;
   o.policy = pol;
-  o.publisher_wait = ringwire::wait_strategy::spin_then_yield();
-  o.subscriber_wait = ringwire::wait_strategy::spin_then_yield();
+  o.sender_wait = ringwire::wait_strategy::spin_then_yield();
+  o.receiver_wait = ringwire::wait_strategy::spin_then_yield();
   auto ch = bc::mpmc_channel<T>(fan_cap, o);
   auto sub = ch.second.subscribe();
   std::atomic<int> ready{0};
@@ -736,7 +736,7 @@ sample mp_run(double target, int producers, bc::policy pol) {
         }
         ++i;
         stamp(msg, static_cast<std::uint64_t>(p) << 40 | i);
-        if (pub.publish(msg) != status::ok) break;
+        if (pub.send(msg) != status::ok) break;
       }
       sent[static_cast<std::size_t>(p)] = i;
       const std::lock_guard<std::mutex> g(m);

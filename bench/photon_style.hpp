@@ -146,7 +146,7 @@ class publisher {
  public:
   explicit publisher(std::shared_ptr<ring<T>> r) : r_(std::move(r)), view_(*r_), bounded_(r_->bounded) {}
 
-  ringwire::status try_publish(const T& v) noexcept {
+  ringwire::status try_send(const T& v) noexcept {
     if (bounded_ && !has_room()) return ringwire::status::full;
     // photon's prefetch_write_next: every line of the next slot, with write intent.
     const auto* next = reinterpret_cast<const char*>(&view_.slots[(n_ + 1) & view_.mask]);

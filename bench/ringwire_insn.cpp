@@ -175,7 +175,7 @@ template <class Pub, class Sub>
   std::uint64_t sum = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
     bench::stamp(m, i);
-    if (pub.try_publish(m) != ringwire::status::ok) wrong("broadcast publish failed", i);
+    if (pub.try_send(m) != ringwire::status::ok) wrong("broadcast publish failed", i);
     auto r = sub.try_recv();
     if (!r || !bench::verify(*r, i)) wrong("broadcast recv failed or wrong", i);
     sum += r->w[0];

@@ -340,13 +340,13 @@ sample shm_broadcast_latency(double target) {
       [&](shared_ctl& c) {
         auto rx = shm::broadcast::attach_subscriber<T, Sync>(ba);  // joined before the barrier
         auto tx = shm::broadcast::attach_publisher<T, Sync>(ab);
-        return ping_loop<T>(target, c, [&](const T& m) { return tx.try_publish(m) == status::ok; },
+        return ping_loop<T>(target, c, [&](const T& m) { return tx.try_send(m) == status::ok; },
                             [&](T& out) { return recv_into(rx, out); });
       },
       [&](shared_ctl& c) {
         auto rx = shm::broadcast::attach_subscriber<T, Sync>(ab);
         auto tx = shm::broadcast::attach_publisher<T, Sync>(ba);
-        return pong_loop<T>(c, [&](const T& m) { return tx.try_publish(m) == status::ok; },
+        return pong_loop<T>(c, [&](const T& m) { return tx.try_send(m) == status::ok; },
                             [&](T& out) { return recv_into(rx, out); });
       });
 }

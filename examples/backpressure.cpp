@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     auto pub = bus.publisher("orders").value();
     for (std::uint64_t seq = 1; seq <= total; ++seq) {
       const order o{seq, static_cast<std::uint32_t>(seq % 97), 10, 100.0 + static_cast<double>(seq % 50)};
-      const auto st = pub.try_publish(o);
+      const auto st = pub.try_send(o);
       if (st == ringwire::status::ok) continue;
       if (st != ringwire::status::full) {
         std::fprintf(stderr, "FAIL: try_publish said %s\n", ringwire::to_string(st));
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
       }
       ++refused;  // held back: wait until the slowest subscriber makes room
       const auto t0 = std::chrono::steady_clock::now();
-      const auto waited_st = pub.publish_for(o, std::chrono::seconds(30));
+      const auto waited_st = pub.send_for(o, std::chrono::seconds(30));
       const auto dt = std::chrono::steady_clock::now() - t0;
       if (waited_st != ringwire::status::ok) {
         std::fprintf(stderr, "FAIL: publish_for said %s\n", ringwire::to_string(waited_st));

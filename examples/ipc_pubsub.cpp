@@ -98,11 +98,11 @@ int publish(const std::string& name, double rate, double seconds, bool end) {
     }
     // Reserve the number first: a crash after this costs a gap, never a duplicate.
     const std::uint64_t seq = next.fetch_add(1, std::memory_order_relaxed);
-    (void)pub.publish(quote{seq, now_ns(), me, static_cast<std::uint32_t>(seq % 16),
+    (void)pub.send(quote{seq, now_ns(), me, static_cast<std::uint32_t>(seq % 16),
                             100.0 + static_cast<double>(seq % 1000) / 100});  // lossy: never waits
     ++sent;
   }
-  if (end) (void)pub.publish(quote{end_of_stream, now_ns(), me, 0, 0});
+  if (end) (void)pub.send(quote{end_of_stream, now_ns(), me, 0, 0});
   std::printf("publisher %u: published %" PRIu64 " quotes\n", me, sent);
   return 0;
 }

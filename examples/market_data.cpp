@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
       // Bursts of 32 quotes per instrument, then a short quiet spell, as a feed arrives.
       for (std::uint64_t seq = 1; seq <= per_topic; ++seq) {
         for (std::uint32_t i = 0; i < pubs.size(); ++i)
-          pubs[i].publish(quote{seq, i, 100, 1.0 + i + static_cast<double>(seq % 100) * 1e-4,
+          pubs[i].send(quote{seq, i, 100, 1.0 + i + static_cast<double>(seq % 100) * 1e-4,
                                 1.0002 + i + static_cast<double>(seq % 100) * 1e-4});
         if (seq % 32 == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
       }

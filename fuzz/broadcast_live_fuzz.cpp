@@ -66,10 +66,10 @@ void run(live_fuzz::input& in) {
     auto& s = sub[(op >> 4) % 3];
     switch (op % 16) {
       case 0:
-        if (pub) (void)pub->try_publish(next++);
+        if (pub) (void)pub->try_send(next++);
         break;
       case 1:
-        if (pub) (void)pub->publish_for(next++, std::chrono::nanoseconds(0));
+        if (pub) (void)pub->send_for(next++, std::chrono::nanoseconds(0));
         break;
       case 2: {
         auto r = s->try_recv();

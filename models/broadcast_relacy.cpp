@@ -151,8 +151,8 @@ bc::options opts(bc::policy p, wait_strategy w = wait_strategy::park(0),
   o.policy = p;
   o.slot_layout = slots;
   o.max_subscribers = 2;
-  o.publisher_wait = w;
-  o.subscriber_wait = w;
+  o.sender_wait = w;
+  o.receiver_wait = w;
   return o;
 }
 
@@ -208,7 +208,7 @@ struct lossy : fixture<lossy<Cap, N, Park, Slots>, 2> {
     if (index == 0) {
       for (std::uint64_t i = 1; i <= N; ++i) {
         // Lossy never waits and is never full.
-        RL_ASSERT((Park ? this->pub->publish(make(i)) : this->pub->try_publish(make(i))) == status::ok);
+        RL_ASSERT((Park ? this->pub->send(make(i)) : this->pub->try_send(make(i))) == status::ok);
       }
       RL_ASSERT(this->pub->published() == N);
       this->pub.reset();  // ~publisher: close + wake
@@ -255,7 +255,7 @@ struct lossless_park : fixture<lossless_park<Cap, N, Slots>, 2> {
     if (index == 0) {
       for (std::uint64_t i = 1; i <= N; ++i) {
         const auto sleeps = ringwire::model::stats.sleeps;
-        RL_ASSERT(this->pub->publish(make(i)) == status::ok);
+        RL_ASSERT(this->pub->send(make(i)) == status::ok);
         if (ringwire::model::stats.sleeps != sleeps) ++g_cov.pub_slept;
       }
       this->pub.reset();
@@ -287,11 +287,11 @@ struct join : fixture<join<Cap, N, Park>, 2> {
     if (index == 0) {
       for (std::uint64_t i = 1; i <= N; ++i) {
         if (Park) {
-          RL_ASSERT(this->pub->publish(make(i)) == status::ok);
+          RL_ASSERT(this->pub->send(make(i)) == status::ok);
           continue;
         }
         for (;;) {
-          const status st = this->pub->try_publish(make(i));
+          const status st = this->pub->try_send(make(i));
           if (st == status::ok) break;
           RL_ASSERT(st == status::full);
           spin();
@@ -336,7 +336,7 @@ struct leave : fixture<leave<Cap, N, Reads>, 2> {
     if (index == 0) {
       for (std::uint64_t i = 1; i <= N; ++i) {
         const auto sleeps = ringwire::model::stats.sleeps;
-        RL_ASSERT(this->pub->publish(make(i)) == status::ok);
+        RL_ASSERT(this->pub->send(make(i)) == status::ok);
         if (ringwire::model::stats.sleeps != sleeps) ++g_cov.pub_slept;
       }
       RL_ASSERT(this->pub->published() == N);
@@ -377,7 +377,7 @@ struct evict : fixture<evict<Cap, N, Mode>, 2> {
   void thread(unsigned index) {
     if (index == 0) {
       // evict_lag < capacity: the publisher never waits, so try_publish is never full.
-      for (std::uint64_t i = 1; i <= N; ++i) RL_ASSERT(this->pub->try_publish(make(i)) == status::ok);
+      for (std::uint64_t i = 1; i <= N; ++i) RL_ASSERT(this->pub->try_send(make(i)) == status::ok);
       this->pub.reset();
       done.store(1, rl::mo_release, RL_INFO);
       return;
@@ -454,11 +454,11 @@ struct mp : rl::test_suite<mp<Cap, K, Policy, Park, Join>, 3> {
       for (std::uint64_t i = 1; i <= K; ++i) {
         const msg m = make(mp_seq(index, i));
         if (Park) {
-          RL_ASSERT(p.publish(m) == status::ok);
+          RL_ASSERT(p.send(m) == status::ok);
           continue;
         }
         for (;;) {
-          const status st = p.try_publish(m);
+          const status st = p.try_send(m);
           if (st == status::ok) break;
           RL_ASSERT(lossless && st == status::full);
           spin();

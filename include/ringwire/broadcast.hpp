@@ -13,7 +13,7 @@
 //       else break;                                               // closed: drained
 //     }
 //   });
-//   for (const tick& t : feed) pub.publish(t);                    // never waits (lossy)
+//   for (const tick& t : feed) pub.send(t);                    // never waits (lossy)
 //   pub.close();                                                  // or ~publisher
 //
 // The channel is a ring of `capacity` slots, each a 64-bit seqlock stamp next to the
@@ -26,7 +26,7 @@
 //   lossy     (default) the publisher overwrites; that subscriber's next receive says
 //             status::lagged with missed() = exactly how many it lost, then resumes at
 //             the oldest message still held. received() + missed() == published.
-//   lossless  the publisher waits by its wait strategy (try_publish: status::full) until
+//   lossless  the publisher waits by its wait strategy (try_send: status::full) until
 //             the slowest live subscriber reads. Subscribers publish their cursor in a
 //             registry of 128-byte entries (options::max_subscribers, default 64); the
 //             publisher caches the minimum and rescans only when the ring looks full or

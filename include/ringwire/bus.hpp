@@ -7,7 +7,7 @@
 //   auto pub = quotes.publisher("EURUSD").value();              // throws if taken
 //   auto sub = quotes.subscribe("EURUSD");                      // result<topic_subscriber>
 //   if (!sub) std::puts(sub.error().message.c_str());
-//   pub.publish(quote{1, 7, 1.0841, 1.0843});                   // the channel's own publish
+//   pub.send(quote{1, 7, 1.0841, 1.0843});                      // the channel's own send
 //   auto again = quotes.publisher("EURUSD");                    // errc::publisher_exists
 //
 //   ringwire::topic_options multi;                              // several feed threads

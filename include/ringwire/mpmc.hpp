@@ -55,8 +55,8 @@ std::pair<sender<T, Sync>, receiver<T, Sync>> channel(std::size_t capacity, cons
   // relaxed: the block is not yet shared with any other thread.
   l->rooms.senders.store(1, std::memory_order_relaxed);
   l->rooms.receivers.store(1, std::memory_order_relaxed);
-  return {sender<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt.push_wait),
-          receiver<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt.pop_wait)};
+  return {sender<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt.sender_wait),
+          receiver<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt.receiver_wait)};
 }
 
 }  // namespace ringwire::mpmc

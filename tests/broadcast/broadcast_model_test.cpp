@@ -132,7 +132,7 @@ struct model {
   // Whether a publish would not wait (without changing the model).
   [[nodiscard]] bool publish_ready() const {
     model c = *this;
-    return c.try_publish() != status::full;
+    return c.try_send() != status::full;
   }
   // Returns false (and changes nothing) when the registry is full.
   bool subscribe(bool from_oldest) {
@@ -244,7 +244,7 @@ struct publish_one final : command {
     if (waits()) RC_PRE(m.pub_closed || (m.publish_ready() && !(m.gated() && m.truly_blocked(m.h + 1))));
   }
   status expect(model& m) const {
-    const status st = m.try_publish();
+    const status st = m.try_send();
     if (st == status::full && hw == how::publish_for_zero) return status::timed_out;
     if (st == status::full && hw == how::publish_stopped) return status::cancelled;
     return st;
@@ -256,19 +256,19 @@ struct publish_one final : command {
     const msg v = make(s0.h + 1);
     status got = status::ok;
     switch (hw) {
-      case how::publish: got = s.pub.publish(v); break;
-      case how::try_publish: got = s.pub.try_publish(v); break;
+      case how::publish: got = s.pub.send(v); break;
+      case how::try_publish: got = s.pub.try_send(v); break;
       case how::publish_with:
-        got = s.pub.publish_with([&](msg& out) {
+        got = s.pub.send_with([&](msg& out) {
           RC_ASSERT(out.seq == 0u);  // value-initialised
           out = v;
         });
         break;
-      case how::publish_for_zero: got = s.pub.publish_for(v, std::chrono::microseconds(0)); break;
+      case how::publish_for_zero: got = s.pub.send_for(v, std::chrono::microseconds(0)); break;
       case how::publish_stopped: {
         std::stop_source stop;
         stop.request_stop();
-        got = s.pub.publish(v, stop.get_token());
+        got = s.pub.send(v, stop.get_token());
         break;
       }
     }
@@ -302,12 +302,12 @@ struct publish_batch final : command {
     model c = m;
     std::uint64_t k = 0;
     // As publish_one: stop before a real ring-behind subscriber too (a failure, not a hang).
-    while (k < len && !c.truly_blocked(c.h + 1) && c.try_publish() == status::ok) ++k;
+    while (k < len && !c.truly_blocked(c.h + 1) && c.try_send() == status::ok) ++k;
     return k;
   }
   std::uint64_t expect(model& m, std::uint64_t k) const {
     std::uint64_t n = 0;
-    for (std::uint64_t i = 0; i < k; ++i) n += m.try_publish() == status::ok ? 1 : 0;
+    for (std::uint64_t i = 0; i < k; ++i) n += m.try_send() == status::ok ? 1 : 0;
     return n;
   }
   void apply(model& m) const override { (void)expect(m, doable(m)); }
@@ -317,7 +317,7 @@ struct publish_batch final : command {
     const std::uint64_t want = expect(m, k);
     std::vector<msg> buf;
     for (std::uint64_t i = 0; i < k; ++i) buf.push_back(make(s0.h + 1 + i));
-    const std::size_t got = s.pub.publish_batch(std::span<const msg>(buf));
+    const std::size_t got = s.pub.send_batch(std::span<const msg>(buf));
     RC_ASSERT(got == want);
     check_all(m, s);
   }
@@ -556,7 +556,7 @@ TEST(BroadcastModel, RegistryLimit) {
   }
   a.close();
   auto c = hub.subscribe();
-  EXPECT_EQ(pub.publish(make(1)), status::ok);
+  EXPECT_EQ(pub.send(make(1)), status::ok);
   auto r = c.try_recv();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->seq, 1u);

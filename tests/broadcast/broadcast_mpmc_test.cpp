@@ -45,9 +45,9 @@ TEST(BroadcastMpmc, CopiesShareOneOrderedSequence) {
   auto sub = hub.subscribe();
   auto b = a;  // a second producer
   EXPECT_EQ(a.producers(), 2u);
-  ASSERT_EQ(a.try_publish(1), status::ok);
-  ASSERT_EQ(b.try_publish(2), status::ok);
-  ASSERT_EQ(a.publish(3), status::ok);
+  ASSERT_EQ(a.try_send(1), status::ok);
+  ASSERT_EQ(b.try_send(2), status::ok);
+  ASSERT_EQ(a.send(3), status::ok);
   EXPECT_EQ(a.published(), 2u);
   EXPECT_EQ(b.published(), 1u);
   EXPECT_EQ(drain(sub), (std::vector<int>{1, 2, 3}));
@@ -60,10 +60,10 @@ TEST(BroadcastMpmc, ClosesOnlyWithTheLastProducer) {
   auto b = a;
   auto c = b;
   EXPECT_EQ(a.producers(), 3u);
-  ASSERT_EQ(b.publish(7), status::ok);
+  ASSERT_EQ(b.send(7), status::ok);
   b.close();
   EXPECT_TRUE(b.is_closed());
-  EXPECT_EQ(b.publish(8), status::closed);
+  EXPECT_EQ(b.send(8), status::closed);
   {
     auto moved = std::move(c);  // a move transfers the count, it does not add one
     EXPECT_EQ(a.producers(), 2u);
@@ -80,8 +80,8 @@ TEST(BroadcastMpmc, DrainsBeforeClosed) {
   auto sub = hub.subscribe();
   {
     auto b = a;
-    ASSERT_EQ(a.publish(1), status::ok);
-    ASSERT_EQ(b.publish(2), status::ok);
+    ASSERT_EQ(a.send(1), status::ok);
+    ASSERT_EQ(b.send(2), status::ok);
     a.close();
   }
   EXPECT_EQ(sub.try_recv().value(), 1);
@@ -93,7 +93,7 @@ TEST(BroadcastMpmc, LossyLapsAreCountedExactly) {
   auto [a, hub] = bc::mpmc_channel<int>(4);
   auto sub = hub.subscribe();
   auto b = a;
-  for (int i = 1; i <= 10; ++i) ASSERT_EQ((i % 2 ? a : b).publish(i), status::ok);  // never waits
+  for (int i = 1; i <= 10; ++i) ASSERT_EQ((i % 2 ? a : b).send(i), status::ok);  // never waits
   auto r = sub.try_recv();
   ASSERT_EQ(r.status(), status::lagged);
   EXPECT_EQ(r.missed(), 6u);  // live window (6, 10]
@@ -105,12 +105,12 @@ TEST(BroadcastMpmc, LosslessTryPublishReportsFullWithoutTakingATicket) {
   auto [a, hub] = bc::mpmc_channel<int>(2, with(bc::policy::lossless));
   auto sub = hub.subscribe();
   auto b = a;
-  ASSERT_EQ(a.try_publish(1), status::ok);
-  ASSERT_EQ(b.try_publish(2), status::ok);
-  EXPECT_EQ(a.try_publish(3), status::full);
-  EXPECT_EQ(b.try_publish(3), status::full);
+  ASSERT_EQ(a.try_send(1), status::ok);
+  ASSERT_EQ(b.try_send(2), status::ok);
+  EXPECT_EQ(a.try_send(3), status::full);
+  EXPECT_EQ(b.try_send(3), status::full);
   EXPECT_EQ(sub.try_recv().value(), 1);
-  ASSERT_EQ(b.try_publish(3), status::ok);  // the refused attempts left no hole
+  ASSERT_EQ(b.try_send(3), status::ok);  // the refused attempts left no hole
   EXPECT_EQ(drain(sub), (std::vector<int>{2, 3}));
   EXPECT_EQ(sub.missed(), 0u);
 }
@@ -118,10 +118,10 @@ TEST(BroadcastMpmc, LosslessTryPublishReportsFullWithoutTakingATicket) {
 TEST(BroadcastMpmc, LosslessProducersWaitAndTimeOut) {
   auto [a, hub] = bc::mpmc_channel<int>(1, with(bc::policy::lossless));
   auto sub = hub.subscribe();
-  ASSERT_EQ(a.publish(1), status::ok);
-  EXPECT_EQ(a.publish_for(2, 5ms), status::timed_out);
+  ASSERT_EQ(a.send(1), status::ok);
+  EXPECT_EQ(a.send_for(2, 5ms), status::timed_out);
   std::stop_source stop;
-  auto cancelled = std::async(std::launch::async, [p = a, &stop]() mutable { return p.publish(2, stop.get_token()); });
+  auto cancelled = std::async(std::launch::async, [p = a, &stop]() mutable { return p.send(2, stop.get_token()); });
   std::this_thread::sleep_for(5ms);
   stop.request_stop();
   EXPECT_EQ(cancelled.get(), status::cancelled);
@@ -133,13 +133,13 @@ TEST(BroadcastMpmc, LosslessProducersWaitAndTimeOut) {
 // rule of wait.hpp): three producers block on a full ring; reading lets all of them through.
 TEST(BroadcastMpmc, EveryParkedProducerIsWoken) {
   auto o = with(bc::policy::lossless);
-  o.publisher_wait = ringwire::wait_strategy::park(0);
+  o.sender_wait = ringwire::wait_strategy::park(0);
   auto [a, hub] = bc::mpmc_channel<int>(1, o);
   auto sub = hub.subscribe();
-  ASSERT_EQ(a.publish(0), status::ok);
+  ASSERT_EQ(a.send(0), status::ok);
   std::vector<std::future<status>> blocked;
   for (int p = 1; p <= 3; ++p)
-    blocked.push_back(std::async(std::launch::async, [q = a, p]() mutable { return q.publish(p); }));
+    blocked.push_back(std::async(std::launch::async, [q = a, p]() mutable { return q.send(p); }));
   std::this_thread::sleep_for(20ms);
   std::vector<int> got;
   while (got.size() < 4) {
@@ -158,7 +158,7 @@ TEST(BroadcastMpmc, EvictNeverWaits) {
   auto [a, hub] = bc::mpmc_channel<int>(4, o);
   auto slow = hub.subscribe();
   auto b = a;
-  for (int i = 1; i <= 12; ++i) ASSERT_EQ((i % 2 ? a : b).try_publish(i), status::ok);
+  for (int i = 1; i <= 12; ++i) ASSERT_EQ((i % 2 ? a : b).try_send(i), status::ok);
   EXPECT_EQ(slow.try_recv().status(), status::evicted);
 }
 
@@ -168,8 +168,8 @@ TEST(BroadcastMpmc, BatchIsContiguousInTheGlobalOrder) {
   auto b = a;
   const std::array<int, 3> one{10, 11, 12};
   const std::array<int, 2> two{20, 21};
-  ASSERT_EQ(a.publish_batch(one), 3u);
-  ASSERT_EQ(b.publish_batch(two), 2u);
+  ASSERT_EQ(a.send_batch(one), 3u);
+  ASSERT_EQ(b.send_batch(two), 2u);
   EXPECT_EQ(drain(sub), (std::vector<int>{10, 11, 12, 20, 21}));
 }
 
@@ -177,7 +177,7 @@ TEST(BroadcastMpmc, NonPowerOfTwoCapacity) {
   auto [a, hub] = bc::mpmc_channel<int>(3);
   auto sub = hub.subscribe();
   auto b = a;
-  for (int i = 1; i <= 7; ++i) ASSERT_EQ((i % 2 ? a : b).publish(i), status::ok);
+  for (int i = 1; i <= 7; ++i) ASSERT_EQ((i % 2 ? a : b).send(i), status::ok);
   auto r = sub.try_recv();
   ASSERT_EQ(r.status(), status::lagged);
   EXPECT_EQ(r.missed(), 4u);
@@ -193,7 +193,7 @@ TEST(BroadcastMpmc, TwoThreadsLosslessKeepPerProducerOrder) {
   std::vector<std::jthread> producers;
   for (std::uint64_t p = 0; p < 2; ++p) {
     producers.emplace_back([q = a, p]() mutable {
-      for (std::uint64_t i = 1; i <= per_producer; ++i) ASSERT_EQ(q.publish(p << 32 | i), status::ok);
+      for (std::uint64_t i = 1; i <= per_producer; ++i) ASSERT_EQ(q.send(p << 32 | i), status::ok);
     });
   }
   a.close();

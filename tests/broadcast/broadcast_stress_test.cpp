@@ -131,7 +131,7 @@ tally consume(bc::subscriber<M>& s, std::uint64_t first, std::optional<std::uint
 template <class M>
 void produce(bc::publisher<M>& p, std::uint64_t n) {
   for (std::uint64_t seq = 1; seq <= n; ++seq) {
-    ASSERT_EQ(p.publish(make<M>(seq)), status::ok) << "seq " << seq;
+    ASSERT_EQ(p.send(make<M>(seq)), status::ok) << "seq " << seq;
     if (seq % 512 == 0) std::this_thread::yield();  // two cores, four threads
   }
   p.close();
@@ -142,8 +142,8 @@ bc::options opts(bc::policy pol) {
   bc::options o;
   o.policy = pol;
   o.slot_layout = C::slots;
-  o.subscriber_wait = ringwire::wait_strategy::park(64);
-  o.publisher_wait = ringwire::wait_strategy::park(64);
+  o.receiver_wait = ringwire::wait_strategy::park(64);
+  o.sender_wait = ringwire::wait_strategy::park(64);
   return o;
 }
 
@@ -338,7 +338,7 @@ std::array<mp_tally, 3> run_two_producers(bc::policy pol, std::size_t capacity, 
     for (std::uint64_t p = 0; p < 2; ++p) {
       threads.emplace_back([q = pub, p, per_producer]() mutable {
         for (std::uint64_t i = 1; i <= per_producer; ++i) {
-          ASSERT_EQ(q.publish(make<M>(p << producer_shift | i)), status::ok);
+          ASSERT_EQ(q.send(make<M>(p << producer_shift | i)), status::ok);
           if (i % 512 == 0) std::this_thread::yield();  // two cores, five threads
         }
       });

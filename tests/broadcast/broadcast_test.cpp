@@ -89,7 +89,7 @@ TEST(BroadcastChannel, CapacityIsExactForAnyValue) {
     EXPECT_EQ(pub.capacity(), cap);
     EXPECT_EQ(subs.capacity(), cap);
     auto s = subs.subscribe();
-    for (int i = 1; i <= static_cast<int>(cap); ++i) ASSERT_EQ(pub.publish(i), status::ok);
+    for (int i = 1; i <= static_cast<int>(cap); ++i) ASSERT_EQ(pub.send(i), status::ok);
     EXPECT_EQ(s.pending(), cap);
     EXPECT_EQ(drain(s), iota(1, static_cast<int>(cap))) << "capacity " << cap;
   }
@@ -168,7 +168,7 @@ TEST_P(BroadcastEveryLayout, SlotsLieOneStrideApart) {
   const std::size_t stride = bc::layout<word_watch_sync>::stride(sizeof(std::uint64_t), GetParam());
   std::array<std::uintptr_t, cap> at{};  // slot k's payload word (message i lives in slot i % cap)
   for (std::uint64_t i = 1; i <= 2 * cap; ++i) {
-    ASSERT_EQ(pub.try_publish(i * 0x0101), status::ok);
+    ASSERT_EQ(pub.try_send(i * 0x0101), status::ok);
     at[i % cap] = reinterpret_cast<std::uintptr_t>(word_watch_sync::last);
     auto r = s.try_recv();
     ASSERT_TRUE(r) << i;
@@ -187,7 +187,7 @@ TEST_P(BroadcastEveryLayout, EverySubscriberSeesEveryMessage) {
   auto a = subs.subscribe();
   auto b = subs.subscribe();
   EXPECT_EQ(a.try_recv().status(), status::empty);
-  for (int i = 1; i <= 5; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
+  for (int i = 1; i <= 5; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
   EXPECT_EQ(drain(a), iota(1, 5));
   EXPECT_EQ(drain(b), iota(1, 5));
   EXPECT_EQ(a.received(), 5u);
@@ -206,7 +206,7 @@ TEST_P(BroadcastEveryLayout, LargePayloadRoundTrips) {
   for (std::size_t i = 0; i < v.w.size(); ++i) v.w[i] = 0x1111 * (i + 1);
   v.tail[0] = 'x';
   v.tail[2] = 'z';
-  ASSERT_EQ(pub.publish(v), status::ok);
+  ASSERT_EQ(pub.send(v), status::ok);
   auto r = s.try_recv();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->w, v.w);
@@ -216,11 +216,11 @@ TEST_P(BroadcastEveryLayout, LargePayloadRoundTrips) {
 
 TEST(BroadcastChannel, SubscribeStartsAtTheNextMessage) {
   auto [pub, subs] = bc::channel<int>(8);
-  for (int i = 1; i <= 3; ++i) pub.publish(i);
+  for (int i = 1; i <= 3; ++i) pub.send(i);
   auto s = subs.subscribe();
   EXPECT_EQ(s.next_sequence(), 4u);
   EXPECT_EQ(s.try_recv().status(), status::empty);
-  pub.publish(4);
+  pub.send(4);
   EXPECT_EQ(drain(s), std::vector<int>{4});
 }
 
@@ -230,10 +230,10 @@ TEST(BroadcastChannel, SubscribeFromOldestReplaysTheRing) {
     auto s = subs.subscribe_from_oldest();  // nothing published: starts at 1
     EXPECT_EQ(s.try_recv().status(), status::empty);
   }
-  for (int i = 1; i <= 3; ++i) pub.publish(i);
+  for (int i = 1; i <= 3; ++i) pub.send(i);
   auto s = subs.subscribe_from_oldest();
   EXPECT_EQ(drain(s), iota(1, 3));
-  for (int i = 4; i <= 12; ++i) pub.publish(i);  // overflowed: the ring holds 8..12
+  for (int i = 4; i <= 12; ++i) pub.send(i);  // overflowed: the ring holds 8..12
   auto t = subs.subscribe_from_oldest();
   EXPECT_EQ(t.pending(), 5u);
   EXPECT_EQ(drain(t), iota(8, 12));
@@ -247,7 +247,7 @@ TEST_P(BroadcastEveryLayout, LossyExactlyCapacityBehindIsNotLagged) {
     auto [pub, subs] = bc::channel<int>(cap, laid_out());
     auto s = subs.subscribe();
     const int c = static_cast<int>(cap);
-    for (int i = 1; i <= c; ++i) pub.publish(i);
+    for (int i = 1; i <= c; ++i) pub.send(i);
     EXPECT_EQ(drain(s), iota(1, c)) << "capacity " << cap;
     EXPECT_EQ(s.missed(), 0u);
   }
@@ -258,7 +258,7 @@ TEST_P(BroadcastEveryLayout, LossyCapacityPlusOneBehindIsLaggedByOne) {
     auto [pub, subs] = bc::channel<int>(cap, laid_out());
     auto s = subs.subscribe();
     const int c = static_cast<int>(cap);
-    for (int i = 1; i <= c + 1; ++i) pub.publish(i);
+    for (int i = 1; i <= c + 1; ++i) pub.send(i);
     auto r = s.try_recv();
     ASSERT_EQ(r.status(), status::lagged) << "capacity " << cap;
     EXPECT_EQ(r.missed(), 1u);
@@ -270,16 +270,16 @@ TEST_P(BroadcastEveryLayout, LossyCapacityPlusOneBehindIsLaggedByOne) {
 TEST_P(BroadcastEveryLayout, LossyLagByManyLapsCountsExactly) {
   auto [pub, subs] = bc::channel<int>(7, laid_out());
   auto s = subs.subscribe();
-  pub.publish(1);
+  pub.send(1);
   ASSERT_EQ(*s.try_recv(), 1);
-  for (int i = 2; i <= 1000; ++i) pub.publish(i);  // 999 more: the ring holds 994..1000
+  for (int i = 2; i <= 1000; ++i) pub.send(i);  // 999 more: the ring holds 994..1000
   auto r = s.try_recv();
   ASSERT_EQ(r.status(), status::lagged);
   EXPECT_EQ(r.missed(), 992u);  // 2..993
   EXPECT_EQ(drain(s), iota(994, 1000));
   EXPECT_EQ(s.received() + s.missed(), 1000u);
   // and again, a second time
-  for (int i = 1001; i <= 1100; ++i) pub.publish(i);
+  for (int i = 1001; i <= 1100; ++i) pub.send(i);
   r = s.try_recv();
   ASSERT_EQ(r.status(), status::lagged);
   EXPECT_EQ(r.missed(), 93u);  // 1001..1093
@@ -292,8 +292,8 @@ TEST_P(BroadcastEveryLayout, LosslessFullExactlyARingBehind) {
   auto [pub, subs] = bc::channel<int>(3, laid_out(bc::policy::lossless));
   auto s = subs.subscribe();
   for (int round = 0; round < 3; ++round) {
-    for (int i = 1; i <= 3; ++i) ASSERT_EQ(pub.try_publish(3 * round + i), status::ok);
-    EXPECT_EQ(pub.try_publish(0), status::full);
+    for (int i = 1; i <= 3; ++i) ASSERT_EQ(pub.try_send(3 * round + i), status::ok);
+    EXPECT_EQ(pub.try_send(0), status::full);
     EXPECT_EQ(drain(s), iota(3 * round + 1, 3 * round + 3));
   }
   EXPECT_EQ(s.missed(), 0u);
@@ -301,9 +301,9 @@ TEST_P(BroadcastEveryLayout, LosslessFullExactlyARingBehind) {
 
 TEST(BroadcastLossy, PublisherNeverWaitsWithoutOrWithSlowSubscribers) {
   auto [pub, subs] = bc::channel<int>(2);
-  for (int i = 1; i <= 100; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
+  for (int i = 1; i <= 100; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
   auto s = subs.subscribe();
-  for (int i = 101; i <= 200; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
+  for (int i = 101; i <= 200; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
   EXPECT_EQ(pub.published(), 200u);
 }
 
@@ -311,17 +311,17 @@ TEST(BroadcastLossy, LatestSkipsToTheNewest) {
   auto [pub, subs] = bc::channel<int>(16);
   auto s = subs.subscribe();
   EXPECT_EQ(s.latest().status(), status::empty);
-  for (int i = 1; i <= 10; ++i) pub.publish(i);
+  for (int i = 1; i <= 10; ++i) pub.send(i);
   auto r = s.latest();
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, 10);
   EXPECT_EQ(s.missed(), 9u);
   EXPECT_EQ(s.received(), 1u);
   EXPECT_EQ(s.latest().status(), status::empty);
-  pub.publish(11);
+  pub.send(11);
   EXPECT_EQ(*s.latest(), 11);  // nothing skipped
   EXPECT_EQ(s.missed(), 9u);
-  for (int i = 12; i <= 100; ++i) pub.publish(i);  // latest after a lap
+  for (int i = 12; i <= 100; ++i) pub.send(i);  // latest after a lap
   EXPECT_EQ(*s.latest(), 100);
   EXPECT_EQ(s.received() + s.missed(), 100u);
 }
@@ -331,11 +331,11 @@ TEST(BroadcastLossy, RecvBatchAbsorbsLag) {
   auto s = subs.subscribe();
   std::array<int, 8> out{};
   EXPECT_EQ(s.recv_batch(out), 0u);
-  for (int i = 1; i <= 3; ++i) pub.publish(i);
+  for (int i = 1; i <= 3; ++i) pub.send(i);
   EXPECT_EQ(s.recv_batch(std::span<int>(out).first(2)), 2u);
   EXPECT_EQ(out[0], 1);
   EXPECT_EQ(out[1], 2);
-  for (int i = 4; i <= 10; ++i) pub.publish(i);  // 3..6 lost, ring holds 7..10
+  for (int i = 4; i <= 10; ++i) pub.send(i);  // 3..6 lost, ring holds 7..10
   EXPECT_EQ(s.recv_batch(out), 4u);
   EXPECT_EQ((std::vector<int>(out.begin(), out.begin() + 4)), iota(7, 10));
   EXPECT_EQ(s.missed(), 4u);
@@ -345,14 +345,14 @@ TEST(BroadcastLossy, RecvBatchAbsorbsLag) {
 TEST(BroadcastLossy, DrainIteratesWhatIsReadableAndAbsorbsLag) {
   auto [pub, hub] = bc::channel<int>(4);
   auto sub = hub.subscribe();
-  for (int i = 1; i <= 6; ++i) pub.publish(i);  // 1 and 2 are overwritten
+  for (int i = 1; i <= 6; ++i) pub.send(i);  // 1 and 2 are overwritten
   std::vector<int> got;
   for (const int& v : sub.drain()) got.push_back(v);
   EXPECT_EQ(got, iota(3, 6));
   EXPECT_EQ(sub.missed(), 2u);
   EXPECT_EQ(sub.received(), 4u);
   for (const int& v : sub.drain()) ADD_FAILURE() << "drained " << v << " from an empty channel";
-  pub.publish(7);
+  pub.send(7);
   pub.close();
   got.clear();
   for (const int& v : sub.drain()) got.push_back(v);
@@ -365,8 +365,8 @@ TEST(BroadcastLossy, PublishBatchAndPublishWith) {
   auto [pub, subs] = bc::channel<int>(8);
   auto s = subs.subscribe();
   const std::vector<int> v = iota(1, 5);
-  EXPECT_EQ(pub.publish_batch(v), 5u);
-  EXPECT_EQ(pub.publish_with([](int& x) { x = 6; }), status::ok);
+  EXPECT_EQ(pub.send_batch(v), 5u);
+  EXPECT_EQ(pub.send_with([](int& x) { x = 6; }), status::ok);
   EXPECT_EQ(drain(s), iota(1, 6));
 }
 
@@ -374,7 +374,7 @@ TEST(BroadcastLossy, PublishBatchAndPublishWith) {
 
 TEST(BroadcastLossless, NoSubscriberNeverBlocks) {
   auto [pub, subs] = bc::channel<int>(2, with(bc::policy::lossless));
-  for (int i = 1; i <= 50; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
+  for (int i = 1; i <= 50; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
   auto s = subs.subscribe_from_oldest();  // the ring still holds the last two
   EXPECT_EQ(drain(s), iota(49, 50));
 }
@@ -384,30 +384,30 @@ TEST(BroadcastLossless, NoSubscriberNeverBlocks) {
 TEST(BroadcastLossless, CursorIsShownInStepsAndWhenCaughtUp) {
   auto [pub, subs] = bc::channel<int>(16, with(bc::policy::lossless));  // step 2
   auto s = subs.subscribe();
-  for (int i = 1; i <= 16; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
-  EXPECT_EQ(pub.try_publish(17), status::full);
+  for (int i = 1; i <= 16; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
+  EXPECT_EQ(pub.try_send(17), status::full);
   ASSERT_EQ(*s.try_recv(), 1);
-  EXPECT_EQ(pub.try_publish(17), status::full);  // one receive: not shown yet
+  EXPECT_EQ(pub.try_send(17), status::full);  // one receive: not shown yet
   ASSERT_EQ(*s.try_recv(), 2);
-  ASSERT_EQ(pub.try_publish(17), status::ok);    // two: shown
-  ASSERT_EQ(pub.try_publish(18), status::ok);
-  EXPECT_EQ(pub.try_publish(19), status::full);
+  ASSERT_EQ(pub.try_send(17), status::ok);    // two: shown
+  ASSERT_EQ(pub.try_send(18), status::ok);
+  EXPECT_EQ(pub.try_send(19), status::full);
   EXPECT_EQ(drain(s), iota(3, 18));  // the empty receive at the end shows the cursor
-  for (int i = 19; i <= 34; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
-  EXPECT_EQ(pub.try_publish(35), status::full);
+  for (int i = 19; i <= 34; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
+  EXPECT_EQ(pub.try_send(35), status::full);
 }
 
 TEST(BroadcastLossless, FullWhenTheSlowestIsARingBehind) {
   auto [pub, subs] = bc::channel<int>(3, with(bc::policy::lossless));
   auto fast = subs.subscribe();
   auto slow = subs.subscribe();
-  for (int i = 1; i <= 3; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
+  for (int i = 1; i <= 3; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
   EXPECT_EQ(drain(fast), iota(1, 3));
-  EXPECT_EQ(pub.try_publish(4), status::full);  // slow has 3 unread
-  EXPECT_EQ(pub.publish_for(4, 1ms), status::timed_out);
+  EXPECT_EQ(pub.try_send(4), status::full);  // slow has 3 unread
+  EXPECT_EQ(pub.send_for(4, 1ms), status::timed_out);
   ASSERT_EQ(*slow.try_recv(), 1);
-  EXPECT_EQ(pub.try_publish(4), status::ok);
-  EXPECT_EQ(pub.try_publish(5), status::full);
+  EXPECT_EQ(pub.try_send(4), status::ok);
+  EXPECT_EQ(pub.try_send(5), status::full);
   EXPECT_EQ(drain(slow), iota(2, 4));
   EXPECT_EQ(drain(fast), std::vector<int>{4});
   EXPECT_EQ(slow.missed(), 0u);
@@ -416,22 +416,22 @@ TEST(BroadcastLossless, FullWhenTheSlowestIsARingBehind) {
 TEST(BroadcastLossless, DestroyedSubscriberReleasesThePublisher) {
   auto [pub, subs] = bc::channel<int>(2, with(bc::policy::lossless));
   auto s = std::make_unique<bc::subscriber<int>>(subs.subscribe());
-  ASSERT_EQ(pub.try_publish(1), status::ok);
-  ASSERT_EQ(pub.try_publish(2), status::ok);
-  ASSERT_EQ(pub.try_publish(3), status::full);
+  ASSERT_EQ(pub.try_send(1), status::ok);
+  ASSERT_EQ(pub.try_send(2), status::ok);
+  ASSERT_EQ(pub.try_send(3), status::full);
   s.reset();
-  EXPECT_EQ(pub.try_publish(3), status::ok);
+  EXPECT_EQ(pub.try_send(3), status::ok);
 }
 
 TEST(BroadcastLossless, BlockedPublisherWakesWhenTheSubscriberReads) {
   auto [pub, subs] = bc::channel<int>(2, with(bc::policy::lossless));
   auto s = subs.subscribe();
-  pub.publish(1);
-  pub.publish(2);
+  pub.send(1);
+  pub.send(2);
   std::atomic<pid_t> tid{0};
   auto f = std::async(std::launch::async, [&, p = std::move(pub)]() mutable {
     tid = rw_test::this_tid();
-    return p.publish(3);  // blocks: s is two behind
+    return p.send(3);  // blocks: s is two behind
   });
   ASSERT_TRUE(rw_test::wait_until_parked(tid));
   EXPECT_EQ(*s.try_recv(), 1);
@@ -444,11 +444,11 @@ TEST(BroadcastLossless, BlockedPublisherWakesWhenTheSubscriberReads) {
 TEST(BroadcastLossless, BlockedPublisherWakesWhenTheSubscriberLeaves) {
   auto [pub, subs] = bc::channel<int>(1, with(bc::policy::lossless));
   auto s = subs.subscribe();
-  pub.publish(1);
+  pub.send(1);
   std::atomic<pid_t> tid{0};
   auto f = std::async(std::launch::async, [&, p = std::move(pub)]() mutable {
     tid = rw_test::this_tid();
-    return p.publish(2);
+    return p.send(2);
   });
   ASSERT_TRUE(rw_test::wait_until_parked(tid));
   s.close();
@@ -459,9 +459,9 @@ TEST(BroadcastLossless, StopTokenCancelsABlockedPublish) {
   auto ch = bc::channel<int>(1, with(bc::policy::lossless));
   auto& pub = ch.first;
   auto s = ch.second.subscribe();
-  pub.publish(1);
+  pub.send(1);
   std::stop_source stop;
-  auto f = std::async(std::launch::async, [&] { return pub.publish(2, stop.get_token()); });
+  auto f = std::async(std::launch::async, [&] { return pub.send(2, stop.get_token()); });
   std::this_thread::sleep_for(5ms);
   stop.request_stop();
   EXPECT_EQ(rw_test::must_finish(f, "cancelled publish"), status::cancelled);
@@ -469,10 +469,10 @@ TEST(BroadcastLossless, StopTokenCancelsABlockedPublish) {
 
 TEST(BroadcastLossless, SubscribeFromOldestWhenTheRingIsFull) {
   auto [pub, subs] = bc::channel<int>(3, with(bc::policy::lossless));
-  for (int i = 1; i <= 7; ++i) pub.publish(i);  // no subscriber: never waits
+  for (int i = 1; i <= 7; ++i) pub.send(i);  // no subscriber: never waits
   auto s = subs.subscribe_from_oldest();
   EXPECT_EQ(drain(s), iota(5, 7));
-  EXPECT_EQ(pub.try_publish(8), status::ok);
+  EXPECT_EQ(pub.try_send(8), status::ok);
   EXPECT_EQ(drain(s), std::vector<int>{8});
 }
 
@@ -489,7 +489,7 @@ TEST(BroadcastLossless, RegistryExhaustionIsAClearError) {
   }
   a.close();
   auto c = subs.subscribe();  // the freed entry is reused
-  pub.publish(1);
+  pub.send(1);
   EXPECT_EQ(*c.try_recv(), 1);
   EXPECT_EQ(*b.try_recv(), 1);
 }
@@ -502,13 +502,13 @@ TEST(BroadcastEvict, SlowSubscriberIsEvictedAndThePublisherProceeds) {
   auto [pub, subs] = bc::channel<int>(4, o);
   auto fast = subs.subscribe();
   auto slow = subs.subscribe();
-  for (int i = 1; i <= 4; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
+  for (int i = 1; i <= 4; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
   EXPECT_EQ(drain(fast), iota(1, 4));
   EXPECT_EQ(*slow.try_recv(), 1);
   // The ring is full for the cached minimum: the rescan finds slow 3 behind (> 2) and
   // evicts it; fast keeps up, so the publisher never waits.
   for (int i = 5; i <= 20; ++i) {
-    ASSERT_EQ(pub.try_publish(i), status::ok);
+    ASSERT_EQ(pub.try_send(i), status::ok);
     ASSERT_EQ(*fast.try_recv(), i);
   }
   EXPECT_EQ(slow.try_recv().status(), status::evicted);
@@ -522,9 +522,9 @@ TEST(BroadcastEvict, EvictedSubscriberSeesEvictedEvenWhenItsMessageSurvives) {
   o.evict_lag = 1;
   auto [pub, subs] = bc::channel<int>(2, o);
   auto s = subs.subscribe();
-  pub.publish(1);
-  pub.publish(2);
-  pub.publish(3);  // s had 2 unread at a full ring: evicted, message 1 overwritten
+  pub.send(1);
+  pub.send(2);
+  pub.send(3);  // s had 2 unread at a full ring: evicted, message 1 overwritten
   EXPECT_EQ(s.try_recv().status(), status::evicted);
   EXPECT_EQ(s.recv().status(), status::evicted);
 }
@@ -534,12 +534,12 @@ TEST(BroadcastEvict, EvictedSubscriberSeesEvictedEvenWhenItsMessageSurvives) {
 TEST(BroadcastClose, SubscribersDrainThenSeeClosed) {
   auto [pub, subs] = bc::channel<int>(8);
   auto s = subs.subscribe();
-  pub.publish(1);
-  pub.publish(2);
+  pub.send(1);
+  pub.send(2);
   pub.close();
   EXPECT_TRUE(pub.is_closed());
-  EXPECT_EQ(pub.try_publish(3), status::closed);
-  EXPECT_EQ(pub.publish(3), status::closed);
+  EXPECT_EQ(pub.try_send(3), status::closed);
+  EXPECT_EQ(pub.send(3), status::closed);
   EXPECT_EQ(*s.try_recv(), 1);
   EXPECT_EQ(*s.recv(), 2);
   EXPECT_EQ(s.try_recv().status(), status::closed);
@@ -553,9 +553,9 @@ TEST(BroadcastClose, DestroyedPublisherCloses) {
   auto s = subs.subscribe();
   {
     auto p = std::move(pub);
-    p.publish(7);
+    p.send(7);
   }
-  EXPECT_EQ(pub.try_publish(1), status::closed);  // moved from
+  EXPECT_EQ(pub.try_send(1), status::closed);  // moved from
   EXPECT_EQ(*s.try_recv(), 7);
   EXPECT_EQ(s.try_recv().status(), status::closed);
 }
@@ -571,7 +571,7 @@ TEST(BroadcastClose, ParkedRecvWakesOnPublishAndOnClose) {
     return std::pair{a.has_value() ? *a : -1, b.status()};
   });
   ASSERT_TRUE(rw_test::wait_until_parked(tid));
-  pub.publish(5);
+  pub.send(5);
   std::this_thread::sleep_for(5ms);
   pub.close();
   const auto [v, st] = rw_test::must_finish(f, "parked recv");
@@ -590,7 +590,7 @@ TEST(BroadcastWait, RecvForTimesOutAndStopTokenCancels) {
   std::this_thread::sleep_for(5ms);
   stop.request_stop();
   EXPECT_EQ(rw_test::must_finish(f, "cancelled recv"), status::cancelled);
-  pub.publish(1);
+  pub.send(1);
   EXPECT_EQ(*s.recv_for(1s), 1);
 }
 
@@ -602,7 +602,7 @@ TEST(BroadcastWait, EveryStrategyDelivers) {
     s.set_wait(ws);
     auto f = std::async(std::launch::async, [&] { return s.recv_for(rw_test::generous); });
     std::this_thread::sleep_for(2ms);
-    pub.publish(9);
+    pub.send(9);
     auto r = rw_test::must_finish(f, "recv");
     ASSERT_TRUE(r);
     EXPECT_EQ(*r, 9);
@@ -614,7 +614,7 @@ TEST(BroadcastWait, EveryStrategyDelivers) {
 TEST(BroadcastEndpoints, MovedFromSubscriberIsClosedAndKeepsNoEntry) {
   auto [pub, subs] = bc::channel<int>(4, with(bc::policy::lossless, 1));
   auto a = subs.subscribe();
-  pub.publish(1);
+  pub.send(1);
   bc::subscriber<int> b = std::move(a);
   EXPECT_EQ(a.try_recv().status(), status::closed);  // NOLINT(bugprone-use-after-move)
   EXPECT_EQ(*b.try_recv(), 1);
@@ -629,7 +629,7 @@ TEST(BroadcastEndpoints, EndpointsOutliveEachOther) {
   auto s = [] {
     auto [pub, subs] = bc::channel<int>(4);
     auto sub = subs.subscribe();
-    pub.publish(3);
+    pub.send(3);
     return sub;  // publisher and hub are gone
   }();
   EXPECT_EQ(*s.try_recv(), 3);

@@ -145,8 +145,8 @@ TEST(Bus, PublisherFirstMakesTheTopic) {
 
   auto sub = bus.subscribe("a");
   ASSERT_TRUE(sub);
-  ASSERT_EQ(pub->try_publish(41), status::ok);
-  ASSERT_EQ(pub->try_publish(42), status::ok);
+  ASSERT_EQ(pub->try_send(41), status::ok);
+  ASSERT_EQ(pub->try_send(42), status::ok);
   EXPECT_EQ(drain(*sub), (std::vector<int>{41, 42}));
 }
 
@@ -165,12 +165,12 @@ TEST(Bus, SubscriberFirstMakesTheTopicAndGetsThePublishersMessages) {
   auto pub = bus.publisher("a");  // the channel the subscriber is already on
   ASSERT_TRUE(pub);
   EXPECT_EQ(bus.find("a")->generation, 1u);
-  for (int i = 1; i <= 3; ++i) ASSERT_EQ(pub->publish(i), status::ok);
+  for (int i = 1; i <= 3; ++i) ASSERT_EQ(pub->send(i), status::ok);
   EXPECT_EQ(drain(*early), iota(1, 3));
 
   auto pub_b = bus.publisher("b");
   ASSERT_TRUE(pub_b);
-  for (int i = 1; i <= 5; ++i) ASSERT_EQ(pub_b->publish(i * 10), status::ok);
+  for (int i = 1; i <= 5; ++i) ASSERT_EQ(pub_b->send(i * 10), status::ok);
   EXPECT_EQ(drain(*oldest), (std::vector<int>{10, 20, 30, 40, 50}));
   // A from-oldest subscriber made now replays what the ring holds.
   auto late = bus.subscribe_from_oldest("b");
@@ -212,8 +212,8 @@ TEST(Bus, SecondPublisherIsAnErrorValueWhileTheFirstLives) {
   ringwire::topic_publisher<int> moved = std::move(*first);
   EXPECT_EQ(code_of(bus.publisher("feed")), errc::publisher_exists);
   // The refusals did not disturb the live publisher.
-  ASSERT_EQ(moved.publish(1), status::ok);
-  ASSERT_EQ(moved.publish(2), status::ok);
+  ASSERT_EQ(moved.send(1), status::ok);
+  ASSERT_EQ(moved.send(2), status::ok);
   EXPECT_EQ(drain(*sub), iota(1, 2));
   EXPECT_EQ(bus.find("feed")->generation, 1u);
 }
@@ -224,8 +224,8 @@ TEST(Bus, AfterThePublisherGoesTheTopicReopensOnAFreshChannel) {
   ASSERT_TRUE(first);
   auto old_sub = bus.subscribe("feed");
   ASSERT_TRUE(old_sub);
-  ASSERT_EQ(first->publish(1), status::ok);
-  ASSERT_EQ(first->publish(2), status::ok);
+  ASSERT_EQ(first->send(1), status::ok);
+  ASSERT_EQ(first->send(2), status::ok);
   first->close();
 
   // The old channel closed: its subscriber drains, then sees closed.
@@ -245,7 +245,7 @@ TEST(Bus, AfterThePublisherGoesTheTopicReopensOnAFreshChannel) {
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_EQ(bus.find("feed")->generation, 2u);  // the channel the waiting subscriber made
   EXPECT_TRUE(bus.find("feed")->publisher_live);
-  ASSERT_EQ(second->publish(100), status::ok);
+  ASSERT_EQ(second->send(100), status::ok);
   EXPECT_EQ(second->published(), 1u);  // sequence numbers restart
   EXPECT_EQ(drain(*waiting), std::vector<int>{100});
   EXPECT_EQ(old_sub->try_recv().status(), status::closed);  // the old one stays closed
@@ -259,7 +259,7 @@ TEST(Bus, AfterThePublisherGoesTheTopicReopensOnAFreshChannel) {
   EXPECT_EQ(bus.find("feed")->generation, 3u);
   auto fresh = bus.subscribe("feed");
   ASSERT_TRUE(fresh);
-  ASSERT_EQ(third->publish(7), status::ok);
+  ASSERT_EQ(third->send(7), status::ok);
   EXPECT_EQ(drain(*fresh), std::vector<int>{7});
 }
 
@@ -272,7 +272,7 @@ TEST(Bus, DestroyingTheBusLeavesHandedOutEndpointsWorking) {
     sub.emplace(std::move(bus.subscribe("a").value()));
     orphan.emplace(std::move(bus.subscribe("never-published").value()));
   }
-  ASSERT_EQ(pub->publish(5), status::ok);
+  ASSERT_EQ(pub->send(5), status::ok);
   EXPECT_EQ(drain(*sub), std::vector<int>{5});
   // The bus held the unclaimed publisher of "never-published": its channel closed with it.
   EXPECT_EQ(orphan->try_recv().status(), status::closed);
@@ -300,16 +300,16 @@ TEST(Bus, SharedTopicsHandOutCopiesAndCloseWithTheLast) {
   ASSERT_TRUE(b);
   ringwire::topic_shared_publisher<int> c = *a;  // a copy is a producer too
   EXPECT_EQ(bus.find("multi")->publishers, 3u);
-  ASSERT_EQ(a->publish(1), status::ok);
-  ASSERT_EQ(b->publish(2), status::ok);
-  ASSERT_EQ(c.publish(3), status::ok);
+  ASSERT_EQ(a->send(1), status::ok);
+  ASSERT_EQ(b->send(2), status::ok);
+  ASSERT_EQ(c.send(3), status::ok);
   EXPECT_EQ(drain(*sub), iota(1, 3));
 
   a->close();
   b->close();
   EXPECT_EQ(bus.find("multi")->publishers, 1u);
   EXPECT_EQ(sub->try_recv().status(), status::empty);  // c still open
-  ASSERT_EQ(c.publish(4), status::ok);
+  ASSERT_EQ(c.send(4), status::ok);
   EXPECT_EQ(drain(*sub), std::vector<int>{4});
   c.close();  // the last producer: the channel closes, the topic is released
   EXPECT_EQ(sub->try_recv().status(), status::closed);
@@ -320,7 +320,7 @@ TEST(Bus, SharedTopicsHandOutCopiesAndCloseWithTheLast) {
   EXPECT_EQ(bus.find("multi")->generation, 2u);
   auto sub2 = bus.subscribe("multi");
   ASSERT_TRUE(sub2);
-  ASSERT_EQ(again->publish(9), status::ok);
+  ASSERT_EQ(again->send(9), status::ok);
   EXPECT_EQ(drain(*sub2), std::vector<int>{9});
 }
 
@@ -338,7 +338,7 @@ TEST(Bus, SharedTopicsFromManyThreadsDeliverEveryMessage) {
     for (int p = 0; p < producers; ++p)
       threads.emplace_back([pub = std::move(copies[static_cast<std::size_t>(p)]), p]() mutable {
         for (std::uint64_t i = 0; i < per_producer; ++i)
-          ASSERT_EQ(pub.publish(static_cast<std::uint64_t>(p) << 32 | i), status::ok);
+          ASSERT_EQ(pub.send(static_cast<std::uint64_t>(p) << 32 | i), status::ok);
       });
     std::vector<std::uint64_t> next(producers, 0);
     int got = 0;
@@ -372,7 +372,7 @@ TEST(Bus, MoveAssignmentReleasesTheHandleItReplaces) {
   EXPECT_FALSE(bus.find("c")->publisher_live);
   EXPECT_TRUE(bus.find("a")->publisher_live);
   EXPECT_TRUE(pa.is_closed());
-  EXPECT_EQ(pc.publish(1), status::ok);
+  EXPECT_EQ(pc.send(1), status::ok);
 }
 
 TEST(Bus, CountsSubscribersAndListsTopics) {
@@ -435,17 +435,17 @@ TEST(Bus, CreateGivesPerTopicSettingsAndRejectsOtherOnes) {
   EXPECT_TRUE(contains(other_capacity.error().message, "capacity 8")) << other_capacity.error().message;
   EXPECT_EQ(code_of(bus.create("small", settings(4, bc::policy::lossy))), errc::topic_conflict);
   auto waits = settings(4, bc::policy::lossless);
-  waits.channel.subscriber_wait = ringwire::wait_strategy::busy_spin();
+  waits.channel.receiver_wait = ringwire::wait_strategy::busy_spin();
   EXPECT_EQ(code_of(bus.create("small", waits)), errc::topic_conflict);
 
   // The topic really has its own settings: capacity 4, lossless (full after 4 unread).
   auto pub = bus.publisher("small").value();
   auto sub = bus.subscribe("small").value();
   EXPECT_EQ(pub.capacity(), 4u);
-  for (int i = 1; i <= 4; ++i) ASSERT_EQ(pub.try_publish(i), status::ok);
-  EXPECT_EQ(pub.try_publish(5), status::full);
+  for (int i = 1; i <= 4; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
+  EXPECT_EQ(pub.try_send(5), status::full);
   EXPECT_EQ(sub.try_recv().value(), 1);
-  EXPECT_EQ(pub.try_publish(5), status::ok);
+  EXPECT_EQ(pub.try_send(5), status::ok);
 
   // A topic made on first use has the defaults; declaring it with them is fine after.
   auto implicit = bus.subscribe("implicit").value();
@@ -537,12 +537,12 @@ TEST(TopicBus, TypeMismatchEitherWayNamesTheTopicAndBothTypes) {
 
   // The right types still work, and each topic carries its own.
   auto trade_sub = bus.subscribe<trade>("trades").value();
-  ASSERT_EQ(trades->publish(trade{1, 99.5}), status::ok);
+  ASSERT_EQ(trades->send(trade{1, 99.5}), status::ok);
   auto t = trade_sub.try_recv();
   ASSERT_TRUE(t);
   EXPECT_EQ(t->price, 99.5);
   auto quote_pub = bus.publisher<quote>("quotes").value();
-  ASSERT_EQ(quote_pub.publish(quote{1, 7, 100, 1.5, 1.6}), status::ok);
+  ASSERT_EQ(quote_pub.send(quote{1, 7, 100, 1.5, 1.6}), status::ok);
   auto q = quotes->try_recv();
   ASSERT_TRUE(q);
   EXPECT_EQ(q->instrument, 7u);
@@ -601,7 +601,7 @@ TEST(Bus, ManyThreadsMakeAndJoinTheSameTopics) {
   for (auto& v : pubs)
     for (auto& p : v) {
       ASSERT_EQ(p.published(), 0u);
-      ASSERT_EQ(p.try_publish(p.capacity()), status::ok);  // 64: any marker will do
+      ASSERT_EQ(p.try_send(p.capacity()), status::ok);  // 64: any marker will do
     }
   for (auto& v : subs)
     for (auto& s : v) {
@@ -671,7 +671,7 @@ TEST(Bus, PublishersComeAndGoWhileOthersSubscribe) {
           }
           taken.fetch_add(1);
           if (alive.fetch_add(1) != 0) overlap.fetch_add(1);
-          ASSERT_EQ(p->publish(7), status::ok);
+          ASSERT_EQ(p->send(7), status::ok);
           alive.fetch_sub(1);
           p->close();
           // Our subscriber is on this generation (it gets the 7) or an older one whose
@@ -699,8 +699,8 @@ TEST(Bus, LossyLagIsCountedExactlyAsOnABareChannel) {
   auto [bare_pub, bare_hub] = bc::channel<int>(4);
   auto bare_sub = bare_hub.subscribe();
   for (int i = 1; i <= 10; ++i) {
-    ASSERT_EQ(pub.publish(i), status::ok);
-    ASSERT_EQ(bare_pub.publish(i), status::ok);
+    ASSERT_EQ(pub.send(i), status::ok);
+    ASSERT_EQ(bare_pub.send(i), status::ok);
   }
   auto lag = sub.try_recv();
   auto bare_lag = bare_sub.try_recv();
@@ -711,7 +711,7 @@ TEST(Bus, LossyLagIsCountedExactlyAsOnABareChannel) {
   EXPECT_EQ(drain(bare_sub), iota(7, 10));
   EXPECT_EQ(sub.received() + sub.missed(), 10u);
   EXPECT_EQ(sub.latest().status(), status::empty);
-  for (int i = 11; i <= 16; ++i) ASSERT_EQ(pub.publish(i), status::ok);  // 11 and 12 lost
+  for (int i = 11; i <= 16; ++i) ASSERT_EQ(pub.send(i), status::ok);  // 11 and 12 lost
   std::vector<int> drained;
   for (const int& v : sub.drain()) drained.push_back(v);  // the channel's drain(), lag absorbed
   EXPECT_EQ(drained, iota(13, 16));
@@ -724,7 +724,7 @@ TEST(Bus, LosslessTopicDeliversEverythingInOrderToASlowSubscriber) {
   auto sub = bus.subscribe("t").value();
   std::jthread producer([&bus] {
     auto pub = bus.publisher("t").value();
-    for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.publish(i), status::ok);
+    for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.send(i), status::ok);
   });
   std::uint64_t expect = 1;
   for (;;) {

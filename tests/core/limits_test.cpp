@@ -181,10 +181,10 @@ TEST(LongTimeouts, Broadcast) {
     auto ch = bc::channel<int>(1, o);
     auto& pub = ch.first;
     auto sub = ch.second.subscribe();
-    const auto r = wait_then_release([&] { return sub.recv_for(t); }, [&] { EXPECT_EQ(pub.try_publish(1), status::ok); });
+    const auto r = wait_then_release([&] { return sub.recv_for(t); }, [&] { EXPECT_EQ(pub.try_send(1), status::ok); });
     EXPECT_EQ(r.status(), status::ok);
-    ASSERT_EQ(pub.try_publish(2), status::ok);  // full: sub has not read it
-    EXPECT_EQ(wait_then_release([&] { return pub.publish_for(3, t); }, [&] { EXPECT_TRUE(sub.try_recv()); }),
+    ASSERT_EQ(pub.try_send(2), status::ok);  // full: sub has not read it
+    EXPECT_EQ(wait_then_release([&] { return pub.send_for(3, t); }, [&] { EXPECT_TRUE(sub.try_recv()); }),
               status::ok);
   });
 }
@@ -196,8 +196,8 @@ TEST(LongTimeouts, BroadcastSharedPublisher) {
     auto ch = bc::mpmc_channel<int>(1, o);
     auto& pub = ch.first;
     auto sub = ch.second.subscribe();
-    ASSERT_EQ(pub.try_publish(1), status::ok);  // full: sub has not read it
-    EXPECT_EQ(wait_then_release([&] { return pub.publish_for(2, t); }, [&] { EXPECT_TRUE(sub.try_recv()); }),
+    ASSERT_EQ(pub.try_send(1), status::ok);  // full: sub has not read it
+    EXPECT_EQ(wait_then_release([&] { return pub.send_for(2, t); }, [&] { EXPECT_TRUE(sub.try_recv()); }),
               status::ok);
   });
 }
@@ -340,7 +340,7 @@ TEST(Footprint, ShmFormatLeavesFreshSlotsUntouched) {
   EXPECT_LT(resident_bytes() - before, std::uint64_t{256} << 20);  // 8 M slots of 72 B + 1 GiB
   auto pub = shm::broadcast::attach_publisher<std::array<std::uint64_t, 8>>(b);
   auto sub = shm::broadcast::attach_subscriber<std::array<std::uint64_t, 8>>(b);
-  EXPECT_EQ(pub.publish(std::array<std::uint64_t, 8>{1, 2, 3, 4, 5, 6, 7, 8}), status::ok);
+  EXPECT_EQ(pub.send(std::array<std::uint64_t, 8>{1, 2, 3, 4, 5, 6, 7, 8}), status::ok);
   auto got = sub.try_recv();
   ASSERT_TRUE(got);
   EXPECT_EQ((*got)[7], 8u);

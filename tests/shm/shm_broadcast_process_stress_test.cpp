@@ -73,7 +73,7 @@ constexpr std::uint32_t published_counter = 6;  // crash loop: messages publishe
 // a wrong message, 12 when it did not start at message 1, 13 on a wrong ending.
 int verify_all(shm::segment& s, std::uint32_t slot, std::uint64_t& seen) {
   bc::options opt;
-  opt.subscriber_wait = ringwire::wait_strategy::park();
+  opt.receiver_wait = ringwire::wait_strategy::park();
   auto sub = shm::broadcast::attach_subscriber<msg>(s, opt);
   s.counter(joined_counter).fetch_add(1, std::memory_order_relaxed);
   std::uint64_t next = sub.next_sequence(), sum = 0;
@@ -111,12 +111,12 @@ TEST(ShmBroadcastProcessStress, TenMillionLosslessToThreeProcesses) {
   const auto t0 = std::chrono::steady_clock::now();
   {
     bc::options opt;
-    opt.publisher_wait = ringwire::wait_strategy::park();
+    opt.sender_wait = ringwire::wait_strategy::park();
     auto pub = shm::broadcast::attach_publisher<msg>(seg, opt);
     for (std::uint64_t i = 1; i <= total; ++i) {
       const msg m{i, mix(i)};
       sum += m.check;
-      ASSERT_EQ(pub.publish(m), status::ok) << i;
+      ASSERT_EQ(pub.send(m), status::ok) << i;
     }
   }  // closes: the subscribers drain, then see closed
   for (pid_t p : kids) EXPECT_EQ(wait_child(p), 0);
@@ -150,11 +150,11 @@ TEST(ShmBroadcastProcessStress, KilledSubscribersAreReapedWhileLosslessPublishes
   const pid_t publisher = spawn([&] {
     auto s = shm::segment::open(n, spec);
     bc::options opt;
-    opt.publisher_wait = ringwire::wait_strategy::park();
+    opt.sender_wait = ringwire::wait_strategy::park();
     auto pub = shm::broadcast::attach_publisher<msg>(s, opt);
     std::uint64_t i = 1;
     for (; i <= at_least || s.counter(stop_counter).load(std::memory_order_relaxed) == 0; ++i) {
-      const status st = pub.publish_for(msg{i, mix(i)}, 20s);
+      const status st = pub.send_for(msg{i, mix(i)}, 20s);
       if (st != status::ok) {
         std::fprintf(stderr, "publisher: message %llu: status %d\n", static_cast<unsigned long long>(i),
                      static_cast<int>(st));
@@ -174,7 +174,7 @@ TEST(ShmBroadcastProcessStress, KilledSubscribersAreReapedWhileLosslessPublishes
     const pid_t victim = spawn([&] {
       auto s = shm::segment::open(n, spec);
       bc::options opt;
-      opt.subscriber_wait = ringwire::wait_strategy::park();
+      opt.receiver_wait = ringwire::wait_strategy::park();
       auto sub = shm::broadcast::attach_subscriber<msg>(s, opt);
       s.counter(joined_counter).fetch_add(1, std::memory_order_relaxed);
       std::uint64_t next = sub.next_sequence();

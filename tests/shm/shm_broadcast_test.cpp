@@ -113,7 +113,7 @@ TEST_F(ShmBroadcast, LosslessThreeSubscribersEveryMessage) {
       if (s.recv().status() != status::closed || next != total + 1 || s.missed() != 0) bad.fetch_add(1);
     });
   }
-  for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.publish(make(i)), status::ok);
+  for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.send(make(i)), status::ok);
   pub.close();
   for (auto& t : readers) t.join();
   EXPECT_EQ(bad.load(), 0);
@@ -125,7 +125,7 @@ TEST_F(ShmBroadcast, LossyLagIsCountedExactly) {
     auto seg = shm::segment::create(name("lossy"), spec(16, 2, bc::policy::lossy, 0, slots));
     auto pub = shm::broadcast::attach_publisher<msg>(seg);
     auto sub = shm::broadcast::attach_subscriber<msg>(seg);
-    for (std::uint64_t i = 1; i <= 50; ++i) ASSERT_EQ(pub.try_publish(make(i)), status::ok);  // never full
+    for (std::uint64_t i = 1; i <= 50; ++i) ASSERT_EQ(pub.try_send(make(i)), status::ok);  // never full
     auto r = sub.try_recv();
     ASSERT_EQ(r.status(), status::lagged);
     EXPECT_EQ(r.missed(), 34u);  // 1..34 overwritten; 35..50 still held
@@ -151,7 +151,7 @@ TEST_F(ShmBroadcast, SlotLayoutIsRecordedAndChecked) {
   auto pub = shm::broadcast::attach_publisher<msg>(line);
   auto sub = shm::broadcast::attach_subscriber<msg>(line);
   for (std::uint64_t i = 1; i <= 40; ++i) {
-    ASSERT_EQ(pub.try_publish(make(i)), status::ok);
+    ASSERT_EQ(pub.try_send(make(i)), status::ok);
     expect_messages(sub, i, i);
   }
 
@@ -197,7 +197,7 @@ TEST_F(ShmBroadcast, EvictDropsTheSlowSubscriber) {
   auto seg = shm::segment::create(name("evict"), spec(16, 2, bc::policy::evict, 8));
   auto pub = shm::broadcast::attach_publisher<msg>(seg);
   auto slow = shm::broadcast::attach_subscriber<msg>(seg);
-  for (std::uint64_t i = 1; i <= 40; ++i) ASSERT_EQ(pub.try_publish(make(i)), status::ok);  // never waits
+  for (std::uint64_t i = 1; i <= 40; ++i) ASSERT_EQ(pub.try_send(make(i)), status::ok);  // never waits
   EXPECT_EQ(slow.try_recv().status(), status::evicted);
 }
 
@@ -230,7 +230,7 @@ TEST_F(ShmBroadcast, ReattachedPublisherContinuesTheSequence) {
   auto sub = shm::broadcast::attach_subscriber<msg>(seg);
   {
     auto pub = shm::broadcast::attach_publisher<msg>(seg);
-    for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(pub.publish(make(i)), status::ok);
+    for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(pub.send(make(i)), status::ok);
   }  // closes
   for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(sub.try_recv()->seq, i);
   EXPECT_EQ(sub.try_recv().status(), status::closed);
@@ -238,7 +238,7 @@ TEST_F(ShmBroadcast, ReattachedPublisherContinuesTheSequence) {
   EXPECT_EQ(pub.published(), 5u);
   EXPECT_EQ(sub.try_recv().status(), status::empty);  // reopened
   for (std::uint64_t i = 6; i <= 30; ++i) {  // wraps the ring several times
-    ASSERT_EQ(pub.publish(make(i)), status::ok);
+    ASSERT_EQ(pub.send(make(i)), status::ok);
     expect_messages(sub, i, i);
   }
 }
@@ -257,7 +257,7 @@ TEST_F(ShmBroadcast, ForgedHalfWrittenAndUncountedSlots) {
   auto sub = shm::broadcast::attach_subscriber<msg>(seg);
   {
     auto pub = shm::broadcast::attach_publisher<msg>(seg);
-    for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(pub.publish(make(i)), status::ok);
+    for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(pub.send(make(i)), status::ok);
   }
   forge(6, ring::writing(6), msg{666, 0xdead});  // died mid-write of message 6
   for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(sub.try_recv()->seq, i);
@@ -266,14 +266,14 @@ TEST_F(ShmBroadcast, ForgedHalfWrittenAndUncountedSlots) {
     auto pub = shm::broadcast::attach_publisher<msg>(seg);
     EXPECT_EQ(pub.published(), 5u);  // the odd slot is not adopted
     EXPECT_EQ(sub.try_recv().status(), status::empty);
-    ASSERT_EQ(pub.publish(make(6)), status::ok);  // written again over 2n-1
+    ASSERT_EQ(pub.send(make(6)), status::ok);  // written again over 2n-1
   }
   expect_messages(sub, 6, 6, status::closed);  // that publisher is gone
   // Died after committing 7 but before storing head = 7.
   forge(7, ring::committed(7), make(7));
   auto pub = shm::broadcast::attach_publisher<msg>(seg);
   EXPECT_EQ(pub.published(), 7u);  // adopted, not written again
-  ASSERT_EQ(pub.publish(make(8)), status::ok);
+  ASSERT_EQ(pub.send(make(8)), status::ok);
   expect_messages(sub, 7, 8);
 }
 
@@ -287,15 +287,15 @@ TEST_F(ShmBroadcast, ARewrittenGeometryCannotMisdirectAttachedEndpoints) {
   ring* l = ring_of(seg);
   auto pub = shm::broadcast::attach_publisher<msg>(seg);
   auto sub = shm::broadcast::attach_subscriber<msg>(seg);
-  ASSERT_EQ(pub.try_publish(make(1)), status::ok);
+  ASSERT_EQ(pub.try_send(make(1)), status::ok);
   l->geometry.slots_offset += l->geometry.slot_stride;                      // one slot off
   l->geometry.registry_offset += sizeof(ring::entry);                      // past our entry
   l->joiners.top.store(~std::uint32_t{0});                                  // no such entries
   auto r = sub.try_recv();
   ASSERT_TRUE(r) << ringwire::to_string(r.status());
   EXPECT_EQ(r->seq, 1u);
-  for (std::uint64_t i = 2; i <= 5; ++i) ASSERT_EQ(pub.try_publish(make(i)), status::ok) << i;
-  EXPECT_EQ(pub.try_publish(make(6)), status::full) << "the subscriber's entry was not seen";
+  for (std::uint64_t i = 2; i <= 5; ++i) ASSERT_EQ(pub.try_send(make(i)), status::ok) << i;
+  EXPECT_EQ(pub.try_send(make(6)), status::full) << "the subscriber's entry was not seen";
   EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_subscriber<msg>(seg); }), errc::shm_corrupt);
   EXPECT_EQ(shm_test::error_of([&] { (void)shm::broadcast::attach_observer<msg>(seg); }), errc::shm_corrupt);
 }
@@ -310,7 +310,7 @@ TEST_F(ShmBroadcast, AnImpossibleStampClosesTheSubscriber) {
     ring* l = ring_of(seg);
     auto pub = shm::broadcast::attach_publisher<msg>(seg);
     auto sub = shm::broadcast::attach_subscriber<msg>(seg);
-    ASSERT_EQ(pub.try_publish(make(1)), status::ok);
+    ASSERT_EQ(pub.try_send(make(1)), status::ok);
     ASSERT_EQ(sub.try_recv()->seq, 1u);
     // message 2's slot claims message 3: one ahead, not a lap (and never under lossless)
     bc::detail::slot_ref<ringwire::std_sync>{l->slot(2)}.stamp().store(ring::committed(p == bc::policy::lossy ? 3 : 6));
@@ -329,7 +329,7 @@ TEST_F(ShmBroadcast, AStampBehindTheSubscriberClosesItAndDrainEnds) {
   ring* l = ring_of(seg);
   auto pub = shm::broadcast::attach_publisher<msg>(seg);
   auto sub = shm::broadcast::attach_subscriber<msg>(seg);
-  ASSERT_EQ(pub.try_publish(make(1)), status::ok);
+  ASSERT_EQ(pub.try_send(make(1)), status::ok);
   ASSERT_EQ(sub.try_recv()->seq, 1u);
   for (std::uint64_t i = 0; i < 4; ++i) bc::detail::slot_ref<ringwire::std_sync>{l->slot(i)}.stamp().store(~std::uint64_t{0});
   l->publisher.head.store(~std::uint64_t{0} - 2);
@@ -364,14 +364,14 @@ TEST_F(ShmBroadcast, ReapKilledSubscriberUnblocksLosslessPublisher) {
   });
   ASSERT_TRUE(await_counter(seg, 0, 1));  // joined: every publish from here is gated on it
   std::uint64_t seq = 0;
-  for (int k = 0; k < 4; ++k) ASSERT_EQ(pub.publish(make(++seq)), status::ok);
+  for (int k = 0; k < 4; ++k) ASSERT_EQ(pub.send(make(++seq)), status::ok);
   ASSERT_TRUE(await_counter(seg, 1, 1));
-  while (pub.try_publish(make(seq + 1)) == status::ok) ++seq;
+  while (pub.try_send(make(seq + 1)) == status::ok) ++seq;
   EXPECT_EQ(seq, 4u + 16u);  // the ring is full behind the child's cursor
   EXPECT_FALSE(shm::broadcast::reap(seg));  // alive: not reaped
   std::atomic<int> result{-1};
   // Bounded, so that a reap that fails to unblock it fails the test instead of hanging it.
-  std::thread blocked([&] { result.store(static_cast<int>(pub.publish_for(make(seq + 1), 10s))); });
+  std::thread blocked([&] { result.store(static_cast<int>(pub.send_for(make(seq + 1), 10s))); });
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(result.load(), -1);  // still waiting on the child
   ::kill(child, SIGKILL);
@@ -424,7 +424,7 @@ TEST_F(ShmBroadcast, AttachTakesOverDeadClaims) {
     auto sub = shm::broadcast::attach_subscriber<msg>(s);
     auto pub = shm::broadcast::attach_publisher<msg>(s);
     for (std::uint64_t i = 1; i <= 8; ++i)  // fills the ring behind its own subscriber
-      if (pub.publish(make(i)) != status::ok) return 1;
+      if (pub.send(make(i)) != status::ok) return 1;
     s.counter(0).store(1);
     ::pause();
     return 2;
@@ -450,7 +450,7 @@ TEST_F(ShmBroadcast, AttachTakesOverDeadClaims) {
       ++next;
     }
     if (i <= 40) {
-      ASSERT_EQ(pub.publish_for(make(i), 10s), status::ok) << i;
+      ASSERT_EQ(pub.send_for(make(i), 10s), status::ok) << i;
     }
   }
   EXPECT_EQ(next, 41u);
@@ -467,7 +467,7 @@ TEST_F(ShmBroadcast, ReapKilledPublisherClosesAfterTheCommittedMessages) {
     auto s = shm::segment::open(n, spec(256, 2, bc::policy::lossless));
     auto pub = shm::broadcast::attach_publisher<msg>(s);
     for (std::uint64_t i = 1; i <= 100; ++i)
-      if (pub.publish(make(i)) != status::ok) return 1;
+      if (pub.send(make(i)) != status::ok) return 1;
     s.counter(0).store(1);
     ::pause();
     return 2;
@@ -494,7 +494,7 @@ TEST_F(ShmBroadcast, ReapKilledPublisherClosesAfterTheCommittedMessages) {
   killer.join();
   auto pub = shm::broadcast::attach_publisher<msg>(seg);  // the claim is free
   EXPECT_EQ(pub.published(), 100u);
-  ASSERT_EQ(pub.publish(make(101)), status::ok);
+  ASSERT_EQ(pub.send(make(101)), status::ok);
   auto r = sub.try_recv();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->seq, 101u);
@@ -544,7 +544,7 @@ TEST_F(ShmBroadcast, AReadOnlyObserverReadsWithoutWriting) {
   char c;
   ASSERT_EQ(::read(ready[0], &c, 1), 1);
   auto pub = shm::broadcast::attach_publisher<msg>(seg);  // lossless, yet no registered subscriber:
-  for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.try_publish(make(i)), status::ok);  // never full
+  for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.try_send(make(i)), status::ok);  // never full
   pub.close();
   EXPECT_EQ(shm_test::wait_child(child), 0);
   ::close(ready[0]);

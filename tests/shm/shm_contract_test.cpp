@@ -109,7 +109,7 @@ TEST(Describe, Broadcast) {
   auto seg = shm::segment::create_anonymous(
       shm::broadcast_spec<std::uint64_t>(16, 2, ringwire::broadcast::policy::lossy));
   auto pub = shm::broadcast::attach_publisher<std::uint64_t>(seg);
-  for (std::uint64_t i = 0; i < 5; ++i) pub.publish(i);
+  for (std::uint64_t i = 0; i < 5; ++i) pub.send(i);
   const auto d = shm::describe(seg);
   EXPECT_EQ(d.kind, "broadcast");
   EXPECT_EQ(d.value("capacity"), 16u);

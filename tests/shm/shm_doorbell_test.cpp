@@ -171,7 +171,7 @@ TEST_F(ShmDoorbell, BroadcastSubscriberLosesNoWakeUp) {
     auto pub = shm::broadcast::attach_publisher<std::uint64_t>(s);
     std::mt19937 rng(11);
     for (std::uint64_t i = 1; i <= total; ++i) {
-      if (pub.publish(i) != status::ok) return 10;
+      if (pub.send(i) != status::ok) return 10;
       if (rng() % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 200));
     }
     return 0;  // detaching closes: the last ring

@@ -158,7 +158,7 @@ TEST(ShmPeerDeath, BroadcastSubscriberSeesItsPublisherDie) {
     SCOPED_TRACE(c.what);
     auto seg = shm::segment::create_anonymous(
         shm::broadcast_spec<std::uint64_t>(16, 2, ringwire::broadcast::policy::lossless));
-    auto sub = shm::broadcast::attach_subscriber<std::uint64_t>(seg, {.subscriber_wait = c.ws});
+    auto sub = shm::broadcast::attach_subscriber<std::uint64_t>(seg, {.receiver_wait = c.ws});
     const status end = wait_on_peer(
         seg, c.how, [&] { return shm::broadcast::attach_publisher<std::uint64_t>(seg); },
         [&] { return sub.recv_for(long_wait).status(); });
@@ -173,13 +173,13 @@ TEST(ShmPeerDeath, LosslessPublisherSeesItsSlowSubscriberDie) {
     SCOPED_TRACE(c.what);
     auto seg = shm::segment::create_anonymous(
         shm::broadcast_spec<std::uint64_t>(16, 2, ringwire::broadcast::policy::lossless));
-    auto pub = shm::broadcast::attach_publisher<std::uint64_t>(seg, {.publisher_wait = c.ws});
+    auto pub = shm::broadcast::attach_publisher<std::uint64_t>(seg, {.sender_wait = c.ws});
     const status end = wait_on_peer(
         seg, c.how, [&] { return shm::broadcast::attach_subscriber<std::uint64_t>(seg); },
         [&] {
           std::uint64_t n = 0;
-          while (pub.try_publish(n) == status::ok) ++n;  // up to the subscriber's cursor
-          return pub.publish_for(n, long_wait);
+          while (pub.try_send(n) == status::ok) ++n;  // up to the subscriber's cursor
+          return pub.send_for(n, long_wait);
         });
     EXPECT_EQ(end, status::ok) << "timed_out: the dead subscriber still holds the publisher back";
   }

@@ -88,7 +88,7 @@ namespace ringwire::broadcast {
 // What the publisher does when the slowest subscriber is a full ring behind.
 enum class policy : std::uint32_t {
   lossy,      // overwrite: the publisher never waits; the subscriber gets status::lagged
-  lossless,   // wait (or try_publish: full) until the slowest live subscriber reads
+  lossless,   // wait (or try_send: full) until the slowest live subscriber reads
   evict,      // as lossless, but drop subscribers more than evict_lag behind instead
 };
 

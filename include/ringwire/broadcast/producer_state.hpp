@@ -41,7 +41,7 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
   // scope: fence_scope::cross_process (or _asymmetric) when subscribers may be other
   // processes (a shared-memory segment, shm/broadcast.hpp): process-shared futexes.
   producer_state(ring_ref<Sync> ref, const options& opt, fence_scope scope = fence_scope::process) noexcept
-      : base(std::move(ref), opt.publisher_wait, Sync::resolve_scope(scope)) {
+      : base(std::move(ref), opt.sender_wait, Sync::resolve_scope(scope)) {
     auto* l = ref_.get();
     geo_ = ring_geometry<Sync>(l);
     capacity_ = geo_.capacity;

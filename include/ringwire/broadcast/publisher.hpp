@@ -8,8 +8,10 @@
 // (lossless, evict) is producer_state.hpp's, shared with the multi-producer
 // shared_publisher.hpp.
 //
-// Outcomes: ok; full (try_publish, gated policies); closed (this publisher was closed or
-// moved from); timed_out / cancelled (publish_for / publish with a stop token).
+// Outcomes: ok; full (try_send, gated policies); closed (this publisher was closed or
+// moved from); timed_out / cancelled (send_for / send_until / send with a stop token).
+// The blocking calls come from detail::send_calls (detail/call_surface.hpp), over
+// emplace_limited.
 #pragma once
 
 #include <cstddef>
@@ -21,13 +23,15 @@
 
 #include "ringwire/broadcast/producer_state.hpp"
 #include "ringwire/broadcast/storage.hpp"
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
 
 namespace ringwire::broadcast {
 
 template <class T, class Sync = std_sync>
-class publisher : public ringwire::detail::close_before_move_assign<publisher<T, Sync>> {
+class publisher : public ringwire::detail::close_before_move_assign<publisher<T, Sync>>,
+                  public ringwire::detail::send_calls<publisher<T, Sync>, T, Sync> {
   static_assert(detail::payload_check<T>::ok);
   using ring = layout<Sync>;
 
@@ -54,7 +58,7 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
 
   // ---- non-blocking -------------------------------------------------------------------
   // ok, or full (gated policies: the slowest live subscriber is a whole ring behind), or closed.
-  status try_publish(const T& v) noexcept {
+  status try_send(const T& v) noexcept {
     if (state_.get() == nullptr) return status::closed;
     if (!state_.may_write(seq_ + 1)) return status::full;
     write(detail::to_words(v));
@@ -62,36 +66,11 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
   }
 
   // ---- blocking (the publisher's wait strategy; lossy never waits) ---------------------
-  status publish(const T& v) { return publish_until(v, {}); }
-  status publish(const T& v, std::stop_token stop) { return publish_until(v, {ringwire::detail::no_deadline, &stop}); }
-  template <class Rep, class Period>
-  status publish_for(const T& v, std::chrono::duration<Rep, Period> timeout) {
-    return publish_until(v, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
-  }
-
-  // Calls fn(T&) on a value-initialised local T, then publishes it: the ring is written
-  // only through the seqlock, never handed out, so fn cannot tear a slot. Needs a default-
-  // constructible T; a payload that is expensive to build should be built outside.
-  template <class Fn>
-  status publish_with(Fn&& fn)
-    requires std::is_default_constructible_v<T> && std::is_invocable_v<Fn&, T&>
-  {
-    T v{};
-    fn(v);
-    return publish(v);
-  }
-
-  // Publishes every message of `batch` in order (each is its own seqlock write, so
-  // subscribers see them as soon as each commits). Returns how many went in: all of them,
-  // or fewer if this publisher is closed.
-  std::size_t publish_batch(std::span<const T> batch) {
-    std::size_t n = 0;
-    for (const T& v : batch) {
-      if (publish(v) != status::ok) break;
-      ++n;
-    }
-    return n;
-  }
+  // send(v), send(v, stop), send_for, send_until, emplace(args...), send_with(fn) and
+  // send_batch(range) come from detail::send_calls, over emplace_limited below. send_with
+  // fills a value-initialised local T that is then written through the seqlock: the ring
+  // is never handed out, so fn cannot tear a slot. send_batch: each message is its own
+  // seqlock write, visible to subscribers as soon as it commits.
 
   // ---- state ---------------------------------------------------------------------------
   // Closes the channel: subscribers drain what is still in the ring, then see closed.
@@ -114,12 +93,20 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
   void set_wait(const wait_strategy& w) noexcept { state_.set_wait(w); }
 
  private:
-  status publish_until(const T& v, const ringwire::detail::wait_limits& lim) {
+  friend class ringwire::detail::send_calls<publisher<T, Sync>, T, Sync>;
+
+  status emplace_limited(const ringwire::detail::wait_limits& lim, const T& v) {
     if (state_.get() == nullptr) return status::closed;
     const status st = state_.wait_room(seq_ + 1, lim, ringwire::detail::word_sharing::exclusive);
     if (st != status::ok) return st;
     write(detail::to_words(v));
     return status::ok;
+  }
+  // emplace(args...): the value is built here, then written as above.
+  template <class... Args>
+    requires(!ringwire::detail::is_value_of<T, Args...>)
+  status emplace_limited(const ringwire::detail::wait_limits& lim, Args&&... args) {
+    return emplace_limited(lim, T(std::forward<Args>(args)...));
   }
 
   void write(const std::array<std::uint64_t, detail::words_of<T>>& w) noexcept {

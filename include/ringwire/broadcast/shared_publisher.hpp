@@ -3,8 +3,8 @@
 //
 // TL;DR
 //   auto [pub, subs] = ringwire::broadcast::mpmc_channel<tick>(4096);
-//   std::jthread a([p = pub]() mutable { p.publish(tick{...}); });   // a copy per thread
-//   std::jthread b([p = pub]() mutable { p.publish(tick{...}); });
+//   std::jthread a([p = pub]() mutable { p.send(tick{...}); });   // a copy per thread
+//   std::jthread b([p = pub]() mutable { p.send(tick{...}); });
 //   pub.close();              // drops this copy; the channel closes with the last one
 //
 // Every subscriber sees one global order of messages -- the order of the tickets -- and
@@ -14,7 +14,7 @@
 //   lossy:   s = head.fetch_add(1) + 1 -- one RMW; a lossy producer never waits for
 //            subscribers, so a ticket is never taken back.
 //   gated:   s = head + 1 claimed by CAS only after the gate (producer_state.hpp) says s
-//            may be written: try_publish can then answer full without holding a ticket
+//            may be written: try_send can then answer full without holding a ticket
 //            it could not use (a claimed ticket that is never written would stall every
 //            subscriber at it).
 // Writing. Message s lives in slot s % capacity, which message s - capacity used before.
@@ -52,13 +52,15 @@
 
 #include "ringwire/broadcast/producer_state.hpp"
 #include "ringwire/broadcast/storage.hpp"
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
 
 namespace ringwire::broadcast {
 
 template <class T, class Sync = std_sync>
-class shared_publisher : public ringwire::detail::close_before_move_assign<shared_publisher<T, Sync>> {
+class shared_publisher : public ringwire::detail::close_before_move_assign<shared_publisher<T, Sync>>,
+                         public ringwire::detail::send_calls<shared_publisher<T, Sync>, T, Sync> {
   static_assert(detail::payload_check<T>::ok);
   using ring = layout<Sync>;
 
@@ -87,7 +89,7 @@ class shared_publisher : public ringwire::detail::close_before_move_assign<share
   // ---- non-blocking -------------------------------------------------------------------
   // ok, or full (gated policies: the slowest live subscriber is a whole ring behind), or
   // closed (this copy was closed or moved from).
-  status try_publish(const T& v) noexcept {
+  status try_send(const T& v) noexcept {
     auto* const l = state_.get();
     if (l == nullptr) return status::closed;
     std::uint64_t s = 0;
@@ -109,33 +111,21 @@ class shared_publisher : public ringwire::detail::close_before_move_assign<share
   }
 
   // ---- blocking (the publisher's wait strategy; lossy never waits for subscribers) ----
-  status publish(const T& v) { return publish_until(v, {}); }
-  status publish(const T& v, std::stop_token stop) { return publish_until(v, {ringwire::detail::no_deadline, &stop}); }
-  template <class Rep, class Period>
-  status publish_for(const T& v, std::chrono::duration<Rep, Period> timeout) {
-    return publish_until(v, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
-  }
-
-  // As publisher::publish_with: fn fills a value-initialised local T, which is then published.
-  template <class Fn>
-  status publish_with(Fn&& fn)
-    requires std::is_default_constructible_v<T> && std::is_invocable_v<Fn&, T&>
-  {
-    T v{};
-    fn(v);
-    return publish(v);
-  }
+  // send(v), send(v, stop), send_for, send_until, emplace(args...) and send_with(fn) come
+  // from detail::send_calls (detail/call_surface.hpp), over emplace_limited below.
 
   // Publishes `batch` in order. Lossy: one ticket claim for the whole batch, so its
   // messages are consecutive in the global order. Gated: one claim per message (other
   // producers' messages may interleave). Returns how many went in (fewer only if closed).
-  std::size_t publish_batch(std::span<const T> batch) {
+  // This send_batch hides send_calls' one-by-one batch. The stop token ends a gated
+  // batch's wait (lossy never waits).
+  std::size_t send_batch(std::span<const T> batch, std::stop_token stop = {}) {
     auto* const l = state_.get();
     if (l == nullptr || batch.empty()) return 0;
     if (state_.gated()) {
       std::size_t n = 0;
       for (const T& v : batch) {
-        if (publish(v) != status::ok) break;
+        if (this->send(v, stop) != status::ok) break;
         ++n;
       }
       return n;
@@ -181,10 +171,12 @@ class shared_publisher : public ringwire::detail::close_before_move_assign<share
     pow2_ = std::has_single_bit(cap);
   }
 
-  // relaxed: the ticket needs atomicity only (see try_publish).
+  // relaxed: the ticket needs atomicity only (see try_send).
   std::uint64_t claim_one(ring* l) noexcept { return l->publisher.head.fetch_add(1, std::memory_order_relaxed) + 1; }
 
-  status publish_until(const T& v, const ringwire::detail::wait_limits& lim) {
+  friend class ringwire::detail::send_calls<shared_publisher<T, Sync>, T, Sync>;
+
+  status emplace_limited(const ringwire::detail::wait_limits& lim, const T& v) {
     auto* const l = state_.get();
     if (l == nullptr) return status::closed;
     if (!state_.gated()) {
@@ -192,13 +184,19 @@ class shared_publisher : public ringwire::detail::close_before_move_assign<share
       return status::ok;
     }
     for (;;) {
-      const status st = try_publish(v);
+      const status st = try_send(v);
       if (st != status::full) return st;
       // relaxed: a hint for the wait; the claim re-reads head.
       const std::uint64_t next = l->publisher.head.load(std::memory_order_relaxed) + 1;
       const status w = state_.wait_room(next, lim, ringwire::detail::word_sharing::shared);
       if (w != status::ok) return w;
     }
+  }
+  // emplace(args...): the value is built here, then written as above.
+  template <class... Args>
+    requires(!ringwire::detail::is_value_of<T, Args...>)
+  status emplace_limited(const ringwire::detail::wait_limits& lim, Args&&... args) {
+    return emplace_limited(lim, T(std::forward<Args>(args)...));
   }
 
   void write(std::uint64_t s, const std::array<std::uint64_t, detail::words_of<T>>& w) noexcept {

@@ -32,8 +32,8 @@ struct options {
   // How densely slots are packed (layout.hpp, slot_layout: packed small slots share cache
   // lines, line slots own theirs); automatic: automatic_slot_layout.
   broadcast::slot_layout slot_layout = slot_layout::automatic;
-  wait_strategy publisher_wait = wait_strategy::park();   // lossless / evict only
-  wait_strategy subscriber_wait = wait_strategy::park();  // recv(), recv_for(), ...
+  wait_strategy sender_wait = wait_strategy::park();    // publishers; lossless / evict only
+  wait_strategy receiver_wait = wait_strategy::park();  // subscribers: recv(), recv_for(), ...
 };
 
 namespace detail {

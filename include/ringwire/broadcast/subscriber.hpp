@@ -51,6 +51,7 @@
 #include <utility>
 
 #include "ringwire/broadcast/storage.hpp"
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/endpoint.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
@@ -67,7 +68,8 @@ struct observe_only_t {
 inline constexpr observe_only_t observe_only{};
 
 template <class T, class Sync = std_sync>
-class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail::ring_ref<Sync>> {
+class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail::ring_ref<Sync>>,
+                   public ringwire::detail::recv_calls<subscriber<T, Sync>, T, Sync> {
   using base = ringwire::detail::endpoint<subscriber<T, Sync>, detail::ring_ref<Sync>>;
   using base::ref_, base::scope_, base::wait_;
   static_assert(detail::payload_check<T>::ok);
@@ -95,7 +97,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   // It cannot park (parking announces itself in the registry): a park strategy waits with
   // spin_then_yield instead.
   subscriber(detail::ring_ref<Sync> ref, const options& opt, bool from_oldest, fence_scope scope, observe_only_t)
-      : base(std::move(ref), opt.subscriber_wait, Sync::resolve_scope(scope)), observer_(true) {
+      : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope)), observer_(true) {
     if (wait_.which() == wait_strategy::kind::park) wait_ = wait_strategy::spin_then_yield(wait_.spins());
     auto* const l = ref_.get();
     geo_ = detail::ring_geometry<Sync>(l);
@@ -234,13 +236,8 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   }
 
   // ---- blocking (the subscriber's wait strategy) ---------------------------------------
-  recv_result<T> recv() { return wait_recv({}); }
-  recv_result<T> recv(std::stop_token stop) { return wait_recv({ringwire::detail::no_deadline, &stop}); }
-  template <class Rep, class Period>
-  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
-    return wait_recv({ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
-  }
-  recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) { return wait_recv({deadline, nullptr}); }
+  // recv(), recv(stop), recv_for and recv_until come from detail::recv_calls
+  // (detail/call_surface.hpp), over recv_limited below.
 
   // ---- state ---------------------------------------------------------------------------
   // Messages readable now (at most capacity; more were published if a lag is pending).
@@ -309,6 +306,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   }
 
  private:
+  friend class ringwire::detail::recv_calls<subscriber<T, Sync>, T, Sync>;
   friend class hub<T, Sync>;
 
   // Joins: claims a registry entry (throws ringwire::error when none is free), see above.
@@ -387,7 +385,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     if (gated_) publish_cursor(l);
   }
 
-  recv_result<T> wait_recv(const ringwire::detail::wait_limits& lim) {
+  recv_result<T> recv_limited(const ringwire::detail::wait_limits& lim) {
     for (;;) {
       auto r = try_recv();
       if (r.status() != status::empty) return r;
@@ -492,7 +490,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
 template <class T, class Sync>
 subscriber<T, Sync>::subscriber(detail::ring_ref<Sync> ref, const options& opt, bool from_oldest, fence_scope scope,
                                 std::uint32_t entry)
-    : base(std::move(ref), opt.subscriber_wait, Sync::resolve_scope(scope)) {
+    : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope)) {
   join(from_oldest, entry);
 }
 

@@ -144,8 +144,8 @@ inline bool same_settings(const topic_options& a, const topic_options& b) noexce
   return a.capacity == b.capacity && a.producers == b.producers && a.channel.policy == b.channel.policy &&
          a.channel.max_subscribers == b.channel.max_subscribers && effective_evict_lag(a) == effective_evict_lag(b) &&
          broadcast::resolve(a.channel.slot_layout) == broadcast::resolve(b.channel.slot_layout) &&
-         same_wait(a.channel.publisher_wait, b.channel.publisher_wait) &&
-         same_wait(a.channel.subscriber_wait, b.channel.subscriber_wait);
+         same_wait(a.channel.sender_wait, b.channel.sender_wait) &&
+         same_wait(a.channel.receiver_wait, b.channel.receiver_wait);
 }
 
 inline std::string describe(const topic_options& o) {
@@ -153,8 +153,8 @@ inline std::string describe(const topic_options& o) {
   if (o.channel.policy == broadcast::policy::evict) s += " (evict_lag " + std::to_string(effective_evict_lag(o)) + ")";
   s += ", " + std::string(to_string(o.producers)) + " producer, max_subscribers " +
        std::to_string(o.channel.max_subscribers) + ", " + broadcast::to_string(broadcast::resolve(o.channel.slot_layout)) +
-       " slots, publisher_wait " + describe(o.channel.publisher_wait) +
-       ", subscriber_wait " + describe(o.channel.subscriber_wait);
+       " slots, sender_wait " + describe(o.channel.sender_wait) +
+       ", receiver_wait " + describe(o.channel.receiver_wait);
   return s;
 }
 
@@ -198,13 +198,15 @@ class topic_publisher : public ringwire::detail::close_before_move_assign<topic_
 
   using base::capacity;
   using base::is_closed;
-  using base::publish;
-  using base::publish_batch;
-  using base::publish_for;
-  using base::publish_with;
+  using base::emplace;
   using base::published;
+  using base::send;
+  using base::send_batch;
+  using base::send_for;
+  using base::send_until;
+  using base::send_with;
   using base::set_wait;
-  using base::try_publish;
+  using base::try_send;
 
   // Closes the channel (its subscribers drain, then see closed) and releases the topic:
   // the bus may then hand out a new publisher, on a fresh channel. Idempotent.
@@ -260,13 +262,15 @@ class topic_shared_publisher
   // The channel's live copies, counting the one the bus keeps to make more (topic_info::
   // publishers counts only the handed-out ones).
   using base::producers;
-  using base::publish;
-  using base::publish_batch;
-  using base::publish_for;
-  using base::publish_with;
+  using base::emplace;
   using base::published;
+  using base::send;
+  using base::send_batch;
+  using base::send_for;
+  using base::send_until;
+  using base::send_with;
   using base::set_wait;
-  using base::try_publish;
+  using base::try_send;
 
   // Drops this producer; the last one closes the channel and releases the topic.
   // Idempotent.

@@ -18,6 +18,7 @@
 #include <stop_token>
 #include <utility>
 
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/endpoint.hpp"
 #include "ringwire/mpmc/queue.hpp"
 
@@ -90,7 +91,8 @@ class endpoint : public ringwire::detail::endpoint<endpoint<T, Sync, Sending>, r
 }  // namespace detail
 
 template <class T, class Sync = std_sync>
-class sender : public detail::endpoint<T, Sync, true> {
+class sender : public detail::endpoint<T, Sync, true>,
+               public ringwire::detail::send_calls<sender<T, Sync>, T, Sync> {
   static_assert(detail::element_ok<T>, "channel elements must be movable with a non-throwing destructor");
   using base = detail::endpoint<T, Sync, true>;
 
@@ -106,20 +108,9 @@ class sender : public detail::endpoint<T, Sync, true> {
     return this->core_.try_push(std::forward<Args>(args)...);
   }
 
-  status send(const T& v) { return emplace_with(detail::no_limits(), v); }
-  status send(T&& v) { return emplace_with(detail::no_limits(), std::move(v)); }
-  status send(T&& v, std::stop_token stop) { return emplace_with(detail::limits_stop(&stop), std::move(v)); }
-  template <class Rep, class Period>
-  status send_for(T&& v, std::chrono::duration<Rep, Period> timeout) {
-    return send_until(std::move(v), ringwire::detail::deadline_after(Sync::now(), timeout));
-  }
-  status send_until(T&& v, ringwire::detail::clock::time_point deadline) {
-    return emplace_with(detail::limits_until(deadline), std::move(v));
-  }
-  template <class... Args>
-  status emplace(Args&&... args) {
-    return emplace_with(detail::no_limits(), std::forward<Args>(args)...);
-  }
+  // ---- blocking (the endpoint's wait strategy) -----------------------------------------
+  // send(v), send(v, stop), send_for, send_until and emplace(args...) come from
+  // detail::send_calls (detail/call_surface.hpp), over emplace_limited below.
 
   // True when this handle is closed or every receiver is gone: sends will fail.
   [[nodiscard]] bool is_closed() const noexcept {
@@ -127,8 +118,9 @@ class sender : public detail::endpoint<T, Sync, true> {
   }
 
  private:
+  friend class ringwire::detail::send_calls<sender<T, Sync>, T, Sync>;
   template <class... Args>
-  status emplace_with(const detail::limits& lim, Args&&... args) {
+  status emplace_limited(const ringwire::detail::wait_limits& lim, Args&&... args) {
     if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
     std::uint64_t parks = 0;  // no metrics yet: the count is dropped
     return this->core_.push_until(this->wait_, lim, parks, std::forward<Args>(args)...);
@@ -136,7 +128,8 @@ class sender : public detail::endpoint<T, Sync, true> {
 };
 
 template <class T, class Sync = std_sync>
-class receiver : public detail::endpoint<T, Sync, false> {
+class receiver : public detail::endpoint<T, Sync, false>,
+                 public ringwire::detail::recv_calls<receiver<T, Sync>, T, Sync> {
   static_assert(detail::element_ok<T>, "channel elements must be movable with a non-throwing destructor");
   using base = detail::endpoint<T, Sync, false>;
 
@@ -152,15 +145,9 @@ class receiver : public detail::endpoint<T, Sync, false> {
     if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
     return this->core_.try_pop(out);
   }
-  recv_result<T> recv() { return recv_with(detail::no_limits()); }
-  recv_result<T> recv(std::stop_token stop) { return recv_with(detail::limits_stop(&stop)); }
-  template <class Rep, class Period>
-  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
-    return recv_until(ringwire::detail::deadline_after(Sync::now(), timeout));
-  }
-  recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) {
-    return recv_with(detail::limits_until(deadline));
-  }
+  // ---- blocking (the endpoint's wait strategy) -----------------------------------------
+  // recv(), recv(stop), recv_for and recv_until come from detail::recv_calls
+  // (detail/call_surface.hpp), over recv_limited below.
 
   // True when this handle is closed, or every sender is gone (there may still be messages
   // to drain: recv reports closed only after them).
@@ -169,7 +156,8 @@ class receiver : public detail::endpoint<T, Sync, false> {
   }
 
  private:
-  recv_result<T> recv_with(const detail::limits& lim) {
+  friend class ringwire::detail::recv_calls<receiver<T, Sync>, T, Sync>;
+  recv_result<T> recv_limited(const ringwire::detail::wait_limits& lim) {
     if (this->ref_.get() == nullptr) [[unlikely]] return recv_result<T>(status::closed);
     std::uint64_t parks = 0;
     return this->core_.pop_until(this->wait_, lim, parks);

@@ -26,8 +26,8 @@ namespace ringwire::mpmc {
 // How waiting calls wait, and where the turn stamps live (layout.hpp; automatic picks by
 // sizeof(T)), fixed when the queue or channel is made.
 struct options {
-  wait_strategy push_wait = wait_strategy::park();
-  wait_strategy pop_wait = wait_strategy::park();
+  wait_strategy sender_wait = wait_strategy::park();    // senders, and queue::push*
+  wait_strategy receiver_wait = wait_strategy::park();  // receivers, and queue::pop*
   cell_layout cells = cell_layout::automatic;
 };
 
@@ -117,11 +117,11 @@ class queue {
   template <class... Args>
   status push_with(const detail::limits& lim, Args&&... args) {
     std::uint64_t parks = 0;  // no metrics yet: the count is dropped
-    return core_.push_until(opt_.push_wait, lim, parks, std::forward<Args>(args)...);
+    return core_.push_until(opt_.sender_wait, lim, parks, std::forward<Args>(args)...);
   }
   recv_result<T> pop_with(const detail::limits& lim) {
     std::uint64_t parks = 0;
-    return core_.pop_until(opt_.pop_wait, lim, parks);
+    return core_.pop_until(opt_.receiver_wait, lim, parks);
   }
 
   ringwire::detail::counted_ref<layout<Sync>, Sync> ref_;

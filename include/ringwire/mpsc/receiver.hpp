@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/endpoint.hpp"
 #include "ringwire/mpsc/storage.hpp"
 #include "ringwire/spsc/receiver.hpp"
@@ -50,7 +51,8 @@ namespace ringwire::mpsc {
 
 template <class T, class Sync = std_sync>
 class receiver
-    : public ringwire::detail::endpoint<receiver<T, Sync>, ringwire::detail::counted_ref<layout<Sync>, Sync>> {
+    : public ringwire::detail::endpoint<receiver<T, Sync>, ringwire::detail::counted_ref<layout<Sync>, Sync>>,
+      public ringwire::detail::recv_calls<receiver<T, Sync>, T, Sync> {
   using base = ringwire::detail::endpoint<receiver<T, Sync>, ringwire::detail::counted_ref<layout<Sync>, Sync>>;
   using base::ref_, base::scope_, base::wait_;
   using lane_rx = spsc::receiver<T, Sync>;
@@ -124,13 +126,8 @@ class receiver
   std::size_t try_recv_batch(std::span<T> out) { return try_recv_batch(out.begin(), out.size()); }
 
   // ---- blocking (the receiver's wait strategy) ------------------------------------------
-  recv_result<T> recv() { return recv_limited({}); }
-  recv_result<T> recv(std::stop_token stop) { return recv_limited({ringwire::detail::no_deadline, &stop}); }
-  template <class Rep, class Period>
-  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
-    return recv_limited({ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
-  }
-  recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) { return recv_limited({deadline, nullptr}); }
+  // recv(), recv(stop), recv_for and recv_until come from detail::recv_calls
+  // (detail/call_surface.hpp), over recv_limited below.
 
   // Waits until a message is queued (ok), or closed / timed_out / cancelled; takes nothing.
   status wait_readable(std::stop_token stop = {}) {
@@ -201,6 +198,7 @@ class receiver
   }
 
  private:
+  friend class ringwire::detail::recv_calls<receiver<T, Sync>, T, Sync>;
   struct view {
     lane_rx rx;          // this lane's ring, borrowed: the receiver's own reference keeps it
     bool known = false;  // formatted and in order_

@@ -60,7 +60,7 @@
 //   // process A
 //   auto seg = ringwire::shm::segment::create("/ticks", ringwire::shm::broadcast_spec<tick>(4096, 16));
 //   auto pub = ringwire::shm::broadcast::attach_publisher<tick>(seg);   // a ringwire::broadcast::publisher<tick>
-//   for (const tick& t : feed) pub.publish(t);
+//   for (const tick& t : feed) pub.send(t);
 //   // processes B, C, ...
 //   auto seg = ringwire::shm::segment::open("/ticks", ringwire::shm::broadcast_spec<tick>(4096, 16),
 //                                           {.wait = std::chrono::seconds(5)});

@@ -22,6 +22,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/endpoint.hpp"
 #include "ringwire/spsc/endpoint.hpp"
 #include "ringwire/status.hpp"
@@ -29,7 +30,8 @@
 namespace ringwire::spsc {
 
 template <class T, class Sync = std_sync>
-class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ring_ref<Sync>> {
+class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ring_ref<Sync>>,
+                 public ringwire::detail::recv_calls<receiver<T, Sync>, T, Sync> {
   using base = ringwire::detail::endpoint<receiver<T, Sync>, detail::ring_ref<Sync>>;
   using base::metrics_, base::ref_, base::scope_, base::wait_;
 
@@ -151,15 +153,8 @@ class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ri
   [[nodiscard]] status poll() noexcept { return head_ != tail_cache_ ? status::ok : refill(); }
 
   // ---- blocking (the endpoint's wait strategy) -----------------------------------------
-  recv_result<T> recv() { return recv_limited(no_limits()); }
-  recv_result<T> recv(std::stop_token stop) { return recv_limited({ringwire::detail::no_deadline, &stop}); }
-  template <class Rep, class Period>
-  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
-    return recv_limited({ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
-  }
-  recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) {
-    return recv_limited({deadline, nullptr});
-  }
+  // recv(), recv(stop), recv_for and recv_until come from detail::recv_calls
+  // (detail/call_surface.hpp), over recv_limited below.
 
   // Waits until something is queued (or closed / timed out / cancelled) without taking it.
   status wait_readable(std::stop_token stop = {}) {
@@ -220,8 +215,8 @@ class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ri
   [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  private:
+  friend class ringwire::detail::recv_calls<receiver<T, Sync>, T, Sync>;
   using limits_t = ringwire::detail::wait_limits;
-  static limits_t no_limits() noexcept { return {}; }
 
   // Re-reads tail. ok: something is queued; empty; or closed (sender gone and drained).
   // Inline: a consumer that keeps up comes here on most receives.

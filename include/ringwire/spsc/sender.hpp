@@ -23,6 +23,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/endpoint.hpp"
 #include "ringwire/spsc/endpoint.hpp"
 
@@ -32,7 +33,8 @@ template <class T, class Sync>
 class reservation;
 
 template <class T, class Sync = std_sync>
-class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_ref<Sync>> {
+class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_ref<Sync>>,
+               public ringwire::detail::send_calls<sender<T, Sync>, T, Sync> {
   using base = ringwire::detail::endpoint<sender<T, Sync>, detail::ring_ref<Sync>>;
   using base::metrics_, base::ref_, base::scope_, base::wait_;
   static_assert(std::is_nothrow_destructible_v<T>, "channel elements must have a non-throwing destructor");
@@ -97,20 +99,8 @@ class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_r
   }
 
   // ---- blocking (the endpoint's wait strategy) -----------------------------------------
-  status send(const T& v) { return emplace_until(no_limits(), v); }
-  status send(T&& v) { return emplace_until(no_limits(), std::move(v)); }
-  status send(T&& v, std::stop_token stop) { return emplace_until(limits(&stop), std::move(v)); }
-  template <class Rep, class Period>
-  status send_for(T&& v, std::chrono::duration<Rep, Period> timeout) {
-    return emplace_until(limits(ringwire::detail::deadline_after(Sync::now(), timeout)), std::move(v));
-  }
-  status send_until(T&& v, ringwire::detail::clock::time_point deadline) {
-    return emplace_until(limits(deadline), std::move(v));
-  }
-  template <class... Args>
-  status emplace(Args&&... args) {
-    return emplace_until(no_limits(), std::forward<Args>(args)...);
-  }
+  // send(v), send(v, stop), send_for, send_until and emplace(args...) come from
+  // detail::send_calls (detail/call_surface.hpp), over emplace_limited below.
 
   // Sends every element of r, waiting for room as needed. Returns how many went in: all of
   // them, or fewer if the receiver closed (or the stop token fired) first.
@@ -118,7 +108,7 @@ class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_r
   std::size_t send_batch(R&& r, std::stop_token stop = {}) {
     auto first = std::ranges::begin(r);
     const auto last = std::ranges::end(r);
-    const auto lim = limits(&stop);
+    const auto lim = ringwire::detail::limits_stop(stop);
     std::size_t total = 0;
     while (first != last) {
       total += send_some(first, last);
@@ -167,10 +157,8 @@ class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_r
 
  private:
   friend class reservation<T, Sync>;
+  friend class ringwire::detail::send_calls<sender<T, Sync>, T, Sync>;
   using limits_t = ringwire::detail::wait_limits;
-  static limits_t no_limits() noexcept { return {}; }
-  static limits_t limits(ringwire::detail::clock::time_point d) noexcept { return {d, nullptr}; }
-  static limits_t limits(const std::stop_token* s) noexcept { return {ringwire::detail::no_deadline, s}; }
 
   // The receiver's flag, or a receiver found corrupt. relaxed: no data flows through the
   // flag; it only stops new sends.
@@ -308,7 +296,7 @@ class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_r
   }
 
   template <class... Args>
-  status emplace_until(const limits_t& lim, Args&&... args) {
+  status emplace_limited(const limits_t& lim, Args&&... args) {
     // try_emplace consumes its arguments only when it says ok: forwarding them again is safe.
     return ringwire::detail::retry_while(
         status::full, [&] { return try_emplace(std::forward<Args>(args)...); }, [&] { return wait_for_room(lim); });

@@ -20,13 +20,15 @@
 #include <type_traits>
 #include <utility>
 
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/spsc/line/endpoint.hpp"
 #include "ringwire/status.hpp"
 
 namespace ringwire::spsc {
 
 template <class T, class Sync = std_sync>
-class line_receiver : public detail::line_endpoint<T, Sync, line_receiver<T, Sync>> {
+class line_receiver : public detail::line_endpoint<T, Sync, line_receiver<T, Sync>>,
+                      public ringwire::detail::recv_calls<line_receiver<T, Sync>, T, Sync> {
   using base = detail::line_endpoint<T, Sync, line_receiver<T, Sync>>;
 
  public:
@@ -87,13 +89,8 @@ class line_receiver : public detail::line_endpoint<T, Sync, line_receiver<T, Syn
   }
 
   // ---- blocking (the endpoint's wait strategy) -----------------------------------------
-  recv_result<T> recv() { return recv_limited({}); }
-  recv_result<T> recv(std::stop_token stop) { return recv_limited({ringwire::detail::no_deadline, &stop}); }
-  template <class Rep, class Period>
-  recv_result<T> recv_for(std::chrono::duration<Rep, Period> timeout) {
-    return recv_until(ringwire::detail::deadline_after(Sync::now(), timeout));
-  }
-  recv_result<T> recv_until(ringwire::detail::clock::time_point deadline) { return recv_limited({deadline, nullptr}); }
+  // recv(), recv(stop), recv_for and recv_until come from detail::recv_calls
+  // (detail/call_surface.hpp), over recv_limited below.
 
   // ---- state ---------------------------------------------------------------------------
   // Closes the receiving side: later sends report closed; queued elements are destroyed
@@ -113,6 +110,7 @@ class line_receiver : public detail::line_endpoint<T, Sync, line_receiver<T, Syn
   [[nodiscard]] bool is_closed() noexcept { return poll() == status::closed; }
 
  private:
+  friend class ringwire::detail::recv_calls<line_receiver<T, Sync>, T, Sync>;
   using limits_t = ringwire::detail::wait_limits;
 
   // Is message next_ in its slot? acquire: the sender's construction of it happens-before

@@ -17,12 +17,14 @@
 #include <stop_token>
 #include <utility>
 
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/spsc/line/endpoint.hpp"
 
 namespace ringwire::spsc {
 
 template <class T, class Sync = std_sync>
-class line_sender : public detail::line_endpoint<T, Sync, line_sender<T, Sync>> {
+class line_sender : public detail::line_endpoint<T, Sync, line_sender<T, Sync>>,
+                    public ringwire::detail::send_calls<line_sender<T, Sync>, T, Sync> {
   using base = detail::line_endpoint<T, Sync, line_sender<T, Sync>>;
 
  public:
@@ -62,20 +64,8 @@ class line_sender : public detail::line_endpoint<T, Sync, line_sender<T, Sync>> 
   }
 
   // ---- blocking (the endpoint's wait strategy) -----------------------------------------
-  status send(const T& v) { return emplace_until(no_limits(), v); }
-  status send(T&& v) { return emplace_until(no_limits(), std::move(v)); }
-  status send(T&& v, std::stop_token stop) { return emplace_until({ringwire::detail::no_deadline, &stop}, std::move(v)); }
-  template <class Rep, class Period>
-  status send_for(T&& v, std::chrono::duration<Rep, Period> timeout) {
-    return send_until(std::move(v), ringwire::detail::deadline_after(Sync::now(), timeout));
-  }
-  status send_until(T&& v, ringwire::detail::clock::time_point deadline) {
-    return emplace_until({deadline, nullptr}, std::move(v));
-  }
-  template <class... Args>
-  status emplace(Args&&... args) {
-    return emplace_until(no_limits(), std::forward<Args>(args)...);
-  }
+  // send(v), send(v, stop), send_for, send_until and emplace(args...) come from
+  // detail::send_calls (detail/call_surface.hpp), over emplace_limited below.
 
   // ---- state ---------------------------------------------------------------------------
   // Closes the sending side: the receiver drains what was sent, then sees closed. Later
@@ -95,8 +85,8 @@ class line_sender : public detail::line_endpoint<T, Sync, line_sender<T, Sync>> 
   [[nodiscard]] bool is_closed() const noexcept { return this->ref_.get() == nullptr || receiver_gone(); }
 
  private:
+  friend class ringwire::detail::send_calls<line_sender<T, Sync>, T, Sync>;
   using limits_t = ringwire::detail::wait_limits;
-  static limits_t no_limits() noexcept { return {}; }
 
   // relaxed: no data flows through the flag; it only stops new sends.
   [[nodiscard]] bool receiver_gone() const noexcept {
@@ -127,7 +117,7 @@ class line_sender : public detail::line_endpoint<T, Sync, line_sender<T, Sync>> 
   }
 
   template <class... Args>
-  status emplace_until(const limits_t& lim, Args&&... args) {
+  status emplace_limited(const limits_t& lim, Args&&... args) {
     // try_emplace consumes its arguments only when it says ok: forwarding them again is safe.
     return ringwire::detail::retry_while(
         status::full, [&] { return try_emplace(std::forward<Args>(args)...); }, [&] { return wait_for_room(lim); });
