@@ -1,7 +1,7 @@
 // Backpressure on a lossless topic: an order-entry thread publishes as fast as it can to a
 // topic declared lossless with a small ring, and a slow audit consumer reads it. Lossless
-// means the publisher is held back instead of overwriting: try_publish says `full` while
-// the slowest subscriber is a whole ring behind, and publish() then waits (parks) until
+// means the publisher is held back instead of overwriting: try_send says `full` while
+// the slowest subscriber is a whole ring behind, and send() then waits (parks) until
 // that subscriber reads. The example measures how often the publisher was refused and how
 // long it waited, and passes only if it really was held back and the slow consumer (and a
 // fast one beside it) received every message, in order, with nothing missed.
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   auto slow = bus.subscribe("orders").value();  // subscribed before the first publish
   auto fast = bus.subscribe("orders").value();
 
-  std::uint64_t refused = 0;  // try_publish said full
+  std::uint64_t refused = 0;  // try_send said full
   std::chrono::nanoseconds waited{0}, longest{0};
   consumer_report slow_rep, fast_rep;
   const auto start = std::chrono::steady_clock::now();
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
       const auto st = pub.try_send(o);
       if (st == ringwire::status::ok) continue;
       if (st != ringwire::status::full) {
-        std::fprintf(stderr, "FAIL: try_publish said %s\n", ringwire::to_string(st));
+        std::fprintf(stderr, "FAIL: try_send said %s\n", ringwire::to_string(st));
         return 1;
       }
       ++refused;  // held back: wait until the slowest subscriber makes room
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
       const auto waited_st = pub.send_for(o, std::chrono::seconds(30));
       const auto dt = std::chrono::steady_clock::now() - t0;
       if (waited_st != ringwire::status::ok) {
-        std::fprintf(stderr, "FAIL: publish_for said %s\n", ringwire::to_string(waited_st));
+        std::fprintf(stderr, "FAIL: send_for said %s\n", ringwire::to_string(waited_st));
         return 1;
       }
       waited += dt;
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   const auto ms = [](std::chrono::nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); };
   std::printf("published %" PRIu64 " orders through a lossless topic of capacity %zu in %.3f s\n", total,
               lossless.capacity, secs);
-  std::printf("publisher held back %" PRIu64 " times (try_publish: full); waited %.1f ms in all, %.3f ms at most\n",
+  std::printf("publisher held back %" PRIu64 " times (try_send: full); waited %.1f ms in all, %.3f ms at most\n",
               refused, ms(waited), ms(longest));
   std::printf("slow consumer: received %" PRIu64 ", out of order %" PRIu64 ", missed %" PRIu64 ", ended %s\n",
               slow_rep.received, slow_rep.out_of_order, slow_rep.missed, ringwire::to_string(slow_rep.end));

@@ -11,7 +11,7 @@
 // h - capacity < n <= h; n > h is empty (closed once the publisher is); n <= h - capacity
 // is status::lagged with missed() = (h - capacity + 1) - n, resuming at h - capacity + 1.
 //
-// Lossless: try_publish says full when the slowest live subscriber's *shown* cursor is a
+// Lossless: try_send says full when the slowest live subscriber's *shown* cursor is a
 // whole ring behind (subscribers show it every capacity/8 receives and when they catch up;
 // capacities up to 20 exercise steps of 2), following the publisher's documented cache (publisher.hpp: room_until_ = min cursor +
 // capacity - 1, rescanned when passed or when `epoch` says someone joined), including the

@@ -11,7 +11,7 @@
 // Crash loop: a publisher process runs lossless while two surviving subscriber processes
 // verify every message; the parent repeatedly starts a victim subscriber process, kills it
 // with SIGKILL at a random point (reading, parked, or holding the publisher back) and
-// reaps it. Each publish is bounded (publish_for), so a publisher blocked for ever on a
+// reaps it. Each publish is bounded (send_for), so a publisher blocked for ever on a
 // dead subscriber fails the test; the survivors must still see every message in order.
 #include <gtest/gtest.h>
 #include <signal.h>
