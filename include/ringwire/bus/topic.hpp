@@ -253,6 +253,27 @@ class topic_endpoint : public close_before_move_assign<topic_endpoint<Endpoint, 
   lease_ptr lease_;
 };
 
+// The two topic publishers (single and shared): a topic endpoint that publishes its
+// channel publisher's sending calls.
+template <class Endpoint, class Lease, class Release>
+class topic_sender : public topic_endpoint<Endpoint, Lease, Release> {
+ public:
+  using Endpoint::capacity;
+  using Endpoint::is_closed;
+  using Endpoint::emplace;
+  using Endpoint::published;
+  using Endpoint::send;
+  using Endpoint::send_batch;
+  using Endpoint::send_for;
+  using Endpoint::send_until;
+  using Endpoint::send_with;
+  using Endpoint::set_wait;
+  using Endpoint::try_send;
+
+ protected:
+  using topic_endpoint<Endpoint, Lease, Release>::topic_endpoint;
+};
+
 }  // namespace detail
 
 // The publisher of a single-producer topic: a broadcast::publisher (same calls, same
@@ -261,24 +282,12 @@ class topic_endpoint : public close_before_move_assign<topic_endpoint<Endpoint, 
 // hand out a new publisher, on a fresh channel. Idempotent.
 template <class T, class Sync = std_sync>
 class topic_publisher
-    : public detail::topic_endpoint<broadcast::publisher<T, Sync>, detail::topic_lease, detail::release_publisher> {
+    : public detail::topic_sender<broadcast::publisher<T, Sync>, detail::topic_lease, detail::release_publisher> {
   using base = broadcast::publisher<T, Sync>;
-  using endpoint = detail::topic_endpoint<base, detail::topic_lease, detail::release_publisher>;
+  using endpoint = detail::topic_sender<base, detail::topic_lease, detail::release_publisher>;
 
  public:
   topic_publisher() noexcept = default;
-
-  using base::capacity;
-  using base::is_closed;
-  using base::emplace;
-  using base::published;
-  using base::send;
-  using base::send_batch;
-  using base::send_for;
-  using base::send_until;
-  using base::send_with;
-  using base::set_wait;
-  using base::try_send;
 
  private:
   friend class basic_topic_bus<Sync>;
@@ -292,11 +301,10 @@ class topic_publisher
 // producer; the last one closes the channel and releases the topic. Idempotent.
 template <class T, class Sync = std_sync>
 class topic_shared_publisher
-    : public detail::topic_endpoint<broadcast::shared_publisher<T, Sync>, detail::shared_lease<T, Sync>,
-                                    detail::release_shared_publisher> {
+    : public detail::topic_sender<broadcast::shared_publisher<T, Sync>, detail::shared_lease<T, Sync>,
+                                  detail::release_shared_publisher> {
   using base = broadcast::shared_publisher<T, Sync>;
-  using endpoint =
-      detail::topic_endpoint<base, detail::shared_lease<T, Sync>, detail::release_shared_publisher>;
+  using endpoint = detail::topic_sender<base, detail::shared_lease<T, Sync>, detail::release_shared_publisher>;
 
  public:
   topic_shared_publisher() noexcept = default;
@@ -313,20 +321,9 @@ class topic_shared_publisher
   // Closes this copy first, lease included (the first base: detail/endpoint.hpp).
   topic_shared_publisher& operator=(topic_shared_publisher&&) noexcept = default;
 
-  using base::capacity;
-  using base::is_closed;
   // The channel's live copies, counting the one the bus keeps to make more (topic_info::
   // publishers counts only the handed-out ones).
   using base::producers;
-  using base::emplace;
-  using base::published;
-  using base::send;
-  using base::send_batch;
-  using base::send_for;
-  using base::send_until;
-  using base::send_with;
-  using base::set_wait;
-  using base::try_send;
 
  private:
   friend class basic_topic_bus<Sync>;
