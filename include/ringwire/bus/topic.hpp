@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <typeindex>
+#include <type_traits>
 #include <typeinfo>
 #include <utility>
 
@@ -180,73 +181,137 @@ struct shared_lease : topic_lease {
 
 }  // namespace detail
 
+namespace detail {
+
+// What each kind of topic endpoint does to its lease when it closes (topic_endpoint::close
+// runs it once, on a live lease; it closes the channel endpoint `ep` itself).
+struct release_publisher {
+  template <class Endpoint>
+  static void close(Endpoint& ep, topic_lease& lease) noexcept {
+    ep.close();
+    // release: the channel's close above happens-before a bus call that sees the count
+    // at zero and opens the next generation.
+    lease.publishers.fetch_sub(1, std::memory_order_release);
+  }
+};
+
+struct release_shared_publisher {
+  template <class Endpoint, class T, class Sync>
+  static void close(Endpoint& ep, shared_lease<T, Sync>& lease) noexcept {
+    std::lock_guard lock(lease.m);
+    ep.close();
+    // acq_rel: release orders this producer's close before a bus call that sees zero;
+    // acquire makes the last one see every other producer's close before dropping the seed.
+    if (lease.publishers.fetch_sub(1, std::memory_order_acq_rel) == 1) lease.seed.reset();
+  }
+};
+
+struct release_subscriber {
+  template <class Endpoint>
+  static void close(Endpoint& ep, topic_lease& lease) noexcept {
+    ep.close();
+    // relaxed: a listing count; nothing is published through it.
+    lease.subscribers.fetch_sub(1, std::memory_order_relaxed);
+  }
+};
+
+// What the three topic endpoints share: the channel's endpoint (protected base: a topic
+// endpoint does not convert to, or slice into, its channel's endpoint; the derived class
+// names the calls it publishes) and the lease, released by Release when the endpoint closes.
+// Moves are the compiler's; a move assignment closes this endpoint first, lease included (the
+// first base: detail/endpoint.hpp).
+template <class Endpoint, class Lease, class Release>
+class topic_endpoint : public close_before_move_assign<topic_endpoint<Endpoint, Lease, Release>>,
+                       protected Endpoint {
+ public:
+  using value_type = typename Endpoint::value_type;
+
+  // Closes the channel endpoint and releases the topic as Release says. Idempotent.
+  void close() noexcept {
+    if (lease_ == nullptr) {
+      Endpoint::close();
+      return;
+    }
+    Release::close(static_cast<Endpoint&>(*this), *lease_);
+    lease_.reset();
+  }
+
+ protected:
+  using lease_ptr = std::shared_ptr<Lease>;
+
+  topic_endpoint() noexcept = default;
+  topic_endpoint(Endpoint&& ep, lease_ptr lease) noexcept : Endpoint(std::move(ep)), lease_(std::move(lease)) {}
+  // A copy of a copyable channel endpoint (a shared publisher); the lease's count is the
+  // derived class's to raise.
+  topic_endpoint(const topic_endpoint& o)
+    requires std::is_copy_constructible_v<Endpoint>
+      : Endpoint(o), lease_(o.lease_) {}
+  topic_endpoint(topic_endpoint&&) noexcept = default;
+  topic_endpoint& operator=(topic_endpoint&&) noexcept = default;
+  ~topic_endpoint() { close(); }
+
+  lease_ptr lease_;
+};
+
+// The two topic publishers (single and shared): a topic endpoint that publishes its
+// channel publisher's sending calls.
+template <class Endpoint, class Lease, class Release>
+class topic_sender : public topic_endpoint<Endpoint, Lease, Release> {
+ public:
+  using Endpoint::capacity;
+  using Endpoint::is_closed;
+  using Endpoint::emplace;
+  using Endpoint::published;
+  using Endpoint::send;
+  using Endpoint::send_batch;
+  using Endpoint::send_for;
+  using Endpoint::send_until;
+  using Endpoint::send_with;
+  using Endpoint::set_wait;
+  using Endpoint::try_send;
+
+ protected:
+  using topic_endpoint<Endpoint, Lease, Release>::topic_endpoint;
+};
+
+}  // namespace detail
+
 // The publisher of a single-producer topic: a broadcast::publisher (same calls, same
-// outcomes, same cost) that tells the bus when it is gone. Move-only.
+// outcomes, same cost) that tells the bus when it is gone. Move-only. close() closes the
+// channel (its subscribers drain, then see closed) and releases the topic: the bus may then
+// hand out a new publisher, on a fresh channel. Idempotent.
 template <class T, class Sync = std_sync>
-class topic_publisher : public ringwire::detail::close_before_move_assign<topic_publisher<T, Sync>>,
-                        private broadcast::publisher<T, Sync> {
+class topic_publisher
+    : public detail::topic_sender<broadcast::publisher<T, Sync>, detail::topic_lease, detail::release_publisher> {
   using base = broadcast::publisher<T, Sync>;
+  using endpoint = detail::topic_sender<base, detail::topic_lease, detail::release_publisher>;
 
  public:
-  using value_type = T;
-
   topic_publisher() noexcept = default;
-  topic_publisher(topic_publisher&&) noexcept = default;
-  // Closes this publisher first, lease included (the first base: detail/endpoint.hpp).
-  topic_publisher& operator=(topic_publisher&&) noexcept = default;
-  ~topic_publisher() { close(); }
-
-  using base::capacity;
-  using base::is_closed;
-  using base::emplace;
-  using base::published;
-  using base::send;
-  using base::send_batch;
-  using base::send_for;
-  using base::send_until;
-  using base::send_with;
-  using base::set_wait;
-  using base::try_send;
-
-  // Closes the channel (its subscribers drain, then see closed) and releases the topic:
-  // the bus may then hand out a new publisher, on a fresh channel. Idempotent.
-  void close() noexcept {
-    base::close();
-    if (lease_ != nullptr) {
-      // release: the channel's close above happens-before a bus call that sees the count
-      // at zero and opens the next generation.
-      lease_->publishers.fetch_sub(1, std::memory_order_release);
-      lease_.reset();
-    }
-  }
 
  private:
   friend class basic_topic_bus<Sync>;
-  topic_publisher(base&& p, std::shared_ptr<detail::topic_lease> lease) noexcept
-      : base(std::move(p)), lease_(std::move(lease)) {}
-
-  std::shared_ptr<detail::topic_lease> lease_;
+  topic_publisher(base&& p, typename endpoint::lease_ptr lease) noexcept : endpoint(std::move(p), std::move(lease)) {}
 };
 
 // A publisher of a shared (multi-producer) topic: a broadcast::shared_publisher (same
 // calls, same outcomes, same cost). Copyable: each copy is one producer, used by one
 // thread at a time; the channel closes when the last copy is gone, and the bus then opens
-// a fresh channel for the topic's next publisher or subscriber.
+// a fresh channel for the topic's next publisher or subscriber. close() drops this
+// producer; the last one closes the channel and releases the topic. Idempotent.
 template <class T, class Sync = std_sync>
 class topic_shared_publisher
-    : public ringwire::detail::close_before_move_assign<topic_shared_publisher<T, Sync>>,
-      private broadcast::shared_publisher<T, Sync> {
+    : public detail::topic_sender<broadcast::shared_publisher<T, Sync>, detail::shared_lease<T, Sync>,
+                                  detail::release_shared_publisher> {
   using base = broadcast::shared_publisher<T, Sync>;
-  using lease_ptr = std::shared_ptr<detail::shared_lease<T, Sync>>;
+  using endpoint = detail::topic_sender<base, detail::shared_lease<T, Sync>, detail::release_shared_publisher>;
 
  public:
-  using value_type = T;
-
   topic_shared_publisher() noexcept = default;
-  topic_shared_publisher(const topic_shared_publisher& o) : base(o), lease_(o.lease_) {
+  topic_shared_publisher(const topic_shared_publisher& o) : endpoint(o) {
     // relaxed: copied from a live copy, so the count is at least 1 and cannot reach zero
     // meanwhile; the decrements carry the ordering (close()).
-    if (lease_ != nullptr) lease_->publishers.fetch_add(1, std::memory_order_relaxed);
+    if (this->lease_ != nullptr) this->lease_->publishers.fetch_add(1, std::memory_order_relaxed);
   }
   topic_shared_publisher(topic_shared_publisher&&) noexcept = default;
   topic_shared_publisher& operator=(const topic_shared_publisher& o) {
@@ -255,63 +320,29 @@ class topic_shared_publisher
   }
   // Closes this copy first, lease included (the first base: detail/endpoint.hpp).
   topic_shared_publisher& operator=(topic_shared_publisher&&) noexcept = default;
-  ~topic_shared_publisher() { close(); }
 
-  using base::capacity;
-  using base::is_closed;
   // The channel's live copies, counting the one the bus keeps to make more (topic_info::
   // publishers counts only the handed-out ones).
   using base::producers;
-  using base::emplace;
-  using base::published;
-  using base::send;
-  using base::send_batch;
-  using base::send_for;
-  using base::send_until;
-  using base::send_with;
-  using base::set_wait;
-  using base::try_send;
-
-  // Drops this producer; the last one closes the channel and releases the topic.
-  // Idempotent.
-  void close() noexcept {
-    if (lease_ == nullptr) {
-      base::close();
-      return;
-    }
-    {
-      std::lock_guard lock(lease_->m);
-      base::close();
-      // acq_rel: release orders this producer's close before a bus call that sees zero;
-      // acquire makes the last one see every other producer's close before dropping the seed.
-      if (lease_->publishers.fetch_sub(1, std::memory_order_acq_rel) == 1) lease_->seed.reset();
-    }
-    lease_.reset();
-  }
 
  private:
   friend class basic_topic_bus<Sync>;
-  topic_shared_publisher(base&& p, lease_ptr lease) noexcept : base(std::move(p)), lease_(std::move(lease)) {}
-
-  lease_ptr lease_;
+  topic_shared_publisher(base&& p, typename endpoint::lease_ptr lease) noexcept
+      : endpoint(std::move(p), std::move(lease)) {}
 };
 
 // A subscriber of a topic: a broadcast::subscriber (same calls, same outcomes, same cost)
 // that the bus counts. Move-only. `closed` means this channel's publisher is gone; to
-// follow the topic's next publisher, subscribe again.
+// follow the topic's next publisher, subscribe again. close() leaves the channel (frees its
+// registry entry at once). Idempotent.
 template <class T, class Sync = std_sync>
-class topic_subscriber : public ringwire::detail::close_before_move_assign<topic_subscriber<T, Sync>>,
-                         private broadcast::subscriber<T, Sync> {
+class topic_subscriber
+    : public detail::topic_endpoint<broadcast::subscriber<T, Sync>, detail::topic_lease, detail::release_subscriber> {
   using base = broadcast::subscriber<T, Sync>;
+  using endpoint = detail::topic_endpoint<base, detail::topic_lease, detail::release_subscriber>;
 
  public:
-  using value_type = T;
-
   topic_subscriber() noexcept = default;
-  topic_subscriber(topic_subscriber&&) noexcept = default;
-  // Closes this subscriber first, lease included (the first base: detail/endpoint.hpp).
-  topic_subscriber& operator=(topic_subscriber&&) noexcept = default;
-  ~topic_subscriber() { close(); }
 
   using base::drain;
   using base::latest;
@@ -326,22 +357,9 @@ class topic_subscriber : public ringwire::detail::close_before_move_assign<topic
   using base::set_wait;
   using base::try_recv;
 
-  // Leaves the channel (frees its registry entry at once). Idempotent.
-  void close() noexcept {
-    base::close();
-    if (lease_ != nullptr) {
-      // relaxed: a listing count; nothing is published through it.
-      lease_->subscribers.fetch_sub(1, std::memory_order_relaxed);
-      lease_.reset();
-    }
-  }
-
  private:
   friend class basic_topic_bus<Sync>;
-  topic_subscriber(base&& s, std::shared_ptr<detail::topic_lease> lease) noexcept
-      : base(std::move(s)), lease_(std::move(lease)) {}
-
-  std::shared_ptr<detail::topic_lease> lease_;
+  topic_subscriber(base&& s, typename endpoint::lease_ptr lease) noexcept : endpoint(std::move(s), std::move(lease)) {}
 };
 
 }  // namespace ringwire

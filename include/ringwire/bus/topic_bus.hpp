@@ -128,12 +128,9 @@ class basic_topic_bus {
   template <class T>
   result<topic_publisher<T, Sync>> publisher(std::string_view name) {
     std::lock_guard lock(mutex_);
-    auto found = find_or_make<T>(name, nullptr);
+    auto found = find_for_publisher<T>(name, producer_mode::single);
     if (!found) return found.error();
     auto* t = *found;
-    if (t->options.producers != producer_mode::single)
-      return error_info{errc::topic_conflict, detail::quoted(name) + " is declared producer_mode::shared: use "
-                                                                     "shared_publisher(), not publisher()"};
     if (auto r = renew_if_ended(*t); !r) return r.error();
     if (!t->unclaimed)
       return error_info{errc::publisher_exists,
@@ -155,12 +152,9 @@ class basic_topic_bus {
   template <class T>
   result<topic_shared_publisher<T, Sync>> shared_publisher(std::string_view name) {
     std::lock_guard lock(mutex_);
-    auto found = find_or_make<T>(name, nullptr);
+    auto found = find_for_publisher<T>(name, producer_mode::shared);
     if (!found) return found.error();
     auto* t = *found;
-    if (t->options.producers != producer_mode::shared)
-      return error_info{errc::topic_conflict, detail::quoted(name) + " is declared producer_mode::single: use "
-                                                                     "publisher(), not shared_publisher()"};
     for (;;) {  // at most twice: the second pass finds the channel ended and renewed
       if (auto r = renew_if_ended(*t); !r) return r.error();
       auto& lease = *t->shared;
@@ -234,6 +228,22 @@ class basic_topic_bus {
                                                   "; asked for " + detail::describe(*opt)};
     // The type compared equal, and every record of this table is a typed_topic<., Sync>.
     return static_cast<detail::typed_topic<T, Sync>*>(&t);
+  }
+
+  // The topic a publisher call asks for, as find_or_make gives it, if it is declared with
+  // `mode` (the call's own: publisher() single, shared_publisher() shared); topic_conflict,
+  // naming the call that fits, otherwise. Bus mutex held.
+  template <class T>
+  result<detail::typed_topic<T, Sync>*> find_for_publisher(std::string_view name, producer_mode mode) {
+    auto found = find_or_make<T>(name, nullptr);
+    if (!found) return found.error();
+    if (const producer_mode declared = (*found)->options.producers; declared != mode) {
+      const char* call = mode == producer_mode::single ? "publisher()" : "shared_publisher()";
+      const char* fits = mode == producer_mode::single ? "shared_publisher()" : "publisher()";
+      return error_info{errc::topic_conflict, detail::quoted(name) + " is declared producer_mode::" +
+                                                  to_string(declared) + ": use " + fits + ", not " + call};
+    }
+    return found;
   }
 
   // A topic whose publisher has gone gets its next channel. Bus mutex held.

@@ -204,11 +204,8 @@ inline bool check_publisher(const shm::detail::mapping& m) noexcept { return rea
 template <class T, class Sync>
 ringwire::broadcast::subscriber<T, Sync> attach_subscriber(const segment& seg, const ringwire::broadcast::options& opt,
                                                            bool from_oldest) {
-  shm::detail::check_sync<Sync>();
-  shm::detail::check_attach<T>(seg, ringwire::broadcast::shm_kind);
+  const fence_scope scope = shm::detail::begin_attach<T, Sync>(seg, ringwire::broadcast::shm_kind);
   const identity& id = seg.info();
-  const fence_scope scope = shm::detail::endpoint_scope(id);
-  shm::detail::fix_wait_family<Sync>(seg);
   auto [ref, a] = share_ring<Sync>(seg);
   std::byte* const base = a->map.get()->base;
   // Two passes: free claims first (a load each), then takeover of dead holders (each a
@@ -245,10 +242,7 @@ struct reaped {
 template <class T, class Sync = std_sync>
 ringwire::broadcast::publisher<T, Sync> attach_publisher(const segment& seg,
                                                          const ringwire::broadcast::options& opt = {}) {
-  shm::detail::check_sync<Sync>();
-  shm::detail::check_attach<T>(seg, ringwire::broadcast::shm_kind);
-  const fence_scope scope = shm::detail::endpoint_scope(seg.info());
-  shm::detail::fix_wait_family<Sync>(seg);
+  const fence_scope scope = shm::detail::begin_attach<T, Sync>(seg, ringwire::broadcast::shm_kind);
   auto [ref, a] = detail::share_ring<Sync>(seg);
   detail::claim_t& claim = a->map.get()->hdr()->live.sender_claim;
   if (const std::uint32_t holder = detail::take_claim(claim); holder != 0) shm::detail::refuse_attached("publisher", holder);
@@ -316,9 +310,7 @@ doorbell make_doorbell(const segment& seg, const ringwire::broadcast::subscriber
 // Crash recovery without a daemon (see the top of this header). Throws shm_kind_mismatch
 // for a segment that is not broadcast, invalid_options for one not joined.
 inline reaped reap(const segment& seg) {
-  shm::detail::require_writable(seg, "reaping");
-  shm::detail::require_kind(seg, ringwire::broadcast::shm_kind);
-  const shm::detail::mapping_ref map = seg.share();
+  const shm::detail::mapping_ref map = shm::detail::begin_reap(seg, ringwire::broadcast::shm_kind);
   reaped out;
   out.subscribers = detail::reap_subscribers(*map.get());
   out.publisher_pid = detail::reap_publisher(*map.get());

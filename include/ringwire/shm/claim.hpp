@@ -223,6 +223,27 @@ void check_channel(const segment& seg, const channel_contract& kind) {
                                              std::to_string(want.type_tag));
 }
 
+// What an attach of a claiming endpoint (a sender, receiver, publisher or subscriber) does
+// first: checks the Sync, the segment and T (check_attach), takes the fence scope of this
+// process's endpoints (endpoint_scope), then fixes or checks the wait family. Returns the
+// scope.
+template <class T, class Sync>
+ringwire::detail::fence_scope begin_attach(const segment& seg, const channel_contract& kind) {
+  check_sync<Sync>();
+  check_attach<T>(seg, kind);
+  const ringwire::detail::fence_scope scope = endpoint_scope(seg.info());
+  fix_wait_family<Sync>(seg);
+  return scope;
+}
+
+// What every reap() does first: throws unless `seg` is joined, writable and holds a channel
+// of kind `kind`; then the mapping the reap works on.
+inline mapping_ref begin_reap(const segment& seg, const channel_contract& kind) {
+  require_writable(seg, "reaping");
+  require_kind(seg, kind);
+  return seg.share();
+}
+
 }  // namespace ringwire::shm::detail
 
 namespace ringwire::shm {

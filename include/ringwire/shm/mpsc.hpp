@@ -163,10 +163,7 @@ bool lane_usable(lanes<Sync>& l, std::uint32_t i, const identity& id) {
 // was reaped) the sender reports closed, as in one process.
 template <class T, class Sync = std_sync>
 ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire::spsc::options& opt = {}) {
-  shm::detail::check_sync<Sync>();
-  shm::detail::check_attach<T>(seg, ringwire::mpsc::shm_kind);
-  const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());
-  shm::detail::fix_wait_family<Sync>(seg);
+  const ringwire::detail::fence_scope scope = shm::detail::begin_attach<T, Sync>(seg, ringwire::mpsc::shm_kind);
   shm::detail::mapping_ref map = seg.share();
   auto& l = *shm::detail::channel_of<detail::lanes<Sync>>(map);
   detail::recheck_geometry(l, seg.info());
@@ -209,10 +206,7 @@ ringwire::mpsc::sender<T, Sync> attach_sender(const segment& seg, const ringwire
 // detach or a reap resumes: the lanes' queued messages are still there.
 template <class T, class Sync = std_sync>
 ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ringwire::spsc::options& opt = {}) {
-  shm::detail::check_sync<Sync>();
-  shm::detail::check_attach<T>(seg, ringwire::mpsc::shm_kind);
-  const ringwire::detail::fence_scope scope = shm::detail::endpoint_scope(seg.info());
-  shm::detail::fix_wait_family<Sync>(seg);
+  const ringwire::detail::fence_scope scope = shm::detail::begin_attach<T, Sync>(seg, ringwire::mpsc::shm_kind);
   shm::detail::mapping_ref map = seg.share();
   auto& l = *shm::detail::channel_of<detail::lanes<Sync>>(map);
   detail::recheck_geometry(l, seg.info());
@@ -271,9 +265,7 @@ struct reaped {
 // Any process that has the segment joined may call it, as often as it likes. Throws
 // shm_kind_mismatch, invalid_options.
 inline reaped reap(const segment& seg) {
-  shm::detail::require_writable(seg, "reaping");
-  shm::detail::require_kind(seg, ringwire::mpsc::shm_kind);
-  const shm::detail::mapping_ref map = seg.share();
+  const shm::detail::mapping_ref map = shm::detail::begin_reap(seg, ringwire::mpsc::shm_kind);
   reaped out;
   out.lanes = detail::reap_lanes(*map.get());
   out.receiver_pid = detail::reap_receiver(*map.get());

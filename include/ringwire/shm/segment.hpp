@@ -625,23 +625,39 @@ inline channel_description describe(const segment& seg) {
 
 // ---- passing an anonymous segment's descriptor over a Unix socket (SCM_RIGHTS) --------
 
-// Sends `fd` (and one byte) over the connected Unix socket `sock`. Throws shm_system_error.
-inline void send_fd(int sock, int fd) {
-  char byte = 'R';
+namespace detail {
+
+// The message send_fd sends and receive_fd reads: one byte of data and room for one
+// descriptor (SCM_RIGHTS). msg points into the object itself, so it is neither copied nor
+// moved.
+struct fd_message {
+  explicit fd_message(char b) noexcept : byte(b) {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  fd_message(const fd_message&) = delete;
+  fd_message& operator=(const fd_message&) = delete;
+
+  char byte;
   iovec iov{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+};
+
+}  // namespace detail
+
+// Sends `fd` (and one byte) over the connected Unix socket `sock`. Throws shm_system_error.
+inline void send_fd(int sock, int fd) {
+  detail::fd_message m('R');
+  cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
   ssize_t n;
-  do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  do n = ::sendmsg(sock, &m.msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n != 1) detail::fail_errno(errc::shm_system_error, "sending a descriptor", n < 0 ? errno : EPIPE);
 }
@@ -649,19 +665,12 @@ inline void send_fd(int sock, int fd) {
 // Receives a descriptor sent with send_fd (close-on-exec); the caller owns it. Throws
 // shm_system_error, also when the peer closed the socket or sent no descriptor.
 inline int receive_fd(int sock) {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  detail::fd_message m(0);
   ssize_t n;
-  do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  do n = ::recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n < 0) detail::fail_errno(errc::shm_system_error, "receiving a descriptor", errno);
-  const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  const cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
   if (n == 0 || c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
       c->cmsg_len != CMSG_LEN(sizeof(int)))
     throw error(errc::shm_system_error, "receiving a descriptor: the peer sent none");

@@ -154,9 +154,7 @@ struct reaped {
 // carry on (attach also takes over a dead claim by itself). Throws shm_kind_mismatch for a
 // segment that is not spsc, invalid_options for one not joined.
 inline reaped reap(const segment& seg) {
-  shm::detail::require_writable(seg, "reaping");
-  shm::detail::require_kind(seg, ringwire::spsc::shm_kind);
-  const shm::detail::mapping_ref map = seg.share();
+  const shm::detail::mapping_ref map = shm::detail::begin_reap(seg, ringwire::spsc::shm_kind);
   return {detail::reap_side(*map.get(), true), detail::reap_side(*map.get(), false)};
 }
 
