@@ -121,7 +121,7 @@ struct model {
     return s <= room;
   }
   // One publish attempt that does not wait: ok, full or closed.
-  status try_publish() {
+  status try_send() {
     if (pub_closed) return status::closed;
     const std::uint64_t s = h + 1;
     if (gated() && s > room && !has_room(s)) return ++fulls, status::full;
