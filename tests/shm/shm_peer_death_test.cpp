@@ -194,7 +194,7 @@ TEST(ShmPeerDeath, ByteRingReaderSeesItsWriterDie) {
   for (const one_case& c : cases()) {
     SCOPED_TRACE(c.what);
     auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(256));
-    auto rx = br::attach_reader(seg, {.reader_wait = c.ws});
+    auto rx = br::attach_reader(seg, {.receiver_wait = c.ws});
     const status end = wait_on_peer(
         seg, c.how, [&] { return br::attach_writer(seg); },
         [&] {
@@ -222,10 +222,10 @@ TEST(ShmPeerDeath, ByteRingWritersOnAFullRingSeeTheirReaderDie) {
       };
       status end = status::ok;
       if (kind == ring_kind::one_to_one) {
-        auto w = br::attach_writer(seg, {.writer_wait = c.ws});
+        auto w = br::attach_writer(seg, {.sender_wait = c.ws});
         end = wait_for_reader(w);
       } else {
-        auto w = br::attach_shared_writer(seg, {.writer_wait = c.ws});
+        auto w = br::attach_shared_writer(seg, {.sender_wait = c.ws});
         end = wait_for_reader(w);
       }
       EXPECT_EQ(end, status::closed);
@@ -239,7 +239,7 @@ TEST(ShmPeerDeath, ManyToOneReaderSeesItsLastWriterDie) {
   for (const one_case& c : cases()) {
     SCOPED_TRACE(c.what);
     auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(256, ring_kind::many_to_one, 2));
-    auto rx = br::attach_reader(seg, {.reader_wait = c.ws});
+    auto rx = br::attach_reader(seg, {.receiver_wait = c.ws});
     const status end = wait_on_peer(
         seg, c.how,
         [&] {

@@ -37,7 +37,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>, 
   // Over a layout of either kind. scope: fence_scope::cross_process when a writer may be in
   // another process.
   explicit reader(ring_ref<Sync> ref, const options& opt = {}, fence_scope scope = fence_scope::process) noexcept
-      : base(std::move(ref), opt.reader_wait, Sync::resolve_scope(scope)) {
+      : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope)) {
     auto* l = ref_.get();
     take_bounds(*l);
     many_ = l->kind() == ring_kind::many_to_one;
