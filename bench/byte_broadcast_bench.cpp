@@ -102,11 +102,11 @@ sample byte_run(double target, std::size_t payload, bool credited) {
     };
     for (;;) {
       const bb::read_result m = credited ? cr->try_read(buf) : lossy.try_read(buf);
-      missed += m.missed;
+      missed += m.missed();
       if (m) {
-        const std::size_t n = size_for(payload, m.info.seq);
-        if (m.info.size != n || !verify_bytes(std::span(buf).first(n), m.info.seq))
-          return fail("message " + std::to_string(m.info.seq) + " failed verification");
+        const std::size_t n = size_for(payload, m.info().seq);
+        if (m.info().size != n || !verify_bytes(std::span(buf).first(n), m.info().seq))
+          return fail("message " + std::to_string(m.info().seq) + " failed verification");
         ++got;
         bytes += n;
         const std::uint64_t adv = got + missed;
@@ -127,14 +127,14 @@ sample byte_run(double target, std::size_t payload, bool credited) {
         }
         continue;
       }
-      if (m.status == bb::read_status::closed) break;
-      if (m.status == bb::read_status::empty) {
+      if (m.status() == ringwire::status::closed) break;
+      if (m.status() == ringwire::status::empty) {
         if (sp()) return fail("stalled");
         continue;
       }
-      if (credited) return fail(std::string("credited reader saw ") + bb::to_string(m.status));
-      if (m.status != bb::read_status::lagged && m.status != bb::read_status::overrun)
-        return fail(std::string("unexpected ") + bb::to_string(m.status));
+      if (credited) return fail(std::string("credited reader saw ") + ringwire::to_string(m.status()));
+      if (m.status() != ringwire::status::lagged)
+        return fail(std::string("unexpected ") + ringwire::to_string(m.status()));
     }
     const std::uint64_t total = credited ? cr->next_seq() - 1 : lossy.next_seq() - 1;
     if (got + missed != total) fail("received + missed != published");

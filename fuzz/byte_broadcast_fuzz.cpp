@@ -50,7 +50,7 @@ void drive(bb::reader<>& r) {
         break;
       default: m = r.try_read(std::span<std::byte>()); break;
     }
-    if (m.status == bb::read_status::empty || m.status == bb::read_status::closed) break;
+    if (m.status() == ringwire::status::empty || m.status() == ringwire::status::closed) break;
     if (i == 20) r.set_filter(1, 1);
   }
 }

@@ -125,8 +125,8 @@ void exercise_byte_broadcast(const shm::segment& seg) {
         if (v.size() != m.size) __builtin_trap();
         for (std::byte b : v) sink = sink + static_cast<std::size_t>(b);
       });
-      if (res.status == bb::read_status::ok && res.info.size > g.max_message) __builtin_trap();
-      if (res.status == bb::read_status::empty || res.status == bb::read_status::closed) break;
+      if (res.status() == ringwire::status::ok && res.info().size > g.max_message) __builtin_trap();
+      if (res.status() == ringwire::status::empty || res.status() == ringwire::status::closed) break;
     }
   };
   try {

@@ -226,7 +226,7 @@ TEST(LongTimeouts, ByteRing) {
     drain();
     fill();
     const auto c = wait_then_release([&] { return tx.reserve_for(8, t); }, drain);
-    ASSERT_EQ(c.status, status::ok);
+    ASSERT_EQ(c.status(), status::ok);
     tx.commit(3);
     drain();
     fill();

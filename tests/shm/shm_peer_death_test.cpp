@@ -258,7 +258,6 @@ TEST(ShmPeerDeath, ManyToOneReaderSeesItsLastWriterDie) {
 // ---- byte broadcast ----------------------------------------------------------------------
 
 namespace bb = shm::byte_broadcast;
-using ringwire::byte_broadcast::read_status;
 
 shm::segment byte_broadcast_segment() {
   return shm::segment::create_anonymous(shm::byte_broadcast_spec({.depth = 64, .region_bytes = 4096,
@@ -275,9 +274,9 @@ TEST(ShmPeerDeath, ByteBroadcastReadersSeeTheirWriterDie) {
         rd.set_wait(c.ws);
         return wait_on_peer(
             seg, c.how, [&] { return bb::attach_writer(seg); },
-            [&] { return rd.read_for(buf, long_wait).status; });
+            [&] { return rd.read_for(buf, long_wait).status(); });
       };
-      read_status end = read_status::empty;
+      status end = status::empty;
       if (credited) {
         auto rd = bb::attach_credited_reader(seg);
         end = wait_for_writer(rd);
@@ -285,7 +284,7 @@ TEST(ShmPeerDeath, ByteBroadcastReadersSeeTheirWriterDie) {
         auto rd = bb::attach_reader(seg);
         end = wait_for_writer(rd);
       }
-      EXPECT_EQ(end, read_status::closed) << "empty: the read timed out on a dead writer";
+      EXPECT_EQ(end, status::closed) << "timed_out: the read timed out on a dead writer";
     }
   }
 }

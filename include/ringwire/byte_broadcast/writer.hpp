@@ -85,7 +85,7 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
   // scope: fence_scope::cross_process when readers may be other processes (shared memory):
   // real fences and process-shared futexes for the park protocol; resolved once here.
   explicit writer(detail::ring_ref<Sync> ref, fence_scope scope = fence_scope::process) noexcept
-      : base(std::move(ref), wait_strategy::spin_then_yield(), Sync::resolve_scope(scope)) {
+      : base(std::move(ref), wait_strategy::park(), Sync::resolve_scope(scope)) {
     ring* l = ref_.get();
     g_ = geometry{l->header.depth, l->header.region_bytes, l->header.max_message, l->header.max_credited};
     // relaxed: endpoints are made before they are handed to their threads.
@@ -299,7 +299,7 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
         // relaxed: our own store (single writer); the entry still holds message c.
         const std::uint64_t pos_c = Sync::word(meta_[c & mask_].pos).load(std::memory_order_relaxed);
         // Less one dirty step: the dirty value a write stores (end + region/8) must not
-        // pass pos(c) + region either, or the reader would reject message c as overrun.
+        // pass pos(c) + region either, or the reader would reject message c as overwritten (lagged).
         credit_end_ = pos_c + g_.region_bytes - g_.region_bytes / 8;
       }
     }

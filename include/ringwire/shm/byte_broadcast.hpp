@@ -87,7 +87,6 @@ namespace ringwire::shm::byte_broadcast {
 
 using ringwire::byte_broadcast::geometry;
 using ringwire::byte_broadcast::read_result;
-using ringwire::byte_broadcast::read_status;
 using ringwire::byte_broadcast::start_at;
 
 namespace detail {
@@ -287,7 +286,7 @@ ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_a
 
 // A credited (lossless) reader holding claim i and credit entry i of the segment (see the
 // top): byte_broadcast::credited_reader itself (entry() is i). Move-only; destroying it
-// frees the entry, then the claim. While its writer uses credits, lagged and overrun do
+// frees the entry, then the claim. While its writer uses credits, lagged does
 // not happen.
 template <class Sync = std_sync>
 using credited_reader = ringwire::byte_broadcast::credited_reader<Sync>;
