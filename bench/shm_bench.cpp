@@ -548,7 +548,7 @@ sample shm_byte_broadcast_throughput(double target) {
             target, c,
             [&](const T& m) {
               const auto p = std::as_bytes(std::span<const T, 1>(&m, 1));
-              return spin_until([&] { return w.try_publish(0, p) == status::ok; });
+              return spin_until([&] { return w.try_write(0, p) == status::ok; });
             },
             [&] { w.close(); });
       },

@@ -78,7 +78,7 @@ void publish_some(std::byte* mem, std::size_t size) {
   bb::format(mem, size, shape);
   auto w = bb::attach_writer(mem, size);
   std::vector<std::byte> payload(200, std::byte{0x5a});
-  for (std::size_t i = 0; i < 11; ++i) (void)w.try_publish(i, std::span(payload).first((i * 37) % 201));
+  for (std::size_t i = 0; i < 11; ++i) (void)w.try_write(i, std::span(payload).first((i * 37) % 201));
   // ~writer closes the ring
 }
 

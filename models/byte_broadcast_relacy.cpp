@@ -24,7 +24,7 @@
 //                      stands between the reader and a torn copy (removing that check from
 //                      reader.hpp makes this scenario fail: USER ASSERT FAILED).
 //   credited_d2_n4     depth 2, region 64 B, one credited reader (joined before the writer
-//                      starts): try_publish spins on full; the reader gets all 4, in order.
+//                      starts): try_write spins on full; the reader gets all 4, in order.
 //   credited_join_d2_n4  the credited reader joins while the writer publishes: it must get
 //                      every message from its starting point on (the join's Dekker pair
 //                      with the writer's rescan).
@@ -94,7 +94,7 @@ constexpr std::uint64_t word_of(std::uint64_t seq, std::size_t i) { return seq *
 struct coverage {
   unsigned long long lagged = 0;   // lag outcomes
   unsigned long long dropped = 0;  // messages reported lost (missed() of lagged results)
-  unsigned long long full = 0;     // try_publish said full (credits)
+  unsigned long long full = 0;     // try_write said full (credits)
   unsigned long long mid_join = 0; // credited join after the first publish
 };
 coverage g_cov;
@@ -103,10 +103,10 @@ coverage g_cov;
 status publish(writer_t& w, std::uint64_t seq, std::size_t size) {
   std::array<std::uint64_t, 4> words{};
   for (std::size_t i = 0; i < size / 8; ++i) words[i] = word_of(seq, i);
-  return w.try_publish(seq, std::as_bytes(std::span(words.data(), size / 8)));
+  return w.try_write(seq, std::as_bytes(std::span(words.data(), size / 8)));
 }
 
-// Publishes messages 1..n of 16 bytes through try_publish, yielding while a credited
+// Publishes messages 1..n of 16 bytes through try_write, yielding while a credited
 // reader holds the writer back (full).
 void publish_held_back(writer_t& w, std::uint64_t n) {
   for (std::uint64_t i = 1; i <= n; ++i) {
@@ -393,7 +393,7 @@ struct park_credited : fixture<park_credited<N>> {
       std::array<std::uint64_t, 1> words{};
       for (std::uint64_t i = 1; i <= N; ++i) {
         words[0] = word_of(i, 0);
-        RL_ASSERT(this->w->publish(i, std::as_bytes(std::span(words))) == status::ok);
+        RL_ASSERT(this->w->write(i, std::as_bytes(std::span(words))) == status::ok);
       }
       this->w.reset();
       return;

@@ -15,7 +15,7 @@
 //       else note_gap(m.missed());                        // lagged: the exact count
 //     }
 //   });
-//   w.publish(/*signature=*/42, std::as_bytes(std::span(bytes)));   // never waits
+//   w.write(/*signature=*/42, std::as_bytes(std::span(bytes)));     // lossy: never waits
 //   w.close();
 //
 // The protocol, the byte map and the memory-model argument are in byte_broadcast/layout.hpp;
@@ -31,7 +31,7 @@
 // or its stop token fires (status::cancelled). The writer pays for that only when a
 // reader is actually parked: per publish it takes wait.hpp's light fence (a compiler
 // barrier with membarrier) and loads the `parked` count; non-zero, it bumps the bell and
-// wakes every sleeper (layout.hpp "Parking"). With credits, a writer blocked in publish()
+// wakes every sleeper (layout.hpp "Parking"). With credits, a writer blocked in write()
 // parks too, and credited readers wake it as their cursors move (wait.hpp's notify).
 //
 // Memory. channel() allocates one reference-counted heap block (writer and every reader

@@ -4,6 +4,7 @@
 #include "ringwire/broadcast.hpp"
 #include "ringwire/byte_broadcast.hpp"
 #include "ringwire/byte_ring.hpp"
+#include "ringwire/concepts.hpp"
 #include "ringwire/bus.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/metrics.hpp"

@@ -45,7 +45,7 @@ struct writer_model {
   std::uint64_t dirty = 0;
   std::vector<msg_model> msgs;  // msgs[k - 1] is message k
 
-  void publish(std::uint64_t sig, std::uint32_t size) {
+  void write(std::uint64_t sig, std::uint32_t size) {
     const std::uint64_t len = (size + 7u) & ~7u;
     const std::uint64_t a = (pos % region) + len > region ? (pos / region + 1) * region : pos;
     const std::uint64_t end = a + len;
@@ -120,8 +120,8 @@ RC_GTEST_PROP(ByteBroadcastModel, ReadersSeeExactlyWhatTheModelSays, ()) {
       const std::uint64_t seq = wm.msgs.size() + 1;
       std::vector<std::byte> data(size);
       for (std::size_t k = 0; k < size; ++k) data[k] = byte_of(seq, k);
-      RC_ASSERT(w.try_publish(sig, data) == ringwire::status::ok);
-      wm.publish(sig, size);
+      RC_ASSERT(w.try_write(sig, data) == ringwire::status::ok);
+      wm.write(sig, size);
     } else if (op <= 6) {  // copying read, sometimes into a buffer that may be too small
       const bool small = *rc::gen::inRange(0, 4) == 0;
       const std::size_t buf = small ? *rc::gen::inRange<std::size_t>(0, max_message + 1) : max_message;
@@ -185,9 +185,9 @@ RC_GTEST_PROP(ByteBroadcastModel, ReadersSeeExactlyWhatTheModelSays, ()) {
   }
 }
 
-// Credits: a credited reader and a lossy one, random publishes (try_publish) and reads.
+// Credits: a credited reader and a lossy one, random writes (try_write) and reads.
 // The credited reader must get every message that went in, in order, byte for byte, and
-// never lagged; try_publish may say full only while the credited reader has
+// never lagged; try_write may say full only while the credited reader has
 // unread messages, and must say full when it has a whole metadata ring unread.
 RC_GTEST_PROP(ByteBroadcastModel, CreditedReaderLosesNothing, ()) {
   const std::uint64_t depth = std::uint64_t{1} << *rc::gen::inRange(1, 5);
@@ -204,7 +204,7 @@ RC_GTEST_PROP(ByteBroadcastModel, CreditedReaderLosesNothing, ()) {
       const auto size = static_cast<std::uint32_t>(*rc::gen::inRange<std::uint64_t>(0, max_message + 1));
       std::vector<std::byte> data(size);
       for (std::size_t k = 0; k < size; ++k) data[k] = byte_of(published + 1, k);
-      const ringwire::status st = w.try_publish(7, data);
+      const ringwire::status st = w.try_write(7, data);
       const std::uint64_t pending = published - consumed;
       if (st == ringwire::status::ok) {
         RC_ASSERT(pending < depth);

@@ -104,7 +104,7 @@ TEST(ByteBroadcastStress, ThreeReadersMixedSizes) {
   std::vector<std::byte> msg;
   for (std::uint64_t i = 1; i <= n; ++i) {
     fill(i, msg);
-    ASSERT_EQ(w.publish(i, msg), status::ok);
+    ASSERT_EQ(w.write(i, msg), status::ok);
   }
   w.close();
   c.join();
@@ -139,7 +139,7 @@ TEST(ByteBroadcastStress, LossyOnlyWriterNeverWaits) {
   std::vector<std::byte> msg;
   for (std::uint64_t i = 1; i <= n; ++i) {
     fill(i, msg);
-    ASSERT_EQ(w.try_publish(i, msg), status::ok);
+    ASSERT_EQ(w.try_write(i, msg), status::ok);
   }
   w.close();
   t.join();
@@ -171,7 +171,7 @@ TEST(ByteBroadcastStress, ParkingReadersBurstThenPause) {
   std::vector<std::byte> msg;
   for (std::uint64_t i = 1; i <= n; ++i) {
     fill(i, msg);
-    ASSERT_EQ(w.publish_for(i, msg, no_hang), status::ok) << "the writer was never woken at " << i;
+    ASSERT_EQ(w.write_for(i, msg, no_hang), status::ok) << "the writer was never woken at " << i;
     // A pause after every burst: long enough for the readers to spin out and park.
     if (i % burst == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
   }
@@ -221,7 +221,7 @@ TEST(ByteBroadcastStress, ForkedWriterOverSharedMemory) {
       std::vector<std::byte> msg;
       for (std::uint64_t i = 1; i <= n && rc == 0; ++i) {
         fill(i, msg);
-        if (w.publish_for(i, msg, no_hang) != status::ok) rc = 3;
+        if (w.write_for(i, msg, no_hang) != status::ok) rc = 3;
         if (i % 512 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));  // let them park
       }
     }  // ~writer closes the ring

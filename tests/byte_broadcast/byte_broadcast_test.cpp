@@ -21,11 +21,19 @@
 #include <vector>
 
 #include "ringwire/byte_broadcast.hpp"
+#include "support/bytes_support.hpp"
 
 namespace {
 
 namespace bb = ringwire::byte_broadcast;
 using ringwire::status;
+
+// concepts.hpp: every byte_broadcast endpoint has the byte-record surface (the
+// shared-memory attachments return these same types: tests/shm/shm_byte_broadcast_test.cpp).
+static_assert(ringwire::record_writer<bb::writer<>>);
+static_assert(ringwire::record_reader<bb::reader<>>);
+static_assert(ringwire::record_reader<bb::credited_reader<>>);
+static_assert(ringwire::record_outcome<bb::read_result> && ringwire::record_outcome<status>);
 
 std::vector<std::byte> bytes_of(std::uint64_t seed, std::size_t n) {
   std::vector<std::byte> v(n);
@@ -38,12 +46,28 @@ bb::geometry small(std::uint64_t depth = 8, std::uint64_t region = 1024, std::ui
   return bb::geometry{depth, region, max, credited};
 }
 
+TEST(ByteBroadcast, GenericCodeOverTheRecordConcepts) {
+  auto [w, r] = bb::channel(small(8, 1024, 256, /*credited=*/1));
+  auto c = r.credited();
+  const auto msg = bytes_of(3, 24);
+  std::vector<std::byte> buf(64);
+  std::span<std::byte> out(buf);
+  ASSERT_EQ(bytes_test::write_then_read(w, r, 42, msg, out), status::ok);
+  EXPECT_TRUE(std::equal(msg.begin(), msg.end(), buf.begin()));
+  ASSERT_TRUE(c.try_read(buf));  // the credited reader's copy of it
+  ASSERT_EQ(bytes_test::write_then_read(w, c, 43, msg, out), status::ok);
+  c.close();
+  EXPECT_EQ(c.try_read(buf).status(), status::closed);
+  w.close();
+  EXPECT_EQ(bytes_test::write_then_read(w, r, 44, msg, out), status::closed);
+}
+
 TEST(ByteBroadcast, EmptyThenOneMessage) {
   auto [w, r] = bb::channel(small());
   std::vector<std::byte> buf(256);
   EXPECT_EQ(r.try_read(buf).status(), status::empty);
   const auto msg = bytes_of(1, 13);
-  ASSERT_EQ(w.publish(77, msg), status::ok);
+  ASSERT_EQ(w.write(77, msg), status::ok);
   const bb::read_result m = r.try_read(buf);
   ASSERT_TRUE(m);
   EXPECT_EQ(m.info().seq, 1u);
@@ -61,7 +85,7 @@ TEST(ByteBroadcast, WrapsMetadataAndPayloadKeepingUpReader) {
   std::vector<std::byte> buf(128);
   for (std::uint64_t i = 1; i <= 200; ++i) {
     const auto msg = bytes_of(i, static_cast<std::size_t>((i * 37) % 129));  // 0..128, odd sizes
-    ASSERT_EQ(w.publish(i, msg), status::ok);
+    ASSERT_EQ(w.write(i, msg), status::ok);
     const auto m = r.try_read(buf);
     ASSERT_TRUE(m) << ringwire::to_string(m.status()) << " at " << i;
     ASSERT_EQ(m.info().seq, i);
@@ -76,11 +100,11 @@ TEST(ByteBroadcast, ExactMaxZeroLengthAndTooLarge) {
   auto [w, r] = bb::channel(small(8, 1024, 300));
   std::vector<std::byte> buf(300);
   const auto big = bytes_of(5, 300);
-  ASSERT_EQ(w.publish(1, big), status::ok);
-  ASSERT_EQ(w.publish(2, {}), status::ok);
+  ASSERT_EQ(w.write(1, big), status::ok);
+  ASSERT_EQ(w.write(2, {}), status::ok);
   const auto too = bytes_of(6, 301);
   try {
-    (void)w.publish(3, too);
+    (void)w.write(3, too);
     FAIL() << "no error";
   } catch (const ringwire::error& e) {
     EXPECT_EQ(e.code(), ringwire::errc::message_too_large);
@@ -106,7 +130,7 @@ TEST(ByteBroadcast, BadGeometryIsRejected) {
 TEST(ByteBroadcast, TooSmallBufferConsumesNothing) {
   auto [w, r] = bb::channel(small());
   const auto msg = bytes_of(9, 40);
-  ASSERT_EQ(w.publish(1, msg), status::ok);
+  ASSERT_EQ(w.write(1, msg), status::ok);
   std::vector<std::byte> tiny(39), buf(40);
   const auto m = r.try_read(tiny);
   EXPECT_EQ(m.status(), status::too_small);
@@ -119,7 +143,7 @@ TEST(ByteBroadcast, TooSmallBufferConsumesNothing) {
 TEST(ByteBroadcast, LappedReaderGetsExactMissedCountAndResyncs) {
   auto [w, r] = bb::channel(small(8, 4096, 64));
   std::vector<std::byte> buf(64);
-  for (std::uint64_t i = 1; i <= 30; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 16)), status::ok);
+  for (std::uint64_t i = 1; i <= 30; ++i) ASSERT_EQ(w.write(i, bytes_of(i, 16)), status::ok);
   const auto lag = r.try_read(buf);
   ASSERT_EQ(lag.status(), status::lagged);
   EXPECT_EQ(lag.missed(), 30u - 8u);  // the ring holds 23..30
@@ -138,7 +162,7 @@ TEST(ByteBroadcast, OverwrittenPayloadsAreOneLaggedResultBeforeTheNextMessage) {
   // A deep metadata ring over a small region: payload is lost before metadata.
   auto [w, r] = bb::channel(small(64, 256, 64));
   std::vector<std::byte> buf(64);
-  for (std::uint64_t i = 1; i <= 20; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 64)), status::ok);
+  for (std::uint64_t i = 1; i <= 20; ++i) ASSERT_EQ(w.write(i, bytes_of(i, 64)), status::ok);
   // dirty = 20 * 64 + 256 / 8: messages at pos >= 1056 (18..20) are intact. The run of
   // overwritten payloads comes first, as one lagged result with the exact count, and
   // consumes nothing valid: message 18 is the next read's.
@@ -162,7 +186,7 @@ TEST(ByteBroadcast, OverwrittenRunEndingAtTheHeadIsLaggedThenEmpty) {
   std::vector<std::byte> buf(64);
   // 1..17 (overwritten payloads) signed 0x100, the intact 18..20 signed 0x200 and filtered
   // out: the run ends where the ring does, and is reported before the empty.
-  for (std::uint64_t i = 1; i <= 20; ++i) ASSERT_EQ(w.publish(i <= 17 ? 0x100 : 0x200, bytes_of(i, 64)), status::ok);
+  for (std::uint64_t i = 1; i <= 20; ++i) ASSERT_EQ(w.write(i <= 17 ? 0x100 : 0x200, bytes_of(i, 64)), status::ok);
   r.set_filter(0x100, 0xff00);
   const auto gap = r.try_read(buf);
   ASSERT_EQ(gap.status(), status::lagged);
@@ -175,7 +199,7 @@ TEST(ByteBroadcast, OverwrittenRunEndingAtTheHeadIsLaggedThenEmpty) {
 TEST(ByteBroadcast, SignatureFilterSkipsWithoutCountingMissed) {
   auto [w, r] = bb::channel(small());
   r.set_filter(0x100, 0xff00);
-  for (std::uint64_t i = 1; i <= 6; ++i) ASSERT_EQ(w.publish(i % 2 ? 0x1A0 + i : 0x2A0 + i, bytes_of(i, 8)), status::ok);
+  for (std::uint64_t i = 1; i <= 6; ++i) ASSERT_EQ(w.write(i % 2 ? 0x1A0 + i : 0x2A0 + i, bytes_of(i, 8)), status::ok);
   std::vector<std::byte> buf(8);
   std::vector<std::uint64_t> got;
   for (bb::read_result m = r.try_read(buf); m; m = r.try_read(buf)) got.push_back(m.info().seq);
@@ -189,7 +213,7 @@ TEST(ByteBroadcast, ZeroCopyViewValidatedAfterUse) {
   bb::writer<>& w = ch.first;  // a named variable: fn below captures it
   bb::reader<>& r = ch.second;
   const auto msg = bytes_of(3, 24);
-  ASSERT_EQ(w.publish(5, msg), status::ok);
+  ASSERT_EQ(w.write(5, msg), status::ok);
   std::vector<std::byte> seen;
   auto m = r.try_read_view([&](const bb::message_info& info, std::span<const std::byte> v) {
     EXPECT_EQ(info.size, 24u);
@@ -199,9 +223,9 @@ TEST(ByteBroadcast, ZeroCopyViewValidatedAfterUse) {
   EXPECT_EQ(seen, msg);
 
   // The writer overwrites the payload while fn holds the view: the read must say so.
-  ASSERT_EQ(w.publish(6, bytes_of(4, 64)), status::ok);
+  ASSERT_EQ(w.write(6, bytes_of(4, 64)), status::ok);
   m = r.try_read_view([&](const bb::message_info&, std::span<const std::byte>) {
-    for (std::uint64_t i = 0; i < 8; ++i) ASSERT_EQ(w.publish(100 + i, bytes_of(100 + i, 64)), status::ok);
+    for (std::uint64_t i = 0; i < 8; ++i) ASSERT_EQ(w.write(100 + i, bytes_of(100 + i, 64)), status::ok);
   });
   EXPECT_EQ(m.status(), status::lagged) << ringwire::to_string(m.status());  // a lap or an overwritten payload
   EXPECT_GE(m.missed(), 1u);
@@ -213,9 +237,9 @@ TEST(ByteBroadcast, CopyingReadDuringOverwriteIsRejected) {
   // validation is simulated by a lap of metadata and payload before the read.
   auto [w, r] = bb::channel(small(4, 256, 64));
   std::vector<std::byte> buf(64);
-  ASSERT_EQ(w.publish(1, bytes_of(1, 64)), status::ok);
+  ASSERT_EQ(w.write(1, bytes_of(1, 64)), status::ok);
   ASSERT_TRUE(r.try_read(buf));
-  for (std::uint64_t i = 2; i <= 9; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 64)), status::ok);
+  for (std::uint64_t i = 2; i <= 9; ++i) ASSERT_EQ(w.write(i, bytes_of(i, 64)), status::ok);
   const auto m = r.try_read(buf);
   EXPECT_NE(m.status(), status::ok);
   EXPECT_GE(m.missed(), 1u);
@@ -223,7 +247,7 @@ TEST(ByteBroadcast, CopyingReadDuringOverwriteIsRejected) {
 
 TEST(ByteBroadcast, ReaderCopiesAreIndependentAndOldestStart) {
   auto [w, r] = bb::channel(small(4, 1024, 64));
-  for (std::uint64_t i = 1; i <= 6; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 8)), status::ok);
+  for (std::uint64_t i = 1; i <= 6; ++i) ASSERT_EQ(w.write(i, bytes_of(i, 8)), status::ok);
   // A copy starts where r is (message 1, long overwritten) and moves on alone.
   std::vector<std::byte> buf(64);
   bb::reader<> copy = r;
@@ -236,7 +260,7 @@ TEST(ByteBroadcast, ReaderCopiesAreIndependentAndOldestStart) {
 
 TEST(ByteBroadcast, TimestampsAreMonotonic) {
   auto [w, r] = bb::channel(small(16, 1024, 64));
-  for (std::uint64_t i = 1; i <= 10; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 8)), status::ok);
+  for (std::uint64_t i = 1; i <= 10; ++i) ASSERT_EQ(w.write(i, bytes_of(i, 8)), status::ok);
   std::vector<std::byte> buf(64);
   std::uint64_t prev = 0;
   for (int i = 0; i < 10; ++i) {
@@ -250,10 +274,10 @@ TEST(ByteBroadcast, TimestampsAreMonotonic) {
 
 TEST(ByteBroadcast, CloseDrainsThenClosed) {
   auto [w, r] = bb::channel(small());
-  ASSERT_EQ(w.publish(1, bytes_of(1, 8)), status::ok);
-  ASSERT_EQ(w.publish(2, bytes_of(2, 8)), status::ok);
+  ASSERT_EQ(w.write(1, bytes_of(1, 8)), status::ok);
+  ASSERT_EQ(w.write(2, bytes_of(2, 8)), status::ok);
   w.close();
-  EXPECT_EQ(w.publish(3, bytes_of(3, 8)), status::closed);
+  EXPECT_EQ(w.write(3, bytes_of(3, 8)), status::closed);
   std::vector<std::byte> buf(8);
   EXPECT_TRUE(r.try_read(buf));
   EXPECT_TRUE(r.read(buf));
@@ -263,8 +287,8 @@ TEST(ByteBroadcast, CloseDrainsThenClosed) {
 
 TEST(ByteBroadcast, CtlFlagsTravel) {
   auto [w, r] = bb::channel(small());
-  ASSERT_EQ(w.publish(1, bytes_of(1, 8), bb::ctl_som), status::ok);
-  ASSERT_EQ(w.publish(1, bytes_of(2, 8), bb::ctl_eom | bb::ctl_err), status::ok);
+  ASSERT_EQ(w.write(1, bytes_of(1, 8), bb::ctl_som), status::ok);
+  ASSERT_EQ(w.write(1, bytes_of(2, 8), bb::ctl_eom | bb::ctl_err), status::ok);
   std::vector<std::byte> buf(8);
   EXPECT_EQ(r.try_read(buf).info().ctl, bb::ctl_som);
   EXPECT_EQ(r.try_read(buf).info().ctl, bb::ctl_eom | bb::ctl_err);
@@ -275,14 +299,14 @@ TEST(ByteBroadcastCredits, WriterReportsFullWhileCreditedReaderIsBehind) {
   auto c = r.credited();
   std::vector<std::byte> buf(64);
   std::uint64_t n = 0;
-  while (w.try_publish(n + 1, bytes_of(n + 1, 8)) == status::ok) ++n;
+  while (w.try_write(n + 1, bytes_of(n + 1, 8)) == status::ok) ++n;
   EXPECT_EQ(n, 4u);  // exactly the depth: the oldest unread message is never overwritten
-  EXPECT_EQ(w.try_publish(99, bytes_of(99, 8)), status::full);
+  EXPECT_EQ(w.try_write(99, bytes_of(99, 8)), status::full);
   auto m = c.try_read(buf);
   ASSERT_TRUE(m);
   EXPECT_EQ(m.info().seq, 1u);
-  EXPECT_EQ(w.try_publish(5, bytes_of(5, 8)), status::ok);
-  EXPECT_EQ(w.try_publish(6, bytes_of(6, 8)), status::full);
+  EXPECT_EQ(w.try_write(5, bytes_of(5, 8)), status::ok);
+  EXPECT_EQ(w.try_write(6, bytes_of(6, 8)), status::full);
   for (std::uint64_t i = 2; i <= 5; ++i) {
     m = c.try_read(buf);
     ASSERT_TRUE(m);
@@ -297,7 +321,7 @@ TEST(ByteBroadcastCredits, PayloadCreditsBlockToo) {
   auto [w, r] = bb::channel(small(64, 1024, 256, 1));
   auto c = r.credited();
   std::uint64_t n = 0;
-  while (w.try_publish(n + 1, bytes_of(n + 1, 256)) == status::ok) ++n;
+  while (w.try_write(n + 1, bytes_of(n + 1, 256)) == status::ok) ++n;
   EXPECT_EQ(n, 3u);  // the region less the dirty step (region / 8): message 1 stays intact
   std::vector<std::byte> buf(256);
   std::uint64_t got = 0;
@@ -308,7 +332,7 @@ TEST(ByteBroadcastCredits, PayloadCreditsBlockToo) {
       ASSERT_TRUE(std::equal(want.begin(), want.end(), buf.begin()));
       ++got;
     }
-    while (w.try_publish(n + 1, bytes_of(n + 1, 256)) == status::ok) ++n;
+    while (w.try_write(n + 1, bytes_of(n + 1, 256)) == status::ok) ++n;
   }
   while (auto m = c.try_read(buf)) ++got;
   EXPECT_EQ(got, n);
@@ -340,17 +364,17 @@ TEST(ByteBroadcastCredits, LeavingReaderUnblocksWriter) {
   std::uint64_t n = 0;
   {
     auto c = r.credited();
-    while (w.try_publish(1, bytes_of(1, 8)) == status::ok) ++n;
+    while (w.try_write(1, bytes_of(1, 8)) == status::ok) ++n;
     EXPECT_EQ(n, 4u);
   }
-  EXPECT_EQ(w.try_publish(1, bytes_of(1, 8)), status::ok);
+  EXPECT_EQ(w.try_write(1, bytes_of(1, 8)), status::ok);
 }
 
 // The chosen-entry join (what shm's attach_credited_reader uses with the entry of its claim).
 TEST(ByteBroadcastCredits, ChosenEntryJoinHoldsTheWriterAtThatEntry) {
   auto [w, r_bound] = bb::channel(small(4, 1024, 64, 3));
   auto& r = r_bound;  // a lambda may capture a variable, not a structured binding (clang 14)
-  ASSERT_EQ(w.try_publish(1, bytes_of(1, 8)), status::ok);  // before the join: not waited for
+  ASSERT_EQ(w.try_write(1, bytes_of(1, 8)), status::ok);  // before the join: not waited for
   auto code_of = [](auto&& f) {
     try {
       f();
@@ -380,16 +404,16 @@ TEST(ByteBroadcastCredits, ChosenEntryJoinHoldsTheWriterAtThatEntry) {
   }
   // The writer respects its cursor: message 2 unread, so 2..5 fit and 6 would overwrite it.
   std::uint64_t n = 1;
-  while (w.try_publish(n + 1, bytes_of(n + 1, 8)) == status::ok) ++n;
+  while (w.try_write(n + 1, bytes_of(n + 1, 8)) == status::ok) ++n;
   EXPECT_EQ(n, 5u);
-  EXPECT_EQ(w.try_publish(99, bytes_of(99, 8)), status::full);
+  EXPECT_EQ(w.try_write(99, bytes_of(99, 8)), status::full);
   std::vector<std::byte> buf(64);
   auto m = c.try_read(buf);
   ASSERT_TRUE(m);
   EXPECT_EQ(m.info().seq, 2u);
   EXPECT_EQ(c.next_seq(), 3u);
-  EXPECT_EQ(w.try_publish(6, bytes_of(6, 8)), status::ok);
-  EXPECT_EQ(w.try_publish(7, bytes_of(7, 8)), status::full);
+  EXPECT_EQ(w.try_write(6, bytes_of(6, 8)), status::ok);
+  EXPECT_EQ(w.try_write(7, bytes_of(7, 8)), status::full);
   // Moving keeps the entry; the moved-from one holds nothing.
   auto moved = std::move(c);
   EXPECT_FALSE(c.attached());  // NOLINT(bugprone-use-after-move): checking the moved-from state
@@ -408,7 +432,7 @@ TEST(ByteBroadcastCredits, ChosenEntryJoinHoldsTheWriterAtThatEntry) {
   { auto gone = std::move(moved); }
   bb::credited_reader<> again(r, 2);
   EXPECT_EQ(again.next_seq(), 7u);
-  EXPECT_EQ(w.try_publish(7, bytes_of(7, 8)), status::ok);
+  EXPECT_EQ(w.try_write(7, bytes_of(7, 8)), status::ok);
 }
 
 struct aligned_buffer {
@@ -425,7 +449,7 @@ TEST(ByteBroadcastMemory, FormatAttachAndValidate) {
   bb::format(buf.mem.get(), buf.size, g);
   auto w = bb::attach_writer(buf.mem.get(), buf.size);
   auto r = bb::attach_reader(buf.mem.get(), buf.size);
-  ASSERT_EQ(w.publish(1, bytes_of(1, 100)), status::ok);
+  ASSERT_EQ(w.write(1, bytes_of(1, 100)), status::ok);
   std::vector<std::byte> out(128);
   ASSERT_TRUE(r.try_read(out));
   EXPECT_THROW(bb::attach_reader(buf.mem.get(), buf.size - 1), ringwire::error);  // truncated
@@ -445,8 +469,8 @@ TEST(ByteBroadcastMemory, CorruptEntryIsSkippedNotTrusted) {
   auto* l = bb::format(buf.mem.get(), buf.size, g);
   auto w = bb::attach_writer(buf.mem.get(), buf.size);
   auto r = bb::attach_reader(buf.mem.get(), buf.size);
-  ASSERT_EQ(w.publish(1, bytes_of(1, 8)), status::ok);
-  ASSERT_EQ(w.publish(2, bytes_of(2, 8)), status::ok);
+  ASSERT_EQ(w.write(1, bytes_of(1, 8)), status::ok);
+  ASSERT_EQ(w.write(2, bytes_of(2, 8)), status::ok);
   l->meta(1).size_ctl = 0xFFFFFFFFu;  // hostile: a size far beyond the region
   std::vector<std::byte> out(128);
   const auto m = r.try_read(out);
@@ -464,7 +488,7 @@ TEST(ByteBroadcastMemory, DestroyingTheWriterClosesTheRing) {
   auto r = bb::attach_reader(buf.mem.get(), buf.size);
   {
     auto w = bb::attach_writer(buf.mem.get(), buf.size);
-    ASSERT_EQ(w.publish(1, bytes_of(1, 40)), status::ok);
+    ASSERT_EQ(w.write(1, bytes_of(1, 40)), status::ok);
   }
   std::vector<std::byte> out(64);
   ASSERT_TRUE(r.try_read(out));
@@ -530,7 +554,7 @@ TEST(ByteBroadcastPark, ParkedReaderIsWokenByPublish) {
   std::vector<std::byte> buf(256);
   std::thread t([&] { got = r.read_for(buf, generous); });
   f.until_parked(1);
-  ASSERT_EQ(w.publish(9, msg), status::ok);
+  ASSERT_EQ(w.write(9, msg), status::ok);
   t.join();
   ASSERT_TRUE(got) << ringwire::to_string(got.status());
   EXPECT_EQ(got.info().seq, 1u);
@@ -541,7 +565,7 @@ TEST(ByteBroadcastPark, ParkedReaderIsWokenByPublish) {
   EXPECT_EQ(f.ring->control.parked.load(), 0u);
   // Nobody parked any more: further publishes make no wake.
   const std::uint64_t before = counting_sync::wakes.load();
-  for (std::uint64_t i = 2; i <= 100; ++i) ASSERT_EQ(w.publish(i, msg), status::ok);
+  for (std::uint64_t i = 2; i <= 100; ++i) ASSERT_EQ(w.write(i, msg), status::ok);
   EXPECT_EQ(counting_sync::wakes.load(), before);
   EXPECT_EQ(w.wakes(), 1u);
 }
@@ -582,7 +606,7 @@ TEST(ByteBroadcastPark, EndpointsParkByDefault) {
   std::vector<std::byte> buf(256);
   std::thread t([&] { got = r.read_for(buf, generous); });
   f.until_parked(1);
-  ASSERT_EQ(w.publish(9, bytes_of(5, 40)), status::ok);
+  ASSERT_EQ(w.write(9, bytes_of(5, 40)), status::ok);
   t.join();
   ASSERT_TRUE(got) << ringwire::to_string(got.status());
   EXPECT_EQ(w.wakes(), 1u);
@@ -605,10 +629,10 @@ TEST(ByteBroadcastPark, ReadForTimesOutWithNothingPublished) {
   // and clears it; the ones after it pay nothing (a reader that leaves, or dies asleep in
   // another process, never costs more than that).
   EXPECT_EQ(f.ring->control.parked.load(), 1u);
-  ASSERT_EQ(w.publish(3, bytes_of(3, 8)), status::ok);
+  ASSERT_EQ(w.write(3, bytes_of(3, 8)), status::ok);
   EXPECT_EQ(w.wakes(), 1u);
   EXPECT_EQ(f.ring->control.parked.load(), 0u);
-  ASSERT_EQ(w.publish(4, bytes_of(4, 8)), status::ok);
+  ASSERT_EQ(w.write(4, bytes_of(4, 8)), status::ok);
   EXPECT_EQ(w.wakes(), 1u);
   // The messages published afterwards are still there.
   EXPECT_TRUE(r.read_for(buf, generous));
@@ -636,7 +660,7 @@ TEST(ByteBroadcastPark, StopTokenCancelsAParkedRead) {
   std::vector<std::byte> buf(256);
   EXPECT_EQ(r.read(buf, src.get_token()).status(), status::cancelled);
   // A message takes precedence over the stop.
-  ASSERT_EQ(w.publish(1, bytes_of(1, 8)), status::ok);
+  ASSERT_EQ(w.write(1, bytes_of(1, 8)), status::ok);
   EXPECT_TRUE(r.read(buf, src.get_token()));
 }
 
@@ -648,7 +672,7 @@ TEST(ByteBroadcastPark, LossyWriterMakesNoSyscallWithoutParkedReaders) {
   parking.set_wait(ringwire::wait_strategy::park(1u << 30));  // parks only after 2^30 spins
   std::vector<std::byte> buf(256);
   for (std::uint64_t i = 1; i <= 5000; ++i) {
-    ASSERT_EQ(w.publish(i, bytes_of(i, i % 200)), status::ok);
+    ASSERT_EQ(w.write(i, bytes_of(i, i % 200)), status::ok);
     ASSERT_TRUE(polling.read(buf));
     ASSERT_TRUE(parking.read_for(buf, generous));
   }
@@ -665,10 +689,10 @@ TEST(ByteBroadcastPark, ParkedCreditedWriterIsWokenByReaderProgress) {
   auto w = f.writer();
   w.set_wait(park0);
   auto c = f.reader().credited();
-  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 8)), status::ok);
+  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.write(i, bytes_of(i, 8)), status::ok);
   const std::uint64_t rescans = w.rescans(), fenced = w.fenced_rescans();
   status st = status::closed;
-  std::thread t([&] { st = w.publish_for(5, bytes_of(5, 8), generous); });
+  std::thread t([&] { st = w.write_for(5, bytes_of(5, 8), generous); });
   // Wait until the writer is parked (its word says so), then consume one message.
   f.until_writer_parked();
   std::vector<std::byte> buf(64);
@@ -693,9 +717,9 @@ TEST(ByteBroadcastPark, LeavingCreditedReaderWakesAParkedWriter) {
   auto w = f.writer();
   w.set_wait(park0);
   std::optional<bb::credited_reader<counting_sync>> c(f.reader().credited());
-  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 8)), status::ok);
+  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.write(i, bytes_of(i, 8)), status::ok);
   status st = status::closed;
-  std::thread t([&] { st = w.publish_for(5, bytes_of(5, 8), generous); });
+  std::thread t([&] { st = w.write_for(5, bytes_of(5, 8), generous); });
   f.until_writer_parked();
   c.reset();  // frees the entry: the writer may overwrite
   t.join();
@@ -708,8 +732,8 @@ TEST(ByteBroadcastPark, ParkedCreditedWriterTimesOut) {
   auto w = f.writer();
   w.set_wait(park0);
   auto c = f.reader().credited();
-  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 8)), status::ok);
-  EXPECT_EQ(w.publish_for(5, bytes_of(5, 8), std::chrono::milliseconds(5)), status::timed_out);
+  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.write(i, bytes_of(i, 8)), status::ok);
+  EXPECT_EQ(w.write_for(5, bytes_of(5, 8), std::chrono::milliseconds(5)), status::timed_out);
   EXPECT_GE(w.parks(), 1u);
   EXPECT_EQ(w.published(), 4u);
   EXPECT_EQ(c.next_seq(), 1u);
@@ -720,10 +744,10 @@ TEST(ByteBroadcastPark, StopTokenCancelsAParkedCreditedWriter) {
   auto w = f.writer();
   w.set_wait(park0);
   auto c = f.reader().credited();
-  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.publish(i, bytes_of(i, 8)), status::ok);
+  for (std::uint64_t i = 1; i <= 4; ++i) ASSERT_EQ(w.write(i, bytes_of(i, 8)), status::ok);
   std::stop_source src;
   status st = status::ok;
-  std::thread t([&] { st = w.publish(5, bytes_of(5, 8), src.get_token()); });
+  std::thread t([&] { st = w.write(5, bytes_of(5, 8), src.get_token()); });
   f.until_writer_parked();
   src.request_stop();
   t.join();

@@ -25,6 +25,13 @@ namespace br = ringwire::byte_ring;
 using ringwire::errc;
 using ringwire::status;
 
+// concepts.hpp: every byte_ring endpoint has the byte-record surface (the shared-memory
+// attachments return these same types: tests/shm/shm_byte_ring_test.cpp checks them).
+static_assert(ringwire::record_writer<br::writer<>>);
+static_assert(ringwire::record_writer<br::shared_writer<>>);
+static_assert(ringwire::record_reader<br::reader<>>);
+static_assert(!ringwire::record_reader<br::writer<>> && !ringwire::record_writer<br::reader<>>);
+
 std::vector<std::byte> bytes_of(std::size_t n, unsigned seed) {
   std::vector<std::byte> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((seed * 31 + i * 7) & 0xff);
@@ -45,6 +52,20 @@ template <class P>
 class both : public ::testing::Test {};
 using kinds = ::testing::Types<one_to_one_kind, many_to_one_kind>;
 TYPED_TEST_SUITE(both, kinds);
+
+TEST(ByteRing, GenericCodeOverTheRecordConcepts) {
+  auto [tx, rx] = br::one_to_one(1024);
+  auto [many, rx2] = br::many_to_one(1024);
+  const auto msg = bytes_of(24, 5);
+  br::record_view got;
+  ASSERT_EQ(bytes_test::write_then_read(tx, rx, 7, msg, got), status::ok);
+  EXPECT_EQ(got.type, 7);
+  EXPECT_TRUE(same(got.payload, msg));
+  ASSERT_EQ(bytes_test::write_then_read(many, rx2, 8, msg, got), status::ok);
+  EXPECT_EQ(got.type, 8);
+  rx.close();
+  EXPECT_EQ(bytes_test::write_then_read(tx, rx, 7, msg, got), status::closed);
+}
 
 TYPED_TEST(both, RoundTripAndEmpty) {
   auto ch_ = TypeParam::make(1024);

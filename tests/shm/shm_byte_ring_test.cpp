@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ringwire/byte_ring.hpp"
+#include "ringwire/concepts.hpp"
 #include "ringwire/shm/byte_ring.hpp"
 #include "support/shm_support.hpp"
 
@@ -30,6 +31,11 @@ using ringwire::errc;
 using ringwire::status;
 using ringwire::byte_ring::record_view;
 using ringwire::byte_ring::ring_kind;
+
+// concepts.hpp: the attachments are the byte_ring endpoints themselves.
+static_assert(ringwire::record_writer<decltype(shm::byte_ring::attach_writer(std::declval<const shm::segment&>()))>);
+static_assert(ringwire::record_writer<decltype(shm::byte_ring::attach_shared_writer(std::declval<const shm::segment&>()))>);
+static_assert(ringwire::record_reader<decltype(shm::byte_ring::attach_reader(std::declval<const shm::segment&>()))>);
 using namespace std::chrono_literals;
 
 // Record k of writer w: type 1 + k % 5, payload (k * 37) % 300 bytes, each byte derived

@@ -299,9 +299,9 @@ TEST(ShmPeerDeath, CreditedWriterSeesItsSlowReaderDie) {
     const status end = wait_on_peer(
         seg, c.how, [&] { return bb::attach_credited_reader(seg); },
         [&] {
-          while (w.try_publish(1, payload) == status::ok) {
+          while (w.try_write(1, payload) == status::ok) {
           }
-          return w.publish_for(1, payload, long_wait);
+          return w.write_for(1, payload, long_wait);
         });
     EXPECT_EQ(end, status::ok) << "timed_out: the dead reader's credits still hold the writer back";
   }

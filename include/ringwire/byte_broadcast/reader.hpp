@@ -123,6 +123,10 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
   using ring = layout<Sync>;
 
  public:
+  // concepts.hpp's record_reader: reads copy into a span and say a read_result.
+  using buffer_type = std::span<std::byte>;
+  using result_type = read_result;
+
   reader() noexcept = default;
   // A reader of a formatted ring whose geometry `g` was validated (ring::validate).
   // scope: fence_scope::cross_process when the writer may be another process (shared
@@ -406,6 +410,9 @@ class credited_reader {
   using ring = layout<Sync>;
 
  public:
+  using buffer_type = typename reader<Sync>::buffer_type;
+  using result_type = typename reader<Sync>::result_type;
+
   credited_reader() noexcept = default;
   // Joins at the first free registry entry. Throws error(invalid_options) when `base` is
   // not attached or the ring has no credits, error(too_many_subscribers) when every entry

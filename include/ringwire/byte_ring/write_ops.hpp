@@ -72,6 +72,8 @@ class writer_base : public ringwire::detail::endpoint<Derived, ring_ref<Sync>>, 
   using base = ringwire::detail::endpoint<Derived, ring_ref<Sync>>;
 
  public:
+  using tag_type = std::int32_t;  // a record's type id (>= 1): concepts.hpp's record_writer
+
   // True when the reader is gone or this writer is closed: writes will fail.
   [[nodiscard]] bool is_closed() const noexcept { return ref_.get() == nullptr || reader_gone(); }
 
@@ -157,13 +159,16 @@ class write_ops {
     return copy_commit(type, bytes, c);
   }
   // The same, waiting for room by the writer's wait strategy.
-  status write(std::int32_t type, std::span<const std::byte> bytes) { return write_until(type, bytes, no_limits()); }
+  status write(std::int32_t type, std::span<const std::byte> bytes) { return write_limited(type, bytes, no_limits()); }
   status write(std::int32_t type, std::span<const std::byte> bytes, std::stop_token stop) {
-    return write_until(type, bytes, stop_limits(&stop));
+    return write_limited(type, bytes, stop_limits(&stop));
   }
   template <class Rep, class Period>
   status write_for(std::int32_t type, std::span<const std::byte> bytes, std::chrono::duration<Rep, Period> timeout) {
-    return write_until(type, bytes, deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
+    return write_limited(type, bytes, deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
+  }
+  status write_until(std::int32_t type, std::span<const std::byte> bytes, ringwire::detail::clock::time_point deadline) {
+    return write_limited(type, bytes, deadline_limits(deadline));
   }
 
   // The largest piece one fragment record carries: max_payload() - 24 = capacity/2 - 32 (the
@@ -248,7 +253,7 @@ class write_ops {
                                 std::size_t fragment_size, const limits_t& lim) {
     const std::size_t f = fragment_size_for(type, fragment_size, bytes.size());
     if (f == 0) return status::closed;
-    if (bytes.size() <= f) return write_until(type, bytes, lim);
+    if (bytes.size() <= f) return write_limited(type, bytes, lim);
     const std::size_t count = (bytes.size() + f - 1) / f;
     for (std::size_t i = 0; i < count; ++i) {
       const std::size_t n = fragment_header_bytes + piece(bytes.size(), f, i);
@@ -269,7 +274,7 @@ class write_ops {
     self().commit_record(fragment_type, fragment_header_bytes);
   }
 
-  status write_until(std::int32_t type, std::span<const std::byte> bytes, const limits_t& lim) {
+  status write_limited(std::int32_t type, std::span<const std::byte> bytes, const limits_t& lim) {
     check_type(type);
     const claim c = self().reserve_until(bytes.size(), lim);
     if (!c) return c.status();
