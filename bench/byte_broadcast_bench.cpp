@@ -4,9 +4,9 @@
 // of the same size and a single-thread memcpy ceiling, rows interleaved in one run.
 //
 // Rows of a throughput table:
-//   byte_broadcast (credited)  the writer's publish() waits on credits, a credited reader
+//   byte_broadcast (credited)  the writer's write() waits on credits, a credited reader
 //                              copies every message out: delivers 100 %
-//   byte_broadcast (lossy)     the writer never waits (try_publish), a lossy reader copies what
+//   byte_broadcast (lossy)     the writer never waits (try_write), a lossy reader copies what
 //                              it can: rate = sequences advanced over (received + missed)
 //   typed broadcast (lossless) ringwire::broadcast<msg<N>>, try_publish / try_recv
 //   memcpy ceiling             one thread copying N-byte chunks from a 4 MiB ring to a buffer
@@ -82,7 +82,7 @@ sample byte_run(double target, std::size_t payload, bool credited) {
       std::uint64_t c = check_of(i);
       std::memcpy(msg.data(), &i, 8);
       std::memcpy(msg.data() + n - 8, &c, 8);
-      while (w.try_publish(i, msg) != status::ok)
+      while (w.try_write(i, msg) != status::ok)
         if (sp()) return;
     }
     w.close();
@@ -102,11 +102,11 @@ sample byte_run(double target, std::size_t payload, bool credited) {
     };
     for (;;) {
       const bb::read_result m = credited ? cr->try_read(buf) : lossy.try_read(buf);
-      missed += m.missed;
+      missed += m.missed();
       if (m) {
-        const std::size_t n = size_for(payload, m.info.seq);
-        if (m.info.size != n || !verify_bytes(std::span(buf).first(n), m.info.seq))
-          return fail("message " + std::to_string(m.info.seq) + " failed verification");
+        const std::size_t n = size_for(payload, m.info().seq);
+        if (m.info().size != n || !verify_bytes(std::span(buf).first(n), m.info().seq))
+          return fail("message " + std::to_string(m.info().seq) + " failed verification");
         ++got;
         bytes += n;
         const std::uint64_t adv = got + missed;
@@ -127,14 +127,14 @@ sample byte_run(double target, std::size_t payload, bool credited) {
         }
         continue;
       }
-      if (m.status == bb::read_status::closed) break;
-      if (m.status == bb::read_status::empty) {
+      if (m.status() == ringwire::status::closed) break;
+      if (m.status() == ringwire::status::empty) {
         if (sp()) return fail("stalled");
         continue;
       }
-      if (credited) return fail(std::string("credited reader saw ") + bb::to_string(m.status));
-      if (m.status != bb::read_status::lagged && m.status != bb::read_status::overrun)
-        return fail(std::string("unexpected ") + bb::to_string(m.status));
+      if (credited) return fail(std::string("credited reader saw ") + ringwire::to_string(m.status()));
+      if (m.status() != ringwire::status::lagged)
+        return fail(std::string("unexpected ") + ringwire::to_string(m.status()));
     }
     const std::uint64_t total = credited ? cr->next_seq() - 1 : lossy.next_seq() - 1;
     if (got + missed != total) fail("received + missed != published");
@@ -371,7 +371,7 @@ struct byte_end {
   std::vector<std::byte> buf = std::vector<std::byte>(64);
   void send(std::uint64_t i) {
     std::memcpy(buf.data(), &i, 8);
-    (void)w.try_publish(1, buf);
+    (void)w.try_write(1, buf);
   }
   bool receive(std::uint64_t& got) {
     std::byte in[64];
@@ -457,7 +457,7 @@ void latency_table() {
   print_rows("Round-trip latency — 64 B, ping CPU " + std::to_string(g_cfg.cpus.a) + " ↔ pong CPU " +
                  std::to_string(g_cfg.cpus.b),
              reps_note() + ". Nanoseconds per round trip (steady_clock around each), lower is better; two rings, "
-                           "try_publish / try_read spinning.",
+                           "try_write / try_read spinning (typed broadcast: try_publish / try_recv).",
              {"p50 ns", "p99 ns", "p99.9 ns"}, rows);
 }
 

@@ -221,7 +221,7 @@ template <class W, class R>
   std::uint64_t sum = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
     bench::stamp(m, i);
-    if (w.try_publish(i, std::as_bytes(std::span<const T>(&m, 1))) != ringwire::status::ok) wrong("byte broadcast publish failed", i);
+    if (w.try_write(i, std::as_bytes(std::span<const T>(&m, 1))) != ringwire::status::ok) wrong("byte broadcast publish failed", i);
     auto res = rd.try_read(std::as_writable_bytes(std::span<T>(&r, 1)));
     if (!res || !bench::verify(r, i)) wrong("byte broadcast read failed or wrong", i);
     sum += r.w[0];

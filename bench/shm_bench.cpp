@@ -548,7 +548,7 @@ sample shm_byte_broadcast_throughput(double target) {
             target, c,
             [&](const T& m) {
               const auto p = std::as_bytes(std::span<const T, 1>(&m, 1));
-              return spin_until([&] { return w.try_publish(0, p) == status::ok; });
+              return spin_until([&] { return w.try_write(0, p) == status::ok; });
             },
             [&] { w.close(); });
       },
@@ -560,14 +560,14 @@ sample shm_byte_broadcast_throughput(double target) {
         const auto deadline = deadline_from_now();
         for (std::uint32_t n = 1;;) {
           const bb::read_result r = rx.try_read(std::as_writable_bytes(std::span<T, 1>(&m, 1)));
-          if (r.status == bb::read_status::ok) {
-            if (r.info.size != sizeof(T) || !verify(m, i)) return seq_error(i, m.w[0]);
+          if (r.status() == ringwire::status::ok) {
+            if (r.info().size != sizeof(T) || !verify(m, i)) return seq_error(i, m.w[0]);
             ++i;
             continue;
           }
-          if (r.status == bb::read_status::closed) break;
-          if (r.status != bb::read_status::empty)
-            return std::string("consumer: ") + bb::to_string(r.status) + " at message #" + std::to_string(i);
+          if (r.status() == ringwire::status::closed) break;
+          if (r.status() != ringwire::status::empty)
+            return std::string("consumer: ") + ringwire::to_string(r.status()) + " at message #" + std::to_string(i);
           cpu_relax();
           if ((++n & 4095) == 0 && steady::now() > deadline) return "consumer: stalled at message #" + std::to_string(i);
         }

@@ -50,7 +50,7 @@ void drive(bb::reader<>& r) {
         break;
       default: m = r.try_read(std::span<std::byte>()); break;
     }
-    if (m.status == bb::read_status::empty || m.status == bb::read_status::closed) break;
+    if (m.status() == ringwire::status::empty || m.status() == ringwire::status::closed) break;
     if (i == 20) r.set_filter(1, 1);
   }
 }
@@ -78,7 +78,7 @@ void publish_some(std::byte* mem, std::size_t size) {
   bb::format(mem, size, shape);
   auto w = bb::attach_writer(mem, size);
   std::vector<std::byte> payload(200, std::byte{0x5a});
-  for (std::size_t i = 0; i < 11; ++i) (void)w.try_publish(i, std::span(payload).first((i * 37) % 201));
+  for (std::size_t i = 0; i < 11; ++i) (void)w.try_write(i, std::span(payload).first((i * 37) % 201));
   // ~writer closes the ring
 }
 

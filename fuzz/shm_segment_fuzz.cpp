@@ -125,8 +125,8 @@ void exercise_byte_broadcast(const shm::segment& seg) {
         if (v.size() != m.size) __builtin_trap();
         for (std::byte b : v) sink = sink + static_cast<std::size_t>(b);
       });
-      if (res.status == bb::read_status::ok && res.info.size > g.max_message) __builtin_trap();
-      if (res.status == bb::read_status::empty || res.status == bb::read_status::closed) break;
+      if (res.status() == ringwire::status::ok && res.info().size > g.max_message) __builtin_trap();
+      if (res.status() == ringwire::status::empty || res.status() == ringwire::status::closed) break;
     }
   };
   try {
@@ -144,7 +144,7 @@ void exercise_byte_broadcast(const shm::segment& seg) {
       auto w = shm::byte_broadcast::attach_writer(seg);
       const std::byte msg[64] = {};
       for (std::uint64_t k = 0; k < 8; ++k)
-        (void)w.try_publish(k, std::span<const std::byte>(msg, std::min<std::uint64_t>(g.max_message, k * 9)));
+        (void)w.try_write(k, std::span<const std::byte>(msg, std::min<std::uint64_t>(g.max_message, k * 9)));
     }  // detached: closed
     drain(r);
     if (c) drain(*c);
@@ -254,7 +254,7 @@ const std::vector<unsigned char>& template_image(unsigned which) {
           std::vector<std::byte> out(256);
           const std::byte msg[200] = {};
           for (std::uint64_t k = 0; k < 40; ++k) {  // wraps the metadata ring and the region
-            (void)w.try_publish(k, std::span<const std::byte>(msg, static_cast<std::size_t>(k * 13 % 200)));
+            (void)w.try_write(k, std::span<const std::byte>(msg, static_cast<std::size_t>(k * 13 % 200)));
             (void)c.try_read(out);
           }
         }

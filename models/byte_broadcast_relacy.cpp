@@ -10,21 +10,21 @@
 //
 // Messages are words {seq * 16 + i} for i in 0..size/8-1 (a word of another message, or of
 // a never-written chunk, is wrong), with signature = seq. A reader asserts that every
-// accepted message is exactly the one it expected (next_seq() plus the run it was told
-// was lost), intact word for word, with its size; that received + missed == published at
+// accepted message is exactly the one it expected (next_seq(): a loss is reported before,
+// as a lagged result with the exact count), intact word for word, with its size; that received + missed == published at
 // the end, and that the newest message is always delivered.
 //
 // Scenarios (thread 0 writes, thread 1 reads):
 //   lossy_d2_n5        depth 2, region 64 B, 16-byte messages: 5 messages wrap the payload
 //                      region and lap the metadata ring while the reader copies.
 //   lossy_mixed_d2_n4  depth 2, region 64 B, sizes 24, 8, 24, 16: a chunk moved to the
-//                      region's start (the skipped tail) and overruns of different sizes.
+//                      region's start (the skipped tail) and overwritten payloads of different sizes.
 //   lossy_payload_d4_n4  depth 4, region 64 B, 32-byte messages: the payload is overwritten
 //                      while its metadata entry is still intact, so only the dirty check
 //                      stands between the reader and a torn copy (removing that check from
 //                      reader.hpp makes this scenario fail: USER ASSERT FAILED).
 //   credited_d2_n4     depth 2, region 64 B, one credited reader (joined before the writer
-//                      starts): try_publish spins on full; the reader gets all 4, in order.
+//                      starts): try_write spins on full; the reader gets all 4, in order.
 //   credited_join_d2_n4  the credited reader joins while the writer publishes: it must get
 //                      every message from its starting point on (the join's Dekker pair
 //                      with the writer's rescan).
@@ -93,8 +93,8 @@ constexpr std::uint64_t word_of(std::uint64_t seq, std::size_t i) { return seq *
 
 struct coverage {
   unsigned long long lagged = 0;   // lag outcomes
-  unsigned long long dropped = 0;  // messages reported lost through overrun
-  unsigned long long full = 0;     // try_publish said full (credits)
+  unsigned long long dropped = 0;  // messages reported lost (missed() of lagged results)
+  unsigned long long full = 0;     // try_write said full (credits)
   unsigned long long mid_join = 0; // credited join after the first publish
 };
 coverage g_cov;
@@ -103,10 +103,10 @@ coverage g_cov;
 status publish(writer_t& w, std::uint64_t seq, std::size_t size) {
   std::array<std::uint64_t, 4> words{};
   for (std::size_t i = 0; i < size / 8; ++i) words[i] = word_of(seq, i);
-  return w.try_publish(seq, std::as_bytes(std::span(words.data(), size / 8)));
+  return w.try_write(seq, std::as_bytes(std::span(words.data(), size / 8)));
 }
 
-// Publishes messages 1..n of 16 bytes through try_publish, yielding while a credited
+// Publishes messages 1..n of 16 bytes through try_write, yielding while a credited
 // reader holds the writer back (full).
 void publish_held_back(writer_t& w, std::uint64_t n) {
   for (std::uint64_t i = 1; i <= n; ++i) {
@@ -129,29 +129,29 @@ std::uint64_t read_all(Reader& r, const std::size_t* sizes, std::uint64_t n, boo
     const std::uint64_t expected = r.next_seq();
     buf.fill(0);
     const bb::read_result m = r.try_read(std::as_writable_bytes(std::span(buf)));
-    if (lossless) RL_ASSERT(m.missed == 0);
+    if (lossless) RL_ASSERT(m.missed() == 0);
     if (m) {
-      RL_ASSERT(m.info.seq == expected + m.missed);
-      RL_ASSERT(m.info.seq > last && m.info.seq <= n);
-      RL_ASSERT(m.info.signature == m.info.seq);
-      RL_ASSERT(m.info.size == sizes[m.info.seq - 1]);
-      for (std::size_t i = 0; i < m.info.size / 8; ++i) RL_ASSERT(buf[i] == word_of(m.info.seq, i));
-      g_cov.dropped += m.missed;
-      last = m.info.seq;
+      RL_ASSERT(m.missed() == 0);  // a loss is its own lagged result, never an ok one's
+      RL_ASSERT(m.info().seq == expected);
+      RL_ASSERT(m.info().seq > last && m.info().seq <= n);
+      RL_ASSERT(m.info().signature == m.info().seq);
+      RL_ASSERT(m.info().size == sizes[m.info().seq - 1]);
+      for (std::size_t i = 0; i < m.info().size / 8; ++i) RL_ASSERT(buf[i] == word_of(m.info().seq, i));
+      last = m.info().seq;
       ++got;
       continue;
     }
-    if (m.status == bb::read_status::empty) {
+    if (m.status() == ringwire::status::empty) {
       rl::yield(1, RL_INFO);
       continue;
     }
-    if (m.status == bb::read_status::closed) break;
+    if (m.status() == ringwire::status::closed) break;
     RL_ASSERT(!lossless);
-    RL_ASSERT(m.status == bb::read_status::lagged || m.status == bb::read_status::overrun);
-    RL_ASSERT(m.missed > 0);
-    RL_ASSERT(r.next_seq() == expected + m.missed);
-    if (m.status == bb::read_status::lagged) ++g_cov.lagged;
-    else g_cov.dropped += m.missed;
+    RL_ASSERT(m.status() == ringwire::status::lagged);  // a lap or overwritten payloads
+    RL_ASSERT(m.missed() > 0);
+    RL_ASSERT(r.next_seq() == expected + m.missed());
+    ++g_cov.lagged;
+    g_cov.dropped += m.missed();
   }
   RL_ASSERT(r.received() == got);
   RL_ASSERT(r.next_seq() == n + 1);  // closed only after the last message
@@ -229,8 +229,8 @@ struct credited : fixture<credited<JoinLate>> {
       std::array<std::uint64_t, 4> buf{};
       for (;;) {
         const bb::read_result m = c->try_read(std::as_writable_bytes(std::span(buf)));
-        if (m.status == bb::read_status::closed) break;
-        RL_ASSERT(m.status == bb::read_status::empty);
+        if (m.status() == ringwire::status::closed) break;
+        RL_ASSERT(m.status() == ringwire::status::empty);
         rl::yield(1, RL_INFO);
       }
       return;
@@ -267,10 +267,10 @@ struct credited_rejoin : fixture<credited_rejoin> {
     for (;;) {  // the first holder reads message 1, then leaves
       const bb::read_result m = c->try_read(std::as_writable_bytes(std::span(buf)));
       if (m) {
-        RL_ASSERT(m.info.seq == 1);
+        RL_ASSERT(m.info().seq == 1);
         break;
       }
-      RL_ASSERT(m.status == bb::read_status::empty);
+      RL_ASSERT(m.status() == ringwire::status::empty);
       rl::yield(1, RL_INFO);
     }
     c.reset();
@@ -293,15 +293,15 @@ void read_blocking(Reader& r, std::uint64_t n) {
   for (std::uint64_t want = 1;; ++want) {
     buf.fill(0);
     const bb::read_result m = r.read(std::as_writable_bytes(std::span(buf)));
-    if (m.status == bb::read_status::closed) {
+    if (m.status() == ringwire::status::closed) {
       RL_ASSERT(want == n + 1);
       break;
     }
-    RL_ASSERT(m.status == bb::read_status::ok);
-    RL_ASSERT(m.missed == 0);
-    RL_ASSERT(m.info.seq == want);
-    RL_ASSERT(m.info.signature == want);
-    RL_ASSERT(m.info.size == 8);
+    RL_ASSERT(m.status() == ringwire::status::ok);
+    RL_ASSERT(m.missed() == 0);
+    RL_ASSERT(m.info().seq == want);
+    RL_ASSERT(m.info().signature == want);
+    RL_ASSERT(m.info().size == 8);
     RL_ASSERT(buf[0] == word_of(want, 0));
   }
 }
@@ -364,8 +364,8 @@ struct park_pingpong : rl::test_suite<park_pingpong<N>, 2> {
       if (index == 0) RL_ASSERT(publish(out, i, 8) == status::ok);
       buf.fill(0);
       const bb::read_result m = in.read(std::as_writable_bytes(std::span(buf)));
-      RL_ASSERT(m.status == bb::read_status::ok);
-      RL_ASSERT(m.info.seq == i);
+      RL_ASSERT(m.status() == ringwire::status::ok);
+      RL_ASSERT(m.info().seq == i);
       RL_ASSERT(buf[0] == word_of(i, 0));
       if (index == 1) RL_ASSERT(publish(out, i, 8) == status::ok);
     }
@@ -393,7 +393,7 @@ struct park_credited : fixture<park_credited<N>> {
       std::array<std::uint64_t, 1> words{};
       for (std::uint64_t i = 1; i <= N; ++i) {
         words[0] = word_of(i, 0);
-        RL_ASSERT(this->w->publish(i, std::as_bytes(std::span(words))) == status::ok);
+        RL_ASSERT(this->w->write(i, std::as_bytes(std::span(words))) == status::ok);
       }
       this->w.reset();
       return;
@@ -437,7 +437,7 @@ constexpr ringwire::model::expectation mutant_failures[] = {{"lossy_d2_n5", rl::
 int main(int argc, char** argv) {
   return ringwire::model::run_models(argc, argv, all_scenarios, mutant_failures,
                                      {[] { g_cov = {}; }, [] {
-                                        std::printf("    coverage: %llu lags, %llu lost to overrun, %llu full, "
+                                        std::printf("    coverage: %llu lagged results, %llu messages lost, %llu full, "
                                                     "%llu mid-stream joins\n",
                                                     g_cov.lagged, g_cov.dropped, g_cov.full, g_cov.mid_join);
                                       }});

@@ -110,17 +110,17 @@ struct m2o_two_writers : ring_fixture<m2o_two_writers, 3> {
     const std::size_t n = m2o_size(me, seq);
     for (;;) {
       br::claim c = tx.try_reserve(partial ? n + 8 : n);
-      if (c.status == status::full) {
+      if (c.status() == status::full) {
         relacy_sync::yield();
         continue;
       }
-      RL_ASSERT(c.status == status::ok);
+      RL_ASSERT(c.status() == status::ok);
       if (abort_first) {
         tx.abort();
         abort_first = false;
         continue;
       }
-      shadow[cell_of(c.bytes.data())](RL_INFO) = m2o_type(me, seq);
+      shadow[cell_of(c.bytes().data())](RL_INFO) = m2o_type(me, seq);
       tx.commit(m2o_type(me, seq), n);
       return;
     }
@@ -169,8 +169,8 @@ struct o2o_park : ring_fixture<o2o_park, 2> {
   void before() {
     setup(br::ring_kind::one_to_one);
     br::options o;
-    o.writer_wait = wait_strategy::park(0);
-    o.reader_wait = wait_strategy::park(0);
+    o.sender_wait = wait_strategy::park(0);
+    o.receiver_wait = wait_strategy::park(0);
     tx.emplace(ref_t(l, nullptr), o);
     rx.emplace(ref_t(l, nullptr), o);
   }
@@ -184,8 +184,8 @@ struct o2o_park : ring_fixture<o2o_park, 2> {
     if (index == 0) {
       for (int seq = 0; seq < o2o_records; ++seq) {
         br::claim c = tx->reserve(o2o_size(seq));
-        RL_ASSERT(c.status == status::ok);
-        shadow[cell_of(c.bytes.data())](RL_INFO) = seq + 1;
+        RL_ASSERT(c.status() == status::ok);
+        shadow[cell_of(c.bytes().data())](RL_INFO) = seq + 1;
         tx->commit(seq + 1);
       }
       tx.reset();

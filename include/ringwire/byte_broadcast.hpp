@@ -7,39 +7,39 @@
 //   namespace bb = ringwire::byte_broadcast;
 //   auto [w, r] = bb::channel({.depth = 4096, .region_bytes = 1 << 22, .max_message = 64 << 10});
 //   std::jthread t([r]() mutable {                        // readers are copyable
-//     r.set_wait(ringwire::wait_strategy::park());       // spin, then sleep on a futex
 //     std::vector<std::byte> buf(r.shape().max_message);
 //     for (;;) {
-//       bb::read_result m = r.read(buf);                 // (default strategy: spin, yield)
-//       if (m) handle(m.info.signature, std::span(buf).first(m.info.size));
-//       else if (m.status == bb::read_status::closed) break;
-//       else note_gap(m.missed);                          // lagged / overrun: exact count
+//       bb::read_result m = r.read(buf);                 // spins, then sleeps on a futex (park)
+//       if (m) handle(m.info().signature, std::span(buf).first(m.info().size));
+//       else if (m.status() == ringwire::status::closed) break;
+//       else note_gap(m.missed());                        // lagged: the exact count
 //     }
 //   });
-//   w.publish(/*signature=*/42, std::as_bytes(std::span(bytes)));   // never waits
+//   w.write(/*signature=*/42, std::as_bytes(std::span(bytes)));     // lossy: never waits
 //   w.close();
 //
 // The protocol, the byte map and the memory-model argument are in byte_broadcast/layout.hpp;
 // the writer's steps and the credits in writer.hpp; the read and its outcomes in reader.hpp.
 // What "lossy" means here: a reader that falls behind loses messages, and learns exactly
-// how many (read_result::missed, reader::missed()); it never receives a torn or overwritten
-// message, never a truncated one, and is never stuck. received() + missed() + filtered()
+// how many (a status::lagged result's missed(), reader::missed()); it never receives a
+// torn or overwritten message, never a truncated one, and is never stuck. received() + missed() + filtered()
 // == the messages published from its start to the last one it consumed.
 //
-// Waiting. A blocking read spins, then follows its wait strategy; with park() it sleeps on
-// a futex ("bell") in the ring until the writer publishes or closes, the deadline passes
-// or its stop token fires (read_status::cancelled). The writer pays for that only when a
+// Waiting. A blocking read spins, then follows its wait strategy; with park() (the
+// default of readers and writer, as of every ringwire endpoint; set_wait() picks another)
+// it sleeps on a futex ("bell") in the ring until the writer publishes or closes, the deadline passes
+// or its stop token fires (status::cancelled). The writer pays for that only when a
 // reader is actually parked: per publish it takes wait.hpp's light fence (a compiler
 // barrier with membarrier) and loads the `parked` count; non-zero, it bumps the bell and
-// wakes every sleeper (layout.hpp "Parking"). With credits, a writer blocked in publish()
+// wakes every sleeper (layout.hpp "Parking"). With credits, a writer blocked in write()
 // parks too, and credited readers wake it as their cursors move (wait.hpp's notify).
 //
 // Memory. channel() allocates one reference-counted heap block (writer and every reader
 // copy keep it alive). For shared memory: format() a ring into memory of footprint() bytes
 // (128-byte aligned), attach_writer() in the writing process and attach_reader() in each
 // reading one (validates the header against the mapping size; a lossy reader only loads,
-// so its mapping may be read-only unless it parks). Those endpoints borrow the memory: it
-// must outlive them. Endpoints in different processes pass fence_scope::cross_process
+// so its mapping may be read-only once its mark_read_only() stops it parking). Those
+// endpoints borrow the memory: it must outlive them. Endpoints in different processes pass fence_scope::cross_process
 // (real fences on both sides of the park protocol, process-shared futexes).
 #pragma once
 

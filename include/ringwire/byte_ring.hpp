@@ -5,7 +5,7 @@
 //   #include <ringwire/byte_ring.hpp>
 //   auto [tx, rx] = ringwire::byte_ring::one_to_one(1 << 20);   // 1 MiB of records
 //   tx.try_write(/*type=*/7, std::as_bytes(std::span(text)));  // copy in, or zero-copy:
-//   if (auto c = tx.try_reserve(64)) { fill(c.bytes); tx.commit(7, used); }
+//   if (auto c = tx.try_reserve(64)) { fill(c.bytes()); tx.commit(7, used); }
 //   rx.read_batch(64, [](std::int32_t type, std::span<const std::byte> p) { handle(type, p); });
 //   ringwire::byte_ring::record_view r;                       // or one at a time:
 //   while (rx.read(r) == ringwire::status::ok) { handle(r.type, r.payload); }

@@ -4,7 +4,14 @@
 // or `cancelled`; a receive returns a `recv_result<T>` that either holds the value or says
 // which of `empty`, `closed`, `timed_out` or `cancelled` happened instead. On any outcome
 // but `ok` the argument of a send is left untouched: the caller still owns it. Broadcast
-// subscribers add `lagged` (with the exact count in recv_result::missed()) and `evicted`.
+// subscribers add `lagged` (with the exact count in recv_result::missed()) and `evicted`;
+// byte broadcast readers report the same `lagged` (read_result::missed()) and add
+// `too_small` and `corrupt`, outcomes only a byte record read has.
+//
+// missed(). A result's missed() counts the messages that outcome lost, and is non-zero only
+// for `lagged` (and `corrupt`, which skips the one impossible entry): an `ok` result always
+// says 0, so a loss is never folded into a successful receive -- it comes first, as its own
+// `lagged` result, and the next receive returns the message that followed the gap.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +33,10 @@ enum class status : std::uint8_t {
               // recv_result::missed() says how many, and the next receive resumes at the
               // oldest message still in the ring
   evicted,    // broadcast: the publisher dropped this subscriber for falling too far behind
+  too_small,  // byte broadcast read: the caller's buffer is smaller than the message
+              // (read_result::info().size says how large): nothing consumed, never truncated
+  corrupt,    // byte broadcast read: the entry's size or position is impossible (hostile
+              // shared memory): that entry is skipped, missed() == 1
 };
 
 inline const char* to_string(status s) noexcept {
@@ -38,6 +49,8 @@ inline const char* to_string(status s) noexcept {
     case status::cancelled: return "cancelled";
     case status::lagged: return "lagged";
     case status::evicted: return "evicted";
+    case status::too_small: return "too_small";
+    case status::corrupt: return "corrupt";
   }
   return "unknown";
 }

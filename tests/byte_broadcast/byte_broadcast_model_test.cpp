@@ -10,8 +10,9 @@
 //     holds the newest k <= h with k = n mod depth -- k != n is lagged with missed =
 //     (h - depth + 1) - n, resuming at h - depth + 1; a filtered signature is consumed and
 //     counted in filtered(); a payload with dirty > pos + region is skipped and counted
-//     missed (reported with the result that ends the run); a buffer smaller than the
-//     size is too_small and consumes nothing; otherwise ok with the exact bytes.
+//     missed, and the run is one lagged result (missed = its length) returned before
+//     whatever ends it, which stays for the next read; a buffer smaller than the size is
+//     too_small and consumes nothing; otherwise ok with the exact bytes and missed 0.
 // Every status, missed count, info field, payload byte and counter must match.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -28,7 +29,7 @@
 namespace {
 
 namespace bb = ringwire::byte_broadcast;
-using bb::read_status;
+using ringwire::status;
 
 std::byte byte_of(std::uint64_t seq, std::size_t i) { return static_cast<std::byte>((seq * 29 + i * 13 + 7) & 0xff); }
 
@@ -44,7 +45,7 @@ struct writer_model {
   std::uint64_t dirty = 0;
   std::vector<msg_model> msgs;  // msgs[k - 1] is message k
 
-  void publish(std::uint64_t sig, std::uint32_t size) {
+  void write(std::uint64_t sig, std::uint32_t size) {
     const std::uint64_t len = (size + 7u) & ~7u;
     const std::uint64_t a = (pos % region) + len > region ? (pos / region + 1) * region : pos;
     const std::uint64_t end = a + len;
@@ -61,7 +62,7 @@ struct reader_model {
 };
 
 struct expected {
-  read_status status = read_status::empty;
+  ringwire::status status = ringwire::status::empty;
   std::uint64_t missed = 0;
   std::uint64_t seq = 0;
 };
@@ -70,14 +71,15 @@ expected model_read(const writer_model& w, reader_model& r, std::uint64_t depth,
   std::uint64_t dropped = 0;
   const std::uint64_t h = w.msgs.size();
   for (;;) {
-    if (r.n > h) return {dropped > 0 ? read_status::overrun : (closed ? read_status::closed : read_status::empty), dropped};
+    // A run of overwritten payloads is one lagged result, before whatever ends it.
+    if (r.n > h) return {dropped > 0 ? status::lagged : (closed ? status::closed : status::empty), dropped};
     const std::uint64_t holder = r.n + (h - r.n) / depth * depth;
     if (holder != r.n) {
       const std::uint64_t oldest = h - depth + 1;  // h >= depth here
       const std::uint64_t skipped = oldest - r.n;
       r.missed += skipped;
       r.n = oldest;
-      return {read_status::lagged, skipped + dropped};
+      return {status::lagged, skipped + dropped};
     }
     const msg_model& m = w.msgs[r.n - 1];
     if ((m.sig & r.fmask) != r.fvalue) {
@@ -91,9 +93,10 @@ expected model_read(const writer_model& w, reader_model& r, std::uint64_t depth,
       ++r.n;
       continue;
     }
-    if (m.size > buf) return {read_status::too_small, dropped, r.n};
+    if (dropped > 0) return {status::lagged, dropped};  // message r.n is the next read's
+    if (m.size > buf) return {status::too_small, 0, r.n};
     ++r.received;
-    return {read_status::ok, dropped, r.n++};
+    return {status::ok, 0, r.n++};
   }
 }
 
@@ -117,22 +120,22 @@ RC_GTEST_PROP(ByteBroadcastModel, ReadersSeeExactlyWhatTheModelSays, ()) {
       const std::uint64_t seq = wm.msgs.size() + 1;
       std::vector<std::byte> data(size);
       for (std::size_t k = 0; k < size; ++k) data[k] = byte_of(seq, k);
-      RC_ASSERT(w.try_publish(sig, data) == ringwire::status::ok);
-      wm.publish(sig, size);
+      RC_ASSERT(w.try_write(sig, data) == ringwire::status::ok);
+      wm.write(sig, size);
     } else if (op <= 6) {  // copying read, sometimes into a buffer that may be too small
       const bool small = *rc::gen::inRange(0, 4) == 0;
       const std::size_t buf = small ? *rc::gen::inRange<std::size_t>(0, max_message + 1) : max_message;
       std::vector<std::byte> out(buf);
       const expected e = model_read(wm, models[i], depth, buf, closed);
       const bb::read_result got = readers[i].try_read(out);
-      RC_ASSERT(got.status == e.status);
-      RC_ASSERT(got.missed == e.missed);
-      if (e.status == read_status::ok || e.status == read_status::too_small) {
+      RC_ASSERT(got.status() == e.status);
+      RC_ASSERT(got.missed() == e.missed);
+      if (e.status == status::ok || e.status == status::too_small) {
         const msg_model& m = wm.msgs[e.seq - 1];
-        RC_ASSERT(got.info.seq == e.seq);
-        RC_ASSERT(got.info.size == m.size);
-        RC_ASSERT(got.info.signature == m.sig);
-        if (e.status == read_status::ok)
+        RC_ASSERT(got.info().seq == e.seq);
+        RC_ASSERT(got.info().size == m.size);
+        RC_ASSERT(got.info().signature == m.sig);
+        if (e.status == status::ok)
           for (std::size_t k = 0; k < m.size; ++k) RC_ASSERT(out[k] == byte_of(e.seq, k));
       }
     } else if (op == 7) {  // zero-copy read
@@ -140,9 +143,9 @@ RC_GTEST_PROP(ByteBroadcastModel, ReadersSeeExactlyWhatTheModelSays, ()) {
       std::vector<std::byte> seen;
       const bb::read_result got = readers[i].try_read_view(
           [&](const bb::message_info&, std::span<const std::byte> v) { seen.assign(v.begin(), v.end()); });
-      RC_ASSERT(got.status == e.status);
-      RC_ASSERT(got.missed == e.missed);
-      if (e.status == read_status::ok) {
+      RC_ASSERT(got.status() == e.status);
+      RC_ASSERT(got.missed() == e.missed);
+      if (e.status == status::ok) {
         RC_ASSERT(seen.size() == wm.msgs[e.seq - 1].size);
         for (std::size_t k = 0; k < seen.size(); ++k) RC_ASSERT(seen[k] == byte_of(e.seq, k));
       }
@@ -174,17 +177,17 @@ RC_GTEST_PROP(ByteBroadcastModel, ReadersSeeExactlyWhatTheModelSays, ()) {
       std::vector<std::byte> out(max_message);
       const expected e = model_read(wm, models[i], depth, max_message, true);
       const bb::read_result got = readers[i].try_read(out);
-      RC_ASSERT(got.status == e.status);
-      RC_ASSERT(got.missed == e.missed);
-      if (got.status == read_status::closed) break;
+      RC_ASSERT(got.status() == e.status);
+      RC_ASSERT(got.missed() == e.missed);
+      if (got.status() == status::closed) break;
     }
     RC_ASSERT(readers[i].next_seq() == wm.msgs.size() + 1);
   }
 }
 
-// Credits: a credited reader and a lossy one, random publishes (try_publish) and reads.
+// Credits: a credited reader and a lossy one, random writes (try_write) and reads.
 // The credited reader must get every message that went in, in order, byte for byte, and
-// never lagged / overrun; try_publish may say full only while the credited reader has
+// never lagged; try_write may say full only while the credited reader has
 // unread messages, and must say full when it has a whole metadata ring unread.
 RC_GTEST_PROP(ByteBroadcastModel, CreditedReaderLosesNothing, ()) {
   const std::uint64_t depth = std::uint64_t{1} << *rc::gen::inRange(1, 5);
@@ -201,7 +204,7 @@ RC_GTEST_PROP(ByteBroadcastModel, CreditedReaderLosesNothing, ()) {
       const auto size = static_cast<std::uint32_t>(*rc::gen::inRange<std::uint64_t>(0, max_message + 1));
       std::vector<std::byte> data(size);
       for (std::size_t k = 0; k < size; ++k) data[k] = byte_of(published + 1, k);
-      const ringwire::status st = w.try_publish(7, data);
+      const ringwire::status st = w.try_write(7, data);
       const std::uint64_t pending = published - consumed;
       if (st == ringwire::status::ok) {
         RC_ASSERT(pending < depth);
@@ -214,14 +217,14 @@ RC_GTEST_PROP(ByteBroadcastModel, CreditedReaderLosesNothing, ()) {
     } else {
       const bb::read_result got = credited.try_read(out);
       if (consumed == published) {
-        RC_ASSERT(got.status == read_status::empty);
+        RC_ASSERT(got.status() == status::empty);
         continue;
       }
-      RC_ASSERT(got.status == read_status::ok);
-      RC_ASSERT(got.missed == 0u);
-      RC_ASSERT(got.info.seq == consumed + 1);
-      RC_ASSERT(got.info.size == sizes[consumed]);
-      for (std::size_t k = 0; k < got.info.size; ++k) RC_ASSERT(out[k] == byte_of(got.info.seq, k));
+      RC_ASSERT(got.status() == status::ok);
+      RC_ASSERT(got.missed() == 0u);
+      RC_ASSERT(got.info().seq == consumed + 1);
+      RC_ASSERT(got.info().size == sizes[consumed]);
+      for (std::size_t k = 0; k < got.info().size; ++k) RC_ASSERT(out[k] == byte_of(got.info().seq, k));
       ++consumed;
     }
   }

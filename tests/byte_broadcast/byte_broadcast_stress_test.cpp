@@ -11,7 +11,7 @@
 // publishes bursts and pauses between them, so the readers (credited, fast lossy, slow
 // lossy) fall asleep on the bell and are woken hundreds of times, and the credited writer
 // parks whenever the slow credited reader holds it back. Every read is bounded by
-// read_for with a generous timeout: an empty result (a lost wake-up) fails the test.
+// read_for with a generous timeout: a timed_out result (a lost wake-up) fails the test.
 //
 // ForkedWriter: the same over mmap(MAP_SHARED | MAP_ANONYMOUS) memory between two
 // processes: the child attaches as the writer, the parent reads (credited and lossy); all
@@ -36,7 +36,6 @@
 namespace {
 
 namespace bb = ringwire::byte_broadcast;
-using bb::read_status;
 using ringwire::status;
 
 constexpr std::size_t max_size = 2048;
@@ -58,11 +57,11 @@ bool intact(const bb::message_info& m, std::span<const std::byte> data) {
 
 // Reads until closed; returns false at the first wrong message. `slow` naps now and then.
 struct tally {
-  std::uint64_t received = 0, missed = 0, last = 0, lags = 0, overruns = 0;
+  std::uint64_t received = 0, missed = 0, last = 0, lags = 0;
   bool ok = true;
 };
 
-// A blocking read that never hangs: a wake-up lost for this long is a failure (empty).
+// A blocking read that never hangs: a wake-up lost for this long is a failure (timed_out).
 constexpr auto no_hang = std::chrono::seconds(20);
 
 template <class Reader>
@@ -73,23 +72,22 @@ tally consume(Reader& r, bool slow) {
     if (slow && i % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
     const std::uint64_t expected = r.next_seq();
     const bb::read_result m = r.read_for(buf, no_hang);
-    t.missed += m.missed;  // also on ok: payloads found overwritten just before it
     if (m) {
-      if (m.info.seq != expected + m.missed || m.info.seq <= t.last || !intact(m.info, buf)) {
+      if (m.missed() != 0 || m.info().seq != expected || m.info().seq <= t.last || !intact(m.info(), buf)) {
         t.ok = false;
         return t;
       }
-      t.last = m.info.seq;
+      t.last = m.info().seq;
       ++t.received;
       continue;
     }
-    if (m.status == read_status::closed) break;
-    if (m.status == read_status::lagged) ++t.lags;
-    else if (m.status == read_status::overrun) ++t.overruns;
-    else {
-      t.ok = false;  // empty after a blocking read, too_small or corrupt: never here
+    if (m.status() == status::closed) break;
+    if (m.status() != status::lagged || r.next_seq() != expected + m.missed()) {
+      t.ok = false;  // timed_out after a blocking read, too_small or corrupt: never here
       return t;
     }
+    ++t.lags;  // a lap, or payloads overwritten before the copy: the exact count
+    t.missed += m.missed();
   }
   return t;
 }
@@ -106,7 +104,7 @@ TEST(ByteBroadcastStress, ThreeReadersMixedSizes) {
   std::vector<std::byte> msg;
   for (std::uint64_t i = 1; i <= n; ++i) {
     fill(i, msg);
-    ASSERT_EQ(w.publish(i, msg), status::ok);
+    ASSERT_EQ(w.write(i, msg), status::ok);
   }
   w.close();
   c.join();
@@ -121,18 +119,17 @@ TEST(ByteBroadcastStress, ThreeReadersMixedSizes) {
   EXPECT_EQ(ts.last, n);
   EXPECT_EQ(credited.received(), n);
   EXPECT_EQ(slow.received() + slow.missed(), n);
-  std::printf("credited %llu; fast %llu + %llu missed (%llu lags, %llu overruns); slow %llu + %llu missed "
-              "(%llu lags, %llu overruns); writer rescans %llu\n",
+  std::printf("credited %llu; fast %llu + %llu missed (%llu lags); slow %llu + %llu missed (%llu lags); "
+              "writer rescans %llu\n",
               static_cast<unsigned long long>(tc.received), static_cast<unsigned long long>(tf.received),
               static_cast<unsigned long long>(tf.missed), static_cast<unsigned long long>(tf.lags),
-              static_cast<unsigned long long>(tf.overruns), static_cast<unsigned long long>(ts.received),
-              static_cast<unsigned long long>(ts.missed), static_cast<unsigned long long>(ts.lags),
-              static_cast<unsigned long long>(ts.overruns), static_cast<unsigned long long>(w.rescans()));
+              static_cast<unsigned long long>(ts.received), static_cast<unsigned long long>(ts.missed),
+              static_cast<unsigned long long>(ts.lags), static_cast<unsigned long long>(w.rescans()));
 }
 
 TEST(ByteBroadcastStress, LossyOnlyWriterNeverWaits) {
   // A shallow metadata ring over a roomy region: laps of the metadata, not payload
-  // overruns, are what the readers meet here.
+  // overwritten payloads, are what the readers meet here.
   const std::uint64_t n = rw_test::scaled(100000);
   auto [w, r] = bb::channel({.depth = 16, .region_bytes = 64 << 10, .max_message = max_size, .max_credited = 0});
   bb::reader<> a = r, b = r;
@@ -142,7 +139,7 @@ TEST(ByteBroadcastStress, LossyOnlyWriterNeverWaits) {
   std::vector<std::byte> msg;
   for (std::uint64_t i = 1; i <= n; ++i) {
     fill(i, msg);
-    ASSERT_EQ(w.try_publish(i, msg), status::ok);
+    ASSERT_EQ(w.try_write(i, msg), status::ok);
   }
   w.close();
   t.join();
@@ -174,7 +171,7 @@ TEST(ByteBroadcastStress, ParkingReadersBurstThenPause) {
   std::vector<std::byte> msg;
   for (std::uint64_t i = 1; i <= n; ++i) {
     fill(i, msg);
-    ASSERT_EQ(w.publish_for(i, msg, no_hang), status::ok) << "the writer was never woken at " << i;
+    ASSERT_EQ(w.write_for(i, msg, no_hang), status::ok) << "the writer was never woken at " << i;
     // A pause after every burst: long enough for the readers to spin out and park.
     if (i % burst == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
   }
@@ -224,7 +221,7 @@ TEST(ByteBroadcastStress, ForkedWriterOverSharedMemory) {
       std::vector<std::byte> msg;
       for (std::uint64_t i = 1; i <= n && rc == 0; ++i) {
         fill(i, msg);
-        if (w.publish_for(i, msg, no_hang) != status::ok) rc = 3;
+        if (w.write_for(i, msg, no_hang) != status::ok) rc = 3;
         if (i % 512 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));  // let them park
       }
     }  // ~writer closes the ring

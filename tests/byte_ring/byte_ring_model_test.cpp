@@ -71,15 +71,15 @@ void run(std::uint64_t cap, bool many, const std::vector<std::tuple<int, unsigne
   auto reserve_and = [&](std::size_t n, bool commit, std::size_t used, std::int32_t type) {
     const bool fits = m.fits(n);
     br::claim c = tx.try_reserve(n);
-    RC_ASSERT((c.status == status::ok) == fits);
+    RC_ASSERT((c.status() == status::ok) == fits);
     if (!fits) {
-      RC_ASSERT(c.status == status::full);
+      RC_ASSERT(c.status() == status::full);
       return;
     }
-    RC_ASSERT(c.bytes.size() == n);
+    RC_ASSERT(c.bytes().size() == n);
     auto [pad, rec] = m.need(n);
     const auto bytes = payload(used, ++salt);
-    if (commit && used != 0) std::memcpy(c.bytes.data(), bytes.data(), used);
+    if (commit && used != 0) std::memcpy(c.bytes().data(), bytes.data(), used);
     if (pad != 0 && (commit || many)) m.items.push_back({true, pad, 0, {}});
     if (commit) {
       tx.commit(type, used);

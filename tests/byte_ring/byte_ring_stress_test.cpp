@@ -64,7 +64,7 @@ void produce(W& tx, std::uint32_t w, std::uint64_t n) {
       case 1: {
         br::claim c = tx.reserve(sz + 24);
         ASSERT_TRUE(c);
-        fill(c.bytes.first(sz), w, seq);
+        fill(c.bytes().first(sz), w, seq);
         tx.commit(type, sz);
         break;
       }
@@ -74,7 +74,7 @@ void produce(W& tx, std::uint32_t w, std::uint64_t n) {
         tx.abort();
         c = tx.reserve(sz);
         ASSERT_TRUE(c);
-        fill(c.bytes, w, seq);
+        fill(c.bytes(), w, seq);
         tx.commit(type);
         break;
       }

@@ -25,6 +25,13 @@ namespace br = ringwire::byte_ring;
 using ringwire::errc;
 using ringwire::status;
 
+// concepts.hpp: every byte_ring endpoint has the byte-record surface (the shared-memory
+// attachments return these same types: tests/shm/shm_byte_ring_test.cpp checks them).
+static_assert(ringwire::record_writer<br::writer<>>);
+static_assert(ringwire::record_writer<br::shared_writer<>>);
+static_assert(ringwire::record_reader<br::reader<>>);
+static_assert(!ringwire::record_reader<br::writer<>> && !ringwire::record_writer<br::reader<>>);
+
 std::vector<std::byte> bytes_of(std::size_t n, unsigned seed) {
   std::vector<std::byte> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((seed * 31 + i * 7) & 0xff);
@@ -45,6 +52,20 @@ template <class P>
 class both : public ::testing::Test {};
 using kinds = ::testing::Types<one_to_one_kind, many_to_one_kind>;
 TYPED_TEST_SUITE(both, kinds);
+
+TEST(ByteRing, GenericCodeOverTheRecordConcepts) {
+  auto [tx, rx] = br::one_to_one(1024);
+  auto [many, rx2] = br::many_to_one(1024);
+  const auto msg = bytes_of(24, 5);
+  br::record_view got;
+  ASSERT_EQ(bytes_test::write_then_read(tx, rx, 7, msg, got), status::ok);
+  EXPECT_EQ(got.type, 7);
+  EXPECT_TRUE(same(got.payload, msg));
+  ASSERT_EQ(bytes_test::write_then_read(many, rx2, 8, msg, got), status::ok);
+  EXPECT_EQ(got.type, 8);
+  rx.close();
+  EXPECT_EQ(bytes_test::write_then_read(tx, rx, 7, msg, got), status::closed);
+}
 
 TYPED_TEST(both, RoundTripAndEmpty) {
   auto ch_ = TypeParam::make(1024);
@@ -157,7 +178,7 @@ TYPED_TEST(both, AbortPublishesNothing) {
   for (int i = 0; i < 30; ++i) {
     auto c = tx.try_reserve(40);
     ASSERT_TRUE(c);
-    std::memset(c.bytes.data(), 0xab, c.bytes.size());
+    std::memset(c.bytes().data(), 0xab, c.bytes().size());
     tx.abort();
     ASSERT_EQ(tx.try_write(i + 1, bytes_of(20, i)), status::ok);
     ASSERT_EQ(rx.try_read(r), status::ok);
@@ -176,9 +197,9 @@ TYPED_TEST(both, PartialCommit) {
   for (int i = 0; i < 40; ++i) {
     auto c = tx.try_reserve(100);
     ASSERT_TRUE(c) << i;
-    ASSERT_EQ(c.bytes.size(), 100u);
+    ASSERT_EQ(c.bytes().size(), 100u);
     const auto want = bytes_of(static_cast<std::size_t>(i % 17), i);
-    if (!want.empty()) std::memcpy(c.bytes.data(), want.data(), want.size());
+    if (!want.empty()) std::memcpy(c.bytes().data(), want.data(), want.size());
     expect_errc(errc::message_too_large, [&] { tx.commit(1, 101); });
     tx.commit(i + 1, want.size());
     ASSERT_EQ(tx.try_write(99, bytes_of(8, i)), status::ok);
@@ -276,7 +297,7 @@ TYPED_TEST(both, Timeouts) {
   while (tx.try_write(1, bytes_of(8, 0)) == status::ok) {
   }
   EXPECT_EQ(tx.write_for(1, bytes_of(8, 0), std::chrono::milliseconds(20)), status::timed_out);
-  EXPECT_EQ(tx.reserve_for(8, std::chrono::milliseconds(5)).status, status::timed_out);
+  EXPECT_EQ(tx.reserve_for(8, std::chrono::milliseconds(5)).status(), status::timed_out);
   std::stop_source stop;
   stop.request_stop();
   EXPECT_EQ(tx.write(1, bytes_of(8, 0), stop.get_token()), status::cancelled);
@@ -360,11 +381,11 @@ TEST(ByteRing, ManyToOneOutOfOrderCommit) {
   auto c1 = w1.try_reserve(16);
   auto c2 = w2.try_reserve(16);
   ASSERT_TRUE(c1 && c2);
-  std::memset(c2.bytes.data(), 2, 16);
+  std::memset(c2.bytes().data(), 2, 16);
   w2.commit(2);
   br::record_view r;
   EXPECT_EQ(rx.try_read(r), status::empty);  // the first claim is still in progress
-  std::memset(c1.bytes.data(), 1, 16);
+  std::memset(c1.bytes().data(), 1, 16);
   w1.commit(1);
   ASSERT_EQ(rx.try_read(r), status::ok);
   EXPECT_EQ(r.type, 1);

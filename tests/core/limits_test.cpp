@@ -226,7 +226,7 @@ TEST(LongTimeouts, ByteRing) {
     drain();
     fill();
     const auto c = wait_then_release([&] { return tx.reserve_for(8, t); }, drain);
-    ASSERT_EQ(c.status, status::ok);
+    ASSERT_EQ(c.status(), status::ok);
     tx.commit(3);
     drain();
     fill();
@@ -257,10 +257,10 @@ TEST(LongTimeouts, ByteBroadcast) {
     auto c = ch.second.credited();
     std::vector<std::byte> buf(64);
     const bb::read_result m = wait_then_release([&] { return c.read_for(buf, t); },
-                                                [&] { EXPECT_EQ(w.publish(1, bytes_of(8, 1)), status::ok); });
+                                                [&] { EXPECT_EQ(w.write(1, bytes_of(8, 1)), status::ok); });
     EXPECT_TRUE(m);
-    for (std::uint64_t i = 2; i <= 5; ++i) ASSERT_EQ(w.try_publish(i, bytes_of(8, 2)), status::ok);  // full
-    EXPECT_EQ(wait_then_release([&] { return w.publish_for(6, bytes_of(8, 6), t); }, [&] { EXPECT_TRUE(c.try_read(buf)); }),
+    for (std::uint64_t i = 2; i <= 5; ++i) ASSERT_EQ(w.try_write(i, bytes_of(8, 2)), status::ok);  // full
+    EXPECT_EQ(wait_then_release([&] { return w.write_for(6, bytes_of(8, 6), t); }, [&] { EXPECT_TRUE(c.try_read(buf)); }),
               status::ok);
   });
 }
@@ -328,7 +328,7 @@ TEST(Footprint, ByteBroadcastFormatLeavesTheRegionUntouched) {
   const std::uint64_t before = resident_bytes();
   auto ch = bb::channel({.depth = 4, .region_bytes = std::uint64_t{1} << 30, .max_message = 64});
   EXPECT_LT(resident_bytes() - before, std::uint64_t{256} << 20);  // memset of the region: 1 GiB
-  EXPECT_EQ(ch.first.publish(1, bytes_of(8, 1)), status::ok);
+  EXPECT_EQ(ch.first.write(1, bytes_of(8, 1)), status::ok);
 }
 
 // A fresh segment reads as zeros: formatting a broadcast ring or a byte ring there leaves

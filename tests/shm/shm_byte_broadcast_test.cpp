@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ringwire/channel_kinds.hpp"
+#include "ringwire/concepts.hpp"
 #include "ringwire/shm/byte_broadcast.hpp"
 #include "support/shm_support.hpp"
 
@@ -30,6 +31,11 @@ namespace sbb = ringwire::shm::byte_broadcast;
 namespace bb = ringwire::byte_broadcast;
 using ringwire::errc;
 using ringwire::status;
+
+// concepts.hpp: the attachments are the byte_broadcast endpoints themselves.
+static_assert(ringwire::record_writer<decltype(sbb::attach_writer(std::declval<const shm::segment&>()))>);
+static_assert(ringwire::record_reader<decltype(sbb::attach_reader(std::declval<const shm::segment&>()))>);
+static_assert(ringwire::record_reader<decltype(sbb::attach_credited_reader(std::declval<const shm::segment&>()))>);
 using namespace std::chrono_literals;
 
 constexpr std::uint64_t scale = RINGWIRE_TSAN ? 4 : 1;
@@ -43,8 +49,8 @@ std::vector<std::byte> payload(std::uint64_t k, std::uint64_t max) {
   return p;
 }
 bool intact(const bb::read_result& r, std::span<const std::byte> got, std::uint64_t max) {
-  const auto want = payload(r.info.seq, max);
-  return r.info.signature == r.info.seq * 3 && r.info.size == want.size() &&
+  const auto want = payload(r.info().seq, max);
+  return r.info().signature == r.info().seq * 3 && r.info().size == want.size() &&
          std::memcmp(got.data(), want.data(), want.size()) == 0;
 }
 
@@ -77,17 +83,18 @@ std::uint64_t drain(Reader& r, std::uint64_t max, std::uint64_t total, std::uint
   std::uint64_t got = 0;
   for (;;) {
     const bb::read_result res = r.read_for(buf, 20s);
-    if (res.status == bb::read_status::closed) break;
-    if (res.status == bb::read_status::empty) {  // 20 s without progress: the writer is gone
+    if (res.status() == ringwire::status::closed) break;
+    if (res.status() == ringwire::status::timed_out) {  // 20 s without progress: the writer is gone
       ++bad;
       break;
     }
-    expected += res.missed;
-    if (res.status == bb::read_status::ok) {
-      if (res.info.seq != expected || !intact(res, buf, max)) ++bad;
+    if (res.status() == ringwire::status::ok) {
+      if (res.info().seq != expected || res.missed() != 0 || !intact(res, buf, max)) ++bad;
       ++expected;
       ++got;
-    } else if (res.status != bb::read_status::lagged && res.status != bb::read_status::overrun) {
+    } else if (res.status() == ringwire::status::lagged) {
+      expected += res.missed();
+    } else {
       ++bad;  // corrupt / too_small cannot happen here
     }
   }
@@ -215,7 +222,7 @@ TEST_F(ShmByteBroadcast, WriterProcessAndLossyReadersInTwoProcesses) {
     auto s = shm::segment::open(n, shm::byte_broadcast_spec(g));
     auto w = sbb::attach_writer(s);
     for (std::uint64_t k = 1; k <= total; ++k) {
-      if (w.publish(k * 3, payload(k, g.max_message)) != status::ok) return 10;
+      if (w.write(k * 3, payload(k, g.max_message)) != status::ok) return 10;
       if (k % 64 == 0) ::sched_yield();  // give the readers a chance on a busy machine
     }
     return 0;  // detaching closes the ring
@@ -261,11 +268,11 @@ TEST_F(ShmByteBroadcast, CreditedReaderInAnotherProcessLosesNothing) {
   bool waited = false;
   for (std::uint64_t k = 1; k <= total; ++k) {
     const auto p = payload(k, g.max_message);
-    status st = w.try_publish(k * 3, p);
+    status st = w.try_write(k * 3, p);
     if (st == status::full) {
       if (!waited) go.post();
       waited = true;
-      st = w.publish_for(k * 3, p, 20s);
+      st = w.write_for(k * 3, p, 20s);
     }
     ASSERT_EQ(st, status::ok) << k;
     if (k % 4096 == 0) std::this_thread::sleep_for(2ms);  // the reader runs dry and parks
@@ -299,7 +306,7 @@ TEST_F(ShmByteBroadcast, ParkedLossyReadersAreWokenAcrossProcesses) {
     auto s = shm::segment::open(n, shm::byte_broadcast_spec(g));
     auto w = sbb::attach_writer(s);
     for (std::uint64_t k = 1; k <= total; ++k) {
-      if (w.publish(k * 3, payload(k, g.max_message)) != status::ok) return 10;
+      if (w.write(k * 3, payload(k, g.max_message)) != status::ok) return 10;
       if (k % 100 == 0) std::this_thread::sleep_for(1ms);  // the readers run dry and park
     }
     return 0;
@@ -330,27 +337,27 @@ TEST_F(ShmByteBroadcast, KilledCreditedReaderIsReapedAndTheWriterGoesOn) {
   auto w = sbb::attach_writer(seg);
   std::uint64_t k = 1;
   for (; k <= 100; ++k)
-    if (w.try_publish(k * 3, payload(k, g.max_message)) != status::ok) break;
+    if (w.try_write(k * 3, payload(k, g.max_message)) != status::ok) break;
   EXPECT_GT(k, 1u);
   EXPECT_LE(k, g.depth + 1);  // the credits stopped it within a ring (message 1 unread)
-  EXPECT_EQ(w.try_publish(k * 3, payload(k, g.max_message)), status::full);
+  EXPECT_EQ(w.try_write(k * 3, payload(k, g.max_message)), status::full);
   EXPECT_FALSE(sbb::reap(seg));  // alive: never reaped
   ASSERT_EQ(::kill(reader, SIGKILL), 0);
   EXPECT_EQ(shm_test::wait_child(reader), 128 + SIGKILL);
-  EXPECT_EQ(w.try_publish(k * 3, payload(k, g.max_message)), status::full);  // dead, not yet reaped
+  EXPECT_EQ(w.try_write(k * 3, payload(k, g.max_message)), status::full);  // dead, not yet reaped
   const sbb::reaped r = sbb::reap(seg);
   EXPECT_EQ(r.credited_readers, 1u);
   EXPECT_EQ(r.writer_pid, 0u);
-  EXPECT_EQ(w.publish_for(k * 3, payload(k, g.max_message), 5s), status::ok);  // the writer goes on
+  EXPECT_EQ(w.write_for(k * 3, payload(k, g.max_message), 5s), status::ok);  // the writer goes on
   // The freed entry and claim are taken again, and hold the writer again.
   auto again = sbb::attach_credited_reader(seg);
   EXPECT_EQ(again.entry(), 0u);
   EXPECT_EQ(again.next_seq(), k + 1);
   std::vector<std::byte> buf(g.max_message);
   for (std::uint64_t j = k + 1; j <= k + 40; ++j) {
-    ASSERT_EQ(w.publish_for(j * 3, payload(j, g.max_message), 5s), status::ok);
+    ASSERT_EQ(w.write_for(j * 3, payload(j, g.max_message), 5s), status::ok);
     const bb::read_result res = again.try_read(buf);
-    ASSERT_EQ(res.status, bb::read_status::ok);
+    ASSERT_EQ(res.status(), ringwire::status::ok);
     EXPECT_TRUE(intact(res, buf, g.max_message));
   }
   EXPECT_EQ(again.missed(), 0u);
@@ -368,7 +375,7 @@ TEST_F(ShmByteBroadcast, KilledWriterIsReapedAndReadersSeeClosed) {
     auto s = shm::segment::open(n, shm::byte_broadcast_spec(g));
     auto w = sbb::attach_writer(s);
     for (std::uint64_t k = 1; k <= sent; ++k)
-      if (w.publish(k * 3, payload(k, g.max_message)) != status::ok) return 10;
+      if (w.write(k * 3, payload(k, g.max_message)) != status::ok) return 10;
     done.post();
     for (;;) ::pause();
   });
@@ -379,7 +386,7 @@ TEST_F(ShmByteBroadcast, KilledWriterIsReapedAndReadersSeeClosed) {
   // Not reaped yet: the messages, then nothing (the ring is not closed).
   for (std::uint64_t k = 1; k <= sent / 2; ++k) {
     const bb::read_result res = r.try_read(buf);
-    ASSERT_EQ(res.status, bb::read_status::ok) << k;
+    ASSERT_EQ(res.status(), ringwire::status::ok) << k;
     EXPECT_TRUE(intact(res, buf, g.max_message));
   }
   const sbb::reaped rp = sbb::reap(seg);
@@ -394,11 +401,11 @@ TEST_F(ShmByteBroadcast, KilledWriterIsReapedAndReadersSeeClosed) {
   // A new writer reopens the ring and continues the sequence.
   auto w = sbb::attach_writer(seg);
   EXPECT_EQ(w.published(), sent);
-  EXPECT_EQ(c.try_read(buf).status, bb::read_status::empty);  // open again, nothing new yet
-  ASSERT_EQ(w.try_publish((sent + 1) * 3, payload(sent + 1, g.max_message)), status::ok);
+  EXPECT_EQ(c.try_read(buf).status(), ringwire::status::empty);  // open again, nothing new yet
+  ASSERT_EQ(w.try_write((sent + 1) * 3, payload(sent + 1, g.max_message)), status::ok);
   const bb::read_result res = c.try_read(buf);
-  ASSERT_EQ(res.status, bb::read_status::ok);
-  EXPECT_EQ(res.info.seq, sent + 1);
+  ASSERT_EQ(res.status(), ringwire::status::ok);
+  EXPECT_EQ(res.info().seq, sent + 1);
   EXPECT_TRUE(intact(res, buf, g.max_message));
 }
 
@@ -416,7 +423,7 @@ TEST_F(ShmByteBroadcast, OneWriterAtATimeAndReattachContinues) {
       return shm_test::error_of([&] { (void)sbb::attach_writer(s); }) == errc::shm_already_attached ? 0 : 10;
     });
     EXPECT_EQ(shm_test::wait_child(other), 0);
-    for (std::uint64_t k = 1; k <= 10; ++k) ASSERT_EQ(w.try_publish(k * 3, payload(k, g.max_message)), status::ok);
+    for (std::uint64_t k = 1; k <= 10; ++k) ASSERT_EQ(w.try_write(k * 3, payload(k, g.max_message)), status::ok);
   }  // detached: closed
   EXPECT_EQ(drain(r, g.max_message, 10, bad), 10u);
   EXPECT_EQ(bad, 0u);
@@ -426,7 +433,7 @@ TEST_F(ShmByteBroadcast, OneWriterAtATimeAndReattachContinues) {
     auto w = sbb::attach_writer(s);
     if (w.published() != 10) return 10;
     for (std::uint64_t k = 11; k <= 20; ++k)
-      if (w.try_publish(k * 3, payload(k, g.max_message)) != status::ok) return 11;
+      if (w.try_write(k * 3, payload(k, g.max_message)) != status::ok) return 11;
     return 0;
   });
   EXPECT_EQ(shm_test::wait_child(next), 0);
@@ -441,7 +448,7 @@ TEST_F(ShmByteBroadcast, OneWriterAtATimeAndReattachContinues) {
   }
   auto w = sbb::attach_writer(seg);
   EXPECT_EQ(w.published(), 20u);
-  ASSERT_EQ(w.try_publish(21 * 3, payload(21, g.max_message)), status::ok);
+  ASSERT_EQ(w.try_write(21 * 3, payload(21, g.max_message)), status::ok);
   w.close();
   EXPECT_EQ(drain(r, g.max_message, 21, bad), 1u);
   EXPECT_EQ(bad, 0u);

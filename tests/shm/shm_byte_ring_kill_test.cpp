@@ -155,9 +155,9 @@ int streamer(const shm::segment& seg, std::uint32_t w) {
     status s;
     if (k % 3 == 2) {
       const auto c = tx.reserve_for(n, 50ms);
-      s = c.status;
+      s = c.status();
       if (c) {
-        fill_streamer(c.bytes.data(), w, k);
+        fill_streamer(c.bytes().data(), w, k);
         tx.commit(streamer_type(k));
       }
     } else {
@@ -198,7 +198,7 @@ int streamer(const shm::segment& seg, std::uint32_t w) {
         break;
       case 2:
         if (const auto c = tx.reserve_for(bytes.size(), 5ms)) {
-          std::memcpy(c.bytes.data(), bytes.data(), bytes.size());
+          std::memcpy(c.bytes().data(), bytes.data(), bytes.size());
           tx.commit(victim_type);
         }
         break;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ringwire/byte_ring.hpp"
+#include "ringwire/concepts.hpp"
 #include "ringwire/shm/byte_ring.hpp"
 #include "support/shm_support.hpp"
 
@@ -30,6 +31,11 @@ using ringwire::errc;
 using ringwire::status;
 using ringwire::byte_ring::record_view;
 using ringwire::byte_ring::ring_kind;
+
+// concepts.hpp: the attachments are the byte_ring endpoints themselves.
+static_assert(ringwire::record_writer<decltype(shm::byte_ring::attach_writer(std::declval<const shm::segment&>()))>);
+static_assert(ringwire::record_writer<decltype(shm::byte_ring::attach_shared_writer(std::declval<const shm::segment&>()))>);
+static_assert(ringwire::record_reader<decltype(shm::byte_ring::attach_reader(std::declval<const shm::segment&>()))>);
 using namespace std::chrono_literals;
 
 // Record k of writer w: type 1 + k % 5, payload (k * 37) % 300 bytes, each byte derived
@@ -261,7 +267,7 @@ TEST_F(ShmByteRing, RecoverSkipsTheRecordADeadWriterLeftInProgress) {
     if (tx.write(1, payload(7, 0)) != status::ok) return 10;  // one committed record first
     auto c = tx.try_reserve(100);
     if (!c) return 11;
-    std::memset(c.bytes.data(), 0xab, 50);  // half written, never committed
+    std::memset(c.bytes().data(), 0xab, 50);  // half written, never committed
     std::_Exit(0);
   });
   ASSERT_EQ(shm_test::wait_child(dying), 0);
@@ -309,7 +315,7 @@ TEST_F(ShmByteRing, RecoverSkipsTheZeroHeaderOfAWriterKilledRightAfterItsClaim) 
     auto c = tx.try_reserve(100);
     if (!c) return 11;
     auto& h = header_word(seg, t);
-    if (reinterpret_cast<std::byte*>(&h) != c.bytes.data() - 8) return 12;
+    if (reinterpret_cast<std::byte*>(&h) != c.bytes().data() - 8) return 12;
     h.store(0, std::memory_order_relaxed);  // relaxed: the process dies next
     die();
   });
@@ -349,7 +355,7 @@ TEST_F(ShmByteRing, RecoverSkipsAWrappingClaimWhoseWriterWasKilledRightAfterIt) 
     if (t != cap - 64) return 10;
     auto c = tx.try_reserve(200);  // 208 bytes: after a 64-byte padding record, at the start
     if (!c) return 11;
-    if (c.bytes.data() - 8 != reinterpret_cast<std::byte*>(&header_word(seg, cap))) return 12;
+    if (c.bytes().data() - 8 != reinterpret_cast<std::byte*>(&header_word(seg, cap))) return 12;
     // relaxed: the process dies next.
     header_word(seg, t).store(0, std::memory_order_relaxed);
     header_word(seg, cap).store(0, std::memory_order_relaxed);
@@ -382,10 +388,10 @@ TEST_F(ShmByteRing, RecoverSkipsTheClaimsOfEveryCopyOfAKilledWriter) {
     auto c2 = tx2.try_reserve(48);
     auto c3 = tx3.try_reserve(56);
     if (!c1 || !c2 || !c3) return 11;
-    std::memset(c1.bytes.data(), 0xab, 20);  // half written, never committed
-    std::memset(c3.bytes.data(), 0xcd, 56);  // written, never committed
+    std::memset(c1.bytes().data(), 0xab, 20);  // half written, never committed
+    std::memset(c3.bytes().data(), 0xcd, 56);  // written, never committed
     auto& h = header_word(seg, t2);
-    if (reinterpret_cast<std::byte*>(&h) != c2.bytes.data() - 8) return 12;
+    if (reinterpret_cast<std::byte*>(&h) != c2.bytes().data() - 8) return 12;
     h.store(0, std::memory_order_relaxed);  // relaxed: the process dies next
     die();
   });
@@ -457,7 +463,7 @@ TEST_F(ShmByteRing, RecoverNeverSkipsAZeroHeaderALiveWritersSpanCovers) {
   const auto p1 = payload(1, 1);
   auto c = live.try_reserve(p1.size());
   ASSERT_TRUE(c);
-  std::memcpy(c.bytes.data(), p1.data(), p1.size());
+  std::memcpy(c.bytes().data(), p1.data(), p1.size());
   header_word(seg, t).store(0, std::memory_order_relaxed);  // relaxed: as if not stored yet
   expect_records(rx, 1, 0, 1);
   record_view r;

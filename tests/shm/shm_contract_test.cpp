@@ -138,7 +138,7 @@ TEST(Describe, ByteBroadcast) {
   auto seg = shm::segment::create_anonymous(shm::byte_broadcast_spec({64, 4096, 512, 2}));
   auto w = shm::byte_broadcast::attach_writer(seg);
   const std::array<std::byte, 24> payload{};
-  ASSERT_EQ(w.try_publish(7, payload), status::ok);
+  ASSERT_EQ(w.try_write(7, payload), status::ok);
   const auto d = shm::describe(seg);
   EXPECT_EQ(d.kind, "byte_broadcast");
   EXPECT_EQ(d.value("depth"), 64u);

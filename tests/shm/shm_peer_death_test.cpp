@@ -194,7 +194,7 @@ TEST(ShmPeerDeath, ByteRingReaderSeesItsWriterDie) {
   for (const one_case& c : cases()) {
     SCOPED_TRACE(c.what);
     auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(256));
-    auto rx = br::attach_reader(seg, {.reader_wait = c.ws});
+    auto rx = br::attach_reader(seg, {.receiver_wait = c.ws});
     const status end = wait_on_peer(
         seg, c.how, [&] { return br::attach_writer(seg); },
         [&] {
@@ -222,10 +222,10 @@ TEST(ShmPeerDeath, ByteRingWritersOnAFullRingSeeTheirReaderDie) {
       };
       status end = status::ok;
       if (kind == ring_kind::one_to_one) {
-        auto w = br::attach_writer(seg, {.writer_wait = c.ws});
+        auto w = br::attach_writer(seg, {.sender_wait = c.ws});
         end = wait_for_reader(w);
       } else {
-        auto w = br::attach_shared_writer(seg, {.writer_wait = c.ws});
+        auto w = br::attach_shared_writer(seg, {.sender_wait = c.ws});
         end = wait_for_reader(w);
       }
       EXPECT_EQ(end, status::closed);
@@ -239,7 +239,7 @@ TEST(ShmPeerDeath, ManyToOneReaderSeesItsLastWriterDie) {
   for (const one_case& c : cases()) {
     SCOPED_TRACE(c.what);
     auto seg = shm::segment::create_anonymous(shm::byte_ring_spec(256, ring_kind::many_to_one, 2));
-    auto rx = br::attach_reader(seg, {.reader_wait = c.ws});
+    auto rx = br::attach_reader(seg, {.receiver_wait = c.ws});
     const status end = wait_on_peer(
         seg, c.how,
         [&] {
@@ -258,7 +258,6 @@ TEST(ShmPeerDeath, ManyToOneReaderSeesItsLastWriterDie) {
 // ---- byte broadcast ----------------------------------------------------------------------
 
 namespace bb = shm::byte_broadcast;
-using ringwire::byte_broadcast::read_status;
 
 shm::segment byte_broadcast_segment() {
   return shm::segment::create_anonymous(shm::byte_broadcast_spec({.depth = 64, .region_bytes = 4096,
@@ -275,9 +274,9 @@ TEST(ShmPeerDeath, ByteBroadcastReadersSeeTheirWriterDie) {
         rd.set_wait(c.ws);
         return wait_on_peer(
             seg, c.how, [&] { return bb::attach_writer(seg); },
-            [&] { return rd.read_for(buf, long_wait).status; });
+            [&] { return rd.read_for(buf, long_wait).status(); });
       };
-      read_status end = read_status::empty;
+      status end = status::empty;
       if (credited) {
         auto rd = bb::attach_credited_reader(seg);
         end = wait_for_writer(rd);
@@ -285,7 +284,7 @@ TEST(ShmPeerDeath, ByteBroadcastReadersSeeTheirWriterDie) {
         auto rd = bb::attach_reader(seg);
         end = wait_for_writer(rd);
       }
-      EXPECT_EQ(end, read_status::closed) << "empty: the read timed out on a dead writer";
+      EXPECT_EQ(end, status::closed) << "timed_out: the read timed out on a dead writer";
     }
   }
 }
@@ -300,9 +299,9 @@ TEST(ShmPeerDeath, CreditedWriterSeesItsSlowReaderDie) {
     const status end = wait_on_peer(
         seg, c.how, [&] { return bb::attach_credited_reader(seg); },
         [&] {
-          while (w.try_publish(1, payload) == status::ok) {
+          while (w.try_write(1, payload) == status::ok) {
           }
-          return w.publish_for(1, payload, long_wait);
+          return w.write_for(1, payload, long_wait);
         });
     EXPECT_EQ(end, status::ok) << "timed_out: the dead reader's credits still hold the writer back";
   }

@@ -52,7 +52,7 @@
 // fence that precedes the overwrite, and the reader's acquire fence then makes its dirty
 // load see it (or later): the copy is rejected. Storing dirty in steps of region/8 costs
 // the writer one store (and the readers one line transfer) per region/8 bytes instead of
-// one per message; the price is that a message counts as overrun up to region/8 bytes
+// one per message; the price is that a message counts as overwritten up to region/8 bytes
 // early. format() requires max_message (8-aligned) <= region/2, so the newest message is
 // always intact when its publish returns.
 //

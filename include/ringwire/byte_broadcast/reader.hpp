@@ -6,7 +6,7 @@
 // message n (layout.hpp has the protocol):
 //   s1 = stamp (acquire)
 //     < 2n   not yet written: empty (or closed, once the writer closed and n never came);
-//     > 2n   lapped: the entry holds a later message m. status lagged, missed = exactly the
+//     > 2n   lapped: the entry holds a later message m. status lagged, missed() = exactly the
 //            messages skipped, and the reader resumes at the oldest entry that can still be
 //            valid, max(m, head) - depth + 1: never stuck, always at least one step on;
 //     = 2n   fields (relaxed words); fence(acquire); s2 = stamp: s2 != s1 is a lap as above.
@@ -16,10 +16,11 @@
 //            check the buffer (too_small: nothing consumed, retry with a larger one), copy
 //            the payload (relaxed words) or hand fn a view of it; fence(acquire); s3 =
 //            stamp and d = dirty: accepted iff s3 == s1 and d <= pos + region. A payload
-//            overwritten meanwhile is status overrun, missed = 1, and the reader moves on.
-//            Payloads already overwritten before the copy (dirty checked first, cheaply)
-//            are skipped in one run without copying; `missed` of the result that ends
-//            the run includes them (an ok result then says missed > 0: lost before it).
+//            overwritten meanwhile is lost like a lapped one: status lagged, missed() = 1,
+//            and the reader moves on. Payloads already overwritten before the copy (dirty
+//            checked first, cheaply) are skipped in one run without copying, reported as
+//            one lagged result (missed() = the run) before the outcome that ends the run,
+//            which the next read returns: an ok result always says missed() == 0.
 //
 // Zero-copy reads (try_read_view) are validate-after-use, like Firedancer's: fn runs on the
 // ring's memory while the writer may be overwriting it, and only the result says whether
@@ -43,13 +44,15 @@
 // read-mostly control line while the writer runs), waking a writer parked for credits.
 // Leaving: entry free (release), full fence, wake the writer's park word.
 //
-// Blocking reads (read, read_for, read with a stop_token) poll with the wait strategy's
-// spins first. Then wait_strategy::park sleeps on the ring's bell (layout.hpp "Parking"):
+// Blocking reads (read, read_for, read_until, read with a stop_token) poll with the wait
+// strategy's spins first. Then wait_strategy::park (the default, as for every ringwire
+// endpoint; set_wait() picks another) sleeps on the ring's bell (layout.hpp "Parking"):
 //   b = bell (acquire); parked = 1; heavy_fence; re-check; futex_wait(bell, b)
 // until the writer publishes (it bumps the bell only when parked != 0), closes, the
 // deadline passes or the stop token fires (its callback bumps the bell and wakes every
 // sleeper: the others re-check and sleep again). busy_spin / spin_then_yield / backoff
-// never write to the ring (a read-only mapping is fine); park needs a writable one.
+// never write to the ring (a read-only mapping is fine); park needs a writable one, and on
+// a reader marked read-only (mark_read_only) polls like spin_then_yield instead.
 #pragma once
 
 #include <algorithm>
@@ -72,31 +75,6 @@
 
 namespace ringwire::byte_broadcast {
 
-enum class read_status : std::uint8_t {
-  ok,         // a message (info and payload) was read and validated
-  empty,      // nothing new yet
-  lagged,     // the writer lapped this reader: `missed` messages are gone; resumed at the oldest
-  overrun,    // payloads were overwritten before they could be read: `missed` of them
-  closed,     // the writer closed and everything still valid has been read
-  too_small,  // the caller's buffer is smaller than info.size: nothing consumed (never truncated)
-  corrupt,    // the entry's size or position is impossible (hostile memory): skipped, missed = 1
-  cancelled,  // a blocking read's stop token fired before a message came: nothing consumed
-};
-
-inline const char* to_string(read_status s) noexcept {
-  switch (s) {
-    case read_status::ok: return "ok";
-    case read_status::empty: return "empty";
-    case read_status::lagged: return "lagged";
-    case read_status::overrun: return "overrun";
-    case read_status::closed: return "closed";
-    case read_status::too_small: return "too_small";
-    case read_status::corrupt: return "corrupt";
-    case read_status::cancelled: return "cancelled";
-  }
-  return "unknown";
-}
-
 // A message's metadata, as validated by the read.
 struct message_info {
   std::uint64_t seq = 0;
@@ -106,11 +84,30 @@ struct message_info {
   std::uint16_t ctl = 0;
 };
 
-struct read_result {
-  read_status status = read_status::empty;
-  std::uint64_t missed = 0;  // messages lost since the previous result (lagged: the lap)
-  message_info info{};       // ok; too_small: seq and size
-  [[nodiscard]] explicit operator bool() const noexcept { return status == read_status::ok; }
+// The outcome of a read, in the style of recv_result (status.hpp): true when a message was
+// read and validated (its payload is in the caller's buffer, or was what try_read_view's fn
+// saw). Otherwise status() says why: empty, closed, timed_out, cancelled; lagged (missed()
+// messages were overwritten before this reader got to them: it resumed after them);
+// too_small (info().size says how large a buffer the message needs); corrupt (an
+// impossible entry in hostile memory was skipped: missed() == 1).
+class read_result {
+ public:
+  read_result() noexcept = default;  // empty
+  explicit read_result(ringwire::status why, std::uint64_t missed = 0, const message_info& info = {}) noexcept
+      : info_(info), missed_(missed), status_(why) {}
+
+  [[nodiscard]] explicit operator bool() const noexcept { return status_ == ringwire::status::ok; }
+  [[nodiscard]] ringwire::status status() const noexcept { return status_; }
+  // Messages this outcome lost: non-zero only for lagged (the exact count) and corrupt (1).
+  // An ok read says 0: a loss before a message is its own lagged result (status.hpp).
+  [[nodiscard]] std::uint64_t missed() const noexcept { return missed_; }
+  // ok: the message's metadata; too_small and corrupt: its seq and size; otherwise zeros.
+  [[nodiscard]] const message_info& info() const noexcept { return info_; }
+
+ private:
+  message_info info_{};
+  std::uint64_t missed_ = 0;
+  ringwire::status status_ = ringwire::status::empty;
 };
 
 // Where a new reader starts.
@@ -126,12 +123,16 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
   using ring = layout<Sync>;
 
  public:
+  // concepts.hpp's record_reader: reads copy into a span and say a read_result.
+  using buffer_type = std::span<std::byte>;
+  using result_type = read_result;
+
   reader() noexcept = default;
   // A reader of a formatted ring whose geometry `g` was validated (ring::validate).
   // scope: fence_scope::cross_process when the writer may be another process (shared
   // memory): real fences and process-shared futexes when parking; resolved once here.
   reader(detail::ring_ref<Sync> ref, const geometry& g, start_at from, fence_scope scope = fence_scope::process) noexcept
-      : base(std::move(ref), wait_strategy::spin_then_yield(), Sync::resolve_scope(scope)), g_(g) {
+      : base(std::move(ref), wait_strategy::park(), Sync::resolve_scope(scope)), g_(g) {
     ring* l = ref_.get();
     auto* base = reinterpret_cast<std::byte*>(l);
     meta_ = std::launder(reinterpret_cast<typename ring::meta_entry*>(base + ring::meta_offset(g)));
@@ -187,14 +188,17 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
   }
 
   // ---- blocking (the wait strategy; park sleeps on the ring's bell, see the top) ---------
-  // A timeout returns empty, a stop request cancelled; neither consumes anything.
-  read_result read(std::span<std::byte> out) { return read_until(out, {}); }
+  // A timeout returns timed_out, a stop request cancelled; neither consumes anything.
+  read_result read(std::span<std::byte> out) { return read_limited(out, {}); }
   read_result read(std::span<std::byte> out, std::stop_token stop) {
-    return read_until(out, {ringwire::detail::no_deadline, &stop});
+    return read_limited(out, {ringwire::detail::no_deadline, &stop});
   }
   template <class Rep, class Period>
   read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
-    return read_until(out, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
+    return read_limited(out, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
+  }
+  read_result read_until(std::span<std::byte> out, ringwire::detail::clock::time_point deadline) {
+    return read_limited(out, {deadline, nullptr});
   }
 
   // ---- filtering and state --------------------------------------------------------------
@@ -234,29 +238,25 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
   template <class Sink>
   read_result poll(Sink&& sink) {
     ring* const l = ref_.get();
-    if (l == nullptr) return {read_status::closed};
+    if (l == nullptr) return read_result(status::closed);
     // Messages found overwritten before their copy began are skipped in one run (after a
-    // lap the oldest entries' payloads are usually gone too); the run is reported with the
-    // outcome that ends it.
+    // lap the oldest entries' payloads are usually gone too). The run is reported as one
+    // lagged result when it ends, before the outcome that ends it: that entry is left
+    // unconsumed for the next read, so an ok result never carries a loss (status.hpp).
     std::uint64_t dropped = 0;
-    auto with_dropped = [&dropped](read_result r) noexcept {
-      if (dropped == 0) return r;
-      r.missed += dropped;
-      if (r.status == read_status::empty || r.status == read_status::closed) r.status = read_status::overrun;
-      return r;
-    };
     for (;;) {
       typename ring::meta_entry& e = meta_[n_ & mask_];
       // acquire: pairs with the writer's release store of the committed stamp.
       const std::uint64_t s1 = e.stamp.load(std::memory_order_acquire);
       if (s1 < ring::committed(n_)) {
+        if (dropped != 0) return read_result(status::lagged, dropped);
         // acquire: every publish happens-before the closed flag (writer::close).
-        if (l->control.closed.load(std::memory_order_acquire) == 0) return with_dropped({read_status::empty});
+        if (l->control.closed.load(std::memory_order_acquire) == 0) return read_result(status::empty);
         // acquire: as the first stamp load; the message may have landed before the close.
         if (e.stamp.load(std::memory_order_acquire) >= ring::committed(n_)) continue;
-        return with_dropped({read_status::closed});
+        return read_result(status::closed);
       }
-      if (s1 > ring::committed(n_)) return with_dropped(lag(ring::seq_of(s1)));
+      if (s1 > ring::committed(n_)) return lag(ring::seq_of(s1), dropped);
 
       message_info m;
       m.seq = n_;
@@ -270,7 +270,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
       Sync::fence(std::memory_order_acquire);
       // relaxed: ordered after the field loads by the fence.
       const std::uint64_t s2 = e.stamp.load(std::memory_order_relaxed);
-      if (s2 != s1) return with_dropped(lag(ring::seq_of(s2)));
+      if (s2 != s1) return lag(ring::seq_of(s2), dropped);
       m.size = static_cast<std::uint32_t>(size_ctl);
       m.ctl = static_cast<std::uint16_t>(size_ctl >> 32);
 
@@ -281,9 +281,10 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
       }
       const std::uint64_t off = pos & region_mask_;
       if (m.size > g_.max_message || off + ring::align8(m.size) > g_.region_bytes) {
+        if (dropped != 0) return read_result(status::lagged, dropped);
         advance();
         ++missed_;
-        return with_dropped({read_status::corrupt, 1, m});
+        return read_result(status::corrupt, 1, m);
       }
       // relaxed: a cheap early look (it only rejects); the binding check follows the copy.
       if (l->dirty.dirty.load(std::memory_order_relaxed) > pos + g_.region_bytes) {
@@ -292,30 +293,32 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
         advance();
         continue;
       }
-      if (!sink(m, payload_ + (off >> 3))) return with_dropped({read_status::too_small, 0, m});
+      if (dropped != 0) return read_result(status::lagged, dropped);
+      if (!sink(m, payload_ + (off >> 3))) return read_result(status::too_small, 0, m);
       // acquire fence: keeps the payload loads before the checks below; pairs with the
       // writer's release fences (after its dirty store and after its odd stamp).
       Sync::fence(std::memory_order_acquire);
       // relaxed: ordered after the payload loads by the fence.
       const std::uint64_t s3 = e.stamp.load(std::memory_order_relaxed);
-      if (s3 != s1) return with_dropped(lag(ring::seq_of(s3)));
+      if (s3 != s1) return lag(ring::seq_of(s3), 0);
       // relaxed: ordered after the payload loads by the fence.
       if (l->dirty.dirty.load(std::memory_order_relaxed) > pos + g_.region_bytes) {
+        // Overwritten during the copy: a loss like any other, reported as lagged.
         ++missed_;
         advance();
-        return with_dropped({read_status::overrun, 1, m});
+        return read_result(status::lagged, 1);
       }
       ++received_;
       advance();
-      return with_dropped({read_status::ok, 0, m});
+      return read_result(status::ok, 0, m);
     }
   }
 
-  read_result read_until(std::span<std::byte> out, const ringwire::detail::wait_limits& given) {
+  read_result read_limited(std::span<std::byte> out, const ringwire::detail::wait_limits& given) {
     const ringwire::detail::wait_limits lim = ref_.watch(given);  // a shared-memory peer check
     for (;;) {
       read_result r = try_read(out);
-      if (r.status != read_status::empty) return r;
+      if (r.status() != status::empty) return r;
       ring* const l = ref_.get();
       // relaxed (both): a hint; the read that follows re-reads everything with its own
       // orders. When parking, ordered after the parked increment by the heavy fence.
@@ -329,14 +332,14 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
                      : ringwire::detail::wait_with<Sync>(
                            wait_, ringwire::detail::epoch_parking<Sync, false>{l->control.parked, l->control.bell, scope_},
                            scope_, lim, parks_, ready);
-      if (st == status::timed_out) return {read_status::empty};
-      if (st == status::cancelled) return {read_status::cancelled};
-      if (st != status::ok) return {read_status::closed};
+      if (st == status::timed_out || st == status::cancelled) return read_result(st);
+      if (st != status::ok) return read_result(status::closed);
     }
   }
 
   // Message n_ was replaced by message m (committed or being written), so head >= m - 1.
-  read_result lag(std::uint64_t m) noexcept {
+  // `dropped`: messages of the current run already skipped (and counted) before this lap.
+  read_result lag(std::uint64_t m, std::uint64_t dropped) noexcept {
     // acquire: pairs with the writer's release store of head.
     const std::uint64_t newest = std::max(m, ref_.get()->head.head.load(std::memory_order_acquire));
     std::uint64_t oldest = newest >= g_.depth ? newest - g_.depth + 1 : 1;
@@ -345,7 +348,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
     missed_ += skipped;
     n_ = oldest;
     show_cursor();
-    return {read_status::lagged, skipped};
+    return read_result(status::lagged, skipped + dropped);
   }
 
   void advance() noexcept {
@@ -400,13 +403,16 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
 };
 
 // A reader the writer waits for (credits). Move-only: it owns one registry entry, freed
-// when it is destroyed. Reads exactly like reader; lagged / overrun cannot happen to it
+// when it is destroyed. Reads exactly like reader; lagged cannot happen to it
 // while its writer uses credits.
 template <class Sync = std_sync>
 class credited_reader {
   using ring = layout<Sync>;
 
  public:
+  using buffer_type = typename reader<Sync>::buffer_type;
+  using result_type = typename reader<Sync>::result_type;
+
   credited_reader() noexcept = default;
   // Joins at the first free registry entry. Throws error(invalid_options) when `base` is
   // not attached or the ring has no credits, error(too_many_subscribers) when every entry
@@ -463,6 +469,15 @@ class credited_reader {
   template <class Rep, class Period>
   read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
     return r_.read_for(out, timeout);
+  }
+  read_result read_until(std::span<std::byte> out, ringwire::detail::clock::time_point deadline) {
+    return r_.read_until(out, deadline);
+  }
+  // Frees the registry entry (the writer stops waiting for this reader) and drops the
+  // ring: later reads report closed. Idempotent; also done by the destructor.
+  void close() noexcept {
+    leave();
+    r_.close();
   }
   void set_filter(std::uint64_t value, std::uint64_t mask) noexcept { r_.set_filter(value, mask); }
   void set_wait(const wait_strategy& w) noexcept { r_.set_wait(w); }

@@ -1,6 +1,6 @@
 // ringwire/byte_broadcast/writer.hpp -- the one writer of a byte broadcast ring.
 //
-// Move-only; one thread at a time publishes. One publish of message n, `size` bytes:
+// Move-only; one thread at a time writes. One write (a publish) of message n, `size` bytes:
 //   1. place the chunk: a = pos_, moved to the next multiple of region_bytes if the 8-aligned
 //      chunk would cross the region's end; b = a + align8(size);
 //   2. if b > dirty: dirty = b + region/8 (relaxed) and fence(release)   (layout.hpp);
@@ -35,7 +35,7 @@
 // registry. So the polls of a writer waiting for credits (nothing published meanwhile)
 // rescan with acquire loads of the states and cursors only (fenced_rescans() counts the
 // fenced ones).
-// try_publish then says status::full instead of overwriting; publish() waits by its wait
+// try_write then says status::full instead of overwriting; write() waits by its wait
 // strategy. Parking (wait.hpp's protocol, on control.writer_park): the writer stores
 // parked, heavy_fence, rescans, futex-sleeps; a credited reader, after each cursor store,
 // takes a light fence and loads writer_park (the notify of wait.hpp: no RMW, no fence
@@ -43,7 +43,7 @@
 // its entry and wakes it with a full fence (a rare path).
 //
 // Errors. A payload above max_message throws ringwire::error(errc::message_too_large) and
-// publishes nothing: a message is never truncated. After close() every publish says closed.
+// writes nothing: a message is never truncated. After close() every write says closed.
 #pragma once
 
 #include <algorithm>
@@ -79,13 +79,15 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
   using ring = layout<Sync>;
 
  public:
+  using tag_type = std::uint64_t;  // a message's signature: concepts.hpp's record_writer
+
   writer() noexcept = default;
   // Takes the writing end of a formatted ring. Resumes after whatever the ring holds: the
   // next sequence after head, the next chunk at dirty (never below any written byte).
   // scope: fence_scope::cross_process when readers may be other processes (shared memory):
   // real fences and process-shared futexes for the park protocol; resolved once here.
   explicit writer(detail::ring_ref<Sync> ref, fence_scope scope = fence_scope::process) noexcept
-      : base(std::move(ref), wait_strategy::spin_then_yield(), Sync::resolve_scope(scope)) {
+      : base(std::move(ref), wait_strategy::park(), Sync::resolve_scope(scope)) {
     ring* l = ref_.get();
     g_ = geometry{l->header.depth, l->header.region_bytes, l->header.max_message, l->header.max_credited};
     // relaxed: endpoints are made before they are handed to their threads.
@@ -103,30 +105,34 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
   writer& operator=(writer&&) noexcept = default;  // closes this writer first (detail/endpoint.hpp)
   ~writer() { close(); }
 
-  // Publishes `payload` as one message. ok, full (credits: a credited reader would lose a
-  // message) or closed. Throws error(message_too_large) above max_message.
-  status try_publish(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl = ctl_whole) {
+  // Writes (publishes) `payload` as one message. ok, full (credits: a credited reader would
+  // lose a message) or closed. Throws error(message_too_large) above max_message.
+  status try_write(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl = ctl_whole) {
     if (ref_.get() == nullptr) return status::closed;
     check_size(payload.size());
     const std::uint64_t a = place(payload.size());
     if (credited_ && !may_write(a + ring::align8(payload.size()))) return status::full;
-    write(signature, payload, ctl, a);
+    store_message(signature, payload, ctl, a);
     return status::ok;
   }
 
-  // As try_publish, but waits (wait strategy) while credits are exhausted. Lossy: never waits.
-  status publish(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl = ctl_whole) {
-    return publish_until(signature, payload, ctl, {});
+  // As try_write, but waits (wait strategy) while credits are exhausted. Lossy: never waits.
+  status write(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl = ctl_whole) {
+    return write_limited(signature, payload, ctl, {});
   }
-  // As publish, until `stop` is requested (status::cancelled, nothing published).
-  status publish(std::uint64_t signature, std::span<const std::byte> payload, std::stop_token stop,
-                 std::uint16_t ctl = ctl_whole) {
-    return publish_until(signature, payload, ctl, {ringwire::detail::no_deadline, &stop});
+  // As write, until `stop` is requested (status::cancelled, nothing written).
+  status write(std::uint64_t signature, std::span<const std::byte> payload, std::stop_token stop,
+               std::uint16_t ctl = ctl_whole) {
+    return write_limited(signature, payload, ctl, {ringwire::detail::no_deadline, &stop});
   }
   template <class Rep, class Period>
-  status publish_for(std::uint64_t signature, std::span<const std::byte> payload, std::chrono::duration<Rep, Period> timeout,
-                     std::uint16_t ctl = ctl_whole) {
-    return publish_until(signature, payload, ctl, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
+  status write_for(std::uint64_t signature, std::span<const std::byte> payload, std::chrono::duration<Rep, Period> timeout,
+                   std::uint16_t ctl = ctl_whole) {
+    return write_limited(signature, payload, ctl, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
+  }
+  status write_until(std::uint64_t signature, std::span<const std::byte> payload,
+                     ringwire::detail::clock::time_point deadline, std::uint16_t ctl = ctl_whole) {
+    return write_limited(signature, payload, ctl, {deadline, nullptr});
   }
 
   // Closes the ring: readers drain what is still valid, then see closed. Idempotent.
@@ -161,7 +167,7 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
   [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
 
  private:
-  status publish_until(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl,
+  status write_limited(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl,
                        const ringwire::detail::wait_limits& lim) {
     if (ref_.get() == nullptr) return status::closed;
     check_size(payload.size());
@@ -176,7 +182,7 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
         if (st != status::ok) return st;
       }
     }
-    write(signature, payload, ctl, a);
+    store_message(signature, payload, ctl, a);
     return status::ok;
   }
 
@@ -193,7 +199,7 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
     return pos_;
   }
 
-  void write(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl, std::uint64_t a) noexcept {
+  void store_message(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl, std::uint64_t a) noexcept {
     ring* const l = ref_.get();
     const std::uint64_t n = seq_ + 1;
     const std::uint64_t len = ring::align8(payload.size());
@@ -299,7 +305,7 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
         // relaxed: our own store (single writer); the entry still holds message c.
         const std::uint64_t pos_c = Sync::word(meta_[c & mask_].pos).load(std::memory_order_relaxed);
         // Less one dirty step: the dirty value a write stores (end + region/8) must not
-        // pass pos(c) + region either, or the reader would reject message c as overrun.
+        // pass pos(c) + region either, or the reader would reject message c as overwritten (lagged).
         credit_end_ = pos_c + g_.region_bytes - g_.region_bytes / 8;
       }
     }

@@ -15,17 +15,28 @@
 
 namespace ringwire::byte_ring {
 
+// The wait strategies of a ring's endpoints, named by role as in every ringwire family:
+// sender_wait for the writers (waiting for room), receiver_wait for the reader.
 struct options {
-  wait_strategy writer_wait = wait_strategy::park();
-  wait_strategy reader_wait = wait_strategy::park();
+  wait_strategy sender_wait = wait_strategy::park();
+  wait_strategy receiver_wait = wait_strategy::park();
 };
 
-// The outcome of a reserve: status::ok with `bytes` (exactly the size asked for, contiguous
+// The outcome of a reserve: status::ok with bytes() (exactly the size asked for, contiguous
 // in the ring), or full / closed / timed_out / cancelled with an empty span.
-struct claim {
-  ringwire::status status = ringwire::status::closed;
-  std::span<std::byte> bytes;
-  [[nodiscard]] explicit operator bool() const noexcept { return status == ringwire::status::ok; }
+class claim {
+ public:
+  claim() noexcept = default;  // closed, no bytes
+  claim(ringwire::status why, std::span<std::byte> bytes) noexcept : bytes_(bytes), status_(why) {}
+
+  [[nodiscard]] explicit operator bool() const noexcept { return status_ == ringwire::status::ok; }
+  [[nodiscard]] ringwire::status status() const noexcept { return status_; }
+  // The reserved bytes: valid until the commit or abort that ends this reservation.
+  [[nodiscard]] std::span<std::byte> bytes() const noexcept { return bytes_; }
+
+ private:
+  std::span<std::byte> bytes_;
+  ringwire::status status_ = ringwire::status::closed;
 };
 
 // One record as the reader sees it: its type id (>= 1, or fragment_type for a piece of a

@@ -33,11 +33,15 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>, 
   using base::ref_, base::scope_, base::wait_;
 
  public:
+  // concepts.hpp's record_reader: reads fill a record_view and say a status.
+  using buffer_type = record_view;
+  using result_type = status;
+
   reader() noexcept = default;
   // Over a layout of either kind. scope: fence_scope::cross_process when a writer may be in
   // another process.
   explicit reader(ring_ref<Sync> ref, const options& opt = {}, fence_scope scope = fence_scope::process) noexcept
-      : base(std::move(ref), opt.reader_wait, Sync::resolve_scope(scope)) {
+      : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope)) {
     auto* l = ref_.get();
     take_bounds(*l);
     many_ = l->kind() == ring_kind::many_to_one;
@@ -110,11 +114,14 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>, 
 
   // Blocking reads (the reader's wait strategy). If it has to wait, a blocking read first
   // releases the records read before it (their views end), so writers can use the room.
-  status read(record_view& out) { return read_until(out, detail::no_limits()); }
-  status read(record_view& out, std::stop_token stop) { return read_until(out, detail::stop_limits(&stop)); }
+  status read(record_view& out) { return read_limited(out, detail::no_limits()); }
+  status read(record_view& out, std::stop_token stop) { return read_limited(out, detail::stop_limits(&stop)); }
   template <class Rep, class Period>
   status read_for(record_view& out, std::chrono::duration<Rep, Period> timeout) {
-    return read_until(out, detail::deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
+    return read_limited(out, detail::deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
+  }
+  status read_until(record_view& out, ringwire::detail::clock::time_point deadline) {
+    return read_limited(out, detail::deadline_limits(deadline));
   }
 
   // For a reader that waits in its own event loop on a shared-memory doorbell
@@ -354,7 +361,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>, 
     return detail::length_of(Sync::word(detail::header_at(data_, cursor_ & mask_)).load(std::memory_order_acquire)) > 0;
   }
 
-  status read_until(record_view& out, const detail::limits_t& lim) {
+  status read_limited(record_view& out, const detail::limits_t& lim) {
     for (;;) {
       if (data_ == nullptr) return status::closed;
       const status s = next(out);

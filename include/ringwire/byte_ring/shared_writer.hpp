@@ -301,7 +301,7 @@ class shared_writer : public detail::writer_base<Sync, shared_writer<Sync>>,
   claim reserve_until(std::size_t n, const detail::limits_t& lim) {
     for (;;) {
       claim c = try_reserve(n);
-      if (c.status != status::full) return c;
+      if (c.status() != status::full) return c;
       const std::uint64_t rec = detail::align8(header_bytes + n);
       auto* l = this->ref_.get();
       const status w = this->wait_room(lim, ringwire::detail::word_sharing::shared, [&] {

@@ -72,13 +72,15 @@ class writer_base : public ringwire::detail::endpoint<Derived, ring_ref<Sync>>, 
   using base = ringwire::detail::endpoint<Derived, ring_ref<Sync>>;
 
  public:
+  using tag_type = std::int32_t;  // a record's type id (>= 1): concepts.hpp's record_writer
+
   // True when the reader is gone or this writer is closed: writes will fail.
   [[nodiscard]] bool is_closed() const noexcept { return ref_.get() == nullptr || reader_gone(); }
 
  protected:
   writer_base() noexcept = default;
   writer_base(ring_ref<Sync> ref, const options& opt, fence_scope scope) noexcept
-      : base(std::move(ref), opt.writer_wait, Sync::resolve_scope(scope)) {
+      : base(std::move(ref), opt.sender_wait, Sync::resolve_scope(scope)) {
     auto* l = ref_.get();
     take_bounds(*l);
     // acquire: the reader's releases before this endpoint was made (a late attach).
@@ -153,17 +155,20 @@ class write_ops {
   status try_write(std::int32_t type, std::span<const std::byte> bytes) {
     check_type(type);
     const claim c = self().try_reserve(bytes.size());
-    if (!c) return c.status;
+    if (!c) return c.status();
     return copy_commit(type, bytes, c);
   }
   // The same, waiting for room by the writer's wait strategy.
-  status write(std::int32_t type, std::span<const std::byte> bytes) { return write_until(type, bytes, no_limits()); }
+  status write(std::int32_t type, std::span<const std::byte> bytes) { return write_limited(type, bytes, no_limits()); }
   status write(std::int32_t type, std::span<const std::byte> bytes, std::stop_token stop) {
-    return write_until(type, bytes, stop_limits(&stop));
+    return write_limited(type, bytes, stop_limits(&stop));
   }
   template <class Rep, class Period>
   status write_for(std::int32_t type, std::span<const std::byte> bytes, std::chrono::duration<Rep, Period> timeout) {
-    return write_until(type, bytes, deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
+    return write_limited(type, bytes, deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
+  }
+  status write_until(std::int32_t type, std::span<const std::byte> bytes, ringwire::detail::clock::time_point deadline) {
+    return write_limited(type, bytes, deadline_limits(deadline));
   }
 
   // The largest piece one fragment record carries: max_payload() - 24 = capacity/2 - 32 (the
@@ -189,7 +194,7 @@ class write_ops {
     if (s != status::ok) return s;
     for (std::size_t i = 0; i < count; ++i) {
       const claim c = self().run_next(size_of(i));
-      if (!c) return c.status;  // only when the reader left meanwhile (one-to-one)
+      if (!c) return c.status();  // only when the reader left meanwhile (one-to-one)
       fill_fragment(c, type, bytes, f, i, count, stream);
     }
     return status::ok;
@@ -240,22 +245,22 @@ class write_ops {
     std::uint16_t flags = 0;
     if (i == 0) flags |= frag_som;
     if (i + 1 == count) flags |= frag_eom;
-    put_fragment_header(c.bytes.data(), {type, flags, stream});
-    copy_payload(c.bytes.data() + fragment_header_bytes, bytes.data() + i * f, n);
+    put_fragment_header(c.bytes().data(), {type, flags, stream});
+    copy_payload(c.bytes().data() + fragment_header_bytes, bytes.data() + i * f, n);
     self().commit_record(fragment_type, fragment_header_bytes + n);
   }
   status write_fragmented_until(std::int32_t type, std::span<const std::byte> bytes, std::uint16_t stream,
                                 std::size_t fragment_size, const limits_t& lim) {
     const std::size_t f = fragment_size_for(type, fragment_size, bytes.size());
     if (f == 0) return status::closed;
-    if (bytes.size() <= f) return write_until(type, bytes, lim);
+    if (bytes.size() <= f) return write_limited(type, bytes, lim);
     const std::size_t count = (bytes.size() + f - 1) / f;
     for (std::size_t i = 0; i < count; ++i) {
       const std::size_t n = fragment_header_bytes + piece(bytes.size(), f, i);
       const claim c = self().reserve_fragment_until(n, /*keep_abort_room=*/i + 1 < count, lim);
       if (!c) {
-        if (i != 0 && (c.status == status::timed_out || c.status == status::cancelled)) write_abort(type, stream);
-        return c.status;
+        if (i != 0 && (c.status() == status::timed_out || c.status() == status::cancelled)) write_abort(type, stream);
+        return c.status();
       }
       fill_fragment(c, type, bytes, f, i, count, stream);
     }
@@ -265,18 +270,18 @@ class write_ops {
   void write_abort(std::int32_t type, std::uint16_t stream) {
     const claim c = self().try_reserve(fragment_header_bytes);
     if (!c) return;
-    put_fragment_header(c.bytes.data(), {type, frag_abort, stream});
+    put_fragment_header(c.bytes().data(), {type, frag_abort, stream});
     self().commit_record(fragment_type, fragment_header_bytes);
   }
 
-  status write_until(std::int32_t type, std::span<const std::byte> bytes, const limits_t& lim) {
+  status write_limited(std::int32_t type, std::span<const std::byte> bytes, const limits_t& lim) {
     check_type(type);
     const claim c = self().reserve_until(bytes.size(), lim);
-    if (!c) return c.status;
+    if (!c) return c.status();
     return copy_commit(type, bytes, c);
   }
   status copy_commit(std::int32_t type, std::span<const std::byte> bytes, const claim& c) {
-    if (!bytes.empty()) copy_payload(c.bytes.data(), bytes.data(), bytes.size());
+    if (!bytes.empty()) copy_payload(c.bytes().data(), bytes.data(), bytes.size());
     self().commit(type);
     return status::ok;
   }

@@ -10,7 +10,7 @@
 //                        never wait for each other except to retry a lost CAS. The ring is
 //                        closed for the reader when the last copy is closed or destroyed.
 //
-// Both: reserve(n) -> claim{status, span of exactly n bytes}, fill it, then commit(type) (all
+// Both: reserve(n) -> claim (status(), bytes(): exactly n bytes), fill it, then commit(type) (all
 // n bytes), commit(type, used) (the first `used` bytes) or abort(); one reservation at a time.
 // try_write(type, bytes) copies a whole message. A payload above max_payload() throws
 // ringwire::error(message_too_large) and a type below 1 throws invalid_message_type (caller
@@ -188,7 +188,7 @@ class writer : public detail::writer_base<Sync, writer<Sync>>, public detail::wr
   claim reserve_until(std::size_t n, const detail::limits_t& lim) {
     for (;;) {
       claim c = try_reserve(n);
-      if (c.status != status::full) return c;
+      if (c.status() != status::full) return c;
       const std::uint64_t rec = detail::align8(header_bytes + n);
       const std::uint64_t to_end = this->cap_ - (tail_ & this->mask_);
       const std::uint64_t need = rec > to_end ? to_end + rec : rec;

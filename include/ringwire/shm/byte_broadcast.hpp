@@ -14,7 +14,7 @@
 //   lossy reader     no claim, no registry entry, no store to the segment at all: it works on
 //                    a read-only mapping (open_options::read_only). Any number of them, in
 //                    any process. Falling behind costs it messages, and it learns exactly
-//                    how many (read_result::missed).
+//                    how many (a status::lagged result's missed()).
 //   credited reader  a lossless reader (rings formatted with max_credited > 0): it holds
 //                    claim word i of the segment's claims block and with it credit entry i
 //                    of the ring -- claim i is the lock on entry i, so a dead holder's entry
@@ -61,7 +61,7 @@
 //   const bb::geometry g{.depth = 4096, .region_bytes = 1 << 22, .max_message = 64 << 10, .max_credited = 4};
 //   auto seg = shm::segment::create("/md", shm::byte_broadcast_spec(g));               // writer process
 //   auto w = shm::byte_broadcast::attach_writer(seg);
-//   w.publish(sig, bytes);
+//   w.write(sig, bytes);
 //   auto seg = shm::segment::open("/md", shm::byte_broadcast_spec(g), {.read_only = true});  // any reader
 //   auto r = shm::byte_broadcast::attach_reader(seg);          // lossy
 //   auto c = shm::byte_broadcast::attach_credited_reader(seg);  // lossless (writable mapping)
@@ -87,7 +87,6 @@ namespace ringwire::shm::byte_broadcast {
 
 using ringwire::byte_broadcast::geometry;
 using ringwire::byte_broadcast::read_result;
-using ringwire::byte_broadcast::read_status;
 using ringwire::byte_broadcast::start_at;
 
 namespace detail {
@@ -287,7 +286,7 @@ ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_a
 
 // A credited (lossless) reader holding claim i and credit entry i of the segment (see the
 // top): byte_broadcast::credited_reader itself (entry() is i). Move-only; destroying it
-// frees the entry, then the claim. While its writer uses credits, lagged and overrun do
+// frees the entry, then the claim. While its writer uses credits, lagged does
 // not happen.
 template <class Sync = std_sync>
 using credited_reader = ringwire::byte_broadcast::credited_reader<Sync>;
