@@ -108,7 +108,7 @@ sample publish_cost_run(double target, int subs) {
     s.preempted = involuntary_switches() - sw0;
     if (failures != 0) {
       s.ok = false;
-      s.err = std::to_string(failures) + " lossy try_publish calls did not return ok";
+      s.err = std::to_string(failures) + " lossy try_send calls did not return ok";
       return;
     }
     if (pub.published() != i) {
@@ -166,7 +166,7 @@ void publish_cost_table() {
   if (z && f) foot = "**4 subscribers / 0 subscribers: " + ratio(med(f) / med(z)) + "** (target: 1.00×, the publisher never reads subscriber state on the lossy path)\n";
   print_table("Publish cost — payload " + payload_name(sizeof(T)) + ", capacity " + std::to_string(pub_cap) +
                   ", lossy, one thread on CPU " + std::to_string(g_cfg.cpus.a),
-              "ns per try_publish (lower is better), " + reps_note() +
+              "ns per try_send (lower is better), " + reps_note() +
                   "; the subscribers are attached but never read (each is verified afterwards: lagged, then the last " +
                   std::to_string(pub_cap) + " messages in order).",
               {"ns / publish"}, rows, "broadcast lossy, 0 idle subscribers", foot);
@@ -251,7 +251,7 @@ void latency_table() {
       "Round-trip latency — 1 → 1, payload 8 B, capacity 1024, ping CPU " + std::to_string(g_cfg.cpus.a) +
           " ⇄ pong CPU " + std::to_string(g_cfg.cpus.b),
       " Broadcast rows: ping publishes on one channel, pong's subscriber receives and publishes the echo on a second "
-      "channel (one subscriber each, try_publish / try_recv, busy spin); `line`: every slot on its own cache line "
+      "channel (one subscriber each, try_send / try_recv, busy spin); `line`: every slot on its own cache line "
       "(options::slot_layout), else the default (" + std::string(bc::to_string(bc::automatic_slot_layout)) + ").",
       "ringwire spsc", find_row(rows, "ringwire spsc"), find_row(rows, "floor: cache-line ping-pong"), rows);
   const double spsc50 = p.base, fl50 = p.floor, peer50 = p.peer;
@@ -531,7 +531,7 @@ void throughput_table() {
               "Million messages/s (higher is better), " + reps_note() +
                   ". published = sequence numbers the subscriber advanced over (received + missed); delivered = messages "
                   "it actually received. Lossless (and bounded) must deliver 100 %; lossy is verified as received + missed "
-                  "== published. Both ends spin on try_publish / try_recv; lossy (paced): the harness holds the publisher back "
+                  "== published. Both ends spin on try_send / try_recv; lossy (paced): the harness holds the publisher back "
                   "while it is half a ring ahead of the subscriber's position (shared every 64 messages), so it should lose "
                   "nothing; ringwire spsc runs the same loop as a reference." + layout_note + photon_note,
               {"published Mmsg/s", "delivered Mmsg/s", "delivered %"}, rows, bcast_name("lossy"), foot.str());

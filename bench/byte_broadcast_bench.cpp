@@ -8,7 +8,7 @@
 //                              copies every message out: delivers 100 %
 //   byte_broadcast (lossy)     the writer never waits (try_write), a lossy reader copies what
 //                              it can: rate = sequences advanced over (received + missed)
-//   typed broadcast (lossless) ringwire::broadcast<msg<N>>, try_publish / try_recv
+//   typed broadcast (lossless) ringwire::broadcast<msg<N>>, try_send / try_recv
 //   memcpy ceiling             one thread copying N-byte chunks from a 4 MiB ring to a buffer
 // Every delivered message is verified: size, sequence in the first word and a check word
 // in the last (lossy: received + missed == sequences advanced over).
@@ -168,7 +168,7 @@ sample typed_run(double target) {
     for (std::uint64_t i = 1;; ++i) {
       if ((i & 63) == 0 && (rc.stop.load(std::memory_order_relaxed) || rc.abort.load(std::memory_order_relaxed))) break;
       stamp(m, i);
-      while (pub.try_publish(m) != status::ok)
+      while (pub.try_send(m) != status::ok)
         if (sp()) return;
     }
     pub.close();
@@ -394,7 +394,7 @@ struct typed_end {
   void send(std::uint64_t i) {
     msg<64> m{};
     m.w[0] = i;
-    (void)w.try_publish(m);
+    (void)w.try_send(m);
   }
   bool receive(std::uint64_t& got) {
     auto m = r.try_recv();
@@ -457,7 +457,7 @@ void latency_table() {
   print_rows("Round-trip latency — 64 B, ping CPU " + std::to_string(g_cfg.cpus.a) + " ↔ pong CPU " +
                  std::to_string(g_cfg.cpus.b),
              reps_note() + ". Nanoseconds per round trip (steady_clock around each), lower is better; two rings, "
-                           "try_write / try_read spinning (typed broadcast: try_publish / try_recv).",
+                           "try_write / try_read spinning (typed broadcast: try_send / try_recv).",
              {"p50 ns", "p99 ns", "p99.9 ns"}, rows);
 }
 

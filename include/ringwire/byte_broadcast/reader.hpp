@@ -69,6 +69,7 @@
 
 #include "ringwire/byte_broadcast/layout.hpp"
 #include "ringwire/byte_broadcast/writer.hpp"
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/endpoint.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
@@ -117,7 +118,8 @@ template <class Sync>
 class credited_reader;
 
 template <class Sync = std_sync>
-class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<Sync>> {
+class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<Sync>>,
+               public ringwire::detail::read_calls<reader<Sync>, std::span<std::byte>, read_result, Sync> {
   using base = ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<Sync>>;
   using base::ref_, base::scope_, base::wait_;
   using ring = layout<Sync>;
@@ -189,17 +191,8 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
 
   // ---- blocking (the wait strategy; park sleeps on the ring's bell, see the top) ---------
   // A timeout returns timed_out, a stop request cancelled; neither consumes anything.
-  read_result read(std::span<std::byte> out) { return read_limited(out, {}); }
-  read_result read(std::span<std::byte> out, std::stop_token stop) {
-    return read_limited(out, {ringwire::detail::no_deadline, &stop});
-  }
-  template <class Rep, class Period>
-  read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
-    return read_limited(out, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
-  }
-  read_result read_until(std::span<std::byte> out, ringwire::detail::clock::time_point deadline) {
-    return read_limited(out, {deadline, nullptr});
-  }
+  // read(out), read(out, stop), read_for and read_until come from
+  // ringwire::detail::read_calls (detail/call_surface.hpp), over read_limited below.
 
   // ---- filtering and state --------------------------------------------------------------
   // The ring is mapped read-only (shm::byte_broadcast::attach_reader on a read_only segment
@@ -234,6 +227,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
 
  private:
   friend class credited_reader<Sync>;
+  friend class ringwire::detail::read_calls<reader<Sync>, std::span<std::byte>, read_result, Sync>;
 
   template <class Sink>
   read_result poll(Sink&& sink) {
@@ -406,7 +400,8 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
 // when it is destroyed. Reads exactly like reader; lagged cannot happen to it
 // while its writer uses credits.
 template <class Sync = std_sync>
-class credited_reader {
+class credited_reader
+    : public ringwire::detail::read_calls<credited_reader<Sync>, std::span<std::byte>, read_result, Sync> {
   using ring = layout<Sync>;
 
  public:
@@ -464,15 +459,8 @@ class credited_reader {
   read_result try_read_view(Fn&& fn) {
     return r_.try_read_view(std::forward<Fn>(fn));
   }
-  read_result read(std::span<std::byte> out) { return r_.read(out); }
-  read_result read(std::span<std::byte> out, std::stop_token stop) { return r_.read(out, std::move(stop)); }
-  template <class Rep, class Period>
-  read_result read_for(std::span<std::byte> out, std::chrono::duration<Rep, Period> timeout) {
-    return r_.read_for(out, timeout);
-  }
-  read_result read_until(std::span<std::byte> out, ringwire::detail::clock::time_point deadline) {
-    return r_.read_until(out, deadline);
-  }
+  // read(out), read(out, stop), read_for and read_until: ringwire::detail::read_calls, over
+  // the inner reader's read_limited.
   // Frees the registry entry (the writer stops waiting for this reader) and drops the
   // ring: later reads report closed. Idempotent; also done by the destructor.
   void close() noexcept {
@@ -494,6 +482,10 @@ class credited_reader {
   [[nodiscard]] std::uint32_t entry() const noexcept { return entry_; }
 
  private:
+  friend class ringwire::detail::read_calls<credited_reader<Sync>, std::span<std::byte>, read_result, Sync>;
+  read_result read_limited(std::span<std::byte> out, const ringwire::detail::wait_limits& lim) {
+    return r_.read_limited(out, lim);
+  }
   // The ring, once `base` is known to be attached to a ring with credits.
   ring* joinable() const {
     ring* const l = r_.ref_.get();

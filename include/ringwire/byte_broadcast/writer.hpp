@@ -58,6 +58,7 @@
 #include <utility>
 
 #include "ringwire/byte_broadcast/layout.hpp"
+#include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/detail/endpoint.hpp"
 #include "ringwire/status.hpp"
@@ -73,7 +74,8 @@ using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 }  // namespace detail
 
 template <class Sync = std_sync>
-class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<Sync>> {
+class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<Sync>>,
+               public ringwire::detail::write_calls<writer<Sync>, std::uint64_t, Sync> {
   using base = ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<Sync>>;
   using base::ref_, base::scope_, base::wait_;
   using ring = layout<Sync>;
@@ -116,24 +118,11 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
     return status::ok;
   }
 
-  // As try_write, but waits (wait strategy) while credits are exhausted. Lossy: never waits.
-  status write(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl = ctl_whole) {
-    return write_limited(signature, payload, ctl, {});
-  }
-  // As write, until `stop` is requested (status::cancelled, nothing written).
-  status write(std::uint64_t signature, std::span<const std::byte> payload, std::stop_token stop,
-               std::uint16_t ctl = ctl_whole) {
-    return write_limited(signature, payload, ctl, {ringwire::detail::no_deadline, &stop});
-  }
-  template <class Rep, class Period>
-  status write_for(std::uint64_t signature, std::span<const std::byte> payload, std::chrono::duration<Rep, Period> timeout,
-                   std::uint16_t ctl = ctl_whole) {
-    return write_limited(signature, payload, ctl, {ringwire::detail::deadline_after(Sync::now(), timeout), nullptr});
-  }
-  status write_until(std::uint64_t signature, std::span<const std::byte> payload,
-                     ringwire::detail::clock::time_point deadline, std::uint16_t ctl = ctl_whole) {
-    return write_limited(signature, payload, ctl, {deadline, nullptr});
-  }
+  // As try_write, but waits (wait strategy) while credits are exhausted; lossy never waits.
+  // write(signature, payload[, ctl]), write(signature, payload, stop[, ctl]), write_for and
+  // write_until (ctl last, ctl_whole when left out) come from ringwire::detail::write_calls
+  // (detail/call_surface.hpp), over write_limited below. A stop request says cancelled and
+  // writes nothing.
 
   // Closes the ring: readers drain what is still valid, then see closed. Idempotent.
   void close() noexcept {
@@ -167,8 +156,10 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
   [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
 
  private:
-  status write_limited(std::uint64_t signature, std::span<const std::byte> payload, std::uint16_t ctl,
-                       const ringwire::detail::wait_limits& lim) {
+  friend class ringwire::detail::write_calls<writer<Sync>, std::uint64_t, Sync>;
+
+  status write_limited(std::uint64_t signature, std::span<const std::byte> payload,
+                       const ringwire::detail::wait_limits& lim, std::uint16_t ctl = ctl_whole) {
     if (ref_.get() == nullptr) return status::closed;
     check_size(payload.size());
     const std::uint64_t a = place(payload.size());

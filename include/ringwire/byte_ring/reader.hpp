@@ -24,11 +24,14 @@
 
 #include "ringwire/byte_ring/endpoint.hpp"
 #include "ringwire/byte_ring/writer.hpp"
+#include "ringwire/detail/call_surface.hpp"
 
 namespace ringwire::byte_ring {
 
 template <class Sync = std_sync>
-class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>, public detail::ring_bounds {
+class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>,
+               public detail::ring_bounds,
+               public ringwire::detail::read_calls<reader<Sync>, record_view&, status, Sync> {
   using base = ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>;
   using base::ref_, base::scope_, base::wait_;
 
@@ -114,15 +117,8 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>, 
 
   // Blocking reads (the reader's wait strategy). If it has to wait, a blocking read first
   // releases the records read before it (their views end), so writers can use the room.
-  status read(record_view& out) { return read_limited(out, detail::no_limits()); }
-  status read(record_view& out, std::stop_token stop) { return read_limited(out, detail::stop_limits(&stop)); }
-  template <class Rep, class Period>
-  status read_for(record_view& out, std::chrono::duration<Rep, Period> timeout) {
-    return read_limited(out, detail::deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
-  }
-  status read_until(record_view& out, ringwire::detail::clock::time_point deadline) {
-    return read_limited(out, detail::deadline_limits(deadline));
-  }
+  // read(out), read(out, stop), read_for and read_until come from
+  // ringwire::detail::read_calls (detail/call_surface.hpp), over read_limited below.
 
   // For a reader that waits in its own event loop on a shared-memory doorbell
   // (shm/doorbell.hpp, shm::byte_ring::make_doorbell): releases what was read (as a
@@ -273,6 +269,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>, 
   }
 
  private:
+  friend class ringwire::detail::read_calls<reader<Sync>, record_view&, status, Sync>;
   [[gnu::cold, gnu::noinline]] status fail() noexcept {
     corrupt_ = true;
     return status::closed;

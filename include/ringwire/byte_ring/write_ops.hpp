@@ -41,6 +41,7 @@
 #include <utility>
 
 #include "ringwire/byte_ring/endpoint.hpp"
+#include "ringwire/detail/call_surface.hpp"
 
 namespace ringwire::byte_ring {
 
@@ -137,7 +138,9 @@ class writer_base : public ringwire::detail::endpoint<Derived, ring_ref<Sync>>, 
 // reserve_until(n, limits), commit(type, used) and res_n_ (the bytes reserved): the
 // waiting reserves, commit of the whole reservation, and the copying writes.
 template <class Derived, class Sync>
-class write_ops {
+class write_ops : public ringwire::detail::write_calls<Derived, std::int32_t, Sync> {
+  friend class ringwire::detail::write_calls<Derived, std::int32_t, Sync>;
+
  public:
   // n contiguous writable bytes, waiting for room by the writer's wait strategy: ok, or
   // closed / timed_out / cancelled.
@@ -158,18 +161,9 @@ class write_ops {
     if (!c) return c.status();
     return copy_commit(type, bytes, c);
   }
-  // The same, waiting for room by the writer's wait strategy.
-  status write(std::int32_t type, std::span<const std::byte> bytes) { return write_limited(type, bytes, no_limits()); }
-  status write(std::int32_t type, std::span<const std::byte> bytes, std::stop_token stop) {
-    return write_limited(type, bytes, stop_limits(&stop));
-  }
-  template <class Rep, class Period>
-  status write_for(std::int32_t type, std::span<const std::byte> bytes, std::chrono::duration<Rep, Period> timeout) {
-    return write_limited(type, bytes, deadline_limits(ringwire::detail::deadline_after(Sync::now(), timeout)));
-  }
-  status write_until(std::int32_t type, std::span<const std::byte> bytes, ringwire::detail::clock::time_point deadline) {
-    return write_limited(type, bytes, deadline_limits(deadline));
-  }
+  // The same, waiting for room by the writer's wait strategy: write(type, bytes),
+  // write(type, bytes, stop), write_for and write_until come from
+  // ringwire::detail::write_calls (detail/call_surface.hpp), over write_limited below.
 
   // The largest piece one fragment record carries: max_payload() - 24 = capacity/2 - 32 (the
   // fragment header, and room for a 16-byte abort record after the fragment even when it

@@ -34,6 +34,7 @@
 #include <chrono>
 #include <cstddef>
 #include <ranges>
+#include <span>
 #include <stop_token>
 #include <type_traits>
 #include <utility>
@@ -121,6 +122,65 @@ class recv_calls {
 
  protected:
   recv_calls() noexcept = default;
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+};
+
+// The byte-record families (byte_ring, byte_broadcast) in the same way: a writer writes
+// try_write and write_limited(tag, bytes, limits, extra...), a reader try_read and
+// read_limited(out, limits); these derive
+//   write(tag, bytes, extra...)           read(out)
+//   write(tag, bytes, stop, extra...)     read(out, stop)
+//   write_for(tag, bytes, d, extra...)    read_for(out, d)
+//   write_until(tag, bytes, t, extra...)  read_until(out, t)
+// `extra` is what a family adds after the limits (byte_broadcast: the ctl bits, defaulted
+// by its write_limited); at most one.
+template <class Derived, class Tag, class Sync>
+class write_calls {
+ public:
+  template <class... Extra>
+    requires(sizeof...(Extra) <= 1)
+  status write(Tag tag, std::span<const std::byte> bytes, Extra... extra) {
+    return self().write_limited(tag, bytes, wait_limits{}, extra...);
+  }
+  template <class... Extra>
+    requires(sizeof...(Extra) <= 1)
+  status write(Tag tag, std::span<const std::byte> bytes, std::stop_token stop, Extra... extra) {
+    return self().write_limited(tag, bytes, limits_stop(stop), extra...);
+  }
+  template <class Rep, class Period, class... Extra>
+    requires(sizeof...(Extra) <= 1)
+  status write_for(Tag tag, std::span<const std::byte> bytes, std::chrono::duration<Rep, Period> timeout,
+                   Extra... extra) {
+    return self().write_limited(tag, bytes, limits_until(deadline_after(Sync::now(), timeout)), extra...);
+  }
+  template <class... Extra>
+    requires(sizeof...(Extra) <= 1)
+  status write_until(Tag tag, std::span<const std::byte> bytes, clock::time_point deadline, Extra... extra) {
+    return self().write_limited(tag, bytes, limits_until(deadline), extra...);
+  }
+
+ protected:
+  write_calls() noexcept = default;
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+};
+
+template <class Derived, class Buffer, class Result, class Sync>
+class read_calls {
+ public:
+  Result read(Buffer out) { return self().read_limited(out, wait_limits{}); }
+  Result read(Buffer out, std::stop_token stop) { return self().read_limited(out, limits_stop(stop)); }
+  template <class Rep, class Period>
+  Result read_for(Buffer out, std::chrono::duration<Rep, Period> timeout) {
+    return read_until(out, deadline_after(Sync::now(), timeout));
+  }
+  Result read_until(Buffer out, clock::time_point deadline) { return self().read_limited(out, limits_until(deadline)); }
+
+ protected:
+  read_calls() noexcept = default;
 
  private:
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
