@@ -1,5 +1,5 @@
 // ringwire/detail/call_surface.hpp -- the blocking, stop-token and timed calls of every
-// typed endpoint, derived from the one waiting operation the endpoint writes itself.
+// endpoint, derived from the one waiting operation the endpoint writes itself.
 //
 // An endpoint writes two operations:
 //   * its try-operation (try_send / try_recv), which never waits, and
@@ -19,8 +19,8 @@
 // An endpoint with a faster batch of its own (spsc: one publish for many) declares its
 // own send_batch, which hides this one.
 // now + d saturates (detail/deadline.hpp), so a huge timeout waits forever instead of
-// expiring at once. The calls are inline forwarders: they add no instruction to the
-// primitive (bench/ringwire_insn.cpp counts them).
+// expiring at once. The calls are inline forwarders to the primitive; the non-waiting
+// paths (try_send / try_recv, the ones bench/ringwire_insn.cpp counts) do not pass here.
 //
 // The endpoint inherits the mixin (CRTP) and befriends it, so its primitive stays private:
 //   class sender : ..., public detail::send_calls<sender<T, Sync>, T, Sync> {
