@@ -57,6 +57,8 @@
 //                            no longer follows its payload loads, so it accepts a copy torn
 //                            by an overwrite (Relacy: USER ASSERT FAILED in the scenario's
 //                            value check; the payload words are atomics, so no data race).
+//   RINGWIRE_MODEL_MUTANT=4  models/wait_relacy.cpp's own: a shared park word without its
+//                            generation (Relacy: DEADLOCK).
 //
 // Allocation. Relacy replaces the global operator new/delete(void*) with inline
 // definitions; a sized delete would bypass them, so models build with

@@ -25,7 +25,10 @@
 // syscall only when the other side is actually parked. light_fence() is a compiler barrier
 // when membarrier is available (see detail/asymmetric_fence.hpp): the fast path pays one
 // L1-resident load and a predictable branch, no fence and no read-modify-write.
-// models/spsc_relacy.cpp checks this protocol under Relacy with real fences on both sides.
+// A word several waiters share (word_sharing::shared, below) carries a generation above the
+// state bits, so that one waiter's `parked` is never mistaken for another's.
+// models/spsc_relacy.cpp checks this protocol under Relacy with real fences on both sides;
+// models/wait_relacy.cpp checks the loop and each parking policy alone.
 //
 // Peer check. An endpoint over shared memory waits on a process that may be killed, and a
 // dead process neither progresses nor closes. Such an endpoint's owner carries a check
@@ -94,6 +97,10 @@ inline constexpr std::uint32_t parked = 1;
 // Armed for a waiter outside ringwire (an epoll loop on a shared-memory doorbell): wakers
 // treat it as parked and also ring the doorbell (detail/doorbell_hook.hpp).
 inline constexpr std::uint32_t parked_bell = 2;
+// The low two bits of a park word are its state (above); the rest is a generation that only
+// a shared word's waiters advance (word_sharing), so an exclusive word is always 0, 1 or 2.
+inline constexpr std::uint32_t state_mask = 3;
+[[nodiscard]] constexpr bool is_parked(std::uint32_t word) noexcept { return (word & state_mask) != running; }
 
 // A shared-memory endpoint's look at its peer process(es) (see the top): reap(ctx) is true
 // when it found one dead and closed its side. Null: none (a heap endpoint).
@@ -114,13 +121,17 @@ struct wait_limits {
 template <class Sync>
 [[gnu::noinline, gnu::cold]] bool wake(typename Sync::template atomic<std::uint32_t>& word,
                                        fence_scope scope) noexcept {
-  // relaxed: only the kernel's value check reads the word and the futex syscall orders it;
-  // the payload itself travels through the index's release/acquire pair.
-  const std::uint32_t was = word.exchange(running, std::memory_order_relaxed);
-  if (was == running) return false;
+  // relaxed (load and CAS): only the kernel's value check reads the word and the futex
+  // syscall orders it; the payload itself travels through the index's release/acquire pair.
+  // The CAS clears the state and keeps the generation (word_sharing): the word changes, so a
+  // waiter between its re-check and its futex_wait finds it changed.
+  std::uint32_t was = word.load(std::memory_order_relaxed);
+  do {
+    if (!is_parked(was)) return false;
+  } while (!word.compare_exchange_weak(was, was & ~state_mask, std::memory_order_relaxed));
   Sync::unpark_all(word, scope);
   if constexpr (requires { Sync::ring_doorbell(word); }) {
-    if (was == parked_bell) [[unlikely]] Sync::ring_doorbell(word);
+    if ((was & state_mask) == parked_bell) [[unlikely]] Sync::ring_doorbell(word);
   }
   return true;
 }
@@ -133,7 +144,7 @@ inline bool notify(typename Sync::template atomic<std::uint32_t>& peer_word, fen
   Sync::light_fence(scope);
   // relaxed: ordered after the publishing store by light_fence, which pairs with the
   // parker's heavy_fence between its `word = parked` and its re-check.
-  if (peer_word.load(std::memory_order_relaxed) == running) [[likely]] return false;
+  if (!is_parked(peer_word.load(std::memory_order_relaxed))) [[likely]] return false;
   return wake<Sync>(peer_word, scope);
 }
 
@@ -197,11 +208,18 @@ inline std::optional<status> limit_reached(const wait_limits& lim, peer_watch<Sy
 //
 // A word has one waiter (word_sharing::exclusive: the waiter resets it to running when it
 // leaves, so the waker's next notify costs no syscall) or several (word_sharing::shared:
-// several producers of one broadcast channel). Shared, a waiter never writes running --
-// another waiter may be asleep on the word -- so only a waker's exchange resets it, and
-// that exchange is always followed by a wake of every sleeper: whoever sleeps on `parked`
-// is woken by the next progress. The price is one wake syscall with nobody asleep after
-// a wait that ended without one.
+// the gated producers of one broadcast channel, the writers of one byte ring). Shared, a
+// waiter never writes running -- another waiter may be asleep on the word -- so only a
+// waker's CAS resets the state, and that CAS is always followed by a wake of every sleeper.
+// The price is one wake syscall with nobody asleep after a wait that ended without one.
+//
+// Shared, each announce also advances the generation (bits above state_mask) and the waiter
+// sleeps on exactly the value it wrote. Without it a wake-up is lost: waiter A announces
+// (parked), re-checks, is about to sleep; the waker resets the word to running and wakes
+// nobody; waiter B announces parked again, finds its room and leaves without retracting;
+// A's futex_wait(parked) now sleeps although its room is there. With the generation, B
+// wrote a different value and the kernel refuses A's sleep (models/wait_relacy.cpp,
+// word_shared_2, found this).
 enum class word_sharing : bool { exclusive, shared };
 
 // The first phase of every strategy: up to `spins` pause-spins polling ready(), checking
@@ -259,10 +277,23 @@ struct word_parking {
   fence_scope scope = fence_scope::process;
 
   static constexpr bool can_park = true;
+  std::uint32_t announced = parked;  // what the last announce wrote: the futex's expected value
+
   [[nodiscard]] typename Sync::template atomic<std::uint32_t>& futex() const noexcept { return word; }
-  // relaxed: ordered before the re-check by the heavy fence (the Dekker pair above).
-  void announce() const noexcept { word.store(parked, std::memory_order_relaxed); }
-  [[nodiscard]] std::uint32_t expected() const noexcept { return parked; }
+  void announce() noexcept {
+    if (sharing == word_sharing::exclusive) {
+      // relaxed: ordered before the re-check by the heavy fence (the Dekker pair above).
+      word.store(parked, std::memory_order_relaxed);
+      return;
+    }
+    // relaxed (load and CAS): as the exclusive store; the CAS keeps another waiter's
+    // generation step from being undone. Next generation, state parked.
+    std::uint32_t w = word.load(std::memory_order_relaxed);
+    do {
+      announced = ((w | state_mask) + 1) | parked;
+    } while (!word.compare_exchange_weak(w, announced, std::memory_order_relaxed));
+  }
+  [[nodiscard]] std::uint32_t expected() const noexcept { return announced; }
   void retract() const noexcept {
     // relaxed: our own word; a concurrent waker's exchange may also reset it, harmlessly.
     // Shared: never, another waiter may be asleep on it (see word_sharing).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ringwire/ringwire.hpp"
+#include "support/broadcast_support.hpp"
 
 namespace {
 
@@ -22,23 +23,8 @@ using namespace std::chrono_literals;
 namespace bc = ringwire::broadcast;
 using ringwire::status;
 
-bc::options with(bc::policy p) {
-  bc::options o;
-  o.policy = p;
-  return o;
-}
-
-std::vector<int> drain(bc::subscriber<int>& s) {
-  std::vector<int> out;
-  for (;;) {
-    auto r = s.try_recv();
-    if (!r) {
-      EXPECT_EQ(r.status(), status::empty);
-      return out;
-    }
-    out.push_back(*r);
-  }
-}
+using bc_test::drain;
+using bc_test::with;
 
 TEST(BroadcastMpmc, CopiesShareOneOrderedSequence) {
   auto [a, hub] = bc::mpmc_channel<int>(8);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ringwire/ringwire.hpp"
+#include "support/broadcast_support.hpp"
 #include "support/unit_support.hpp"
 
 namespace {
@@ -26,25 +27,8 @@ using namespace std::chrono_literals;
 namespace bc = ringwire::broadcast;
 using ringwire::status;
 
-bc::options with(bc::policy p, std::uint32_t max_subs = 64) {
-  bc::options o;
-  o.policy = p;
-  o.max_subscribers = max_subs;
-  return o;
-}
-
-// Receives everything readable now; fails on anything but a value or `empty`.
-std::vector<int> drain(bc::subscriber<int>& s) {
-  std::vector<int> out;
-  for (;;) {
-    auto r = s.try_recv();
-    if (!r) {
-      EXPECT_EQ(r.status(), status::empty);
-      return out;
-    }
-    out.push_back(*r);
-  }
-}
+using bc_test::drain;
+using bc_test::with;
 
 std::vector<int> iota(int from, int to) {  // [from, to]
   std::vector<int> v;

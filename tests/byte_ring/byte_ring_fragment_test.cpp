@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ringwire/byte_ring.hpp"
+#include "support/byte_ring_kinds.hpp"
 #include "support/bytes_support.hpp"
 #include "support/stress_scale.hpp"
 
@@ -47,16 +48,9 @@ status take(br::reassembler& re, br::reader<>& rx, message& out) {
   return re.try_read(rx, [&](std::int32_t t, std::span<const std::byte> b) { out = {t, {b.begin(), b.end()}}; });
 }
 
-struct one_to_one_kind {
-  static auto make(std::size_t cap, const br::options& o = {}) { return br::one_to_one(cap, o); }
-};
-struct many_to_one_kind {
-  static auto make(std::size_t cap, const br::options& o = {}) { return br::many_to_one(cap, o); }
-};
 template <class P>
 class frag : public ::testing::Test {};
-using kinds = ::testing::Types<one_to_one_kind, many_to_one_kind>;
-TYPED_TEST_SUITE(frag, kinds);
+TYPED_TEST_SUITE(frag, bytes_test::byte_ring_kinds);
 
 TYPED_TEST(frag, ExactFitsAndFragmentCounts) {
   auto ch = TypeParam::make(4096);

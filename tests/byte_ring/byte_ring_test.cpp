@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ringwire/byte_ring.hpp"
+#include "support/byte_ring_kinds.hpp"
 #include "support/bytes_support.hpp"
 
 namespace {
@@ -38,20 +39,12 @@ std::vector<std::byte> bytes_of(std::size_t n, unsigned seed) {
   return v;
 }
 
-
-
-// Both kinds through one fixture: P::make(capacity) returns {writer, reader}.
-struct one_to_one_kind {
-  static auto make(std::size_t cap, const br::options& o = {}) { return br::one_to_one(cap, o); }
-};
-struct many_to_one_kind {
-  static auto make(std::size_t cap, const br::options& o = {}) { return br::many_to_one(cap, o); }
-};
+// Both kinds through one fixture (support/byte_ring_kinds.hpp): P::make(capacity) returns
+// {writer, reader}.
 
 template <class P>
 class both : public ::testing::Test {};
-using kinds = ::testing::Types<one_to_one_kind, many_to_one_kind>;
-TYPED_TEST_SUITE(both, kinds);
+TYPED_TEST_SUITE(both, bytes_test::byte_ring_kinds);
 
 TEST(ByteRing, GenericCodeOverTheRecordConcepts) {
   auto [tx, rx] = br::one_to_one(1024);

@@ -661,6 +661,47 @@ TEST(WaitStrategy, FactoriesAndAccessors) {
   EXPECT_EQ(rx.recv_for(1ms).status(), status::timed_out);
 }
 
+// ---- park words ---------------------------------------------------------------------------
+
+// The interleaving models/wait_relacy.cpp (word_shared_2) found, step by step: waiter A has
+// announced and re-checked and is about to sleep; a waker resets the word; waiter B
+// announces, finds its room and leaves (a shared waiter never retracts). A then calls
+// futex_wait(word, A's expected value): it must not match, or A sleeps with its room there.
+TEST(ParkWord, ASharedWaitersAnnounceIsNeverMistakenForAnothers) {
+  namespace rd = ringwire::detail;
+  std::atomic<std::uint32_t> word{rd::running};
+  rd::word_parking<ringwire::std_sync> a{word, rd::word_sharing::shared, ringwire::fence_scope::process};
+  rd::word_parking<ringwire::std_sync> b{word, rd::word_sharing::shared, ringwire::fence_scope::process};
+  a.announce();
+  const std::uint32_t a_sleeps_on = a.expected();
+  EXPECT_EQ(word.load(), a_sleeps_on);
+  EXPECT_TRUE(rd::is_parked(word.load()));
+  EXPECT_TRUE(rd::wake<ringwire::std_sync>(word, ringwire::fence_scope::process));
+  EXPECT_FALSE(rd::is_parked(word.load()));
+  b.announce();
+  EXPECT_TRUE(rd::is_parked(word.load()));
+  EXPECT_NE(word.load(), a_sleeps_on);  // the kernel refuses A's sleep
+  // B leaves without retracting; A retracts nothing either. The next wake still clears it.
+  EXPECT_TRUE(rd::wake<ringwire::std_sync>(word, ringwire::fence_scope::process));
+  EXPECT_FALSE(rd::wake<ringwire::std_sync>(word, ringwire::fence_scope::process));
+}
+
+// An exclusive word stays within running / parked: the one waiter stores both itself.
+TEST(ParkWord, AnExclusiveWordHoldsOnlyItsStates) {
+  namespace rd = ringwire::detail;
+  std::atomic<std::uint32_t> word{rd::running};
+  rd::word_parking<ringwire::std_sync> a{word};
+  for (int i = 0; i < 3; ++i) {
+    a.announce();
+    EXPECT_EQ(word.load(), rd::parked);
+    EXPECT_EQ(a.expected(), rd::parked);
+    EXPECT_TRUE(rd::wake<ringwire::std_sync>(word, ringwire::fence_scope::process));
+    EXPECT_EQ(word.load(), rd::running);
+    a.retract();
+    EXPECT_EQ(word.load(), rd::running);
+  }
+}
+
 // ---- spin_sync: the policy that never parks ------------------------------------------------
 
 // Every strategy, park() included (it degrades to spin-then-yield), must still hand messages

@@ -30,51 +30,16 @@
 #include <vector>
 
 #include "ringwire/mpmc.hpp"
+#include "support/counted_item.hpp"
 
 namespace {
 
 namespace mpmc = ringwire::mpmc;
 using ringwire::status;
 
-// ---- the element: counts live instances; can refuse to be constructed ---------------------
-
-struct counted {
-  static constexpr std::uint64_t alive = 0xa11ce5a11ce5a11cull;
-  static inline long live = 0;
-  static inline long bad = 0;  // destructions of objects that were not alive
-
-  std::uint64_t v = 0;
-  bool moved_from = false;
-  std::uint64_t canary = alive;
-
-  explicit counted(std::uint64_t x) noexcept : v(x) { ++live; }
-  counted(std::uint64_t x, bool refuse) : v(x) {
-    if (refuse) throw std::runtime_error("counted: refused");
-    ++live;
-  }
-  counted(const counted& o) noexcept : v(o.v), moved_from(o.moved_from) { ++live; }
-  counted(counted&& o) noexcept : v(o.v), moved_from(o.moved_from) {
-    o.moved_from = true;
-    ++live;
-  }
-  counted& operator=(const counted& o) noexcept {
-    v = o.v;
-    moved_from = o.moved_from;
-    return *this;
-  }
-  counted& operator=(counted&& o) noexcept {
-    v = o.v;
-    moved_from = o.moved_from;
-    o.moved_from = true;
-    return *this;
-  }
-  ~counted() {
-    if (canary != alive) ++bad;
-    canary = 0;
-    --live;
-  }
-  [[nodiscard]] bool is(std::uint64_t x) const noexcept { return canary == alive && !moved_from && v == x; }
-};
+// The element (tests/support/counted_item.hpp): counts live instances, can refuse to be
+// constructed.
+using rw_test::counted;
 
 // ---- the model -------------------------------------------------------------------------------
 

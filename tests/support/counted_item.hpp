@@ -1,9 +1,11 @@
-// tests/support/counted_item.hpp -- the element of the SPSC property tests: counts its
-// live instances, remembers whether it was moved from, and carries a canary against use
-// (or destruction) after destruction. Single-threaded tests only (plain counters).
+// tests/support/counted_item.hpp -- the element of the SPSC and MPMC property tests: counts
+// its live instances, remembers whether it was moved from, and carries a canary against use
+// (or destruction) after destruction; one constructor can refuse (throw), for emplace's
+// exception paths. Single-threaded tests only (plain counters).
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 
 namespace rw_test {
 
@@ -18,6 +20,10 @@ struct counted {
 
   counted() noexcept { ++live; }
   explicit counted(std::uint64_t x) noexcept : v(x) { ++live; }
+  counted(std::uint64_t x, bool refuse) : v(x) {
+    if (refuse) throw std::runtime_error("counted: refused");
+    ++live;
+  }
   counted(const counted& o) noexcept : v(o.v), moved_from(o.moved_from) { ++live; }
   counted(counted&& o) noexcept : v(o.v), moved_from(o.moved_from) {
     o.moved_from = true;

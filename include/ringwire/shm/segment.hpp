@@ -3,10 +3,11 @@
 // A segment is a POSIX shared-memory object (a name under /dev/shm, found by any process
 // that knows it) or an anonymous memfd (no name: its file descriptor is the capability,
 // handed to another process over a Unix socket with send_fd / receive_fd). Either way it is
-// mapped whole, MAP_SHARED, and laid out as shm/layout.hpp says. This is the OS layer: it
-// names, maps, checks ownership and joins through the header; the channel inside is the
-// spec's kind's (its contract, shm/contract.hpp, sizes, formats and validates it), and no
-// kind is known here.
+// mapped whole, MAP_SHARED, and laid out as shm/layout.hpp says. This is the join: it
+// creates, opens, validates and leaves through the header, on the OS calls of shm/os.hpp
+// (names, untrusting opens, mapping, process liveness, descriptor passing); the channel
+// inside is the spec's kind's (its contract, shm/contract.hpp, sizes, formats and
+// validates it), and no kind is known here.
 //
 // Rules, each one a way an IPC layer loses data when it gets it wrong:
 //   - create is exclusive (O_CREAT | O_EXCL): it never reuses, truncates or reformats a
@@ -41,22 +42,15 @@
 #pragma once
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -70,6 +64,7 @@
 #include "ringwire/shm/doorbell.hpp"
 #include "ringwire/shm/header.hpp"
 #include "ringwire/shm/layout.hpp"
+#include "ringwire/shm/os.hpp"
 #include "ringwire/shm/validate.hpp"
 #include "ringwire/sync.hpp"
 
@@ -84,21 +79,6 @@ struct create_options {
   // here when this process can; a process that cannot then cannot attach). false: real
   // fences on both sides, attachable by any process.
   bool asymmetric_fences = true;
-};
-
-// Who may own a named segment this process opens. A name under /dev/shm is a file any local
-// user can create first, with any bytes and mode 0666: joining it hands that user the
-// channel (what is received, what the process's waits do). By default only a segment owned
-// by this process's effective uid is trusted; name other owners here (a service account,
-// a group of cooperating users) to trust them too.
-struct trusted_owners {
-  std::vector<uid_t> uids = {};  // owners trusted besides the effective uid
-  std::vector<gid_t> gids = {};  // owning groups trusted (every member of one can create such a file)
-
-  [[nodiscard]] bool trusts(uid_t uid, gid_t gid) const noexcept {
-    return uid == ::geteuid() || std::find(uids.begin(), uids.end(), uid) != uids.end() ||
-           std::find(gids.begin(), gids.end(), gid) != gids.end();
-  }
 };
 
 struct open_options {
@@ -118,129 +98,6 @@ struct open_options {
 };
 
 namespace detail {
-
-[[noreturn]] inline void fail_errno(errc code, const std::string& what, int err) {
-  throw error(code, what + ": " + std::strerror(err));
-}
-
-// The errc for an errno from shm_open / open.
-inline errc open_errc(int e) noexcept {
-  switch (e) {
-    case ENOENT: return errc::shm_not_found;
-    case EACCES:
-    case EPERM: return errc::shm_permission_denied;
-    case EEXIST: return errc::shm_exists;
-    case EINVAL:
-    case ENAMETOOLONG: return errc::invalid_options;
-    case ELOOP:   // O_NOFOLLOW met a symbolic link
-    case ENXIO:   // a socket (or a device without a driver)
-    case EISDIR:  // a directory, opened for writing or unlinked
-      return errc::shm_not_a_segment;
-    default: return errc::shm_system_error;
-  }
-}
-
-// POSIX names: "/" then 1..254 characters, none of them '/', and not "/." or "/.." (the
-// shared-memory directory itself and its parent).
-inline void check_name(std::string_view name) {
-  if (name.size() < 2 || name.size() > 255 || name[0] != '/' || name.find('/', 1) != std::string_view::npos ||
-      name.find('\0') != std::string_view::npos || name == "/." || name == "/..")
-    throw error(errc::invalid_options, "segment name \"" + std::string(name) +
-                                           "\" must be '/' followed by 1 to 254 characters, no '/', not . or ..");
-}
-
-// A create mode: permission bits only (setuid, setgid and sticky mean nothing for shared
-// memory but would be applied as given).
-inline void check_mode(mode_t mode) {
-  if ((mode & ~mode_t{0777}) != 0)
-    throw error(errc::invalid_options, "create_options::mode " + std::to_string(mode) +
-                                           " (decimal) has bits outside 0777 (setuid, setgid, sticky or type bits)");
-}
-
-// What a name that is not a regular file is, for the message.
-inline const char* file_type(mode_t m) noexcept {
-  return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" : S_ISCHR(m) || S_ISBLK(m) ? "a device"
-         : S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ? "a symbolic link" : "not a regular file";
-}
-
-// fstat of a segment's descriptor; anything but a regular file (what shm_open and
-// memfd_create make) is shm_not_a_segment, before a byte of it is read or mapped.
-inline struct stat stat_segment(int fd, const std::string& what) {
-  struct stat st{};
-  if (::fstat(fd, &st) != 0) fail_errno(errc::shm_system_error, "fstat of " + what, errno);
-  if (!S_ISREG(st.st_mode))
-    throw error(errc::shm_not_a_segment, what + " is " + file_type(st.st_mode) + ", not a shared-memory object");
-  return st;
-}
-
-// Opens the named object without ever blocking or following a link: O_NONBLOCK, so a FIFO
-// planted at the name opens at once (it is then refused) instead of waiting in the kernel
-// for a writer; O_NOFOLLOW (glibc adds it too), so a symbolic link is ELOOP; O_NOCTTY, so a
-// terminal never becomes ours. O_NONBLOCK stays set: it changes nothing for a regular
-// file's mmap. Then refuses what is not a regular file, or whose owner `trusted` does not
-// trust, before reading anything. Returns the descriptor (the caller closes it).
-inline int open_object(const std::string& name, int access, const trusted_owners& trusted, struct stat& st) {
-  const int fd = ::shm_open(name.c_str(), access | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0);
-  if (fd < 0) {
-    const int e = errno;
-    // EINVAL for a name check_name passed: glibc's shm_open turns a directory's EISDIR into it.
-    if (e == EINVAL) fail_errno(errc::shm_not_a_segment, "opening segment " + name + " (a directory)", EISDIR);
-    fail_errno(open_errc(e), "opening segment " + name + (e == ELOOP ? " (a symbolic link)" : ""), e);
-  }
-  try {
-    st = stat_segment(fd, "segment " + name);
-    if (!trusted.trusts(st.st_uid, st.st_gid))
-      throw error(errc::shm_untrusted_owner,
-                  "segment " + name + " is owned by uid " + std::to_string(st.st_uid) + " (gid " +
-                      std::to_string(st.st_gid) + "), not by this process's effective uid " +
-                      std::to_string(::geteuid()) + ": its owner controls its bytes; trust it with open_options::trusted");
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  return fd;
-}
-
-// Field 22 of /proc/<pid>/stat: the process's start time in clock ticks after boot, which
-// with the pid identifies a process across pid reuse. 0 when unreadable.
-inline std::uint64_t process_start_time(pid_t pid) noexcept {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[1024];
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  const char* p = std::strrchr(buf, ')');  // the command name may contain spaces and ')'
-  if (p == nullptr) return 0;
-  for (int field = 2; field < 22 && *p != '\0'; ++p)
-    if (*p == ' ') ++field;
-  return std::strtoull(p, nullptr, 10);
-}
-
-// Whether the process (pid, start time) still runs. A zombie (exited, not yet reaped by its
-// parent) is dead: it will never touch the segment again. start == 0: unknown, the pid
-// alone decides. A pid we may not signal (EPERM) exists.
-inline bool process_alive(pid_t pid, std::uint64_t start) noexcept {
-  if (pid <= 0) return false;
-  if (::kill(pid, 0) != 0 && errno != EPERM) return false;
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno != ENOENT;  // no /proc: trust kill()
-  char buf[1024];
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  const char* p = std::strrchr(buf, ')');
-  if (p == nullptr || p[1] != ' ') return true;  // unreadable: do not declare it dead
-  const char state = p[2];
-  if (state == 'Z' || state == 'X' || state == 'x') return false;
-  return start == 0 || process_start_time(pid) == start;
-}
 
 // This process's claim word (layout.hpp, claim_word).
 inline std::uint64_t my_claim() noexcept {
@@ -302,23 +159,6 @@ inline ringwire::detail::fence_scope endpoint_scope(const identity& id) {
   return fence_scope::cross_process_asymmetric;
 }
 
-inline std::uint64_t monotonic_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-// Removes `name` only if it still names the object (dev, ino): a name removed and reused
-// by someone else since is left alone.
-inline void unlink_if_same(const std::string& name, dev_t dev, ino_t ino) noexcept {
-  // O_NONBLOCK | O_NOFOLLOW: a FIFO or link planted at the name since must not block a leave.
-  const int fd = ::shm_open(name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0);
-  if (fd < 0) return;
-  struct stat st{};
-  const bool same = ::fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
-  ::close(fd);
-  if (same) ::shm_unlink(name.c_str());
-}
 
 // One process's mapping of a segment: what every handle in this process counts on.
 struct mapping {
@@ -374,25 +214,6 @@ inline mapping* new_mapping(std::byte* base, std::size_t size, int fd, std::stri
 }
 inline mapping_ref adopt(mapping* m) noexcept { return mapping_ref(m, &m->own); }
 
-// Closes a descriptor and unmaps on scope exit unless disarmed (failure paths).
-struct os_guard {
-  int fd = -1;
-  void* base = nullptr;
-  std::size_t size = 0;
-  std::string unlink_name;
-  ~os_guard() {
-    if (base != nullptr) ::munmap(base, size);
-    if (fd >= 0) ::close(fd);
-    if (!unlink_name.empty()) ::shm_unlink(unlink_name.c_str());
-  }
-};
-
-inline std::byte* map_fd(int fd, std::size_t size, bool read_only = false) {
-  void* p = ::mmap(nullptr, size, read_only ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) fail_errno(errc::shm_system_error, "mmap of " + std::to_string(size) + " bytes", errno);
-  return static_cast<std::byte*>(p);
-}
-
 }  // namespace detail
 
 // This process's join of a segment. Move-only; leave() or the destructor drops it (the
@@ -442,21 +263,17 @@ class segment {
   // shm_type_mismatch, shm_capacity_mismatch, shm_truncated, shm_initialising, shm_corrupt,
   // shm_system_error, invalid_options.
   static segment open(std::string_view name, const channel_spec& expect, const open_options& opt = {}) {
-    detail::check_name(name);
-    const std::string n(name);
-    const auto deadline = ringwire::detail::deadline_after(std::chrono::steady_clock::now(), opt.wait);
-    for (;;) {
-      try {
-        detail::os_guard g;
-        struct stat st{};
-        g.fd = detail::open_object(n, opt.read_only ? O_RDONLY : O_RDWR, opt.trusted, st);
-        return join(g, st, expect, n, /*keep_fd=*/false, opt.read_only);
-      } catch (const error& e) {
-        const bool retry = e.code() == errc::shm_not_found || e.code() == errc::shm_initialising;
-        if (!retry || std::chrono::steady_clock::now() >= deadline) throw;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    return open_as(name, &expect, nullptr, opt);
+  }
+
+  // Opens the named segment read-only, whatever kind of channel it holds, to look at it
+  // (describe, the census's tools): validated as fully as open() validates it for an opener
+  // that expects exactly what the segment records, the kind's contract being find(kind)
+  // (channel_kinds.hpp: shm::observe). Joins nothing and writes nothing (open_options::
+  // read_only). Throws as open(); a kind `find` does not know is shm_kind_mismatch.
+  static segment observe(std::string_view name, contract_finder find, open_options opt = {}) {
+    opt.read_only = true;
+    return open_as(name, nullptr, find, opt);
   }
 
   // Opens the segment behind `fd` (an anonymous segment's, received with receive_fd, or any
@@ -467,8 +284,9 @@ class segment {
     g.fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (g.fd < 0) detail::fail_errno(errc::shm_system_error, "duplicating descriptor " + std::to_string(fd), errno);
     const struct stat st = detail::stat_segment(g.fd, "descriptor " + std::to_string(fd));
-    return join(g, st, expect, std::string(), /*keep_fd=*/true, opt.read_only);
+    return join(g, st, &expect, nullptr, std::string(), /*keep_fd=*/true, opt.read_only);
   }
+
 
   // Removes a name (the delete of the lifecycle); processes that have it mapped keep their
   // mappings. Returns false if there was no such name. Throws invalid_options,
@@ -573,18 +391,41 @@ class segment {
     return segment(std::move(ref));
   }
 
-  // Joins the regular file g.fd (st: its fstat, stat_segment's).
-  static segment join(detail::os_guard& g, const struct stat& st, const channel_spec& expect, std::string name,
-                      bool keep_fd, bool read_only) {
+  // open() and observe(): the named object, retried while it is missing or being formatted.
+  static segment open_as(std::string_view name, const channel_spec* expect, contract_finder find,
+                         const open_options& opt) {
+    detail::check_name(name);
+    const std::string n(name);
+    const auto deadline = ringwire::detail::deadline_after(std::chrono::steady_clock::now(), opt.wait);
+    for (;;) {
+      try {
+        detail::os_guard g;
+        struct stat st{};
+        g.fd = detail::open_object(n, opt.read_only ? O_RDONLY : O_RDWR, opt.trusted, st);
+        return join(g, st, expect, find, n, /*keep_fd=*/false, opt.read_only);
+      } catch (const error& e) {
+        const bool retry = e.code() == errc::shm_not_found || e.code() == errc::shm_initialising;
+        if (!retry || std::chrono::steady_clock::now() >= deadline) throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  // Joins the regular file g.fd (st: its fstat, stat_segment's), validated against *expect,
+  // or (expect null) against what it records, its contract found by `find`.
+  static segment join(detail::os_guard& g, const struct stat& st, const channel_spec* expect, contract_finder find,
+                      std::string name, bool keep_fd, bool read_only) {
     const auto bytes = static_cast<std::size_t>(st.st_size);
     if (bytes == 0) throw error(errc::shm_initialising, "the segment has size 0 (its creator has not sized it yet)");
     g.base = detail::map_fd(g.fd, bytes, read_only);
     g.size = bytes;
-    const identity id = validate_segment(g.base, bytes, expect);
+    const identity id = expect != nullptr ? validate_segment(g.base, bytes, *expect)
+                                          : validate_recorded(g.base, bytes, find);
+    const channel_contract& contract = expect != nullptr ? *expect->contract : *find(id.kind);
     // Allocated before joining, so nothing can fail between the join and the handle that
     // will leave again.
     detail::mapping* m = detail::new_mapping(static_cast<std::byte*>(g.base), bytes, keep_fd ? g.fd : -1,
-                                             std::move(name), /*creator=*/false, st, id, *expect.contract);
+                                             std::move(name), /*creator=*/false, st, id, contract);
     m->read_only = read_only;
     if (!read_only) {
       header& h = *std::launder(reinterpret_cast<header*>(g.base));
@@ -623,60 +464,5 @@ inline channel_description describe(const segment& seg) {
   return describe_channel(map.get()->base, map.get()->id, *map.get()->contract);
 }
 
-// ---- passing an anonymous segment's descriptor over a Unix socket (SCM_RIGHTS) --------
-
-namespace detail {
-
-// The message send_fd sends and receive_fd reads: one byte of data and room for one
-// descriptor (SCM_RIGHTS). msg points into the object itself, so it is neither copied nor
-// moved.
-struct fd_message {
-  explicit fd_message(char b) noexcept : byte(b) {
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-  }
-  fd_message(const fd_message&) = delete;
-  fd_message& operator=(const fd_message&) = delete;
-
-  char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-};
-
-}  // namespace detail
-
-// Sends `fd` (and one byte) over the connected Unix socket `sock`. Throws shm_system_error.
-inline void send_fd(int sock, int fd) {
-  detail::fd_message m('R');
-  cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do n = ::sendmsg(sock, &m.msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) detail::fail_errno(errc::shm_system_error, "sending a descriptor", n < 0 ? errno : EPIPE);
-}
-
-// Receives a descriptor sent with send_fd (close-on-exec); the caller owns it. Throws
-// shm_system_error, also when the peer closed the socket or sent no descriptor.
-inline int receive_fd(int sock) {
-  detail::fd_message m(0);
-  ssize_t n;
-  do n = ::recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) detail::fail_errno(errc::shm_system_error, "receiving a descriptor", errno);
-  const cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
-  if (n == 0 || c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-      c->cmsg_len != CMSG_LEN(sizeof(int)))
-    throw error(errc::shm_system_error, "receiving a descriptor: the peer sent none");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
-}
 
 }  // namespace ringwire::shm

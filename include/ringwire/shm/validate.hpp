@@ -33,35 +33,24 @@ namespace ringwire::shm {
 
 namespace detail {
 
+// The spec an identity records, as its kind's contract c reads it: the generic fields, then
+// the kind's own (contract hook `recorded`).
+inline channel_spec recorded_spec(const identity& id, const channel_contract& c) {
+  channel_spec s{id.kind, id.capacity, id.slot_size, id.slot_align, id.type_tag, 0, id.endpoints, id.policy, 0, 0};
+  s.contract = &c;
+  c.recorded(id, s);
+  return s;
+}
+
 // The expected kind's name for a message (a spec without a contract: its number).
 inline std::string kind_name(const channel_spec& s) {
   const channel_contract* c = contract_of(s);
   return c != nullptr ? std::string(c->name) : "unknown kind " + num(static_cast<std::uint32_t>(s.kind));
 }
 
-}  // namespace detail
-
-// Checks `mapped` bytes at `base` (aligned to segment_align) as a segment holding what
-// `want` describes, reading nothing beyond `mapped` and writing nothing. Returns the
-// validated identity (a private copy: use it, not the shared header, for every offset).
-// Throws ringwire::error, checking in this order:
-//   shm_initialising   size 0, or init_state not ready while the magic is still zero
-//   shm_not_ringwire   fewer than 8 bytes, or the magic is not "RINGWIRE"
-//   shm_truncated      fewer bytes than the header, or than its segment_size
-//   shm_version_mismatch
-//   shm_initialising   the magic is there but init_state is not ready
-//   shm_corrupt        the checksum, or any field inconsistent with the others
-//   shm_kind_mismatch  another kind than expected, or one without a contract; then the
-//                      kind's expect_kind (broadcast policy or slot layout, byte ring kind)
-//   shm_type_mismatch  size, alignment, tag
-//   shm_capacity_mismatch  the kind's expect_geometry (a byte broadcast ring's depth,
-//                      region_bytes, max_message, max_credited), then capacity, endpoints
-//   shm_corrupt        the structure; then the kind's validate: the channel's own geometry
-//                      or indices (after its bounds are proven)
-inline identity validate_segment(const void* base_v, std::size_t mapped, const channel_spec& want) {
-  using detail::fail;
-  using detail::num;
-  const auto* base = static_cast<const unsigned char*>(base_v);
+// validate_segment's first half: the bytes every layout version starts with, the version,
+// and the checksum. Returns a private copy of the identity (nothing else is checked yet).
+inline identity read_identity(const unsigned char* base, std::size_t mapped) {
   if (mapped == 0) fail(errc::shm_initialising, "the segment has size 0 (its creator has not sized it yet)");
   if (mapped < sizeof magic) fail(errc::shm_not_ringwire, "only " + num(mapped) + " bytes, fewer than the magic");
   unsigned char m[sizeof magic];
@@ -92,6 +81,33 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   if (id.header_bytes != header_size)
     fail(errc::shm_corrupt, "header size " + num(id.header_bytes) + ", expected " + num(header_size));
   if (detail::checksum(id) != id.checksum) fail(errc::shm_corrupt, "the header checksum does not match its bytes");
+  return id;
+}
+
+}  // namespace detail
+
+// Checks `mapped` bytes at `base` (aligned to segment_align) as a segment holding what
+// `want` describes, reading nothing beyond `mapped` and writing nothing. Returns the
+// validated identity (a private copy: use it, not the shared header, for every offset).
+// Throws ringwire::error, checking in this order:
+//   shm_initialising   size 0, or init_state not ready while the magic is still zero
+//   shm_not_ringwire   fewer than 8 bytes, or the magic is not "RINGWIRE"
+//   shm_truncated      fewer bytes than the header, or than its segment_size
+//   shm_version_mismatch
+//   shm_initialising   the magic is there but init_state is not ready
+//   shm_corrupt        the checksum, or any field inconsistent with the others
+//   shm_kind_mismatch  another kind than expected, or one without a contract; then the
+//                      kind's expect_kind (broadcast policy or slot layout, byte ring kind)
+//   shm_type_mismatch  size, alignment, tag
+//   shm_capacity_mismatch  the kind's expect_geometry (a byte broadcast ring's depth,
+//                      region_bytes, max_message, max_credited), then capacity, endpoints
+//   shm_corrupt        the structure; then the kind's validate: the channel's own geometry
+//                      or indices (after its bounds are proven)
+inline identity validate_segment(const void* base_v, std::size_t mapped, const channel_spec& want) {
+  using detail::fail;
+  using detail::num;
+  const auto* base = static_cast<const unsigned char*>(base_v);
+  const identity id = detail::read_identity(base, mapped);
 
   if (id.kind != want.kind)
     fail(errc::shm_kind_mismatch, "the segment holds a channel of kind " + num(static_cast<std::uint32_t>(id.kind)) +
@@ -133,10 +149,7 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   if (id.counters_offset != header_size || id.counters_count > max_counters)
     corrupt("counters at " + num(id.counters_offset) + ", " + num(id.counters_count) + " of them");
   // The kind's own rules for endpoints and policy, and its footprint, recomputed.
-  channel_spec as_created{id.kind,      id.capacity, id.slot_size, id.slot_align, id.type_tag, 0,
-                          id.endpoints, id.policy,   0,            0};
-  as_created.contract = c;
-  c->recorded(id, as_created);
+  const channel_spec as_created = detail::recorded_spec(id, *c);
   std::size_t expect_size = 0;
   try {
     expect_size = detail::channel_footprint(as_created);
@@ -153,6 +166,25 @@ inline identity validate_segment(const void* base_v, std::size_t mapped, const c
   // The channel (and the kind's trailer): their bounds are now proven inside the mapping.
   c->validate(base, id);
   return id;
+}
+
+// A kind's contract found by its number (channel_kinds.hpp's find_contract, or a test's own
+// table); null when the build has none.
+using contract_finder = const channel_contract* (*)(channel_kind);
+
+// Validates a segment of whatever kind its header names, as fully as validate_segment does
+// for an opener that expects exactly what the segment records: the checks an observer (a
+// tool, the census) gives a segment it meets without knowing it. Returns the identity; the
+// kind's contract is find(id.kind). Throws as validate_segment; a kind `find` does not know
+// is shm_kind_mismatch.
+inline identity validate_recorded(const void* base_v, std::size_t mapped, contract_finder find) {
+  const identity id = detail::read_identity(static_cast<const unsigned char*>(base_v), mapped);
+  const channel_contract* c = find(id.kind);
+  if (c == nullptr)
+    detail::fail(errc::shm_kind_mismatch, "the segment holds a channel of kind " +
+                                              detail::num(static_cast<std::uint32_t>(id.kind)) +
+                                              ", which this build cannot read");
+  return validate_segment(base_v, mapped, detail::recorded_spec(id, *c));
 }
 
 }  // namespace ringwire::shm
