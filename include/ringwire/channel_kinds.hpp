@@ -14,6 +14,7 @@
 #include "ringwire/byte_ring/shm_contract.hpp"
 #include "ringwire/mpsc/shm_contract.hpp"
 #include "ringwire/shm/contract.hpp"
+#include "ringwire/shm/segment.hpp"
 #include "ringwire/spsc/shm_contract.hpp"
 
 namespace ringwire::shm {
@@ -34,6 +35,12 @@ constexpr const channel_contract* find_contract(channel_kind k) noexcept {
 inline const char* to_string(channel_kind k) noexcept {
   const channel_contract* c = find_contract(k);
   return c != nullptr ? c->name : "unknown";
+}
+
+// Opens the named segment read-only, whatever kind it holds, to look at it (describe()):
+// segment::observe with this build's kinds. Joins nothing, writes nothing.
+inline segment observe(std::string_view name, const open_options& opt = {}) {
+  return segment::observe(name, &find_contract, opt);
 }
 
 }  // namespace ringwire::shm

@@ -76,6 +76,42 @@ inline const char* to_string(errc e) noexcept {
   return "unknown error";
 }
 
+// The enumerator's own name ("shm_corrupt"): a stable identifier for machine-readable output
+// (the `ringwire` command's --json, the bindings), where to_string() is for people.
+inline const char* identifier(errc e) noexcept {
+  switch (e) {
+    case errc::invalid_capacity: return "invalid_capacity";
+    case errc::capacity_too_large: return "capacity_too_large";
+    case errc::already_split: return "already_split";
+    case errc::invalid_options: return "invalid_options";
+    case errc::too_many_subscribers: return "too_many_subscribers";
+    case errc::invalid_topic: return "invalid_topic";
+    case errc::publisher_exists: return "publisher_exists";
+    case errc::type_mismatch: return "type_mismatch";
+    case errc::topic_conflict: return "topic_conflict";
+    case errc::too_many_producers: return "too_many_producers";
+    case errc::shm_exists: return "shm_exists";
+    case errc::shm_not_found: return "shm_not_found";
+    case errc::shm_permission_denied: return "shm_permission_denied";
+    case errc::shm_not_ringwire: return "shm_not_ringwire";
+    case errc::shm_version_mismatch: return "shm_version_mismatch";
+    case errc::shm_kind_mismatch: return "shm_kind_mismatch";
+    case errc::shm_type_mismatch: return "shm_type_mismatch";
+    case errc::shm_capacity_mismatch: return "shm_capacity_mismatch";
+    case errc::shm_truncated: return "shm_truncated";
+    case errc::shm_initialising: return "shm_initialising";
+    case errc::shm_corrupt: return "shm_corrupt";
+    case errc::shm_already_attached: return "shm_already_attached";
+    case errc::shm_system_error: return "shm_system_error";
+    case errc::message_too_large: return "message_too_large";
+    case errc::invalid_message_type: return "invalid_message_type";
+    case errc::ring_corrupt: return "ring_corrupt";
+    case errc::shm_not_a_segment: return "shm_not_a_segment";
+    case errc::shm_untrusted_owner: return "shm_untrusted_owner";
+  }
+  return "unknown";
+}
+
 class error : public std::runtime_error {
  public:
   error(errc code, const std::string& what)

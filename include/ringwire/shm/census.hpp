@@ -44,6 +44,8 @@ struct segment_entry {
   std::uint32_t owner_uid = 0, owner_gid = 0;  // the object's owner (trusted_owners)
   channel_kind kind = channel_kind::spsc;
   unlink_policy unlink = unlink_policy::never;
+  std::uint64_t capacity = 0;   // messages (byte kinds: the kind's capacity word, shm-layout.md)
+  std::uint32_t slot_size = 0;  // bytes per element (byte kinds: their unit)
   std::uint32_t creator_pid = 0;
   bool creator_alive = false;  // pid and start time name a running process
   std::uint32_t joined = 0;    // processes that said they map it (a crashed one never left)
@@ -104,6 +106,8 @@ inline bool read_entry(const std::string& dir, const std::string& file, segment_
   if (!e.intact) return true;
   e.kind = id.kind;
   e.unlink = id.unlink;
+  e.capacity = id.capacity;
+  e.slot_size = id.slot_size;
   e.creator_pid = id.creator_pid;
   e.creator_alive = process_alive(static_cast<pid_t>(id.creator_pid), id.creator_start);
   e.joined = word(offsetof(header, live) + offsetof(live_words, joined), std::uint32_t{});

@@ -1,0 +1,52 @@
+// tools/ringwire/commands.hpp -- the subcommands of the `ringwire` command and what they
+// share. Each command prints for people by default and, with --json, one JSON document per
+// report (schemas in docs/tools.md), and returns the process's exit status:
+//   0 done; 1 a segment could not be read (not found, not ours, not ringwire...);
+//   2 bad usage (CLI11); 3 `inspect` read the segment and found it invalid.
+// No command writes to a segment; `clean` only removes names of abandoned ones.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ringwire/shm/header.hpp"
+
+namespace ringwire_tool {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failed = 1;
+inline constexpr int exit_usage = 2;
+inline constexpr int exit_invalid = 3;
+
+struct common_options {
+  bool json = false;
+  std::string dir = "/dev/shm";     // where POSIX shared memory lives
+  std::vector<std::uint32_t> trust;  // owners trusted besides the effective uid
+};
+
+struct stat_options {
+  std::string name;
+  double interval_s = 1.0;  // between the two snapshots a rate is taken over
+  int count = 1;            // reports; 0: until interrupted
+};
+
+struct clean_options {
+  bool dry_run = false;
+};
+
+int run_ls(const common_options& c);
+int run_clean(const common_options& c, const clean_options& o);
+int run_stat(const common_options& c, const stat_options& o);
+int run_inspect(const common_options& c, const std::string& name);
+
+// "1.5 MiB", "512 B": sizes for people.
+std::string human_bytes(std::uint64_t n);
+// The unlink policy's name ("on_last_close").
+const char* unlink_name(ringwire::shm::unlink_policy p);
+// One JSON document on its own line (stdout).
+void print_json(const nlohmann::json& j);
+
+}  // namespace ringwire_tool

@@ -1,0 +1,69 @@
+// tools/ringwire/main.cpp -- `ringwire`: look at the channels in shared memory from outside
+// the processes that use them.
+//
+//   ringwire ls                        every segment: kind, size, capacity, who made it and
+//                                      who holds it, alive or dead, abandoned or in use
+//   ringwire stat NAME [--interval S] [--count N]
+//                                      the channel's state words and counters, with rates
+//   ringwire inspect NAME              the header field by field and the validation verdict
+//   ringwire clean [--dry-run]         removes abandoned segments, saying why
+//   --json on every command; --dir DIR (default /dev/shm); --trust UID (repeatable)
+//
+// Segments are opened read-only and never joined: looking changes nothing (not even a join
+// count), so the tool is safe against a live channel. Exit status: commands.hpp.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "ringwire/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ringwire_tool;
+  CLI::App app{"ringwire: look at ringwire channels in shared memory (read-only; clean removes abandoned names)"};
+  app.require_subcommand(1);
+  app.fallthrough();  // the options above are taken after the subcommand too
+  common_options common;
+  app.add_flag("--json", common.json, "one JSON document per report (schemas: docs/tools.md)");
+  app.add_option("--dir", common.dir, "where the segments live")->capture_default_str();
+  app.add_option("--trust", common.trust, "also trust segments owned by this uid (repeatable)");
+
+  CLI::App* ls = app.add_subcommand("ls", "list every ringwire segment");
+  CLI::App* stat = app.add_subcommand("stat", "a channel's state and counters, with rates per second");
+  stat_options so;
+  stat->add_option("name", so.name, "the segment, \"/name\"")->required();
+  stat->add_option("-i,--interval", so.interval_s, "seconds between the snapshots a rate is taken over")
+      ->check(CLI::Range(0.01, 3600.0))
+      ->capture_default_str();
+  stat->add_option("-n,--count", so.count, "reports to print; 0: until interrupted")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  CLI::App* inspect = app.add_subcommand("inspect", "the header field by field and the validation verdict");
+  std::string inspect_name;
+  inspect->add_option("name", inspect_name, "the segment, \"/name\"")->required();
+  CLI::App* clean = app.add_subcommand("clean", "remove abandoned segments (nobody alive holds, made or uses them)");
+  clean_options co;
+  clean->add_flag("--dry-run", co.dry_run, "say what would be removed, remove nothing");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int r = app.exit(e);  // prints the help or the error
+    return r == 0 ? exit_ok : exit_usage;
+  }
+  try {
+    if (ls->parsed()) return run_ls(common);
+    if (stat->parsed()) return run_stat(common, so);
+    if (inspect->parsed()) return run_inspect(common, inspect_name);
+    if (clean->parsed()) return run_clean(common, co);
+  } catch (const ringwire::error& e) {
+    std::fprintf(stderr, "%s\n", e.what());  // "ringwire: <errc>: <what>"
+    return exit_failed;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ringwire: %s\n", e.what());
+    return exit_failed;
+  }
+  return exit_usage;
+}
