@@ -183,10 +183,11 @@ template <class Pub, class Sub>
   return sum;
 }
 
-template <ringwire::broadcast::policy P>
+template <ringwire::broadcast::policy P, bool Metrics = false>
 std::uint64_t fam_broadcast(std::uint64_t n) {
   ringwire::broadcast::options opt;
   opt.policy = P;
+  opt.metrics = Metrics;  // broadcast/stats.hpp: the price of the counters
   auto [pub, hub] = ringwire::broadcast::channel<T>(cap, opt);
   auto sub = hub.subscribe();
   return fam_broadcast_loop(pub, sub, n);
@@ -271,6 +272,8 @@ const impl impls[] = {
     {"fam_mpmc", fam_mpmc},
     {"fam_broadcast_lossy", fam_broadcast<ringwire::broadcast::policy::lossy>},
     {"fam_broadcast_lossless", fam_broadcast<ringwire::broadcast::policy::lossless>},
+    {"fam_broadcast_lossy_metrics", fam_broadcast<ringwire::broadcast::policy::lossy, true>},
+    {"fam_broadcast_lossless_metrics", fam_broadcast<ringwire::broadcast::policy::lossless, true>},
     {"fam_byte_ring", fam_byte_ring},
     {"fam_byte_broadcast", fam_byte_broadcast},
 };

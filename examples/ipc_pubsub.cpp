@@ -15,6 +15,7 @@
 // In separate terminals:
 //   ipc_pubsub publish [--name /quotes] [--rate 100000] [--seconds 0]
 //   ipc_pubsub subscribe [--name /quotes]        (as many as you like, up to 16 at once)
+//   ringwire stat /quotes                        (every subscriber's lag, received, missed)
 //   (kill -9 the publisher, start it again: the subscribers report the restart and go on)
 //   ipc_pubsub clean [--name /quotes]            removes the segment
 //
@@ -82,7 +83,8 @@ shm::segment create_or_open(const std::string& name) {
 // of stream when done.
 int publish(const std::string& name, double rate, double seconds, bool end) {
   auto seg = create_or_open(name);
-  auto pub = shm::broadcast::attach_publisher<quote>(seg);  // takes over a dead publisher's claim
+  // metrics: `ringwire stat /quotes` shows each subscriber's lag and counters (stats.hpp).
+  auto pub = shm::broadcast::attach_publisher<quote>(seg, {.metrics = true});  // takes over a dead publisher's claim
   auto& next = seg.counter(next_seq_counter);
   const auto me = static_cast<std::uint32_t>(::getpid());
   std::printf("publisher %u: resuming at quote %" PRIu64 "\n", me, next.load());
@@ -110,7 +112,7 @@ int publish(const std::string& name, double rate, double seconds, bool end) {
 // idle_exit: seconds without any quote (and no publisher) after which it gives up; 0: never.
 int subscribe(const std::string& name, double idle_exit, bool expect_restart = false) {
   auto seg = shm::segment::open(name, spec(), {.wait = std::chrono::seconds(10)});
-  auto sub = shm::broadcast::attach_subscriber<quote>(seg);
+  auto sub = shm::broadcast::attach_subscriber<quote>(seg, {.metrics = true});
   const auto me = static_cast<std::uint32_t>(::getpid());
   std::uint64_t received = 0, gaps = 0, missed = 0, lag_reported = 0, errors = 0, restarts = 0, window = 0;
   std::uint64_t last = UINT64_MAX, latency_sum = 0;

@@ -44,7 +44,7 @@
 // copied as 64-bit words with relaxed atomics and may be read while being overwritten).
 // Several producers: mpmc_channel() returns a copyable shared_publisher instead (tickets
 // give one global order; see shared_publisher.hpp). Shared-memory placement: shm/broadcast.hpp.
-// Not here yet: metrics counters.
+// Counters (options::metrics, hub::stats, `ringwire stat`): broadcast/stats.hpp.
 #pragma once
 
 #include <cstddef>

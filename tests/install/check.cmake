@@ -1,4 +1,5 @@
-# Installs ringwire into a scratch prefix and builds a consumer against it three ways:
+# Installs ringwire (headers, CMake package, pkg-config file, the ringwire command) into a
+# scratch prefix, runs the installed command, and builds a consumer against it three ways:
 # find_package, pkg-config, add_subdirectory. Run by CTest with -DSRC=, -DWORK=, -DCXX=.
 file(REMOVE_RECURSE ${WORK})
 function(run)
@@ -11,7 +12,9 @@ set(prefix ${WORK}/prefix)
 run(${CMAKE_COMMAND} -S ${SRC} -B ${WORK}/lib -G Ninja -DCMAKE_CXX_COMPILER=${CXX}
     -DCMAKE_INSTALL_PREFIX=${prefix} -DRINGWIRE_BUILD_TESTS=OFF -DRINGWIRE_BUILD_BENCH=OFF
     -DRINGWIRE_BUILD_MODELS=OFF -DRINGWIRE_BUILD_EXAMPLES=OFF)
+run(${CMAKE_COMMAND} --build ${WORK}/lib)  # the ringwire command (tools/), installed beside the headers
 run(${CMAKE_COMMAND} --install ${WORK}/lib)
+run(${prefix}/bin/ringwire --json ls --dir ${WORK})  # the installed command runs (no segments there)
 set(ENV{PKG_CONFIG_PATH} ${prefix}/share/pkgconfig)
 run(${CMAKE_COMMAND} -S ${SRC}/tests/install/consumer -B ${WORK}/pkg -G Ninja -DCMAKE_CXX_COMPILER=${CXX}
     -DCMAKE_PREFIX_PATH=${prefix} -DCONSUME=package)

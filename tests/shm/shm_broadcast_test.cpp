@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "ringwire/channel_kinds.hpp"
 #include "ringwire/shm/broadcast.hpp"
 #include "support/shm_support.hpp"
 
@@ -549,6 +550,36 @@ TEST_F(ShmBroadcast, AReadOnlyObserverReadsWithoutWriting) {
   EXPECT_EQ(shm_test::wait_child(child), 0);
   ::close(ready[0]);
   ::close(ready[1]);
+}
+
+// The counters live in the segment (broadcast/stats.hpp): another process reads them on a
+// read-only mapping it never joins (shm::observe + describe, what `ringwire stat` does).
+TEST_F(ShmBroadcast, CountersAreReadFromAnotherProcessOnAReadOnlyMapping) {
+  const auto n = name("stats");
+  auto seg = shm::segment::create(n, spec(16, 4, bc::policy::lossy));
+  bc::options metered;
+  metered.metrics = true;
+  auto pub = shm::broadcast::attach_publisher<msg>(seg, metered);
+  auto sub = shm::broadcast::attach_subscriber<msg>(seg, metered);
+  for (std::uint64_t i = 1; i <= 10; ++i) ASSERT_EQ(pub.try_send(make(i)), status::ok);
+  for (std::uint64_t i = 1; i <= 10; ++i) ASSERT_EQ(sub.try_recv().value().seq, i);
+  ASSERT_EQ(sub.try_recv().status(), status::empty);
+  const pid_t child = shm_test::spawn([&] {
+    const shm::segment o = shm::observe(n);
+    if (!o.read_only()) return 2;
+    const shm::channel_description d = shm::describe(o);
+    if (d.value("published") != 10u) return 3;
+    if (d.endpoints.size() != 1 || d.endpoints[0].role != "subscriber") return 4;
+    std::uint64_t received = 0, lag = 99, cursor = 0;
+    for (const auto& v : d.endpoints[0].values) {
+      if (v.key == "received") received = v.value;
+      if (v.key == "lag") lag = v.value;
+      if (v.key == "cursor") cursor = v.value;
+    }
+    return received == 10 && lag == 0 && cursor == 11 ? 0 : 5;
+  });
+  EXPECT_EQ(shm_test::wait_child(child), 0);
+  EXPECT_EQ(seg.joined_count(), 1u) << "observing joined";
 }
 
 }  // namespace

@@ -56,6 +56,13 @@ snapshot take(const shm::segment& seg) {
   return s;
 }
 
+// The row of the same endpoint in an earlier snapshot, or null (it joined since).
+const shm::channel_description::endpoint_row* matching(const snapshot& s, const shm::channel_description::endpoint_row& r) {
+  for (const auto& e : s.d.endpoints)
+    if (e.role == r.role && e.index == r.index) return &e;
+  return nullptr;
+}
+
 double rate(std::uint64_t before, std::uint64_t now, double seconds) {
   return (static_cast<double>(now) - static_cast<double>(before)) / seconds;
 }
@@ -74,6 +81,18 @@ void report(const shm::segment& seg, const snapshot& a, const snapshot& b, bool 
     }
     nlohmann::json claims = nlohmann::json::array();
     for (const auto& c : b.d.claims) claims.push_back({{"role", std::string(c.key)}, {"held", c.value}});
+    nlohmann::json endpoints = nlohmann::json::array();
+    for (const auto& row : b.d.endpoints) {
+      const auto* was = matching(a, row);
+      nlohmann::json values = nlohmann::json::array();
+      for (std::size_t i = 0; i < row.values.size(); ++i) {
+        const std::uint64_t before = was != nullptr && i < was->values.size() ? was->values[i].value : row.values[i].value;
+        values.push_back({{"key", std::string(row.values[i].key)},
+                          {"value", row.values[i].value},
+                          {"per_second", rate(before, row.values[i].value, dt)}});
+      }
+      endpoints.push_back({{"role", std::string(row.role)}, {"index", row.index}, {"values", values}});
+    }
     nlohmann::json counters = nlohmann::json::array();
     for (std::size_t i = 0; i < b.counters.size(); ++i)
       counters.push_back({{"index", i}, {"value", b.counters[i]}, {"per_second", rate(a.counters[i], b.counters[i], dt)}});
@@ -87,6 +106,7 @@ void report(const shm::segment& seg, const snapshot& a, const snapshot& b, bool 
                 {"interval_s", dt},
                 {"state", state},
                 {"claims", claims},
+                {"endpoints", endpoints},
                 {"counters", counters}});
     return;
   }
@@ -104,6 +124,13 @@ void report(const shm::segment& seg, const snapshot& a, const snapshot& b, bool 
     line(std::string(b.d.state[i].key), i < a.d.state.size() ? a.d.state[i].value : b.d.state[i].value,
          b.d.state[i].value);
   for (const auto& c : b.d.claims) fmt::print("  {:<22} {:>20} attached\n", c.key, c.value);
+  for (const auto& row : b.d.endpoints) {
+    fmt::print("  {} {}:\n", row.role, row.index);
+    const auto* was = matching(a, row);
+    for (std::size_t i = 0; i < row.values.size(); ++i)
+      line("  " + std::string(row.values[i].key),
+           was != nullptr && i < was->values.size() ? was->values[i].value : row.values[i].value, row.values[i].value);
+  }
   for (std::size_t i = 0; i < b.counters.size(); ++i)
     if (b.counters[i] != 0 || a.counters[i] != 0) line(fmt::format("counter[{}]", i), a.counters[i], b.counters[i]);
   std::fflush(stdout);
@@ -253,14 +280,25 @@ int run_inspect(const common_options& c, const std::string& name) {
     const shm::channel_description d = shm::describe_channel(map.base, id, *shm::find_contract(id.kind));
     nlohmann::json state = nlohmann::json::array();
     for (const auto& i : d.state) state.push_back({{"key", std::string(i.key)}, {"value", i.value}});
+    nlohmann::json endpoints = nlohmann::json::array();
+    for (const auto& row : d.endpoints) {
+      nlohmann::json values = nlohmann::json::array();
+      for (const auto& v : row.values) values.push_back({{"key", std::string(v.key)}, {"value", v.value}});
+      endpoints.push_back({{"role", std::string(row.role)}, {"index", row.index}, {"values", values}});
+    }
     doc["kind"] = std::string(d.kind);
     doc["state"] = state;
+    doc["endpoints"] = endpoints;
     doc["verdict"] = {{"valid", true}};
     if (c.json) {
       print_json(doc);
     } else {
       fmt::print("channel ({}):\n", d.kind);
       for (const auto& i : d.state) fmt::print("  {:<22} {:>20}\n", i.key, i.value);
+      for (const auto& row : d.endpoints) {
+        fmt::print("  {} {}:\n", row.role, row.index);
+        for (const auto& v : row.values) fmt::print("    {:<20} {:>20}\n", v.key, v.value);
+      }
       fmt::print("verdict: valid\n");
     }
     return exit_ok;

@@ -230,6 +230,12 @@ TEST(RingwireCli, AgainstARunningPublisherThenItsCrash) {
     if (!entry.is_null() && entry["state"] != "in use") entry = json{};  // still being formatted
   }
   ASSERT_FALSE(entry.is_null()) << "the publisher never made " << name;
+  const pid_t reader = ::fork();
+  ASSERT_GE(reader, 0);
+  if (reader == 0) {
+    ::execl(RINGWIRE_PUBLISHER, RINGWIRE_PUBLISHER, "subscribe", "--name", name.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
   EXPECT_EQ(entry["kind"], "broadcast");
   EXPECT_EQ(entry["creator"]["pid"], static_cast<std::uint32_t>(child));
   EXPECT_TRUE(entry["creator"]["alive"].get<bool>());
@@ -250,6 +256,16 @@ TEST(RingwireCli, AgainstARunningPublisherThenItsCrash) {
         rated = true;
       }
     EXPECT_TRUE(rated) << s.dump();
+    // The subscriber (metrics on in the example) shows its entry: cursor, lag, received.
+    bool subscriber_seen = false;
+    for (const auto& row : s["endpoints"]) {
+      if (row["role"] != "subscriber") continue;
+      for (const auto& v : row["values"])
+        if (v["key"] == "received" && v["value"].get<std::uint64_t>() > 0) subscriber_seen = true;
+    }
+    if (reports == 2) {
+      EXPECT_TRUE(subscriber_seen) << s.dump();
+    }
     if (nl == std::string::npos) break;
     from = nl + 1;
   }
@@ -261,8 +277,10 @@ TEST(RingwireCli, AgainstARunningPublisherThenItsCrash) {
   EXPECT_EQ(run("inspect " + name).status, 0);
 
   ::kill(child, SIGKILL);
+  ::kill(reader, SIGKILL);
   int w = 0;
   ::waitpid(child, &w, 0);
+  ::waitpid(reader, &w, 0);
   const json after = find_entry(parse(run("--json ls")), name);
   ASSERT_FALSE(after.is_null());
   EXPECT_FALSE(after["creator"]["alive"].get<bool>());

@@ -152,6 +152,13 @@ struct layout {
     atomic<std::uint32_t> closed;
     atomic<std::uint32_t> publisher_park;
     atomic<std::uint32_t> producers;
+    // The producers' counters (broadcast/stats.hpp), counted only with options::metrics and
+    // only on slow paths, never beside the head a subscriber polls. Several producers
+    // (shared_publisher) may share them: a relaxed fetch_add, when a send already waits.
+    atomic<std::uint64_t> full_events;       // sends that found the gate shut (gated)
+    atomic<std::uint64_t> producer_parks;    // futex sleeps of waiting producers
+    atomic<std::uint64_t> evictions;         // subscribers evicted (evict)
+    atomic<std::uint64_t> subscriber_wakes;  // wake rounds for parked subscribers
   };
   struct alignas(detail::hot_block) joiners_block {
     atomic<std::uint64_t> epoch;
@@ -162,7 +169,15 @@ struct layout {
     atomic<std::uint64_t> cursor;
     atomic<std::uint32_t> state;
     atomic<std::uint32_t> park;
+    // The subscriber's counters as it last showed them (subscriber.hpp, show()): written
+    // only by the occupant, on its own line, when it shows its cursor (gated policies, or
+    // options::metrics); a new occupant starts them at zero.
+    atomic<std::uint64_t> received;
+    atomic<std::uint64_t> missed;
+    atomic<std::uint64_t> parks;
+    atomic<std::uint64_t> empty_events;  // options::metrics only
   };
+  static_assert(sizeof(entry) == detail::hot_block, "the counters live in the entry's spare bytes");
 
   // Registry entry kinds (low two bits of state; the rest is the generation).
   static constexpr std::uint32_t free_entry = 0, joining = 1, live = 2, evicted = 3;
@@ -173,6 +188,8 @@ struct layout {
   static constexpr std::uint64_t writing(std::uint64_t n) noexcept { return 2 * n - 1; }
   static constexpr std::uint64_t seq_of(std::uint64_t stamp) noexcept { return (stamp + 1) / 2; }
 
+  static_assert(sizeof(control_block) == detail::hot_block,
+                "the counters live in the block's spare bytes: the footprint (and shm-layout.md) is unchanged");
   geometry_block geometry;
   publisher_block publisher;
   control_block control;

@@ -33,7 +33,7 @@ namespace ringwire::broadcast::detail {
 template <class Sync>
 class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
   using base = ringwire::detail::endpoint_state<ring_ref<Sync>>;
-  using base::ref_, base::scope_, base::wait_;
+  using base::ref_, base::scope_, base::wait_, base::metrics_;
   using ring = layout<Sync>;
 
  public:
@@ -41,7 +41,7 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
   // scope: fence_scope::cross_process (or _asymmetric) when subscribers may be other
   // processes (a shared-memory segment, shm/broadcast.hpp): process-shared futexes.
   producer_state(ring_ref<Sync> ref, const options& opt, fence_scope scope = fence_scope::process) noexcept
-      : base(std::move(ref), opt.sender_wait, Sync::resolve_scope(scope)) {
+      : base(std::move(ref), opt.sender_wait, Sync::resolve_scope(scope), opt.metrics) {
     auto* l = ref_.get();
     geo_ = ring_geometry<Sync>(l);
     capacity_ = geo_.capacity;
@@ -49,7 +49,7 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
     room_until_ = gated_ ? 0 : ~std::uint64_t{0};  // lossy: never rescans
   }
   producer_state(const producer_state& o) noexcept
-      : base(o.ref_.copy(), o.wait_, o.scope_), geo_(o.geo_), capacity_(o.capacity_), gated_(o.gated_) {
+      : base(o.ref_.copy(), o.wait_, o.scope_, o.metrics_), geo_(o.geo_), capacity_(o.capacity_), gated_(o.gated_) {
     room_until_ = gated_ ? 0 : ~std::uint64_t{0};  // a fresh cache: rescans before its first write
   }
   producer_state(producer_state&&) noexcept = default;
@@ -64,14 +64,23 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
   [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
   void reset() noexcept { ref_.reset(); }
 
-  // True when message s may be written now (rescanning when the cache says no).
-  [[nodiscard]] bool may_write(std::uint64_t s) noexcept { return s <= room_until_ || has_room(s); }
+  // True when message s may be written now (rescanning when the cache says no); a no is a
+  // full event (options::metrics).
+  [[nodiscard]] bool may_write(std::uint64_t s) noexcept {
+    if (s <= room_until_ || has_room(s)) [[likely]] return true;
+    if (metrics_) count(ref_.get()->control.full_events);
+    return false;
+  }
 
   // Waits (the publisher wait strategy) until message s may be written.
   status wait_room(std::uint64_t s, const ringwire::detail::wait_limits& lim, ringwire::detail::word_sharing sharing) {
     if (may_write(s)) return status::ok;
-    return ringwire::detail::wait_until<Sync>(wait_, ref_.get()->control.publisher_park, scope_, ref_.watch(lim), parks_,
-                                              [this, s] { return has_room(s); }, sharing);
+    const std::uint64_t parks_before = parks_;
+    const status st = ringwire::detail::wait_until<Sync>(wait_, ref_.get()->control.publisher_park, scope_,
+                                                         ref_.watch(lim), parks_, [this, s] { return has_room(s); },
+                                                         sharing);
+    if (metrics_ && parks_ != parks_before) count(ref_.get()->control.producer_parks, parks_ - parks_before);
+    return st;
   }
 
   // After the store that makes a message visible (the committed stamp, and for a single
@@ -93,6 +102,7 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
   // Wakes every parked subscriber. Cold: reached only when some subscriber is parked, and on close.
   [[gnu::noinline, gnu::cold]] void wake_parked() noexcept {
     auto* const l = ref_.get();
+    if (metrics_) count(l->control.subscriber_wakes);
     // acquire: entries below top were formatted as joinable before top was raised.
     // Clamped: a peer in shared memory may have scribbled on it.
     const std::uint32_t top = std::min(l->joiners.top.load(std::memory_order_acquire), geo_.max_subscribers);
@@ -129,8 +139,10 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
       const std::uint64_t c = e.cursor.load(std::memory_order_acquire);
       if (evict && s - c > lag_limit) {
         // acq_rel: a leaving subscriber's free store wins over this (the CAS fails).
-        e.state.compare_exchange_strong(st, ring::with_kind(st, ring::evicted), std::memory_order_acq_rel,
-                                        std::memory_order_relaxed);
+        if (e.state.compare_exchange_strong(st, ring::with_kind(st, ring::evicted), std::memory_order_acq_rel,
+                                            std::memory_order_relaxed) &&
+            metrics_)
+          count(l->control.evictions);
         continue;
       }
       if (!any || c < low) low = c;
@@ -138,6 +150,13 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
     }
     room_until_ = any ? low + capacity_ - 1 : s + capacity_ - 1;
     return s <= room_until_;
+  }
+
+  // One of the producers' counters (layout.hpp, control_block): shared by every producer
+  // of the channel, so an RMW -- on slow paths only, and only with options::metrics.
+  static void count(typename Sync::template atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
+    // relaxed: a statistic; nothing is published through it.
+    counter.fetch_add(by, std::memory_order_relaxed);
   }
 
   ring_geometry<Sync> geo_;

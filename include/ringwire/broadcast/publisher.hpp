@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "ringwire/broadcast/producer_state.hpp"
+#include "ringwire/broadcast/stats.hpp"
 #include "ringwire/broadcast/storage.hpp"
 #include "ringwire/detail/call_surface.hpp"
 #include "ringwire/status.hpp"
@@ -90,6 +91,10 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
   [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(state_.capacity()); }
   // Messages published so far (the newest sequence number).
   [[nodiscard]] std::uint64_t published() const noexcept { return seq_; }
+  // The channel as its memory says (stats.hpp; hub::stats). A closed publisher: default.
+  [[nodiscard]] broadcast::stats stats() const {
+    return state_.get() == nullptr ? broadcast::stats{} : detail::read_stats(state_.geo());
+  }
   void set_wait(const wait_strategy& w) noexcept { state_.set_wait(w); }
 
  private:

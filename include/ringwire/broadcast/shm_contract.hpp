@@ -18,6 +18,7 @@
 #include <string>
 
 #include "ringwire/broadcast/layout.hpp"
+#include "ringwire/broadcast/stats.hpp"
 #include "ringwire/detail/defs.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/shm/contract.hpp"
@@ -119,17 +120,37 @@ struct shm_contract {
                [](const std::string& what) { shm::detail::fail(errc::shm_corrupt, what); });
   }
 
-  // The publisher's head, the close flag and how far the registry has grown.
+  // The channel's numbers (stats.hpp): head, close flag, the producers' counters, and per
+  // live or evicted subscriber its cursor, lag and counters (those with options::metrics).
   static void describe(const std::byte* base, const shm::identity& id, shm::channel_description& d) {
-    const auto* l = shm::detail::channel_at<const ring>(base, id);
-    // relaxed (all): a snapshot for tools; nothing is read through these words.
+    // Only loads (read_stats): the geometry's pointer is not const only because endpoints
+    // write through the same type.
+    auto* l = const_cast<ring*>(shm::detail::channel_at<const ring>(base, id));
+    const ringwire::broadcast::stats s = detail::read_stats(detail::ring_geometry<std_sync>(l));
+    // relaxed (both): a snapshot for tools; nothing is read through these words.
     d.state = {{"capacity", id.capacity},
                {"policy", id.policy},
                {"slot_layout", id.region_shift},
-               {"published", l->publisher.head.load(std::memory_order_relaxed)},
-               {"closed", l->control.closed.load(std::memory_order_relaxed)},
+               {"published", s.published},
+               {"closed", s.closed ? 1u : 0u},
+               {"producers", s.producers},
                {"registry_top", l->joiners.top.load(std::memory_order_relaxed)},
-               {"parked_subscribers", l->joiners.parked.load(std::memory_order_relaxed)}};
+               {"parked_subscribers", s.parked_subscribers},
+               {"max_lag", s.max_lag()},
+               {"full_events", s.full_events},
+               {"producer_parks", s.producer_parks},
+               {"evictions", s.evictions},
+               {"subscriber_wakes", s.subscriber_wakes}};
+    for (const auto& sub : s.subscribers)
+      d.endpoints.push_back({"subscriber",
+                             sub.entry,
+                             {{"cursor", sub.cursor},
+                              {"lag", sub.lag},
+                              {"received", sub.received},
+                              {"missed", sub.missed},
+                              {"parks", sub.parks},
+                              {"empty_events", sub.empty_events},
+                              {"evicted", sub.evicted ? 1u : 0u}}});
   }
 };
 

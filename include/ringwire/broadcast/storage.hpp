@@ -34,6 +34,12 @@ struct options {
   broadcast::slot_layout slot_layout = slot_layout::automatic;
   wait_strategy sender_wait = wait_strategy::park();    // publishers; lossless / evict only
   wait_strategy receiver_wait = wait_strategy::park();  // subscribers: recv(), recv_for(), ...
+  // Count slow-path events in the channel's memory, readable from outside (stats.hpp,
+  // `ringwire stat`): the producers' full events, parks, evictions and wake rounds, and each
+  // subscriber's received / missed / parks / empty events, shown with its cursor every
+  // capacity/8 receives and whenever it catches up, lags or parks. Off: a gated subscriber
+  // still shows its cursor (the gate needs it), nothing else is written.
+  bool metrics = false;
 };
 
 namespace detail {

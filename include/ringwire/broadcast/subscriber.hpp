@@ -50,6 +50,7 @@
 #include <stop_token>
 #include <utility>
 
+#include "ringwire/broadcast/stats.hpp"
 #include "ringwire/broadcast/storage.hpp"
 #include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/endpoint.hpp"
@@ -71,7 +72,7 @@ template <class T, class Sync = std_sync>
 class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail::ring_ref<Sync>>,
                    public ringwire::detail::recv_calls<subscriber<T, Sync>, T, Sync> {
   using base = ringwire::detail::endpoint<subscriber<T, Sync>, detail::ring_ref<Sync>>;
-  using base::ref_, base::scope_, base::wait_;
+  using base::ref_, base::scope_, base::wait_, base::metrics_;
   static_assert(detail::payload_check<T>::ok);
   using ring = layout<Sync>;
 
@@ -141,8 +142,10 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
         // acquire: every publish happens-before the closed flag (see publisher::close), so
         // the re-read below sees the last message if there was one.
         if (l->control.closed.load(std::memory_order_acquire) == 0) {
-          // Caught up: a lossless publisher may be waiting on a cursor we have not shown yet.
-          if (gated_ && cursor_shown_ != n_) publish_cursor(l);
+          // Caught up: a lossless publisher may be waiting on a cursor we have not shown yet;
+          // with metrics, the empty events are shown every show_every_ of them too.
+          if (metrics_) ++empty_events_;
+          if (shows_ && (cursor_shown_ != n_ || empty_events_ - empty_shown_ >= show_every_)) show(l);
           return recv_result<T>(status::empty);
         }
         // acquire: as above.
@@ -317,8 +320,10 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     gated_ = geo_.mode != policy::lossy;
     evict_ = geo_.mode == policy::evict;
     // Lossless shows its cursor every capacity/8 receives (see the top of this header);
-    // evict on every receive, so the eviction distance is measured exactly.
-    show_every_ = geo_.mode == policy::lossless ? std::max<std::uint64_t>(1, cap / 8) : 1;
+    // evict on every receive, so the eviction distance is measured exactly; lossy only with
+    // metrics, for monitors, every capacity/8.
+    shows_ = gated_ || metrics_;
+    show_every_ = geo_.mode == policy::evict ? 1 : std::max<std::uint64_t>(1, cap / 8);
     const auto start = [&](std::uint64_t h) { return from_oldest ? (h >= cap ? h - cap + 1 : 1) : h + 1; };
     // acquire: pairs with the publisher's release store of head.
     const std::uint64_t provisional = start(l->publisher.head.load(std::memory_order_acquire));
@@ -367,6 +372,11 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     }
     // relaxed: published by the release store of live below.
     e.cursor.store(provisional, std::memory_order_relaxed);
+    // relaxed (all four): statistics; a monitor may read a previous occupant's for a moment.
+    e.received.store(0, std::memory_order_relaxed);
+    e.missed.store(0, std::memory_order_relaxed);
+    e.parks.store(0, std::memory_order_relaxed);
+    e.empty_events.store(0, std::memory_order_relaxed);
     e.park.store(ringwire::detail::running, std::memory_order_relaxed);
     state_ = ring::with_kind(state_, ring::live);
     // release: a publisher that sees live sees the provisional cursor (never ahead of the
@@ -382,7 +392,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     index_ = n_ % cap;
     if (gated_ && from_oldest && h >= cap) first_ = n_;
     // A publisher may already be parked on our provisional cursor: settle and wake it.
-    if (gated_) publish_cursor(l);
+    if (shows_) show(l);
   }
 
   recv_result<T> recv_limited(const ringwire::detail::wait_limits& lim) {
@@ -394,10 +404,12 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
       // relaxed: a hint that makes the publisher look at the park words; ordered before
       // the heavy fence inside wait_until (wait.hpp). Only parking waiters need it.
       if (parks) l->joiners.parked.fetch_add(1, std::memory_order_relaxed);
+      const std::uint64_t parks_before = parks_;
       const status st = ringwire::detail::wait_until<Sync>(
           wait_, geo_.subscriber(entry_).park, scope_, ref_.watch(lim), parks_, [this, l] { return readable(l); });
       // relaxed: the hint only.
       if (parks) l->joiners.parked.fetch_sub(1, std::memory_order_relaxed);
+      if (metrics_ && shows_ && parks_ != parks_before) show(l);  // a monitor sees the sleep
       if (st != status::ok) return recv_result<T>(st);
     }
   }
@@ -424,23 +436,34 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     ++received_;
     ++n_;
     index_ = index_ + 1 == geo_.capacity ? 0 : index_ + 1;
-    if (gated_ && n_ - cursor_shown_ >= show_every_) publish_cursor(l);
+    if (shows_ && n_ - cursor_shown_ >= show_every_) show(l);
   }
 
   void jump(ring* l, std::uint64_t n) noexcept {
     n_ = n;
     index_ = n % geo_.capacity;
-    if (gated_) publish_cursor(l);
+    if (shows_) show(l);
   }
 
-  void publish_cursor(ring* l) noexcept {
+  // Shows our cursor (the gate's, gated policies) and, with metrics, our counters in our
+  // registry entry. Gated: then wakes a publisher parked on the cursor.
+  void show(ring* l) noexcept {
     cursor_shown_ = n_;
+    auto& e = geo_.subscriber(entry_);
+    if (metrics_) {
+      empty_shown_ = empty_events_;
+      // relaxed (all four): statistics on our own line; nothing is published through them.
+      e.received.store(received_, std::memory_order_relaxed);
+      e.missed.store(missed_, std::memory_order_relaxed);
+      e.parks.store(parks_, std::memory_order_relaxed);
+      e.empty_events.store(empty_events_, std::memory_order_relaxed);
+    }
     // release: our copies out of the slots before n_ happen-before the publisher's
     // acquire load of the cursor, so it never overwrites a slot we are reading.
-    geo_.subscriber(entry_).cursor.store(n_, std::memory_order_release);
+    e.cursor.store(n_, std::memory_order_release);
     // The Dekker half that pairs with a parking publisher's heavy fence (wait.hpp): a
     // compiler barrier and one load while membarrier is available.
-    ringwire::detail::notify<Sync>(l->control.publisher_park, scope_);
+    if (gated_) ringwire::detail::notify<Sync>(l->control.publisher_park, scope_);
   }
 
   // Lossy: message n was overwritten by message m (committed or in progress), so head >= m.
@@ -475,11 +498,14 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   std::uint64_t received_ = 0;
   std::uint64_t missed_ = 0;
   std::uint64_t parks_ = 0;
+  std::uint64_t empty_events_ = 0;  // metrics only
+  std::uint64_t empty_shown_ = 0;   // empty_events_ as last shown
   std::uint64_t cursor_shown_ = 0;  // the cursor value last stored in our registry entry
-  std::uint64_t show_every_ = 1;    // gated: store the cursor after this many receives
+  std::uint64_t show_every_ = 1;    // store the cursor after this many receives (when shows_)
   std::uint32_t entry_ = 0;  // registry index
   std::uint32_t state_ = 0;  // our entry's state word (generation | live)
   bool gated_ = false;
+  bool shows_ = false;  // gated, or metrics: show() the cursor (and counters) in our entry
   bool evict_ = false;
   bool evicted_ = false;
   bool observer_ = false;  // not in the registry (observe_only)
@@ -490,7 +516,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
 template <class T, class Sync>
 subscriber<T, Sync>::subscriber(detail::ring_ref<Sync> ref, const options& opt, bool from_oldest, fence_scope scope,
                                 std::uint32_t entry)
-    : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope)) {
+    : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope), opt.metrics) {
   join(from_oldest, entry);
 }
 
@@ -521,6 +547,11 @@ class hub {
   }
   [[nodiscard]] std::size_t capacity() const noexcept {
     return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(ref_.get()->geometry.capacity);
+  }
+  // The channel as its memory says (stats.hpp): the producers' counters and every
+  // subscriber's position, lag and counters. Only loads. An empty hub: a default stats.
+  [[nodiscard]] broadcast::stats stats() const {
+    return ref_.get() == nullptr ? broadcast::stats{} : detail::read_stats(detail::ring_geometry<Sync>(ref_.get()));
   }
 
  private:

@@ -106,9 +106,16 @@ struct channel_description {
     std::string_view key;
     std::uint64_t value;
   };
+  // One endpoint's own numbers (a broadcast subscriber's entry, an MPSC lane).
+  struct endpoint_row {
+    std::string_view role;  // "subscriber", "lane"
+    std::uint32_t index;    // its entry
+    std::vector<item> values;
+  };
   std::string_view kind;
   std::vector<item> state;   // the kind's describe()
   std::vector<item> claims;  // per claims-table role: words held (not 0)
+  std::vector<endpoint_row> endpoints;  // the kind's describe(), per endpoint (may be empty)
 
   [[nodiscard]] std::optional<std::uint64_t> value(std::string_view key) const noexcept {
     for (const item& i : state)

@@ -1,0 +1,167 @@
+// tests/broadcast/broadcast_stats_test.cpp -- the counters a broadcast channel keeps in its
+// memory (broadcast/stats.hpp): exact values after known sequences, what metrics off leaves
+// out, and that an entry's counters start at zero for its next occupant.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+
+#include "ringwire/broadcast.hpp"
+#include "support/broadcast_support.hpp"
+
+namespace {
+
+namespace bc = ringwire::broadcast;
+using ringwire::status;
+
+bc::options metered(bc::policy p) {
+  bc::options o = bc_test::with(p);
+  o.metrics = true;
+  return o;
+}
+
+const bc::subscriber_stats& only(const bc::stats& s) {
+  EXPECT_EQ(s.subscribers.size(), 1u);
+  return s.subscribers.at(0);
+}
+
+TEST(BroadcastStats, LossyCountsReceivedMissedAndEmpty) {
+  auto [pub, hub] = bc::channel<int>(4, metered(bc::policy::lossy));
+  auto sub = hub.subscribe();
+  for (int i = 1; i <= 3; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
+  EXPECT_EQ(bc_test::drain(sub), (std::vector<int>{1, 2, 3}));  // ends in one empty receive
+  bc::stats s = hub.stats();
+  EXPECT_EQ(s.published, 3u);
+  EXPECT_EQ(s.capacity, 4u);
+  EXPECT_EQ(s.mode, bc::policy::lossy);
+  EXPECT_EQ(only(s).received, 3u);
+  EXPECT_EQ(only(s).missed, 0u);
+  EXPECT_EQ(only(s).cursor, 4u);
+  EXPECT_EQ(only(s).lag, 0u);
+  EXPECT_EQ(only(s).empty_events, 1u);
+
+  // Ten more into a ring of four: six overwritten before the subscriber looks.
+  for (int i = 4; i <= 13; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
+  s = hub.stats();
+  EXPECT_EQ(only(s).lag, 10u) << "as last shown: it has not looked since message 3";
+  auto r = sub.try_recv();
+  ASSERT_EQ(r.status(), status::lagged);
+  EXPECT_EQ(r.missed(), 6u);
+  s = hub.stats();
+  EXPECT_EQ(only(s).missed, 6u);  // shown at the lag
+  EXPECT_EQ(only(s).cursor, 10u);
+  EXPECT_EQ(only(s).lag, 4u);
+  EXPECT_EQ(bc_test::drain(sub), (std::vector<int>{10, 11, 12, 13}));
+  s = hub.stats();
+  EXPECT_EQ(only(s).received, 7u);
+  EXPECT_EQ(only(s).lag, 0u);
+  EXPECT_EQ(only(s).empty_events, 2u);
+  EXPECT_EQ(s.max_lag(), 0u);
+  EXPECT_EQ(pub.stats().published, 13u);  // the publisher reads the same memory
+}
+
+TEST(BroadcastStats, ShownEveryEighthOfTheRingWhileBehind) {
+  auto [pub, hub] = bc::channel<int>(64, metered(bc::policy::lossy));
+  auto sub = hub.subscribe();
+  for (int i = 1; i <= 40; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
+  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(sub.try_recv().has_value());
+  // Shown after 8 and 16 receives (64 / 8), not yet after 20.
+  const bc::stats s = hub.stats();
+  EXPECT_EQ(only(s).received, 16u);
+  EXPECT_EQ(only(s).lag, 40u - 16u);
+  EXPECT_EQ(s.max_lag(), 24u);
+}
+
+TEST(BroadcastStats, LosslessCountsFullEventsAndShowsCursorWithoutMetrics) {
+  {
+    auto [pub, hub] = bc::channel<int>(2, metered(bc::policy::lossless));
+    auto sub = hub.subscribe();
+    ASSERT_EQ(pub.try_send(1), status::ok);
+    ASSERT_EQ(pub.try_send(2), status::ok);
+    EXPECT_EQ(pub.try_send(3), status::full);
+    EXPECT_EQ(pub.try_send(3), status::full);
+    EXPECT_EQ(hub.stats().full_events, 2u);
+    EXPECT_EQ(only(hub.stats()).lag, 2u);
+  }
+  {  // metrics off: the gate's cursor is there, the counters are not
+    auto [pub, hub] = bc::channel<int>(2, bc_test::with(bc::policy::lossless));
+    auto sub = hub.subscribe();
+    ASSERT_EQ(pub.try_send(1), status::ok);
+    ASSERT_EQ(pub.try_send(2), status::ok);
+    EXPECT_EQ(pub.try_send(3), status::full);
+    ASSERT_TRUE(sub.try_recv().has_value());
+    ASSERT_TRUE(sub.try_recv().has_value());
+    EXPECT_EQ(sub.try_recv().status(), status::empty);
+    const bc::stats s = hub.stats();
+    EXPECT_EQ(s.full_events, 0u);
+    EXPECT_EQ(only(s).cursor, 3u);
+    EXPECT_EQ(only(s).lag, 0u);
+    EXPECT_EQ(only(s).received, 0u);
+    EXPECT_EQ(only(s).empty_events, 0u);
+  }
+}
+
+TEST(BroadcastStats, LossyWithoutMetricsWritesNothing) {
+  auto [pub, hub] = bc::channel<int>(4, bc_test::with(bc::policy::lossy));
+  auto sub = hub.subscribe();
+  for (int i = 1; i <= 10; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
+  while (sub.try_recv().status() != status::empty) {
+  }
+  const bc::stats s = hub.stats();
+  EXPECT_EQ(s.published, 10u);
+  // The provisional cursor of its join is all it ever wrote.
+  EXPECT_EQ(only(s).cursor, 1u);
+  EXPECT_EQ(only(s).received, 0u);
+  EXPECT_EQ(only(s).missed, 0u);
+}
+
+TEST(BroadcastStats, EvictionsAreCountedAndShown) {
+  bc::options o = metered(bc::policy::evict);
+  o.evict_lag = 2;
+  auto [pub, hub] = bc::channel<int>(4, o);
+  auto slow = hub.subscribe();
+  for (int i = 1; i <= 8; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
+  const bc::stats s = hub.stats();
+  EXPECT_EQ(s.evictions, 1u);
+  ASSERT_EQ(s.subscribers.size(), 1u);
+  EXPECT_TRUE(s.subscribers[0].evicted);
+  EXPECT_EQ(s.max_lag(), 0u);  // an evicted subscriber holds nobody back
+  EXPECT_EQ(slow.try_recv().status(), status::evicted);
+}
+
+TEST(BroadcastStats, AnEntrysNextOccupantStartsAtZero) {
+  auto [pub, hub] = bc::channel<int>(8, metered(bc::policy::lossy));
+  {
+    auto first = hub.subscribe();
+    for (int i = 1; i <= 5; ++i) ASSERT_EQ(pub.try_send(i), status::ok);
+    (void)bc_test::drain(first);
+    EXPECT_EQ(only(hub.stats()).received, 5u);
+  }
+  auto second = hub.subscribe();
+  const bc::stats s = hub.stats();
+  EXPECT_EQ(only(s).entry, 0u);
+  EXPECT_EQ(only(s).received, 0u);
+  EXPECT_EQ(only(s).empty_events, 0u);
+}
+
+TEST(BroadcastStats, ParksAreShownAfterTheWait) {
+  auto [pub, hub] = bc::channel<int>(8, metered(bc::policy::lossy));
+  auto sub = hub.subscribe();
+  sub.set_wait(ringwire::wait_strategy::park(0));
+  EXPECT_EQ(sub.recv_for(std::chrono::milliseconds(5)).status(), status::timed_out);
+  EXPECT_GE(only(hub.stats()).parks, 1u);
+}
+
+TEST(BroadcastStats, SharedPublishersCountFullEventsTogether) {
+  auto [a, hub] = bc::mpmc_channel<int>(2, metered(bc::policy::lossless));
+  auto b = a;
+  auto sub = hub.subscribe();
+  ASSERT_EQ(a.try_send(1), status::ok);
+  ASSERT_EQ(b.try_send(2), status::ok);
+  EXPECT_EQ(a.try_send(3), status::full);
+  EXPECT_EQ(b.try_send(3), status::full);
+  const bc::stats s = hub.stats();
+  EXPECT_EQ(s.full_events, 2u);
+  EXPECT_EQ(s.producers, 2u);
+}
+
+}  // namespace
