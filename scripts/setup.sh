@@ -15,8 +15,8 @@ packages=(
   libtbb-dev libxenium-dev
   # iceoryx: the daemon (iox-roudi) and the POSH headers, for the shared-memory benchmark
   iceoryx libiceoryx-posh-dev
-  # the `ringwire` command (tools/): command line, formatting, JSON
-  libcli11-dev libfmt-dev nlohmann-json3-dev
+  # the `ringwire` command (tools/): command line, formatting, JSON; tmux drives `top` in its test
+  libcli11-dev libfmt-dev nlohmann-json3-dev tmux
 )
 
 missing=()

@@ -37,10 +37,17 @@ struct clean_options {
   bool dry_run = false;
 };
 
+struct top_options {
+  double interval_s = 1.0;
+  std::string sort = "rate";  // rate, backlog, name
+  int iterations = 0;         // refreshes; 0: until q
+};
+
 int run_ls(const common_options& c);
 int run_clean(const common_options& c, const clean_options& o);
 int run_stat(const common_options& c, const stat_options& o);
 int run_inspect(const common_options& c, const std::string& name);
+int run_top(const common_options& c, const top_options& o);
 
 // "1.5 MiB", "512 B": sizes for people.
 std::string human_bytes(std::uint64_t n);

@@ -7,6 +7,7 @@
 //                                      the channel's state words and counters, with rates
 //   ringwire inspect NAME              the header field by field and the validation verdict
 //   ringwire clean [--dry-run]         removes abandoned segments, saying why
+//   ringwire top [-i S] [--sort K]     a live full-screen view; s sorts, q quits
 //   --json on every command; --dir DIR (default /dev/shm); --trust UID (repeatable)
 //
 // Segments are opened read-only and never joined: looking changes nothing (not even a join
@@ -43,6 +44,17 @@ int main(int argc, char** argv) {
   CLI::App* inspect = app.add_subcommand("inspect", "the header field by field and the validation verdict");
   std::string inspect_name;
   inspect->add_option("name", inspect_name, "the segment, \"/name\"")->required();
+  CLI::App* top = app.add_subcommand("top", "a live view of every segment: rates, backlogs, stalls, dead peers");
+  top_options to;
+  top->add_option("-i,--interval", to.interval_s, "seconds between refreshes")
+      ->check(CLI::Range(0.05, 3600.0))
+      ->capture_default_str();
+  top->add_option("--sort", to.sort, "rate, backlog or name (the s key cycles)")
+      ->check(CLI::IsMember({"rate", "backlog", "name"}))
+      ->capture_default_str();
+  top->add_option("-n,--iterations", to.iterations, "refreshes before it exits; 0: until q")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   CLI::App* clean = app.add_subcommand("clean", "remove abandoned segments (nobody alive holds, made or uses them)");
   clean_options co;
   clean->add_flag("--dry-run", co.dry_run, "say what would be removed, remove nothing");
@@ -58,6 +70,7 @@ int main(int argc, char** argv) {
     if (stat->parsed()) return run_stat(common, so);
     if (inspect->parsed()) return run_inspect(common, inspect_name);
     if (clean->parsed()) return run_clean(common, co);
+    if (top->parsed()) return run_top(common, to);
   } catch (const ringwire::error& e) {
     std::fprintf(stderr, "%s\n", e.what());  // "ringwire: <errc>: <what>"
     return exit_failed;

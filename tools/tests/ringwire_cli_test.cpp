@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -300,5 +301,64 @@ TEST(RingwireCli, AgainstARunningPublisherThenItsCrash) {
   EXPECT_TRUE(find_entry(parse(run("--json ls")), name).is_null());
 }
 #endif
+
+// `ringwire top` in a tmux pane, driven as a person would: it lists the segment, marks it
+// STALLED (a backlog and no progress over the interval: a subscriber that stopped reading),
+// re-sorts on `s` and quits on `q`.
+TEST(RingwireCli, TopInTmux) {
+  if (std::system("command -v tmux > /dev/null 2>&1") != 0) GTEST_SKIP() << "tmux is not installed";
+  const std::string name = unique("top");
+  name_guard guard{name};
+  auto seg = shm::segment::create(name, shm::broadcast_spec<std::uint64_t>(16, 2, ringwire::broadcast::policy::lossless));
+  auto pub = shm::broadcast::attach_publisher<std::uint64_t>(seg);
+  auto sub = shm::broadcast::attach_subscriber<std::uint64_t>(seg);  // never reads
+  for (std::uint64_t i = 1; i <= 3; ++i) ASSERT_EQ(pub.try_send(i), ringwire::status::ok);
+
+  const std::string tmux = "tmux -L rw_cli_" + std::to_string(::getpid());
+  const std::string pane = " -t top";
+  ASSERT_EQ(std::system((tmux + " new-session -d -s top -x 200 -y 50 '" + RINGWIRE_CLI + " top -i 0.2'").c_str()), 0);
+  auto screen = [&] {
+    std::string out;
+    FILE* p = ::popen((tmux + " capture-pane -p" + pane).c_str(), "r");
+    if (p == nullptr) return out;
+    std::array<char, 4096> buf{};
+    std::size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    ::pclose(p);
+    return out;
+  };
+  auto line_of = [](const std::string& text, const std::string& what) {
+    const auto at = text.find(what);
+    if (at == std::string::npos) return std::string();
+    const auto end = text.find('\n', at);
+    return text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  };
+  std::string row;
+  for (int i = 0; i < 100 && row.find("STALLED") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+    row = line_of(screen(), name + " ");
+  }
+  EXPECT_NE(row.find("broadcast"), std::string::npos) << screen();
+  EXPECT_NE(row.find("STALLED"), std::string::npos) << screen();
+  EXPECT_NE(row.find(" 3 "), std::string::npos) << "backlog 3: " << row;
+  EXPECT_NE(screen().find("sort: rate"), std::string::npos);
+
+  ASSERT_EQ(std::system((tmux + " send-keys" + pane + " s").c_str()), 0);
+  bool resorted = false;
+  for (int i = 0; i < 40 && !resorted; ++i) {
+    std::this_thread::sleep_for(50ms);
+    resorted = screen().find("sort: backlog") != std::string::npos;
+  }
+  EXPECT_TRUE(resorted) << screen();
+
+  ASSERT_EQ(std::system((tmux + " send-keys" + pane + " q").c_str()), 0);
+  bool gone = false;
+  for (int i = 0; i < 60 && !gone; ++i) {
+    std::this_thread::sleep_for(50ms);
+    gone = std::system((tmux + " has-session" + pane + " > /dev/null 2>&1").c_str()) != 0;
+  }
+  EXPECT_TRUE(gone) << "top did not quit on q";
+  (void)std::system((tmux + " kill-server > /dev/null 2>&1").c_str());
+}
 
 }  // namespace
