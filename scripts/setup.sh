@@ -15,8 +15,9 @@ packages=(
   libtbb-dev libxenium-dev
   # iceoryx: the daemon (iox-roudi) and the POSH headers, for the shared-memory benchmark
   iceoryx libiceoryx-posh-dev
-  # the `ringwire` command (tools/): command line, formatting, JSON; tmux drives `top` in its test
-  libcli11-dev libfmt-dev nlohmann-json3-dev tmux
+  # the `ringwire` command (tools/): command line, formatting, JSON, HTTP for `export`; its
+  # tests drive `top` in tmux and scrape `export` with curl, checked by promtool (prometheus)
+  libcli11-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev tmux curl prometheus
 )
 
 missing=()

@@ -37,6 +37,11 @@ struct clean_options {
   bool dry_run = false;
 };
 
+struct export_options {
+  std::string listen = "127.0.0.1:9464";  // HOST:PORT; port 0: any free one (printed)
+  bool once = false;                      // print the page to stdout and exit
+};
+
 struct top_options {
   double interval_s = 1.0;
   std::string sort = "rate";  // rate, backlog, name
@@ -48,6 +53,9 @@ int run_clean(const common_options& c, const clean_options& o);
 int run_stat(const common_options& c, const stat_options& o);
 int run_inspect(const common_options& c, const std::string& name);
 int run_top(const common_options& c, const top_options& o);
+int run_export(const common_options& c, const export_options& o);
+// Every segment's numbers in the Prometheus text format (export.cpp).
+std::string metrics_page(const common_options& c);
 
 // "1.5 MiB", "512 B": sizes for people.
 std::string human_bytes(std::uint64_t n);

@@ -8,6 +8,7 @@
 //   ringwire inspect NAME              the header field by field and the validation verdict
 //   ringwire clean [--dry-run]         removes abandoned segments, saying why
 //   ringwire top [-i S] [--sort K]     a live full-screen view; s sorts, q quits
+//   ringwire export [--listen H:P]     Prometheus text format at /metrics (--once: stdout)
 //   --json on every command; --dir DIR (default /dev/shm); --trust UID (repeatable)
 //
 // Segments are opened read-only and never joined: looking changes nothing (not even a join
@@ -55,6 +56,11 @@ int main(int argc, char** argv) {
   top->add_option("-n,--iterations", to.iterations, "refreshes before it exits; 0: until q")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  CLI::App* exporter = app.add_subcommand("export", "serve every segment's numbers to Prometheus (/metrics)");
+  export_options eo;
+  exporter->add_option("--listen", eo.listen, "HOST:PORT to serve on (port 0: any free port, printed)")
+      ->capture_default_str();
+  exporter->add_flag("--once", eo.once, "print the page once to stdout instead of serving it");
   CLI::App* clean = app.add_subcommand("clean", "remove abandoned segments (nobody alive holds, made or uses them)");
   clean_options co;
   clean->add_flag("--dry-run", co.dry_run, "say what would be removed, remove nothing");
@@ -71,6 +77,7 @@ int main(int argc, char** argv) {
     if (inspect->parsed()) return run_inspect(common, inspect_name);
     if (clean->parsed()) return run_clean(common, co);
     if (top->parsed()) return run_top(common, to);
+    if (exporter->parsed()) return run_export(common, eo);
   } catch (const ringwire::error& e) {
     std::fprintf(stderr, "%s\n", e.what());  // "ringwire: <errc>: <what>"
     return exit_failed;

@@ -361,4 +361,71 @@ TEST(RingwireCli, TopInTmux) {
   (void)std::system((tmux + " kill-server > /dev/null 2>&1").c_str());
 }
 
+// `ringwire export`: a scrape with curl while a channel runs, the page validated by
+// promtool (Prometheus's own checker), the values exact.
+TEST(RingwireCli, ExportServesAPageThatPromtoolAccepts) {
+  if (std::system("command -v curl > /dev/null 2>&1 && command -v promtool > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "curl or promtool (Debian prometheus) is not installed";
+  const std::string name = unique("export");
+  name_guard guard{name};
+  auto seg = shm::segment::create(name, shm::broadcast_spec<std::uint64_t>(16, 2, ringwire::broadcast::policy::lossy));
+  ringwire::broadcast::options metered;
+  metered.metrics = true;
+  auto pub = shm::broadcast::attach_publisher<std::uint64_t>(seg, metered);
+  auto sub = shm::broadcast::attach_subscriber<std::uint64_t>(seg, metered);
+  for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(pub.try_send(i), ringwire::status::ok);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(sub.try_recv().has_value());
+  ASSERT_EQ(sub.try_recv().status(), ringwire::status::empty);
+
+  // The exporter on a free port; its first line says which.
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t server = ::fork();
+  ASSERT_GE(server, 0);
+  if (server == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    ::close(out[0]);
+    ::execl(RINGWIRE_CLI, RINGWIRE_CLI, "export", "--listen", "127.0.0.1:0", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string first;
+  char ch = 0;
+  while (::read(out[0], &ch, 1) == 1 && ch != '\n') first += ch;
+  ::close(out[0]);
+  const auto at = first.find("http://");
+  ASSERT_NE(at, std::string::npos) << first;
+  const std::string url = first.substr(at);
+  const std::string file = "/tmp/rw_cli_metrics_" + std::to_string(::getpid()) + ".txt";
+  const int curl = std::system(("curl -sf " + url + " -o " + file).c_str());
+  ::kill(server, SIGTERM);
+  int w = 0;
+  ::waitpid(server, &w, 0);
+  ASSERT_EQ(curl, 0) << url;
+  EXPECT_EQ(std::system(("promtool check metrics < " + file).c_str()), 0) << "promtool refused the page";
+
+  std::string page;
+  if (FILE* f = std::fopen(file.c_str(), "r")) {
+    std::array<char, 4096> buf{};
+    std::size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) page.append(buf.data(), n);
+    std::fclose(f);
+  }
+  std::remove(file.c_str());
+  const std::string labels = "{segment=\"" + name + "\",kind=\"broadcast\"}";
+  EXPECT_NE(page.find("ringwire_messages_published_total" + labels + " 5\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("# TYPE ringwire_messages_published_total counter"), std::string::npos);
+  EXPECT_NE(page.find("ringwire_creator_alive" + labels + " 1\n"), std::string::npos);
+  EXPECT_NE(page.find("ringwire_subscriber_received_total{segment=\"" + name + "\",kind=\"broadcast\",index=\"0\"} 5\n"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("ringwire_subscriber_lag{segment=\"" + name + "\",kind=\"broadcast\",index=\"0\"} 0\n"),
+            std::string::npos);
+
+  // --once prints the same page to stdout.
+  const result once = run("export --once");
+  EXPECT_EQ(once.status, 0);
+  EXPECT_NE(once.out.find("ringwire_messages_published_total" + labels + " 5\n"), std::string::npos);
+}
+
 }  // namespace
