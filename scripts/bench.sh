@@ -12,6 +12,9 @@
 #   scripts/bench.sh --no-callgrind skip the instruction counts
 #   scripts/bench.sh --no-broadcast skip the broadcast benchmark
 #   scripts/bench.sh --no-mpmc      skip the MPMC queue's 64 B tables (ringwire_mpmc_bench)
+#   scripts/bench.sh --plots        also render the report's SPSC tables as SVGs in docs/plots
+#                                   (scripts/plots.sh, gnuplot): throughput by payload, latency
+#                                   percentiles, round trip against the floor
 #   scripts/bench.sh -- ARGS...     extra arguments for ringwire_bench (--reps N, --filter S,
 #                                   --cpus A,B; see ringwire_bench --help); --cpus is
 #                                   passed on to ringwire_broadcast_bench too
@@ -29,6 +32,7 @@ full=0
 callgrind=1
 broadcast=1
 mpmc=1
+plots=0
 out=""
 extra=()
 while [ $# -gt 0 ]; do
@@ -38,9 +42,10 @@ while [ $# -gt 0 ]; do
     --no-callgrind) callgrind=0 ;;
     --no-broadcast) broadcast=0 ;;
     --no-mpmc) mpmc=0 ;;
+    --plots) plots=1 ;;
     --out) out="$2"; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -100,5 +105,9 @@ fi
 
 echo
 bash scripts/bench_summary.sh "${out}"
+if [ "${plots}" = 1 ]; then
+  echo
+  bash scripts/plots.sh "${out}" docs/plots
+fi
 echo
 echo "bench.sh: done in $(( $(date +%s) - start )) s; report: ${out}"

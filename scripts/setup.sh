@@ -8,8 +8,8 @@ packages=(
   build-essential g++ clang clang-14 libclang-rt-14-dev cmake ninja-build pkg-config
   # test frameworks and model checkers
   libgtest-dev libgmock-dev librapidcheck-dev relacy-dev spin
-  # benchmark framework, measurement tools
-  libbenchmark-dev valgrind
+  # benchmark framework, measurement tools, the plots (scripts/plots.sh)
+  libbenchmark-dev valgrind gnuplot-nox
   # peers measured side by side in bench/
   libatomic-queue-dev libreaderwriterqueue-dev libconcurrentqueue-dev libboost-dev
   libtbb-dev libxenium-dev
