@@ -13,8 +13,8 @@
 //   ringwire_segment_info{segment,kind,creator_pid}  1
 //   ringwire_segment_size_bytes, ringwire_segment_joined, ringwire_creator_alive,
 //   ringwire_segment_abandoned, ringwire_segment_attached
-//   ringwire_messages_published_total   broadcast, byte broadcast: published; SPSC: tail
-//   ringwire_messages_consumed_total    SPSC: head
+//   ringwire_messages_published_total   broadcast, byte broadcast, MPSC: published; SPSC: tail
+//   ringwire_messages_consumed_total    MPSC: consumed; SPSC: head
 //   ringwire_<key>_total                the kinds' event counters (full_events, parks, ...)
 //   ringwire_<key>                      every other describe() item, a gauge
 //   ringwire_<role>_<key>{...,index}    per-endpoint rows (a broadcast subscriber's lag ...)
@@ -43,8 +43,9 @@ namespace {
 // describe() keys that only ever grow: exported as counters (`_total`).
 bool is_counter(std::string_view key) {
   static const std::set<std::string_view> counters = {
-      "full_events", "empty_events",     "producer_parks", "evictions", "subscriber_wakes",
-      "received",    "missed",           "parks",          "wakes",     "published"};
+      "full_events",    "empty_events", "producer_parks", "evictions", "subscriber_wakes", "received",
+      "missed",         "parks",        "wakes",          "published", "sender_parks",     "receiver_parks",
+      "sender_wakes",   "receiver_wakes"};
   return counters.count(key) != 0;
 }
 
@@ -107,6 +108,10 @@ void add_item(page& p, const std::string& prefix, std::string_view kind, std::st
               std::uint64_t value) {
   if (key == "published" && prefix == "ringwire_") {
     p.add("ringwire_messages_published_total", "counter", "Messages made visible to receivers.", labels, value);
+    return;
+  }
+  if (key == "consumed" && prefix == "ringwire_") {
+    p.add("ringwire_messages_consumed_total", "counter", "Messages the receiver released.", labels, value);
     return;
   }
   if (kind == "spsc" && prefix == "ringwire_" && (key == "tail" || key == "head")) {

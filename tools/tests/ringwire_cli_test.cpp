@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -426,6 +427,43 @@ TEST(RingwireCli, ExportServesAPageThatPromtoolAccepts) {
   const result once = run("export --once");
   EXPECT_EQ(once.status, 0);
   EXPECT_NE(once.out.find("ringwire_messages_published_total" + labels + " 5\n"), std::string::npos);
+}
+
+// The per-endpoint rows of the kinds that have endpoints of their own: an MPSC lane with
+// its ring's numbers (and the totals), a byte broadcast credited reader with its lag.
+TEST(RingwireCli, StatShowsLanesAndCreditedReaders) {
+  name_guard guards;
+  const std::string lanes = unique("lanes"), credits = unique("credits");
+  guards.names = {lanes, credits};
+  auto mseg = shm::segment::create(lanes, shm::mpsc_spec<std::uint64_t>(8, 2));
+  auto rx = shm::mpsc::attach_receiver<std::uint64_t>(mseg);
+  auto tx = shm::mpsc::attach_sender<std::uint64_t>(mseg);
+  for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(tx.try_send(i), ringwire::status::ok);
+  auto bseg = shm::segment::create(credits, shm::byte_broadcast_spec({16, 4096, 256, 2}));
+  auto w = shm::byte_broadcast::attach_writer(bseg);
+  auto reader = shm::byte_broadcast::attach_credited_reader(bseg);
+  const std::uint64_t word = 7;
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(w.try_write(1, std::as_bytes(std::span<const std::uint64_t>(&word, 1))), ringwire::status::ok);
+
+  auto value = [](const json& values, const char* key) {
+    for (const auto& v : values)
+      if (v["key"] == key) return v["value"].get<std::uint64_t>();
+    return ~std::uint64_t{0};
+  };
+  const json m = parse(run("--json stat " + lanes + " -i 0.05"));
+  EXPECT_EQ(value(m["state"], "published"), 3u) << m.dump();
+  EXPECT_EQ(value(m["state"], "queued"), 3u);
+  ASSERT_EQ(m["endpoints"].size(), 1u) << m.dump();
+  EXPECT_EQ(m["endpoints"][0]["role"], "lane");
+  EXPECT_EQ(value(m["endpoints"][0]["values"], "tail"), 3u);
+  EXPECT_EQ(value(m["endpoints"][0]["values"], "queued"), 3u);
+
+  const json b = parse(run("--json stat " + credits + " -i 0.05"));
+  EXPECT_EQ(value(b["state"], "published"), 4u) << b.dump();
+  EXPECT_EQ(value(b["state"], "max_lag"), 4u);
+  ASSERT_EQ(b["endpoints"].size(), 1u) << b.dump();
+  EXPECT_EQ(b["endpoints"][0]["role"], "credited_reader");
+  EXPECT_EQ(value(b["endpoints"][0]["values"], "lag"), 4u);
 }
 
 }  // namespace

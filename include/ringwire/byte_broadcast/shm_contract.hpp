@@ -11,6 +11,7 @@
 // the endpoints.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstddef>
@@ -119,17 +120,29 @@ struct shm_contract {
       shm::detail::fail(errc::shm_corrupt, "the writer's close flag is neither 0 nor 1");
   }
 
-  // The writer's head, the close flag and the readers parked on the bell.
+  // The writer's head, the close flag and the readers parked on the bell; per live credited
+  // reader its cursor and lag (its credits hold the writer back by that much).
   static void describe(const std::byte* base, const shm::identity& id, shm::channel_description& d) {
-    const auto* l = shm::detail::channel_at<const ring>(base, id);
+    auto* l = const_cast<ring*>(shm::detail::channel_at<const ring>(base, id));  // loads only
     // relaxed (all): a snapshot for tools; nothing is read through these words.
+    const std::uint64_t head = l->head.head.load(std::memory_order_relaxed);
+    std::uint64_t max_lag = 0;
+    for (std::uint32_t i = 0; i < id.endpoints; ++i) {
+      const auto& c = l->credit(i);
+      if (c.state.load(std::memory_order_relaxed) != ring::credit_live) continue;
+      const std::uint64_t cursor = c.cursor.load(std::memory_order_relaxed);  // next sequence it consumes
+      const std::uint64_t lag = head + 1 > cursor ? head + 1 - cursor : 0;
+      max_lag = std::max(max_lag, lag);
+      d.endpoints.push_back({"credited_reader", i, {{"cursor", cursor}, {"lag", lag}}});
+    }
     d.state = {{"depth", id.capacity},
                {"region_bytes", std::uint64_t{1} << id.region_shift},
                {"max_message", id.policy},
                {"max_credited", id.endpoints},
-               {"published", l->head.head.load(std::memory_order_relaxed)},
+               {"published", head},
                {"closed", l->control.closed.load(std::memory_order_relaxed)},
-               {"parked_readers", l->control.parked.load(std::memory_order_relaxed)}};
+               {"parked_readers", l->control.parked.load(std::memory_order_relaxed)},
+               {"max_lag", max_lag}};
   }
 };
 

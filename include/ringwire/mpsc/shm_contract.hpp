@@ -105,23 +105,31 @@ struct shm_contract {
     }
   }
 
-  // The lanes: how many are formatted, what they hold in all, the receiver's flags.
+  // The lanes: how many are formatted, what they carried and hold in all, the receiver's
+  // flags; per formatted lane a row with its ring's numbers (spsc ring_items).
   static void describe(const std::byte* base, const shm::identity& id, shm::channel_description& d) {
     const auto* chan = reinterpret_cast<const unsigned char*>(base) + id.channel_offset;
     const auto* l = std::launder(reinterpret_cast<const lanes*>(chan));
-    std::uint64_t formatted = 0, queued = 0;
+    std::uint64_t formatted = 0, queued = 0, published = 0, consumed = 0;
     for (std::uint32_t i = 0; i < id.endpoints; ++i) {
       // acquire: a lane formatted by a live peer is read after its format.
       if (descriptor_of(chan, i)->formatted.load(std::memory_order_acquire) != 1) continue;
       const auto* r = std::launder(reinterpret_cast<const spsc::shm_contract::ring*>(lane_of(chan, id, i)));
       ++formatted;
-      // relaxed (both): a snapshot for tools; nothing is read through them.
-      queued += r->producer.tail.load(std::memory_order_relaxed) - r->consumer.head.load(std::memory_order_relaxed);
+      auto items = spsc::shm_contract::ring_items(r);
+      for (const auto& it : items) {
+        if (it.key == "tail") published += it.value;
+        if (it.key == "head") consumed += it.value;
+        if (it.key == "queued") queued += it.value;
+      }
+      d.endpoints.push_back({"lane", i, std::move(items)});
     }
-    // relaxed (both): as above.
+    // relaxed (both): a snapshot for tools; nothing is read through them.
     d.state = {{"lane_capacity", id.capacity},
                {"lanes", id.endpoints},
                {"lanes_formatted", formatted},
+               {"published", published},
+               {"consumed", consumed},
                {"queued", queued},
                {"registrars", l->registry.registrars.load(std::memory_order_relaxed)},
                {"receiver_closed", l->receiver.receiver_closed.load(std::memory_order_relaxed)}};

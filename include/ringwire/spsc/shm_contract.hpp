@@ -15,6 +15,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "ringwire/error.hpp"
 #include "ringwire/shm/contract.hpp"
@@ -88,20 +89,32 @@ struct shm_contract {
                [](const std::string& what) { shm::detail::fail(errc::shm_corrupt, what); });
   }
 
-  // The ring's indices, flags and statistics (shm::describe).
-  static void describe(const std::byte* base, const shm::identity& id, shm::channel_description& d) {
-    const auto* r = shm::detail::channel_at<const ring>(base, id);
+  // One ring's numbers: its indices, flags and the counters of both sides (metrics.hpp;
+  // the events, high water, parks and wakes only with options::metrics). An MPSC lane is
+  // such a ring: mpsc/shm_contract.hpp describes each lane with this too.
+  static std::vector<shm::channel_description::item> ring_items(const ring* r) {
     // relaxed (all): a snapshot for tools; nothing is read through these words.
     const std::uint64_t head = r->consumer.head.load(std::memory_order_relaxed);
     const std::uint64_t tail = r->producer.tail.load(std::memory_order_relaxed);
-    d.state = {{"capacity", id.capacity},
-               {"head", head},
-               {"tail", tail},
-               {"queued", tail - head},
-               {"sender_closed", r->consumer.sender_closed.load(std::memory_order_relaxed)},
-               {"receiver_closed", r->producer.receiver_closed.load(std::memory_order_relaxed)},
-               {"full_events", r->producer_stats.full_events.load(std::memory_order_relaxed)},
-               {"empty_events", r->consumer_stats.empty_events.load(std::memory_order_relaxed)}};
+    return {{"head", head},
+            {"tail", tail},
+            {"queued", tail - head},
+            {"sender_closed", r->consumer.sender_closed.load(std::memory_order_relaxed)},
+            {"receiver_closed", r->producer.receiver_closed.load(std::memory_order_relaxed)},
+            {"full_events", r->producer_stats.full_events.load(std::memory_order_relaxed)},
+            {"empty_events", r->consumer_stats.empty_events.load(std::memory_order_relaxed)},
+            {"high_water", r->producer_stats.high_water.load(std::memory_order_relaxed)},
+            {"sender_parks", r->producer_stats.parks.load(std::memory_order_relaxed)},
+            {"receiver_parks", r->consumer_stats.parks.load(std::memory_order_relaxed)},
+            {"sender_wakes", r->producer_stats.wakes_sent.load(std::memory_order_relaxed)},
+            {"receiver_wakes", r->consumer_stats.wakes_sent.load(std::memory_order_relaxed)}};
+  }
+
+  // The ring's indices, flags and statistics (shm::describe).
+  static void describe(const std::byte* base, const shm::identity& id, shm::channel_description& d) {
+    d.state = {{"capacity", id.capacity}};
+    const auto items = ring_items(shm::detail::channel_at<const ring>(base, id));
+    d.state.insert(d.state.end(), items.begin(), items.end());
   }
 };
 
