@@ -126,7 +126,7 @@ TEST(Histogram, AReaderCopiesWhileTheWriterRecords) {
     last_total = t;
     const std::uint64_t p50 = s.value_at(0.5), p99 = s.value_at(0.99);
     EXPECT_LE(p50, p99);
-    EXPECT_LE(p99, std::max<std::uint64_t>(s.value_at(1.0), p99));
+    EXPECT_LE(p99, s.max);  // a percentile is never above the largest value recorded
     ++copies;
   }
   writer.join();
