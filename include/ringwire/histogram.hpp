@@ -25,6 +25,7 @@
 #include <array>
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -96,7 +97,38 @@ struct histogram_snapshot {
     return max;
   }
   [[nodiscard]] double mean() const noexcept { return count == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(count); }
+  // What was recorded after `earlier` (an older snapshot of the same histogram): the
+  // percentiles of one interval, as a monitor refreshing every second shows them. The max
+  // of the interval is not kept: it is bounded by the top of its highest non-empty bucket.
+  [[nodiscard]] histogram_snapshot since(const histogram_snapshot& earlier) const {
+    histogram_snapshot d;
+    d.counts.resize(counts.size());
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      const std::uint64_t before = i < earlier.counts.size() ? earlier.counts[i] : 0;
+      d.counts[i] = counts[i] > before ? counts[i] - before : 0;
+      if (d.counts[i] != 0) d.max = i + 1 == counts.size() ? max : std::min(histogram_scale::bucket_high(i), max);
+    }
+    d.count = count > earlier.count ? count - earlier.count : 0;
+    d.sum = sum > earlier.sum ? sum - earlier.sum : 0;
+    return d;
+  }
+  // Adds another histogram's numbers (an MPSC channel's lanes into one view).
+  void merge(const histogram_snapshot& o) {
+    if (counts.size() < o.counts.size()) counts.resize(o.counts.size());
+    for (std::size_t i = 0; i < o.counts.size(); ++i) counts[i] += o.counts[i];
+    count += o.count;
+    sum += o.sum;
+    max = std::max(max, o.max);
+  }
 };
+
+// The clock a channel's latency stamps use: CLOCK_MONOTONIC in nanoseconds (steady_clock on
+// Linux), one clock for every process on the machine, so a stamp written in one process is
+// compared in another. A vDSO read, no syscall.
+inline std::uint64_t latency_clock_ns() noexcept {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
 
 // The histogram itself: plain words, any memory (a layout member; zeroed memory is empty).
 template <class Sync = std_sync>
@@ -121,6 +153,10 @@ struct latency_histogram {
     // relaxed: as above.
     if (v > max.load(std::memory_order_relaxed)) max.store(v, std::memory_order_relaxed);
   }
+
+  // Records `now - stamp` for a stamp read from a channel (0 when the stamp is ahead of now:
+  // a peer in shared memory can write any stamp; it only ever skews the numbers).
+  void record_since(std::uint64_t stamp, std::uint64_t now) noexcept { record(now > stamp ? now - stamp : 0); }
 
   // A copy of the numbers, while the writer may go on (see the top of this header).
   [[nodiscard]] histogram_snapshot snapshot() const {

@@ -56,7 +56,7 @@ namespace ringwire::spsc {
 template <class T, class Sync = std_sync>
 std::pair<sender<T, Sync>, receiver<T, Sync>> channel(std::size_t capacity, const options& opt = {}) {
   Sync::prepare();
-  auto* block = detail::make_heap_block<T, Sync>(capacity, opt.start_index, /*refs=*/2);
+  auto* block = detail::make_heap_block<T, Sync>(capacity, opt.start_index, /*refs=*/2, opt.latency);
   auto* l = block->ring();
   return {sender<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt),
           receiver<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt)};
@@ -107,6 +107,8 @@ class inline_channel {
   // Formats the ring and returns its two endpoints. Throws ringwire::error if called twice.
   std::pair<sender<T, Sync>, receiver<T, Sync>> split(const options& opt = {}) {
     if (split_) throw error(errc::already_split, "inline_channel::split() may be called once");
+    if (opt.latency)
+      throw error(errc::invalid_options, "an inline_channel has no room for a latency histogram: use channel()");
     split_ = true;
     auto* l = ring::format(storage_.data(), Capacity, sizeof(T), alignof(T), opt.start_index);
     return {sender<T, Sync>(detail::ring_ref<Sync>(l, nullptr), opt),

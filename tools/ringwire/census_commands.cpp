@@ -29,6 +29,27 @@ std::string human_bytes(std::uint64_t n) {
   return fmt::format("{:.1f} {}", v, units[u]);
 }
 
+std::string human_ns(std::uint64_t ns) {
+  if (ns < 1000) return fmt::format("{} ns", ns);
+  const double v = static_cast<double>(ns);
+  if (ns < 1'000'000) return fmt::format("{:.1f} us", v / 1e3);
+  if (ns < 1'000'000'000) return fmt::format("{:.2f} ms", v / 1e6);
+  return fmt::format("{:.2f} s", v / 1e9);
+}
+
+nlohmann::json latency_json(const ringwire::histogram_snapshot& h) {
+  return {{"count", h.total()},         {"mean_ns", h.mean()},           {"p50_ns", h.value_at(0.5)},
+          {"p90_ns", h.value_at(0.9)},  {"p99_ns", h.value_at(0.99)},    {"p999_ns", h.value_at(0.999)},
+          {"max_ns", h.max}};
+}
+
+std::string latency_text(const ringwire::histogram_snapshot& h) {
+  if (h.total() == 0) return "no messages";
+  return fmt::format("{} messages  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}", h.total(), human_ns(h.value_at(0.5)),
+                     human_ns(h.value_at(0.9)), human_ns(h.value_at(0.99)), human_ns(h.value_at(0.999)),
+                     human_ns(h.max));
+}
+
 const char* unlink_name(shm::unlink_policy p) {
   switch (p) {
     case shm::unlink_policy::never: return "never";

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ringwire/histogram.hpp"
 #include "ringwire/shm/header.hpp"
 
 namespace ringwire_tool {
@@ -63,5 +64,13 @@ std::string human_bytes(std::uint64_t n);
 const char* unlink_name(ringwire::shm::unlink_policy p);
 // One JSON document on its own line (stdout).
 void print_json(const nlohmann::json& j);
+// "850 ns", "12.3 us", "4.56 ms": durations for people.
+std::string human_ns(std::uint64_t ns);
+// A latency histogram's count, mean and percentiles (docs/tools.md "latency"): as JSON
+// (count, mean_ns, p50_ns, p90_ns, p99_ns, p999_ns, max_ns) and as one line for people.
+nlohmann::json latency_json(const ringwire::histogram_snapshot& h);
+std::string latency_text(const ringwire::histogram_snapshot& h);
+// The quantiles every tool reports.
+inline constexpr double latency_quantiles[] = {0.5, 0.9, 0.99, 0.999};
 
 }  // namespace ringwire_tool

@@ -18,6 +18,11 @@
 //   ringwire_<key>_total                the kinds' event counters (full_events, parks, ...)
 //   ringwire_<key>                      every other describe() item, a gauge
 //   ringwire_<role>_<key>{...,index}    per-endpoint rows (a broadcast subscriber's lag ...)
+//   ringwire_latency_seconds{...,quantile}, _sum, _count   a summary of the publish-to-release
+//                                       delay, channels that keep a latency histogram: the
+//                                       percentiles since the channel was made (a summary,
+//                                       not a histogram: 4352 buckets per channel would
+//                                       swamp a scrape, and the quantiles are exact to 1 %)
 #include <httplib.h>
 
 #include <cstdint>
@@ -90,6 +95,11 @@ class page {
     }
     f.samples.push_back(fmt::format("{}{{{}}} {}", name, labels, v));
   }
+  // A sample named otherwise (a summary's _sum and _count) in family `name`'s group.
+  template <class V>
+  void add_to(const std::string& name, const std::string& sample, const std::string& labels, V v) {
+    families_[name].samples.push_back(fmt::format("{}{{{}}} {}", sample, labels, v));
+  }
   [[nodiscard]] std::string text() const {
     std::string out;
     for (const auto& [name, f] : families_) {
@@ -130,6 +140,17 @@ void add_item(page& p, const std::string& prefix, std::string_view kind, std::st
   }
 }
 
+// A latency histogram as a Prometheus summary, in seconds.
+void add_latency(page& p, const std::string& labels, const ringwire::histogram_snapshot& h) {
+  const std::string help = "Publish-to-release delay of the channel's messages (latency histogram).";
+  for (const double q : latency_quantiles)
+    p.add("ringwire_latency_seconds", "summary", help, fmt::format("{},quantile=\"{}\"", labels, q),
+          static_cast<double>(h.value_at(q)) / 1e9);
+  // The _sum and _count samples belong to the family: the page prints them in its group.
+  p.add_to("ringwire_latency_seconds", "ringwire_latency_seconds_sum", labels, static_cast<double>(h.sum) / 1e9);
+  p.add_to("ringwire_latency_seconds", "ringwire_latency_seconds_count", labels, h.total());
+}
+
 }  // namespace
 
 std::string metrics_page(const common_options& c) {
@@ -165,6 +186,7 @@ std::string metrics_page(const common_options& c) {
     p.add("ringwire_segment_attached", "gauge", "Claims (sides, entries, lanes) held by live processes.", labels,
           std::uint64_t{(e.sender_alive ? 1u : 0u) + (e.receiver_alive ? 1u : 0u) + e.endpoints_alive});
     for (const auto& i : d.state) add_item(p, "ringwire_", kind, i.key, labels, i.value);
+    if (d.latency) add_latency(p, labels, *d.latency);
     for (const auto& row : d.endpoints) {
       const std::string row_labels = fmt::format("{},index=\"{}\"", labels, row.index);
       for (const auto& v : row.values)

@@ -93,6 +93,12 @@ void report(const shm::segment& seg, const snapshot& a, const snapshot& b, bool 
       }
       endpoints.push_back({{"role", std::string(row.role)}, {"index", row.index}, {"values", values}});
     }
+    // Publish-to-release delay (ns): since the channel was made, and over this interval.
+    nlohmann::json latency = nullptr;
+    if (b.d.latency) {
+      latency = latency_json(*b.d.latency);
+      latency["interval"] = latency_json(a.d.latency ? b.d.latency->since(*a.d.latency) : *b.d.latency);
+    }
     nlohmann::json counters = nlohmann::json::array();
     for (std::size_t i = 0; i < b.counters.size(); ++i)
       counters.push_back({{"index", i}, {"value", b.counters[i]}, {"per_second", rate(a.counters[i], b.counters[i], dt)}});
@@ -107,6 +113,7 @@ void report(const shm::segment& seg, const snapshot& a, const snapshot& b, bool 
                 {"state", state},
                 {"claims", claims},
                 {"endpoints", endpoints},
+                {"latency", latency},
                 {"counters", counters}});
     return;
   }
@@ -133,6 +140,11 @@ void report(const shm::segment& seg, const snapshot& a, const snapshot& b, bool 
   }
   for (std::size_t i = 0; i < b.counters.size(); ++i)
     if (b.counters[i] != 0 || a.counters[i] != 0) line(fmt::format("counter[{}]", i), a.counters[i], b.counters[i]);
+  if (b.d.latency) {
+    fmt::print("  latency (publish to release), all: {}\n", latency_text(*b.d.latency));
+    if (a.d.latency && dt > 0)
+      fmt::print("  latency over the interval:        {}\n", latency_text(b.d.latency->since(*a.d.latency)));
+  }
   std::fflush(stdout);
 }
 

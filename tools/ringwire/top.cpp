@@ -7,7 +7,8 @@
 // dropped when the name goes). Per segment: its progress counter's rate (broadcast and byte
 // broadcast: published; spsc and byte rings: tail), its backlog (broadcast: the slowest
 // subscriber's lag; spsc, mpsc: queued; byte ring: used bytes), who made it and whether that
-// process lives. A segment with a backlog that made no progress over the interval is STALLED
+// process lives, and for channels that keep a latency histogram the p99 of the messages
+// released over the interval. A segment with a backlog that made no progress over the interval is STALLED
 // (its receiver is stuck or dead); one whose creator died is DEAD; both are shown in red.
 // Keys: s cycles the sort (rate, backlog, name), q (or Ctrl-C) quits.
 #include <poll.h>
@@ -89,6 +90,7 @@ struct row {
   std::string name, kind, state;
   std::optional<double> rate;
   std::optional<std::uint64_t> backlog;
+  std::optional<std::uint64_t> p99;  // latency over the interval, channels that keep it
   std::uint32_t creator = 0;
   bool creator_alive = false;
   std::uint32_t attached = 0;
@@ -102,6 +104,7 @@ struct watched {
   shm::segment seg;
   std::optional<std::uint64_t> last_progress;
   std::chrono::steady_clock::time_point last_at;
+  std::optional<ringwire::histogram_snapshot> last_latency;
 };
 
 std::vector<row> refresh(const common_options& c, std::map<std::string, watched>& open) {
@@ -124,7 +127,7 @@ std::vector<row> refresh(const common_options& c, std::map<std::string, watched>
     r.attached = (e.sender_alive ? 1u : 0u) + (e.receiver_alive ? 1u : 0u) + e.endpoints_alive;
     auto it = open.find(e.name);
     try {
-      if (it == open.end()) it = open.emplace(e.name, watched{shm::segment::observe(e.name, &shm::find_contract, opt), {}, {}}).first;
+      if (it == open.end()) it = open.emplace(e.name, watched{shm::segment::observe(e.name, &shm::find_contract, opt), {}, {}, {}}).first;
       watched& w = it->second;
       const auto now = std::chrono::steady_clock::now();
       const shm::channel_description d = shm::describe(w.seg);
@@ -137,6 +140,11 @@ std::vector<row> refresh(const common_options& c, std::map<std::string, watched>
       const bool stalled = r.rate && *r.rate == 0.0 && r.backlog && *r.backlog != 0;
       r.state = e.abandoned() ? "DEAD" : stalled ? "STALLED" : "ok";
       r.alarm = e.abandoned() || stalled || !e.creator_alive;
+      if (d.latency) {
+        const ringwire::histogram_snapshot recent = w.last_latency ? d.latency->since(*w.last_latency) : *d.latency;
+        if (recent.total() != 0) r.p99 = recent.value_at(0.99);
+      }
+      w.last_latency = d.latency;
       w.last_progress = progress;
       w.last_at = now;
       still.emplace(e.name, std::move(w));
@@ -154,14 +162,15 @@ void draw(const std::vector<row>& rows, sort_by sort, double interval_s, const s
   std::string out = "\x1b[H\x1b[2J";  // home, clear
   out += fmt::format("ringwire top  {}  every {:.1f} s  sort: {}  ({} segments)   s: sort  q: quit\n\n", dir,
                      interval_s, to_string(sort), rows.size());
-  out += fmt::format("\x1b[1m{:<28} {:<15} {:>14} {:>12} {:<16} {:>8}  {}\x1b[0m\n", "NAME", "KIND", "RATE/s",
-                     "BACKLOG", "CREATOR", "ATTACHED", "STATE");
+  out += fmt::format("\x1b[1m{:<28} {:<15} {:>14} {:>12} {:>10} {:<16} {:>8}  {}\x1b[0m\n", "NAME", "KIND", "RATE/s",
+                     "BACKLOG", "P99", "CREATOR", "ATTACHED", "STATE");
   for (const row& r : rows) {
     const std::string rate = r.rate ? fmt::format("{:.0f}", *r.rate) : "-";
     const std::string backlog = r.backlog ? fmt::format("{}", *r.backlog) : "-";
+    const std::string p99 = r.p99 ? human_ns(*r.p99) : "-";
     const std::string creator = r.creator == 0 ? "-" : fmt::format("{} {}", r.creator, r.creator_alive ? "alive" : "dead");
-    out += fmt::format("{}{:<28} {:<15} {:>14} {:>12} {:<16} {:>8}  {}{}\n", r.alarm ? "\x1b[31m" : "", r.name, r.kind,
-                       rate, backlog, creator, r.attached, r.state, r.alarm ? "\x1b[0m" : "");
+    out += fmt::format("{}{:<28} {:<15} {:>14} {:>12} {:>10} {:<16} {:>8}  {}{}\n", r.alarm ? "\x1b[31m" : "", r.name,
+                       r.kind, rate, backlog, p99, creator, r.attached, r.state, r.alarm ? "\x1b[0m" : "");
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);

@@ -343,6 +343,7 @@ TEST(RingwireCli, TopInTmux) {
   EXPECT_NE(row.find("STALLED"), std::string::npos) << screen();
   EXPECT_NE(row.find(" 3 "), std::string::npos) << "backlog 3: " << row;
   EXPECT_NE(screen().find("sort: rate"), std::string::npos);
+  EXPECT_NE(screen().find(" P99 "), std::string::npos) << "the latency column";
 
   ASSERT_EQ(std::system((tmux + " send-keys" + pane + " s").c_str()), 0);
   bool resorted = false;
@@ -377,6 +378,15 @@ TEST(RingwireCli, ExportServesAPageThatPromtoolAccepts) {
   for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(pub.try_send(i), ringwire::status::ok);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(sub.try_recv().has_value());
   ASSERT_EQ(sub.try_recv().status(), ringwire::status::empty);
+  // A channel with a latency histogram: its summary must pass promtool too.
+  const std::string timed = unique("export_latency");
+  guard.names.push_back(timed);
+  auto tseg = shm::segment::create(timed, shm::with_latency(shm::spsc_spec<std::uint64_t>(8)));
+  auto ttx = shm::spsc::attach_sender<std::uint64_t>(tseg);
+  auto trx = shm::spsc::attach_receiver<std::uint64_t>(tseg);
+  for (std::uint64_t i = 0; i < 3; ++i) ASSERT_EQ(ttx.try_send(i), ringwire::status::ok);
+  std::this_thread::sleep_for(2ms);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(trx.try_recv().has_value());
 
   // The exporter on a free port; its first line says which.
   int out[2];
@@ -423,10 +433,48 @@ TEST(RingwireCli, ExportServesAPageThatPromtoolAccepts) {
   EXPECT_NE(page.find("ringwire_subscriber_lag{segment=\"" + name + "\",kind=\"broadcast\",index=\"0\"} 0\n"),
             std::string::npos);
 
+  const std::string tlabels = "segment=\"" + timed + "\",kind=\"spsc\"";
+  EXPECT_NE(page.find("# TYPE ringwire_latency_seconds summary"), std::string::npos) << page;
+  EXPECT_NE(page.find("ringwire_latency_seconds_count{" + tlabels + "} 3\n"), std::string::npos) << page;
+  const auto p50 = page.find("ringwire_latency_seconds{" + tlabels + ",quantile=\"0.5\"} ");
+  ASSERT_NE(p50, std::string::npos) << page;
+  const double p50_s = std::stod(page.substr(p50 + page.substr(p50).find("} ") + 2));
+  EXPECT_GE(p50_s, 0.002) << "the messages waited at least the 2 ms slept";
+  EXPECT_LT(p50_s, 10.0);
+
   // --once prints the same page to stdout.
   const result once = run("export --once");
   EXPECT_EQ(once.status, 0);
   EXPECT_NE(once.out.find("ringwire_messages_published_total" + labels + " 5\n"), std::string::npos);
+}
+
+// A channel that keeps a latency histogram: stat gives its percentiles, since the channel
+// was made and over the interval (JSON and text).
+TEST(RingwireCli, StatShowsLatencyPercentiles) {
+  const std::string name = unique("stat_latency");
+  name_guard guard{name};
+  auto seg = shm::segment::create(name, shm::with_latency(shm::spsc_spec<std::uint64_t>(16)));
+  auto tx = shm::spsc::attach_sender<std::uint64_t>(seg);
+  auto rx = shm::spsc::attach_receiver<std::uint64_t>(seg);
+  for (std::uint64_t i = 0; i < 4; ++i) ASSERT_EQ(tx.try_send(i), ringwire::status::ok);
+  std::this_thread::sleep_for(3ms);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(rx.try_recv().has_value());
+
+  const json j = parse(run("--json stat " + name + " -i 0.05"));
+  ASSERT_TRUE(j["latency"].is_object()) << j.dump();
+  EXPECT_EQ(j["latency"]["count"], 4u);
+  EXPECT_GE(j["latency"]["p50_ns"].get<std::uint64_t>(), 3'000'000u);
+  EXPECT_GE(j["latency"]["max_ns"].get<std::uint64_t>(), j["latency"]["p99_ns"].get<std::uint64_t>());
+  EXPECT_EQ(j["latency"]["interval"]["count"], 0u) << "nothing was released during the interval";
+  const result text = run("stat " + name + " -i 0.05");
+  EXPECT_EQ(text.status, 0);
+  EXPECT_NE(text.out.find("latency (publish to release), all: 4 messages  p50 "), std::string::npos) << text.out;
+
+  // Without a histogram the field is null.
+  const std::string plain = unique("stat_nolatency");
+  guard.names.push_back(plain);
+  auto pseg = shm::segment::create(plain, shm::spsc_spec<std::uint64_t>(16));
+  EXPECT_TRUE(parse(run("--json stat " + plain + " -i 0.01"))["latency"].is_null());
 }
 
 // The per-endpoint rows of the kinds that have endpoints of their own: an MPSC lane with

@@ -84,6 +84,7 @@ struct layout {
     std::uint64_t start_index;
     std::uint32_t slot_size;
     std::uint32_t slot_align;
+    std::uint32_t latency;  // 1: every lane keeps its stamps and latency histogram
   };
   struct alignas(detail::hot_block) receiver_block {
     atomic<std::uint32_t> receiver_park;
@@ -117,11 +118,11 @@ struct layout {
   // Bytes format() needs. Throws ringwire::error for a lane capacity of zero or too large,
   // max_producers of zero or above max_max_producers, or a total that cannot be addressed.
   static std::size_t footprint(std::uint64_t lane_capacity, std::uint64_t max_producers, std::size_t slot_size,
-                               std::size_t slot_align) {
+                               std::size_t slot_align, bool latency = false) {
     if (max_producers == 0 || max_producers > max_max_producers)
       throw error(errc::invalid_options, "max_producers must be between 1 and " + std::to_string(max_max_producers) +
                                              ", not " + std::to_string(max_producers));
-    const std::size_t stride = lane_stride(lane_capacity, slot_size, slot_align);  // validates the capacity
+    const std::size_t stride = lane_stride(lane_capacity, slot_size, slot_align, latency);  // validates the capacity
     const std::size_t head = lanes_offset(max_producers, slot_align);
     if (stride > (std::numeric_limits<std::size_t>::max() - head) / max_producers)
       throw error(errc::capacity_too_large, std::to_string(max_producers) + " lanes of capacity " +
@@ -129,24 +130,27 @@ struct layout {
     return head + static_cast<std::size_t>(max_producers) * stride;
   }
 
-  static std::size_t lane_stride(std::uint64_t lane_capacity, std::size_t slot_size, std::size_t slot_align) {
-    return round_up(lane::footprint(lane_capacity, slot_size, slot_align), align(slot_align));
+  static std::size_t lane_stride(std::uint64_t lane_capacity, std::size_t slot_size, std::size_t slot_align,
+                                 bool latency = false) {
+    return round_up(lane::footprint(lane_capacity, slot_size, slot_align, latency), align(slot_align));
   }
 
   // Formats `mem` (footprint() bytes, aligned to align()): geometry, an awake receiver and
   // every descriptor free and unformatted. The lanes stay raw until registered.
   static layout* format(void* mem, std::uint64_t lane_capacity, std::uint64_t max_producers, std::size_t slot_size,
-                        std::size_t slot_align, std::uint64_t start_index, std::uint32_t registrars) {
-    (void)footprint(lane_capacity, max_producers, slot_size, slot_align);  // validates
+                        std::size_t slot_align, std::uint64_t start_index, std::uint32_t registrars,
+                        bool latency = false) {
+    (void)footprint(lane_capacity, max_producers, slot_size, slot_align, latency);  // validates
     auto* l = ::new (mem) layout{};
     l->geometry = geometry_block{lane_capacity,
                                  max_producers,
-                                 lane_stride(lane_capacity, slot_size, slot_align),
+                                 lane_stride(lane_capacity, slot_size, slot_align, latency),
                                  descriptors_offset(),
                                  lanes_offset(max_producers, slot_align),
                                  start_index,
                                  static_cast<std::uint32_t>(slot_size),
-                                 static_cast<std::uint32_t>(slot_align)};
+                                 static_cast<std::uint32_t>(slot_align),
+                                 latency ? 1u : 0u};
     auto* d = reinterpret_cast<std::byte*>(mem) + l->geometry.descriptors_offset;
     for (std::uint64_t i = 0; i < max_producers; ++i) ::new (d + i * sizeof(descriptor)) descriptor{};
     // relaxed: the layout reaches other threads with the endpoints (thread creation, a
@@ -176,7 +180,7 @@ struct layout {
     std::byte* mem = lane_memory(i);
     const auto offset = reinterpret_cast<std::byte*>(&receiver.receiver_park) - mem;
     return *lane::format(mem, geometry.lane_capacity, geometry.slot_size, geometry.slot_align, geometry.start_index,
-                         static_cast<std::int64_t>(offset));
+                         static_cast<std::int64_t>(offset), geometry.latency != 0);
   }
 };
 
@@ -195,6 +199,7 @@ struct lanes_geometry {
   std::uint64_t lanes_offset = 0;
   std::uint32_t slot_size = 0;
   std::uint32_t slot_align = 0;
+  bool latency = false;
 
   lanes_geometry() noexcept = default;
   explicit lanes_geometry(lanes* from) noexcept
@@ -204,7 +209,8 @@ struct lanes_geometry {
         lane_stride(from->geometry.lane_stride),
         lanes_offset(from->geometry.lanes_offset),
         slot_size(from->geometry.slot_size),
-        slot_align(from->geometry.slot_align) {}
+        slot_align(from->geometry.slot_align),
+        latency(from->geometry.latency != 0) {}
 
   // Preconditions (all three): i < max_producers.
   [[nodiscard]] typename lanes::descriptor& lane_descriptor(std::uint64_t i) const noexcept {

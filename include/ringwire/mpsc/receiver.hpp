@@ -197,6 +197,22 @@ class receiver
     return n;
   }
 
+  // Every formatted lane's latency histogram, merged (spsc/layout.hpp "Latency"); nullopt
+  // when the channel keeps none (options::latency, shm::with_latency). Any thread: it reads
+  // the lanes' descriptors and histograms only, at the offsets this receiver copied.
+  [[nodiscard]] std::optional<histogram_snapshot> latency() const {
+    if (ref_.get() == nullptr || !geo_.latency) return std::nullopt;
+    using ring = spsc::layout<Sync>;
+    const std::size_t at = ring::histogram_offset(geo_.lane_capacity, geo_.slot_size, geo_.slot_align);
+    histogram_snapshot merged{std::vector<std::uint64_t>(histogram_scale::buckets)};
+    for (std::uint64_t i = 0; i < geo_.max_producers; ++i) {
+      // acquire: a lane formatted by a producer is read after its format.
+      if (geo_.lane_descriptor(i).formatted.load(std::memory_order_acquire) == 0) continue;
+      merged.merge(std::launder(reinterpret_cast<const latency_histogram<Sync>*>(geo_.lane_memory(i) + at))->snapshot());
+    }
+    return merged;
+  }
+
  private:
   friend class ringwire::detail::recv_calls<receiver<T, Sync>, T, Sync>;
   struct view {
@@ -233,10 +249,15 @@ class receiver
     auto* l = ref_.get();
     const auto& g = geo_.lane_ring(i).geometry;
     const auto park = reinterpret_cast<std::byte*>(&l->receiver.receiver_park) - geo_.lane_memory(i);
+    using ring = spsc::layout<Sync>;
+    const auto [stamps, histogram] =
+        geo_.latency ? std::pair{ring::stamps_offset(geo_.lane_capacity, geo_.slot_size, geo_.slot_align),
+                                 ring::histogram_offset(geo_.lane_capacity, geo_.slot_size, geo_.slot_align)}
+                     : std::pair<std::size_t, std::size_t>{0, 0};
     return g.capacity == geo_.lane_capacity && g.slot_count == std::bit_ceil(g.capacity) &&
-           g.slots_offset == spsc::layout<Sync>::slots_offset(geo_.slot_align) &&
-           g.slot_size == geo_.slot_size && g.slot_align == geo_.slot_align &&
-           g.receiver_park_offset == static_cast<std::int64_t>(park);
+           g.slots_offset == ring::slots_offset(geo_.slot_align) && g.slot_size == geo_.slot_size &&
+           g.slot_align == geo_.slot_align && g.receiver_park_offset == static_cast<std::int64_t>(park) &&
+           g.stamps_offset == stamps && g.histogram_offset == histogram;
   }
 
   // A lane registered since the last look joins the scan at once, so a new producer is

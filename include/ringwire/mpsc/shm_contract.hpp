@@ -4,7 +4,7 @@
 // The channel is one mpsc::layout (mpsc/layout.hpp): `endpoints` lanes, each an SPSC ring
 // of `capacity` elements of T, formatted by the first producer that registers it.
 // Identity fields: capacity per lane, slot_count = bit_ceil(capacity), endpoints = lanes,
-// policy 0, byte 116 zero. The claims block holds one word per lane (its producer
+// policy: 0 or shm::latency_flag (every lane keeps stamps and a histogram), byte 116 zero. The claims block holds one word per lane (its producer
 // process); the receiver claims the header's receiver word. shm/mpsc.hpp attaches the
 // endpoints.
 #pragma once
@@ -31,7 +31,8 @@ struct shm_contract {
   // The byte map of docs/shm-layout.md, pinned.
   static_assert(offsetof(lanes, receiver) == 128 && offsetof(lanes, registry) == 256 &&
                     sizeof(lanes) == 384 && sizeof(lanes::descriptor) == 8 &&
-                    offsetof(lanes::geometry_block, slot_size) == 48,
+                    offsetof(lanes::geometry_block, slot_size) == 48 &&
+                    offsetof(lanes::geometry_block, latency) == 56,
                 "mpsc/layout.hpp changed: update docs/shm-layout.md and the layout version");
 
   static constexpr shm::channel_kind kind = shm::channel_kind::mpsc;
@@ -45,9 +46,11 @@ struct shm_contract {
 
   static std::size_t footprint(const shm::channel_spec& s) {
     shm::detail::require_no_slot_layout(s);
-    if (s.policy != 0) shm::detail::fail(errc::invalid_options, "an mpsc spec has no policy");
-    return lanes::footprint(s.capacity, s.endpoints, s.slot_size, s.slot_align);
+    if ((s.policy & ~shm::latency_flag) != 0)
+      shm::detail::fail(errc::invalid_options, "an mpsc spec has no policy but latency_flag");
+    return lanes::footprint(s.capacity, s.endpoints, s.slot_size, s.slot_align, latency(s.policy));
   }
+  static bool latency(std::uint32_t policy) noexcept { return spsc::shm_contract::latency(policy); }
   static std::size_t align(const shm::channel_spec& s) { return lanes::align(s.slot_align); }
   static std::uint64_t slot_count(std::uint64_t capacity) { return std::bit_ceil(capacity); }
 
@@ -55,7 +58,7 @@ struct shm_contract {
     // One registrar, held by the segment itself: producer processes come and go, so the
     // stream ends only when someone says so (shm::mpsc::close_producers).
     lanes::format(base + id.channel_offset, s.capacity, s.endpoints, s.slot_size, s.slot_align,
-                            s.start_index, /*registrars=*/1);
+                            s.start_index, /*registrars=*/1, latency(s.policy));
   }
 
   // The lanes' geometry block against the segment's identity. `corrupt` throws. Also run
@@ -66,10 +69,9 @@ struct shm_contract {
     lanes::geometry_block g;
     std::memcpy(&g, &static_cast<const lanes*>(at)->geometry, sizeof g);  // lanes of any Sync: the same words
     if (g.lane_capacity != id.capacity || g.max_producers != id.endpoints ||
-        g.lane_stride != lanes::lane_stride(id.capacity, id.slot_size, id.slot_align) ||
-        g.descriptors_offset != lanes::descriptors_offset() ||
+        g.lane_stride != stride(id) || g.descriptors_offset != lanes::descriptors_offset() ||
         g.lanes_offset != lanes::lanes_offset(id.endpoints, id.slot_align) || g.slot_size != id.slot_size ||
-        g.slot_align != id.slot_align)
+        g.slot_align != id.slot_align || g.latency != (latency(id.policy) ? 1u : 0u))
       corrupt("the lanes' geometry disagrees with the header");
   }
 
@@ -80,8 +82,10 @@ struct shm_contract {
         chan + lanes::descriptors_offset() + std::size_t{i} * sizeof(lanes::descriptor)));
   }
   static const unsigned char* lane_of(const unsigned char* chan, const shm::identity& id, std::uint32_t i) {
-    return chan + lanes::lanes_offset(id.endpoints, id.slot_align) +
-           std::size_t{i} * lanes::lane_stride(id.capacity, id.slot_size, id.slot_align);
+    return chan + lanes::lanes_offset(id.endpoints, id.slot_align) + std::size_t{i} * stride(id);
+  }
+  static std::size_t stride(const shm::identity& id) {
+    return lanes::lane_stride(id.capacity, id.slot_size, id.slot_align, latency(id.policy));
   }
 
   static void validate(const unsigned char* base, const shm::identity& id) {
@@ -101,7 +105,7 @@ struct shm_contract {
       const unsigned char* lane = lane_of(chan, id, i);
       spsc::shm_contract::check_ring(lane, id.capacity,
                                      id.slot_size, id.slot_align, park_offset - static_cast<std::int64_t>(lane - chan),
-                                     corrupt);
+                                     latency(id.policy), corrupt);
     }
   }
 
@@ -111,6 +115,7 @@ struct shm_contract {
     const auto* chan = reinterpret_cast<const unsigned char*>(base) + id.channel_offset;
     const auto* l = std::launder(reinterpret_cast<const lanes*>(chan));
     std::uint64_t formatted = 0, queued = 0, published = 0, consumed = 0;
+    if (latency(id.policy)) d.latency = histogram_snapshot{std::vector<std::uint64_t>(histogram_scale::buckets)};
     for (std::uint32_t i = 0; i < id.endpoints; ++i) {
       // acquire: a lane formatted by a live peer is read after its format.
       if (descriptor_of(chan, i)->formatted.load(std::memory_order_acquire) != 1) continue;
@@ -123,6 +128,7 @@ struct shm_contract {
         if (it.key == "queued") queued += it.value;
       }
       d.endpoints.push_back({"lane", i, std::move(items)});
+      if (d.latency) d.latency->merge(spsc::shm_contract::histogram_of(r, id).snapshot());
     }
     // relaxed (both): a snapshot for tools; nothing is read through them.
     d.state = {{"lane_capacity", id.capacity},

@@ -37,10 +37,10 @@ using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, layout<Sync>
 // handles.
 template <class T, class Sync>
 heap_block<T, Sync>* make_heap_block(std::uint64_t lane_capacity, std::uint64_t max_producers, std::uint64_t start_index,
-                                     std::uint32_t refs, std::uint32_t registrars) {
-  const std::size_t bytes = layout<Sync>::footprint(lane_capacity, max_producers, sizeof(T), alignof(T));
+                                     std::uint32_t refs, std::uint32_t registrars, bool latency = false) {
+  const std::size_t bytes = layout<Sync>::footprint(lane_capacity, max_producers, sizeof(T), alignof(T), latency);
   return heap_block<T, Sync>::create(bytes, lane_capacity, refs, [&](void* at) {
-    layout<Sync>::format(at, lane_capacity, max_producers, sizeof(T), alignof(T), start_index, registrars);
+    layout<Sync>::format(at, lane_capacity, max_producers, sizeof(T), alignof(T), start_index, registrars, latency);
   });
 }
 

@@ -48,6 +48,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ringwire/histogram.hpp"
 #include "ringwire/shm/header.hpp"
 
 namespace ringwire::broadcast {
@@ -86,6 +87,11 @@ struct channel_spec {
   const channel_contract* contract = nullptr;
 };
 
+// The SPSC and MPSC kinds' policy word is a set of flags; this one makes the channel keep
+// a latency histogram (spsc/layout.hpp "Latency"; an MPSC channel: one per lane). Every
+// endpoint attached to such a segment stamps and records; an opener's spec need not say it.
+inline constexpr std::uint32_t latency_flag = 1;
+
 // Where a claim word lives (docs/shm-layout.md): the header's two side words, or the
 // claims block (one word per identity.endpoints).
 enum class claim_place : std::uint32_t { sender_word, receiver_word, endpoint_block };
@@ -116,6 +122,9 @@ struct channel_description {
   std::vector<item> state;   // the kind's describe()
   std::vector<item> claims;  // per claims-table role: words held (not 0)
   std::vector<endpoint_row> endpoints;  // the kind's describe(), per endpoint (may be empty)
+  // Queueing delay, publish to release, in ns: channels made with a latency histogram
+  // (with_latency; an MPSC channel's lanes merged). nullopt when the channel keeps none.
+  std::optional<histogram_snapshot> latency;
 
   [[nodiscard]] std::optional<std::uint64_t> value(std::string_view key) const noexcept {
     for (const item& i : state)
@@ -201,6 +210,15 @@ constexpr std::size_t trailer_offset(const identity& id) noexcept {
 }
 
 }  // namespace detail
+
+// The spec `s` (an spsc or mpsc spec) with a latency histogram; throws invalid_options for
+// another kind, whose policy word means something else.
+inline channel_spec with_latency(channel_spec s) {
+  if (s.kind != channel_kind::spsc && s.kind != channel_kind::mpsc)
+    detail::fail(errc::invalid_options, "only spsc and mpsc channels keep a latency histogram");
+  s.policy |= latency_flag;
+  return s;
+}
 
 // The table of contract C (a class with the static members listed at the top; the
 // optional ones take the defaults above).

@@ -149,7 +149,8 @@ bool lane_usable(lanes<Sync>& l, std::uint32_t i, const identity& id) {
   const auto park = reinterpret_cast<std::byte*>(&l.receiver.receiver_park) - lane;
   bool ok = true;
   ringwire::spsc::shm_contract::check_ring(lane, id.capacity, id.slot_size, id.slot_align,
-                                           static_cast<std::int64_t>(park), [&ok](const std::string&) { ok = false; });
+                                           static_cast<std::int64_t>(park),
+                                           ringwire::spsc::shm_contract::latency(id.policy), [&ok](const std::string&) { ok = false; });
   return ok;
 }
 

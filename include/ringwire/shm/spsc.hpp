@@ -116,6 +116,7 @@ ringwire::spsc::detail::ring_ref<Sync> attach(const segment& seg, side which) {
   // The endpoints copy the ring's geometry: check it again, against the private identity,
   // since a live peer may have rewritten it after this process opened the segment.
   ringwire::spsc::shm_contract::check_ring(ring, id.capacity, id.slot_size, id.slot_align, 0,
+                                           ringwire::spsc::shm_contract::latency(id.policy),
                                            [](const std::string& what) { throw error(errc::shm_corrupt, what); });
   claim_t* claim = which == side::monitor ? nullptr : side_claim(h, which == side::sender);
   auto* a = attachment<Sync>::make(std::move(map));

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <iterator>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -18,6 +19,10 @@ struct options {
   wait_strategy sender_wait = wait_strategy::park();
   wait_strategy receiver_wait = wait_strategy::park();
   bool metrics = false;          // count slow-path events (see metrics.hpp)
+  // Keep a latency histogram (publish to release, layout.hpp "Latency"): a heap channel's
+  // or an MPSC channel's own option, fixed when it is made; an endpoint attached to a
+  // segment follows the segment (shm::with_latency), an inline_channel has none.
+  bool latency = false;
   std::uint64_t start_index = 0; // first index; tests start near 2^64 to cross the wrap
 };
 
@@ -71,6 +76,14 @@ class monitor {
     s.sender_closed = l->consumer.sender_closed.load(rx) != 0;
     s.receiver_closed = l->producer.receiver_closed.load(rx) != 0;
     return s;
+  }
+
+  // The latency histogram's numbers (layout.hpp "Latency"); nullopt when the channel keeps
+  // none.
+  [[nodiscard]] std::optional<histogram_snapshot> latency() const {
+    auto* l = ref_.get();
+    if (l == nullptr || l->latency() == nullptr) return std::nullopt;
+    return l->latency()->snapshot();
   }
 
  private:

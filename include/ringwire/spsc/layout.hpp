@@ -9,8 +9,8 @@
 //  offset  block (each 128 bytes: its own pair of cache lines)
 //  ------  -------------------------------------------------------------------------------
 //     0    geometry   capacity u64 | slot_count u64 | slots_offset u64 | start_index u64 |
-//                     slot_size u32 | slot_align u32 | receiver_park_offset i64
-//                     written once by format()
+//                     slot_size u32 | slot_align u32 | receiver_park_offset i64 |
+//                     stamps_offset u64 | histogram_offset u64      written once by format()
 //   128    producer   tail u64 | consumer_park u32 | receiver_closed u32
 //                     tail: written by the sender on every publish;
 //                     consumer_park, receiver_closed: written by the receiver, rarely
@@ -19,6 +19,10 @@
 //   512    consumer counters: empty_events, parks, wakes_sent                 (u64 each)
 //   640    slots      slot_count slots of slot_size bytes, at slots_offset (aligned to
 //                     max(128, slot_align))
+//          stamps     latency on only (stamps_offset != 0, 128-aligned after the slots):
+//                     slot_count u64, the publish time of the message in the same slot
+//          histogram  latency on only (histogram_offset, after the stamps): the receiver's
+//                     latency_histogram (histogram.hpp), 4355 u64
 //
 // Indices. `head` and `tail` are free-running 64-bit counters starting at start_index;
 // the slot of index i is i & (slot_count - 1), slot_count is capacity rounded up to a power
@@ -39,6 +43,16 @@
 // (receiver), so in steady state the lines cross between cores once per batch, not once
 // per message.
 //
+// Latency (opt-in, options::latency). The sender reads the clock once per publish and
+// writes it into the stamp of every slot that publish makes visible, before its release
+// store of tail: the stamps are owned and handed over exactly like the slots. The receiver
+// reads the clock once per release and records, for every slot it releases, now minus its
+// stamp -- publish to release, the time a message waited in the ring (and, for span reads,
+// the time the reader held it) -- into the histogram, of which it is the one writer. Both
+// reads happen before the release store of head, so the sender never overwrites a stamp
+// that is still to be read. Off (offsets 0), the endpoints test one null pointer per
+// publish and per release.
+//
 // Where the receiver sleeps. A plain channel's receiver parks on consumer_park itself
 // (receiver_park_offset 0). A ring that is one lane of an MPSC channel (mpsc/layout.hpp)
 // records the byte offset from the layout to the one word its receiver sleeps on for all
@@ -54,6 +68,7 @@
 
 #include "ringwire/detail/defs.hpp"
 #include "ringwire/error.hpp"
+#include "ringwire/histogram.hpp"
 #include "ringwire/sync.hpp"
 
 namespace ringwire::spsc {
@@ -71,6 +86,8 @@ struct layout {
     std::uint32_t slot_size;
     std::uint32_t slot_align;
     std::int64_t receiver_park_offset;  // 0: consumer_park; else the MPSC receiver's word
+    std::uint64_t stamps_offset;        // 0: no latency histogram
+    std::uint64_t histogram_offset;     // 0: no latency histogram
   };
   struct alignas(detail::hot_block) producer_block {
     atomic<std::uint64_t> tail;
@@ -113,9 +130,23 @@ struct layout {
     return (sizeof(layout) + a - 1) / a * a;
   }
 
-  // Bytes format() needs for this geometry. Throws ringwire::error for a capacity of zero
-  // or one whose slot array cannot be addressed.
-  static std::size_t footprint(std::uint64_t capacity, std::size_t slot_size, std::size_t slot_align) {
+  static constexpr std::size_t round_block(std::size_t n) noexcept {
+    return (n + detail::hot_block - 1) / detail::hot_block * detail::hot_block;
+  }
+  // Where the stamps and the histogram lie when latency is on (the slot array validated).
+  static std::size_t stamps_offset(std::uint64_t capacity, std::size_t slot_size, std::size_t slot_align) noexcept {
+    return round_block(slots_offset(slot_align) + static_cast<std::size_t>(std::bit_ceil(capacity)) * slot_size);
+  }
+  static std::size_t histogram_offset(std::uint64_t capacity, std::size_t slot_size, std::size_t slot_align) noexcept {
+    return round_block(stamps_offset(capacity, slot_size, slot_align) +
+                       static_cast<std::size_t>(std::bit_ceil(capacity)) * sizeof(std::uint64_t));
+  }
+
+  // Bytes format() needs for this geometry (latency: with the stamps and the histogram).
+  // Throws ringwire::error for a capacity of zero or one whose slot array cannot be
+  // addressed.
+  static std::size_t footprint(std::uint64_t capacity, std::size_t slot_size, std::size_t slot_align,
+                               bool latency = false) {
     if (capacity == 0) throw error(errc::invalid_capacity, "capacity must be at least 1");
     if (capacity > max_capacity)
       throw error(errc::capacity_too_large, "capacity " + std::to_string(capacity) + " exceeds 2^48");
@@ -125,7 +156,9 @@ struct layout {
       throw error(errc::capacity_too_large,
                   "capacity " + std::to_string(capacity) + " of " + std::to_string(slot_size) +
                       "-byte slots overflows the address space");
-    return head + static_cast<std::size_t>(slots) * slot_size;
+    if (!latency) return head + static_cast<std::size_t>(slots) * slot_size;
+    // slots <= 2^48 and the slot array fits: the stamps and histogram add < 2^52 bytes.
+    return histogram_offset(capacity, slot_size, slot_align) + sizeof(latency_histogram<Sync>);
   }
 
   // Formats `mem` (at least footprint() bytes, aligned to align()) as an empty ring whose
@@ -134,12 +167,21 @@ struct layout {
   // until the memory is reused; nothing else needs to be undone for trivially destructible
   // state, but the owner must destroy live elements (see storage.hpp).
   static layout* format(void* mem, std::uint64_t capacity, std::size_t slot_size, std::size_t slot_align,
-                        std::uint64_t start_index, std::int64_t receiver_park_offset = 0) {
-    (void)footprint(capacity, slot_size, slot_align);  // validates
+                        std::uint64_t start_index, std::int64_t receiver_park_offset = 0, bool latency = false) {
+    (void)footprint(capacity, slot_size, slot_align, latency);  // validates
     auto* l = ::new (mem) layout{};
-    l->geometry = geometry_block{capacity, std::bit_ceil(capacity), slots_offset(slot_align), start_index,
-                                 static_cast<std::uint32_t>(slot_size), static_cast<std::uint32_t>(slot_align),
-                                 receiver_park_offset};
+    l->geometry = geometry_block{capacity,
+                                 std::bit_ceil(capacity),
+                                 slots_offset(slot_align),
+                                 start_index,
+                                 static_cast<std::uint32_t>(slot_size),
+                                 static_cast<std::uint32_t>(slot_align),
+                                 receiver_park_offset,
+                                 latency ? stamps_offset(capacity, slot_size, slot_align) : 0,
+                                 latency ? histogram_offset(capacity, slot_size, slot_align) : 0};
+    // The stamps stay raw (each is written before its slot is published); the histogram
+    // starts empty.
+    if (latency) ::new (reinterpret_cast<std::byte*>(mem) + l->geometry.histogram_offset) latency_histogram<Sync>{};
     // relaxed: the layout is published to the endpoints' threads by whatever hands the
     // endpoints over (thread creation, a queue, a segment's init flag with release).
     l->producer.tail.store(start_index, std::memory_order_relaxed);
@@ -149,6 +191,20 @@ struct layout {
 
   [[nodiscard]] std::byte* slots() noexcept {
     return reinterpret_cast<std::byte*>(this) + geometry.slots_offset;
+  }
+
+  // The publish stamps and the receiver's histogram; null when latency is off.
+  [[nodiscard]] std::uint64_t* stamps() noexcept {
+    if (geometry.stamps_offset == 0) return nullptr;
+    return std::launder(reinterpret_cast<std::uint64_t*>(reinterpret_cast<std::byte*>(this) + geometry.stamps_offset));
+  }
+  [[nodiscard]] latency_histogram<Sync>* latency() noexcept {
+    if (geometry.histogram_offset == 0) return nullptr;
+    return std::launder(
+        reinterpret_cast<latency_histogram<Sync>*>(reinterpret_cast<std::byte*>(this) + geometry.histogram_offset));
+  }
+  [[nodiscard]] const latency_histogram<Sync>* latency() const noexcept {
+    return const_cast<layout*>(this)->latency();
   }
 
   // The word the receiver sleeps on (cold paths only: a wake, a close).

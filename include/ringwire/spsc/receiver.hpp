@@ -46,6 +46,8 @@ class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ri
     auto* l = ref_.get();
     slots_ = std::launder(reinterpret_cast<T*>(l->slots()));
     mask_ = l->geometry.slot_count - 1;
+    stamps_ = l->stamps();  // both null: latency off (layout.hpp "Latency")
+    latency_ = l->latency();
     // relaxed: we are head's only writer (an MPSC receiver's earlier view of a lane is on
     // this thread).
     head_ = l->consumer.head.load(std::memory_order_relaxed);
@@ -192,6 +194,8 @@ class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ri
     ringwire::detail::notify_close<Sync>(l->consumer.producer_park, scope_);
     ref_.reset();
     slots_ = nullptr;
+    stamps_ = nullptr;
+    latency_ = nullptr;
     head_ = tail_cache_ = 0;
   }
 
@@ -286,6 +290,7 @@ class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ri
 
   void release_to(std::uint64_t new_head) noexcept {
     auto* l = ref_.get();
+    if (latency_ != nullptr) record_latency(new_head);
     head_ = new_head;
     // release: our moves out of and destruction of the freed slots happen-before the
     // sender's acquire load of head that lets it reuse them.
@@ -293,6 +298,13 @@ class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ri
     if (ringwire::detail::notify<Sync>(l->consumer.producer_park, scope_)) [[unlikely]] {
       if (metrics_) ringwire::detail::bump(l->consumer_stats.wakes_sent);
     }
+  }
+
+  // One clock read for all the slots this release frees, each stamp read before head is
+  // released (after, the sender may reuse it): layout.hpp "Latency".
+  void record_latency(std::uint64_t new_head) noexcept {
+    const std::uint64_t now = latency_clock_ns();
+    for (std::uint64_t i = head_; i != new_head; ++i) latency_->record_since(stamps_[i & mask_], now);
   }
 
   status wait_for_data(const limits_t& lim) {
@@ -335,6 +347,8 @@ class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ri
   reset_on_move<std::uint64_t> parks_;
   reset_on_move<std::uint64_t> span_len_;  // size of the last read_span(), for release()'s check
   reset_on_move<bool> peer_corrupt_;       // the sender's tail was impossible once: see load_tail()
+  reset_on_move<const std::uint64_t*> stamps_;       // the layout's publish stamps; null: latency off
+  reset_on_move<latency_histogram<Sync>*> latency_;  // the layout's histogram; we are its one writer
 };
 
 }  // namespace ringwire::spsc

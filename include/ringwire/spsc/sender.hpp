@@ -53,6 +53,7 @@ class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_r
     slots_ = std::launder(reinterpret_cast<T*>(l->slots()));
     mask_ = l->geometry.slot_count - 1;
     capacity_ = l->geometry.capacity;
+    stamps_ = l->stamps();  // null: latency off (layout.hpp "Latency")
     // relaxed: endpoints are made before they are handed to their threads (an MPSC lane's
     // previous sender is gone, its last store acquired by the registration's claim).
     tail_ = l->producer.tail.load(std::memory_order_relaxed);
@@ -138,6 +139,7 @@ class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_r
     }
     ref_.reset();
     slots_ = nullptr;
+    stamps_ = nullptr;
     capacity_ = tail_ = head_cache_ = 0;  // every later operation takes the slow path to closed
   }
 
@@ -199,6 +201,7 @@ class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_r
 
   void publish(std::uint64_t new_tail) noexcept { publish(ref_.get(), new_tail); }
   void publish(layout<Sync>* l, std::uint64_t new_tail) noexcept {
+    if (stamps_ != nullptr) stamp(new_tail);
     tail_ = new_tail;
     // release: the constructions into the slots before new_tail happen-before the
     // receiver's acquire load that observes it.
@@ -211,6 +214,12 @@ class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_r
         wake_receiver(l);
       }
     }
+  }
+
+  // One clock read for all the slots this publish makes visible (layout.hpp "Latency").
+  void stamp(std::uint64_t new_tail) noexcept {
+    const std::uint64_t now = latency_clock_ns();
+    for (std::uint64_t i = tail_; i != new_tail; ++i) stamps_[i & mask_] = now;
   }
 
   // The receiver's park word for this ring said parked. A plain channel's receiver sleeps on
@@ -315,6 +324,7 @@ class sender : public ringwire::detail::endpoint<sender<T, Sync>, detail::ring_r
   reset_on_move<bool> peer_corrupt_;  // the receiver's head was impossible once: see refresh()
   reset_on_move<std::uint64_t> parks_;
   reset_on_move<typename Sync::template atomic<std::uint32_t>*> receiver_word_;  // see the constructor
+  reset_on_move<std::uint64_t*> stamps_;  // the layout's publish stamps; null: latency off
 };
 
 // Contiguous raw slots obtained from sender::reserve(n): construct elements in them, then

@@ -4,7 +4,8 @@
 // The channel is one spsc::layout (spsc/layout.hpp) over elements of T, aligned as the
 // ring needs, after the header and counters; no claims block and no trailer: the two sides
 // claim the header's sender and receiver words. Identity fields: capacity, slot_count =
-// bit_ceil(capacity), endpoints 0, policy 0, byte 116 zero. shm/spsc.hpp attaches the
+// bit_ceil(capacity), endpoints 0, policy: 0 or shm::latency_flag (the ring then keeps its
+// publish stamps and latency histogram), byte 116 zero. shm/spsc.hpp attaches the
 // endpoints.
 #pragma once
 
@@ -31,6 +32,8 @@ struct shm_contract {
   static_assert(offsetof(ring, producer) == 128 && offsetof(ring, consumer) == 256 &&
                 offsetof(ring, producer_stats) == 384 && offsetof(ring, consumer_stats) == 512 &&
                 sizeof(ring) == 640 && offsetof(ring::geometry_block, receiver_park_offset) == 40 &&
+                offsetof(ring::geometry_block, stamps_offset) == 48 &&
+                offsetof(ring::geometry_block, histogram_offset) == 56 &&
                 offsetof(ring::consumer_block, sender_closed) == 12,
                 "spsc/layout.hpp changed: update docs/shm-layout.md and the layout version");
 
@@ -44,15 +47,17 @@ struct shm_contract {
 
   static std::size_t footprint(const shm::channel_spec& s) {
     shm::detail::require_no_slot_layout(s);
-    if (s.endpoints != 0 || s.policy != 0)
-      shm::detail::fail(errc::invalid_options, "an spsc spec has no endpoints or policy");
-    return ring::footprint(s.capacity, s.slot_size, s.slot_align);
+    if (s.endpoints != 0 || (s.policy & ~shm::latency_flag) != 0)
+      shm::detail::fail(errc::invalid_options, "an spsc spec has no endpoints, and no policy but latency_flag");
+    return ring::footprint(s.capacity, s.slot_size, s.slot_align, latency(s.policy));
   }
+  static bool latency(std::uint32_t policy) noexcept { return (policy & shm::latency_flag) != 0; }
   static std::size_t align(const shm::channel_spec& s) { return ring::align(s.slot_align); }
   static std::uint64_t slot_count(std::uint64_t capacity) { return std::bit_ceil(capacity); }
 
   static void format(std::byte* base, const shm::identity& id, const shm::channel_spec& s) {
-    ring::format(base + id.channel_offset, s.capacity, s.slot_size, s.slot_align, s.start_index);
+    ring::format(base + id.channel_offset, s.capacity, s.slot_size, s.slot_align, s.start_index, 0,
+                 latency(s.policy));
   }
 
   // One SPSC ring (a whole spsc channel, or an MPSC lane) against the geometry it must
@@ -61,14 +66,16 @@ struct shm_contract {
   // endpoints copy this geometry, and a live peer may have rewritten it since the open.
   template <class Corrupt>
   static void check_ring(const void* at, std::uint64_t capacity, std::uint32_t slot_size, std::uint32_t slot_align,
-                         std::int64_t park_offset, const Corrupt& corrupt) {
+                         std::int64_t park_offset, bool latency, const Corrupt& corrupt) {
     using shm::detail::num;
     const auto* r = static_cast<const ring*>(at);  // a ring of any Sync: the same words
     ring::geometry_block g;
     std::memcpy(&g, &r->geometry, sizeof g);
     if (g.capacity != capacity || g.slot_count != std::bit_ceil(capacity) ||
         g.slots_offset != ring::slots_offset(slot_align) || g.slot_size != slot_size ||
-        g.slot_align != slot_align || g.receiver_park_offset != park_offset)
+        g.slot_align != slot_align || g.receiver_park_offset != park_offset ||
+        g.stamps_offset != (latency ? ring::stamps_offset(capacity, slot_size, slot_align) : 0) ||
+        g.histogram_offset != (latency ? ring::histogram_offset(capacity, slot_size, slot_align) : 0))
       corrupt("a ring's geometry disagrees with the header");
     // acquire: a live peer may be moving these, so head is read before and after tail. A
     // still ring must hold at most `capacity`; a moving one only bounds tail by the later head.
@@ -85,7 +92,7 @@ struct shm_contract {
   }
 
   static void validate(const unsigned char* base, const shm::identity& id) {
-    check_ring(base + id.channel_offset, id.capacity, id.slot_size, id.slot_align, 0,
+    check_ring(base + id.channel_offset, id.capacity, id.slot_size, id.slot_align, 0, latency(id.policy),
                [](const std::string& what) { shm::detail::fail(errc::shm_corrupt, what); });
   }
 
@@ -110,11 +117,19 @@ struct shm_contract {
             {"receiver_wakes", r->consumer_stats.wakes_sent.load(std::memory_order_relaxed)}};
   }
 
-  // The ring's indices, flags and statistics (shm::describe).
+  // The ring's indices, flags and statistics (shm::describe), and its latency histogram.
   static void describe(const std::byte* base, const shm::identity& id, shm::channel_description& d) {
     d.state = {{"capacity", id.capacity}};
-    const auto items = ring_items(shm::detail::channel_at<const ring>(base, id));
+    const ring* r = shm::detail::channel_at<const ring>(base, id);
+    const auto items = ring_items(r);
     d.state.insert(d.state.end(), items.begin(), items.end());
+    if (latency(id.policy)) d.latency = histogram_of(r, id).snapshot();
+  }
+  // A validated ring's histogram, found by the identity's geometry (never the ring's own
+  // geometry block, which a live peer may have rewritten since it was checked).
+  static const latency_histogram<std_sync>& histogram_of(const ring* r, const shm::identity& id) noexcept {
+    return *std::launder(reinterpret_cast<const latency_histogram<std_sync>*>(
+        reinterpret_cast<const std::byte*>(r) + ring::histogram_offset(id.capacity, id.slot_size, id.slot_align)));
   }
 };
 
