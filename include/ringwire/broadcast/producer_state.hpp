@@ -57,6 +57,8 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
   producer_state& operator=(const producer_state&) = delete;
 
   [[nodiscard]] ring* get() const noexcept { return ref_.get(); }
+  // A second counted reference (a monitor's: stats.hpp).
+  [[nodiscard]] ring_ref<Sync> share() const noexcept { return ref_.copy(); }
   // The geometry copied when this state was made (layout.hpp, ring_geometry).
   [[nodiscard]] const ring_geometry<Sync>& geo() const noexcept { return geo_; }
   [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }

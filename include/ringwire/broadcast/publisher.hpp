@@ -95,6 +95,9 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
   [[nodiscard]] broadcast::stats stats() const {
     return state_.get() == nullptr ? broadcast::stats{} : detail::read_stats(state_.geo());
   }
+  // A monitor of the channel's counters (stats.hpp): the same numbers as stats(), for
+  // another thread.
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(state_.share()); }
   void set_wait(const wait_strategy& w) noexcept { state_.set_wait(w); }
 
  private:

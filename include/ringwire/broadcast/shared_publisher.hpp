@@ -157,6 +157,8 @@ class shared_publisher : public ringwire::detail::close_before_move_assign<share
   [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(state_.capacity()); }
   // Messages published through this copy.
   [[nodiscard]] std::uint64_t published() const noexcept { return published_; }
+  // The channel's counters for another thread (stats.hpp, detail/monitor.hpp).
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(state_.share()); }
   // Producers (copies) alive now: an observation.
   [[nodiscard]] std::uint32_t producers() const noexcept {
     auto* l = state_.get();

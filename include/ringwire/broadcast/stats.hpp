@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ringwire/broadcast/layout.hpp"
+#include "ringwire/detail/monitor.hpp"
 
 namespace ringwire::broadcast {
 
@@ -95,5 +96,17 @@ stats read_stats(const ring_geometry<Sync>& geo) {
   return s;
 }
 
+// The monitor's Reader (detail/monitor.hpp).
+template <class Sync>
+struct stats_reader {
+  static stats read(const layout<Sync>& l) { return read_stats(ring_geometry<Sync>(const_cast<layout<Sync>*>(&l))); }
+};
+
 }  // namespace detail
+
+// A read-only view of the channel's counters for another thread (detail/monitor.hpp):
+// make_monitor() on the publisher, a shared_publisher, the hub or a subscriber;
+// shm::broadcast::make_monitor(seg) on a segment. snapshot() gives what hub::stats() does.
+template <class Sync = std_sync>
+using monitor = ringwire::detail::monitor<layout<Sync>, Sync, detail::stats_reader<Sync>>;
 }  // namespace ringwire::broadcast

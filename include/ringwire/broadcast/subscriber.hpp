@@ -286,6 +286,8 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   [[nodiscard]] bool peer_corrupt() const noexcept { return peer_corrupt_; }
   // The registry entry this subscriber holds (an observer: none, ~0).
   [[nodiscard]] std::uint32_t registry_entry() const noexcept { return observer_ ? ~std::uint32_t{0} : entry_; }
+  // The whole channel's counters for another thread (stats.hpp, detail/monitor.hpp).
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
   // Leaves the channel: frees the registry entry at once (a lossless publisher stops
   // waiting on it). Idempotent; also done by the destructor.
@@ -553,6 +555,8 @@ class hub {
   [[nodiscard]] broadcast::stats stats() const {
     return ref_.get() == nullptr ? broadcast::stats{} : detail::read_stats(detail::ring_geometry<Sync>(ref_.get()));
   }
+  // The same numbers for another thread (stats.hpp, detail/monitor.hpp).
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  private:
   detail::ring_ref<Sync> ref_;

@@ -43,6 +43,7 @@
 
 #include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/endpoint.hpp"
+#include "ringwire/mpsc/stats.hpp"
 #include "ringwire/mpsc/storage.hpp"
 #include "ringwire/spsc/receiver.hpp"
 #include "ringwire/wait.hpp"
@@ -198,20 +199,10 @@ class receiver
   }
 
   // Every formatted lane's latency histogram, merged (spsc/layout.hpp "Latency"); nullopt
-  // when the channel keeps none (options::latency, shm::with_latency). Any thread: it reads
-  // the lanes' descriptors and histograms only, at the offsets this receiver copied.
-  [[nodiscard]] std::optional<histogram_snapshot> latency() const {
-    if (ref_.get() == nullptr || !geo_.latency) return std::nullopt;
-    using ring = spsc::layout<Sync>;
-    const std::size_t at = ring::histogram_offset(geo_.lane_capacity, geo_.slot_size, geo_.slot_align);
-    histogram_snapshot merged{std::vector<std::uint64_t>(histogram_scale::buckets)};
-    for (std::uint64_t i = 0; i < geo_.max_producers; ++i) {
-      // acquire: a lane formatted by a producer is read after its format.
-      if (geo_.lane_descriptor(i).formatted.load(std::memory_order_acquire) == 0) continue;
-      merged.merge(std::launder(reinterpret_cast<const latency_histogram<Sync>*>(geo_.lane_memory(i) + at))->snapshot());
-    }
-    return merged;
-  }
+  // when the channel keeps none (options::latency, shm::with_latency). Any thread.
+  [[nodiscard]] std::optional<histogram_snapshot> latency() const { return make_monitor().latency(); }
+  // The channel's counters, per lane and in all, for another thread (stats.hpp).
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  private:
   friend class ringwire::detail::recv_calls<receiver<T, Sync>, T, Sync>;

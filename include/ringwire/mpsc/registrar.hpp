@@ -17,6 +17,7 @@
 #include <string>
 #include <utility>
 
+#include "ringwire/mpsc/stats.hpp"
 #include "ringwire/mpsc/storage.hpp"
 #include "ringwire/spsc/sender.hpp"
 #include "ringwire/wait.hpp"
@@ -178,6 +179,9 @@ class registrar {
       n += lane_kind(l->lane_descriptor(i).state.load(std::memory_order_relaxed)) != lane_free ? 1 : 0;
     return n;
   }
+
+  // The channel's counters, per lane and in all, for another thread (stats.hpp).
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  private:
   ringwire::detail::counted_ref<layout<Sync>, Sync> ref_;

@@ -292,6 +292,17 @@ ringwire::broadcast::subscriber<T, Sync> attach_observer(const segment& seg, con
                                                   ringwire::broadcast::observe_only);
 }
 
+// A read-only view of the channel's counters (broadcast/stats.hpp, what hub::stats gives):
+// claims nothing, any number of them. The slow-path counters count only endpoints made
+// with options::metrics. Throws shm_kind_mismatch, invalid_options (seg not joined).
+template <class Sync = std_sync>
+ringwire::broadcast::monitor<Sync> make_monitor(const segment& seg) {
+  shm::detail::check_sync<Sync>();
+  if (!seg.joined()) throw error(errc::invalid_options, "a monitor for a segment that was left or never joined");
+  shm::detail::require_kind(seg, ringwire::broadcast::shm_kind);
+  return ringwire::broadcast::monitor<Sync>(detail::share_ring<Sync>(seg).first);
+}
+
 // The doorbell of subscriber `sub` of the segment (shm/doorbell.hpp): a descriptor for its
 // process's epoll loop, readable when a publish or close follows sub.arm_doorbell(). Bind
 // it before the first arm. Throws shm_kind_mismatch, invalid_options (an observer has no

@@ -228,6 +228,21 @@ ringwire::mpsc::receiver<T, Sync> attach_receiver(const segment& seg, const ring
   return ringwire::mpsc::receiver<T, Sync>(std::move(ref), opt, scope);
 }
 
+// A read-only view of the lanes' counters (mpsc/stats.hpp): claims nothing, any number of
+// them. The slow-path counters count only endpoints made with options::metrics. Throws
+// shm_kind_mismatch, shm_corrupt (the lanes' geometry was rewritten), invalid_options.
+template <class Sync = std_sync>
+ringwire::mpsc::monitor<Sync> make_monitor(const segment& seg) {
+  shm::detail::check_sync<Sync>();
+  if (!seg.joined()) throw error(errc::invalid_options, "a monitor for a segment that was left or never joined");
+  shm::detail::require_kind(seg, ringwire::mpsc::shm_kind);
+  shm::detail::mapping_ref map = seg.share();
+  auto& l = *shm::detail::channel_of<detail::lanes<Sync>>(map);
+  detail::recheck_geometry(l, seg.info());
+  auto* a = shm::detail::attachment<Sync>::make(std::move(map));
+  return ringwire::mpsc::monitor<Sync>(ringwire::detail::counted_ref<detail::lanes<Sync>, Sync>(&l, &a->own));
+}
+
 // Ends the stream: drops the segment's registrar, once. The receiver then sees closed when
 // every sender has detached and every lane is drained; attach_sender is refused from now.
 // Returns false when it was already closed. Throws shm_kind_mismatch, invalid_options.

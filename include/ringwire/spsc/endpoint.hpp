@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ringwire/detail/monitor.hpp"
 #include "ringwire/metrics.hpp"
 #include "ringwire/spsc/storage.hpp"
 #include "ringwire/wait.hpp"
@@ -42,52 +43,50 @@ using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 
 }  // namespace detail
 
-// A read-only view of a channel's counters for another thread (a metrics exporter, a CLI
-// monitor). Copyable; keeps a heap channel's memory alive. snapshot() reads only relaxed
-// atomics on their own blocks, so it never slows the endpoints down.
-template <class Sync = std_sync>
-class monitor {
- public:
-  explicit monitor(detail::ring_ref<Sync> r) noexcept : ref_(std::move(r)) {}
-  monitor(const monitor& o) noexcept : ref_(o.ref_.copy()) {}
-  monitor& operator=(const monitor& o) noexcept {
-    if (this != &o) ref_ = o.ref_.copy();
-    return *this;
-  }
-  monitor(monitor&&) noexcept = default;
-  monitor& operator=(monitor&&) noexcept = default;
+namespace detail {
 
-  [[nodiscard]] channel_stats snapshot() const noexcept {
+// The counters as the layout holds them (the monitor's Reader: detail/monitor.hpp).
+template <class Sync>
+struct stats_reader {
+  static channel_stats read(const layout<Sync>& l) noexcept {
     channel_stats s;
-    auto* l = ref_.get();
-    if (l == nullptr) return s;
     constexpr auto rx = std::memory_order_relaxed;  // relaxed: a snapshot for observers; no data is read through it
-    s.capacity = l->geometry.capacity;
-    s.received = l->consumer.head.load(rx) - l->geometry.start_index;
-    s.sent = l->producer.tail.load(rx) - l->geometry.start_index;
+    s.capacity = l.geometry.capacity;
+    s.received = l.consumer.head.load(rx) - l.geometry.start_index;
+    s.sent = l.producer.tail.load(rx) - l.geometry.start_index;
     if (s.sent < s.received) s.sent = s.received;  // the two loads are not one instant
-    s.full_events = l->producer_stats.full_events.load(rx);
-    s.high_water = l->producer_stats.high_water.load(rx);
-    s.sender_parks = l->producer_stats.parks.load(rx);
-    s.receiver_wakes = l->producer_stats.wakes_sent.load(rx);
-    s.empty_events = l->consumer_stats.empty_events.load(rx);
-    s.receiver_parks = l->consumer_stats.parks.load(rx);
-    s.sender_wakes = l->consumer_stats.wakes_sent.load(rx);
-    s.sender_closed = l->consumer.sender_closed.load(rx) != 0;
-    s.receiver_closed = l->producer.receiver_closed.load(rx) != 0;
+    s.full_events = l.producer_stats.full_events.load(rx);
+    s.high_water = l.producer_stats.high_water.load(rx);
+    s.sender_parks = l.producer_stats.parks.load(rx);
+    s.receiver_wakes = l.producer_stats.wakes_sent.load(rx);
+    s.empty_events = l.consumer_stats.empty_events.load(rx);
+    s.receiver_parks = l.consumer_stats.parks.load(rx);
+    s.sender_wakes = l.consumer_stats.wakes_sent.load(rx);
+    s.sender_closed = l.consumer.sender_closed.load(rx) != 0;
+    s.receiver_closed = l.producer.receiver_closed.load(rx) != 0;
     return s;
   }
+};
+
+}  // namespace detail
+
+// A read-only view of a channel's counters for another thread (a metrics exporter, a CLI
+// monitor): detail/monitor.hpp. Copyable; keeps a heap channel's memory alive. snapshot()
+// gives channel_stats; latency() the histogram, for a channel that keeps one.
+template <class Sync = std_sync>
+class monitor : public ringwire::detail::monitor<layout<Sync>, Sync, detail::stats_reader<Sync>> {
+  using base = ringwire::detail::monitor<layout<Sync>, Sync, detail::stats_reader<Sync>>;
+
+ public:
+  using base::base;
 
   // The latency histogram's numbers (layout.hpp "Latency"); nullopt when the channel keeps
   // none.
   [[nodiscard]] std::optional<histogram_snapshot> latency() const {
-    auto* l = ref_.get();
+    const auto* l = this->layout();
     if (l == nullptr || l->latency() == nullptr) return std::nullopt;
     return l->latency()->snapshot();
   }
-
- private:
-  detail::ring_ref<Sync> ref_;
 };
 
 }  // namespace ringwire::spsc
