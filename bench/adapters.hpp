@@ -46,14 +46,30 @@ inline ringwire::spsc::options busy_options() {
   return o;
 }
 
+// What a channel keeps besides its messages (the cost table of docs/benchmarks.md):
+// counters (options::metrics), a latency histogram (options::latency), or both.
+enum class observed { none, metrics, latency, both };
+constexpr const char* observed_name(observed o) noexcept {
+  return o == observed::none      ? "ringwire spsc"
+         : o == observed::metrics ? "ringwire spsc + metrics"
+         : o == observed::latency ? "ringwire spsc + latency histogram"
+                                  : "ringwire spsc + metrics + latency histogram";
+}
+inline ringwire::spsc::options observed_options(observed o) {
+  ringwire::spsc::options opt = busy_options();
+  opt.metrics = o == observed::metrics || o == observed::both;
+  opt.latency = o == observed::latency || o == observed::both;
+  return opt;
+}
+
 // Sync = ringwire::spin_sync: the same channel without the park check (it cannot park).
-template <class T, std::size_t C, class Sync = ringwire::std_sync>
+template <class T, std::size_t C, class Sync = ringwire::std_sync, observed Obs = observed::none>
 struct alignas(128) ringwire_sync_q {
   static constexpr const char* name =
-      std::is_same_v<Sync, ringwire::std_sync> ? "ringwire spsc" : "ringwire spsc (spin_sync)";
+      std::is_same_v<Sync, ringwire::std_sync> ? observed_name(Obs) : "ringwire spsc (spin_sync)";
   using pair_t = std::pair<ringwire::spsc::sender<T, Sync>, ringwire::spsc::receiver<T, Sync>>;
 
-  ringwire_sync_q() : ringwire_sync_q(ringwire::spsc::channel<T, Sync>(C, busy_options())) {}
+  ringwire_sync_q() : ringwire_sync_q(ringwire::spsc::channel<T, Sync>(C, observed_options(Obs))) {}
   explicit ringwire_sync_q(pair_t p) : tx(std::move(p.first)), rx(std::move(p.second)) {}
 
   bool try_push(const T& v) { return tx.try_send(v) == ringwire::status::ok; }
@@ -67,6 +83,12 @@ struct alignas(128) ringwire_sync_q {
 };
 template <class T, std::size_t C>
 using ringwire_q = ringwire_sync_q<T, C>;
+template <class T, std::size_t C>
+using ringwire_metrics_q = ringwire_sync_q<T, C, ringwire::std_sync, observed::metrics>;
+template <class T, std::size_t C>
+using ringwire_latency_q = ringwire_sync_q<T, C, ringwire::std_sync, observed::latency>;
+template <class T, std::size_t C>
+using ringwire_observed_q = ringwire_sync_q<T, C, ringwire::std_sync, observed::both>;
 
 // The one-line variant (spsc::line_channel): a stamp in each slot, so a receive reads one
 // cache line. Exact capacity C; busy-spinning endpoints like the row above.

@@ -395,6 +395,18 @@ std::vector<row> latency_rows() {
   return rows;
 }
 
+// The cost of what a channel keeps besides messages: the same channel with counters, with a
+// latency histogram (two clock reads per message: one per publish, one per release), both.
+template <class T, std::size_t C>
+std::vector<row> observed_rows() {
+  return {tp_row<ringwire_q, T, C>(role::ours), tp_row<ringwire_metrics_q, T, C>(role::ours),
+          tp_row<ringwire_latency_q, T, C>(role::ours), tp_row<ringwire_observed_q, T, C>(role::ours)};
+}
+std::vector<row> observed_latency_rows() {
+  return {lat_row<ringwire_q>(role::ours), lat_row<ringwire_metrics_q>(role::ours),
+          lat_row<ringwire_latency_q>(role::ours), lat_row<ringwire_observed_q>(role::ours)};
+}
+
 // ---- workloads --------------------------------------------------------------------------------------
 
 template <class T, std::size_t C>
@@ -428,6 +440,39 @@ void latency_table() {
   print_latency_table("Round-trip latency — payload 8 B, capacity 1024, ping CPU " + std::to_string(g_cfg.cpus.a) +
                           " ⇄ pong CPU " + std::to_string(g_cfg.cpus.b),
                       rows);
+}
+
+// ns per message (1 / rate) for each row and its difference from the plain channel's, both
+// from the medians of this run.
+void print_cost_table(const std::string& heading, std::vector<row>& rows) {
+  std::ostringstream o;
+  o << "\n### " << heading << "\n\n" << reps_note() << "; ns per message = 1000 / median Mmsg/s.\n\n";
+  o << "| channel | Mmsg/s | ns per message | cost vs plain | preempted |\n|---|---:|---:|---:|---:|\n";
+  const double plain_ns = 1e3 / summarize(rows.front().results[0]).median;
+  for (auto& r : rows) {
+    const summary s = summarize(r.results[0]);
+    const double ns = 1e3 / s.median;
+    o << "| " << r.name << " | " << med_range(s) << " | " << num(ns) << " | "
+      << (&r == &rows.front() ? std::string("—") : (ns >= plain_ns ? "+" : "") + num(ns - plain_ns) + " ns") << " | "
+      << preempted(r) << " |\n";
+  }
+  out(o.str());
+}
+
+void observed_tables() {
+  const std::string table = "observed throughput 8 B cap 1024";
+  auto rows = filtered(observed_rows<msg<8>, 1024>(), table);
+  if (!rows.empty()) {
+    run_table(table, rows, 1);
+    print_cost_table("Cost of counters and latency histograms — throughput, payload 8 B, capacity 1024, producer CPU " +
+                         std::to_string(g_cfg.cpus.a) + " → consumer CPU " + std::to_string(g_cfg.cpus.b),
+                     rows);
+  }
+  const std::string lat = "observed latency 8 B cap 1024";
+  auto lrows = filtered(observed_latency_rows(), lat);
+  if (lrows.empty()) return;
+  run_table(lat, lrows, 4);
+  print_latency_table("Cost of counters and latency histograms — round trip, payload 8 B, capacity 1024", lrows);
 }
 
 template <std::size_t C>
@@ -481,7 +526,7 @@ void print_header() {
                "  --smoke      every implementation once with few messages, verifying only (CTest)\n"
                "  --reps N     repetitions per implementation (default 7, --quick 5, at least 5 to report)\n"
                "  --filter S   only rows whose \"<table> <implementation>\" contains S\n"
-               "               (tables: throughput, batch, latency; e.g. --filter latency, --filter boost,\n"
+               "               (tables: throughput, batch, latency, observed; e.g. --filter latency, --filter boost,\n"
                "               --filter chasing, --filter lagging: the two regimes of the throughput tables)\n"
                "  --markdown F also write the report to F\n"
                "  --cpus A,B   the two CPUs to pin to (default: the first two allowed)\n"
@@ -508,6 +553,7 @@ int main(int argc, char** argv) {
     else if (cap == 65536) all_for_capacity<65536>();
   }
   latency_table();
+  observed_tables();
   const double secs = std::chrono::duration<double>(steady::now() - t0).count();
   out("\n_total benchmark time: " + num(secs) + " s_\n");
   if (g_runs > 0 && g_preempted_runs * 10 > g_runs) {

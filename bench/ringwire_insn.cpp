@@ -257,6 +257,8 @@ const impl impls[] = {
     {"ringwire", run<bench::ringwire_q<T, cap>>},
     {"ringwire_spin_sync", run<bench::ringwire_spin_q<T, cap>>},
     {"ringwire_line", run<bench::ringwire_line_q<T, cap>>},
+    {"ringwire_metrics", run<bench::ringwire_metrics_q<T, cap>>},
+    {"ringwire_latency", run<bench::ringwire_latency_q<T, cap>>},
     {"atomic_queue", run<bench::atomic_queue_q<T, cap>>},
     {"moodycamel_rwq", run<bench::rwq_q<T, cap>>},
     {"boost_spsc", run<bench::boost_q<T, cap>>},
