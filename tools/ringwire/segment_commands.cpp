@@ -189,7 +189,10 @@ std::vector<field> identity_fields(const shm::identity& id) {
        shm::detail::process_alive(static_cast<pid_t>(id.creator_pid), id.creator_start) ? "alive" : "dead"},
       {100, "endpoints", id.endpoints, ""},
       {104, "creator_start", id.creator_start, "clock ticks after boot"},
-      {112, "policy", id.policy, ""},
+      {112, "policy", id.policy,
+       (id.kind == shm::channel_kind::spsc || id.kind == shm::channel_kind::mpsc) && (id.policy & shm::latency_flag) != 0
+           ? "latency histogram"
+           : ""},
       {116, "region_shift", id.region_shift, ""},
       {120, "checksum", id.checksum, shm::detail::checksum(id) == id.checksum ? "matches" : "DOES NOT MATCH"},
   };
