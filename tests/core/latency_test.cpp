@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <thread>
@@ -116,6 +117,41 @@ TEST(Latency, AnMpscChannelMergesItsLanes) {
   expect_between(*h, 8, 10'000'000, now_ns() - t0);
   auto [reg2, rx2] = ringwire::mpsc::channel<std::uint64_t>(16, 2);
   EXPECT_FALSE(rx2.latency().has_value());
+}
+
+// Both sides and a monitor at once (ThreadSanitizer in CI): every message is recorded once,
+// the stamps never race with the slots' reuse, and the monitor's copies are consistent.
+TEST(Latency, SenderReceiverAndMonitorRunTogether) {
+  std::uint64_t n = 200'000 / RINGWIRE_STRESS_SCALE;  // not const: the lambda captures it on every compiler
+  auto [tx, rx] = ringwire::spsc::channel<std::uint64_t>(64, with_latency());
+  const auto mon = rx.make_monitor();
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    std::uint64_t last = 0;
+    while (!done.load(std::memory_order_acquire)) {
+      const histogram_snapshot h = *mon.latency();
+      EXPECT_GE(h.count, last) << "a count only grows";
+      last = h.count;
+      EXPECT_LE(h.value_at(0.5), h.max + (h.max >> 6) + 1);
+    }
+  });
+  std::thread producer([&tx = tx, n] {
+    for (std::uint64_t i = 0; i < n;)
+      if (tx.try_send(i) == status::ok) ++i;
+  });
+  std::uint64_t got = 0;
+  while (got < n) {
+    if (auto v = rx.try_recv()) {
+      ASSERT_EQ(*v, got);
+      ++got;
+    }
+  }
+  producer.join();
+  done.store(true, std::memory_order_release);
+  watcher.join();
+  const histogram_snapshot h = *mon.latency();
+  EXPECT_EQ(h.count, n);
+  EXPECT_EQ(h.total(), n);
 }
 
 class ShmLatency : public shm_test::named {};
