@@ -177,9 +177,10 @@ void publish_cost_table() {
 // for the broadcast channel and the SPSC queues. One subscriber, joined before anything is
 // published. try_pop returns false for anything but ok: a lagged or evicted result shows up
 // as a sequence error or a stall, i.e. a failed run.
-inline bc::options bcast_options(bc::policy p, bc::slot_layout slots = bc::slot_layout::automatic) {
+inline bc::options bcast_options(bc::policy p, bc::slot_layout slots = bc::slot_layout::automatic, bool metrics = false) {
   bc::options o;
   o.policy = p;
+  o.metrics = metrics;
   o.sender_wait = ringwire::wait_strategy::busy_spin();
   o.receiver_wait = ringwire::wait_strategy::busy_spin();
   o.slot_layout = slots;
@@ -287,8 +288,8 @@ struct tp_control : run_control {
 
 // A ringwire channel as the run drives it: its publisher and one subscriber.
 template <class T>
-std::pair<bc::publisher<T>, bc::subscriber<T>> bcast_pair(bc::policy pol, bc::slot_layout slots) {
-  auto ch = bc::channel<T>(tp_cap, bcast_options(pol, slots));
+std::pair<bc::publisher<T>, bc::subscriber<T>> bcast_pair(bc::policy pol, bc::slot_layout slots, bool metrics = false) {
+  auto ch = bc::channel<T>(tp_cap, bcast_options(pol, slots, metrics));
   auto sub = ch.second.subscribe();
   return {std::move(ch.first), std::move(sub)};
 }
@@ -471,6 +472,14 @@ void throughput_table() {
   };
   add(bcast_name("lossy"), role::ours,
       [](double t) { return bcast_throughput_run<T>(t, bcast_pair<T>(bc::policy::lossy, bc::slot_layout::automatic), false); });
+  if (sizeof(T) == 8) {  // the price of counters (options::metrics, broadcast/stats.hpp), same run
+    add(bcast_name("lossy") + " + metrics", role::ours, [](double t) {
+      return bcast_throughput_run<T>(t, bcast_pair<T>(bc::policy::lossy, bc::slot_layout::automatic, true), false);
+    });
+    add(bcast_name("lossless") + " + metrics", role::ours, [](double t) {
+      return bcast_throughput_run<T>(t, bcast_pair<T>(bc::policy::lossless, bc::slot_layout::automatic, true), true);
+    });
+  }
   const std::vector<bc::slot_layout> layouts = layouts_for(sizeof(T));
   for (const bc::slot_layout slots : layouts) {
     add(bcast_name("lossless", slots), role::ours,
