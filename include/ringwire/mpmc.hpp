@@ -26,6 +26,8 @@
 //   front ends (mpmc/queue.hpp)       queue<T>: one shared object, close()
 //              (mpmc/endpoints.hpp)   sender<T> / receiver<T>: copyable, close on last drop
 // with the protocol itself in mpmc/core.hpp and many-waiter parking in mpmc/wait_room.hpp.
+// Counters (options::metrics, slow paths only) and the monitor that reads them from another
+// thread (make_monitor() on a queue or a handle): mpmc/stats.hpp.
 //
 // Waiting calls (push, pop, send, recv, their _for/_until/stop_token forms) wait by a
 // wait_strategy (wait.hpp; park by default: a bounded spin, then a futex sleep). A push or
@@ -40,6 +42,7 @@
 #include "ringwire/mpmc/endpoints.hpp"
 #include "ringwire/mpmc/layout.hpp"
 #include "ringwire/mpmc/queue.hpp"
+#include "ringwire/mpmc/stats.hpp"
 #include "ringwire/mpmc/storage.hpp"
 
 namespace ringwire::mpmc {
@@ -55,8 +58,8 @@ std::pair<sender<T, Sync>, receiver<T, Sync>> channel(std::size_t capacity, cons
   // relaxed: the block is not yet shared with any other thread.
   l->rooms.senders.store(1, std::memory_order_relaxed);
   l->rooms.receivers.store(1, std::memory_order_relaxed);
-  return {sender<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt.sender_wait),
-          receiver<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt.receiver_wait)};
+  return {sender<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt.sender_wait, opt.metrics),
+          receiver<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt.receiver_wait, opt.metrics)};
 }
 
 }  // namespace ringwire::mpmc

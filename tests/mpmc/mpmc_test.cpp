@@ -27,30 +27,6 @@ std::string layout_name(mpmc::cell_layout c) {
 class MpmcLayouts : public ::testing::TestWithParam<mpmc::cell_layout> {};
 INSTANTIATE_TEST_SUITE_P(Layouts, MpmcLayouts, both_layouts, [](const auto& info) { return layout_name(info.param); });
 
-// True when `tid` sleeps in a private FUTEX_WAIT_BITSET (the room's epoch word may hold any
-// value, unlike spsc's park word).
-bool asleep_in_futex(pid_t tid) {
-  std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/syscall");
-  long nr = -1;
-  std::string addr, op;
-  if (!(f >> nr >> addr >> op)) return false;
-  return nr == SYS_futex && op == "0x89";
-}
-
-// Waits until `tid` is parked (or, where /proc cannot tell, a little while).
-bool wait_until_asleep(const std::atomic<pid_t>& tid) {
-  const auto deadline = std::chrono::steady_clock::now() + generous;
-  while (tid.load() == 0) std::this_thread::sleep_for(100us);
-  if (!can_observe_parking()) {
-    std::this_thread::sleep_for(50ms);
-    return true;
-  }
-  while (!asleep_in_futex(tid.load())) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(200us);
-  }
-  return true;
-}
 
 // ---- construction ----------------------------------------------------------------------
 

@@ -182,16 +182,18 @@ static_assert(!std::ranges::forward_range<counting_range>);
 
 inline pid_t this_tid() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
 
-// True when thread `tid` of this process is asleep in the kind of futex wait ringwire's
-// park() makes: FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG on a word holding 1 (parked).
-// Read from /proc/self/task/<tid>/syscall: "<nr> <addr> <op> <val> ...".
-inline bool parked_in_futex(pid_t tid) {
+// True when thread `tid` of this process is asleep in a private FUTEX_WAIT_BITSET (the
+// kind of wait ringwire's park() makes), on any word value: an MPMC room's epoch, a shared
+// park word's generation. Read from /proc/self/task/<tid>/syscall: "<nr> <addr> <op> <val> ...".
+inline bool asleep_in_futex(pid_t tid, bool on_parked_word = false) {
   std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/syscall");
   long nr = -1;
   std::string addr, op, val;
   if (!(f >> nr >> addr >> op >> val)) return false;
-  return nr == SYS_futex && op == "0x89" && val == "0x1";
+  return nr == SYS_futex && op == "0x89" && (!on_parked_word || val == "0x1");
 }
+// The same on a word holding 1 (parked): an exclusive park word (wait.hpp).
+inline bool parked_in_futex(pid_t tid) { return asleep_in_futex(tid, true); }
 
 // Whether /proc lets us see other threads' syscalls (it does on Linux unless locked down).
 inline bool can_observe_parking() {
@@ -203,11 +205,12 @@ inline bool can_observe_parking() {
   return ok;
 }
 
-// Waits until the thread whose id is published in `tid` is parked in ringwire's futex wait.
-// Returns false after `generous` (a lost or missing park). Where /proc cannot tell, it
-// sleeps a little and returns true: the caller's test still checks the outcome, only not
-// that a park really happened.
-inline bool wait_until_parked(const std::atomic<pid_t>& tid) {
+// Waits until the thread whose id is published in `tid` is asleep in a futex wait (with
+// on_parked_word: on a word holding 1). Returns false after `generous` (a lost or missing
+// park). Where /proc cannot tell, it sleeps a little and returns true: the caller's test
+// still checks the outcome, only not that a park really happened (tests that count parks
+// skip first: can_observe_parking()).
+inline bool wait_until_asleep(const std::atomic<pid_t>& tid, bool on_parked_word = false) {
   const auto deadline = std::chrono::steady_clock::now() + generous;
   while (tid.load() == 0) {
     if (std::chrono::steady_clock::now() > deadline) return false;
@@ -217,12 +220,13 @@ inline bool wait_until_parked(const std::atomic<pid_t>& tid) {
     std::this_thread::sleep_for(50ms);
     return true;
   }
-  while (!parked_in_futex(tid.load())) {
+  while (!asleep_in_futex(tid.load(), on_parked_word)) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(200us);
   }
   return true;
 }
+inline bool wait_until_parked(const std::atomic<pid_t>& tid) { return wait_until_asleep(tid, true); }
 
 // Waits for a thread to have started its blocking call (for the spinning strategies, which
 // have nothing for /proc to see): its id is published, then a short pause lets it reach

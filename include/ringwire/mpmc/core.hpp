@@ -36,6 +36,10 @@
 // propagates; nothing was pushed. If T's move throws in a pop, the element is destroyed,
 // its cell freed and the exception propagates: the pop had claimed the element, and a
 // FIFO queue cannot put it back in front of later pops.
+//
+// Counters (mpmc/stats.hpp), with metrics on only and only where a call already left its
+// fast path: a full or empty report, the parks of a wait (after it returns), a notify that
+// found sleepers. Off, each of those paths tests one bool; the fast paths test nothing.
 #pragma once
 
 #include <cstddef>
@@ -52,15 +56,18 @@ namespace ringwire::mpmc::detail {
 template <class T, class Sync>
 class core {
   using stamp_t = typename layout<Sync>::stamp_t;
+  using counter_t = typename Sync::template atomic<std::uint64_t>;
 
  public:
   core() noexcept = default;
-  explicit core(layout<Sync>* l) noexcept
+  // metrics: count slow-path events into the layout's counters (options::metrics).
+  explicit core(layout<Sync>* l, bool metrics = false) noexcept
       : l_(l),
         cells_(l->view()),
         capacity_(l->geometry.capacity),
         lap_shift_(l->geometry.lap_shift),
-        scope_(Sync::resolve_scope(fence_scope::process)) {}
+        scope_(Sync::resolve_scope(fence_scope::process)),
+        metrics_(metrics) {}
 
   [[nodiscard]] layout<Sync>* ring() const noexcept { return l_; }
   [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }
@@ -92,8 +99,8 @@ class core {
       if (static_cast<std::int64_t>((s & ~hole_bit) - 2 * lap) < 0) {
         // acquire: with the head read before it, justifies "full" (see above).
         const std::uint64_t t = l_->consumer.tail.load(std::memory_order_acquire);
-        if (static_cast<std::int64_t>(h - t) >= static_cast<std::int64_t>(capacity_)) return status::full;
-        if (!settle(waited)) return status::full;  // a pop owns the cell's element and is moving it out
+        if (static_cast<std::int64_t>(h - t) >= static_cast<std::int64_t>(capacity_)) return report_full();
+        if (!settle(waited)) return report_full();  // a pop owns the cell's element and is moving it out
       } else {
         // A stamp past 2L: ticket h's push stored it (release) after taking h, so head has
         // moved; one that has not was never written by a push (corrupted memory): no cell
@@ -101,7 +108,7 @@ class core {
         const std::uint64_t seen = h;
         // relaxed: as above; ordered after the stamp's acquire, which makes the claim visible.
         h = l_->producer.head.load(std::memory_order_relaxed);
-        if (h == seen) [[unlikely]] return status::full;
+        if (h == seen) [[unlikely]] return report_full();
         continue;
       }
       // relaxed: as above.
@@ -119,12 +126,16 @@ class core {
     return static_cast<std::int64_t>((s & ~hole_bit) - 2 * lap_of(h)) >= 0;
   }
 
+  // `parks` counts this call's futex sleeps (the caller's running total); with metrics they
+  // are added to producer_parks after each wait.
   template <class... Args>
   status push_until(const wait_strategy& ws, const wait_limits& lim, std::uint64_t& parks, Args&&... args) {
     for (;;) {
       const status s = try_push(std::forward<Args>(args)...);  // consumes args only on ok
       if (s != status::full) return s;
+      const std::uint64_t before = parks;
       const status w = wait_in<Sync>(ws, l_->rooms.producers, scope_, lim, parks, [this] { return push_ready(); });
+      if (metrics_ && parks != before) count(counters().producer_parks, parks - before);
       if (w != status::ok) return w;
     }
   }
@@ -175,8 +186,12 @@ class core {
     return static_cast<std::int64_t>((s & ~hole_bit) - (2 * lap_of(t) + 1)) >= 0;
   }
 
+  // As push_until's wait; with metrics the sleeps are added to consumer_parks.
   status wait_for_item(const wait_strategy& ws, const wait_limits& lim, std::uint64_t& parks) {
-    return wait_in<Sync>(ws, l_->rooms.consumers, scope_, lim, parks, [this] { return pop_ready(); });
+    const std::uint64_t before = parks;
+    const status w = wait_in<Sync>(ws, l_->rooms.consumers, scope_, lim, parks, [this] { return pop_ready(); });
+    if (metrics_ && parks != before) count(counters().consumer_parks, parks - before);
+    return w;
   }
 
   recv_result<T> pop_until(const wait_strategy& ws, const wait_limits& lim, std::uint64_t& parks) {
@@ -271,12 +286,12 @@ class core {
       // release: as below; the pop that skips the hole touches no payload, but the next
       // push into this cell must still be ordered after our (failed) use of it.
       stamp.store((2 * lap + 1) | hole_bit, std::memory_order_release);
-      notify<Sync>(l_->rooms.consumers, scope_);
+      wake_consumers();
       throw;
     }
     // release: the construction happens-before the pop's acquire load of the stamp.
     stamp.store(2 * lap + 1, std::memory_order_release);
-    notify<Sync>(l_->rooms.consumers, scope_);
+    wake_consumers();
   }
 
   // Claims the next element's ticket into t: ok, empty or closed (sealed and drained).
@@ -304,15 +319,15 @@ class core {
         // sealed head's release.
         const std::uint64_t h = l_->producer.head.load(std::memory_order_acquire);
         if (static_cast<std::int64_t>((h & ~sealed_bit) - t) <= 0)
-          return (h & sealed_bit) != 0 ? status::closed : status::empty;
-        if (!settle(waited)) return status::empty;  // a push owns ticket t and is constructing its element
+          return (h & sealed_bit) != 0 ? status::closed : report_empty();
+        if (!settle(waited)) return report_empty();  // a push owns ticket t and is constructing its element
       } else {
         // A stamp past 2L+1: ticket t's pop freed it (release) after taking t, so tail has
         // moved; one that has not was never written by a pop (corrupted memory).
         const std::uint64_t seen = t;
         // relaxed: as above; ordered after the stamp's acquire, which makes the claim visible.
         t = l_->consumer.tail.load(std::memory_order_relaxed);
-        if (t == seen) [[unlikely]] return status::empty;
+        if (t == seen) [[unlikely]] return report_empty();
         continue;
       }
       // relaxed: as above.
@@ -324,7 +339,36 @@ class core {
   void free_cell(std::uint64_t t) noexcept {
     // release: our move out and destruction happen-before the next push's acquire load.
     stamp_of(t).store(2 * lap_of(t) + 2, std::memory_order_release);
-    notify<Sync>(l_->rooms.producers, scope_);
+    if (notify<Sync>(l_->rooms.producers, scope_)) [[unlikely]] {
+      if (metrics_) count(counters().producer_wakes);
+    }
+  }
+
+  // After a push published its cell (an element or a hole): wakes parked pops, if any.
+  void wake_consumers() noexcept {
+    if (notify<Sync>(l_->rooms.consumers, scope_)) [[unlikely]] {
+      if (metrics_) count(counters().consumer_wakes);
+    }
+  }
+
+  // ---- counters (layout.hpp, event_counters) ---------------------------------------------
+  [[nodiscard]] typename layout<Sync>::event_counters& counters() const noexcept { return l_->geometry.counters; }
+
+  // Shared by every thread of either side: an RMW, on slow paths only, metrics only.
+  static void count(counter_t& counter, std::uint64_t by = 1) noexcept {
+    // relaxed: a statistic; nothing is published through it.
+    counter.fetch_add(by, std::memory_order_relaxed);
+  }
+
+  // What a push reports when the queue was full (or settle() gave up): a full event.
+  [[nodiscard]] status report_full() const noexcept {
+    if (metrics_) count(counters().full_events);
+    return status::full;
+  }
+  // What a pop reports when the queue was empty (or settle() gave up): an empty event.
+  [[nodiscard]] status report_empty() const noexcept {
+    if (metrics_) count(counters().empty_events);
+    return status::empty;
   }
 
   layout<Sync>* l_ = nullptr;
@@ -332,6 +376,7 @@ class core {
   std::uint64_t capacity_ = 0;
   std::uint32_t lap_shift_ = 0;
   fence_scope scope_ = fence_scope::process;
+  bool metrics_ = false;  // options::metrics: count slow-path events
 };
 
 }  // namespace ringwire::mpmc::detail

@@ -38,9 +38,9 @@ class endpoint : public ringwire::detail::endpoint<endpoint<T, Sync, Sending>, r
 
  public:
   endpoint() noexcept = default;
-  endpoint(ring_ref<Sync> ref, const wait_strategy& ws) noexcept
-      : base(std::move(ref), ws, fence_scope::process), core_(ref_.get()) {}
-  endpoint(const endpoint& o) noexcept : base(o.ref_.copy(), o.wait_, o.scope_), core_(o.core_) {
+  endpoint(ring_ref<Sync> ref, const wait_strategy& ws, bool metrics = false) noexcept
+      : base(std::move(ref), ws, fence_scope::process, metrics), core_(ref_.get(), metrics) {}
+  endpoint(const endpoint& o) noexcept : base(o.ref_.copy(), o.wait_, o.scope_, o.metrics_), core_(o.core_) {
     // relaxed: a new handle is made from a live one, which keeps the side open meanwhile.
     if (ref_.get() != nullptr) count().fetch_add(1, std::memory_order_relaxed);
   }
@@ -71,6 +71,9 @@ class endpoint : public ringwire::detail::endpoint<endpoint<T, Sync, Sending>, r
     return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(core_.capacity());
   }
   [[nodiscard]] std::size_t size_approx() const noexcept { return ref_.get() == nullptr ? 0 : core_.size_approx(); }
+  // A read-only view of the channel's counters for another thread (stats.hpp); it keeps the
+  // memory alive. On a closed handle, an empty monitor (its snapshot is all zeros).
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  protected:
   auto& count() const noexcept {
@@ -122,7 +125,7 @@ class sender : public detail::endpoint<T, Sync, true>,
   template <class... Args>
   status emplace_limited(const ringwire::detail::wait_limits& lim, Args&&... args) {
     if (this->ref_.get() == nullptr) [[unlikely]] return status::closed;
-    std::uint64_t parks = 0;  // no metrics yet: the count is dropped
+    std::uint64_t parks = 0;  // this call's sleeps; the core adds them to the counters (metrics)
     return this->core_.push_until(this->wait_, lim, parks, std::forward<Args>(args)...);
   }
 };

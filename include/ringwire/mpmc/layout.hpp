@@ -10,6 +10,8 @@
 //     0    geometry   capacity u64 | stamps_offset u64 | stamp_stride u64 | payloads_offset u64
 //                     | payload_stride u64 | slot_size u32 | slot_align u32 | lap_shift u32
 //                     | remap_bits u32 | cells u32 (the cell_layout)      written by format()
+//    64    counters   full_events | empty_events | producer_parks | consumer_parks
+//                     | producer_wakes | consumer_wakes (u64 each; options::metrics, stats.hpp)
 //   128    producers  head u64 (next push ticket; bit 63 = sealed) | receivers_gone u32
 //   256    consumers  tail u64 (next pop ticket)
 //   384    rooms      producer room: sleepers u32, epoch u32 | consumer room: same
@@ -68,6 +70,13 @@
 //
 // Waiting rooms (see mpmc/wait_room.hpp): many threads may sleep on one side, so a park
 // word is a sleeper count plus a futex epoch rather than spsc's single parked flag.
+//
+// Counters (mpmc/stats.hpp). With options::metrics, the slow paths count: a push that
+// reports full, a pop that reports empty, futex sleeps (added after each wait), and wake
+// syscalls made for a parked side. Any thread of either side may count, so each is a relaxed
+// fetch_add. They live on the geometry block's second line, bytes that were padding: the
+// geometry is read only when a queue or handle is made (core.hpp copies it), so nothing hot
+// shares the pair of lines, and no offset moved (the cells still begin at 512).
 #pragma once
 
 #include <bit>
@@ -141,6 +150,15 @@ struct layout {
   static constexpr auto array_remap_bits =
       static_cast<std::uint32_t>(std::countr_zero(detail::cache_line / sizeof(std::uint64_t)));
 
+  // The slow-path counters (header comment; mpmc/stats.hpp): options::metrics only.
+  struct event_counters {
+    atomic<std::uint64_t> full_events;     // pushes that reported full
+    atomic<std::uint64_t> empty_events;    // pops that reported empty
+    atomic<std::uint64_t> producer_parks;  // futex sleeps of waiting pushes
+    atomic<std::uint64_t> consumer_parks;  // futex sleeps of waiting pops
+    atomic<std::uint64_t> producer_wakes;  // wake syscalls (by pops) for parked pushes
+    atomic<std::uint64_t> consumer_wakes;  // wake syscalls (by pushes) for parked pops
+  };
   struct alignas(detail::hot_block) geometry_block {
     std::uint64_t capacity;
     std::uint64_t stamps_offset;
@@ -152,6 +170,8 @@ struct layout {
     std::uint32_t lap_shift;
     std::uint32_t remap_bits;
     std::uint32_t cells;  // cell_layout: stamp_in_cell or stamp_array
+    // The second line of the block, alone: counting never writes the line read above.
+    alignas(detail::cache_line) event_counters counters;
   };
   struct alignas(detail::hot_block) producer_block {
     atomic<std::uint64_t> head;
@@ -236,18 +256,18 @@ struct layout {
                         cell_layout cells = cell_layout::automatic) {
     (void)footprint(capacity, slot_size, slot_align, cells);  // validates
     const placement p = place(capacity, slot_size, slot_align, cells);
-    auto* l = ::new (mem) layout{};
-    l->geometry = geometry_block{capacity,
-                                 p.stamps_offset,
-                                 p.stamp_stride,
-                                 p.payloads_offset,
-                                 p.payload_stride,
-                                 static_cast<std::uint32_t>(slot_size),
-                                 static_cast<std::uint32_t>(slot_align),
-                                 std::has_single_bit(capacity) ? static_cast<std::uint32_t>(std::countr_zero(capacity))
-                                                               : divide,
-                                 p.remap_bits,
-                                 static_cast<std::uint32_t>(p.cells)};
+    auto* l = ::new (mem) layout{};  // every counter 0, every handle count 0
+    geometry_block& g = l->geometry;
+    g.capacity = capacity;
+    g.stamps_offset = p.stamps_offset;
+    g.stamp_stride = p.stamp_stride;
+    g.payloads_offset = p.payloads_offset;
+    g.payload_stride = p.payload_stride;
+    g.slot_size = static_cast<std::uint32_t>(slot_size);
+    g.slot_align = static_cast<std::uint32_t>(slot_align);
+    g.lap_shift = std::has_single_bit(capacity) ? static_cast<std::uint32_t>(std::countr_zero(capacity)) : divide;
+    g.remap_bits = p.remap_bits;
+    g.cells = static_cast<std::uint32_t>(p.cells);
     auto* stamps = reinterpret_cast<std::byte*>(l) + p.stamps_offset;
     for (std::uint64_t k = 0; k < p.stamp_count; ++k)
       ::new (static_cast<void*>(stamps + k * p.stamp_stride)) stamp_t(0);
@@ -266,5 +286,11 @@ struct layout {
   [[nodiscard]] stamp_t& stamp(std::uint64_t i) noexcept { return view().stamp(i); }
   [[nodiscard]] std::byte* payload(std::uint64_t i) noexcept { return view().payload(i); }
 };
+
+// The byte map above, with std::atomic (a model's atomics are larger and move things):
+// the counters fill the geometry block's padding and move no offset.
+static_assert(offsetof(layout<std_sync>::geometry_block, counters) == detail::cache_line);
+static_assert(sizeof(layout<std_sync>::geometry_block) == detail::hot_block);
+static_assert(sizeof(layout<std_sync>) == 4 * detail::hot_block, "the cells begin at 512");
 
 }  // namespace ringwire::mpmc

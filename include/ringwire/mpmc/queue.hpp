@@ -19,16 +19,19 @@
 #include <utility>
 
 #include "ringwire/mpmc/core.hpp"
+#include "ringwire/mpmc/stats.hpp"
 #include "ringwire/mpmc/storage.hpp"
 
 namespace ringwire::mpmc {
 
-// How waiting calls wait, and where the turn stamps live (layout.hpp; automatic picks by
-// sizeof(T)), fixed when the queue or channel is made.
+// How waiting calls wait, where the turn stamps live (layout.hpp; automatic picks by
+// sizeof(T)) and whether slow paths count events (stats.hpp), fixed when the queue or
+// channel is made.
 struct options {
   wait_strategy sender_wait = wait_strategy::park();    // senders, and queue::push*
   wait_strategy receiver_wait = wait_strategy::park();  // receivers, and queue::pop*
   cell_layout cells = cell_layout::automatic;
+  bool metrics = false;  // count full/empty events, parks and wakes (slow paths only)
 };
 
 namespace detail {
@@ -53,7 +56,7 @@ class queue {
   // A queue holding at most `capacity` elements (any value >= 1; a power of two saves a
   // division per operation). Throws ringwire::error for zero or an unallocatable capacity.
   explicit queue(std::size_t capacity, const options& opt = {})
-      : ref_(make(capacity, opt.cells)), core_(ref_.get()), opt_(opt) {}
+      : ref_(make(capacity, opt.cells)), core_(ref_.get(), opt.metrics), opt_(opt) {}
   queue(const queue&) = delete;
   queue& operator=(const queue&) = delete;
 
@@ -106,6 +109,9 @@ class queue {
   [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(core_.capacity()); }
   // Elements queued at about this instant (exact when nobody is pushing or popping).
   [[nodiscard]] std::size_t size_approx() const noexcept { return core_.size_approx(); }
+  // A read-only view of the counters for another thread (stats.hpp); it keeps the queue's
+  // memory alive after the queue is gone.
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  private:
   static ringwire::detail::counted_ref<layout<Sync>, Sync> make(std::size_t capacity, cell_layout cells) {
@@ -116,7 +122,7 @@ class queue {
 
   template <class... Args>
   status push_with(const detail::limits& lim, Args&&... args) {
-    std::uint64_t parks = 0;  // no metrics yet: the count is dropped
+    std::uint64_t parks = 0;  // this call's sleeps; the core adds them to the counters (metrics)
     return core_.push_until(opt_.sender_wait, lim, parks, std::forward<Args>(args)...);
   }
   recv_result<T> pop_with(const detail::limits& lim) {
