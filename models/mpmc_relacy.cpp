@@ -171,7 +171,7 @@ struct core_fixture : rl::test_suite<Derived, 4> {
     g_watch.hi = l->payload(Cap);
     g_watch.stride = l->geometry.payload_stride;
     g_watch.shadow = shadow;
-    q.emplace(l);
+    q.emplace(l, /*metrics=*/true);  // the counting code runs in every scenario
     book = ledger{};
   }
   void after() {
@@ -236,7 +236,16 @@ struct park_2x2 : core_fixture<park_2x2<Cap, N, Spins, Cells>, Cap, N, Cells> {
         if (r) this->book.saw(index - producers, r->get());
       }
     }
+    parks_of[index] = parks;
   }
+  // The counters (options::metrics) hold exactly the parks the threads took, per side.
+  void after() {
+    this->core_fixture<park_2x2<Cap, N, Spins, Cells>, Cap, N, Cells>::after();
+    const auto s = mpmc::detail::stats_reader<relacy_sync>::read(*this->block->ring());
+    RL_ASSERT(s.producer_parks == parks_of[0] + parks_of[1]);
+    RL_ASSERT(s.consumer_parks == parks_of[2] + parks_of[3]);
+  }
+  std::uint64_t parks_of[4] = {};
 };
 
 // ---- a throwing constructor: the hole ------------------------------------------------------
