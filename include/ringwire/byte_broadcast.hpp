@@ -34,6 +34,11 @@
 // wakes every sleeper (layout.hpp "Parking"). With credits, a writer blocked in write()
 // parks too, and credited readers wake it as their cursors move (wait.hpp's notify).
 //
+// Counters. channel(g, {.metrics = true}) makes endpoints that count their slow-path events
+// in the ring (credit waits, parks, bell rings; a credited reader's received and parks:
+// byte_broadcast/stats.hpp); make_monitor() on any endpoint reads them with the head:
+//   bb::stats s = w.make_monitor().snapshot();   // s.published, s.max_lag(), s.credit_waits ...
+//
 // Memory. channel() allocates one reference-counted heap block (writer and every reader
 // copy keep it alive). For shared memory: format() a ring into memory of footprint() bytes
 // (128-byte aligned), attach_writer() in the writing process and attach_reader() in each
@@ -49,6 +54,7 @@
 
 #include "ringwire/byte_broadcast/layout.hpp"
 #include "ringwire/byte_broadcast/reader.hpp"
+#include "ringwire/byte_broadcast/stats.hpp"
 #include "ringwire/byte_broadcast/writer.hpp"
 #include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/detail/heap_block.hpp"
@@ -63,15 +69,15 @@ using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, layout<Sync>
 }  // namespace detail
 
 // A heap ring (geometry validated: error(invalid_options) names the bad field). Returns the
-// writer and a reader starting at the first message.
+// writer and a reader starting at the first message, both made with `opt`.
 template <class Sync = std_sync>
-std::pair<writer<Sync>, reader<Sync>> channel(const geometry& g) {
+std::pair<writer<Sync>, reader<Sync>> channel(const geometry& g, const options& opt = {}) {
   Sync::prepare();  // registers membarrier once per process (the light/heavy fence pair)
   layout<Sync>* l = nullptr;
   auto* self = detail::heap_block<Sync>::create(layout<Sync>::footprint(g), g.depth, /*refs=*/2,
                                                 [&](void* at) { l = layout<Sync>::format(at, g); });
-  return {writer<Sync>(detail::ring_ref<Sync>(l, &self->own)),
-          reader<Sync>(detail::ring_ref<Sync>(l, &self->own), g, start_at::next)};
+  return {writer<Sync>(detail::ring_ref<Sync>(l, &self->own), fence_scope::process, opt),
+          reader<Sync>(detail::ring_ref<Sync>(l, &self->own), g, start_at::next, fence_scope::process, opt)};
 }
 
 // Formats caller memory (`bytes` >= footprint(g), 128-byte aligned, e.g. a shared mapping).
@@ -89,10 +95,11 @@ layout<Sync>* format(void* mem, std::size_t bytes, const geometry& g) {
 // Exactly one writer may exist per ring; it borrows the memory. scope: cross_process when
 // readers may be in other processes.
 template <class Sync = std_sync>
-writer<Sync> attach_writer(void* mem, std::size_t bytes, fence_scope scope = fence_scope::process) {
+writer<Sync> attach_writer(void* mem, std::size_t bytes, fence_scope scope = fence_scope::process,
+                           const options& opt = {}) {
   layout<Sync>::validate(mem, bytes);
   Sync::prepare();
-  return writer<Sync>(detail::ring_ref<Sync>(static_cast<layout<Sync>*>(mem), nullptr), scope);
+  return writer<Sync>(detail::ring_ref<Sync>(static_cast<layout<Sync>*>(mem), nullptr), scope, opt);
 }
 
 // A reader over caller memory that may be hostile: the header is validated against `bytes`
@@ -100,12 +107,12 @@ writer<Sync> attach_writer(void* mem, std::size_t bytes, fence_scope scope = fen
 // scope: cross_process when the writer may be in another process.
 template <class Sync = std_sync>
 reader<Sync> attach_reader(const void* mem, std::size_t bytes, start_at from = start_at::next,
-                           fence_scope scope = fence_scope::process) {
+                           fence_scope scope = fence_scope::process, const options& opt = {}) {
   const geometry g = layout<Sync>::validate(mem, bytes);
   Sync::prepare();
   // const_cast: a lossy reader only loads (a parking one also flags `parked`); the type is non-const for the shared endpoint code.
   auto* l = static_cast<layout<Sync>*>(const_cast<void*>(mem));
-  return reader<Sync>(detail::ring_ref<Sync>(l, nullptr), g, from, scope);
+  return reader<Sync>(detail::ring_ref<Sync>(l, nullptr), g, from, scope, opt);
 }
 
 }  // namespace ringwire::byte_broadcast

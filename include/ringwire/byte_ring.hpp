@@ -30,6 +30,11 @@
 //   while (re.read(rx, [](std::int32_t type, std::span<const std::byte> msg) { handle(type, msg); })
 //          == ringwire::status::ok) {}
 // A reader that does not reassemble sees the fragment records themselves.
+//
+// Counters: with options::metrics the endpoints count their slow-path events in the ring
+// (full / empty events, parks, wakes: byte_ring/stats.hpp); make_monitor() on any endpoint
+// (or shm::byte_ring::make_monitor on a segment) reads them with the indices:
+//   ringwire::byte_ring::stats s = tx.make_monitor().snapshot();   // s.used_bytes(), s.full_events ...
 #pragma once
 
 #include <cstddef>
@@ -40,6 +45,7 @@
 #include "ringwire/byte_ring/fragment.hpp"
 #include "ringwire/byte_ring/layout.hpp"
 #include "ringwire/byte_ring/reader.hpp"
+#include "ringwire/byte_ring/stats.hpp"
 #include "ringwire/byte_ring/storage.hpp"
 #include "ringwire/byte_ring/writer.hpp"
 

@@ -50,7 +50,8 @@ bool is_counter(std::string_view key) {
   static const std::set<std::string_view> counters = {
       "full_events",    "empty_events", "producer_parks", "evictions", "subscriber_wakes", "received",
       "missed",         "parks",        "wakes",          "published", "sender_parks",     "receiver_parks",
-      "sender_wakes",   "receiver_wakes"};
+      "sender_wakes",   "receiver_wakes", "writer_parks", "reader_wakes", "reader_parks", "writer_wakes",
+      "credit_waits"};
   return counters.count(key) != 0;
 }
 

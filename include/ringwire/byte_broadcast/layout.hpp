@@ -8,6 +8,8 @@
 //                   max_message u64 | credits_offset u64 | meta_offset u64 | payload_offset u64 |
 //                   total_bytes u64 | max_credited u32 | reserved u32     format(), once
 //   128    head     head u64: newest committed sequence   the writer, after every publish
+//   192             credit_waits u64 | writer_parks u64 |   the writer, options::metrics
+//                   reader_wakes u64 (the second line)      only (see "Counters" below)
 //   256    dirty    dirty u64: payload position the writer  the writer, once per region/8
 //                   may already be overwriting up to        bytes (see "dirty" below)
 //   384    control  closed u32 | parked u32 | bell u32 | writer_park u32   (+0, +4, +8, +12)
@@ -19,8 +21,10 @@
 //                   parks, credited readers wake it). Read-mostly: one line, loaded by
 //                   the writer per publish and by readers when they find nothing new
 //   512    credits  max_credited entries of 128 bytes:     a credited reader (its own entry)
-//                     cursor u64 | state u32               cursor: next sequence it has not
+//                     +0 cursor u64 | +8 state u32         cursor: next sequence it has not
 //                                                          consumed; state 0 free, 1 live
+//                     +64 received u64 | +72 parks u64     its counters (the second line):
+//                                                          options::metrics, see "Counters"
 //   ...    meta     depth entries of 64 bytes (one line):  the writer
 //                     +0 stamp u64  +8 signature u64  +16 pos u64  +24 size u32  +28 ctl u16
 //                     +30 reserved u16  +32 tspub u64  +40..63 reserved (zero)
@@ -74,6 +78,16 @@
 // ever.
 // A reader that parks writes to the ring (parked), so it needs a writable mapping; a reader
 // marked read-only (reader::mark_read_only) spins and yields instead.
+//
+// Counters (byte_broadcast/stats.hpp). With options::metrics the writer counts, on the
+// head block's second line, the writes a credited reader held back (credit_waits: once per
+// write that found the credits exhausted), its futex sleeps waiting for credits
+// (writer_parks) and its bell rings for parked readers (reader_wakes); a credited reader
+// shows, on its entry's second line (the writer's rescans read only the first), the
+// messages it received and its futex sleeps since it joined -- as last shown: whenever a
+// read finds nothing new and after each park, never per message. Each word has one writer
+// (a relaxed load and store: metrics.hpp's bump); a joining reader zeroes its entry's. Only
+// relaxed loads read them (a monitor, shm::describe); no protocol step does.
 //
 // Bounds (hostile memory). A reader never trusts the ring: validate() copies the header and
 // checks it against the real mapping size once (attach_reader), and the reader keeps its
@@ -141,6 +155,11 @@ struct layout {
   };
   struct alignas(detail::hot_block) head_block {
     atomic<std::uint64_t> head;
+    // The writer's counters ("Counters" above), on the second line: readers load head only
+    // when they join or resynchronise.
+    alignas(detail::cache_line) atomic<std::uint64_t> credit_waits;
+    atomic<std::uint64_t> writer_parks;
+    atomic<std::uint64_t> reader_wakes;
   };
   struct alignas(detail::hot_block) dirty_block {
     atomic<std::uint64_t> dirty;
@@ -154,6 +173,10 @@ struct layout {
   struct alignas(detail::hot_block) credit_entry {
     atomic<std::uint64_t> cursor;
     atomic<std::uint32_t> state;
+    // Its reader's counters ("Counters" above), on the second line, which the writer's
+    // rescans never load.
+    alignas(detail::cache_line) atomic<std::uint64_t> received;
+    atomic<std::uint64_t> parks;
   };
   // One metadata entry: the stamp, then plain words that are only ever accessed through
   // Sync::word (relaxed atomics), so a reader racing the writer is not a data race.

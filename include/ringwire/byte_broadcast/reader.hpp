@@ -44,6 +44,11 @@
 // read-mostly control line while the writer runs), waking a writer parked for credits.
 // Leaving: entry free (release), full fence, wake the writer's park word.
 //
+// Counters (options::metrics; layout.hpp "Counters", stats.hpp). A credited reader shows
+// received() and parks() since it joined in its entry's second line whenever a read finds
+// nothing new and after each park: slow paths, never per message (its cursor store is
+// the only store per message). A lossy reader has no entry and shows nothing.
+//
 // Blocking reads (read, read_for, read_until, read with a stop_token) poll with the wait
 // strategy's spins first. Then wait_strategy::park (the default, as for every ringwire
 // endpoint; set_wait() picks another) sleeps on the ring's bell (layout.hpp "Parking"):
@@ -68,6 +73,7 @@
 #include <utility>
 
 #include "ringwire/byte_broadcast/layout.hpp"
+#include "ringwire/byte_broadcast/stats.hpp"
 #include "ringwire/byte_broadcast/writer.hpp"
 #include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/endpoint.hpp"
@@ -121,7 +127,7 @@ template <class Sync = std_sync>
 class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<Sync>>,
                public ringwire::detail::read_calls<reader<Sync>, std::span<std::byte>, read_result, Sync> {
   using base = ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<Sync>>;
-  using base::ref_, base::scope_, base::wait_;
+  using base::metrics_, base::ref_, base::scope_, base::wait_;
   using ring = layout<Sync>;
 
  public:
@@ -133,8 +139,10 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
   // A reader of a formatted ring whose geometry `g` was validated (ring::validate).
   // scope: fence_scope::cross_process when the writer may be another process (shared
   // memory): real fences and process-shared futexes when parking; resolved once here.
-  reader(detail::ring_ref<Sync> ref, const geometry& g, start_at from, fence_scope scope = fence_scope::process) noexcept
-      : base(std::move(ref), wait_strategy::park(), Sync::resolve_scope(scope)), g_(g) {
+  // opt.metrics: a credited reader made from it shows its counters (see the top).
+  reader(detail::ring_ref<Sync> ref, const geometry& g, start_at from, fence_scope scope = fence_scope::process,
+         const options& opt = {}) noexcept
+      : base(std::move(ref), wait_strategy::park(), Sync::resolve_scope(scope), opt.metrics), g_(g) {
     ring* l = ref_.get();
     auto* base = reinterpret_cast<std::byte*>(l);
     meta_ = std::launder(reinterpret_cast<typename ring::meta_entry*>(base + ring::meta_offset(g)));
@@ -219,6 +227,8 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
   // Futex sleeps so far (wait_strategy::park).
   [[nodiscard]] std::uint64_t parks() const noexcept { return parks_; }
   [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
+  // A read-only view of the ring's counters (stats.hpp); empty once this reader is closed.
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
   // A credited reader starting at the next message: the writer never overwrites what it has
   // not consumed. Throws error(invalid_options) when the ring has no credits,
@@ -245,7 +255,10 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
       if (s1 < ring::committed(n_)) {
         if (dropped != 0) return read_result(status::lagged, dropped);
         // acquire: every publish happens-before the closed flag (writer::close).
-        if (l->control.closed.load(std::memory_order_acquire) == 0) return read_result(status::empty);
+        if (l->control.closed.load(std::memory_order_acquire) == 0) {
+          if (metrics_) show_counters();  // caught up: the monitor's numbers are exact now
+          return read_result(status::empty);
+        }
         // acquire: as the first stamp load; the message may have landed before the close.
         if (e.stamp.load(std::memory_order_acquire) >= ring::committed(n_)) continue;
         return read_result(status::closed);
@@ -321,11 +334,13 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
                l->control.closed.load(std::memory_order_relaxed) != 0;
       };
       // A read-only reader cannot set the parked flag the writer reads: it polls.
+      const std::uint64_t parks_before = parks_;
       const status st =
           read_only_ ? ringwire::detail::wait_with<Sync>(wait_, ringwire::detail::no_parking{}, scope_, lim, parks_, ready)
                      : ringwire::detail::wait_with<Sync>(
                            wait_, ringwire::detail::epoch_parking<Sync, false>{l->control.parked, l->control.bell, scope_},
                            scope_, lim, parks_, ready);
+      if (metrics_ && parks_ != parks_before) show_counters();
       if (st == status::timed_out || st == status::cancelled) return read_result(st);
       if (st != status::ok) return read_result(status::closed);
     }
@@ -360,6 +375,16 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
     ringwire::detail::notify<Sync>(ref_.get()->control.writer_park, scope_);
   }
 
+  // Credited, metrics on: received() and parks() since the join, into our entry's second
+  // line (slow paths only: see the top).
+  void show_counters() noexcept {
+    if (ack_ == nullptr) return;
+    // relaxed (both): statistics on our own entry's line (we are their only writer); no
+    // protocol step reads them.
+    ack_->received.store(received_ - received_at_join_, std::memory_order_relaxed);
+    ack_->parks.store(parks_ - parks_at_join_, std::memory_order_relaxed);
+  }
+
   void copy_from(const reader& o) noexcept {
     ref_ = o.ref_.copy();
     g_ = o.g_;
@@ -375,6 +400,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
     filter_mask_ = o.filter_mask_;
     wait_ = o.wait_;
     scope_ = o.scope_;
+    metrics_ = o.metrics_;
     read_only_ = o.read_only_;
     parks_ = o.parks_;
     ack_ = nullptr;  // a copy is lossy: the registry entry stays with its credited_reader
@@ -394,6 +420,8 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
   bool read_only_ = false;  // the ring is mapped read-only: never store to it (mark_read_only)
   std::uint64_t parks_ = 0;
   typename ring::credit_entry* ack_ = nullptr;  // credited: our registry entry
+  std::uint64_t received_at_join_ = 0;  // credited: received_ and parks_ when it joined (the
+  std::uint64_t parks_at_join_ = 0;     // entry's counters count from there)
 };
 
 // A reader the writer waits for (credits). Move-only: it owns one registry entry, freed
@@ -476,6 +504,7 @@ class credited_reader
   [[nodiscard]] std::uint64_t parks() const noexcept { return r_.parks(); }
   [[nodiscard]] const geometry& shape() const noexcept { return r_.shape(); }
   [[nodiscard]] fence_scope scope() const noexcept { return r_.scope(); }
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return r_.make_monitor(); }
   // Whether it holds a registry entry (false once moved from or default-constructed).
   [[nodiscard]] bool attached() const noexcept { return r_.ack_ != nullptr; }
   // The registry entry it holds (meaningful while attached()).
@@ -504,6 +533,12 @@ class credited_reader
   void join(ring* l, std::uint32_t i) noexcept {
     r_.ack_ = &l->credit(i);  // credits_offset() is a constant: no shared offset is trusted
     entry_ = i;
+    // The entry's counters start at zero for us (a previous holder's stay otherwise).
+    // relaxed (both): statistics; the entry is ours, and no protocol step reads them.
+    r_.received_at_join_ = r_.received_;
+    r_.parks_at_join_ = r_.parks_;
+    r_.ack_->received.store(0, std::memory_order_relaxed);
+    r_.ack_->parks.store(0, std::memory_order_relaxed);
     // relaxed (both): ordered before the writer's cursor loads by the fence pair below.
     r_.ack_->cursor.store(l->head.head.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     // Dekker with the writer's rescan fence (writer.hpp: the first rescan after a head

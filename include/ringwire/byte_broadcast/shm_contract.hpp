@@ -20,6 +20,7 @@
 #include <string>
 
 #include "ringwire/byte_broadcast/layout.hpp"
+#include "ringwire/byte_broadcast/stats.hpp"
 #include "ringwire/detail/defs.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/shm/contract.hpp"
@@ -37,6 +38,11 @@ struct shm_contract {
                     sizeof(ring::meta_entry) == 64 &&
                     offsetof(ring::header_block, max_credited) == 72,
                 "byte_broadcast/layout.hpp changed: update docs/shm-layout.md and the layout version");
+  // The counters (layout.hpp "Counters"): the head block's and each credit entry's second line.
+  static_assert(offsetof(ring::head_block, credit_waits) == 64 && offsetof(ring::head_block, writer_parks) == 72 &&
+                    offsetof(ring::head_block, reader_wakes) == 80 && offsetof(ring::credit_entry, received) == 64 &&
+                    offsetof(ring::credit_entry, parks) == 72,
+                "byte_broadcast/layout.hpp's counters moved: update docs/shm-layout.md");
 
   static constexpr shm::channel_kind kind = shm::channel_kind::byte_broadcast;
   static constexpr const char* name = "byte_broadcast";
@@ -120,29 +126,28 @@ struct shm_contract {
       shm::detail::fail(errc::shm_corrupt, "the writer's close flag is neither 0 nor 1");
   }
 
-  // The writer's head, the close flag and the readers parked on the bell; per live credited
-  // reader its cursor and lag (its credits hold the writer back by that much).
+  // The writer's head, the close flag and the readers parked on the bell, then the writer's
+  // counters; per live credited reader its cursor and lag (its credits hold the writer back
+  // by that much), then its counters (stats.hpp: zero for endpoints made without
+  // options::metrics).
   static void describe(const std::byte* base, const shm::identity& id, shm::channel_description& d) {
-    auto* l = const_cast<ring*>(shm::detail::channel_at<const ring>(base, id));  // loads only
-    // relaxed (all): a snapshot for tools; nothing is read through these words.
-    const std::uint64_t head = l->head.head.load(std::memory_order_relaxed);
-    std::uint64_t max_lag = 0;
-    for (std::uint32_t i = 0; i < id.endpoints; ++i) {
-      const auto& c = l->credit(i);
-      if (c.state.load(std::memory_order_relaxed) != ring::credit_live) continue;
-      const std::uint64_t cursor = c.cursor.load(std::memory_order_relaxed);  // next sequence it consumes
-      const std::uint64_t lag = head + 1 > cursor ? head + 1 - cursor : 0;
-      max_lag = std::max(max_lag, lag);
-      d.endpoints.push_back({"credited_reader", i, {{"cursor", cursor}, {"lag", lag}}});
-    }
+    // Only relaxed loads (read_stats), over the identity's count of credit entries (proven
+    // inside the mapping), never the ring's own header's.
+    const ringwire::byte_broadcast::stats s = detail::read_stats(*shm::detail::channel_at<const ring>(base, id), id.endpoints);
+    for (const auto& r : s.credited_readers)
+      d.endpoints.push_back(
+          {"credited_reader", r.entry, {{"cursor", r.cursor}, {"lag", r.lag}, {"received", r.received}, {"parks", r.parks}}});
     d.state = {{"depth", id.capacity},
                {"region_bytes", std::uint64_t{1} << id.region_shift},
                {"max_message", id.policy},
                {"max_credited", id.endpoints},
-               {"published", head},
-               {"closed", l->control.closed.load(std::memory_order_relaxed)},
-               {"parked_readers", l->control.parked.load(std::memory_order_relaxed)},
-               {"max_lag", max_lag}};
+               {"published", s.published},
+               {"closed", s.closed ? 1u : 0u},
+               {"parked_readers", s.parked_readers},
+               {"max_lag", s.max_lag()},
+               {"credit_waits", s.credit_waits},
+               {"writer_parks", s.writer_parks},
+               {"reader_wakes", s.reader_wakes}};
   }
 };
 

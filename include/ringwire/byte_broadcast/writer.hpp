@@ -42,6 +42,11 @@
 // while the writer runs), and wakes it when parked. A credited reader that leaves frees
 // its entry and wakes it with a full fence (a rare path).
 //
+// Counters (options::metrics; layout.hpp "Counters", stats.hpp): a write that found the
+// credits exhausted counts one credit wait (try_write's full, or write()'s wait), its futex
+// sleeps count in writer_parks after the wait, and each bell ring in reader_wakes. Metrics
+// off, those slow paths test one flag and the publish path nothing.
+//
 // Errors. A payload above max_message throws ringwire::error(errc::message_too_large) and
 // writes nothing: a message is never truncated. After close() every write says closed.
 #pragma once
@@ -58,9 +63,11 @@
 #include <utility>
 
 #include "ringwire/byte_broadcast/layout.hpp"
+#include "ringwire/byte_broadcast/stats.hpp"
 #include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/detail/endpoint.hpp"
+#include "ringwire/metrics.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
 
@@ -73,11 +80,18 @@ using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 
 }  // namespace detail
 
+// What an endpoint is made with besides its ring (the geometry is the ring's own).
+struct options {
+  // Count slow-path events in the ring's memory, readable from outside (stats.hpp): the
+  // writer's credit waits, parks and bell rings; a credited reader's received and parks.
+  bool metrics = false;
+};
+
 template <class Sync = std_sync>
 class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<Sync>>,
                public ringwire::detail::write_calls<writer<Sync>, std::uint64_t, Sync> {
   using base = ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<Sync>>;
-  using base::ref_, base::scope_, base::wait_;
+  using base::metrics_, base::ref_, base::scope_, base::wait_;
   using ring = layout<Sync>;
 
  public:
@@ -88,8 +102,8 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
   // next sequence after head, the next chunk at dirty (never below any written byte).
   // scope: fence_scope::cross_process when readers may be other processes (shared memory):
   // real fences and process-shared futexes for the park protocol; resolved once here.
-  explicit writer(detail::ring_ref<Sync> ref, fence_scope scope = fence_scope::process) noexcept
-      : base(std::move(ref), wait_strategy::park(), Sync::resolve_scope(scope)) {
+  explicit writer(detail::ring_ref<Sync> ref, fence_scope scope = fence_scope::process, const options& opt = {}) noexcept
+      : base(std::move(ref), wait_strategy::park(), Sync::resolve_scope(scope), opt.metrics) {
     ring* l = ref_.get();
     g_ = geometry{l->header.depth, l->header.region_bytes, l->header.max_message, l->header.max_credited};
     // relaxed: endpoints are made before they are handed to their threads.
@@ -113,7 +127,10 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
     if (ref_.get() == nullptr) return status::closed;
     check_size(payload.size());
     const std::uint64_t a = place(payload.size());
-    if (credited_ && !may_write(a + ring::align8(payload.size()))) return status::full;
+    if (credited_ && !may_write(a + ring::align8(payload.size()))) [[unlikely]] {
+      if (metrics_) ringwire::detail::bump(ref_.get()->head.credit_waits);  // the only writer: relaxed load + store
+      return status::full;
+    }
     store_message(signature, payload, ctl, a);
     return status::ok;
   }
@@ -154,6 +171,8 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
   // Futex sleeps of this writer while it waited for credits (wait_strategy::park).
   [[nodiscard]] std::uint64_t parks() const noexcept { return parks_; }
   [[nodiscard]] fence_scope scope() const noexcept { return scope_; }
+  // A read-only view of the ring's counters (stats.hpp); empty once this writer is closed.
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  private:
   friend class ringwire::detail::write_calls<writer<Sync>, std::uint64_t, Sync>;
@@ -166,10 +185,15 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
     if (credited_) {
       const std::uint64_t end = a + ring::align8(payload.size());
       if (!may_write(end)) {
+        ring* const l = ref_.get();
+        // the only writer (all three bumps): a relaxed load and store each.
+        if (metrics_) ringwire::detail::bump(l->head.credit_waits);
+        const std::uint64_t parks_before = parks_;
         // Parks on control.writer_park (wait.hpp); credited readers notify it after every
         // cursor store. Every poll after the first is a cheap rescan (see rescan()).
-        const status st = ringwire::detail::wait_until<Sync>(wait_, ref_.get()->control.writer_park, scope_,
+        const status st = ringwire::detail::wait_until<Sync>(wait_, l->control.writer_park, scope_,
                                                              ref_.watch(lim), parks_, [&] { return may_write(end); });
+        if (metrics_ && parks_ != parks_before) ringwire::detail::bump(l->head.writer_parks, parks_ - parks_before);
         if (st != status::ok) return st;
       }
     }
@@ -253,6 +277,7 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
     // may have rung already: then there is nobody to wake.
     if (l->control.parked.exchange(0, std::memory_order_relaxed) == 0) return;
     ++wakes_;
+    if (metrics_) ringwire::detail::bump(l->head.reader_wakes);  // the only writer: relaxed load + store
     // release: a reader whose bell load (acquire) sees this bump sees our publish in its
     // re-check; the bump before the wake makes a reader that read the old value and has
     // not slept yet find bell != b (the kernel refuses to sleep).

@@ -16,10 +16,12 @@
 namespace ringwire::byte_ring {
 
 // The wait strategies of a ring's endpoints, named by role as in every ringwire family:
-// sender_wait for the writers (waiting for room), receiver_wait for the reader.
+// sender_wait for the writers (waiting for room), receiver_wait for the reader; metrics:
+// each endpoint counts its slow-path events in the ring (layout.hpp "Counters", stats.hpp).
 struct options {
   wait_strategy sender_wait = wait_strategy::park();
   wait_strategy receiver_wait = wait_strategy::park();
+  bool metrics = false;
 };
 
 // The outcome of a reserve: status::ok with bytes() (exactly the size asked for, contiguous

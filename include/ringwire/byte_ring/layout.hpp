@@ -10,10 +10,14 @@
 //   128    producer  tail u64 | reader_park u32 | reader_closed u32
 //                    tail: the writer(s) on every publish (one-to-one: store; many-to-one: CAS);
 //                    reader_park, reader_closed: the reader, rarely
+//   192              full_events u64 | writer_parks u64 | reader_wakes u64   (the block's
+//                    second line): the writers' counters, options::metrics only
 //   256    consumer  head u64 | writer_park u32 | writers u32 | releasing u64
 //                    head: the reader on every release; writer_park: waiting writers;
 //                    writers: open writer handles (0 = every writer gone: closed once drained);
 //                    releasing: many-to-one, the head a release is zeroing up to
+//   320              empty_events u64 | reader_parks u64 | writer_wakes u64   (the block's
+//                    second line): the reader's counters, options::metrics only
 //   384    data      `capacity` bytes (a power of two, 64 .. 2^30), records 8-byte aligned
 //
 // A record at data offset p (p % 8 == 0):
@@ -77,6 +81,15 @@
 // the reader modified (one owner) rather than lines the reader still shares, and the
 // memset, done once per released batch, keeps the reader from chasing the writer record
 // by record, the regime in which every record's lines cross between the cores twice.
+//
+// Counters (byte_ring/stats.hpp). With options::metrics an endpoint counts its slow-path
+// events in the second line of its own block: a writer's reserve that found no room after
+// re-reading head (full_events), its futex sleeps (writer_parks) and its wakes of a parked
+// reader (reader_wakes); the reader's read that found nothing after re-reading tail
+// (empty_events), its sleeps (reader_parks) and its wakes of parked writers (writer_wakes).
+// Relaxed, never read by the protocol: the one-to-one writer and the reader are their
+// counters' only writers (a relaxed load and store, metrics.hpp's bump); many-to-one
+// writers share theirs (a relaxed fetch_add). Metrics off, nothing is written there.
 //
 // Hostile memory. The reader trusts nothing it reads from the ring: a header with a length
 // below 8, a record crossing the end of the region or the tail, a reserved type, a payload
@@ -222,6 +235,11 @@ struct layout {
     atomic<std::uint64_t> tail;
     atomic<std::uint32_t> reader_park;
     atomic<std::uint32_t> reader_closed;
+    // The writers' counters (options::metrics; "Counters" above), on the second line, away
+    // from the tail the reader polls.
+    alignas(ringwire::detail::cache_line) atomic<std::uint64_t> full_events;
+    atomic<std::uint64_t> writer_parks;
+    atomic<std::uint64_t> reader_wakes;
   };
   struct alignas(ringwire::detail::hot_block) consumer_block {
     atomic<std::uint64_t> head;
@@ -231,6 +249,10 @@ struct layout {
     // reader killed in the middle of it leaves its successor the rest to finish
     // (reader::finish_interrupted_release); equal to head when no release was interrupted.
     atomic<std::uint64_t> releasing;
+    // The reader's counters (options::metrics; "Counters" above), on the second line.
+    alignas(ringwire::detail::cache_line) atomic<std::uint64_t> empty_events;
+    atomic<std::uint64_t> reader_parks;
+    atomic<std::uint64_t> writer_wakes;
   };
 
   geometry_block geometry;
@@ -263,6 +285,7 @@ struct layout {
   // `zeroed`: the memory is known to read as zeros (a fresh shared-memory segment): the data
   // region is left untouched, so its pages are not faulted in at creation.
   static layout* format(void* mem, std::size_t bytes, std::uint64_t capacity, ring_kind kind, bool zeroed = false) {
+    static_assert(sizeof(layout) == data_offset, "the three blocks (any Sync's atomics) end where the data begins");
     const std::size_t need = footprint(capacity);
     if (bytes < need)
       throw error(errc::invalid_capacity, "byte ring needs " + std::to_string(need) + " bytes, got " +

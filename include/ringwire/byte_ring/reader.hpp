@@ -23,8 +23,10 @@
 #include <utility>
 
 #include "ringwire/byte_ring/endpoint.hpp"
+#include "ringwire/byte_ring/stats.hpp"
 #include "ringwire/byte_ring/writer.hpp"
 #include "ringwire/detail/call_surface.hpp"
+#include "ringwire/metrics.hpp"
 
 namespace ringwire::byte_ring {
 
@@ -33,7 +35,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>,
                public detail::ring_bounds,
                public ringwire::detail::read_calls<reader<Sync>, record_view&, status, Sync> {
   using base = ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>;
-  using base::ref_, base::scope_, base::wait_;
+  using base::metrics_, base::ref_, base::scope_, base::wait_;
 
  public:
   // concepts.hpp's record_reader: reads fill a record_view and say a status.
@@ -44,7 +46,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>,
   // Over a layout of either kind. scope: fence_scope::cross_process when a writer may be in
   // another process.
   explicit reader(ring_ref<Sync> ref, const options& opt = {}, fence_scope scope = fence_scope::process) noexcept
-      : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope)) {
+      : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope), opt.metrics) {
     auto* l = ref_.get();
     take_bounds(*l);
     many_ = l->kind() == ring_kind::many_to_one;
@@ -85,7 +87,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>,
     // release: our reads (and the zeroing) of the records before head happen-before a
     // writer's acquire load of head that lets it overwrite them.
     l->consumer.head.store(head_, std::memory_order_release);
-    (void)ringwire::detail::notify<Sync>(l->consumer.writer_park, scope_);
+    notify_writers(l);
   }
 
   // Calls fn(type, payload) for up to `limit` records in order, then releases them all with
@@ -217,7 +219,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>,
     head_ = cursor_ = to;
     // release: as in release().
     l->consumer.head.store(head_, std::memory_order_release);
-    (void)ringwire::detail::notify<Sync>(l->consumer.writer_park, scope_);
+    notify_writers(l);
     return n;
   }
 
@@ -260,6 +262,9 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>,
   // Bytes read so far (a free-running byte index: the position of the next record).
   [[nodiscard]] std::uint64_t position() const noexcept { return cursor_; }
 
+  // A read-only view of the ring's counters (stats.hpp); empty once this reader is closed.
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
+
   // True when the ring failed validation (sticky).
   [[nodiscard]] bool corrupt() const noexcept { return corrupt_; }
   // errc::ring_corrupt once corrupt(), else success.
@@ -287,9 +292,24 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>,
 
   [[gnu::noinline]] status empty_or_closed() noexcept {
     // acquire: pairs with every writer's release decrement, so their commits are visible.
-    if (ref_.get()->consumer.writers.load(std::memory_order_acquire) != 0) return status::empty;
+    if (ref_.get()->consumer.writers.load(std::memory_order_acquire) != 0) return empty();
     if (refill() != status::ok) return status::closed;
     return tail_cache_ != cursor_ ? status::ok : status::closed;
+  }
+
+  // A read that found nothing after re-reading tail (or, many-to-one, a record not yet
+  // committed at the cursor). Counts the empty event (metrics on).
+  status empty() noexcept {
+    if (metrics_) ringwire::detail::bump(ref_.get()->consumer.empty_events);  // the only reader: relaxed load + store
+    return status::empty;
+  }
+
+  // After a store of head: wakes writers parked for room (wait.hpp's notify), counting the
+  // wake (metrics on).
+  void notify_writers(layout<Sync>* l) noexcept {
+    if (ringwire::detail::notify<Sync>(l->consumer.writer_park, scope_)) [[unlikely]] {
+      if (metrics_) ringwire::detail::bump(l->consumer.writer_wakes);  // the only reader: relaxed load + store
+    }
   }
 
   [[gnu::always_inline]] status next(record_view& out) noexcept {
@@ -309,13 +329,13 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>,
         // one-to-one: below tail every record is committed.
         if (!many_) return fail();
         // acquire: as in empty_or_closed().
-        if (ref_.get()->consumer.writers.load(std::memory_order_acquire) != 0) return status::empty;
+        if (ref_.get()->consumer.writers.load(std::memory_order_acquire) != 0) return empty();
         // Every writer is gone, so every claim was committed or aborted before that: look
         // again (acquire: as above); a header still not committed is impossible -- unless a
         // writer process died with it in progress (its tag is set: shared memory), which
         // only shm::byte_ring::recover can skip.
         h = Sync::word(detail::header_at(data_, pos)).load(std::memory_order_acquire);
-        if (detail::length_of(h) < 0 && detail::type_of(h) > 0) return status::empty;
+        if (detail::length_of(h) < 0 && detail::type_of(h) > 0) return empty();
         if (detail::length_of(h) <= 0) return fail();
       }
       const auto length = static_cast<std::uint64_t>(detail::length_of(h));
@@ -367,6 +387,10 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>,
       auto* l = ref_.get();
       const status w = ringwire::detail::wait_until<Sync>(wait_, l->producer.reader_park, scope_, ref_.watch(lim), parks_,
                                                           [&] { return readable() || recovered(); });
+      if (metrics_ && parks_ != 0) {
+        ringwire::detail::bump(l->consumer.reader_parks, parks_);  // the only reader: relaxed load + store
+        parks_ = 0;
+      }
       if (w != status::ok) return w;
     }
   }
@@ -394,7 +418,7 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, ring_ref<Sync>>,
   bool many_ = false;
   bool zero_consumed_ = true;  // release() zeroes what it gives back (keep_consumed_bytes)
   reset_on_move<bool> corrupt_;
-  reset_on_move<std::uint64_t> parks_;
+  reset_on_move<std::uint64_t> parks_;  // futex sleeps not yet added to reader_parks
   reset_on_move<auto_recovery> recovery_;
   std::uint32_t reaped_seen_ = 0;
   reset_on_move<std::uint64_t> skipped_;  // skipped_abandoned()

@@ -69,6 +69,7 @@ class shared_writer : public detail::writer_base<Sync, shared_writer<Sync>>,
  public:
   using atomic_word = typename Sync::template atomic<std::uint64_t>;
   using detail::write_ops<shared_writer<Sync>, Sync>::commit;
+  static constexpr bool many_writers = true;  // copies share the writers' counters (a relaxed fetch_add)
   shared_writer() noexcept = default;
   // Over a layout of kind many_to_one: the first handle adopts the open-writer count that
   // format() set to 1; make more by copying (each copy counts as one open writer).
@@ -342,6 +343,7 @@ class shared_writer : public detail::writer_base<Sync, shared_writer<Sync>>,
     this->head_cache_ = o.head_cache_;
     this->wait_ = o.wait_;
     this->scope_ = o.scope_;
+    this->metrics_ = o.metrics_;
   }
   template <class V>
   using reset_on_move = typename base::template reset_on_move<V>;

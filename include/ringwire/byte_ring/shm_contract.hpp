@@ -18,6 +18,7 @@
 #include <string>
 
 #include "ringwire/byte_ring/layout.hpp"
+#include "ringwire/byte_ring/stats.hpp"
 #include "ringwire/detail/defs.hpp"
 #include "ringwire/error.hpp"
 #include "ringwire/shm/contract.hpp"
@@ -28,6 +29,21 @@ namespace ringwire::byte_ring {
 
 struct shm_contract {
   using ring = ringwire::byte_ring::layout<std_sync>;
+  // The byte map of layout.hpp and docs/shm-layout.md, pinned.
+  static_assert(offsetof(ring, producer) == 128 && offsetof(ring, consumer) == 256 && sizeof(ring) == 384 &&
+                    offsetof(ring::producer_block, reader_park) == 8 &&
+                    offsetof(ring::producer_block, reader_closed) == 12 &&
+                    offsetof(ring::consumer_block, writer_park) == 8 && offsetof(ring::consumer_block, writers) == 12 &&
+                    offsetof(ring::consumer_block, releasing) == 16,
+                "byte_ring/layout.hpp changed: update docs/shm-layout.md and the layout version");
+  // The counters (layout.hpp "Counters"): the second line of each block (192.., 320..).
+  static_assert(offsetof(ring::producer_block, full_events) == 64 &&
+                    offsetof(ring::producer_block, writer_parks) == 72 &&
+                    offsetof(ring::producer_block, reader_wakes) == 80 &&
+                    offsetof(ring::consumer_block, empty_events) == 64 &&
+                    offsetof(ring::consumer_block, reader_parks) == 72 &&
+                    offsetof(ring::consumer_block, writer_wakes) == 80,
+                "byte_ring/layout.hpp's counters moved: update docs/shm-layout.md");
 
   static constexpr shm::channel_kind kind = shm::channel_kind::byte_ring;
   static constexpr const char* name = "byte_ring";
@@ -100,19 +116,24 @@ struct shm_contract {
     if (!r) shm::detail::fail(errc::shm_corrupt, r.error().message);
   }
 
-  // The ring's indices, open writers and the reader's close flag.
+  // The ring's indices, open writers and the reader's close flag, then the endpoints'
+  // counters (stats.hpp: zero for endpoints made without options::metrics).
   static void describe(const std::byte* base, const shm::identity& id, shm::channel_description& d) {
-    const auto* r = shm::detail::channel_at<const ring>(base, id);
-    // relaxed (all): a snapshot for tools; nothing is read through these words.
-    const std::uint64_t head = r->consumer.head.load(std::memory_order_relaxed);
-    const std::uint64_t tail = r->producer.tail.load(std::memory_order_relaxed);
+    // Only relaxed loads (read_stats): the capacity and kind are the identity's, not the ring's.
+    const ringwire::byte_ring::stats s = detail::read_stats(*shm::detail::channel_at<const ring>(base, id));
     d.state = {{"capacity", id.capacity},
                {"ring_kind", id.policy},
-               {"head", head},
-               {"tail", tail},
-               {"used_bytes", tail - head},
-               {"writers", r->consumer.writers.load(std::memory_order_relaxed)},
-               {"reader_closed", r->producer.reader_closed.load(std::memory_order_relaxed)}};
+               {"head", s.read_bytes},
+               {"tail", s.written_bytes},
+               {"used_bytes", s.written_bytes - s.read_bytes},
+               {"writers", s.writers},
+               {"reader_closed", s.reader_closed ? 1u : 0u},
+               {"full_events", s.full_events},
+               {"writer_parks", s.writer_parks},
+               {"reader_wakes", s.reader_wakes},
+               {"empty_events", s.empty_events},
+               {"reader_parks", s.reader_parks},
+               {"writer_wakes", s.writer_wakes}};
   }
 };
 

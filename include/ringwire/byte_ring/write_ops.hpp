@@ -41,7 +41,9 @@
 #include <utility>
 
 #include "ringwire/byte_ring/endpoint.hpp"
+#include "ringwire/byte_ring/stats.hpp"
 #include "ringwire/detail/call_surface.hpp"
+#include "ringwire/metrics.hpp"
 
 namespace ringwire::byte_ring {
 
@@ -77,11 +79,13 @@ class writer_base : public ringwire::detail::endpoint<Derived, ring_ref<Sync>>, 
 
   // True when the reader is gone or this writer is closed: writes will fail.
   [[nodiscard]] bool is_closed() const noexcept { return ref_.get() == nullptr || reader_gone(); }
+  // A read-only view of the ring's counters (stats.hpp); empty once this writer is closed.
+  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  protected:
   writer_base() noexcept = default;
   writer_base(ring_ref<Sync> ref, const options& opt, fence_scope scope) noexcept
-      : base(std::move(ref), opt.sender_wait, Sync::resolve_scope(scope)) {
+      : base(std::move(ref), opt.sender_wait, Sync::resolve_scope(scope), opt.metrics) {
     auto* l = ref_.get();
     take_bounds(*l);
     // acquire: the reader's releases before this endpoint was made (a late attach).
@@ -91,8 +95,21 @@ class writer_base : public ringwire::detail::endpoint<Derived, ring_ref<Sync>>, 
   [[nodiscard]] bool reader_gone() const noexcept {
     return ref_.get()->producer.reader_closed.load(std::memory_order_relaxed) != 0;
   }
-  [[nodiscard]] ringwire::status full_or_closed() const noexcept {
-    return ref_.get() == nullptr || reader_gone() ? ringwire::status::closed : ringwire::status::full;
+  // Why a reserve found no room after re-reading head. Counts the full event (metrics on).
+  [[nodiscard]] ringwire::status full_or_closed() noexcept {
+    if (ref_.get() == nullptr || reader_gone()) return ringwire::status::closed;
+    if (metrics_) count(ref_.get()->producer.full_events);
+    return ringwire::status::full;
+  }
+  // Adds to one of the writers' counters (layout.hpp "Counters"): slow paths, metrics only.
+  void count(typename layout<Sync>::template atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
+    if constexpr (Derived::many_writers) {
+      // relaxed: a statistic no protocol step reads; several writers (threads, processes)
+      // add to it, so a read-modify-write.
+      counter.fetch_add(by, std::memory_order_relaxed);
+    } else {
+      ringwire::detail::bump(counter, by);  // the only writer: a relaxed load and store
+    }
   }
   // The size check of every reserve; a closed writer (max_payload_ 0) reports closed first.
   [[nodiscard]] bool check_size(std::size_t n) const {
@@ -106,7 +123,10 @@ class writer_base : public ringwire::detail::endpoint<Derived, ring_ref<Sync>>, 
     Sync::word(header_at(data_, pos)).store(h, mo);
   }
   void notify_reader() noexcept {
-    (void)ringwire::detail::notify<Sync>(ref_.get()->producer.reader_park, scope_);
+    auto* l = ref_.get();
+    if (ringwire::detail::notify<Sync>(l->producer.reader_park, scope_)) [[unlikely]] {
+      if (metrics_) count(l->producer.reader_wakes);
+    }
   }
   // Drops this handle's count of open writers; the last one wakes the reader to see closed.
   void drop_writer() noexcept {
@@ -122,16 +142,21 @@ class writer_base : public ringwire::detail::endpoint<Derived, ring_ref<Sync>>, 
   ringwire::status wait_room(const limits_t& lim, ringwire::detail::word_sharing sharing, Ready&& ready) {
     auto* l = ref_.get();
     if (l == nullptr) return ringwire::status::closed;
-    return ringwire::detail::wait_until<Sync>(wait_, l->consumer.writer_park, scope_, ref_.watch(lim), parks_,
-                                              std::forward<Ready>(ready), sharing);
+    const ringwire::status s = ringwire::detail::wait_until<Sync>(wait_, l->consumer.writer_park, scope_, ref_.watch(lim),
+                                                                  parks_, std::forward<Ready>(ready), sharing);
+    if (metrics_ && parks_ != 0) {
+      count(l->producer.writer_parks, parks_);
+      parks_ = 0;
+    }
+    return s;
   }
 
-  using base::ref_, base::scope_, base::wait_;
+  using base::metrics_, base::ref_, base::scope_, base::wait_;
   // A move leaves these zero in the source, as the bounds.
   template <class V>
   using reset_on_move = ringwire::detail::reset_on_move<V>;
   reset_on_move<std::uint64_t> head_cache_;  // the reader's head as last read (acquire)
-  reset_on_move<std::uint64_t> parks_;
+  reset_on_move<std::uint64_t> parks_;  // futex sleeps not yet added to writer_parks
 };
 
 // What both writer kinds build the same way on their own try_reserve(n),

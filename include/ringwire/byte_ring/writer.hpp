@@ -39,6 +39,7 @@ class writer : public detail::writer_base<Sync, writer<Sync>>, public detail::wr
 
  public:
   using detail::write_ops<writer<Sync>, Sync>::commit;
+  static constexpr bool many_writers = false;  // the ring's only writer (its counters: a plain bump)
   writer() noexcept = default;
   // Over a layout of kind one_to_one. Adopts the open-writer count format() set. scope:
   // fence_scope::cross_process when the reader may be in another process.

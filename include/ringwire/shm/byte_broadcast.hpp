@@ -86,6 +86,7 @@
 namespace ringwire::shm::byte_broadcast {
 
 using ringwire::byte_broadcast::geometry;
+using ringwire::byte_broadcast::options;
 using ringwire::byte_broadcast::read_result;
 using ringwire::byte_broadcast::start_at;
 
@@ -119,17 +120,19 @@ std::pair<ring_ref<Sync>, attachment<Sync>*> share_ring(const segment& seg) {
 // segment's fence mode asks for) where their constructors take one; without it they use
 // real fences and never park, which pairs with anything.
 template <class Sync>
-ringwire::byte_broadcast::writer<Sync> make_writer(ring_ref<Sync> ref, [[maybe_unused]] fence_scope scope) {
+ringwire::byte_broadcast::writer<Sync> make_writer(ring_ref<Sync> ref, [[maybe_unused]] fence_scope scope,
+                                                   const options& opt) {
   using W = ringwire::byte_broadcast::writer<Sync>;
-  if constexpr (std::is_constructible_v<W, ring_ref<Sync>, fence_scope>) return W(std::move(ref), scope);
+  if constexpr (std::is_constructible_v<W, ring_ref<Sync>, fence_scope, const options&>)
+    return W(std::move(ref), scope, opt);
   else return W(std::move(ref));
 }
 template <class Sync>
 ringwire::byte_broadcast::reader<Sync> make_reader(ring_ref<Sync> ref, const geometry& g, start_at from,
-                                                   [[maybe_unused]] fence_scope scope) {
+                                                   [[maybe_unused]] fence_scope scope, const options& opt) {
   using R = ringwire::byte_broadcast::reader<Sync>;
-  if constexpr (std::is_constructible_v<R, ring_ref<Sync>, const geometry&, start_at, fence_scope>)
-    return R(std::move(ref), g, from, scope);
+  if constexpr (std::is_constructible_v<R, ring_ref<Sync>, const geometry&, start_at, fence_scope, const options&>)
+    return R(std::move(ref), g, from, scope, opt);
   else return R(std::move(ref), g, from);
 }
 
@@ -241,7 +244,7 @@ inline geometry geometry_of(const segment& seg) {
 // claim), invalid_options (not joined, or read-only), shm_system_error (the segment's
 // fence mode cannot be had in this process).
 template <class Sync = std_sync>
-ringwire::byte_broadcast::writer<Sync> attach_writer(const segment& seg) {
+ringwire::byte_broadcast::writer<Sync> attach_writer(const segment& seg, const options& opt = {}) {
   shm::detail::check_sync<Sync>();
   detail::check(seg, true);
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
@@ -260,7 +263,7 @@ ringwire::byte_broadcast::writer<Sync> attach_writer(const segment& seg) {
   // relaxed: no data flows through the flag; readers re-read it whenever they find no
   // message, and our commits carry their own release.
   l->control.closed.store(0, std::memory_order_relaxed);
-  return detail::make_writer<Sync>(std::move(ref), scope);
+  return detail::make_writer<Sync>(std::move(ref), scope, opt);
 }
 
 // A lossy reader: no claim, no entry, no store -- it works on a read-only mapping (as long
@@ -269,7 +272,8 @@ ringwire::byte_broadcast::writer<Sync> attach_writer(const segment& seg) {
 // the validated identity. Throws shm_kind_mismatch, invalid_options, shm_system_error
 // (the segment's fence mode cannot be had in this process).
 template <class Sync = std_sync>
-ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_at from = start_at::next) {
+ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_at from = start_at::next,
+                                                     const options& opt = {}) {
   shm::detail::check_sync<Sync>();
   detail::check(seg, false);
   const fence_scope scope = shm::detail::endpoint_scope(seg.info());
@@ -279,7 +283,7 @@ ringwire::byte_broadcast::reader<Sync> attach_reader(const segment& seg, start_a
   // mapping is writable (a read-only one cannot close the ring).
   shm::detail::watch_peer<&detail::check_writer>(a);
   auto r = detail::make_reader<Sync>(std::move(ref), ringwire::byte_broadcast::shm_contract::geometry_of(seg.info()),
-                                     from, scope);
+                                     from, scope, opt);
   if (seg.read_only()) r.mark_read_only();  // park spins instead, credited() throws: no store
   return r;
 }
@@ -295,7 +299,7 @@ using credited_reader = ringwire::byte_broadcast::credited_reader<Sync>;
 // invalid_options (not joined, read-only, or a ring without credits), too_many_subscribers
 // (every claim is held by a live process), shm_system_error (fence mode).
 template <class Sync = std_sync>
-credited_reader<Sync> attach_credited_reader(const segment& seg) {
+credited_reader<Sync> attach_credited_reader(const segment& seg, const options& opt = {}) {
   shm::detail::check_sync<Sync>();
   detail::check(seg, true);
   const identity& id = seg.info();
@@ -320,12 +324,23 @@ credited_reader<Sync> attach_credited_reader(const segment& seg) {
       // it, which it drops after freeing the entry; this one is dropped on return. (Should
       // the join throw, the attachment is dropped with both, and the claim with it.)
       const auto base = detail::make_reader<Sync>(
-          std::move(ref), ringwire::byte_broadcast::shm_contract::geometry_of(id), start_at::next, scope);
+          std::move(ref), ringwire::byte_broadcast::shm_contract::geometry_of(id), start_at::next, scope, opt);
       return credited_reader<Sync>(base, i);
     }
   }
   throw error(errc::too_many_subscribers, "all " + std::to_string(id.endpoints) +
                                               " credited reader entries of the segment are held by live processes");
+}
+
+// A read-only view of the ring's counters (byte_broadcast/stats.hpp): claims nothing, writes
+// nothing (a read-only mapping will do), any number of them. The head, close flag and
+// credited cursors are exact; the slow-path counters count only endpoints made with
+// options::metrics. Throws shm_kind_mismatch, invalid_options (seg not joined).
+template <class Sync = std_sync>
+ringwire::byte_broadcast::monitor<Sync> make_monitor(const segment& seg) {
+  shm::detail::check_sync<Sync>();
+  detail::check(seg, false);
+  return ringwire::byte_broadcast::monitor<Sync>(detail::share_ring<Sync>(seg).first);
 }
 
 // What reap() released: the dead writer's pid (0: none), and how many dead credited readers.

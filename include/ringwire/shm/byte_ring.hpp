@@ -326,6 +326,19 @@ inline doorbell make_doorbell(const segment& seg) {
   return shm::detail::bind_doorbell(map, &r->producer.reader_park);
 }
 
+// A read-only view of the ring's counters (byte_ring/stats.hpp), either kind: claims
+// nothing, writes nothing (a read-only mapping will do), any number of them. written/read
+// bytes are exact; the slow-path counters count only endpoints made with
+// options::metrics. Throws shm_kind_mismatch, invalid_options (seg not joined).
+template <class Sync = std_sync>
+ringwire::byte_ring::monitor<Sync> make_monitor(const segment& seg) {
+  shm::detail::check_sync<Sync>();
+  if (!seg.joined()) throw error(errc::invalid_options, "a monitor for a segment that was left or never joined");
+  shm::detail::require_kind(seg, ringwire::byte_ring::shm_kind);
+  return ringwire::byte_ring::monitor<Sync>(
+      shm::detail::share_channel<ringwire::byte_ring::layout<Sync>, Sync>(seg).first);
+}
+
 // Many-to-one: ends the stream (once). The reader sees closed when every writer process
 // has detached (or was reaped) and the ring is drained; attaching writers is refused from
 // now. Returns false when already closed.
