@@ -57,12 +57,9 @@ std::vector<int> g_producers{1, 2, 4};
 
 // ---- the queues, one interface: make(producers), producer(p) -> try_push, try_pop --------------
 
+// What both ringwire rows share: the endpoints of one channel.
 template <class T>
-struct rw_mpsc {
-  static constexpr const char* name = "ringwire mpsc lanes";
-  using channel = decltype(ringwire::mpsc::channel<T>(1, 1));
-  explicit rw_mpsc(int producers)
-      : ch(ringwire::mpsc::channel<T>(per_producer_cap, static_cast<std::size_t>(producers))) {}
+struct rw_mpsc_ends {
   struct producer {
     ringwire::mpsc::sender<T> tx;
     bool try_push(const T& v) { return tx.try_send(v) == status::ok; }
@@ -70,7 +67,27 @@ struct rw_mpsc {
   producer make_producer(int) { return {ch.first.make_sender()}; }
   void producers_made() { ch.first.close(); }
   bool try_pop(T& out) { return ch.second.try_recv(out) == status::ok; }
-  channel ch;
+  std::pair<ringwire::mpsc::registrar<T>, ringwire::mpsc::receiver<T>> ch;
+};
+
+template <class T>
+struct rw_mpsc : rw_mpsc_ends<T> {
+  static constexpr const char* name = "ringwire mpsc lanes";
+  explicit rw_mpsc(int producers)
+      : rw_mpsc_ends<T>{ringwire::mpsc::channel<T>(per_producer_cap, static_cast<std::size_t>(producers))} {}
+};
+
+// The same channel with its lanes inside the object (mpsc::inline_channel: no allocation),
+// 4 lanes of per_producer_cap, on the stack of the run; rows with more producers skip it.
+constexpr std::size_t inline_lanes = 4;
+template <class T>
+struct inline_place {  // a base, so it is built before the endpoints and outlives them
+  ringwire::mpsc::inline_channel<T, per_producer_cap, inline_lanes> place;
+};
+template <class T>
+struct rw_mpsc_inline : inline_place<T>, rw_mpsc_ends<T> {
+  static constexpr const char* name = "ringwire mpsc lanes, inline";
+  explicit rw_mpsc_inline(int) : inline_place<T>{}, rw_mpsc_ends<T>{this->place.split()} {}
 };
 
 template <class T>
@@ -386,6 +403,8 @@ void single_table(int producers) {
     rows.push_back({name, who, [fn, producers](double t) { return fn(t, producers); }, {}, {}, 0});
   };
   add(rw_mpsc<T>::name, role::ours, &single_run<T, rw_mpsc>);
+  if (static_cast<std::size_t>(producers) <= inline_lanes)
+    add(rw_mpsc_inline<T>::name, role::ours, &single_run<T, rw_mpsc_inline>);
   add(moodycamel_q<T>::name, role::peer, &single_run<T, moodycamel_q>);
   add(boost_q<T>::name, role::peer, &single_run<T, boost_q>);
   add(atomic_q<T>::name, role::peer, &single_run<T, atomic_q>);

@@ -42,8 +42,12 @@
 // costs (see mpsc/receiver.hpp, "Parking"). Each sender waits on its own lane when full.
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <new>
+#include <type_traits>
 #include <utility>
 
 #include "ringwire/mpsc/layout.hpp"
@@ -88,5 +92,68 @@ std::pair<registrar<T, Sync>, receiver<T, Sync>> channel(std::size_t lane_capaci
                                                               /*refs=*/2, /*registrars=*/1, opt.latency),
                            opt);
 }
+
+// An MPSC channel whose lane capacity and lane count are compile-time constants and whose
+// lanes are stored inside this object: no allocation at all, in a global, a member, or on
+// the stack of the thread that owns the workers (ringmpsc-rs's StackChannel). The same
+// layout, registrar, senders and receiver as channel(): split() hands them out once, and
+// they borrow this object, which must outlive every one of them (checked in debug builds),
+// and the receiver keeps its per-lane state here too (receiver::lane_space);
+// its destructor destroys the elements still queued. No latency histogram (options::latency
+// is refused: there is no room for one).
+template <class T, std::size_t LaneCapacity, std::size_t MaxProducers, class Sync = std_sync>
+class inline_channel {
+  static_assert(LaneCapacity >= 1, "an inline MPSC channel needs a lane capacity of at least 1");
+  static_assert(LaneCapacity <= spsc::layout<Sync>::max_capacity, "inline MPSC lane capacity exceeds 2^48");
+  static_assert(MaxProducers >= 1 && MaxProducers <= layout<Sync>::max_max_producers,
+                "an inline MPSC channel has 1 to 4096 lanes");
+  static_assert(std::is_nothrow_destructible_v<T>, "channel elements must have a non-throwing destructor");
+  using lanes = layout<Sync>;
+  static constexpr std::size_t align = lanes::align(alignof(T));
+  // layout::footprint, at compile time: the lanes after the descriptors, each a ring of
+  // bit_ceil(LaneCapacity) slots (split() checks it against the runtime formula).
+  static constexpr std::size_t lane_stride = lanes::round_up(
+      spsc::layout<Sync>::slots_offset(alignof(T)) + std::bit_ceil(LaneCapacity) * sizeof(T), align);
+  static constexpr std::size_t bytes = lanes::lanes_offset(MaxProducers, alignof(T)) + MaxProducers * lane_stride;
+
+ public:
+  inline_channel() { Sync::prepare(); }
+  inline_channel(const inline_channel&) = delete;
+  inline_channel& operator=(const inline_channel&) = delete;
+  ~inline_channel() {
+    if (!split_) return;
+    auto* l = std::launder(reinterpret_cast<lanes*>(storage_.data()));
+    // relaxed (all): the endpoints must already be gone (their destructors ran on this
+    // thread or were joined), which is exactly what this checks.
+    RINGWIRE_ASSERT(l->receiver.receiver_closed.load(std::memory_order_relaxed) != 0 &&
+                    l->registry.registrars.load(std::memory_order_relaxed) == 0);
+    for (std::uint64_t i = 0; i < MaxProducers; ++i)
+      RINGWIRE_ASSERT(l->lane_descriptor(i).formatted.load(std::memory_order_relaxed) == 0 ||
+                      l->lane_ring(i).consumer.sender_closed.load(std::memory_order_relaxed) != 0);
+    detail::destroy_queued<T, Sync>(*l);
+  }
+
+  [[nodiscard]] static constexpr std::size_t lane_capacity() noexcept { return LaneCapacity; }
+  [[nodiscard]] static constexpr std::size_t max_producers() noexcept { return MaxProducers; }
+
+  // Formats the lanes and returns {registrar, receiver}. Throws ringwire::error:
+  // already_split when called twice, invalid_options for options::latency.
+  std::pair<registrar<T, Sync>, receiver<T, Sync>> split(const options& opt = {}) {
+    if (split_) throw error(errc::already_split, "mpsc::inline_channel::split() may be called once");
+    if (opt.latency)
+      throw error(errc::invalid_options, "an inline MPSC channel has no room for latency histograms: use channel()");
+    RINGWIRE_ASSERT(lanes::footprint(LaneCapacity, MaxProducers, sizeof(T), alignof(T)) == bytes);
+    split_ = true;
+    auto* l = lanes::format(storage_.data(), LaneCapacity, MaxProducers, sizeof(T), alignof(T), opt.start_index,
+                            /*registrars=*/1);
+    using ref = ringwire::detail::counted_ref<lanes, Sync>;
+    return {registrar<T, Sync>(ref(l, nullptr), nullptr, opt), receiver<T, Sync>(ref(l, nullptr), opt, space_)};
+  }
+
+ private:
+  alignas(align) std::array<std::byte, bytes> storage_;
+  typename receiver<T, Sync>::template lane_space<MaxProducers> space_;  // the receiver's per-lane state
+  bool split_ = false;
+};
 
 }  // namespace ringwire::mpsc

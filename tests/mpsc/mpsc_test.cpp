@@ -43,16 +43,7 @@ using rw_test::tracked;
 
 constexpr std::uint64_t encode(std::uint64_t producer, std::uint64_t seq) { return producer << 32 | seq; }
 
-template <class F>
-errc error_code(F&& f) {
-  try {
-    f();
-  } catch (const ringwire::error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no ringwire::error thrown";
-  return errc::invalid_options;
-}
+using rw_test::error_code;
 
 // ---- setup ------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "ringwire/error.hpp"
 #include "ringwire/status.hpp"
 #include "support/unsized_range.hpp"
 
@@ -234,6 +235,18 @@ inline bool wait_until_parked(const std::atomic<pid_t>& tid) { return wait_until
 inline void wait_until_started(const std::atomic<pid_t>& tid) {
   while (tid.load() == 0) std::this_thread::sleep_for(100us);
   std::this_thread::sleep_for(20ms);
+}
+
+// The errc of the ringwire::error that f throws; a test failure when it throws none.
+template <class F>
+ringwire::errc error_code(F&& f) {
+  try {
+    f();
+  } catch (const ringwire::error& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "no ringwire::error thrown";
+  return ringwire::errc::invalid_options;
 }
 
 // A call that must finish: if it has not after `generous`, the test fails loudly instead of

@@ -26,8 +26,13 @@
 // flag store is a release after receiver_park's, so a sender that takes a flag armed for
 // this park also sees this park's receiver_park and cannot skip the wake. Registration,
 // a sender's close and the last registrar's drop wake receiver_park after a full fence.
+//
+// Memory. The per-lane state (a view per lane, the discovery order) is two arrays of
+// max_producers entries, allocated when the receiver is made; an inline channel
+// (mpsc.hpp) lends arrays of its own instead (lane_space), so nothing is ever allocated.
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -39,7 +44,6 @@
 #include <stop_token>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "ringwire/detail/call_surface.hpp"
 #include "ringwire/detail/endpoint.hpp"
@@ -57,9 +61,19 @@ class receiver
   using base = ringwire::detail::endpoint<receiver<T, Sync>, ringwire::detail::counted_ref<layout<Sync>, Sync>>;
   using base::ref_, base::scope_, base::wait_;
   using lane_rx = spsc::receiver<T, Sync>;
+  struct view;
 
  public:
   using value_type = T;
+
+  // Room for the per-lane state of a channel of up to MaxProducers lanes, for a receiver
+  // that must not allocate (mpsc::inline_channel keeps one beside its lanes).
+  template <std::size_t MaxProducers>
+  class lane_space {
+    friend class receiver;
+    std::array<view, MaxProducers> views_;
+    std::array<std::uint32_t, MaxProducers> order_;
+  };
 
   receiver() noexcept = default;
   // scope: fence_scope::cross_process when senders may be other processes (shm/mpsc.hpp).
@@ -67,11 +81,25 @@ class receiver
            fence_scope scope = fence_scope::process)
       : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope), opt.metrics),
         geo_(ref_.get()),
-        views_(std::make_unique<view[]>(geo_.max_producers)),
+        owned_views_(std::make_unique<view[]>(geo_.max_producers)),
+        owned_order_(std::make_unique<std::uint32_t[]>(geo_.max_producers)),
+        views_(owned_views_.get()),
+        order_(owned_order_.get()),
+        opt_(opt) {}
+  // The same over lent per-lane state (no allocation): `space` must outlive the receiver
+  // and hold at least the channel's max_producers lanes (checked: invalid_options).
+  template <std::size_t MaxProducers>
+  receiver(ringwire::detail::counted_ref<layout<Sync>, Sync> ref, const spsc::options& opt,
+           lane_space<MaxProducers>& space, fence_scope scope = fence_scope::process)
+      : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope), opt.metrics),
+        geo_(ref_.get()),
+        views_(space.views_.data()),
+        order_(space.order_.data()),
         opt_(opt) {
-    order_.reserve(static_cast<std::size_t>(geo_.max_producers));
+    if (geo_.max_producers > MaxProducers)
+      throw error(errc::invalid_options, "an MPSC receiver's lane_space is smaller than the channel's lane count");
   }
-  // A move leaves the source with no lanes (a moved-from vector is empty) and closed.
+  // A move leaves the source with no lanes and closed.
   receiver(receiver&&) noexcept = default;
   receiver& operator=(receiver&&) noexcept = default;  // closes this receiver first (detail/endpoint.hpp)
   ~receiver() { close(); }
@@ -178,7 +206,13 @@ class receiver
         views_[i].rx.close();  // the lane's receiver_closed, and a wake for a parked sender
       }
     }
-    views_.reset();
+    // Lent views go back to empty (their lane receivers were closed just above); owned
+    // ones go with their array.
+    if (owned_views_ == nullptr)
+      for (std::uint64_t i = 0; i < geo_.max_producers; ++i) views_.get()[i] = view{};
+    owned_views_.reset();
+    owned_order_.reset();
+    views_ = nullptr;
     order_.clear();
     ref_.reset();
   }
@@ -434,8 +468,27 @@ class receiver
   }
 
   lanes_geometry<Sync> geo_;          // copied when made (layout.hpp): never re-read from the lanes
-  std::unique_ptr<view[]> views_;     // one per lane, indexed by lane
-  std::vector<std::uint32_t> order_;  // known lanes, in discovery order: the scan's ring
+  // The known lanes in discovery order (the scan's ring), over an array of max_producers.
+  class lane_order {
+   public:
+    lane_order() noexcept = default;
+    explicit lane_order(std::uint32_t* at) noexcept : at_(at) {}
+    [[nodiscard]] std::size_t size() const noexcept { return n_; }
+    std::uint32_t operator[](std::size_t k) const noexcept { return at_.get()[k]; }
+    const std::uint32_t* begin() const noexcept { return at_.get(); }
+    const std::uint32_t* end() const noexcept { return at_.get() + n_.get(); }
+    void push_back(std::uint32_t lane) noexcept { at_.get()[n_.get()++] = lane; }
+    void clear() noexcept { n_ = 0; }
+
+   private:
+    ringwire::detail::reset_on_move<std::uint32_t*> at_;
+    ringwire::detail::reset_on_move<std::size_t> n_;
+  };
+
+  std::unique_ptr<view[]> owned_views_;             // null when lent (lane_space)
+  std::unique_ptr<std::uint32_t[]> owned_order_;    // null when lent
+  ringwire::detail::reset_on_move<view*> views_;    // one per lane, indexed by lane
+  lane_order order_;
   ringwire::detail::reset_on_move<std::size_t> cursor_;    // position in order_ where the next scan starts
   ringwire::detail::reset_on_move<std::uint32_t> ready_;   // the lane find_ready() found
   spsc::options opt_;

@@ -141,7 +141,7 @@ class registrar {
       std::uint32_t claimed = 0;
       if (!detail::try_claim(*l, i, claimed)) continue;
       auto& ring = detail::publish_lane(*l, i, claimed, scope_);
-      own_->retain();
+      if (own_ != nullptr) own_->retain();  // null: an inline channel, borrowed (mpsc.hpp)
       return sender_type(spsc::detail::ring_ref<Sync>(&ring, own_), opt_);
     }
     return std::nullopt;
