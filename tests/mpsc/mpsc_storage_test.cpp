@@ -20,28 +20,7 @@
 #include "support/unit_support.hpp"
 
 // Every allocation of this test program, counted (the inline channel must make none).
-namespace {
-std::atomic<std::size_t> allocations_made{0};
-void* counted_alloc(std::size_t n, std::size_t align) {
-  allocations_made.fetch_add(1, std::memory_order_relaxed);  // relaxed: a plain tally
-  n = n == 0 ? 1 : n;
-  void* p = align <= alignof(std::max_align_t) ? std::malloc(n) : std::aligned_alloc(align, (n + align - 1) / align * align);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-void* operator new(std::size_t n) { return counted_alloc(n, 0); }
-void* operator new[](std::size_t n) { return counted_alloc(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "support/counting_new.hpp"
 
 namespace {
 
@@ -97,7 +76,8 @@ constexpr std::uint64_t encode(std::uint64_t producer, std::uint64_t seq) { retu
 
 TYPED_TEST(MpscStorage, LanesAreFifoRoundRobinAndBounded) {
   typename TestFixture::template holder<std::uint64_t> ch({});
-  auto& [reg_, rx] = ch.ends;
+  auto& reg_ = ch.ends.first;
+  auto& rx = ch.ends.second;
   EXPECT_EQ(reg_.max_producers(), lanes);
   EXPECT_EQ(reg_.lane_capacity(), lane_cap);
   auto a = reg_.make_sender();
@@ -125,7 +105,8 @@ TYPED_TEST(MpscStorage, LanesAreFifoRoundRobinAndBounded) {
 
 TYPED_TEST(MpscStorage, AGoneSendersLaneIsRecycledOnceDrained) {
   typename TestFixture::template holder<std::uint64_t> ch({});
-  auto& [reg_, rx] = ch.ends;
+  auto& reg_ = ch.ends.first;
+  auto& rx = ch.ends.second;
   std::vector<mpsc::sender<std::uint64_t>> senders;
   for (std::size_t i = 0; i < lanes; ++i) senders.push_back(reg_.make_sender());
   ASSERT_EQ(senders[1].try_send(7), status::ok);
@@ -141,14 +122,16 @@ TYPED_TEST(MpscStorage, AGoneSendersLaneIsRecycledOnceDrained) {
 TYPED_TEST(MpscStorage, MoveOnlyElementsAndQueuedOnesDestroyedOnce) {
   {
     typename TestFixture::template holder<std::unique_ptr<int>> ch({});
-    auto& [reg_, rx] = ch.ends;
+    auto& reg_ = ch.ends.first;
+  auto& rx = ch.ends.second;
     auto a = reg_.make_sender();
     ASSERT_EQ(a.try_send(std::make_unique<int>(5)), status::ok);
     EXPECT_EQ(**rx.try_recv(), 5);
   }
   {
     typename TestFixture::template holder<tracked> ch({});
-    auto& [reg_, rx] = ch.ends;
+    auto& reg_ = ch.ends.first;
+  auto& rx = ch.ends.second;
     auto a = reg_.make_sender();
     auto b = reg_.make_sender();
     for (int i = 0; i < 3; ++i) {
@@ -163,7 +146,8 @@ TYPED_TEST(MpscStorage, MoveOnlyElementsAndQueuedOnesDestroyedOnce) {
 TYPED_TEST(MpscStorage, DisconnectBothWays) {
   {
     typename TestFixture::template holder<int> ch({});
-    auto& [reg_, rx] = ch.ends;
+    auto& reg_ = ch.ends.first;
+  auto& rx = ch.ends.second;
     auto a = reg_.make_sender();
     rx.close();
     EXPECT_EQ(a.try_send(1), status::closed) << "the receiver is gone";
@@ -171,7 +155,8 @@ TYPED_TEST(MpscStorage, DisconnectBothWays) {
   }
   {
     typename TestFixture::template holder<int> ch({});
-    auto& [reg_, rx] = ch.ends;
+    auto& reg_ = ch.ends.first;
+  auto& rx = ch.ends.second;
     auto a = reg_.make_sender();
     ASSERT_EQ(a.try_send(1), status::ok);
     a.close();
@@ -184,7 +169,8 @@ TYPED_TEST(MpscStorage, DisconnectBothWays) {
 
 TYPED_TEST(MpscStorage, AParkedReceiverIsWokenByAnyLaneAndByTheEnd) {
   typename TestFixture::template holder<int> ch({});
-  auto& [reg_, rx] = ch.ends;
+  auto& reg_ = ch.ends.first;
+  auto& rx = ch.ends.second;
   auto a = reg_.make_sender();
   auto b = reg_.make_sender();
   std::atomic<pid_t> tid{0};
@@ -208,10 +194,11 @@ TYPED_TEST(MpscStorage, AParkedReceiverIsWokenByAnyLaneAndByTheEnd) {
 TYPED_TEST(MpscStorage, ThreeProducerThreadsKeepTheirOrder) {
   const std::uint64_t n = 30'000 / RINGWIRE_STRESS_SCALE;
   typename TestFixture::template holder<std::uint64_t> ch({});
-  auto& [reg_, rx] = ch.ends;
+  auto& reg_ = ch.ends.first;
+  auto& rx = ch.ends.second;
   std::vector<std::thread> producers;
   for (std::uint64_t p = 0; p < lanes; ++p)
-    producers.emplace_back([tx = reg_.make_sender(), p, n]() mutable {
+    producers.emplace_back([tx = reg_.make_sender(), p]() mutable {
       for (std::uint64_t i = 0; i < n; ++i) ASSERT_EQ(tx.send(encode(p, i)), status::ok);
     });
   reg_.close();
