@@ -13,7 +13,10 @@
 //       the ratios ringwire / photon-style;
 //   (4) fan-out throughput, lossless, 1, 2 and 4 subscribers waiting by spin_then_yield or
 //       park, 64 B, and 8 B in packed and in line slots (oversubscribed on a 2-CPU machine:
-//       said in the table heading).
+//       said in the table heading);
+//   (5) several producers -> 1 subscriber (mpmc_channel);
+//   (6) a subscriber group of 4 against 4 subscribers polled by one thread (and 1 subscriber
+//       as the reference), 8 B and 64 B, lossless, pinned: one read per message vs four.
 //
 // Every table interleaves its rows (repetition r of each before repetition r + 1) and
 // reports median [min–max]. Every run is verified: lossless subscribers must see every
@@ -33,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -458,18 +462,23 @@ sample spsc_throughput_run(double target) {
   return s;
 }
 
-template <class T>
-void throughput_table() {
-  const std::string table = "throughput 1->1 " + payload_name(sizeof(T));
-  const bool photon = sizeof(T) <= 64;  // the photon-style rows: 8 B and 64 B
-  std::vector<row> rows;
-  const auto add = [&rows](std::string name, role who, std::function<sample(double)> run) {
+// A row appender for `rows`: add(name, role, run).
+inline auto row_adder(std::vector<row>& rows) {
+  return [&rows](std::string name, role who, std::function<sample(double)> run) {
     row r;
     r.name = std::move(name);
     r.who = who;
     r.run = std::move(run);
     rows.push_back(std::move(r));
   };
+}
+
+template <class T>
+void throughput_table() {
+  const std::string table = "throughput 1->1 " + payload_name(sizeof(T));
+  const bool photon = sizeof(T) <= 64;  // the photon-style rows: 8 B and 64 B
+  std::vector<row> rows;
+  const auto add = row_adder(rows);
   add(bcast_name("lossy"), role::ours,
       [](double t) { return bcast_throughput_run<T>(t, bcast_pair<T>(bc::policy::lossy, bc::slot_layout::automatic), false); });
   if (sizeof(T) == 8) {  // the price of counters (options::metrics, broadcast/stats.hpp), same run
@@ -798,6 +807,87 @@ void mp_table() {
               {"published Mmsg/s", "received Mmsg/s"}, rows, "ringwire mpmc_channel lossy, 1 producer", "");
 }
 
+// ---- (6) a subscriber group vs separate subscribers, one consuming thread ---------------------------
+// photon-ring's SubscriberGroup claim: N logical consumers behind one cursor cost one seqlock
+// read per message, N subscribers cost N. The 1 -> 1 throughput run (lossless, pinned, busy
+// spin) with, as its subscriber, one consuming thread that delivers every message to
+// `members` consumers: either one subscriber_group (group.hpp: one read, fn(member, msg) per
+// member) or `members` subscribers polled in turn (each message read once per subscriber).
+// Every member checks every message (sequence + check word) in order; a wrong one ends the
+// run as a failure (the reader then reports closed).
+constexpr std::size_t grp_cap = tp_cap;
+
+template <class T>
+struct fan_reader {
+  fan_reader(const bc::hub<T>& hub, std::uint32_t members, bool grouped) : next(members, 0) {
+    if (grouped)
+      group.emplace(hub.subscribe_group(members));
+    else
+      for (std::uint32_t k = 0; k < members; ++k) subs.push_back(hub.subscribe());
+  }
+  // One message to every member (what bcast_throughput_run's subscriber receives).
+  ringwire::recv_result<T> try_recv() {
+    const auto member = [this](std::uint32_t k, const T& v) { ok = ok && verify(v, next[k]++); };
+    if (group) return checked(group->try_recv(member));
+    auto r = subs[0].try_recv();
+    if (!r) return r;
+    member(0, *r);
+    for (std::uint32_t k = 1; k < subs.size(); ++k) {
+      auto x = subs[k].try_recv();  // published for subscriber 0: readable for every one
+      while (x.status() == status::empty) x = subs[k].try_recv();
+      if (!x) return x;
+      member(k, *x);
+    }
+    return checked(std::move(r));
+  }
+  ringwire::recv_result<T> checked(ringwire::recv_result<T> r) const { return ok ? r : ringwire::recv_result<T>(status::closed); }
+  [[nodiscard]] std::uint64_t received() const { return group ? group->received() : subs[0].received(); }
+  [[nodiscard]] std::uint64_t missed() const { return group ? group->missed() : subs[0].missed(); }
+
+  std::optional<bc::subscriber_group<T>> group;
+  std::vector<bc::subscriber<T>> subs;
+  std::vector<std::uint64_t> next;  // each member's next sequence
+  bool ok = true;
+};
+
+template <class T>
+sample group_run(double target, std::uint32_t members, bool grouped) {
+  auto ch = bc::channel<T>(grp_cap, bcast_options(bc::policy::lossless));
+  fan_reader<T> reader(ch.second, members, grouped);
+  return bcast_throughput_run<T>(target, std::pair{std::move(ch.first), std::move(reader)}, true);
+}
+
+template <class T>
+void group_table() {
+  const std::string table = "group " + payload_name(sizeof(T));
+  constexpr std::uint32_t n = 4;
+  const std::string group_name = "ringwire subscriber_group of " + std::to_string(n) + " (one cursor)";
+  const std::string subs_name = "ringwire " + std::to_string(n) + " subscribers, one thread";
+  const std::string one_name = "ringwire 1 subscriber (reference)";
+  std::vector<row> rows;
+  const auto add = row_adder(rows);
+  add(group_name, role::ours, [](double t) { return group_run<T>(t, n, true); });
+  add(subs_name, role::ours, [](double t) { return group_run<T>(t, n, false); });
+  add(one_name, role::reference, [](double t) { return group_run<T>(t, 1, false); });
+  rows = filtered(std::move(rows), table);
+  if (rows.empty()) return;
+  run_table(table, rows, 3);
+  const double g = med(find_row(rows, group_name)), sv = med(find_row(rows, subs_name));
+  std::string foot;
+  if (g > 0 && sv > 0)
+    foot = "**group of " + std::to_string(n) + " / " + std::to_string(n) + " subscribers: " + ratio(g / sv) +
+           "** messages per second (photon-ring's claim: a group costs about one subscriber, whatever N)\n";
+  print_table("Subscriber group vs separate subscribers — lossless, payload " + payload_name(sizeof(T)) + ", capacity " +
+                  std::to_string(grp_cap) + ", publisher CPU " + std::to_string(g_cfg.cpus.a) + " → consumer CPU " +
+                  std::to_string(g_cfg.cpus.b),
+              "Million messages/s published (higher is better), " + reps_note() +
+                  ". One consuming thread delivers every message to " + std::to_string(n) +
+                  " consumers: a subscriber_group (one seqlock read, fn(member, msg) per member) or " + std::to_string(n) +
+                  " subscribers polled in turn (one read each); each consumer gets every message (deliveries = " +
+                  std::to_string(n) + " × delivered), every delivery verified. The 1 → 1 throughput loop otherwise.",
+              {"published Mmsg/s", "delivered Mmsg/s", "delivered %"}, rows, one_name, foot);
+}
+
 // ---- the header ----------------------------------------------------------------------------------------
 
 void print_header() {
@@ -826,7 +916,7 @@ void print_header() {
                "  --smoke      every row once with few messages, verifying only (CTest)\n"
                "  --reps N     repetitions per row (at least 5 to report)\n"
                "  --filter S   only rows whose \"<table> <row>\" contains S\n"
-               "               (tables: publish cost, latency, throughput 1->1, fan-out, multi-producer;\n"
+               "               (tables: publish cost, latency, throughput 1->1, fan-out, multi-producer, group;\n"
                "               rows: e.g. photon-style, line, packed)\n"
                "  --markdown F also write the report to F (appends with --append)\n"
                "  --cpus A,B   the two CPUs to pin to (default: the first two allowed)\n"
@@ -871,6 +961,8 @@ int main(int argc, char** argv) {
                          {"park", ringwire::wait_strategy::park(), {2, 4}}});
   fanout_table<msg<8>>({{"spin_then_yield", ringwire::wait_strategy::spin_then_yield(), {1, 2, 4}}});
   mp_table();
+  group_table<msg<8>>();
+  group_table<msg<64>>();
   out("\n_total broadcast benchmark time: " + num(std::chrono::duration<double>(steady::now() - t0).count()) + " s_\n");
   if (g_runs > 0 && g_preempted_runs * 10 > g_runs)
     out("\n**Warning: " + std::to_string(g_preempted_runs) + " of " + std::to_string(g_runs) +

@@ -43,16 +43,24 @@
 // Messages must be trivially copyable (checked at compile time, with the reason: they are
 // copied as 64-bit words with relaxed atomics and may be read while being overwritten).
 // Several producers: mpmc_channel() returns a copyable shared_publisher instead (tickets
-// give one global order; see shared_publisher.hpp). Shared-memory placement: shm/broadcast.hpp.
+// give one global order; see shared_publisher.hpp). Shared-memory placement: shm/broadcast.hpp;
+// caller-owned memory (format / attach): broadcast/attach.hpp.
+// Extras: hub::subscribe_group(n), N consumers behind one cursor (group.hpp);
+// subscriber::try_recv_with(fn) and publisher::publish_with(fn), reading and writing a slot
+// in place (slot_view.hpp); every received message's sequence number in recv_result::seq().
 // Counters (options::metrics, hub::stats, `ringwire stat`): broadcast/stats.hpp.
 #pragma once
 
 #include <cstddef>
 #include <utility>
 
+#include "ringwire/broadcast/attach.hpp"
+#include "ringwire/broadcast/group.hpp"
+#include "ringwire/broadcast/hub.hpp"
 #include "ringwire/broadcast/layout.hpp"
 #include "ringwire/broadcast/publisher.hpp"
 #include "ringwire/broadcast/shared_publisher.hpp"
+#include "ringwire/broadcast/slot_view.hpp"
 #include "ringwire/broadcast/storage.hpp"
 #include "ringwire/broadcast/subscriber.hpp"
 

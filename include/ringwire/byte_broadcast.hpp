@@ -75,7 +75,7 @@ std::pair<writer<Sync>, reader<Sync>> channel(const geometry& g, const options& 
   Sync::prepare();  // registers membarrier once per process (the light/heavy fence pair)
   layout<Sync>* l = nullptr;
   auto* self = detail::heap_block<Sync>::create(layout<Sync>::footprint(g), g.depth, /*refs=*/2,
-                                                [&](void* at) { l = layout<Sync>::format(at, g); });
+                                                [&](void* at) { l = layout<Sync>::format(at, g); }, opt.memory);
   return {writer<Sync>(detail::ring_ref<Sync>(l, &self->own), fence_scope::process, opt),
           reader<Sync>(detail::ring_ref<Sync>(l, &self->own), g, start_at::next, fence_scope::process, opt)};
 }

@@ -56,7 +56,7 @@ namespace ringwire::byte_ring {
 template <class Sync = std_sync>
 std::pair<writer<Sync>, reader<Sync>> one_to_one(std::size_t capacity, const options& opt = {}) {
   Sync::prepare();
-  auto* block = detail::make_heap_block<Sync>(capacity, ring_kind::one_to_one, /*refs=*/2);
+  auto* block = detail::make_heap_block<Sync>(capacity, ring_kind::one_to_one, /*refs=*/2, opt.memory);
   auto* l = block->ring();
   return {writer<Sync>(ring_ref<Sync>(l, &block->own), opt), reader<Sync>(ring_ref<Sync>(l, &block->own), opt)};
 }
@@ -66,7 +66,7 @@ std::pair<writer<Sync>, reader<Sync>> one_to_one(std::size_t capacity, const opt
 template <class Sync = std_sync>
 std::pair<shared_writer<Sync>, reader<Sync>> many_to_one(std::size_t capacity, const options& opt = {}) {
   Sync::prepare();
-  auto* block = detail::make_heap_block<Sync>(capacity, ring_kind::many_to_one, /*refs=*/2);
+  auto* block = detail::make_heap_block<Sync>(capacity, ring_kind::many_to_one, /*refs=*/2, opt.memory);
   auto* l = block->ring();
   return {shared_writer<Sync>(ring_ref<Sync>(l, &block->own), opt), reader<Sync>(ring_ref<Sync>(l, &block->own), opt)};
 }

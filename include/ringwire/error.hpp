@@ -40,6 +40,10 @@ enum class errc {
   ring_corrupt,        // byte rings: the ring's memory fails validation (a reader never trusts it)
   shm_not_a_segment,   // shm: the name is not a regular file (a FIFO, directory, device, socket or symlink)
   shm_untrusted_owner,  // shm: the segment's owner is not this process's effective uid nor a trusted one
+  invalid_cpu,         // placement: a CPU that does not exist or is outside this process's allowed set
+  invalid_numa_node,   // placement: a NUMA node that does not exist (memory_options::numa_node)
+  hugepages_unavailable,  // placement: huge pages asked for (memory_options::hugepages) and none reserved
+  memory_lock_denied,  // placement: mlock refused (RLIMIT_MEMLOCK or privilege; memory_options::lock)
 };
 
 inline const char* to_string(errc e) noexcept {
@@ -72,6 +76,10 @@ inline const char* to_string(errc e) noexcept {
     case errc::ring_corrupt: return "ring corrupt";
     case errc::shm_not_a_segment: return "not a segment (not a regular file)";
     case errc::shm_untrusted_owner: return "segment owner not trusted";
+    case errc::invalid_cpu: return "invalid CPU";
+    case errc::invalid_numa_node: return "invalid NUMA node";
+    case errc::hugepages_unavailable: return "huge pages unavailable";
+    case errc::memory_lock_denied: return "memory lock denied";
   }
   return "unknown error";
 }
@@ -108,6 +116,10 @@ inline const char* identifier(errc e) noexcept {
     case errc::ring_corrupt: return "ring_corrupt";
     case errc::shm_not_a_segment: return "shm_not_a_segment";
     case errc::shm_untrusted_owner: return "shm_untrusted_owner";
+    case errc::invalid_cpu: return "invalid_cpu";
+    case errc::invalid_numa_node: return "invalid_numa_node";
+    case errc::hugepages_unavailable: return "hugepages_unavailable";
+    case errc::memory_lock_denied: return "memory_lock_denied";
   }
   return "unknown";
 }

@@ -53,7 +53,7 @@ namespace ringwire::mpmc {
 template <class T, class Sync = std_sync>
 std::pair<sender<T, Sync>, receiver<T, Sync>> channel(std::size_t capacity, const options& opt = {}) {
   Sync::prepare();
-  auto* block = detail::make_heap_block<T, Sync>(capacity, /*refs=*/2, opt.cells);
+  auto* block = detail::make_heap_block<T, Sync>(capacity, /*refs=*/2, opt.cells, opt.memory);
   auto* l = block->ring();
   // relaxed: the block is not yet shared with any other thread.
   l->rooms.senders.store(1, std::memory_order_relaxed);

@@ -89,7 +89,8 @@ std::pair<registrar<T, Sync>, receiver<T, Sync>> channel(std::size_t lane_capaci
   static_assert(std::is_nothrow_destructible_v<T>, "channel elements must have a non-throwing destructor");
   Sync::prepare();
   return detail::endpoints<T, Sync>(detail::make_heap_block<T, Sync>(lane_capacity, max_producers, opt.start_index,
-                                                              /*refs=*/2, /*registrars=*/1, opt.latency),
+                                                              /*refs=*/2, /*registrars=*/1, opt.latency,
+                                                              opt.memory),
                            opt);
 }
 

@@ -71,11 +71,21 @@
 
 namespace ringwire::pipeline {
 
-// A stage function with a name for health reports: then(named("parse", parse)).
+// A stage function with a name for health reports: then(named("parse", parse)), and
+// optionally the CPU its thread runs on: then(named("parse", parse).on_cpu(2)). The CPU is
+// checked when build() starts the stage (ringwire::error(invalid_cpu): it does not exist or
+// this process may not run there; the stages already started are shut down and joined) and
+// the thread pins itself to it before its first message (placement/affinity.hpp).
 template <class Fn>
 struct named_fn {
   std::string name;
   Fn fn;
+  int cpu = -1;  // -1: wherever the scheduler puts it
+
+  named_fn on_cpu(int c) && {
+    cpu = c;
+    return std::move(*this);
+  }
 };
 template <class Fn>
 named_fn<std::decay_t<Fn>> named(std::string name, Fn&& fn) {
@@ -103,6 +113,15 @@ callable_t<F> take_fn(F&& f) {
     return std::forward<F>(f);
   } else {
     return std::forward<F>(f).fn;
+  }
+}
+// The CPU a possibly named() stage argument asks for; -1: none.
+template <class F>
+int cpu_of(const F& f) {
+  if constexpr (!std::is_same_v<callable_t<F>, std::decay_t<F>>) {
+    return f.cpu;
+  } else {
+    return -1;
   }
 }
 template <class F>
@@ -193,7 +212,7 @@ class builder {
     if constexpr (stage_fn<F, T>) {
       using R = detail::result_t<F, T>;
       std::string name = detail::name_of(fn, "then");  // before fn is moved into the chain
-      return append<R>(std::move(name), [f = detail::take_fn(std::forward<Fn>(fn))](spsc::receiver<T> rx,
+      return append<R>(std::move(name), detail::cpu_of(fn), [f = detail::take_fn(std::forward<Fn>(fn))](spsc::receiver<T> rx,
                                                                                     spsc::sender<R> tx) mutable {
         return detail::map_stage<T, R, F>{std::move(rx), std::move(tx), std::move(f)};
       });
@@ -208,7 +227,7 @@ class builder {
                   "and return something convertible to bool");
     if constexpr (filter_fn<P, T>) {
       std::string name = detail::name_of(pred, "filter");  // before pred is moved into the chain
-      return append<T>(std::move(name), [p = detail::take_fn(std::forward<Pred>(pred))](spsc::receiver<T> rx,
+      return append<T>(std::move(name), detail::cpu_of(pred), [p = detail::take_fn(std::forward<Pred>(pred))](spsc::receiver<T> rx,
                                                                                        spsc::sender<T> tx) mutable {
         return detail::filter_stage<T, P>{std::move(rx), std::move(tx), std::move(p)};
       });
@@ -247,12 +266,12 @@ class builder {
   // This builder's chain followed by one stage with output type R: make(rx, tx) returns the
   // stage's body, given its input receiver and output sender.
   template <class R, class MakeStage>
-  auto append(std::string name, MakeStage make) {
-    auto next = [prev = std::move(chain_), name = std::move(name), make = std::move(make)](
+  auto append(std::string name, int cpu, MakeStage make) {
+    auto next = [prev = std::move(chain_), name = std::move(name), cpu, make = std::move(make)](
                     detail::context& ctx, spsc::receiver<In> rx) mutable {
       spsc::receiver<T> mid = std::move(prev)(ctx, std::move(rx));
       auto [tx, out] = ctx.link<R>();
-      detail::start_stage(ctx.state, std::move(name), std::move(make)(std::move(mid), std::move(tx)));
+      detail::start_stage(ctx.state, std::move(name), std::move(make)(std::move(mid), std::move(tx)), cpu);
       return std::move(out);
     };
     return builder<In, R, decltype(next)>(capacity_, options_, std::move(next));
@@ -284,10 +303,11 @@ class fanned {
     if constexpr (join_fn<C, detail::result_t<detail::callable_t<Branches>, T>...>) {
       using R = detail::result_t<C, detail::result_t<detail::callable_t<Branches>, T>...>;
       std::string name = detail::name_of(combine, "join");  // before combine is moved into the chain
-      auto next = [prev = std::move(chain_), branches = std::move(branches_), name = std::move(name),
+      const int cpu = detail::cpu_of(combine);
+      auto next = [prev = std::move(chain_), branches = std::move(branches_), name = std::move(name), cpu,
                    c = detail::take_fn(std::forward<Combine>(combine))](detail::context& ctx, spsc::receiver<In> rx) mutable {
         spsc::receiver<T> mid = std::move(prev)(ctx, std::move(rx));
-        return diamond<R, C>(ctx, std::move(mid), std::move(branches), std::move(c), std::move(name),
+        return diamond<R, C>(ctx, std::move(mid), std::move(branches), std::move(c), std::move(name), cpu,
                              std::index_sequence_for<Branches...>{});
       };
       return builder<In, R, decltype(next)>(capacity_, options_, std::move(next));
@@ -307,7 +327,7 @@ class fanned {
   // Starts the copying stage, one stage per branch and the join; returns the join's output.
   template <class R, class C, std::size_t... I>
   static spsc::receiver<R> diamond(detail::context& ctx, spsc::receiver<T> mid, std::tuple<Branches...> branches,
-                                   C combine, std::string join_name, std::index_sequence<I...>) {
+                                   C combine, std::string join_name, int join_cpu, std::index_sequence<I...>) {
     constexpr std::size_t n = sizeof...(Branches);
     std::array<spsc::sender<T>, n> to_branch;
     std::array<spsc::receiver<T>, n> branch_in;
@@ -320,7 +340,8 @@ class fanned {
     auto [tx, out] = ctx.link<R>();
     detail::start_stage(ctx.state, std::move(join_name),
                         detail::join_stage<R, C, detail::result_t<detail::callable_t<Branches>, T>...>{
-                            std::move(branch_out), std::move(tx), std::move(combine)});
+                            std::move(branch_out), std::move(tx), std::move(combine)},
+                        join_cpu);
     return std::move(out);
   }
 
@@ -330,9 +351,11 @@ class fanned {
     std::string fallback = "branch ";
     fallback += std::to_string(I);  // not "branch " + to_string(I): a false -Wrestrict in g++ 12
     std::string name = detail::name_of(branch, std::move(fallback));
+    const int cpu = detail::cpu_of(branch);
     auto [tx, rx] = ctx.link<U>();
     detail::start_stage(ctx.state, std::move(name), detail::map_stage<T, U, F>{std::move(in), std::move(tx),
-                                                                                 detail::take_fn(std::move(branch))});
+                                                                                 detail::take_fn(std::move(branch))},
+                        cpu);
     out = std::move(rx);
   }
 

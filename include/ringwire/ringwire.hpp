@@ -11,6 +11,7 @@
 #include "ringwire/mpmc.hpp"
 #include "ringwire/mpsc.hpp"
 #include "ringwire/pipeline.hpp"
+#include "ringwire/placement.hpp"
 #include "ringwire/shm.hpp"
 #include "ringwire/spsc.hpp"
 #include "ringwire/status.hpp"

@@ -56,7 +56,7 @@ namespace ringwire::spsc {
 template <class T, class Sync = std_sync>
 std::pair<sender<T, Sync>, receiver<T, Sync>> channel(std::size_t capacity, const options& opt = {}) {
   Sync::prepare();
-  auto* block = detail::make_heap_block<T, Sync>(capacity, opt.start_index, /*refs=*/2, opt.latency);
+  auto* block = detail::make_heap_block<T, Sync>(capacity, opt.start_index, /*refs=*/2, opt.latency, opt.memory);
   auto* l = block->ring();
   return {sender<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt),
           receiver<T, Sync>(detail::ring_ref<Sync>(l, &block->own), opt)};
@@ -69,7 +69,7 @@ template <class T, class Sync = std_sync>
 std::pair<line_sender<T, Sync>, line_receiver<T, Sync>> line_channel(std::size_t capacity,
                                                                      const line_options& opt = {}) {
   Sync::prepare();
-  auto* block = detail::make_line_block<T, Sync>(capacity, opt.start_index, /*refs=*/2);
+  auto* block = detail::make_line_block<T, Sync>(capacity, opt.start_index, /*refs=*/2, opt.memory);
   auto* l = block->ring();
   return {line_sender<T, Sync>(detail::line_ref<Sync>(l, &block->own), opt),
           line_receiver<T, Sync>(detail::line_ref<Sync>(l, &block->own), opt)};

@@ -12,6 +12,11 @@
 // for `lagged` (and `corrupt`, which skips the one impossible entry): an `ok` result always
 // says 0, so a loss is never folded into a successful receive -- it comes first, as its own
 // `lagged` result, and the next receive returns the message that followed the gap.
+//
+// seq(). An `ok` result of a family that numbers its messages (broadcast: 1, 2, 3, ... in
+// publish order, never reused) carries that number; every other result, and every result
+// of the other families, says 0. It shares its word with missed(): an outcome has one or
+// the other, never both, so numbering costs no space in any family's result.
 #pragma once
 
 #include <cstdint>
@@ -55,22 +60,33 @@ inline const char* to_string(status s) noexcept {
   return "unknown";
 }
 
+// Names the sequence number of a received message (recv_result's numbered constructor).
+struct at_sequence {
+  std::uint64_t value;
+};
+
 // A received value, or the reason there is none. Converts to true when it holds a value.
 template <class T>
 class recv_result {
  public:
   explicit recv_result(ringwire::status why) noexcept : status_(why) {}
   // status::lagged with the number of messages skipped.
-  recv_result(ringwire::status why, std::uint64_t missed) noexcept : missed_(missed), status_(why) {}
+  recv_result(ringwire::status why, std::uint64_t missed) noexcept : aux_(missed), status_(why) {}
   template <class... Args>
   explicit recv_result(std::in_place_t, Args&&... args)
       : value_(std::in_place, std::forward<Args>(args)...), status_(ringwire::status::ok) {}
+  // A value that is message number `seq.value` of its channel.
+  template <class... Args>
+  recv_result(at_sequence seq, Args&&... args)
+      : value_(std::in_place, std::forward<Args>(args)...), aux_(seq.value), status_(ringwire::status::ok) {}
 
   [[nodiscard]] explicit operator bool() const noexcept { return status_ == ringwire::status::ok; }
   [[nodiscard]] bool has_value() const noexcept { return status_ == ringwire::status::ok; }
   [[nodiscard]] ringwire::status status() const noexcept { return status_; }
   // Messages skipped by this outcome: non-zero only for status::lagged.
-  [[nodiscard]] std::uint64_t missed() const noexcept { return missed_; }
+  [[nodiscard]] std::uint64_t missed() const noexcept { return status_ == ringwire::status::ok ? 0 : aux_; }
+  // The message's sequence number: non-zero only for ok results of numbering families.
+  [[nodiscard]] std::uint64_t seq() const noexcept { return status_ == ringwire::status::ok ? aux_ : 0; }
 
   // Precondition: has_value() (checked in debug builds).
   [[nodiscard]] T& value() & noexcept { RINGWIRE_ASSERT(value_.has_value()); return *value_; }
@@ -86,7 +102,7 @@ class recv_result {
 
  private:
   std::optional<T> value_;
-  std::uint64_t missed_ = 0;
+  std::uint64_t aux_ = 0;  // ok: seq(); otherwise: missed()
   ringwire::status status_;
 };
 

@@ -8,8 +8,14 @@
 //  ------  -------------------------------------------------------------------------------
 //     0    geometry   capacity u64 | slot_stride u64 | slots_offset u64 | registry_offset u64 |
 //                     evict_lag u64 | payload_size u32 | payload_words u32 |
-//                     max_subscribers u32 | policy u32 | multi_producer u32
+//                     max_subscribers u32 | policy u32 | multi_producer u32 | (4 spare) |
+//                     magic u64 (at 64) | version u32 | payload_align u32 | type_tag u64
 //                                                                  written once by format()
+//                     magic ("RWBCAST1") is stored last, with release: memory that shows it
+//                     is completely formatted (attach.hpp checks it before anything else);
+//                     payload_align and type_tag identify T for attach() over caller
+//                     memory (0 where the creator did not record them: heap, shm segments,
+//                     whose own header identifies T).
 //   128    publisher  head u64                 alone on its lines: written on every publish
 //                     head: single producer: the newest committed sequence (0 = none),
 //                     stored on every publish; multi-producer: the newest *claimed*
@@ -144,6 +150,10 @@ struct layout {
     std::uint32_t max_subscribers;
     std::uint32_t policy;
     std::uint32_t multi_producer;  // 0: one publisher; 1: shared_publisher tickets
+    std::uint64_t magic;           // magic_value once formatted (stored last, release)
+    std::uint32_t version;         // version_value
+    std::uint32_t payload_align;   // alignof(T), or 0: not recorded
+    std::uint64_t type_tag;        // shm::type_tag<T>, or 0: not recorded
   };
   struct alignas(detail::hot_block) publisher_block {
     atomic<std::uint64_t> head;
@@ -183,6 +193,15 @@ struct layout {
   static constexpr std::uint32_t free_entry = 0, joining = 1, live = 2, evicted = 3;
   static constexpr std::uint32_t kind(std::uint32_t state) noexcept { return state & 3u; }
   static constexpr std::uint32_t with_kind(std::uint32_t state, std::uint32_t k) noexcept { return (state & ~3u) | k; }
+
+  static constexpr std::uint64_t magic_value = 0x3154534143425752ull;  // "RWBCAST1" little-endian
+  static constexpr std::uint32_t version_value = 1;
+
+  // What format() records about T besides its size (see the geometry block above).
+  struct type_record {
+    std::uint32_t align = 0;
+    std::uint64_t tag = 0;
+  };
 
   static constexpr std::uint64_t committed(std::uint64_t n) noexcept { return 2 * n; }
   static constexpr std::uint64_t writing(std::uint64_t n) noexcept { return 2 * n - 1; }
@@ -235,19 +254,35 @@ struct layout {
   // `zeroed`: the memory is known to read as zeros (a fresh shared-memory segment), so the
   // slots -- stamps 0, payload words 0 -- are left untouched: a large ring's pages are
   // not all faulted in (and, in tmpfs, allocated) at creation.
+  // `type`: T's alignment and tag, for attach() over caller memory (attach.hpp).
   static layout* format(void* mem, std::uint64_t capacity, std::size_t payload_size, std::uint32_t max_subscribers,
                         policy pol, std::uint64_t evict_lag, slot_layout slots, bool multi_producer = false,
-                        bool zeroed = false) {
+                        bool zeroed = false, type_record type = {}) {
     const std::size_t bytes = footprint(capacity, payload_size, max_subscribers, slots);  // validates
     if (!zeroed) std::memset(mem, 0, bytes);  // stamps 0 (never written) and zeroed payload words
     auto* l = ::new (mem) layout{};
     const auto words = static_cast<std::uint32_t>((payload_size + 7) / 8);
-    l->geometry = geometry_block{capacity, stride(payload_size, slots), slots_offset(max_subscribers), registry_offset(),
-                                 evict_lag, static_cast<std::uint32_t>(payload_size), words, max_subscribers,
-                                 static_cast<std::uint32_t>(pol), multi_producer ? 1u : 0u};
+    l->geometry = geometry_block{capacity,
+                                 stride(payload_size, slots),
+                                 slots_offset(max_subscribers),
+                                 registry_offset(),
+                                 evict_lag,
+                                 static_cast<std::uint32_t>(payload_size),
+                                 words,
+                                 max_subscribers,
+                                 static_cast<std::uint32_t>(pol),
+                                 multi_producer ? 1u : 0u,
+                                 /*magic=*/0,
+                                 version_value,
+                                 type.align,
+                                 type.tag};
     for (std::uint32_t i = 0; i < max_subscribers; ++i) ::new (static_cast<void*>(&l->subscriber(i))) entry{};
     if (!zeroed)
       for (std::uint64_t i = 0; i < capacity; ++i) ::new (static_cast<void*>(l->slot(i))) atomic<std::uint64_t>(0);
+    // release: an attach() that loads the magic with acquire (attach.hpp) sees the whole
+    // format above. A std::atomic_ref whatever the Sync: no model reads the magic, and the
+    // Relacy policy's word() tracks payload words only.
+    std::atomic_ref<std::uint64_t>(l->geometry.magic).store(magic_value, std::memory_order_release);
     return l;
   }
 
@@ -341,36 +376,55 @@ T from_words(const std::array<std::uint64_t, words_of<T>>& w) noexcept {
   return std::bit_cast<T>(b);
 }
 
-// The writer half of the seqlock (see the protocol above). Only the publisher calls it.
-template <class Sync, std::size_t W>
-void write_slot(slot_ref<Sync> s, std::uint64_t n, const std::array<std::uint64_t, W>& w) noexcept {
+// The writer half of the seqlock (see the protocol above), in two steps around the payload
+// stores: begin_write, the stores (relaxed atomic_ref, Sync::word), end_write. Only the
+// slot's one writer calls them (the publisher, or the ticket holder of shared_publisher).
+template <class Sync>
+void begin_write(slot_ref<Sync> s, std::uint64_t n) noexcept {
   // relaxed: ordered before the payload stores by the release fence below.
   s.stamp().store(layout<Sync>::writing(n), std::memory_order_relaxed);
-  // release fence: a reader whose payload load sees one of the stores below then sees
+  // release fence: a reader whose payload load sees one of the stores that follow then sees
   // this odd stamp (or later) in its re-check, after its acquire fence (Boehm, sec. 5).
   Sync::fence(std::memory_order_release);
+}
+
+template <class Sync>
+void end_write(slot_ref<Sync> s, std::uint64_t n) noexcept {
+  // release: the payload stores happen-before a reader's acquire load that sees 2n.
+  s.stamp().store(layout<Sync>::committed(n), std::memory_order_release);
+}
+
+template <class Sync, std::size_t W>
+void write_slot(slot_ref<Sync> s, std::uint64_t n, const std::array<std::uint64_t, W>& w) noexcept {
+  begin_write(s, n);
   for (std::size_t i = 0; i < W; ++i) {
     // relaxed: atomics only so that a concurrent reader's copy is not a data race; the
     // stamps carry all the ordering.
     Sync::word(s.words()[i]).store(w[i], std::memory_order_relaxed);
   }
-  // release: the payload stores happen-before a reader's acquire load that sees 2n.
-  s.stamp().store(layout<Sync>::committed(n), std::memory_order_release);
+  end_write(s, n);
 }
 
-// The reader half: copies the words of a slot whose first stamp read was `s1`; returns
-// the re-checked stamp (the copy is valid iff it equals s1).
-template <class Sync, std::size_t W>
-std::uint64_t read_slot(slot_ref<Sync> s, std::array<std::uint64_t, W>& w) noexcept {
-  for (std::size_t i = 0; i < W; ++i) {
-    // relaxed: may race with an overwrite; the re-check below rejects such a copy.
-    w[i] = Sync::word(s.words()[i]).load(std::memory_order_relaxed);
-  }
+// The reader half, after the payload loads (relaxed atomic_ref, Sync::word) of a slot whose
+// first stamp read was s1: returns the re-checked stamp (what was loaded is valid iff it
+// equals s1). Whatever subset of the words the reader loaded, in whatever order.
+template <class Sync>
+std::uint64_t recheck(slot_ref<Sync> s) noexcept {
   // acquire fence: keeps the payload loads before the re-check (the fence photon-ring's
   // default mode omits), and pairs with the writer's release fence.
   Sync::fence(std::memory_order_acquire);
   // relaxed: ordered after the payload loads by the fence above.
   return s.stamp().load(std::memory_order_relaxed);
+}
+
+// Copies the words of a slot; returns recheck()'s stamp (the copy is valid iff it equals s1).
+template <class Sync, std::size_t W>
+std::uint64_t read_slot(slot_ref<Sync> s, std::array<std::uint64_t, W>& w) noexcept {
+  for (std::size_t i = 0; i < W; ++i) {
+    // relaxed: may race with an overwrite; the re-check rejects such a copy.
+    w[i] = Sync::word(s.words()[i]).load(std::memory_order_relaxed);
+  }
+  return recheck(s);
 }
 
 }  // namespace detail

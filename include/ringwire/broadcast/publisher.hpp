@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "ringwire/broadcast/producer_state.hpp"
+#include "ringwire/broadcast/slot_view.hpp"
 #include "ringwire/broadcast/stats.hpp"
 #include "ringwire/broadcast/storage.hpp"
 #include "ringwire/detail/call_surface.hpp"
@@ -59,19 +60,35 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
 
   // ---- non-blocking -------------------------------------------------------------------
   // ok, or full (gated policies: the slowest live subscriber is a whole ring behind), or closed.
-  status try_send(const T& v) noexcept {
-    if (state_.get() == nullptr) return status::closed;
-    if (!state_.may_write(seq_ + 1)) return status::full;
-    write(detail::to_words(v));
-    return status::ok;
-  }
+  status try_send(const T& v) noexcept { return put(nullptr, copy_of(v)); }
 
   // ---- blocking (the publisher's wait strategy; lossy never waits) ---------------------
   // send(v), send(v, stop), send_for, send_until, emplace(args...), send_with(fn) and
   // send_batch(range) come from detail::send_calls, over emplace_limited below. send_with
-  // fills a value-initialised local T that is then written through the seqlock: the ring
-  // is never handed out, so fn cannot tear a slot. send_batch: each message is its own
+  // fills a value-initialised local T that is then written through the seqlock (publish_with
+  // below writes the slot in place instead). send_batch: each message is its own
   // seqlock write, visible to subscribers as soon as it commits.
+
+  // ---- in place (slot_view.hpp) ---------------------------------------------------------
+  // Zero-copy: fn(slot_writer<T, Sync>&) writes the next slot itself, between the odd and
+  // the even stamp, as send writes it; nothing is copied from a local T. The slot holds the
+  // message of one lap earlier (zeros on the first lap): fn sets every field, or calls
+  // clear() or set(value) first. Waits for room as send(v) does (lossless: the slowest
+  // subscriber; lossy and evict never wait): ok or closed. If fn throws, the exception
+  // propagates and nothing is published: the slot is left mid-write (its odd stamp), which
+  // no subscriber accepts, and the next publish writes the same sequence number into it.
+  template <class Fn>
+    requires std::is_invocable_v<Fn&, slot_writer<T, Sync>&>
+  status publish_with(Fn&& fn) {
+    const ringwire::detail::wait_limits forever{};
+    return put(&forever, in_place(fn));
+  }
+  // As publish_with, never waiting: full (gated policies) instead, fn not called.
+  template <class Fn>
+    requires std::is_invocable_v<Fn&, slot_writer<T, Sync>&>
+  status try_publish_with(Fn&& fn) {
+    return put(nullptr, in_place(fn));
+  }
 
   // ---- state ---------------------------------------------------------------------------
   // Closes the channel: subscribers drain what is still in the ring, then see closed.
@@ -103,13 +120,7 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
  private:
   friend class ringwire::detail::send_calls<publisher<T, Sync>, T, Sync>;
 
-  status emplace_limited(const ringwire::detail::wait_limits& lim, const T& v) {
-    if (state_.get() == nullptr) return status::closed;
-    const status st = state_.wait_room(seq_ + 1, lim, ringwire::detail::word_sharing::exclusive);
-    if (st != status::ok) return st;
-    write(detail::to_words(v));
-    return status::ok;
-  }
+  status emplace_limited(const ringwire::detail::wait_limits& lim, const T& v) { return put(&lim, copy_of(v)); }
   // emplace(args...): the value is built here, then written as above.
   template <class... Args>
     requires(!ringwire::detail::is_value_of<T, Args...>)
@@ -117,16 +128,44 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
     return emplace_limited(lim, T(std::forward<Args>(args)...));
   }
 
-  void write(const std::array<std::uint64_t, detail::words_of<T>>& w) noexcept {
+  // The two ways to write a slot (`write_slot(slot, s)`: the whole seqlock write of
+  // message s): a copy of v, or fn in place.
+  static auto copy_of(const T& v) noexcept {
+    return [w = detail::to_words(v)](detail::slot_ref<Sync> slot, std::uint64_t s) noexcept {
+      detail::write_slot<Sync>(slot, s, w);
+    };
+  }
+  template <class Fn>
+  static auto in_place(Fn& fn) noexcept {
+    return [&fn](detail::slot_ref<Sync> slot, std::uint64_t s) {
+      detail::begin_write<Sync>(slot, s);
+      slot_writer<T, Sync> w(slot.words());
+      fn(w);  // a throw leaves the odd stamp: see publish_with
+      detail::end_write<Sync>(slot, s);
+    };
+  }
+
+  // Every publish: closed; room for message seq_ + 1 (lim: waited for by the wait strategy;
+  // null: checked once, full); then the write and the commit.
+  template <class WriteSlot>
+  status put(const ringwire::detail::wait_limits* lim, WriteSlot&& write_slot) {
+    if (state_.get() == nullptr) return status::closed;
+    if (lim == nullptr) {
+      if (!state_.may_write(seq_ + 1)) return status::full;
+    } else if (const status st = state_.wait_room(seq_ + 1, *lim, ringwire::detail::word_sharing::exclusive);
+               st != status::ok) {
+      return st;
+    }
     auto* const l = state_.get();
     const std::uint64_t s = seq_ + 1;
-    detail::write_slot<Sync>(detail::slot_ref<Sync>{state_.geo().slot(index_)}, s, w);
+    write_slot(detail::slot_ref<Sync>{state_.geo().slot(index_)}, s);
     seq_ = s;
     index_ = index_ + 1 == state_.capacity() ? 0 : index_ + 1;
     // release: the slot's commit happens-before a subscriber's acquire load of head (its
     // slow paths: lag, latest, pending, joining).
     l->publisher.head.store(s, std::memory_order_release);
     state_.after_commit();
+    return status::ok;
   }
 
   detail::producer_state<Sync> state_;

@@ -32,7 +32,9 @@ struct shm_contract {
   // The byte map of docs/shm-layout.md, pinned.
   static_assert(offsetof(ring, publisher) == 128 && offsetof(ring, control) == 256 &&
                     offsetof(ring, joiners) == 384 && sizeof(ring) == 512 &&
-                    sizeof(ring::entry) == 128 && offsetof(ring::geometry_block, payload_size) == 40,
+                    sizeof(ring::entry) == 128 && offsetof(ring::geometry_block, payload_size) == 40 &&
+                    offsetof(ring::geometry_block, magic) == 64 && offsetof(ring::geometry_block, type_tag) == 80 &&
+                    sizeof(ring::geometry_block) == 128,
                 "broadcast/layout.hpp changed: update docs/shm-layout.md and the layout version");
 
   static constexpr shm::channel_kind kind = shm::channel_kind::broadcast;

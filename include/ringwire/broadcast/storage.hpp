@@ -17,6 +17,7 @@
 #include "ringwire/broadcast/layout.hpp"
 #include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/detail/heap_block.hpp"
+#include "ringwire/placement/memory.hpp"
 #include "ringwire/wait.hpp"
 
 namespace ringwire::broadcast {
@@ -40,6 +41,9 @@ struct options {
   // capacity/8 receives and whenever it catches up, lags or parks. Off: a gated subscriber
   // still shows its cursor (the gate needs it), nothing else is written.
   bool metrics = false;
+  // Where a heap channel's memory lives (placement/memory.hpp); default: an ordinary
+  // allocation. Ignored by shared-memory storage (shm::create_options::memory instead).
+  memory_options memory = {};
 };
 
 namespace detail {
@@ -53,10 +57,9 @@ using ring_ref = ringwire::detail::counted_ref<layout<Sync>, Sync>;
 template <class Sync>
 using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, ringwire::detail::hot_block>;
 
-// Validates the options, allocates and formats; the block holds `refs` references.
-template <class Sync>
-heap_block<Sync>* make_heap_block(std::uint64_t capacity, std::size_t payload_size, const options& opt,
-                                  std::uint32_t refs, bool multi_producer = false) {
+// The evict lag format() records for `opt` (automatic: capacity - 1). Throws ringwire::error
+// (invalid_options) for an evict lag not below the capacity.
+inline std::uint64_t evict_lag_of(std::uint64_t capacity, const options& opt) {
   std::uint64_t lag = opt.evict_lag;
   if (opt.policy == policy::evict) {
     if (lag == options::automatic) lag = capacity == 0 ? 0 : capacity - 1;
@@ -64,11 +67,19 @@ heap_block<Sync>* make_heap_block(std::uint64_t capacity, std::size_t payload_si
       throw error(errc::invalid_options, "evict_lag " + std::to_string(lag) + " must be below the capacity " +
                                              std::to_string(capacity));
   }
+  return lag;
+}
+
+// Validates the options, allocates and formats; the block holds `refs` references.
+template <class Sync>
+heap_block<Sync>* make_heap_block(std::uint64_t capacity, std::size_t payload_size, const options& opt,
+                                  std::uint32_t refs, bool multi_producer = false) {
+  const std::uint64_t lag = evict_lag_of(capacity, opt);
   const std::size_t bytes = layout<Sync>::footprint(capacity, payload_size, opt.max_subscribers, opt.slot_layout);
   return heap_block<Sync>::create(bytes, capacity, refs, [&](void* at) {
     layout<Sync>::format(at, capacity, payload_size, opt.max_subscribers, opt.policy, lag, opt.slot_layout,
                          multi_producer);
-  });
+  }, opt.memory);
 }
 
 }  // namespace detail

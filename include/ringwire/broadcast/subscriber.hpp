@@ -1,5 +1,4 @@
-// ringwire/broadcast/subscriber.hpp -- one reader of a broadcast channel, and the hub that
-// makes them.
+// ringwire/broadcast/subscriber.hpp -- one reader of a broadcast channel.
 //
 // A subscriber is move-only and used by one thread at a time; any number may exist (up to
 // options::max_subscribers at once), joining and leaving from any thread while the
@@ -35,6 +34,11 @@
 // capacity when no publish overtakes it. (Known gap: resetting the cache on join would
 // close it.)
 //
+// Reading in place: try_recv_with(fn) / recv_with(fn) hand fn a slot_view (slot_view.hpp)
+// instead of copying the message; the loads are the same relaxed atomic loads, followed by
+// the same re-check, so the protocol is unchanged. Every ok result carries the message's
+// sequence number (recv_result::seq()). The hub that makes subscribers: hub.hpp.
+//
 // Counters: received() + missed() == messages published from the starting point up to
 // the last one this subscriber consumed or skipped, exactly (lossy); under lossless
 // missed() counts only what latest() skipped on purpose.
@@ -48,8 +52,10 @@
 #include <optional>
 #include <span>
 #include <stop_token>
+#include <type_traits>
 #include <utility>
 
+#include "ringwire/broadcast/slot_view.hpp"
 #include "ringwire/broadcast/stats.hpp"
 #include "ringwire/broadcast/storage.hpp"
 #include "ringwire/detail/call_surface.hpp"
@@ -114,57 +120,38 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   ~subscriber() { close(); }
 
   // ---- non-blocking -------------------------------------------------------------------
-  // A value, or empty, lagged (missed() on the result), evicted or closed.
+  // A value (its number in seq()), or empty, lagged (missed() on the result), evicted or closed.
   recv_result<T> try_recv() noexcept {
-    auto* const l = ref_.get();
-    if (l == nullptr) return recv_result<T>(status::closed);
-    if (armed_) [[unlikely]] disarm(l);
-    if (evict_) {
-      // relaxed: our own entry; a stale live only delays the verdict to the overwrite check.
-      if (evicted_ || ring::kind(geo_.subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted) {
-        evicted_ = true;
-        return recv_result<T>(status::evicted);
-      }
-    }
-    for (;;) {
-      const detail::slot_ref<Sync> slot{geo_.slot(index_)};
-      // acquire: pairs with the publisher's release store of the committed stamp.
-      std::uint64_t s1 = slot.stamp().load(std::memory_order_acquire);
-      if (s1 == ring::committed(n_)) {
-        std::array<std::uint64_t, detail::words_of<T>> w;
-        const std::uint64_t s2 = detail::read_slot<Sync>(slot, w);
-        if (s2 == s1) [[likely]] {
-          advance(l);
-          return recv_result<T>(std::in_place, detail::from_words<T>(w));
-        }
-        s1 = s2;  // overwritten while we copied
-      } else if (s1 < ring::committed(n_)) {
-        // acquire: every publish happens-before the closed flag (see publisher::close), so
-        // the re-read below sees the last message if there was one.
-        if (l->control.closed.load(std::memory_order_acquire) == 0) {
-          // Caught up: a lossless publisher may be waiting on a cursor we have not shown yet;
-          // with metrics, the empty events are shown every show_every_ of them too.
-          if (metrics_) ++empty_events_;
-          if (shows_ && (cursor_shown_ != n_ || empty_events_ - empty_shown_ >= show_every_)) show(l);
-          return recv_result<T>(status::empty);
-        }
-        // acquire: as above.
-        if (slot.stamp().load(std::memory_order_acquire) >= ring::committed(n_)) continue;
-        return recv_result<T>(status::closed);
-      }
-      if (first_ == n_) {  // the one overwrite a from-oldest join may see (see above)
-        first_ = 0;
-        jump(l, n_ + 1);
-        continue;
-      }
-      if (evict_) {
-        evicted_ = true;
-        return recv_result<T>(status::evicted);
-      }
-      // lossless never overwrites a live cursor (lagged() takes it for corruption); an
-      // observer has none
-      return lagged(l, ring::seq_of(s1));
-    }
+    using words = std::array<std::uint64_t, detail::words_of<T>>;
+    return receive<recv_result<T>>(
+        [](detail::slot_ref<Sync> slot) noexcept {
+          words w;
+          for (std::size_t i = 0; i < w.size(); ++i) {
+            // relaxed: may race with an overwrite; receive()'s re-check rejects such a copy.
+            w[i] = Sync::word(slot.words()[i]).load(std::memory_order_relaxed);
+          }
+          return w;
+        },
+        [](const words& w, std::uint64_t n) noexcept { return recv_result<T>(at_sequence{n}, detail::from_words<T>(w)); });
+  }
+
+  // Zero-copy: calls fn(const slot_view<T, Sync>&) on the slot itself (slot_view.hpp: its
+  // reads are relaxed atomic loads of only the words fn touches), then re-checks the stamp.
+  // ok: fn's result, valid as of message seq(); if the slot was overwritten meanwhile, fn's
+  // result is discarded and the outcome is what try_recv() says for an overwrite (lossy:
+  // lagged with the exact count; evict: evicted). Every other outcome as try_recv(). fn
+  // must return what it computed (a void fn could not be told its reads were torn) and
+  // must not act on what it reads before that verdict: the values may mix two messages.
+  // fn runs at most once per call, except in the one from-oldest skip (see the top of this
+  // header), where it runs again for the next message.
+  template <class Fn>
+    requires std::is_invocable_v<Fn&, const slot_view<T, Sync>&>
+  auto try_recv_with(Fn&& fn) noexcept(std::is_nothrow_invocable_v<Fn&, const slot_view<T, Sync>&>) {
+    using R = std::decay_t<std::invoke_result_t<Fn&, const slot_view<T, Sync>&>>;
+    static_assert(!std::is_void_v<R>,
+                  "try_recv_with: fn must return what it read; its reads count only once the stamp is re-checked");
+    return receive<recv_result<R>>([&fn](detail::slot_ref<Sync> slot) -> R { return fn(slot_view<T, Sync>(slot.words())); },
+                                   [](R&& r, std::uint64_t n) { return recv_result<R>(at_sequence{n}, std::move(r)); });
   }
 
   // Copies up to out.size() messages without waiting; a lag is absorbed (counted in
@@ -241,6 +228,16 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   // ---- blocking (the subscriber's wait strategy) ---------------------------------------
   // recv(), recv(stop), recv_for and recv_until come from detail::recv_calls
   // (detail/call_surface.hpp), over recv_limited below.
+
+  // try_recv_with(fn), waiting by the wait strategy while there is nothing to read.
+  template <class Fn>
+  auto recv_with(Fn&& fn) {
+    return wait_for([this, &fn] { return try_recv_with(fn); }, ringwire::detail::wait_limits{});
+  }
+  template <class Fn>
+  auto recv_with(Fn&& fn, std::stop_token stop) {
+    return wait_for([this, &fn] { return try_recv_with(fn); }, ringwire::detail::limits_stop(stop));
+  }
 
   // ---- state ---------------------------------------------------------------------------
   // Messages readable now (at most capacity; more were published if a lag is pending).
@@ -397,9 +394,75 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     if (shows_) show(l);
   }
 
-  recv_result<T> recv_limited(const ringwire::detail::wait_limits& lim) {
+  // One receive: the outcomes of the top of this header. `load(slot)` makes the payload
+  // loads of message n_'s slot (relaxed atomics) and returns what it read; receive()
+  // re-checks the stamp and, if it held, returns make(read, n). try_recv and try_recv_with
+  // differ only in those two.
+  template <class Result, class Load, class Make>
+  Result receive(Load&& load, Make&& make) noexcept(noexcept(load(std::declval<detail::slot_ref<Sync>>()))) {
+    auto* const l = ref_.get();
+    if (l == nullptr) return Result(status::closed);
+    if (armed_) [[unlikely]] disarm(l);
+    if (evict_) {
+      // relaxed: our own entry; a stale live only delays the verdict to the overwrite check.
+      if (evicted_ || ring::kind(geo_.subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted) {
+        evicted_ = true;
+        return Result(status::evicted);
+      }
+    }
     for (;;) {
-      auto r = try_recv();
+      const detail::slot_ref<Sync> slot{geo_.slot(index_)};
+      // acquire: pairs with the publisher's release store of the committed stamp.
+      std::uint64_t s1 = slot.stamp().load(std::memory_order_acquire);
+      if (s1 == ring::committed(n_)) {
+        auto v = load(slot);
+        const std::uint64_t s2 = detail::recheck<Sync>(slot);
+        if (s2 == s1) [[likely]] {
+          const std::uint64_t n = n_;
+          advance(l);
+          return make(std::move(v), n);
+        }
+        s1 = s2;  // overwritten while we read
+      } else if (s1 < ring::committed(n_)) {
+        // acquire: every publish happens-before the closed flag (see publisher::close), so
+        // the re-read below sees the last message if there was one.
+        if (l->control.closed.load(std::memory_order_acquire) == 0) {
+          // Caught up: a lossless publisher may be waiting on a cursor we have not shown yet;
+          // with metrics, the empty events are shown every show_every_ of them too.
+          if (metrics_) ++empty_events_;
+          if (shows_ && (cursor_shown_ != n_ || empty_events_ - empty_shown_ >= show_every_)) show(l);
+          return Result(status::empty);
+        }
+        // acquire: as above.
+        if (slot.stamp().load(std::memory_order_acquire) >= ring::committed(n_)) continue;
+        return Result(status::closed);
+      }
+      if (first_ == n_) {  // the one overwrite a from-oldest join may see (see above)
+        first_ = 0;
+        jump(l, n_ + 1);
+        continue;
+      }
+      if (evict_) {
+        evicted_ = true;
+        return Result(status::evicted);
+      }
+      // lossless never overwrites a live cursor (lagged() takes it for corruption); an
+      // observer has none
+      const lag_outcome o = lagged(l, ring::seq_of(s1));
+      return Result(o.why, o.missed);
+    }
+  }
+
+  recv_result<T> recv_limited(const ringwire::detail::wait_limits& lim) {
+    return wait_for([this] { return try_recv(); }, lim);
+  }
+
+  // Repeats `try_once` (a non-waiting receive) until it finds something other than empty,
+  // waiting by the wait strategy in between, or a limit ends the wait.
+  template <class Try>
+  auto wait_for(Try&& try_once, const ringwire::detail::wait_limits& lim) -> decltype(try_once()) {
+    for (;;) {
+      auto r = try_once();
       if (r.status() != status::empty) return r;
       auto* const l = ref_.get();
       const bool parks = wait_.which() == wait_strategy::kind::park;
@@ -412,7 +475,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
       // relaxed: the hint only.
       if (parks) l->joiners.parked.fetch_sub(1, std::memory_order_relaxed);
       if (metrics_ && shows_ && parks_ != parks_before) show(l);  // a monitor sees the sleep
-      if (st != status::ok) return recv_result<T>(st);
+      if (st != status::ok) return decltype(try_once())(st);
     }
   }
 
@@ -477,11 +540,15 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   // for good (peer_corrupt()). Both tests are needed: m - n_ alone wraps when m < n_ (a
   // hostile stamp of all ones has seq_of 0). With m >= n_ + capacity the resume point below
   // is past n_, and each stamp can move us at most once, so lags always end.
-  recv_result<T> lagged(ring* l, std::uint64_t m) noexcept {
+  struct lag_outcome {
+    status why;
+    std::uint64_t missed;
+  };
+  lag_outcome lagged(ring* l, std::uint64_t m) noexcept {
     if (m <= n_ || m - n_ < geo_.capacity || gated_) [[unlikely]] {
       peer_corrupt_ = true;
       close();
-      return recv_result<T>(status::closed);
+      return {status::closed, 0};
     }
     // acquire: pairs with the publisher's release store of head.
     const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
@@ -489,7 +556,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     const std::uint64_t skipped = oldest - n_;
     missed_ += skipped;
     jump(l, oldest);
-    return recv_result<T>(status::lagged, skipped);
+    return {status::lagged, skipped};
   }
 
   // A move copies these (the source is closed by its empty reference) but armed_.
@@ -521,46 +588,5 @@ subscriber<T, Sync>::subscriber(detail::ring_ref<Sync> ref, const options& opt, 
     : base(std::move(ref), opt.receiver_wait, Sync::resolve_scope(scope), opt.metrics) {
   join(from_oldest, entry);
 }
-
-// Makes subscribers. Copyable (each copy keeps the channel's memory alive); thread-safe:
-// any thread may subscribe at any time, also after the publisher closed.
-template <class T, class Sync = std_sync>
-class hub {
- public:
-  hub(detail::ring_ref<Sync> ref, const options& opt) noexcept : ref_(std::move(ref)), opt_(opt) {}
-  hub(const hub& o) noexcept : ref_(o.ref_.copy()), opt_(o.opt_) {}
-  hub& operator=(const hub& o) noexcept {
-    if (this != &o) {
-      ref_ = o.ref_.copy();
-      opt_ = o.opt_;
-    }
-    return *this;
-  }
-  hub(hub&&) noexcept = default;
-  hub& operator=(hub&&) noexcept = default;
-
-  // A subscriber that receives every message published after this call. Throws
-  // ringwire::error (too_many_subscribers) when max_subscribers are live.
-  [[nodiscard]] subscriber<T, Sync> subscribe() const { return subscriber<T, Sync>(ref_.copy(), opt_, false); }
-  // A subscriber that first replays the live window: the last min(published, capacity)
-  // messages (see the gated-policy caveat at the top of this header).
-  [[nodiscard]] subscriber<T, Sync> subscribe_from_oldest() const {
-    return subscriber<T, Sync>(ref_.copy(), opt_, true);
-  }
-  [[nodiscard]] std::size_t capacity() const noexcept {
-    return ref_.get() == nullptr ? 0 : static_cast<std::size_t>(ref_.get()->geometry.capacity);
-  }
-  // The channel as its memory says (stats.hpp): the producers' counters and every
-  // subscriber's position, lag and counters. Only loads. An empty hub: a default stats.
-  [[nodiscard]] broadcast::stats stats() const {
-    return ref_.get() == nullptr ? broadcast::stats{} : detail::read_stats(detail::ring_geometry<Sync>(ref_.get()));
-  }
-  // The same numbers for another thread (stats.hpp, detail/monitor.hpp).
-  [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
-
- private:
-  detail::ring_ref<Sync> ref_;
-  options opt_;
-};
 
 }  // namespace ringwire::broadcast

@@ -68,6 +68,7 @@
 #include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/detail/endpoint.hpp"
 #include "ringwire/metrics.hpp"
+#include "ringwire/placement/memory.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
 
@@ -85,6 +86,9 @@ struct options {
   // Count slow-path events in the ring's memory, readable from outside (stats.hpp): the
   // writer's credit waits, parks and bell rings; a credited reader's received and parks.
   bool metrics = false;
+  // Where a heap ring's memory lives (placement/memory.hpp), read by channel() only;
+  // default: an ordinary allocation.
+  memory_options memory = {};
 };
 
 template <class Sync = std_sync>

@@ -10,6 +10,7 @@
 
 #include "ringwire/byte_ring/storage.hpp"
 #include "ringwire/detail/endpoint.hpp"
+#include "ringwire/placement/memory.hpp"
 #include "ringwire/status.hpp"
 #include "ringwire/wait.hpp"
 
@@ -22,6 +23,9 @@ struct options {
   wait_strategy sender_wait = wait_strategy::park();
   wait_strategy receiver_wait = wait_strategy::park();
   bool metrics = false;
+  // Where a heap ring's memory lives (placement/memory.hpp), read by one_to_one and
+  // many_to_one only; default: an ordinary allocation.
+  memory_options memory = {};
 };
 
 // The outcome of a reserve: status::ok with bytes() (exactly the size asked for, contiguous

@@ -29,10 +29,11 @@ using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, layout<Sync>
 
 // Allocates and formats; the block holds `refs` references.
 template <class Sync>
-heap_block<Sync>* make_heap_block(std::uint64_t capacity, ring_kind kind, std::uint32_t refs) {
+heap_block<Sync>* make_heap_block(std::uint64_t capacity, ring_kind kind, std::uint32_t refs,
+                                  const memory_options& mem = {}) {
   const std::size_t bytes = layout<Sync>::footprint(capacity);
   return heap_block<Sync>::create(bytes, capacity, refs,
-                                  [&](void* at) { layout<Sync>::format(at, bytes, capacity, kind); });
+                                  [&](void* at) { layout<Sync>::format(at, bytes, capacity, kind); }, mem);
 }
 
 }  // namespace detail

@@ -32,6 +32,7 @@ struct options {
   wait_strategy receiver_wait = wait_strategy::park();  // receivers, and queue::pop*
   cell_layout cells = cell_layout::automatic;
   bool metrics = false;  // count full/empty events, parks and wakes (slow paths only)
+  memory_options memory = {};  // where the heap memory lives (placement/memory.hpp); default: ordinary
 };
 
 namespace detail {
@@ -56,7 +57,7 @@ class queue {
   // A queue holding at most `capacity` elements (any value >= 1; a power of two saves a
   // division per operation). Throws ringwire::error for zero or an unallocatable capacity.
   explicit queue(std::size_t capacity, const options& opt = {})
-      : ref_(make(capacity, opt.cells)), core_(ref_.get(), opt.metrics), opt_(opt) {}
+      : ref_(make(capacity, opt.cells, opt.memory)), core_(ref_.get(), opt.metrics), opt_(opt) {}
   queue(const queue&) = delete;
   queue& operator=(const queue&) = delete;
 
@@ -114,9 +115,10 @@ class queue {
   [[nodiscard]] monitor<Sync> make_monitor() const noexcept { return monitor<Sync>(ref_.copy()); }
 
  private:
-  static ringwire::detail::counted_ref<layout<Sync>, Sync> make(std::size_t capacity, cell_layout cells) {
+  static ringwire::detail::counted_ref<layout<Sync>, Sync> make(std::size_t capacity, cell_layout cells,
+                                                                 const memory_options& mem) {
     Sync::prepare();
-    auto* block = detail::make_heap_block<T, Sync>(capacity, /*refs=*/1, cells);
+    auto* block = detail::make_heap_block<T, Sync>(capacity, /*refs=*/1, cells, mem);
     return {block->ring(), &block->own};
   }
 

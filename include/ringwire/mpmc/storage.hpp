@@ -41,11 +41,12 @@ using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, layout<Sync>
 
 // Allocates and formats a heap queue for T; the block holds `refs` references.
 template <class T, class Sync>
-heap_block<T, Sync>* make_heap_block(std::uint64_t capacity, std::uint32_t refs, cell_layout cells) {
+heap_block<T, Sync>* make_heap_block(std::uint64_t capacity, std::uint32_t refs, cell_layout cells,
+                                     const memory_options& mem = {}) {
   const std::size_t bytes = layout<Sync>::footprint(capacity, sizeof(T), alignof(T), cells);
   return heap_block<T, Sync>::create(bytes, capacity, refs, [&](void* at) {
     layout<Sync>::format(at, capacity, sizeof(T), alignof(T), cells);
-  });
+  }, mem);
 }
 
 static_assert(std::is_standard_layout_v<layout<std_sync>>, "the layout must be able to live in any memory");

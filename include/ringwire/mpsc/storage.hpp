@@ -37,11 +37,12 @@ using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, layout<Sync>
 // handles.
 template <class T, class Sync>
 heap_block<T, Sync>* make_heap_block(std::uint64_t lane_capacity, std::uint64_t max_producers, std::uint64_t start_index,
-                                     std::uint32_t refs, std::uint32_t registrars, bool latency = false) {
+                                     std::uint32_t refs, std::uint32_t registrars, bool latency = false,
+                                     const memory_options& mem = {}) {
   const std::size_t bytes = layout<Sync>::footprint(lane_capacity, max_producers, sizeof(T), alignof(T), latency);
   return heap_block<T, Sync>::create(bytes, lane_capacity, refs, [&](void* at) {
     layout<Sync>::format(at, lane_capacity, max_producers, sizeof(T), alignof(T), start_index, registrars, latency);
-  });
+  }, mem);
 }
 
 static_assert(std::is_standard_layout_v<layout<std_sync>>, "the layout must be able to live in any memory");

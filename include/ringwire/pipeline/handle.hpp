@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "ringwire/placement/affinity.hpp"
+
 namespace ringwire::pipeline {
 
 // Where a pipeline stands.
@@ -144,16 +146,22 @@ class shared_state {
 // Runs one stage on its own thread. The body owns the stage's endpoints and function; it
 // is destroyed (closing its links) after a failure is recorded and before the end is
 // counted, so a report that says every stage ended also means every link is closed.
+// cpu >= 0: a CPU that does not exist throws invalid_cpu before the thread exists; one the
+// kernel refuses throws it from here too, the thread having started (its own pin fails and
+// is recorded: the caller's build() shuts it down). The thread pins itself before running
+// the body, so the body never runs elsewhere.
 template <class Body>
-void start_stage(shared_state& s, std::string name, Body body) {
+void start_stage(shared_state& s, std::string name, Body body, int cpu = -1) {
+  if (cpu >= 0) ringwire::detail::check_cpu(cpu);
   const std::size_t index = s.names.size();
   s.names.push_back(name);
   s.started();
   try {
-    s.threads.emplace_back([st = &s, index, name = std::move(name), body = std::optional<Body>(std::move(body))]() mutable {
+    s.threads.emplace_back([st = &s, index, cpu, name = std::move(name), body = std::optional<Body>(std::move(body))]() mutable {
       const std::stop_token stop = st->stop.get_token();
       ending e = ending::cancelled;
       try {
+        if (cpu >= 0) pin_current_thread(cpu);
         e = (*body)(stop);
       } catch (...) {
         st->fail(index, name, std::current_exception());
@@ -165,6 +173,7 @@ void start_stage(shared_state& s, std::string name, Body body) {
     s.ended(ending::cancelled);  // the thread never started
     throw;
   }
+  if (cpu >= 0) pin(s.threads.back(), cpu);  // the kernel's verdict, at build time (the thread pins itself too)
 }
 
 }  // namespace detail

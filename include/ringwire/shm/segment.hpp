@@ -51,6 +51,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -60,6 +61,7 @@
 #include "ringwire/detail/asymmetric_fence.hpp"
 #include "ringwire/detail/counted_ref.hpp"
 #include "ringwire/error.hpp"
+#include "ringwire/placement/memory.hpp"
 #include "ringwire/shm/contract.hpp"
 #include "ringwire/shm/doorbell.hpp"
 #include "ringwire/shm/header.hpp"
@@ -79,6 +81,12 @@ struct create_options {
   // here when this process can; a process that cannot then cannot attach). false: real
   // fences on both sides, attachable by any process.
   bool asymmetric_fences = true;
+  // Where the segment's pages live in the creating process (placement/memory.hpp):
+  // prefault and numa_node shape the shared pages themselves (every process then maps the
+  // same placed pages); lock holds them resident while this process keeps its mapping.
+  // hugepages: create_anonymous only (a hugetlbfs memfd, MFD_HUGETLB); a named segment
+  // lives in /dev/shm, which is not hugetlbfs, and is refused with invalid_options.
+  memory_options memory = {};
 };
 
 struct open_options {
@@ -230,6 +238,10 @@ class segment {
   static segment create(std::string_view name, const channel_spec& spec, const create_options& opt = {}) {
     detail::check_name(name);
     detail::check_mode(opt.mode);
+    if (opt.memory.hugepages)
+      throw error(errc::invalid_options, "segment " + std::string(name) +
+                                             ": memory_options::hugepages needs an anonymous segment (create_anonymous): "
+                                             "/dev/shm is not hugetlbfs");
     const std::size_t bytes = segment_footprint(spec, opt.counters);  // validates before any syscall
     const std::string n(name);
     detail::os_guard g;
@@ -247,11 +259,24 @@ class segment {
   static segment create_anonymous(const channel_spec& spec, const create_options& opt = {}) {
     detail::check_mode(opt.mode);
     const std::size_t bytes = segment_footprint(spec, opt.counters);
+    create_options o = opt;
+    o.unlink = unlink_policy::never;  // nothing to unlink
+    if (opt.memory.hugepages) {
+      detail::os_guard g;
+      g.fd = ::memfd_create("ringwire", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+      const int e = errno;
+      try {
+        if (g.fd < 0)
+          throw error(errc::hugepages_unavailable, ringwire::detail::hugepage_advice(bytes) + " (memfd_create: " +
+                                                       std::strerror(e) + ")");
+        return finish_create(g, bytes, spec, o, std::string(), ringwire::detail::huge_page_size());
+      } catch (const error& err) {
+        if (err.code() != errc::hugepages_unavailable || opt.memory.fallback == hugepage_fallback::error) throw;
+      }
+    }
     detail::os_guard g;
     g.fd = ::memfd_create("ringwire", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (g.fd < 0) detail::fail_errno(errc::shm_system_error, "memfd_create", errno);
-    create_options o = opt;
-    o.unlink = unlink_policy::never;  // nothing to unlink
     return finish_create(g, bytes, spec, o, std::string());
   }
 
@@ -358,18 +383,31 @@ class segment {
     return *ref_.get();
   }
 
+  // Sizes g.fd to `bytes` rounded up to `granule` (a huge page for a hugetlbfs memfd: the
+  // extra bytes lie past the header's segment_size, which openers accept), maps, places it
+  // (opt.memory) and formats. A hugetlbfs mapping the pool cannot back is
+  // hugepages_unavailable.
   static segment finish_create(detail::os_guard& g, std::size_t bytes, const channel_spec& spec,
-                               const create_options& opt, std::string name) {
+                               const create_options& opt, std::string name, std::size_t granule = 1) {
+    const std::size_t sized = ringwire::detail::round_up(bytes, granule);
     if (::fchmod(g.fd, opt.mode) != 0) detail::fail_errno(errc::shm_system_error, "fchmod", errno);
-    if (::ftruncate(g.fd, static_cast<off_t>(bytes)) != 0)
-      detail::fail_errno(errc::shm_system_error, "sizing the segment to " + std::to_string(bytes) + " bytes", errno);
+    if (::ftruncate(g.fd, static_cast<off_t>(sized)) != 0)
+      detail::fail_errno(errc::shm_system_error, "sizing the segment to " + std::to_string(sized) + " bytes", errno);
     if (name.empty() &&
         ::fcntl(g.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
       detail::fail_errno(errc::shm_system_error, "sealing the anonymous segment", errno);
     struct stat st{};
     if (::fstat(g.fd, &st) != 0) detail::fail_errno(errc::shm_system_error, "fstat", errno);
-    g.base = detail::map_fd(g.fd, bytes);
-    g.size = bytes;
+    if (granule > 1) {
+      void* p = ::mmap(nullptr, sized, PROT_READ | PROT_WRITE, MAP_SHARED, g.fd, 0);
+      if (p == MAP_FAILED)
+        throw error(errc::hugepages_unavailable, ringwire::detail::hugepage_advice(sized) + " (" + std::strerror(errno) + ")");
+      g.base = p;
+    } else {
+      g.base = detail::map_fd(g.fd, sized);
+    }
+    g.size = sized;
+    if (opt.memory.any()) ringwire::detail::place_pages(g.base, sized, opt.memory, "segment");
     const pid_t pid = ::getpid();
     const fence_mode fences = opt.asymmetric_fences && ringwire::detail::asymmetric_fence::init_global()
                                   ? fence_mode::membarrier_global
@@ -379,7 +417,7 @@ class segment {
                                start, fences);
     h->live.heartbeat.store(detail::monotonic_ns(), std::memory_order_relaxed);  // relaxed: see beat()
     const bool keep_fd = name.empty();
-    detail::mapping* m = detail::new_mapping(static_cast<std::byte*>(g.base), bytes, keep_fd ? g.fd : -1,
+    detail::mapping* m = detail::new_mapping(static_cast<std::byte*>(g.base), sized, keep_fd ? g.fd : -1,
                                              std::move(name), /*creator=*/true, st, h->id, *spec.contract);
     m->joiner = 0;  // format_segment recorded the creator's join in the first entry
     m->joiner_claim = claim_word(static_cast<std::uint32_t>(pid), start);

@@ -10,6 +10,7 @@
 
 #include "ringwire/detail/monitor.hpp"
 #include "ringwire/metrics.hpp"
+#include "ringwire/placement/memory.hpp"
 #include "ringwire/spsc/storage.hpp"
 #include "ringwire/wait.hpp"
 
@@ -25,6 +26,9 @@ struct options {
   // segment follows the segment (shm::with_latency), an inline_channel has none.
   bool latency = false;
   std::uint64_t start_index = 0; // first index; tests start near 2^64 to cross the wrap
+  // Where a heap channel's memory lives (placement/memory.hpp: huge pages, mlock, prefault,
+  // NUMA node); default: an ordinary allocation. Ignored by inline and shared-memory storage.
+  memory_options memory = {};
 };
 
 namespace detail {

@@ -47,11 +47,11 @@ using heap_block = ringwire::detail::heap_block<layout<Sync>, Sync, layout<Sync>
 // Allocates and formats a heap channel for T; the block holds `refs` references.
 template <class T, class Sync>
 heap_block<T, Sync>* make_heap_block(std::uint64_t capacity, std::uint64_t start_index, std::uint32_t refs,
-                                     bool latency = false) {
+                                     bool latency = false, const memory_options& mem = {}) {
   const std::size_t bytes = layout<Sync>::footprint(capacity, sizeof(T), alignof(T), latency);
   return heap_block<T, Sync>::create(bytes, capacity, refs, [&](void* at) {
     layout<Sync>::format(at, capacity, sizeof(T), alignof(T), start_index, 0, latency);
-  });
+  }, mem);
 }
 
 static_assert(std::is_standard_layout_v<layout<std_sync>>, "the layout must be able to live in any memory");

@@ -23,6 +23,7 @@ struct line_options {
   wait_strategy sender_wait = wait_strategy::park();
   wait_strategy receiver_wait = wait_strategy::park();
   std::uint64_t start_index = 0;  // first index; tests start near 2^64 to cross the wrap
+  memory_options memory = {};     // where the heap memory lives (placement/memory.hpp); default: ordinary
 };
 
 namespace detail {
@@ -59,11 +60,12 @@ using line_ref = ringwire::detail::counted_ref<line_layout<Sync>, Sync>;
 // Allocates and formats a heap line channel for T; the block holds `refs` references.
 // Throws ringwire::error for a capacity of zero or one that cannot be allocated.
 template <class T, class Sync>
-line_heap_block<T, Sync>* make_line_block(std::uint64_t capacity, std::uint64_t start_index, std::uint32_t refs) {
+line_heap_block<T, Sync>* make_line_block(std::uint64_t capacity, std::uint64_t start_index, std::uint32_t refs,
+                                          const memory_options& mem = {}) {
   const std::size_t bytes = line_layout<Sync>::footprint(capacity, sizeof(T), alignof(T));
   return line_heap_block<T, Sync>::create(bytes, capacity, refs, [&](void* at) {
     line_layout<Sync>::format(at, capacity, sizeof(T), alignof(T), start_index);
-  });
+  }, mem);
 }
 
 }  // namespace detail
