@@ -19,6 +19,39 @@ packages=(
   # tests drive `top` in tmux and scrape `export` with curl, checked by promtool (prometheus)
   libcli11-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev tmux curl prometheus
 )
+# Node.js and npm, unless already there: the Quint specifications (models/quint) and the
+# span collector's OTLP test receiver (apps/span_collector/tests) run on node.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
+
+# npm packages, pinned, into git-ignored folders, each only when missing. Runs after the apt
+# step too.
+install_npm_packages() {
+  local root dir
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  # The OpenTelemetry project's OTLP protobuf definitions (generated root in otlp-transformer).
+  dir="${root}/build/npm"
+  if [ ! -d "${dir}/node_modules/@opentelemetry/otlp-transformer/build/src/generated" ]; then
+    echo "setup: npm install into ${dir}"
+    mkdir -p "${dir}"
+    npm install --prefix "${dir}" --no-audit --no-fund --silent \
+      @opentelemetry/otlp-transformer@0.208.0 protobufjs@7.6.6
+  fi
+  # Quint (models/quint.cmake finds it in .tools/node). antlr4ts is pinned to the version
+  # Quint was built against: a newer one breaks its parser at load.
+  dir="${root}/.tools/node"
+  if [ ! -x "${dir}/node_modules/.bin/quint" ]; then
+    echo "setup: npm install @informalsystems/quint into ${dir}"
+    mkdir -p "${dir}"
+    cat > "${dir}/package.json" <<'JSON'
+{
+  "private": true,
+  "dependencies": { "@informalsystems/quint": "0.33.1" },
+  "overrides": { "antlr4ts": "0.5.0-alpha.4" }
+}
+JSON
+    npm install --prefix "${dir}" --no-audit --no-fund --silent
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,6 +61,7 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+  install_npm_packages
   exit 0
 fi
 
@@ -37,3 +71,4 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_npm_packages
