@@ -251,4 +251,43 @@ TEST(BroadcastZeroCopyConcurrent, RecvWithRacingPublishWithNeverAcceptsATornRead
   EXPECT_EQ(sub.received() + sub.missed(), n);
 }
 
+// ---- debug-build precondition checks: fn may not use its own endpoint -------------------
+
+#if RINGWIRE_CHECKS
+void publish_from_inside_publish_with() {
+  auto ch = bc::channel<std::uint64_t>(8);
+  auto& pub = ch.first;
+  (void)pub.publish_with([&pub](bc::slot_writer<std::uint64_t>& w) {
+    w.set(1);
+    (void)pub.try_send(2);  // would write the same sequence into the slot being written
+  });
+}
+void close_from_inside_publish_with() {
+  auto ch = bc::channel<std::uint64_t>(8);
+  auto& pub = ch.first;
+  (void)pub.publish_with([&pub](bc::slot_writer<std::uint64_t>& w) {
+    w.set(1);
+    pub.close();
+  });
+}
+void receive_from_inside_recv_with() {
+  auto ch = bc::channel<std::uint64_t>(8);
+  auto& pub = ch.first;
+  auto sub = ch.second.subscribe();
+  (void)pub.try_send(1);
+  (void)pub.try_send(2);
+  (void)sub.try_recv_with([&sub](const bc::slot_view<std::uint64_t>& v) {
+    (void)sub.try_recv();  // would receive this message twice and skip the next
+    return v.get();
+  });
+}
+
+TEST(BroadcastZeroCopyDeathTest, FnUsingItsOwnEndpointAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(publish_from_inside_publish_with(), "precondition failed");
+  EXPECT_DEATH(close_from_inside_publish_with(), "precondition failed");
+  EXPECT_DEATH(receive_from_inside_recv_with(), "precondition failed");
+}
+#endif
+
 }  // namespace

@@ -135,7 +135,12 @@ std::optional<error_info> attach_problem(void* mem, std::size_t bytes) {
   if (g.slot_stride != ring::stride(sizeof(T), slots)) return corrupt("slot stride " + to_string(g.slot_stride));
   if (g.policy == static_cast<std::uint32_t>(policy::evict) && g.evict_lag >= g.capacity)
     return corrupt("evict lag " + to_string(g.evict_lag) + " not below the capacity");
-  const std::size_t need = ring::footprint(g.capacity, sizeof(T), g.max_subscribers, slots);  // in range: see above
+  std::size_t need = 0;
+  try {
+    need = ring::footprint(g.capacity, sizeof(T), g.max_subscribers, slots);
+  } catch (const error&) {  // a capacity whose ring cannot be addressed: not one format() wrote
+    return corrupt("capacity " + to_string(g.capacity) + " cannot be addressed");
+  }
   if (bytes < need)
     return corrupt("memory truncated: the ring needs " + to_string(need) + " bytes, not " + to_string(bytes));
   // relaxed (both): values that must be in range; nothing is read through them.

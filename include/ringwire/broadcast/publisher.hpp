@@ -94,6 +94,7 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
   // Closes the channel: subscribers drain what is still in the ring, then see closed.
   // Idempotent; also done by the destructor.
   void close() noexcept {
+    RINGWIRE_ASSERT(!in_fn_ && "publish_with's fn must not close its own publisher");
     auto* l = state_.get();
     if (l == nullptr) return;
     // release: every publish happens-before a subscriber's acquire load of the flag, so a
@@ -135,11 +136,18 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
       detail::write_slot<Sync>(slot, s, w);
     };
   }
+  // fn must not use this publisher (send, publish_with, close, move): the slot is mid-write
+  // and a nested publish would write the same sequence into it. Checked (RINGWIRE_CHECKS).
   template <class Fn>
-  static auto in_place(Fn& fn) noexcept {
-    return [&fn](detail::slot_ref<Sync> slot, std::uint64_t s) {
+  auto in_place(Fn& fn) noexcept {
+    return [this, &fn](detail::slot_ref<Sync> slot, std::uint64_t s) {
       detail::begin_write<Sync>(slot, s);
       slot_writer<T, Sync> w(slot.words());
+      in_fn_ = true;
+      struct leave {
+        bool& flag;
+        ~leave() { flag = false; }
+      } const guard{in_fn_};
       fn(w);  // a throw leaves the odd stamp: see publish_with
       detail::end_write<Sync>(slot, s);
     };
@@ -149,6 +157,7 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
   // null: checked once, full); then the write and the commit.
   template <class WriteSlot>
   status put(const ringwire::detail::wait_limits* lim, WriteSlot&& write_slot) {
+    RINGWIRE_ASSERT(!in_fn_ && "publish_with's fn must not publish on its own publisher");
     if (state_.get() == nullptr) return status::closed;
     if (lim == nullptr) {
       if (!state_.may_write(seq_ + 1)) return status::full;
@@ -171,6 +180,7 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
   detail::producer_state<Sync> state_;
   std::uint64_t seq_ = 0;    // newest published sequence
   std::uint64_t index_ = 0;  // slot of seq_ + 1
+  bool in_fn_ = false;       // publish_with's fn is running (the re-entry check)
 };
 
 }  // namespace ringwire::broadcast

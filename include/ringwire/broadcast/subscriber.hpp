@@ -144,13 +144,29 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   // must not act on what it reads before that verdict: the values may mix two messages.
   // fn runs at most once per call, except in the one from-oldest skip (see the top of this
   // header), where it runs again for the next message.
+  // What fn may do with the values it reads: keep them, or compute from them, as long as
+  // every bit pattern of what it reads is a value of its type (integers, floating point,
+  // byte arrays; not bool, enums, pointers, variants or anything with an invariant) and it
+  // neither throws nor acts (I/O, branches into other state) on them: a torn mix is only
+  // known to be one after fn returns. And fn must not use this subscriber (receive, close,
+  // move): checked (RINGWIRE_CHECKS).
   template <class Fn>
     requires std::is_invocable_v<Fn&, const slot_view<T, Sync>&>
-  auto try_recv_with(Fn&& fn) noexcept(std::is_nothrow_invocable_v<Fn&, const slot_view<T, Sync>&>) {
+  auto try_recv_with(Fn&& fn) noexcept(
+      std::is_nothrow_invocable_r_v<std::decay_t<std::invoke_result_t<Fn&, const slot_view<T, Sync>&>>, Fn&,
+                                    const slot_view<T, Sync>&> &&
+      std::is_nothrow_move_constructible_v<std::decay_t<std::invoke_result_t<Fn&, const slot_view<T, Sync>&>>>) {
     using R = std::decay_t<std::invoke_result_t<Fn&, const slot_view<T, Sync>&>>;
     static_assert(!std::is_void_v<R>,
                   "try_recv_with: fn must return what it read; its reads count only once the stamp is re-checked");
-    return receive<recv_result<R>>([&fn](detail::slot_ref<Sync> slot) -> R { return fn(slot_view<T, Sync>(slot.words())); },
+    return receive<recv_result<R>>([this, &fn](detail::slot_ref<Sync> slot) -> R {
+                                     in_fn_ = true;
+                                     struct leave {
+                                       bool& flag;
+                                       ~leave() { flag = false; }
+                                     } const guard{in_fn_};
+                                     return fn(slot_view<T, Sync>(slot.words()));
+                                   },
                                    [](R&& r, std::uint64_t n) { return recv_result<R>(at_sequence{n}, std::move(r)); });
   }
 
@@ -289,6 +305,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   // Leaves the channel: frees the registry entry at once (a lossless publisher stops
   // waiting on it). Idempotent; also done by the destructor.
   void close() noexcept {
+    RINGWIRE_ASSERT(!in_fn_ && "recv_with's fn must not close its own subscriber");
     auto* l = ref_.get();
     if (l == nullptr) return;
     if (observer_) {  // no entry to free
@@ -400,6 +417,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   // differ only in those two.
   template <class Result, class Load, class Make>
   Result receive(Load&& load, Make&& make) noexcept(noexcept(load(std::declval<detail::slot_ref<Sync>>()))) {
+    RINGWIRE_ASSERT(!in_fn_ && "recv_with's fn must not receive on its own subscriber");
     auto* const l = ref_.get();
     if (l == nullptr) return Result(status::closed);
     if (armed_) [[unlikely]] disarm(l);
@@ -580,6 +598,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   bool observer_ = false;  // not in the registry (observe_only)
   ringwire::detail::reset_on_move<bool> armed_;  // arm_doorbell counted us parked
   bool peer_corrupt_ = false;  // an impossible stamp closed us: see lagged()
+  bool in_fn_ = false;  // try_recv_with's fn is running (the re-entry check)
 };
 
 template <class T, class Sync>
