@@ -72,7 +72,8 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
   // ---- in place (slot_view.hpp) ---------------------------------------------------------
   // Zero-copy: fn(slot_writer<T, Sync>&) writes the next slot itself, between the odd and
   // the even stamp, as send writes it; nothing is copied from a local T. The slot holds the
-  // message of one lap earlier (zeros on the first lap): fn sets every field, or calls
+  // message of one lap earlier (zeros on the first lap; after an fn that threw, what it had
+  // written): fn sets every field, or calls
   // clear() or set(value) first. Waits for room as send(v) does (lossless: the slowest
   // subscriber; lossy and evict never wait): ok or closed. If fn throws, the exception
   // propagates and nothing is published: the slot is left mid-write (its odd stamp), which
