@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "ringwire/error.hpp"
@@ -147,6 +148,10 @@ std::unique_ptr<exporter> make_file_exporter(const std::string& path) { return s
 
 collector::collector(std::vector<receiver> sources, exporter& out, collector_options opt)
     : sources_(std::move(sources)), out_(out), opt_(std::move(opt)) {
+  // Each collector its own jitter sequence, so collectors that fail together do not retry
+  // in step.
+  std::random_device rd;
+  jitter_ ^= static_cast<std::uint64_t>(rd()) << 32 | rd();
   if (opt_.batch == 0) throw ringwire::error(ringwire::errc::invalid_options, "batch size must be at least 1");
   if (opt_.backoff_initial.count() <= 0 || opt_.backoff_max < opt_.backoff_initial)
     throw ringwire::error(ringwire::errc::invalid_options,
@@ -177,18 +182,20 @@ void collector::seal() {
   if (open_.empty()) return;
   sealed b{encode_otlp_json(open_, opt_.service), open_.size()};
   open_.clear();
+  // A batch larger than the whole budget can never be held: it alone is dropped (before
+  // anything queued is evicted for it).
+  if (b.body.size() > opt_.budget_bytes) {
+    counters_.dropped.fetch_add(b.spans, std::memory_order_relaxed);
+    return;
+  }
   // The budget holds whole batches: drop the oldest until the new one fits.
   while (!queue_.empty() && queued_bytes_ + b.body.size() > opt_.budget_bytes) {
     counters_.dropped.fetch_add(queue_.front().spans, std::memory_order_relaxed);
     queued_bytes_ -= queue_.front().body.size();
     queue_.pop_front();
   }
-  if (b.body.size() > opt_.budget_bytes) {
-    counters_.dropped.fetch_add(b.spans, std::memory_order_relaxed);
-  } else {
-    queued_bytes_ += b.body.size();
-    queue_.push_back(std::move(b));
-  }
+  queued_bytes_ += b.body.size();
+  queue_.push_back(std::move(b));
   counters_.queued_bytes.store(queued_bytes_, std::memory_order_relaxed);
 }
 

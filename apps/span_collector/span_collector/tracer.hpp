@@ -174,7 +174,9 @@ class scoped_span {
 
   handle* h_;
   span rec_;
-  const span* outer_;  // the thread's open span when this one started (restored at end)
+  // The next open span outward on this thread (the handle's chain of open spans, innermost
+  // first). Kept current by end(): a span that ends unlinks itself wherever it is.
+  scoped_span* outer_;
 };
 
 // One thread's tracer: owns one lane of the collector's MPSC channel (in-process or in a
@@ -186,8 +188,26 @@ class handle {
     rng_ = (static_cast<std::uint64_t>(rd()) << 32 | rd()) ^ static_cast<std::uint64_t>(::gettid());
     if (rng_ == 0) rng_ = 0x9E3779B97F4A7C15ull;
   }
-  handle(handle&&) noexcept = default;
-  handle& operator=(handle&&) noexcept = default;
+  // A move takes the open spans along (they re-point at the new handle). Assigning over a
+  // handle abandons its own open spans: they end without being sent.
+  handle(handle&& o) noexcept
+      : tx_(std::move(o.tx_)), rng_(o.rng_), open_(std::exchange(o.open_, nullptr)), sent_(o.sent_),
+        dropped_(o.dropped_) {
+    adopt_open_spans();
+  }
+  handle& operator=(handle&& o) noexcept {
+    if (this != &o) {
+      abandon_open_spans();
+      tx_ = std::move(o.tx_);
+      rng_ = o.rng_;
+      open_ = std::exchange(o.open_, nullptr);
+      sent_ = o.sent_;
+      dropped_ = o.dropped_;
+      adopt_open_spans();
+    }
+    return *this;
+  }
+  ~handle() { abandon_open_spans(); }
 
   // A span named `name`, a child of this thread's innermost open span (a new trace when
   // none is open). No allocation, no lock, no syscall.
@@ -215,9 +235,12 @@ class handle {
     else ++dropped_;
   }
 
+  inline void adopt_open_spans() noexcept;
+  inline void abandon_open_spans() noexcept;
+
   lane tx_;
   std::uint64_t rng_ = 0;
-  const span* open_ = nullptr;  // innermost open span of this thread
+  scoped_span* open_ = nullptr;  // innermost open span of this thread (chain: outer_)
   std::uint64_t sent_ = 0;
   std::uint64_t dropped_ = 0;
 };
@@ -225,8 +248,8 @@ class handle {
 inline scoped_span::scoped_span(handle* h, std::string_view name, span_kind kind) noexcept
     : h_(h), rec_{}, outer_(h->open_) {
   if (outer_ != nullptr) {
-    rec_.trace_id = outer_->trace_id;
-    rec_.parent_id = outer_->span_id;
+    rec_.trace_id = outer_->rec_.trace_id;
+    rec_.parent_id = outer_->rec_.span_id;
   } else {
     const std::uint64_t a = h->next_id(), b = h->next_id();
     std::memcpy(rec_.trace_id.data(), &a, 8);
@@ -236,18 +259,41 @@ inline scoped_span::scoped_span(handle* h, std::string_view name, span_kind kind
   std::memcpy(rec_.span_id.data(), &id, 8);
   if (copy_truncated(rec_.name, name)) rec_.flags |= name_truncated;
   rec_.kind = kind;
-  h->open_ = &rec_;
+  h->open_ = this;
   rec_.start_ns = now_unix_ns();
 }
 
 inline void scoped_span::end() noexcept {
   if (h_ == nullptr) return;
   rec_.end_ns = now_unix_ns();
-  // Spans end innermost first; one ended early (end() on an outer span) leaves the stack to
-  // the inner one, which restores it when it ends.
-  if (h_->open_ == &rec_) h_->open_ = outer_;
+  // Unlink from the chain of open spans: usually the innermost (spans end innermost first);
+  // one ended early (end() on an outer span, or interleaved spans) is found by a walk from
+  // the innermost, so no open span ever points at an ended one, and spans started later
+  // take the innermost span still open as their parent.
+  if (h_->open_ == this) {
+    h_->open_ = outer_;
+  } else {
+    for (scoped_span* s = h_->open_; s != nullptr; s = s->outer_) {
+      if (s->outer_ == this) {
+        s->outer_ = outer_;
+        break;
+      }
+    }
+  }
+  outer_ = nullptr;
   h_->finish(rec_);
   h_ = nullptr;
+}
+
+inline void handle::adopt_open_spans() noexcept {
+  for (scoped_span* s = open_; s != nullptr; s = s->outer_) s->h_ = this;
+}
+inline void handle::abandon_open_spans() noexcept {
+  for (scoped_span* s = std::exchange(open_, nullptr); s != nullptr;) {
+    scoped_span* const next = std::exchange(s->outer_, nullptr);
+    s->h_ = nullptr;  // its end() does nothing: the lane is gone
+    s = next;
+  }
 }
 
 // Where handles get their lanes: an in-process channel's registrar, or a shm::mpsc segment

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -118,6 +119,75 @@ TEST(Tracer, HotPathAllocatesNothingAndNestsSpans) {
   }
   EXPECT_NE(got[0].trace_id, got[2].trace_id) << "a new root span starts a new trace";
   EXPECT_EQ(h.sent(), 600u);
+}
+
+// Spans ended out of order (an outer one first, or interleaved) leave no ended span in the
+// handle's chain: a later span takes the innermost span still open as its parent, and a
+// root span after everything ended starts a fresh, non-zero trace.
+TEST(Tracer, SpansEndedOutOfOrderLeaveAConsistentChain) {
+  auto [reg, rx] = ringwire::mpsc::channel<sc::span>(64, 1);
+  sc::tracer t(reg);
+  sc::handle h = t.make_handle();
+  {
+    auto a = h.start("a");
+    auto b = h.start("b");
+    auto c = h.start("c");
+    b.end();               // the middle one ends first
+    auto d = h.start("d");  // child of c, the innermost still open
+    c.end();
+    auto e = h.start("e");  // child of d
+    d.end();
+    e.end();
+    auto f = h.start("f");  // child of a, the only one left open
+  }
+  {
+    auto o = h.start("o");
+    {
+      auto i = h.start("i");
+      o.end();  // the outer one first
+    }
+    auto r = h.start("r");  // everything ended: a new root
+  }
+  std::vector<sc::span> got;
+  rx.consume_all([&](sc::span& s) { got.push_back(s); });
+  ASSERT_EQ(got.size(), 9u);
+  std::map<std::string, sc::span> by;
+  for (const auto& x : got) by[std::string(x.name_view())] = x;
+  const std::array<std::uint8_t, 8> root{};
+  EXPECT_EQ(by["a"].parent_id, root);
+  EXPECT_EQ(by["b"].parent_id, by["a"].span_id);
+  EXPECT_EQ(by["c"].parent_id, by["b"].span_id);
+  EXPECT_EQ(by["d"].parent_id, by["c"].span_id);
+  EXPECT_EQ(by["e"].parent_id, by["d"].span_id);
+  EXPECT_EQ(by["f"].parent_id, by["a"].span_id);
+  for (const char* n : {"b", "c", "d", "e", "f"}) EXPECT_EQ(by[n].trace_id, by["a"].trace_id) << n;
+  EXPECT_EQ(by["i"].parent_id, by["o"].span_id);
+  EXPECT_EQ(by["r"].parent_id, root) << "every span had ended: r is a root";
+  EXPECT_NE(by["r"].trace_id, by["o"].trace_id);
+  EXPECT_NE(by["r"].trace_id, (std::array<std::uint8_t, 16>{}));
+  EXPECT_EQ(h.dropped(), 0u);
+}
+
+// A handle moved while spans are open takes them along: they end through the new handle.
+TEST(Tracer, MovingAHandleTakesItsOpenSpansAlong) {
+  auto [reg, rx] = ringwire::mpsc::channel<sc::span>(64, 1);
+  sc::tracer t(reg);
+  std::optional<sc::handle> h1(t.make_handle());
+  std::optional<sc::handle> h2;
+  {
+    auto outer = h1->start("outer");
+    h2.emplace(std::move(*h1));
+    h1.reset();
+    auto inner = h2->start("inner");  // still a child of outer
+  }
+  std::vector<sc::span> got;
+  rx.consume_all([&](sc::span& s) { got.push_back(s); });
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].name_view(), "inner");
+  EXPECT_EQ(got[1].name_view(), "outer");
+  EXPECT_EQ(got[0].parent_id, got[1].span_id);
+  EXPECT_EQ(h2->sent(), 2u);
+  EXPECT_EQ(h2->dropped(), 0u);
 }
 
 TEST(Tracer, TruncatesAndFlagsAndCountsDroppedAttributes) {
