@@ -61,8 +61,12 @@ struct heap_block {
   template <class Format>
   static heap_block* create(std::size_t ring_bytes, std::uint64_t capacity, std::uint32_t refs, Format&& format,
                             const memory_options& mem_opt = {}) {
-    static_assert(Align <= 4096, "a mapped block is page-aligned");
     const std::size_t bytes = layout_offset + ring_bytes;
+    // A mapping is page-aligned: enough for every Align up to a page (an over-aligned T
+    // keeps operator new, and its channel cannot be placed).
+    if (Align > 4096 && mem_opt.any())
+      throw error(errc::invalid_options, "memory_options need an element alignment of at most 4096 bytes, not " +
+                                             std::to_string(Align));
     std::size_t mapped = 0;
     void* mem = nullptr;
     if (mem_opt.any()) {

@@ -74,7 +74,11 @@ inline void pin_native(pthread_t t, int cpu) {
 inline void pin_current_thread(int cpu) { detail::pin_native(::pthread_self(), cpu); }
 
 // Pins a running thread to `cpu` (it must be joinable: started and not joined). Throws as
-// pin_current_thread, and invalid_options for a thread that is not running.
+// pin_current_thread, and invalid_options for a thread that is not joinable. The thread must
+// still be running: glibc pins through the thread's kernel id, which the kernel clears when
+// the thread exits, and an id of 0 means the *calling* thread, so pinning a thread that has
+// finished but is not yet joined pins the caller instead. Where that can happen, call
+// pin_current_thread from inside the thread.
 inline void pin(std::thread& t, int cpu) {
   if (!t.joinable()) throw error(errc::invalid_options, "pin: the thread is not running");
   detail::pin_native(t.native_handle(), cpu);

@@ -91,10 +91,15 @@ inline void place_pages(void* p, std::size_t bytes, const memory_options& opt, c
     unsigned long mask[1024 / bits] = {};
     mask[opt.numa_node / bits] = 1UL << (opt.numa_node % bits);
     constexpr long mpol_bind = 2;  // MPOL_BIND of <linux/mempolicy.h>
-    if (::syscall(SYS_mbind, p, bytes, mpol_bind, mask, 1024UL, 0U) != 0) {
+    // maxnode 1025: the kernel reads maxnode - 1 bits, so 1025 covers nodes 0..1023 (the mask's
+    // size); flags 0UL: the variadic syscall() must receive a full unsigned long.
+    if (::syscall(SYS_mbind, p, bytes, mpol_bind, mask, 1025UL, 0UL) != 0) {
       const int e = errno;
+      const char* why = e == EPERM    ? " (refused: a container's seccomp profile without CAP_SYS_NICE?)"
+                        : e == ENOSYS ? " (this kernel has no NUMA support)"
+                                      : "";
       throw error(e == EINVAL ? errc::invalid_numa_node : errc::invalid_options,
-                  what + ": mbind to NUMA node " + std::to_string(opt.numa_node) + ": " + std::strerror(e));
+                  what + ": mbind to NUMA node " + std::to_string(opt.numa_node) + ": " + std::strerror(e) + why);
     }
   }
   if (opt.prefault) {
@@ -121,14 +126,18 @@ inline void* map_placed(std::size_t bytes, const memory_options& opt, std::size_
   if (opt.hugepages) {
     mapped = round_up(bytes, huge_page_size());
     p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-    if (p == MAP_FAILED && opt.fallback == hugepage_fallback::error)
-      throw error(errc::hugepages_unavailable, hugepage_advice(mapped) + " (" + std::strerror(errno) + ")");
+    if (p == MAP_FAILED && opt.fallback == hugepage_fallback::error) {
+      const int e = errno;  // before anything below allocates
+      throw error(errc::hugepages_unavailable, hugepage_advice(mapped) + " (" + std::strerror(e) + ")");
+    }
   }
   if (p == MAP_FAILED) {
     mapped = round_up(bytes, page_size());
     p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-      throw error(errc::capacity_too_large, "cannot map " + std::to_string(mapped) + " bytes: " + std::strerror(errno));
+    if (p == MAP_FAILED) {
+      const int e = errno;  // before anything below allocates
+      throw error(errc::capacity_too_large, "cannot map " + std::to_string(mapped) + " bytes: " + std::strerror(e));
+    }
   }
   try {
     place_pages(p, mapped, opt, what);

@@ -400,8 +400,10 @@ class segment {
     if (::fstat(g.fd, &st) != 0) detail::fail_errno(errc::shm_system_error, "fstat", errno);
     if (granule > 1) {
       void* p = ::mmap(nullptr, sized, PROT_READ | PROT_WRITE, MAP_SHARED, g.fd, 0);
-      if (p == MAP_FAILED)
-        throw error(errc::hugepages_unavailable, ringwire::detail::hugepage_advice(sized) + " (" + std::strerror(errno) + ")");
+      if (p == MAP_FAILED) {
+        const int e = errno;  // before anything below allocates
+        throw error(errc::hugepages_unavailable, ringwire::detail::hugepage_advice(sized) + " (" + std::strerror(e) + ")");
+      }
       g.base = p;
     } else {
       g.base = detail::map_fd(g.fd, sized);
