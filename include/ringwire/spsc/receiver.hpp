@@ -290,7 +290,7 @@ class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ri
 
   void release_to(std::uint64_t new_head) noexcept {
     auto* l = ref_.get();
-    if (latency_ != nullptr) record_latency(new_head);
+    if (latency_ != nullptr) [[unlikely]] record_latency(new_head);
     head_ = new_head;
     // release: our moves out of and destruction of the freed slots happen-before the
     // sender's acquire load of head that lets it reuse them.
@@ -302,7 +302,8 @@ class receiver : public ringwire::detail::endpoint<receiver<T, Sync>, detail::ri
 
   // One clock read for all the slots this release frees, each stamp read before head is
   // released (after, the sender may reuse it): layout.hpp "Latency".
-  void record_latency(std::uint64_t new_head) noexcept {
+  // Out of line: see sender::stamp.
+  [[gnu::noinline]] void record_latency(std::uint64_t new_head) noexcept {
     const std::uint64_t now = latency_clock_ns();
     for (std::uint64_t i = head_; i != new_head; ++i) latency_->record_since(stamps_[i & mask_], now);
   }
