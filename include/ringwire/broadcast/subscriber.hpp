@@ -55,6 +55,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ringwire/broadcast/drain.hpp"
 #include "ringwire/broadcast/slot_view.hpp"
 #include "ringwire/broadcast/stats.hpp"
 #include "ringwire/broadcast/storage.hpp"
@@ -185,45 +186,9 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     return k;
   }
 
-  // A draining range over what is readable now, without waiting:
+  // A draining range over what is readable now, without waiting (drain.hpp):
   //   for (const tick& t : sub.drain()) handle(t);
-  // Lags are absorbed (counted in missed()) and reading resumes at the oldest message;
-  // the range ends at empty, closed or evicted (try_recv() then says which).
-  class drain_range {
-   public:
-    class iterator {
-     public:
-      using value_type = T;
-      using difference_type = std::ptrdiff_t;
-      iterator() noexcept = default;
-      explicit iterator(subscriber* s) noexcept : sub_(s) { ++*this; }
-      const T& operator*() const noexcept { return *current_; }
-      const T* operator->() const noexcept { return &*current_; }
-      iterator& operator++() noexcept {
-        current_.reset();
-        for (;;) {
-          auto r = sub_->try_recv();
-          if (r) {
-            current_.emplace(*r);
-            return *this;
-          }
-          if (r.status() != status::lagged) return *this;
-        }
-      }
-      void operator++(int) noexcept { ++*this; }
-      friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
-
-     private:
-      subscriber* sub_ = nullptr;
-      std::optional<T> current_;
-    };
-    explicit drain_range(subscriber& s) noexcept : sub_(&s) {}
-    iterator begin() noexcept { return iterator(sub_); }
-    std::default_sentinel_t end() const noexcept { return {}; }
-
-   private:
-    subscriber* sub_;
-  };
+  using drain_range = broadcast::drain_range<subscriber, T>;
   [[nodiscard]] drain_range drain() noexcept { return drain_range(*this); }
 
   // Skips to the newest published message and receives it (the skipped ones count in
