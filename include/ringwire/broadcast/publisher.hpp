@@ -144,11 +144,7 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
     return [this, &fn](detail::slot_ref<Sync> slot, std::uint64_t s) {
       detail::begin_write<Sync>(slot, s);
       slot_writer<T, Sync> w(slot.words());
-      in_fn_ = true;
-      struct leave {
-        bool& flag;
-        ~leave() { flag = false; }
-      } const guard{in_fn_};
+      const ringwire::detail::reentry_mark in_fn(in_fn_);
       fn(w);  // a throw leaves the odd stamp: see publish_with
       detail::end_write<Sync>(slot, s);
     };

@@ -161,11 +161,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     static_assert(!std::is_void_v<R>,
                   "try_recv_with: fn must return what it read; its reads count only once the stamp is re-checked");
     return receive<recv_result<R>>([this, &fn](detail::slot_ref<Sync> slot) -> R {
-                                     in_fn_ = true;
-                                     struct leave {
-                                       bool& flag;
-                                       ~leave() { flag = false; }
-                                     } const guard{in_fn_};
+                                     const ringwire::detail::reentry_mark in_fn(in_fn_);
                                      return fn(slot_view<T, Sync>(slot.words()));
                                    },
                                    [](R&& r, std::uint64_t n) { return recv_result<R>(at_sequence{n}, std::move(r)); });

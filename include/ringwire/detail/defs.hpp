@@ -63,3 +63,28 @@ inline constexpr bool zero_payload_v = requires { requires Sync::zero_payload; }
 #else
 #define RINGWIRE_ASSERT(expr) static_cast<void>(0)
 #endif
+
+namespace ringwire::detail {
+
+// Marks `flag` true for the scope of a call into user code (publish_with's and recv_with's
+// fn), so that a re-entry into the same endpoint can be RINGWIRE_ASSERTed; in a build
+// without checks it does nothing at all (no store on the hot path).
+class reentry_mark {
+ public:
+  explicit reentry_mark(bool& flag) noexcept {
+    if constexpr (RINGWIRE_CHECKS != 0) {
+      flag_ = &flag;
+      flag = true;
+    }
+  }
+  ~reentry_mark() {
+    if constexpr (RINGWIRE_CHECKS != 0) *flag_ = false;
+  }
+  reentry_mark(const reentry_mark&) = delete;
+  reentry_mark& operator=(const reentry_mark&) = delete;
+
+ private:
+  bool* flag_ = nullptr;
+};
+
+}  // namespace ringwire::detail
