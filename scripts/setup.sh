@@ -18,6 +18,8 @@ packages=(
   # the `ringwire` command (tools/): command line, formatting, JSON, HTTP for `export`; its
   # tests drive `top` in tmux and scrape `export` with curl, checked by promtool (prometheus)
   libcli11-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev tmux curl prometheus
+  # the ZeroMQ bridge (ringwire::net, `ringwire bridge`, docs/bridge.md): libzmq and cppzmq
+  libzmq3-dev cppzmq-dev
 )
 # Node.js and npm, unless already there: the Quint specifications (models/quint) and the
 # span collector's OTLP test receiver (apps/span_collector/tests) run on node.

@@ -3,7 +3,8 @@
 // report (schemas in docs/tools.md), and returns the process's exit status:
 //   0 done; 1 a segment could not be read (not found, not ours, not ringwire...);
 //   2 bad usage (CLI11); 3 `inspect` read the segment and found it invalid.
-// No command writes to a segment; `clean` only removes names of abandoned ones.
+// No command writes to a segment; `clean` only removes names of abandoned ones -- except
+// `bridge in`, which is the writer of the segment it feeds (bridge_command.cpp).
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,27 @@ struct top_options {
   std::string sort = "rate";  // rate, backlog, name
   int iterations = 0;         // refreshes; 0: until q
 };
+
+// `ringwire bridge out|in` (bridge_command.cpp; only where ringwire::net was built).
+struct bridge_options {
+  std::string segment;           // "/name": a byte-broadcast segment
+  std::string address;           // a ZeroMQ endpoint
+  bool connect = false;          // out: connect instead of bind
+  bool bind = false;             // in: bind instead of connect
+  bool lossless = false;         // DEALER/ROUTER with credits instead of PUB/SUB
+  bool verbose = false;          // counters on stderr every second
+  std::uint32_t batch = 4096;    // out: messages per frame at most
+  std::uint32_t channel = 0;     // out: the frames' channel id
+  std::uint32_t window = 4096;   // in, lossless: messages in flight
+  int hwm = 1000;                // ZeroMQ high-water mark (frames)
+  // in, when it creates the segment: the byte-broadcast geometry.
+  std::uint64_t depth = 4096;
+  std::uint64_t region = 4u << 20;
+  std::uint64_t max_message = 64u << 10;
+  std::uint32_t max_credited = 4;
+};
+int run_bridge_out(const common_options& c, const bridge_options& o);
+int run_bridge_in(const common_options& c, const bridge_options& o);
 
 int run_ls(const common_options& c);
 int run_clean(const common_options& c, const clean_options& o);

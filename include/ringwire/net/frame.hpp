@@ -36,6 +36,7 @@
 // `max_payload` (its caller's channel limit): anything larger is malformed, never truncated.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -295,6 +296,16 @@ class gap_tracker {
     return v;
   }
 
+  // Continues from a previous incarnation of the receiver that had delivered `last` of
+  // sender `epoch` (both persisted beside the local channel, e.g. in a segment's counters):
+  // that sender's records up to `last` are then duplicates, and a later one past a hole is
+  // a gap, exactly as if this tracker had seen them. Before any record.
+  void resume(std::uint64_t epoch, std::uint64_t last) noexcept {
+    epoch_ = epoch;
+    last_ = epoch == 0 ? 0 : last;
+  }
+
+  [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
   [[nodiscard]] std::uint64_t delivered() const noexcept { return delivered_; }
   [[nodiscard]] std::uint64_t missed() const noexcept { return gaps_; }
   [[nodiscard]] std::uint64_t duplicates() const noexcept { return duplicates_; }
@@ -309,6 +320,62 @@ class gap_tracker {
   std::uint64_t duplicates_ = 0;
   std::uint64_t restarts_ = 0;
 };
+
+// ---- the lossless mode's credit message (receiver -> sender) ------------------------------
+//
+// 40 bytes, little-endian, sent by the inbound side on the lossless connection when it
+// starts, after each frame it has delivered, and every heartbeat while idle:
+//
+//   offset size field
+//        0    4 magic          "RWC1"
+//        4    2 version        1
+//        6    2 size           40
+//        8    8 receiver       the receiving bridge's incarnation (random, non-zero)
+//       16    8 sender         the sender epoch `delivered` belongs to (0: none yet)
+//       24    8 delivered      the last sequence number delivered to the local channel
+//       32    4 window         messages the sender may have unacknowledged (>= 1)
+//       36    4 reserved       0
+//
+// Everything up to `delivered` (of that sender epoch) is acknowledged; a new receiver (or
+// a sender epoch it does not know) makes the sender resend what is not. Refused whole
+// when any field is out of range, like a frame.
+inline constexpr std::uint32_t credit_magic = 0x31435752u;  // "RWC1"
+inline constexpr std::size_t credit_bytes = 40;
+
+struct credit {
+  std::uint64_t receiver = 0;
+  std::uint64_t sender = 0;
+  std::uint64_t delivered = 0;
+  std::uint32_t window = 0;
+};
+
+inline std::array<std::byte, credit_bytes> encode(const credit& c) noexcept {
+  std::array<std::byte, credit_bytes> b{};
+  detail::store_le<std::uint32_t>(b.data(), credit_magic);
+  detail::store_le<std::uint16_t>(b.data() + 4, 1);
+  detail::store_le<std::uint16_t>(b.data() + 6, static_cast<std::uint16_t>(credit_bytes));
+  detail::store_le<std::uint64_t>(b.data() + 8, c.receiver);
+  detail::store_le<std::uint64_t>(b.data() + 16, c.sender);
+  detail::store_le<std::uint64_t>(b.data() + 24, c.delivered);
+  detail::store_le<std::uint32_t>(b.data() + 32, c.window);
+  detail::store_le<std::uint32_t>(b.data() + 36, 0);
+  return b;
+}
+
+// The credit in `in`, or false: wrong size, magic, version, a zero receiver or window, a
+// delivered seq without a sender epoch, non-zero reserved bits.
+[[nodiscard]] inline bool decode_credit(std::span<const std::byte> in, credit& out) noexcept {
+  if (in.size() != credit_bytes) return false;
+  const std::byte* p = in.data();
+  if (detail::load_le<std::uint32_t>(p) != credit_magic || detail::load_le<std::uint16_t>(p + 4) != 1 ||
+      detail::load_le<std::uint16_t>(p + 6) != credit_bytes || detail::load_le<std::uint32_t>(p + 36) != 0)
+    return false;
+  const credit c{detail::load_le<std::uint64_t>(p + 8), detail::load_le<std::uint64_t>(p + 16),
+                 detail::load_le<std::uint64_t>(p + 24), detail::load_le<std::uint32_t>(p + 32)};
+  if (c.receiver == 0 || c.window == 0 || (c.sender == 0 && c.delivered != 0)) return false;
+  out = c;
+  return true;
+}
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the frame format is little-endian; a big-endian "
                                                          "port must byte-swap in load_le / store_le");

@@ -1,0 +1,263 @@
+// ringwire/net/outbound.hpp -- a local channel, published to other hosts.
+//
+// The outbound bridge is one more subscriber of a local broadcast / byte-broadcast channel
+// (ends.hpp): it never slows the local publisher more than any subscriber of the same kind
+// would. Its thread (run) takes a message, then everything else already queued, up to a
+// frame's limits, and sends the batch as one frame (frame.hpp) in one ZeroMQ message: when
+// the local channel is quiet a frame carries one message (latency), when it is busy a
+// frame carries many (throughput: one ZeroMQ message per batch instead of per message).
+//
+// lossy (PUB): what the local channel overwrote before the bridge read it (a lossy
+// subscriber's lagged), what PUB drops at its high-water mark and what is lost while a
+// receiver reconnects all show up at the receiver as gaps in the channel's sequence
+// numbers, exactly counted. The bridge itself counts the first kind (counter gaps).
+//
+// lossless (ROUTER, credits): the source should be lossless too (a lossless-policy
+// broadcast subscriber, a credited byte-broadcast reader): then nothing is lost on the way.
+// The receiver grants a window (messages); the bridge keeps every frame it sent until the
+// receiver acknowledges it (frame.hpp's credit: delivered up to a sequence number) and
+// reads no more from the local channel while the window is full, so a slow remote side
+// back-pressures the local publisher exactly as a slow local subscriber would. A new
+// receiver session (the receiver restarted, or its connection was re-established) gets
+// every unacknowledged frame again; the receiver drops what it already had (duplicates).
+// Known limit: the frames in flight live in this process, so killing the outbound side
+// loses them (the receiver counts them as a gap when the channel's sequence continues).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "ringwire/net/ends.hpp"
+#include "ringwire/net/frame.hpp"
+#include "ringwire/net/stats.hpp"
+#include "ringwire/net/zmq_link.hpp"
+
+namespace ringwire::net {
+
+struct outbound_options {
+  link_options link{};                        // where to bind (or connect)
+  net::mode mode = net::mode::lossy;
+  std::uint32_t channel = 0;                  // the frame header's channel id
+  std::size_t max_frame_bytes = 64 * 1024;    // a batch's limit in bytes ...
+  std::uint32_t max_batch = 4096;             // ... and in messages (1: no batching)
+  std::chrono::milliseconds idle{20};         // how long run() waits per poll when idle
+  bool exit_on_close = true;                  // return when the local channel closes (else wait
+                                              // for a new publisher: shared memory)
+  std::array<std::atomic<std::uint64_t>*, counter_count> mirror{};  // stats.hpp
+};
+
+// A random, non-zero incarnation number (frame epoch, credit receiver).
+inline std::uint64_t new_epoch() {
+  std::random_device rd;
+  std::uint64_t e = 0;
+  while (e == 0) e = (std::uint64_t{rd()} << 32) ^ rd() ^
+                     static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return e;
+}
+
+inline std::uint64_t wall_ns() noexcept {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+template <source Source>
+class outbound {
+ public:
+  outbound(zmq::context_t& ctx, Source src, outbound_options o)
+      : src_(std::move(src)),
+        opt_(std::move(o)),
+        link_(ctx, zmq_link::role::outbound, opt_.mode, opt_.link),
+        epoch_(new_epoch()),
+        scratch_(opt_.max_frame_bytes) {}
+
+  // Sends until stop is requested (or the local channel closes, with exit_on_close; a
+  // lossless bridge first waits until everything sent was acknowledged, or stop).
+  void run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      if (opt_.mode == mode::lossless && !serve_receiver()) continue;
+      if (!pending_ && !take(src_.pull_for(opt_.idle))) {
+        if (closed_) {
+          if (opt_.exit_on_close && (opt_.mode == mode::lossy || unacked_.empty())) break;
+          if (opt_.exit_on_close) continue;  // lossless: still waiting for acknowledgements
+          closed_ = false;
+          std::this_thread::sleep_for(opt_.idle);  // a shared-memory channel: a new publisher
+        }
+        refresh_mirror();
+        continue;
+      }
+      if (pending_) send_batch();
+    }
+    refresh_mirror();
+  }
+
+  [[nodiscard]] bridge_snapshot stats() const noexcept { return stats_.snapshot(); }
+  [[nodiscard]] std::uint64_t epoch() const noexcept { return epoch_; }
+  [[nodiscard]] std::string address() const { return link_.bound_address(); }
+  Source& source() noexcept { return src_; }
+
+ private:
+  // One pull's outcome: true when a message is now pending.
+  bool take(const pulled& p) noexcept {
+    switch (p.what) {
+      case status::ok: pending_ = true; msg_ = p; return true;
+      case status::lagged: stats_.add(counter_index::gaps, p.missed); return false;
+      case status::closed: closed_ = true; return false;
+      default: return false;  // empty, timed_out
+    }
+  }
+
+  // The pending message and whatever else is queued (up to the frame's and, lossless, the
+  // window's limits) as one frame.
+  void send_batch() {
+    std::uint32_t limit = opt_.max_batch;
+    if (opt_.mode == mode::lossless) limit = std::min<std::uint64_t>(limit, window_ - in_flight_);
+    std::span<std::byte> buf = scratch_;
+    frame_writer w(buf);
+    w.begin(opt_.channel, epoch_);
+    const std::uint64_t now = wall_ns();  // one clock read per batch: the time it left the channel
+    std::uint64_t bytes = 0;
+    std::uint64_t last = 0;  // the frame's last seq: what an acknowledgement compares
+    while (pending_ && w.count() < limit) {
+      if (!w.add(msg_.seq, now, msg_.bytes)) {
+        if (w.count() != 0) break;  // the next frame takes it
+        // Larger than a whole frame: never sendable. The receiver sees it as a gap.
+        stats_.add(counter_index::gaps);
+        pending_ = false;
+      } else {
+        bytes += msg_.bytes.size();
+        last = msg_.seq;
+        pending_ = false;
+      }
+      if (w.count() < limit) take(src_.try_pull());
+    }
+    if (w.count() == 0) return;
+    const std::span<const std::byte> frame = w.finish();
+    const std::uint32_t n = w.count();
+    if (opt_.mode == mode::lossy) {
+      (void)link_.send(frame);  // PUB: never blocks; a drop at the HWM is the receiver's gap
+    } else {
+      std::vector<std::byte> copy = spare();
+      copy.assign(frame.begin(), frame.end());
+      unacked_.push_back({std::move(copy), last, n});
+      in_flight_ += n;
+      send_unsent();
+    }
+    stats_.add(counter_index::frames);
+    stats_.add(counter_index::messages, n);
+    stats_.add(counter_index::bytes, bytes);
+    refresh_mirror();
+  }
+
+  // ---- lossless ----------------------------------------------------------------------------
+
+  struct sent_frame {
+    std::vector<std::byte> bytes;
+    std::uint64_t last_seq;
+    std::uint32_t count;
+  };
+
+  std::vector<std::byte> spare() {
+    if (free_.empty()) return {};
+    std::vector<std::byte> v = std::move(free_.back());
+    free_.pop_back();
+    return v;
+  }
+
+  // Takes the receiver's credits; sends what the session has not had yet. False when the
+  // bridge cannot read from its channel now (no receiver, window full, frames waiting for
+  // room in ZeroMQ): it has waited for a credit instead.
+  bool serve_receiver() {
+    while (link_.try_receive()) on_credit();
+    send_unsent();
+    const bool blocked = !session_ || in_flight_ >= window_ || unsent_ < unacked_.size() ||
+                         (closed_ && !pending_);
+    if (!blocked) {
+      stalled_ = false;
+      return true;
+    }
+    if (session_ && in_flight_ >= window_ && !stalled_) {
+      stalled_ = true;
+      stats_.add(counter_index::credit_waits);
+    }
+    if (closed_ && !pending_ && unacked_.empty()) return true;  // run() decides what closed means
+    if (link_.receive(unsent_ < unacked_.size() ? std::chrono::milliseconds(1) : opt_.idle)) on_credit();
+    refresh_mirror();
+    return false;
+  }
+
+  void on_credit() {
+    credit c;
+    if (!decode_credit(link_.message(), c)) {
+      stats_.fault(frame_fault::bad_magic);  // not a credit: counted, ignored
+      return;
+    }
+    if (!session_ || link_.peer() != peer_ || c.receiver != receiver_) {
+      session_ = true;
+      peer_ = link_.peer();
+      receiver_ = c.receiver;
+      stats_.add(counter_index::restarts);
+      acknowledge(c);
+      unsent_ = 0;  // everything still unacknowledged goes to the new session
+      stats_.add(counter_index::resent, unacked_.size());
+    } else {
+      acknowledge(c);
+    }
+    window_ = c.window;
+  }
+
+  void acknowledge(const credit& c) {
+    if (c.sender != epoch_) return;  // the receiver has nothing of ours
+    while (!unacked_.empty() && unacked_.front().last_seq <= c.delivered) {
+      in_flight_ -= unacked_.front().count;
+      free_.push_back(std::move(unacked_.front().bytes));
+      unacked_.pop_front();
+      if (unsent_ > 0) --unsent_;
+    }
+  }
+
+  void send_unsent() {
+    while (session_ && unsent_ < unacked_.size()) {
+      switch (link_.send(unacked_[unsent_].bytes, &peer_)) {
+        case zmq_link::sent::ok: ++unsent_; break;
+        case zmq_link::sent::would_block: return;
+        case zmq_link::sent::unreachable: session_ = false; return;  // wait for its next credit
+      }
+    }
+  }
+
+  void refresh_mirror() noexcept { stats_.mirror(opt_.mirror.data(), counter_count); }
+
+  Source src_;
+  outbound_options opt_;
+  zmq_link link_;
+  std::uint64_t epoch_;
+  std::vector<std::byte> scratch_;
+  pulled msg_{};
+  bool pending_ = false;
+  bool closed_ = false;
+  bridge_stats stats_;
+  // lossless
+  std::deque<sent_frame> unacked_;
+  std::vector<std::vector<std::byte>> free_;  // frame buffers to reuse: no allocation per frame
+  std::size_t unsent_ = 0;                    // unacked_[0, unsent_) went to the current session
+  std::uint64_t in_flight_ = 0;               // messages in unacked_
+  std::uint64_t window_ = 0;
+  std::vector<std::byte> peer_;
+  std::uint64_t receiver_ = 0;
+  bool session_ = false;
+  bool stalled_ = false;
+};
+
+}  // namespace ringwire::net

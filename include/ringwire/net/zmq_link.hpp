@@ -1,0 +1,131 @@
+// ringwire/net/zmq_link.hpp -- the engine: the only part of the bridge that names ZeroMQ.
+//
+// The bridge loops (outbound.hpp, inbound.hpp) see a link through five calls: send a frame
+// (to the current peer, lossless), send a credit (inbound, lossless), wait for and take one
+// received message, and the peer it came from. Another engine (NNG, Aeron) replaces this
+// file: frames, credits, the gap tracker and the local ends stay as they are
+// (docs/bridge.md, "Another engine").
+//
+// Sockets by mode and side (the outbound side binds or connects, as the user says):
+//   lossy      outbound PUB  -> inbound SUB (subscribed to everything). PUB never blocks:
+//              at its high-water mark (per subscriber) it drops, which the receiver's
+//              sequence accounting counts as a gap; ZeroMQ reconnects by itself.
+//   lossless   outbound ROUTER <-> inbound DEALER. The DEALER sends credits (frame.hpp);
+//              the ROUTER sends frames to the peer whose credit it holds, with
+//              ZMQ_ROUTER_MANDATORY so a full or vanished peer is an error, never a silent
+//              drop: the frame stays unacknowledged and is sent again.
+// Sends never block (ZMQ_DONTWAIT): a bridge thread must keep reading its local channel
+// (lossy) or its credits (lossless).
+#pragma once
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ringwire::net {
+
+enum class mode : std::uint8_t { lossy, lossless };
+
+struct link_options {
+  std::string address;         // a ZeroMQ endpoint: tcp://127.0.0.1:5556, ipc:///tmp/x.sock
+  bool bind = true;            // bind (the usual for outbound) or connect
+  int send_hwm = 1000;         // ZMQ_SNDHWM / ZMQ_RCVHWM, in ZeroMQ messages (frames)
+  int recv_hwm = 1000;
+  int reconnect_ms = 100;      // ZMQ_RECONNECT_IVL
+  int linger_ms = 0;           // ZMQ_LINGER: what an unclean close may still send
+};
+
+class zmq_link {
+ public:
+  enum class role : std::uint8_t { outbound, inbound };
+  enum class sent : std::uint8_t { ok, would_block, unreachable };
+
+  zmq_link(zmq::context_t& ctx, role r, mode m, const link_options& o)
+      : sock_(ctx, type_of(r, m)), role_(r), mode_(m) {
+    sock_.set(zmq::sockopt::sndhwm, o.send_hwm);
+    sock_.set(zmq::sockopt::rcvhwm, o.recv_hwm);
+    sock_.set(zmq::sockopt::reconnect_ivl, o.reconnect_ms);
+    sock_.set(zmq::sockopt::linger, o.linger_ms);
+    if (r == role::inbound && m == mode::lossy) sock_.set(zmq::sockopt::subscribe, "");
+    if (r == role::outbound && m == mode::lossless) sock_.set(zmq::sockopt::router_mandatory, 1);
+    if (o.bind) {
+      sock_.bind(o.address);
+    } else {
+      sock_.connect(o.address);
+    }
+  }
+
+  // The endpoint actually bound (tcp://127.0.0.1:* resolves to a port).
+  [[nodiscard]] std::string bound_address() const { return sock_.get(zmq::sockopt::last_endpoint); }
+
+  // Outbound: one frame. Lossy: to every subscriber (PUB). Lossless: to `peer`.
+  sent send(std::span<const std::byte> frame, const std::vector<std::byte>* peer = nullptr) {
+    try {
+      if (peer != nullptr) {
+        if (!sock_.send(zmq::buffer(peer->data(), peer->size()), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+          return sent::would_block;
+      }
+      return sock_.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::dontwait) ? sent::ok
+                                                                                           : sent::would_block;
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EHOSTUNREACH) return sent::unreachable;
+      throw;
+    }
+  }
+
+  // Waits up to `timeout` for one message; true with it in message() (and, on a ROUTER,
+  // its sender in peer()). Multi-part messages other than ROUTER's [peer, body] are
+  // drained and refused (false, refused() counts them).
+  bool receive(std::chrono::milliseconds timeout) {
+    zmq::pollitem_t item{sock_.handle(), 0, ZMQ_POLLIN, 0};
+    if ((item.revents = 0, zmq::poll(&item, 1, timeout)) <= 0) return false;
+    return take();
+  }
+  // Without waiting.
+  bool try_receive() { return take(); }
+
+  [[nodiscard]] std::span<const std::byte> message() const noexcept {
+    return {static_cast<const std::byte*>(msg_.data()), msg_.size()};
+  }
+  [[nodiscard]] const std::vector<std::byte>& peer() const noexcept { return peer_; }
+  [[nodiscard]] std::uint64_t refused() const noexcept { return refused_; }
+
+ private:
+  static zmq::socket_type type_of(role r, mode m) noexcept {
+    if (m == mode::lossy) return r == role::outbound ? zmq::socket_type::pub : zmq::socket_type::sub;
+    return r == role::outbound ? zmq::socket_type::router : zmq::socket_type::dealer;
+  }
+
+  bool take() {
+    const bool routed = role_ == role::outbound && mode_ == mode::lossless;
+    if (!sock_.recv(msg_, zmq::recv_flags::dontwait)) return false;
+    if (routed) {
+      const auto* p = static_cast<const std::byte*>(msg_.data());
+      peer_.assign(p, p + msg_.size());
+      if (!msg_.more()) return refuse();  // a routing id alone: cannot happen from a DEALER
+      (void)sock_.recv(msg_, zmq::recv_flags::none);  // the body of a message already queued whole
+    }
+    if (msg_.more()) return refuse();
+    return true;
+  }
+  bool refuse() {
+    while (msg_.more()) (void)sock_.recv(msg_, zmq::recv_flags::none);
+    ++refused_;
+    return false;
+  }
+
+  zmq::socket_t sock_;
+  zmq::message_t msg_;
+  std::vector<std::byte> peer_;
+  std::uint64_t refused_ = 0;
+  role role_;
+  mode mode_;
+};
+
+}  // namespace ringwire::net

@@ -1,0 +1,278 @@
+// The ZeroMQ bridge in one process: outbound and inbound on threads, over tcp on 127.0.0.1
+// (an ephemeral port) -- modes, batching, gap accounting, backpressure, malformed frames,
+// receiver restarts. bridge_process_stress_test.cpp does the same across processes.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "ringwire/broadcast.hpp"
+#include "ringwire/net/inbound.hpp"
+#include "ringwire/net/outbound.hpp"
+#include "bridge/bridge_support.hpp"
+
+namespace {
+
+namespace net = ringwire::net;
+namespace bc = ringwire::broadcast;
+using ringwire::status;
+using namespace std::chrono_literals;
+using bridge_test::make_tick;
+using bridge_test::mul;
+using bridge_test::tally;
+using bridge_test::tick;
+
+net::outbound_options out_opts(net::mode m) {
+  net::outbound_options o;
+  o.link.address = "tcp://127.0.0.1:*";
+  o.mode = m;
+  o.idle = 5ms;
+  return o;
+}
+
+net::inbound_options in_opts(const std::string& address, net::mode m) {
+  net::inbound_options o;
+  o.link.address = address;
+  o.mode = m;
+  o.heartbeat = 20ms;
+  return o;
+}
+
+TEST(Bridge, LossyDeliversAndAccountsForEveryMessage) {
+  zmq::context_t ctx;
+  auto [pub, near_hub] = bc::channel<tick>(4096);
+  net::outbound out(ctx, net::broadcast_source<tick>(near_hub.subscribe()), out_opts(net::mode::lossy));
+  auto [far_pub, far_hub] = bc::channel<tick>(1 << 16);
+  auto far_sub = far_hub.subscribe();
+  net::inbound in(ctx, net::broadcast_sink<tick>(std::move(far_pub)), in_opts(out.address(), net::mode::lossy));
+
+  std::jthread out_thread([&](std::stop_token st) { out.run(st); });
+  std::jthread in_thread([&](std::stop_token st) { in.run(st); });
+
+  // The far side reads on its own thread, checking every message as it arrives.
+  std::atomic<std::uint64_t> seen{0};
+  std::atomic<std::uint64_t> total{~std::uint64_t{0}};
+  tally t;
+  std::jthread reader([&] {
+    while (t.last < total.load()) {
+      auto r = far_sub.recv_for(2s);
+      if (!r && r.status() != status::lagged) {
+        t.fail(std::string("far subscriber: ") + ringwire::to_string(r.status()) + " at " + std::to_string(t.last));
+        return;
+      }
+      t.on(r);
+      seen.store(t.received);
+    }
+  });
+  // PUB/SUB's slow joiner: publish until the far side has seen something, then the rest.
+  std::uint64_t n = 0;
+  while (seen.load() == 0) {
+    ++n;
+    ASSERT_EQ(pub.try_send(make_tick(n)), status::ok);
+    std::this_thread::sleep_for(100us);
+  }
+  const std::uint64_t end = n + 100000;
+  total.store(end);
+  for (++n; n <= end; ++n) {
+    ASSERT_EQ(pub.try_send(make_tick(n)), status::ok);
+    if ((n & 63) == 0) std::this_thread::sleep_for(20us);  // a rate the loopback keeps up with
+  }
+  reader.join();
+  EXPECT_TRUE(t.ok) << t.why;
+  EXPECT_TRUE(t.exact()) << t.received << " + " << t.missed << " != " << t.last - t.first + 1;
+  out_thread.request_stop();
+  out_thread.join();
+  const auto os = out.stats();
+  EXPECT_GE(os[net::counter_index::messages], end - t.first + 1 - os[net::counter_index::gaps]);
+  // Batching: under load frames carry several messages.
+  EXPECT_LT(os[net::counter_index::frames], os[net::counter_index::messages]);
+  in_thread.request_stop();
+  in_thread.join();
+  const auto is = in.stats();
+  // Every number from the first to the last went into the far channel or was skipped
+  // there; its subscriber received it or was told it missed it (remote gaps and its own lag).
+  EXPECT_EQ(is[net::counter_index::messages] + is[net::counter_index::gaps], t.received + t.missed);
+  EXPECT_LE(is[net::counter_index::gaps], t.missed);
+  EXPECT_EQ(is[net::counter_index::faults], 0u);
+}
+
+TEST(Bridge, LosslessDeliversEverythingInOrderUnderBackpressure) {
+  zmq::context_t ctx;
+  const bc::options lossless{.policy = bc::policy::lossless};
+  auto [pub, near_hub] = bc::channel<tick>(256, lossless);
+  net::outbound_options oo = out_opts(net::mode::lossless);
+  oo.max_batch = 64;
+  net::outbound out(ctx, net::broadcast_source<tick>(near_hub.subscribe()), oo);
+  auto [far_pub, far_hub] = bc::channel<tick>(256, lossless);
+  auto far_sub = far_hub.subscribe();
+  net::inbound_options io = in_opts(out.address(), net::mode::lossless);
+  io.window = 512;
+  net::inbound in(ctx, net::broadcast_sink<tick>(std::move(far_pub)), io);
+  std::jthread out_thread([&](std::stop_token st) { out.run(st); });
+  std::jthread in_thread([&](std::stop_token st) { in.run(st); });
+
+  // Nobody reads on the far side yet: the far ring (256), the window (512) and the near
+  // ring (256) fill, and then the near publisher is held back.
+  std::uint64_t n = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const status st = pub.try_send(make_tick(n + 1));
+    if (st == status::full) {
+      std::this_thread::sleep_for(50ms);
+      if (pub.try_send(make_tick(n + 1)) == status::full) break;
+      ++n;
+      continue;
+    }
+    ASSERT_EQ(st, status::ok);
+    ++n;
+  }
+  ASSERT_LT(n, 256u + 512 + 256 + 64 + 8) << "the near publisher was never held back";
+  EXPECT_GE(out.stats()[net::counter_index::credit_waits], 1u);
+
+  // Now the far side reads: everything arrives, in order, nothing missed.
+  const std::uint64_t total = 50000;
+  std::jthread feeder([&] {
+    for (std::uint64_t i = n + 1; i <= total; ++i) ASSERT_EQ(pub.send(make_tick(i)), status::ok);
+  });
+  tally t;
+  while (t.last < total) {
+    auto r = far_sub.recv_for(5s);
+    ASSERT_TRUE(r) << ringwire::to_string(r.status()) << " after " << t.last;
+    t.on(r);
+  }
+  feeder.join();
+  EXPECT_TRUE(t.ok) << t.why;
+  EXPECT_EQ(t.first, 1u);
+  EXPECT_EQ(t.received, total);
+  EXPECT_EQ(t.missed, 0u);
+  EXPECT_EQ(in.stats()[net::counter_index::gaps], 0u);
+}
+
+// A receiver stopped mid-stream and started again over the same local channel continues
+// exactly where it was (lossless: nothing missed, nothing twice), through the resume words.
+TEST(Bridge, LosslessReceiverRestartResumesWithoutLossOrDuplicates) {
+  zmq::context_t ctx;
+  const bc::options lossless{.policy = bc::policy::lossless};
+  auto [pub, near_hub] = bc::channel<tick>(1024, lossless);
+  net::outbound out(ctx, net::broadcast_source<tick>(near_hub.subscribe()), out_opts(net::mode::lossless));
+  auto [far_pub, far_hub] = bc::channel<tick>(1 << 15, lossless);
+  auto far_sub = far_hub.subscribe();
+  std::atomic<std::uint64_t> resume_epoch{0}, resume_seq{0};
+  net::inbound_options io = in_opts(out.address(), net::mode::lossless);
+  io.resume_epoch = &resume_epoch;
+  io.resume_seq = &resume_seq;
+  io.window = 256;
+  std::jthread out_thread([&](std::stop_token st) { out.run(st); });
+
+  const std::uint64_t total = 20000;
+  std::jthread feeder([&] {
+    for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.send(make_tick(i)), status::ok);
+  });
+  bc::publisher<tick> keep = std::move(far_pub);
+  tally t;
+  for (int round = 0; round < 4; ++round) {
+    auto in = std::make_unique<net::inbound<net::broadcast_sink<tick>>>(
+        ctx, net::broadcast_sink<tick>(std::move(keep)), io);
+    {
+      std::jthread in_thread([&](std::stop_token st) { in->run(st); });
+      const std::uint64_t until = round == 3 ? total : (round + 1) * total / 4;
+      while (t.last < until) {
+        auto r = far_sub.recv_for(5s);
+        ASSERT_TRUE(r) << ringwire::to_string(r.status()) << " after " << t.last << " in round " << round;
+        t.on(r);
+      }
+    }  // stopped mid-stream (frames may be on the wire)
+    keep = std::move(in->sink().endpoint());
+  }
+  feeder.join();
+  EXPECT_TRUE(t.ok) << t.why;
+  EXPECT_EQ(t.received, total);
+  EXPECT_EQ(t.missed, 0u);
+  EXPECT_EQ(out.stats()[net::counter_index::restarts], 4u);  // four receiver sessions
+}
+
+// Frames from a hostile or broken sender: dropped whole, counted by reason, the local
+// channel untouched; the good frames around them are delivered.
+TEST(Bridge, MalformedFramesAreDroppedAndCounted) {
+  zmq::context_t ctx;
+  bridge_test::raw_sender raw(ctx);
+  auto [far_pub, far_hub] = bc::channel<tick>(64);
+  auto far_sub = far_hub.subscribe();
+  net::inbound in(ctx, net::broadcast_sink<tick>(std::move(far_pub)), in_opts(raw.address(), net::mode::lossy));
+  std::jthread in_thread([&](std::stop_token st) { in.run(st); });
+  const std::uint64_t epoch = 42;
+  std::uint64_t seq = 0;
+  tally t;
+  while (t.received == 0) {  // the slow joiner: good frames until one arrives
+    raw.send(epoch, ++seq);
+    if (auto r = far_sub.recv_for(5ms); r) t.on(r);
+  }
+  const auto before = in.stats();
+  auto truncated = raw.frame(epoch, seq + 1);
+  truncated.resize(truncated.size() - 3);
+  raw.send(truncated);                                       // size_mismatch
+  raw.send(std::vector<std::byte>(10, std::byte{0x52}));     // truncated_header
+  auto bad_magic = raw.frame(epoch, seq + 1);
+  bad_magic[0] = std::byte{0};
+  raw.send(bad_magic);                                       // bad_magic
+  raw.send(raw.frame(epoch, seq + 1, 4 * sizeof(tick)));     // over the channel's limit: payload_too_large
+  raw.send(epoch, seq + 1);                                  // good
+  raw.send(raw.frame(epoch, seq + 2, 8));                    // decodes, but 8 bytes is not a tick: refused
+  raw.send(epoch, seq + 3);                                  // good
+  while (t.last < seq + 3) {
+    auto r = far_sub.recv_for(2s);
+    ASSERT_TRUE(r || r.status() == status::lagged) << ringwire::to_string(r.status());
+    t.on(r);
+  }
+  EXPECT_TRUE(t.ok) << t.why;
+  EXPECT_EQ(t.missed, 1u);  // the refused record is a gap the subscriber sees
+  const auto s = in.stats();
+  auto fault = [&](net::frame_fault f) {
+    return s.faults[static_cast<std::size_t>(f)] - before.faults[static_cast<std::size_t>(f)];
+  };
+  EXPECT_EQ(fault(net::frame_fault::size_mismatch), 1u);
+  EXPECT_EQ(fault(net::frame_fault::truncated_header), 1u);
+  EXPECT_EQ(fault(net::frame_fault::bad_magic), 1u);
+  EXPECT_EQ(fault(net::frame_fault::payload_too_large), 1u);
+  EXPECT_EQ(s[net::counter_index::faults] - before[net::counter_index::faults], 4u);
+  EXPECT_EQ(s[net::counter_index::refused], 1u);
+}
+
+// A duplicate (a sender's resend, a reconnect replay) is dropped; a new sender epoch whose
+// sequence continues counts the numbers it skipped as a gap.
+TEST(Bridge, DuplicatesAndSenderRestartsAreAccounted) {
+  zmq::context_t ctx;
+  bridge_test::raw_sender raw(ctx);
+  auto [far_pub, far_hub] = bc::channel<tick>(64);
+  auto far_sub = far_hub.subscribe();
+  net::inbound in(ctx, net::broadcast_sink<tick>(std::move(far_pub)), in_opts(raw.address(), net::mode::lossy));
+  std::jthread in_thread([&](std::stop_token st) { in.run(st); });
+  std::uint64_t seq = 0;
+  tally t;
+  while (t.received == 0) {
+    raw.send(7, ++seq);
+    if (auto r = far_sub.recv_for(5ms); r) t.on(r);
+  }
+  raw.send(7, seq);      // duplicate
+  raw.send(7, seq + 1);
+  raw.send(8, seq + 5);  // restarted sender, sequence continued: 3 missing
+  raw.send(8, seq + 6);
+  while (t.last < seq + 6) {
+    auto r = far_sub.recv_for(2s);
+    ASSERT_TRUE(r || r.status() == status::lagged) << ringwire::to_string(r.status());
+    t.on(r);
+  }
+  EXPECT_TRUE(t.ok) << t.why;
+  EXPECT_EQ(t.missed, 3u);
+  EXPECT_TRUE(t.exact());
+  const auto s = in.stats();
+  EXPECT_EQ(s[net::counter_index::duplicates], 1u);
+  EXPECT_EQ(s[net::counter_index::restarts], 1u);
+  EXPECT_EQ(s[net::counter_index::gaps], 3u);
+}
+
+}  // namespace
