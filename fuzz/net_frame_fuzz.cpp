@@ -4,7 +4,8 @@
 // reports any read past it. A frame that decodes must be canonical: its records, written
 // again by frame_writer with the same header fields, give back exactly the same bytes;
 // its sequence numbers strictly increase and no payload exceeds the limit. One that fails
-// names a fault (never none).
+// names a fault (never none). The same bytes are also read as the lossless mode's credit
+// message (decode_credit): one that is accepted must encode back to exactly those bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -19,6 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t max_payload = std::size_t{data[0]} * 16;  // 0 .. 4080
   const std::vector<std::byte> frame(reinterpret_cast<const std::byte*>(data) + 1,
                                      reinterpret_cast<const std::byte*>(data) + size);
+  net::credit c;
+  if (net::decode_credit(frame, c)) {
+    const auto b = net::encode(c);
+    if (frame.size() != b.size() || std::memcmp(b.data(), frame.data(), b.size()) != 0) std::abort();
+    if (c.receiver == 0 || c.window == 0) std::abort();
+  }
   const auto r = net::decode(frame, max_payload);
   if (!r) {
     if (r.fault == net::frame_fault::none) std::abort();

@@ -13,6 +13,7 @@
 namespace {
 
 using namespace ringwire::net;
+namespace net = ringwire::net;
 
 std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
@@ -175,6 +176,58 @@ TEST(NetGapTracker, CountsGapsDuplicatesAndRestartsExactly) {
   EXPECT_EQ(g.duplicates(), 2u);
   EXPECT_EQ(g.restarts(), 2u);
   EXPECT_EQ(g.last_seq(), 2u);
+}
+
+// A restarted receiver resumes from the persisted (epoch, last): what it already delivered
+// is a duplicate, a hole after it a gap, another sender epoch a restart as usual.
+TEST(NetGapTracker, ResumeContinuesWherePredecessorDelivered) {
+  net::gap_tracker g;
+  g.resume(9, 100);
+  EXPECT_EQ(g.last_seq(), 100u);
+  EXPECT_FALSE(g.on_record(9, 99).deliver);
+  EXPECT_FALSE(g.on_record(9, 100).deliver);
+  auto v = g.on_record(9, 103);
+  EXPECT_TRUE(v.deliver);
+  EXPECT_FALSE(v.restarted);
+  EXPECT_EQ(v.gap, 2u);
+  EXPECT_EQ(g.duplicates(), 2u);
+  net::gap_tracker fresh;
+  fresh.resume(0, 55);  // nothing delivered yet: no sequence to continue
+  v = fresh.on_record(3, 7);
+  EXPECT_TRUE(v.deliver);
+  EXPECT_FALSE(v.restarted);
+  EXPECT_EQ(v.gap, 0u);
+}
+
+TEST(NetCredit, RoundTripsAndRefusesEveryBadField) {
+  const net::credit c{0x1111, 0x2222, 77, 512};
+  const auto b = net::encode(c);
+  ASSERT_EQ(b.size(), 40u);
+  EXPECT_EQ(std::memcmp(b.data(), "RWC1", 4), 0);
+  net::credit d;
+  ASSERT_TRUE(net::decode_credit(b, d));
+  EXPECT_EQ(d.receiver, c.receiver);
+  EXPECT_EQ(d.sender, c.sender);
+  EXPECT_EQ(d.delivered, c.delivered);
+  EXPECT_EQ(d.window, c.window);
+  auto refused = [&](auto&& mutate) {
+    auto x = b;
+    mutate(x);
+    net::credit out;
+    return !net::decode_credit(x, out);
+  };
+  EXPECT_TRUE(refused([](auto& x) { x[0] = std::byte{0}; }));                           // magic
+  EXPECT_TRUE(refused([](auto& x) { x[4] = std::byte{2}; }));                           // version
+  EXPECT_TRUE(refused([](auto& x) { x[6] = std::byte{41}; }));                          // size field
+  EXPECT_TRUE(refused([](auto& x) { std::memset(x.data() + 8, 0, 8); }));               // receiver 0
+  EXPECT_TRUE(refused([](auto& x) { std::memset(x.data() + 32, 0, 4); }));              // window 0
+  EXPECT_TRUE(refused([](auto& x) { x[36] = std::byte{1}; }));                          // reserved
+  EXPECT_TRUE(refused([](auto& x) { std::memset(x.data() + 16, 0, 8); }));              // seq without epoch
+  net::credit out;
+  EXPECT_FALSE(net::decode_credit(std::span(b.data(), 39), out));                       // truncated
+  std::vector<std::byte> longer(b.begin(), b.end());
+  longer.push_back(std::byte{0});
+  EXPECT_FALSE(net::decode_credit(longer, out));                                        // trailing bytes
 }
 
 }  // namespace

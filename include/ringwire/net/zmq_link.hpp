@@ -83,8 +83,9 @@ class zmq_link {
   // its sender in peer()). Multi-part messages other than ROUTER's [peer, body] are
   // drained and refused (false, refused() counts them).
   bool receive(std::chrono::milliseconds timeout) {
+    if (take()) return true;  // under load a message is already queued: no poll call
     zmq::pollitem_t item{sock_.handle(), 0, ZMQ_POLLIN, 0};
-    if ((item.revents = 0, zmq::poll(&item, 1, timeout)) <= 0) return false;
+    if (zmq::poll(&item, 1, timeout) <= 0) return false;
     return take();
   }
   // Without waiting.
