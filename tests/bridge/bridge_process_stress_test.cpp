@@ -53,8 +53,9 @@ int lossless_source(const std::string& address, std::uint64_t n) {
   o.link.address = address;
   o.mode = net::mode::lossless;
   net::outbound out(ctx, net::broadcast_source<tick>(hub.subscribe()), o);
-  std::jthread feeder([&pub, n] {
-    for (std::uint64_t i = 1; i <= n; ++i) pub.send(make_tick(i));
+  std::jthread feeder([&pub, n](std::stop_token st) {
+    for (std::uint64_t i = 1; i <= n && pub.send(make_tick(i), st) == status::ok; ++i) {
+    }
     pub.close();
   });
   out.run(std::stop_token{});  // returns when closed and acknowledged
@@ -251,6 +252,8 @@ TEST(BridgeProcesses, SendingBridgeKilledAndRestartedIsCounted) {
   EXPECT_TRUE(t.exact()) << t.received << " received + " << t.missed << " missed != " << t.last - t.first + 1;
   const auto s = in.stats();
   EXPECT_EQ(s[net::counter_index::restarts], 1u);
+  EXPECT_GE(s[net::counter_index::connections], 2u);  // ZeroMQ reconnected to the new sender
+  EXPECT_GE(s[net::counter_index::disconnections], 1u);
   EXPECT_GT(s[net::counter_index::gaps], 0u) << "messages published while no bridge ran must be a counted gap";
   EXPECT_EQ(s[net::counter_index::faults], 0u);
 }

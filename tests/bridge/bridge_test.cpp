@@ -135,8 +135,9 @@ TEST(Bridge, LosslessDeliversEverythingInOrderUnderBackpressure) {
 
   // Now the far side reads: everything arrives, in order, nothing missed.
   const std::uint64_t total = 50000;
-  std::jthread feeder([&] {
-    for (std::uint64_t i = n + 1; i <= total; ++i) ASSERT_EQ(pub.send(make_tick(i)), status::ok);
+  // A failed assertion below ends the test: the stop token then ends a blocked send.
+  std::jthread feeder([&](std::stop_token st) {
+    for (std::uint64_t i = n + 1; i <= total; ++i) ASSERT_EQ(pub.send(make_tick(i), st), status::ok);
   });
   tally t;
   while (t.last < total) {
@@ -169,8 +170,8 @@ TEST(Bridge, LosslessReceiverRestartResumesWithoutLossOrDuplicates) {
   std::jthread out_thread([&](std::stop_token st) { out.run(st); });
 
   const std::uint64_t total = 20000;
-  std::jthread feeder([&] {
-    for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.send(make_tick(i)), status::ok);
+  std::jthread feeder([&](std::stop_token st) {
+    for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(pub.send(make_tick(i), st), status::ok);
   });
   bc::publisher<tick> keep = std::move(far_pub);
   tally t;
@@ -193,6 +194,8 @@ TEST(Bridge, LosslessReceiverRestartResumesWithoutLossOrDuplicates) {
   EXPECT_EQ(t.received, total);
   EXPECT_EQ(t.missed, 0u);
   EXPECT_EQ(out.stats()[net::counter_index::restarts], 4u);  // four receiver sessions
+  EXPECT_EQ(out.stats()[net::counter_index::connections], 4u);   // each a new connection ...
+  EXPECT_GE(out.stats()[net::counter_index::disconnections], 3u);  // ... and the first three closed
 }
 
 // Frames from a hostile or broken sender: dropped whole, counted by reason, the local

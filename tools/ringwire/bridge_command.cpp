@@ -9,8 +9,8 @@
 //       [--depth N --region BYTES --max-message BYTES]  (when it creates the segment)
 //       receives and writes into the segment (created when missing, else opened: its writer
 //       claim must be free); remote gaps, restarts, duplicates and refused frames are
-//       counted in the segment's user counters 0-9 (shown by `ringwire stat`), and the
-//       last delivered (epoch, seq) in counters 10-11, so a restarted `bridge in` resumes
+//       counted in the segment's user counters 0-11 (shown by `ringwire stat`), and the
+//       last delivered (epoch, seq) in counters 12-13, so a restarted `bridge in` resumes
 //       without duplicates.
 // Byte broadcast because a segment of it is self-describing: any payload up to its message
 // limit, no compile-time type. Typed broadcast<T> channels are bridged through the library

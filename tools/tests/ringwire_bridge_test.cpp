@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "ringwire/net/stats.hpp"
 #include "ringwire/shm.hpp"
 #include "support/loopback.hpp"
 
@@ -90,8 +91,8 @@ TEST(RingwireBridge, LosslessCarriesEveryMessageInOrder) {
   std::this_thread::sleep_for(200ms);  // both bridges have joined (the credited reader on src)
 
   const std::uint64_t total = 20000;
-  std::jthread feeder([&] {
-    for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(writer.write(i, message(i)), status::ok);
+  std::jthread feeder([&](std::stop_token st) {  // a failed assertion below: the token ends a blocked write
+    for (std::uint64_t i = 1; i <= total; ++i) ASSERT_EQ(writer.write(i, message(i), st), status::ok);
   });
   std::vector<std::byte> buf(4096);
   for (std::uint64_t i = 1; i <= total; ++i) {
@@ -107,6 +108,7 @@ TEST(RingwireBridge, LosslessCarriesEveryMessageInOrder) {
   // The far segment's counters (bridge in: stats.hpp order): messages, gaps.
   EXPECT_EQ(dst.counter(0).load(), total);
   EXPECT_EQ(dst.counter(3).load(), 0u);
+  EXPECT_GE(dst.counter(static_cast<std::uint32_t>(ringwire::net::counter_index::connections)).load(), 1u);
 }
 
 TEST(RingwireBridge, LossyAccountsForEveryMessage) {
@@ -157,11 +159,11 @@ TEST(RingwireBridge, LossyAccountsForEveryMessage) {
     ++received;
   }
   // The far side got every remote message from the first it received to the last it
-  // delivered (counter 11: the resume seq, the source writer's sequence number == i) or
-  // counted it as a gap (counter 3): exactly. Its local reader, read mostly at the end,
+  // delivered (the resume seq after the bridge's counters: the source writer's sequence
+  // number == i) or counted it as a gap (counter 3): exactly. Its local reader, read mostly at the end,
   // received some and was told how many it missed (lagged): together what was delivered.
   const std::uint64_t delivered = dst.counter(0).load(), gaps = dst.counter(3).load();
-  const std::uint64_t last_remote = dst.counter(11).load();
+  const std::uint64_t last_remote = dst.counter(ringwire::net::counter_count + 1).load();
   EXPECT_GT(delivered, 0u);
   EXPECT_EQ(delivered + gaps, last_remote - first + 1) << "messages went missing without being counted";
   EXPECT_EQ(received + missed, delivered) << "the far segment's reader saw " << received << " + " << missed;

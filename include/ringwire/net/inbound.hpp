@@ -18,6 +18,7 @@
 // lets a restarted receiver continue where its predecessor delivered, without duplicates.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -63,22 +64,39 @@ class inbound {
   }
 
   // Receives until stop is requested or the local channel is closed.
+  //
+  // Credits (lossless) go back when a quarter of the window was delivered since the last
+  // one, when the queue runs dry (the sender hears at once what a quiet stream delivered),
+  // on a sender's new epoch, and every heartbeat: never one per frame, so an unbatched
+  // stream does not carry a credit back per message, and the sender never waits on one it
+  // needs (its window cannot fill before a quarter of it was delivered here).
   void run(std::stop_token stop) {
-    if (opt_.mode == mode::lossless) send_credit();
+    const bool lossless = opt_.mode == mode::lossless;
+    const std::uint64_t credit_every = std::max<std::uint64_t>(1, opt_.window / 4);
+    const auto wait = lossless ? opt_.heartbeat : std::chrono::milliseconds(50);
+    if (lossless) send_credit();
     auto last_credit = std::chrono::steady_clock::now();
     while (!stop.stop_requested() && !local_closed_) {
-      const bool got = link_.receive(opt_.mode == mode::lossless ? opt_.heartbeat : std::chrono::milliseconds(50));
+      bool got = link_.try_receive();  // under load a frame is already queued: no poll call
+      if (!got) {
+        if (lossless && owed()) {
+          send_credit();
+          last_credit = std::chrono::steady_clock::now();
+        }
+        detail::refresh(link_, stats_, opt_.mirror, true);
+        got = link_.receive(wait);
+      }
       if (got) on_frame(link_.message(), stop);
-      if (opt_.mode == mode::lossless) {
+      if (lossless) {
         const auto now = std::chrono::steady_clock::now();
-        if (got || now - last_credit >= opt_.heartbeat) {
+        if (tracker_.last_seq() - credited_seq_ >= credit_every || tracker_.epoch() != credited_epoch_ ||
+            now - last_credit >= opt_.heartbeat) {
           send_credit();
           last_credit = now;
         }
       }
-      if (!got) stats_.mirror(opt_.mirror.data(), counter_count);
     }
-    stats_.mirror(opt_.mirror.data(), counter_count);
+    detail::refresh(link_, stats_, opt_.mirror, true);
   }
 
   // One received ZeroMQ message (run() calls it; public for tests and other engines).
@@ -86,7 +104,7 @@ class inbound {
     const decode_result r = decode(bytes, dst_.max_payload());
     if (!r) {
       stats_.fault(r.fault);
-      stats_.mirror(opt_.mirror.data(), counter_count);
+      detail::refresh(link_, stats_, opt_.mirror, false);
       return;
     }
     const std::uint64_t epoch = r.frame.header().epoch;
@@ -124,7 +142,7 @@ class inbound {
       opt_.resume_epoch->store(tracker_.epoch(), std::memory_order_relaxed);
       opt_.resume_seq->store(tracker_.last_seq(), std::memory_order_relaxed);
     }
-    stats_.mirror(opt_.mirror.data(), counter_count);
+    detail::refresh(link_, stats_, opt_.mirror, false);
   }
 
   [[nodiscard]] bridge_snapshot stats() const noexcept { return stats_.snapshot(); }
@@ -133,9 +151,16 @@ class inbound {
   Sink& sink() noexcept { return dst_; }
 
  private:
+  // Delivered something the last credit sent does not acknowledge.
+  [[nodiscard]] bool owed() const noexcept {
+    return tracker_.last_seq() != credited_seq_ || tracker_.epoch() != credited_epoch_;
+  }
   void send_credit() {
     const auto b = encode(credit{receiver_, tracker_.epoch(), tracker_.last_seq(), opt_.window});
-    (void)link_.send(b);  // would_block: the next heartbeat sends it again
+    if (link_.send(b) == zmq_link::sent::ok) {  // would_block: the next chance sends it again
+      credited_seq_ = tracker_.last_seq();
+      credited_epoch_ = tracker_.epoch();
+    }
   }
 
   Sink dst_;
@@ -145,6 +170,7 @@ class inbound {
   gap_tracker tracker_;
   bridge_stats stats_;
   bool local_closed_ = false;
+  std::uint64_t credited_seq_ = 0, credited_epoch_ = 0;  // what the last credit sent acknowledged
 };
 
 }  // namespace ringwire::net

@@ -72,6 +72,21 @@ inline std::uint64_t wall_ns() noexcept {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
+namespace detail {
+// After every frame and when idle: the counters into the mirror (a segment's user
+// counters, where there is one); the link's connection events into the counters when idle
+// (a ZeroMQ call: not one per frame under load).
+inline void refresh(zmq_link& link, bridge_stats& s, const std::array<std::atomic<std::uint64_t>*, counter_count>& mirror,
+                    bool idle) {
+  if (idle) {
+    const zmq_link::connection_events e = link.events();
+    if (e.up != 0) s.add(counter_index::connections, e.up);
+    if (e.down != 0) s.add(counter_index::disconnections, e.down);
+  }
+  s.mirror(mirror.data(), counter_count);
+}
+}  // namespace detail
+
 template <source Source>
 class outbound {
  public:
@@ -94,12 +109,12 @@ class outbound {
           closed_ = false;
           std::this_thread::sleep_for(opt_.idle);  // a shared-memory channel: a new publisher
         }
-        refresh_mirror();
+        refresh(true);
         continue;
       }
       if (pending_) send_batch();
     }
-    refresh_mirror();
+    refresh(true);
   }
 
   [[nodiscard]] bridge_snapshot stats() const noexcept { return stats_.snapshot(); }
@@ -157,7 +172,7 @@ class outbound {
     stats_.add(counter_index::frames);
     stats_.add(counter_index::messages, n);
     stats_.add(counter_index::bytes, bytes);
-    refresh_mirror();
+    refresh(false);
   }
 
   // ---- lossless ----------------------------------------------------------------------------
@@ -192,8 +207,9 @@ class outbound {
       stats_.add(counter_index::credit_waits);
     }
     if (closed_ && !pending_ && unacked_.empty()) return true;  // run() decides what closed means
-    if (link_.receive(unsent_ < unacked_.size() ? std::chrono::milliseconds(1) : opt_.idle)) on_credit();
-    refresh_mirror();
+    // Frames waiting for room in ZeroMQ: wake when there is room, or a credit comes.
+    if (link_.receive(opt_.idle, unsent_ < unacked_.size())) on_credit();
+    refresh(true);
     return false;
   }
 
@@ -237,7 +253,7 @@ class outbound {
     }
   }
 
-  void refresh_mirror() noexcept { stats_.mirror(opt_.mirror.data(), counter_count); }
+  void refresh(bool idle) { detail::refresh(link_, stats_, opt_.mirror, idle); }
 
   Source src_;
   outbound_options opt_;

@@ -28,13 +28,16 @@ enum class counter_index : std::uint32_t {
   resent,        // outbound (lossless): frames sent again to a new receiver session
   refused,       // inbound: records whose size the local channel cannot take (also skipped)
   credit_waits,  // outbound (lossless): times the receiver's window was full
+  connections,   // ZeroMQ connections established, re-connections included (socket monitor)
+  disconnections,  // ... and lost
   count_
 };
 inline constexpr std::uint32_t counter_count = static_cast<std::uint32_t>(counter_index::count_);
 
 inline const char* to_string(counter_index c) noexcept {
-  constexpr const char* names[] = {"messages", "bytes",  "frames",  "gaps",    "duplicates",
-                                   "restarts", "faults", "resent",  "refused", "credit_waits"};
+  constexpr const char* names[] = {"messages", "bytes",  "frames",       "gaps",        "duplicates",
+                                   "restarts", "faults", "resent",       "refused",     "credit_waits",
+                                   "connections", "disconnections"};
   const auto i = static_cast<std::uint32_t>(c);
   return i < counter_count ? names[i] : "unknown";
 }

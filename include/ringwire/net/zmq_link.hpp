@@ -1,8 +1,8 @@
 // ringwire/net/zmq_link.hpp -- the engine: the only part of the bridge that names ZeroMQ.
 //
-// The bridge loops (outbound.hpp, inbound.hpp) see a link through five calls: send a frame
-// (to the current peer, lossless), send a credit (inbound, lossless), wait for and take one
-// received message, and the peer it came from. Another engine (NNG, Aeron) replaces this
+// The bridge loops (outbound.hpp, inbound.hpp) see a link through a few calls: send a frame
+// (to the current peer, lossless) or a credit (inbound, lossless), wait for and take one
+// received message, the peer it came from, and the connections made and lost. Another engine (NNG, Aeron) replaces this
 // file: frames, credits, the gap tracker and the local ends stay as they are
 // (docs/bridge.md, "Another engine").
 //
@@ -20,9 +20,11 @@
 
 #include <zmq.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -47,7 +49,17 @@ class zmq_link {
   enum class sent : std::uint8_t { ok, would_block, unreachable };
 
   zmq_link(zmq::context_t& ctx, role r, mode m, const link_options& o)
-      : sock_(ctx, type_of(r, m)), role_(r), mode_(m) {
+      : sock_(ctx, type_of(r, m)), monitor_(ctx, zmq::socket_type::pair), role_(r), mode_(m) {
+    // Connection events (counted by events()): ZeroMQ reports them on an inproc PAIR socket.
+    // A name used once per process: an address would be reused by the next link while
+    // ZeroMQ's reaper may still hold the old endpoint.
+    static std::atomic<std::uint64_t> links{0};
+    // relaxed: only uniqueness matters.
+    const std::string events_at = "inproc://ringwire-link-" + std::to_string(links.fetch_add(1, std::memory_order_relaxed));
+    if (zmq_socket_monitor(sock_.handle(), events_at.c_str(),
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
+      throw zmq::error_t();
+    monitor_.connect(events_at);
     sock_.set(zmq::sockopt::sndhwm, o.send_hwm);
     sock_.set(zmq::sockopt::rcvhwm, o.recv_hwm);
     sock_.set(zmq::sockopt::reconnect_ivl, o.reconnect_ms);
@@ -81,11 +93,12 @@ class zmq_link {
 
   // Waits up to `timeout` for one message; true with it in message() (and, on a ROUTER,
   // its sender in peer()). Multi-part messages other than ROUTER's [peer, body] are
-  // drained and refused (false, refused() counts them).
-  bool receive(std::chrono::milliseconds timeout) {
+  // drained and refused (false, refused() counts them). or_writable: also return (false)
+  // as soon as a send would not block.
+  bool receive(std::chrono::milliseconds timeout, bool or_writable = false) {
     if (take()) return true;  // under load a message is already queued: no poll call
-    zmq::pollitem_t item{sock_.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, timeout) <= 0) return false;
+    zmq::pollitem_t item{sock_.handle(), 0, static_cast<short>(ZMQ_POLLIN | (or_writable ? ZMQ_POLLOUT : 0)), 0};
+    if (zmq::poll(&item, 1, timeout) <= 0 || (item.revents & ZMQ_POLLIN) == 0) return false;
     return take();
   }
   // Without waiting.
@@ -96,6 +109,25 @@ class zmq_link {
   }
   [[nodiscard]] const std::vector<std::byte>& peer() const noexcept { return peer_; }
   [[nodiscard]] std::uint64_t refused() const noexcept { return refused_; }
+
+  // Connections established (connected or accepted, re-connections included) and lost
+  // since the last call, from the socket's monitor. Never waits.
+  struct connection_events {
+    std::uint64_t up = 0, down = 0;
+  };
+  connection_events events() {
+    connection_events e;
+    zmq::message_t head, where;
+    while (monitor_.recv(head, zmq::recv_flags::dontwait)) {
+      if (head.more()) (void)monitor_.recv(where, zmq::recv_flags::none);  // the endpoint: not needed
+      if (head.size() < 2) continue;
+      std::uint16_t id = 0;
+      std::memcpy(&id, head.data(), 2);  // ZeroMQ's event frame: u16 event id, u32 value
+      if (id == ZMQ_EVENT_CONNECTED || id == ZMQ_EVENT_ACCEPTED) ++e.up;
+      if (id == ZMQ_EVENT_DISCONNECTED) ++e.down;
+    }
+    return e;
+  }
 
  private:
   static zmq::socket_type type_of(role r, mode m) noexcept {
@@ -122,6 +154,7 @@ class zmq_link {
   }
 
   zmq::socket_t sock_;
+  zmq::socket_t monitor_;
   zmq::message_t msg_;
   std::vector<std::byte> peer_;
   std::uint64_t refused_ = 0;
