@@ -51,14 +51,31 @@
 //   park_credited_d2_n3  depth 2, one credited reader; both sides park(0) with no deadline:
 //                      the writer parks for credits on writer_park and the reader's notify
 //                      after each cursor store must wake it; the reader parks on the bell.
+//   skip_lossy_d2 / skip_credited_d2  writer::skip (layout.hpp "Skips"), depth 2: the writer
+//                      publishes 1, skips 2..3, publishes 4, skips 5..7 (more than the
+//                      ring), publishes 8 and closes while the reader (lossy, or credited
+//                      and joined first: try_write spins on full) reads with try_read. It
+//                      never accepts a skipped sequence, every accepted message is intact
+//                      and exactly next_seq(), every lagged result moves it by exactly
+//                      missed(), 8 is always delivered, received + missed == 8; credited:
+//                      received == 3 and missed == 5 exactly (a published message is never
+//                      taken for a skipped one).
+//   skip_park_pingpong  the skip's wake: thread 0 skips 2 on ring A, then blocks in read()
+//                      (park(0), no deadline) on ring B; thread 1 blocks in read() on A,
+//                      must get lagged with missed() == 2, then publishes on B. A skip that
+//                      does not wake the parked reader (or a re-check that misses it)
+//                      leaves both asleep (DEADLOCK); the close cannot rescue it.
 //
 // Mutants (relacy_sync.hpp):
 //   1  light_fence a no-op (the writer's half of the bell's Dekker pair, and the credited
 //      reader's notify): a reader re-checks before the publish lands while the writer
 //      misses its parked count (park_pingpong_n2: DEADLOCK), or the writer parked for
 //      credits misses the reader's cursor and the reader its notify (park_credited_d2_n3:
-//      DEADLOCK);
-//   2  release stores done relaxed: lossy_d2_n5 accepts a stale message (USER ASSERT FAILED);
+//      DEADLOCK), or a reader parking as the writer skips misses the skip and the writer
+//      the parked flag (skip_park_pingpong: DEADLOCK);
+//   2  release stores done relaxed: lossy_d2_n5 accepts a stale message, and a credited
+//      reader that sees head >= n before n's committed stamp takes the published n for a
+//      skipped one (skip_credited_d2: missed() > 5; USER ASSERT FAILED);
 //   3  fence(acquire) a no-op: the re-check of the stamp and dirty may read older values
 //      than the payload copy saw, so lossy_d2_n5 accepts a torn copy (USER ASSERT FAILED).
 //
@@ -334,10 +351,12 @@ struct park_readers : rl::test_suite<park_readers<Readers, N>, 1 + Readers> {
   }
 };
 
-template <std::uint64_t N>
-struct park_pingpong : rl::test_suite<park_pingpong<N>, 2> {
-  std::optional<writer_t> w[2];  // w[0]: pings (thread 0 writes), w[1]: pongs (thread 1 writes)
-  std::optional<reader_t> r[2];  // r[0]: pings (thread 1 reads), r[1]: pongs (thread 0 reads)
+// Two lossy rings between two threads, every reader parking with no deadline: thread i
+// writes w[i] and reads r[1 - i].
+template <class Derived>
+struct two_rings : rl::test_suite<Derived, 2> {
+  std::optional<writer_t> w[2];
+  std::optional<reader_t> r[2];  // r[i] reads w[i]'s ring
 
   void before() {
     ringwire::model::payload_words.reset();
@@ -356,6 +375,12 @@ struct park_pingpong : rl::test_suite<park_pingpong<N>, 2> {
     }
     ringwire::model::payload_words.reset();
   }
+};
+
+// w[0]: pings (thread 0 writes), w[1]: pongs (thread 1 writes).
+template <std::uint64_t N>
+struct park_pingpong : two_rings<park_pingpong<N>> {
+  using two_rings<park_pingpong<N>>::w, two_rings<park_pingpong<N>>::r;
   void thread(unsigned index) {
     writer_t& out = *w[index];
     reader_t& in = *r[1 - index];
@@ -402,6 +427,101 @@ struct park_credited : fixture<park_credited<N>> {
   }
 };
 
+// ---- skips ------------------------------------------------------------------------------
+
+// The writer's script (see the top): 1, skip 2..3, 4, skip 5..7, 8.
+constexpr std::uint64_t skip_last = 8;
+constexpr bool skipped_seq(std::uint64_t n) { return n != 1 && n != 4 && n != skip_last; }
+
+template <bool Credited>
+struct skip_run : fixture<skip_run<Credited>> {
+  static bb::geometry shape() { return {2, 64, 16, Credited ? 1u : 0u}; }
+  std::optional<credited_t> c;
+
+  void before() {
+    fixture<skip_run<Credited>>::before();
+    if (Credited) c.emplace(this->r->credited());
+  }
+  void after() {
+    c.reset();
+    fixture<skip_run<Credited>>::after();
+  }
+  void write(std::uint64_t seq) {
+    RL_ASSERT(this->w->published() + 1 == seq);
+    for (;;) {
+      const status st = publish(*this->w, seq, 16);
+      if (st == status::ok) return;
+      RL_ASSERT(Credited && st == status::full);
+      ++g_cov.full;
+      rl::yield(1, RL_INFO);
+    }
+  }
+  template <class Reader>
+  void read(Reader& r) {
+    std::array<std::uint64_t, 4> buf{};
+    std::uint64_t last = 0;
+    for (;;) {
+      const std::uint64_t expected = r.next_seq();
+      buf.fill(0);
+      const bb::read_result m = r.try_read(std::as_writable_bytes(std::span(buf)));
+      if (m) {
+        RL_ASSERT(!skipped_seq(m.info().seq));
+        RL_ASSERT(m.missed() == 0 && m.info().seq == expected && m.info().seq > last);
+        RL_ASSERT(m.info().signature == m.info().seq && m.info().size == 16);
+        for (std::size_t i = 0; i < 2; ++i) RL_ASSERT(buf[i] == word_of(m.info().seq, i));
+        last = m.info().seq;
+        continue;
+      }
+      if (m.status() == status::empty) {
+        rl::yield(1, RL_INFO);
+        continue;
+      }
+      if (m.status() == status::closed) break;
+      RL_ASSERT(m.status() == status::lagged);
+      RL_ASSERT(m.missed() > 0 && r.next_seq() == expected + m.missed());
+      ++g_cov.lagged;
+      g_cov.dropped += m.missed();
+    }
+    RL_ASSERT(last == skip_last);  // the newest message is always delivered
+    RL_ASSERT(r.received() + r.missed() == skip_last);
+    if (Credited) {
+      RL_ASSERT(r.received() == 3);
+      RL_ASSERT(r.missed() == 5);
+    }
+  }
+  void thread(unsigned index) {
+    if (index == 0) {
+      write(1);
+      RL_ASSERT(this->w->skip(2) == status::ok);
+      write(4);
+      RL_ASSERT(this->w->skip(3) == status::ok);
+      write(skip_last);
+      this->w.reset();
+      return;
+    }
+    if (Credited) read(*c);
+    else read(*this->r);
+  }
+};
+
+// w[0]: ring A (thread 0 skips), w[1]: ring B (thread 1 answers).
+struct skip_park_pingpong : two_rings<skip_park_pingpong> {
+  void thread(unsigned index) {
+    std::array<std::uint64_t, 4> buf{};
+    if (index == 0) {
+      RL_ASSERT(w[0]->skip(2) == status::ok);
+      const bb::read_result m = r[1]->read(std::as_writable_bytes(std::span(buf)));
+      RL_ASSERT(m.status() == status::ok && m.info().seq == 1 && buf[0] == word_of(1, 0));
+    } else {
+      const bb::read_result m = r[0]->read(std::as_writable_bytes(std::span(buf)));
+      RL_ASSERT(m.status() == status::lagged && m.missed() == 2 && r[0]->next_seq() == 3);
+      ++g_cov.lagged;
+      RL_ASSERT(publish(*w[1], 1, 8) == status::ok);
+    }
+    w[index].reset();
+  }
+};
+
 // ---- driver (models/model_main.hpp) ---------------------------------------------------
 
 using ringwire::model::run_one;
@@ -417,6 +537,9 @@ constexpr ringwire::model::scenario all_scenarios[] = {
     {"park_two_readers_n2", &run_one<park_readers<2, 2>>, 100 * k},
     {"park_pingpong_n2", &run_one<park_pingpong<2>>, 200 * k, 1},
     {"park_credited_d2_n3", &run_one<park_credited<3>>, 300 * k, 1},
+    {"skip_lossy_d2", &run_one<skip_run<false>>, 100 * k, 2},
+    {"skip_credited_d2", &run_one<skip_run<true>>, 100 * k, 2},
+    {"skip_park_pingpong", &run_one<skip_park_pingpong>, 100 * k, 1},
 };
 
 #if RINGWIRE_MODEL_MUTANT == 0
@@ -424,9 +547,15 @@ constexpr std::span<const ringwire::model::expectation> mutant_failures{};
 #elif RINGWIRE_MODEL_MUTANT == 1
 // No light fence: a parked reader misses the publish and the writer misses the reader.
 constexpr ringwire::model::expectation mutant_failures[] = {{"park_pingpong_n2", rl::test_result_deadlock},
-                                                            {"park_credited_d2_n3", rl::test_result_deadlock}};
-#elif RINGWIRE_MODEL_MUTANT == 2 || RINGWIRE_MODEL_MUTANT == 3
-// Either mutant makes lossy_d2_n5 accept a stale or torn message (USER ASSERT FAILED).
+                                                            {"park_credited_d2_n3", rl::test_result_deadlock},
+                                                            {"skip_park_pingpong", rl::test_result_deadlock}};
+#elif RINGWIRE_MODEL_MUTANT == 2
+// A stale message accepted (lossy_d2_n5); a published message taken for a skipped one
+// (skip_credited_d2). USER ASSERT FAILED both.
+constexpr ringwire::model::expectation mutant_failures[] = {{"lossy_d2_n5", rl::test_result_user_assert_failed},
+                                                            {"skip_credited_d2", rl::test_result_user_assert_failed}};
+#elif RINGWIRE_MODEL_MUTANT == 3
+// A torn message accepted (USER ASSERT FAILED).
 constexpr ringwire::model::expectation mutant_failures[] = {{"lossy_d2_n5", rl::test_result_user_assert_failed}};
 #else
 #error "no byte_broadcast expectation for this RINGWIRE_MODEL_MUTANT"

@@ -12,7 +12,13 @@
 //     counted in filtered(); a payload with dirty > pos + region is skipped and counted
 //     missed, and the run is one lagged result (missed = its length) returned before
 //     whatever ends it, which stays for the next read; a buffer smaller than the size is
-//     too_small and consumes nothing; otherwise ok with the exact bytes and missed 0.
+//     too_small and consumes nothing; otherwise ok with the exact bytes and missed 0;
+//   * skips (writer::skip(g)): g sequences that write no entry and move no payload. Once
+//     the ring has skipped, "present(k)" means k was written and no later written message
+//     shares its entry; a reader at n <= h whose entry holds nothing new (no written k >= n
+//     there) passes to the oldest present message in [n, h] (h + 1: none), counting the
+//     sequences passed over as missed in the current run; a lap resumes there too (the
+//     window's h - depth + 1 only on a ring that never skipped).
 // Every status, missed count, info field, payload byte and counter must match.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -37,6 +43,7 @@ struct msg_model {
   std::uint64_t sig = 0;
   std::uint64_t pos = 0;
   std::uint32_t size = 0;
+  bool written = true;  // false: a skipped sequence
 };
 
 struct writer_model {
@@ -44,6 +51,28 @@ struct writer_model {
   std::uint64_t pos = 0;
   std::uint64_t dirty = 0;
   std::vector<msg_model> msgs;  // msgs[k - 1] is message k
+  bool skipped = false;         // the ring has skipped (the writer's sticky flag)
+
+  void skip(std::uint64_t g) {
+    if (g != 0) skipped = true;
+    msgs.insert(msgs.end(), g, msg_model{0, 0, 0, false});
+  }
+  // The newest written k <= h in n's entry (k = n mod depth), or 0 for none.
+  [[nodiscard]] std::uint64_t holder(std::uint64_t n, std::uint64_t depth) const {
+    const std::uint64_t h = msgs.size();
+    for (std::uint64_t k = n + (h - n) / depth * depth; k >= 1; k -= depth) {
+      if (msgs[k - 1].written) return k;
+      if (k <= depth) break;
+    }
+    return 0;
+  }
+  // The oldest k in [n, h] written and still in its entry, or h + 1.
+  [[nodiscard]] std::uint64_t oldest_present(std::uint64_t n, std::uint64_t depth) const {
+    const std::uint64_t h = msgs.size();
+    for (std::uint64_t k = n; k <= h; ++k)
+      if (holder(k, depth) == k) return k;
+    return h + 1;
+  }
 
   void write(std::uint64_t sig, std::uint32_t size) {
     const std::uint64_t len = (size + 7u) & ~7u;
@@ -73,13 +102,20 @@ expected model_read(const writer_model& w, reader_model& r, std::uint64_t depth,
   for (;;) {
     // A run of overwritten payloads is one lagged result, before whatever ends it.
     if (r.n > h) return {dropped > 0 ? status::lagged : (closed ? status::closed : status::empty), dropped};
-    const std::uint64_t holder = r.n + (h - r.n) / depth * depth;
-    if (holder != r.n) {
-      const std::uint64_t oldest = h - depth + 1;  // h >= depth here
+    const std::uint64_t holder = w.holder(r.n, depth);
+    if (holder > r.n) {
+      const std::uint64_t oldest = w.skipped ? w.oldest_present(r.n, depth) : h - depth + 1;  // h >= depth here
       const std::uint64_t skipped = oldest - r.n;
       r.missed += skipped;
       r.n = oldest;
       return {status::lagged, skipped + dropped};
+    }
+    if (holder < r.n) {  // nothing new in n's entry with n <= h: n was skipped
+      const std::uint64_t next = w.oldest_present(r.n, depth);
+      dropped += next - r.n;
+      r.missed += next - r.n;
+      r.n = next;
+      continue;
     }
     const msg_model& m = w.msgs[r.n - 1];
     if ((m.sig & r.fmask) != r.fvalue) {
@@ -112,9 +148,13 @@ RC_GTEST_PROP(ByteBroadcastModel, ReadersSeeExactlyWhatTheModelSays, ()) {
 
   const int steps = *rc::gen::inRange(1, 120);
   for (int step = 0; step < steps; ++step) {
-    const int op = *rc::gen::inRange(0, 10);
+    const int op = *rc::gen::inRange(0, 11);
     const std::size_t i = *rc::gen::inRange<std::size_t>(0, readers.size());
-    if (op <= 3 && !closed) {  // publish
+    if (op == 10 && !closed) {  // skip, up to two rings' worth
+      const std::uint64_t g = *rc::gen::inRange<std::uint64_t>(0, 2 * depth + 2);
+      RC_ASSERT(w.skip(g) == ringwire::status::ok);
+      wm.skip(g);
+    } else if (op <= 3 && !closed) {  // publish
       const auto size = static_cast<std::uint32_t>(*rc::gen::inRange<std::uint64_t>(0, max_message + 1));
       const std::uint64_t sig = *rc::gen::inRange<std::uint64_t>(0, 4);
       const std::uint64_t seq = wm.msgs.size() + 1;
@@ -185,51 +225,74 @@ RC_GTEST_PROP(ByteBroadcastModel, ReadersSeeExactlyWhatTheModelSays, ()) {
   }
 }
 
-// Credits: a credited reader and a lossy one, random writes (try_write) and reads.
-// The credited reader must get every message that went in, in order, byte for byte, and
-// never lagged; try_write may say full only while the credited reader has
-// unread messages, and must say full when it has a whole metadata ring unread.
+// Credits: a credited reader, random writes (try_write), skips and reads. The credited
+// reader must get every message that went in, in order, byte for byte, and a skipped run
+// at its cursor as one lagged result of exactly the run up to the next message (or head).
+// try_write may say full only while the credited reader has an unread message, and must
+// say full when the next sequence is a whole metadata ring past the first message at or
+// after its cursor (skipped sequences before that message hold nothing to protect; the
+// writer's gate is stricter where it does not know the run, writer.hpp "Skips").
 RC_GTEST_PROP(ByteBroadcastModel, CreditedReaderLosesNothing, ()) {
   const std::uint64_t depth = std::uint64_t{1} << *rc::gen::inRange(1, 5);
   const std::uint64_t region = std::uint64_t{1} << *rc::gen::inRange(6, 11);
   const std::uint64_t max_message = *rc::gen::inRange<std::uint64_t>(0, region / 2 + 1);
   auto [w, r] = bb::channel(bb::geometry{depth, region, max_message, 1});
   auto credited = r.credited();
-  std::uint64_t published = 0, consumed = 0;
-  std::vector<std::uint32_t> sizes;
+  std::vector<bool> written{false};  // written[k]: sequence k is a message (false: skipped)
+  std::vector<std::uint32_t> sizes{0};
+  std::uint64_t received = 0, missed = 0;
+  const auto seq = [&] { return written.size() - 1; };
   const int steps = *rc::gen::inRange(1, 150);
   std::vector<std::byte> out(max_message);
   for (int step = 0; step < steps; ++step) {
-    if (*rc::gen::inRange(0, 2) == 0) {
+    const std::uint64_t c = credited.next_seq();
+    const int op = *rc::gen::inRange(0, 8);
+    if (op == 0) {
+      const std::uint64_t g = *rc::gen::inRange<std::uint64_t>(0, 2 * depth + 2);
+      RC_ASSERT(w.skip(g) == ringwire::status::ok);
+      written.insert(written.end(), g, false);
+      sizes.insert(sizes.end(), g, 0);
+    } else if (op <= 3) {
       const auto size = static_cast<std::uint32_t>(*rc::gen::inRange<std::uint64_t>(0, max_message + 1));
+      const std::uint64_t n = seq() + 1;
       std::vector<std::byte> data(size);
-      for (std::size_t k = 0; k < size; ++k) data[k] = byte_of(published + 1, k);
+      for (std::size_t k = 0; k < size; ++k) data[k] = byte_of(n, k);
       const ringwire::status st = w.try_write(7, data);
-      const std::uint64_t pending = published - consumed;
+      std::uint64_t held = c;  // the first message at or after the cursor (seq() + 1: none)
+      while (held <= seq() && !written[held]) ++held;
       if (st == ringwire::status::ok) {
-        RC_ASSERT(pending < depth);
-        ++published;
+        RC_ASSERT(held > seq() || n < held + depth);
+        written.push_back(true);
         sizes.push_back(size);
       } else {
         RC_ASSERT(st == ringwire::status::full);
-        RC_ASSERT(pending > 0);
+        RC_ASSERT(held <= seq());  // an unread message
       }
     } else {
       const bb::read_result got = credited.try_read(out);
-      if (consumed == published) {
+      if (c > seq()) {
         RC_ASSERT(got.status() == status::empty);
+        continue;
+      }
+      if (!written[c]) {
+        std::uint64_t next = c;
+        while (next <= seq() && !written[next]) ++next;
+        RC_ASSERT(got.status() == status::lagged);
+        RC_ASSERT(got.missed() == next - c);
+        RC_ASSERT(credited.next_seq() == next);
+        missed += next - c;
         continue;
       }
       RC_ASSERT(got.status() == status::ok);
       RC_ASSERT(got.missed() == 0u);
-      RC_ASSERT(got.info().seq == consumed + 1);
-      RC_ASSERT(got.info().size == sizes[consumed]);
-      for (std::size_t k = 0; k < got.info().size; ++k) RC_ASSERT(out[k] == byte_of(got.info().seq, k));
-      ++consumed;
+      RC_ASSERT(got.info().seq == c);
+      RC_ASSERT(got.info().size == sizes[c]);
+      for (std::size_t k = 0; k < got.info().size; ++k) RC_ASSERT(out[k] == byte_of(c, k));
+      ++received;
     }
   }
-  RC_ASSERT(credited.missed() == 0u);
-  RC_ASSERT(credited.received() == consumed);
+  RC_ASSERT(credited.missed() == missed);
+  RC_ASSERT(credited.received() == received);
 }
 
 }  // namespace

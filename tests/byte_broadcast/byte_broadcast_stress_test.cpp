@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "ringwire/byte_broadcast.hpp"
+#include "stress_messages.hpp"
 #include "support/stress_scale.hpp"
 
 namespace {
@@ -40,20 +41,7 @@ using ringwire::status;
 
 constexpr std::size_t max_size = 2048;
 
-std::size_t size_of(std::uint64_t seq) { return static_cast<std::size_t>((seq * 2654435761u) % (max_size + 1)); }
-std::byte byte_of(std::uint64_t seq, std::size_t i) {
-  return static_cast<std::byte>((seq * 0x9E3779B97F4A7C15ull >> 56) ^ (i * 31) ^ (i >> 8));
-}
-void fill(std::uint64_t seq, std::vector<std::byte>& out) {
-  out.resize(size_of(seq));
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = byte_of(seq, i);
-}
-bool intact(const bb::message_info& m, std::span<const std::byte> data) {
-  if (m.signature != m.seq || m.size != size_of(m.seq)) return false;
-  for (std::size_t i = 0; i < m.size; ++i)
-    if (data[i] != byte_of(m.seq, i)) return false;
-  return true;
-}
+constexpr bb_stress::messages msgs{max_size};
 
 // Reads until closed; returns false at the first wrong message. `slow` naps now and then.
 struct tally {
@@ -73,7 +61,7 @@ tally consume(Reader& r, bool slow) {
     const std::uint64_t expected = r.next_seq();
     const bb::read_result m = r.read_for(buf, no_hang);
     if (m) {
-      if (m.missed() != 0 || m.info().seq != expected || m.info().seq <= t.last || !intact(m.info(), buf)) {
+      if (m.missed() != 0 || m.info().seq != expected || m.info().seq <= t.last || !msgs.intact(m.info(), buf)) {
         t.ok = false;
         return t;
       }
@@ -103,7 +91,7 @@ TEST(ByteBroadcastStress, ThreeReadersMixedSizes) {
   std::thread s([&] { ts = consume(slow, true); });
   std::vector<std::byte> msg;
   for (std::uint64_t i = 1; i <= n; ++i) {
-    fill(i, msg);
+    msgs.fill(i, msg);
     ASSERT_EQ(w.write(i, msg), status::ok);
   }
   w.close();
@@ -138,7 +126,7 @@ TEST(ByteBroadcastStress, LossyOnlyWriterNeverWaits) {
   std::thread u([&] { tb = consume(b, true); });
   std::vector<std::byte> msg;
   for (std::uint64_t i = 1; i <= n; ++i) {
-    fill(i, msg);
+    msgs.fill(i, msg);
     ASSERT_EQ(w.try_write(i, msg), status::ok);
   }
   w.close();
@@ -170,7 +158,7 @@ TEST(ByteBroadcastStress, ParkingReadersBurstThenPause) {
   std::thread s([&] { ts = consume(slow, true); });
   std::vector<std::byte> msg;
   for (std::uint64_t i = 1; i <= n; ++i) {
-    fill(i, msg);
+    msgs.fill(i, msg);
     ASSERT_EQ(w.write_for(i, msg, no_hang), status::ok) << "the writer was never woken at " << i;
     // A pause after every burst: long enough for the readers to spin out and park.
     if (i % burst == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
@@ -220,7 +208,7 @@ TEST(ByteBroadcastStress, ForkedWriterOverSharedMemory) {
       w.set_wait(park);
       std::vector<std::byte> msg;
       for (std::uint64_t i = 1; i <= n && rc == 0; ++i) {
-        fill(i, msg);
+        msgs.fill(i, msg);
         if (w.write_for(i, msg, no_hang) != status::ok) rc = 3;
         if (i % 512 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));  // let them park
       }

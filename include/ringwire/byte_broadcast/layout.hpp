@@ -12,13 +12,15 @@
 //                   reader_wakes u64 (the second line)      only (see "Counters" below)
 //   256    dirty    dirty u64: payload position the writer  the writer, once per region/8
 //                   may already be overwriting up to        bytes (see "dirty" below)
-//   384    control  closed u32 | parked u32 | bell u32 | writer_park u32   (+0, +4, +8, +12)
+//   384    control  closed u32 | parked u32 | bell u32 | writer_park u32 | skipped u32
+//                   (+0, +4, +8, +12, +16)
 //                   closed: the writer's close(); parked: 1 while some reader may be
 //                   sleeping on the bell (a reader about to sleep stores 1; the writer
 //                   that rings clears it); bell: the futex word parked readers sleep on
 //                   (the writer bumps it when parked != 0); writer_park: a credited
 //                   writer's park word (wait.hpp; it
-//                   parks, credited readers wake it). Read-mostly: one line, loaded by
+//                   parks, credited readers wake it); skipped: 1 once the writer skipped
+//                   a sequence (sticky; see "Skips"). Read-mostly: one line, loaded by
 //                   the writer per publish and by readers when they find nothing new
 //   512    credits  max_credited entries of 128 bytes:     a credited reader (its own entry)
 //                     +0 cursor u64 | +8 state u32         cursor: next sequence it has not
@@ -60,13 +62,36 @@
 // early. format() requires max_message (8-aligned) <= region/2, so the newest message is
 // always intact when its publish returns.
 //
+// Skips (writer::skip(g): a bridge passing on a remote gap). The writer advances its
+// sequence by g without writing an entry or a payload byte:
+//   skipped = 1 (relaxed; sticky); seq += g; head = seq (release); the wake step below
+// A skipped sequence k never gets the stamp 2k, so no read ever accepts it (nor calls it
+// corrupt: the fields are never looked at). A reader at n whose entry holds nothing new
+// (stamp < 2n), on a ring with skipped = 1 (a load on the control line it loads there
+// anyway), loads head (acquire): every commit up to head is then visible, so with head >= n
+// a stamp below 2k for n <= k <= head means k was skipped (one writer, and it stores head
+// after each commit). It resumes at the oldest k in [n, head] whose entry still holds k
+// committed (head + 1 if none) and reports every sequence passed over as missed, exactly:
+// one status::lagged result (with any overwritten run before it). A lapped reader on such a
+// ring resumes there too rather than at head - depth + 1: the window may be mostly skips,
+// and an older message outlives it when its later twins in the entry were skipped. The
+// search reads at most min(head - n + 1, depth) stamps (one pass over the entries beyond
+// depth), only on rings that skipped, only where n holds nothing new or was lapped. The
+// payload stream (pos, dirty) does not move. A ring that never skipped pays nothing: the
+// flag is 0, and the empty path's one extra load is on closed's line. A writer killed
+// between its flag and head stores skipped nothing (the flag alone changes no outcome); a
+// re-attached writer resumes after head, skips included.
+// Credits: a skip needs none (it overwrites nothing); writer.hpp "Skips" has the gate.
+//
 // Parking (wait_strategy::park; see "Parking" in reader.hpp and writer.hpp). Readers:
 //   b = bell (acquire); parked = 1 (relaxed); heavy_fence; re-check (stamp of n, closed);
 //   futex_wait(bell, b, deadline)
-// the writer, after every publish's head store and after close's closed store:
+// the writer, after every head store (a publish's or a skip's) and after close's closed store:
 //   light_fence; if (parked (relaxed) != 0 && exchange(parked, 0) != 0)
 //     { bell += 1 (release); futex_wake_all(bell) }
-// The fences are wait.hpp's Dekker pair: either the reader's re-check sees the message, or
+// The re-check also takes a skip to report for ready (skipped = 1 and head >= n, relaxed
+// loads after the heavy fence). The fences are wait.hpp's Dekker pair: either the reader's
+// re-check sees the message (or the skip), or
 // the writer's load sees parked != 0 and bumps the bell after the reader read b, so the
 // reader's futex_wait finds bell != b (the kernel refuses to sleep) or is woken. A reader
 // whose b already saw a bump acquires the publish before it (release), so its re-check
@@ -134,10 +159,15 @@ struct layout {
   static_assert(sizeof(atomic<std::uint64_t>) == 8, "the Sync policy's 64-bit atomic must be exactly 8 bytes");
 
   static constexpr std::uint64_t magic_value = 0x74736163'62797772ull;  // "rwbycast" little-endian
-  static constexpr std::uint32_t version_value = 2;  // 2: the control block's park words
+  // 2: the control block's park words; 3: skips (control.skipped: a version-2 reader would
+  // wait for ever on a skipped entry).
+  static constexpr std::uint32_t version_value = 3;
   static constexpr std::uint64_t max_depth = std::uint64_t{1} << 32;
   static constexpr std::uint64_t max_region = std::uint64_t{1} << 40;
   static constexpr std::uint32_t max_credited_limit = 1024;
+  // Sequences stay below this (writer::skip's precondition; stamps are 2n). A head at or
+  // beyond it is hostile memory: the readers' search for skipped sequences ignores it.
+  static constexpr std::uint64_t max_seq = std::uint64_t{1} << 62;
 
   struct alignas(detail::hot_block) header_block {
     std::uint64_t magic;
@@ -169,6 +199,7 @@ struct layout {
     atomic<std::uint32_t> parked;       // readers parking on bell (a hint for the writer)
     atomic<std::uint32_t> bell;         // readers' futex word: bumped by a writer that saw parked != 0
     atomic<std::uint32_t> writer_park;  // a credited writer's park word (wait.hpp protocol)
+    atomic<std::uint32_t> skipped;      // 1 once the writer skipped a sequence ("Skips"); never reset
   };
   struct alignas(detail::hot_block) credit_entry {
     atomic<std::uint64_t> cursor;
@@ -294,7 +325,8 @@ struct layout {
 static_assert(std::is_standard_layout_v<layout<std_sync>>, "the layout must be able to live in any memory");
 static_assert(offsetof(layout<std_sync>, control) == 384 && offsetof(layout<std_sync>::control_block, parked) == 4 &&
                   offsetof(layout<std_sync>::control_block, bell) == 8 &&
-                  offsetof(layout<std_sync>::control_block, writer_park) == 12 && sizeof(layout<std_sync>) == 512,
+                  offsetof(layout<std_sync>::control_block, writer_park) == 12 &&
+                  offsetof(layout<std_sync>::control_block, skipped) == 16 && sizeof(layout<std_sync>) == 512,
               "the byte map at the top of this header (and docs/shm-layout.md) must change with the layout");
 
 }  // namespace ringwire::byte_broadcast

@@ -21,6 +21,15 @@
 //            checked first, cheaply) are skipped in one run without copying, reported as
 //            one lagged result (missed() = the run) before the outcome that ends the run,
 //            which the next read returns: an ok result always says missed() == 0.
+//   Skips (writer::skip; layout.hpp "Skips"): where s1 < 2n and the ring's skipped flag is
+//   set, head (acquire) >= n means n was skipped: the reader passes to the oldest message
+//   still in [n, head] (head + 1 if none), counting every sequence passed over in missed()
+//   and in the current run's lagged result. A lap on such a ring resumes at that oldest
+//   message too. So received() + missed() == sequences from the start up to the last one
+//   passed, skipped ones included, exactly; a skipped sequence is never delivered, never
+//   corrupt, never waited for. Readers of fragments (ctl_som / ctl_eom) see a skip inside
+//   a message as the lagged result between its fragments: drop the open message there, as
+//   after a lap.
 //
 // Zero-copy reads (try_read_view) are validate-after-use, like Firedancer's: fn runs on the
 // ring's memory while the writer may be overwriting it, and only the result says whether
@@ -30,8 +39,9 @@
 // hands out memory; the copying reads use relaxed atomics and are race-free.)
 //
 // Credited readers (credited_reader, move-only) also publish their cursor -- the next
-// sequence they have not consumed -- in a registry entry after every message, so a writer
-// with credits never overwrites what they have not read (writer.hpp). Joining: take an entry
+// sequence they have not consumed -- in a registry entry after every message (and after
+// passing skipped sequences), so a writer with credits never overwrites what they have not
+// read (writer.hpp); lagged reaches them only for skipped sequences. Joining: take an entry
 // -- the first free one (CAS from free), or one the caller chose and guarantees no live
 // reader holds (exchange to live: a lock of the caller's own, such as a shared memory
 // claim, makes it ours even if a dead holder left it live) -- store a provisional cursor
@@ -53,7 +63,7 @@
 // strategy's spins first. Then wait_strategy::park (the default, as for every ringwire
 // endpoint; set_wait() picks another) sleeps on the ring's bell (layout.hpp "Parking"):
 //   b = bell (acquire); parked = 1; heavy_fence; re-check; futex_wait(bell, b)
-// until the writer publishes (it bumps the bell only when parked != 0), closes, the
+// until the writer publishes or skips (it bumps the bell only when parked != 0), closes, the
 // deadline passes or the stop token fires (its callback bumps the bell and wakes every
 // sleeper: the others re-check and sleep again). busy_spin / spin_then_yield / backoff
 // never write to the ring (a read-only mapping is fine); park needs a writable one, and on
@@ -253,9 +263,23 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
       // acquire: pairs with the writer's release store of the committed stamp.
       const std::uint64_t s1 = e.stamp.load(std::memory_order_acquire);
       if (s1 < ring::committed(n_)) {
+        // acquire: every publish and skip happens-before the closed flag (writer::close).
+        const bool closed = l->control.closed.load(std::memory_order_acquire) != 0;
+        // relaxed: a hint on closed's line (no new line for the empty path); the acquire
+        // load of head below orders what we conclude. A stale 0 is a poll too early (the
+        // next sees it; a parking reader's re-check reads it after the fence pair); after
+        // closed (acquire) it is current.
+        if (l->control.skipped.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+          // acquire: pairs with the writer's release store of head: every commit up to h
+          // is visible, so an entry k <= h without stamp 2k was skipped ("Skips" above).
+          const std::uint64_t h = l->head.head.load(std::memory_order_acquire);
+          if (h >= n_ && h < ring::max_seq) {
+            dropped += pass(oldest_present(h));  // 0: n_ itself landed meanwhile
+            continue;
+          }
+        }
         if (dropped != 0) return read_result(status::lagged, dropped);
-        // acquire: every publish happens-before the closed flag (writer::close).
-        if (l->control.closed.load(std::memory_order_acquire) == 0) {
+        if (!closed) {
           if (metrics_) show_counters();  // caught up: the monitor's numbers are exact now
           return read_result(status::empty);
         }
@@ -327,11 +351,13 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
       read_result r = try_read(out);
       if (r.status() != status::empty) return r;
       ring* const l = ref_.get();
-      // relaxed (both): a hint; the read that follows re-reads everything with its own
+      // relaxed (all): a hint; the read that follows re-reads everything with its own
       // orders. When parking, ordered after the parked increment by the heavy fence.
       auto ready = [&] {
         return meta_[n_ & mask_].stamp.load(std::memory_order_relaxed) >= ring::committed(n_) ||
-               l->control.closed.load(std::memory_order_relaxed) != 0;
+               l->control.closed.load(std::memory_order_relaxed) != 0 ||
+               (l->control.skipped.load(std::memory_order_relaxed) != 0 &&
+                l->head.head.load(std::memory_order_relaxed) >= n_);  // a skip to report
       };
       // A read-only reader cannot set the parked flag the writer reads: it polls.
       const std::uint64_t parks_before = parks_;
@@ -348,16 +374,57 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
 
   // Message n_ was replaced by message m (committed or being written), so head >= m - 1.
   // `dropped`: messages of the current run already skipped (and counted) before this lap.
+  // The oldest entry that can still be valid is the window's, newest - depth + 1; on a ring
+  // with skips the window may hold skipped sequences and an older message may outlive it
+  // (its later twins were skipped), so there: the oldest message still in its entry.
   read_result lag(std::uint64_t m, std::uint64_t dropped) noexcept {
-    // acquire: pairs with the writer's release store of head.
-    const std::uint64_t newest = std::max(m, ref_.get()->head.head.load(std::memory_order_acquire));
+    ring* const l = ref_.get();
+    // acquire: pairs with the writer's release store of head (and makes every commit up to
+    // h visible to oldest_present's stamp loads).
+    const std::uint64_t h = l->head.head.load(std::memory_order_acquire);
+    const std::uint64_t newest = std::max(m, h);
     std::uint64_t oldest = newest >= g_.depth ? newest - g_.depth + 1 : 1;
+    // relaxed: after head's acquire, which the flag's store precedes.
+    if (l->control.skipped.load(std::memory_order_relaxed) != 0 && h >= n_ && h < ring::max_seq) [[unlikely]]
+      oldest = oldest_present(h);
     if (oldest <= n_) oldest = n_ + 1;  // only hostile memory gets here: still move on
-    const std::uint64_t skipped = oldest - n_;
-    missed_ += skipped;
-    n_ = oldest;
+    return read_result(status::lagged, pass(oldest) + dropped);
+  }
+
+  // The oldest k in [n_, h] whose entry holds message k committed, else h + 1. Precondition:
+  // n_ <= h, h loaded (acquire) from head after the writer's store, so every commit up to h
+  // is visible here and a stamp below 2k means k was skipped (one writer, which stores head
+  // after each commit). At most min(h - n_ + 1, depth) stamp loads, only on a ring with
+  // skips and only where n_ holds nothing new or was lapped: beyond depth sequences each entry holds at
+  // most one candidate, so one pass over the entries finds the oldest.
+  [[nodiscard]] std::uint64_t oldest_present(std::uint64_t h) const noexcept {
+    // relaxed (all): ordered after the caller's acquire of head; nothing is copied here (the
+    // read that follows validates the entry it resumes at with its own seqlock).
+    const auto stamp = [this](std::uint64_t k) { return meta_[k & mask_].stamp.load(std::memory_order_relaxed); };
+    if (h - n_ < g_.depth) {
+      for (std::uint64_t k = n_; k <= h; ++k)
+        if (stamp(k) == ring::committed(k)) return k;
+      return h + 1;
+    }
+    std::uint64_t found = h + 1;
+    for (std::uint64_t i = 0; i < g_.depth; ++i) {
+      const std::uint64_t st = stamp(i);
+      const std::uint64_t k = st / 2;
+      // Committed, in range and in its own entry (a hostile stamp may claim another).
+      if (st % 2 == 0 && k >= n_ && k <= h && (k & mask_) == i) found = std::min(found, k);
+    }
+    return found;
+  }
+
+  // Moves to `next` (>= n_), counting the sequences passed over as missed: skipped or
+  // overwritten, none of them delivered. Returns how many.
+  std::uint64_t pass(std::uint64_t next) noexcept {
+    const std::uint64_t k = next - n_;
+    if (k == 0) return 0;
+    missed_ += k;
+    n_ = next;
     show_cursor();
-    return read_result(status::lagged, skipped + dropped);
+    return k;
   }
 
   void advance() noexcept {
@@ -425,8 +492,8 @@ class reader : public ringwire::detail::endpoint<reader<Sync>, detail::ring_ref<
 };
 
 // A reader the writer waits for (credits). Move-only: it owns one registry entry, freed
-// when it is destroyed. Reads exactly like reader; lagged cannot happen to it
-// while its writer uses credits.
+// when it is destroyed. Reads exactly like reader; lagged happens to it only for the
+// writer's skipped sequences (missed() counts exactly those), never for a message.
 template <class Sync = std_sync>
 class credited_reader
     : public ringwire::detail::read_calls<credited_reader<Sync>, std::span<std::byte>, read_result, Sync> {

@@ -33,7 +33,8 @@ struct shm_contract {
   using ring = ringwire::byte_broadcast::layout<std_sync>;
   // The byte map of docs/shm-layout.md, pinned.
   static_assert(offsetof(ring, head) == 128 && offsetof(ring, dirty) == 256 &&
-                    offsetof(ring, control) == 384 && sizeof(ring) == 512 &&
+                    offsetof(ring, control) == 384 && offsetof(ring::control_block, skipped) == 16 &&
+                    sizeof(ring) == 512 &&
                     sizeof(ring::credit_entry) == 128 &&
                     sizeof(ring::meta_entry) == 64 &&
                     offsetof(ring::header_block, max_credited) == 72,
@@ -121,9 +122,11 @@ struct shm_contract {
   static void validate(const unsigned char* base, const shm::identity& id) {
     const auto* l = shm::detail::channel_at<const ring>(base, id);
     check_ring(l, id);
-    // relaxed: a flag that must be 0 or 1; nothing is read through it.
+    // relaxed: flags that must be 0 or 1; nothing is read through them.
     if (l->control.closed.load(std::memory_order_relaxed) > 1)
       shm::detail::fail(errc::shm_corrupt, "the writer's close flag is neither 0 nor 1");
+    if (l->control.skipped.load(std::memory_order_relaxed) > 1)
+      shm::detail::fail(errc::shm_corrupt, "the writer's skip flag is neither 0 nor 1");
   }
 
   // The writer's head, the close flag and the readers parked on the bell, then the writer's

@@ -27,7 +27,8 @@ namespace ringwire::byte_broadcast {
 struct credited_reader_stats {
   std::uint32_t entry = 0;     // credit entry index
   std::uint64_t cursor = 0;    // the next sequence it has not consumed
-  std::uint64_t lag = 0;       // published + 1 - cursor: messages it holds the writer back by
+  std::uint64_t lag = 0;       // published + 1 - cursor: sequences it holds the writer back by
+                               // (writer skips included until its next read passes them)
   std::uint64_t received = 0;  // metrics: messages it read since it joined, as last shown
   std::uint64_t parks = 0;     // metrics: its futex sleeps since it joined, as last shown
 };
@@ -37,7 +38,7 @@ struct stats {
   std::uint64_t region_bytes = 0;
   std::uint64_t max_message = 0;
   std::uint32_t max_credited = 0;
-  std::uint64_t published = 0;       // the head: the newest committed sequence
+  std::uint64_t published = 0;       // the head: the newest sequence, committed or skipped (writer::skip)
   bool closed = false;
   std::uint32_t parked_readers = 0;  // the bell's flag: 1 while some reader may be asleep on it
   std::uint64_t credit_waits = 0;    // metrics: writes a credited reader held back (full)

@@ -7,7 +7,8 @@
 //   3. the payload as relaxed 64-bit word stores (Sync::word);
 //   4. the entry's seqlock write: stamp 2n-1, fence(release), signature / pos / size|ctl /
 //      tspub as relaxed word stores, stamp 2n (release);
-//   5. head = n (release): read by readers only when they join or resynchronise;
+//   5. head = n (release): read by readers only when they join or resynchronise (or
+//      look for skipped sequences);
 //   6. light_fence; parked (relaxed) != 0 and exchange(parked, 0) != 0 ? bell += 1
 //      (release), futex_wake_all(bell).
 // With no reader parked: no read-modify-write, no syscall, no wait -- step 6 is a compiler
@@ -41,6 +42,22 @@
 // takes a light fence and loads writer_park (the notify of wait.hpp: no RMW, no fence
 // while the writer runs), and wakes it when parked. A credited reader that leaves frees
 // its entry and wakes it with a full fence (a rare path).
+//
+// Skips (skip(g); layout.hpp "Skips"): skipped = 1 (relaxed), seq += g, head = seq
+// (release), step 6. No entry, no payload, no dirty: a skip overwrites nothing, so it
+// never waits for credits and never says full. The gate still counts sequences, skipped
+// ones included (a cursor c allows writes up to c + depth - 1), with one exception: a
+// cursor inside the writer's latest run of skipped sequences [from, to] counts as to + 1.
+// Such a reader has consumed everything before the run and the run holds nothing, so no
+// entry or payload it still needs is overwritten; without it a caught-up credited reader
+// would hold the writer a whole skip behind until its next read (and a skip of depth or
+// more would block the next write until then). That reader may then find its entry
+// lapped by a message after the run: its lag path resumes at the oldest message still in
+// the ring (layout.hpp "Skips"), which the gate kept, so it loses no message. A cursor in an
+// older run, or before the run, is held back by the skipped sequences as by messages
+// (stricter, never wrong; a re-attached writer forgets the run the same way). pos(c) for
+// a skipped c is the position of an older message in c's entry (or 0): also stricter. The exception is one
+// comparison in rescan(), off the publish path.
 //
 // Counters (options::metrics; layout.hpp "Counters", stats.hpp): a write that found the
 // credits exhausted counts one credit wait (try_write's full, or write()'s wait), its futex
@@ -144,6 +161,29 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
   // write_until (ctl last, ctl_whole when left out) come from ringwire::detail::write_calls
   // (detail/call_surface.hpp), over write_limited below. A stop request says cancelled and
   // writes nothing.
+
+  // Advances the sequence by g without writing an entry or a payload byte: sequences
+  // published() + 1 .. published() + g never exist here, and every reader counts exactly
+  // those it had not passed as missed (status::lagged; see "Skips" at the top). Never waits
+  // and needs no credits (it overwrites nothing). ok (g == 0: nothing done), or closed.
+  // Precondition: published() + g < layout::max_seq, 2^62 (checked with RINGWIRE_CHECKS).
+  status skip(std::uint64_t g) noexcept {
+    RINGWIRE_ASSERT(g < ring::max_seq - seq_ && "skip: the sequence would leave the stamp range");
+    ring* const l = ref_.get();
+    if (l == nullptr) return status::closed;
+    if (g == 0) return status::ok;
+    // relaxed: a reader acts on it only after an acquire load of the head stored below
+    // (release), or of closed, or after the park protocol's fence pair (wake_parked).
+    l->control.skipped.store(1, std::memory_order_relaxed);
+    if (skip_to_ != seq_) skip_from_ = seq_ + 1;  // else this run continues the last one
+    seq_ += g;
+    skip_to_ = seq_;
+    // release: the flag and every earlier commit happen-before a reader's acquire load of
+    // head, from which it concludes that an entry n <= head without stamp 2n was skipped.
+    l->head.head.store(seq_, std::memory_order_release);
+    wake_parked(l);
+    return status::ok;
+  }
 
   // Closes the ring: readers drain what is still valid, then see closed. Idempotent.
   void close() noexcept {
@@ -265,9 +305,14 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
     l->head.head.store(n, std::memory_order_release);
     seq_ = n;
     pos_ = end;
+    wake_parked(l);
+  }
+
+  // Step 6, after every head store (a publish's or a skip's): the waker's half of the park
+  // protocol (layout.hpp "Parking"), paired with a parking reader's heavy fence between its
+  // parked store and its re-check.
+  void wake_parked(ring* l) noexcept {
     if constexpr (Sync::parks) {
-      // The waker's half of the park protocol (layout.hpp "Parking"): pairs with a parking
-      // reader's heavy fence between its parked increment and its re-check.
       Sync::light_fence(scope_);
       // relaxed: ordered after the stamp and head stores by the light fence.
       if (l->control.parked.load(std::memory_order_relaxed) != 0) [[unlikely]] ring_bell(l);
@@ -316,7 +361,9 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
       if (ce.state.load(std::memory_order_acquire) != ring::credit_live) continue;
       // acquire: the reader's copies of messages below its cursor happen-before our
       // overwrite of them.
-      c = std::min(c, ce.cursor.load(std::memory_order_acquire));
+      std::uint64_t cur = ce.cursor.load(std::memory_order_acquire);
+      if (cur >= skip_from_ && cur <= skip_to_) cur = skip_to_ + 1;  // inside the latest skipped run: see the top
+      c = std::min(c, cur);
     }
     credit_seq_ = credit_end_ = std::numeric_limits<std::uint64_t>::max();
     if (c <= seq_) {  // a credited reader has not consumed message c yet
@@ -351,6 +398,7 @@ class writer : public ringwire::detail::endpoint<writer<Sync>, detail::ring_ref<
   std::uint64_t fenced_seq_ = ~std::uint64_t{0};  // seq_ at the last fenced rescan (none yet)
   std::uint64_t wakes_ = 0;
   std::uint64_t parks_ = 0;
+  std::uint64_t skip_from_ = 1, skip_to_ = 0;  // the latest run of skipped sequences (empty: none)
   typename ring::meta_entry* meta_ = nullptr;
   std::uint64_t* payload_ = nullptr;
   bool credited_ = false;

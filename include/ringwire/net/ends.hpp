@@ -139,8 +139,8 @@ class byte_broadcast_sink {
   status put(std::span<const std::byte> bytes, std::stop_token stop) {
     return w_.write(0, bytes, stop);
   }
-  // No skip in the byte-broadcast protocol yet: the bridge counts the gap (bridge_stats).
-  status skip(std::uint64_t) noexcept { return status::ok; }
+  // writer::skip(g): every local reader counts exactly g more missed (status::lagged).
+  status skip(std::uint64_t g) noexcept { return w_.skip(g); }
   [[nodiscard]] std::size_t max_payload() const noexcept { return max_; }
   Writer& endpoint() noexcept { return w_; }
 
