@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::vector<std::byte> again(frame.size() + 64);
   net::frame_writer w(again);
-  if (!w.begin(r.frame.header().channel, r.frame.header().epoch)) std::abort();
+  if (!w.begin(r.frame.header().channel, r.frame.header().epoch, r.frame.header().flags)) std::abort();
   std::uint64_t last = 0;
   r.frame.for_each([&](const net::record& rec) {
     if (rec.seq <= last || rec.payload.size() > max_payload) std::abort();

@@ -48,7 +48,9 @@ std::uint64_t env_u64(const char* name) { return std::strtoull(std::getenv(name)
 // A lossless channel of `n` ticks, bridged (ROUTER) until everything was acknowledged.
 int lossless_source(const std::string& address, std::uint64_t n) {
   zmq::context_t ctx;
-  auto [pub, hub] = bc::channel<tick>(1024, {.policy = bc::policy::lossless});
+  auto near = bc::channel<tick>(1024, {.policy = bc::policy::lossless});  // not a structured binding: lambdas capture pub
+  auto& pub = near.first;
+  auto& hub = near.second;
   net::outbound_options o;
   o.link.address = address;
   o.mode = net::mode::lossless;
@@ -66,7 +68,9 @@ int lossless_source(const std::string& address, std::uint64_t n) {
 // one message per frame, so ZeroMQ drops. Runs until killed.
 int lossy_source(const std::string& address) {
   zmq::context_t ctx;
-  auto [pub, hub] = bc::channel<tick>(1024);
+  auto near = bc::channel<tick>(1024);  // not a structured binding: lambdas capture pub
+  auto& pub = near.first;
+  auto& hub = near.second;
   net::outbound_options o;
   o.link.address = address;
   o.link.send_hwm = 1;

@@ -1,4 +1,5 @@
-# Installs ringwire (headers, CMake package, pkg-config file, the ringwire command) into a
+# Installs ringwire (headers, CMake package, pkg-config file, the ringwire command, and
+# ringwire::net where it was built) into a
 # scratch prefix, runs the installed command, and builds a consumer against it three ways:
 # find_package, pkg-config, add_subdirectory. Run by CTest with -DSRC=, -DWORK=, -DCXX=.
 file(REMOVE_RECURSE ${WORK})
@@ -21,8 +22,14 @@ run(${CMAKE_COMMAND} -S ${SRC}/tests/install/consumer -B ${WORK}/pkg -G Ninja -D
 run(${CMAKE_COMMAND} --build ${WORK}/pkg)
 run(${WORK}/pkg/consumer)
 run(${WORK}/pkg/consumer_pc)
+if(EXPECT_NET)  # ringwire::net was built: find_package must provide it too
+  run(${WORK}/pkg/consumer_net)
+endif()
 run(${CMAKE_COMMAND} -S ${SRC}/tests/install/consumer -B ${WORK}/sub -G Ninja -DCMAKE_CXX_COMPILER=${CXX}
     -DCONSUME=subdirectory -DRINGWIRE_SOURCE=${SRC})
 run(${CMAKE_COMMAND} --build ${WORK}/sub)
 run(${WORK}/sub/consumer)
+if(EXPECT_NET)
+  run(${WORK}/sub/consumer_net)
+endif()
 message(STATUS "install, find_package, pkg-config and add_subdirectory: ok")

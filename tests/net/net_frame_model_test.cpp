@@ -91,7 +91,7 @@ RC_GTEST_PROP(NetFrameModel, OneCorruptByteIsRefusedOrStillCanonical, ()) {
   // records written again give the same bytes
   std::vector<std::byte> again(f.size());
   frame_writer w(again);
-  RC_ASSERT(w.begin(r.frame.header().channel, r.frame.header().epoch));
+  RC_ASSERT(w.begin(r.frame.header().channel, r.frame.header().epoch, r.frame.header().flags));
   r.frame.for_each([&](const record& rec) { RC_ASSERT(w.add(rec.seq, rec.publish_ns, rec.payload)); });
   const auto out = w.finish();
   RC_ASSERT(out.size() == f.size());

@@ -90,7 +90,7 @@ TEST(NetFrame, EveryCorruptionIsNamed) {
       {"magic", [](std::vector<std::byte>& f) { f[0] = std::byte{'X'}; }, frame_fault::bad_magic},
       {"version", [](std::vector<std::byte>& f) { poke<std::uint16_t>(f, 4, 2); }, frame_fault::bad_version},
       {"header size", [](std::vector<std::byte>& f) { poke<std::uint16_t>(f, 6, 40); }, frame_fault::bad_header_size},
-      {"flags", [](std::vector<std::byte>& f) { poke<std::uint32_t>(f, 28, 1); }, frame_fault::bad_flags},
+      {"flags", [](std::vector<std::byte>& f) { poke<std::uint32_t>(f, 28, 2); }, frame_fault::bad_flags},
       {"record reserved", [](std::vector<std::byte>& f) { poke<std::uint32_t>(f, 32 + 20, 1); },
        frame_fault::bad_flags},
       {"count 0", [](std::vector<std::byte>& f) { poke<std::uint32_t>(f, 12, 0); }, frame_fault::empty},
@@ -221,13 +221,29 @@ TEST(NetCredit, RoundTripsAndRefusesEveryBadField) {
   EXPECT_TRUE(refused([](auto& x) { x[6] = std::byte{41}; }));                          // size field
   EXPECT_TRUE(refused([](auto& x) { std::memset(x.data() + 8, 0, 8); }));               // receiver 0
   EXPECT_TRUE(refused([](auto& x) { std::memset(x.data() + 32, 0, 4); }));              // window 0
-  EXPECT_TRUE(refused([](auto& x) { x[36] = std::byte{1}; }));                          // reserved
+  EXPECT_TRUE(refused([](auto& x) { x[36] = std::byte{2}; }));                          // unknown flag
   EXPECT_TRUE(refused([](auto& x) { std::memset(x.data() + 16, 0, 8); }));              // seq without epoch
   net::credit out;
   EXPECT_FALSE(net::decode_credit(std::span(b.data(), 39), out));                       // truncated
   std::vector<std::byte> longer(b.begin(), b.end());
   longer.push_back(std::byte{0});
   EXPECT_FALSE(net::decode_credit(longer, out));                                        // trailing bytes
+}
+
+// The header's gap_before flag and the credit's resend flag round-trip; unknown bits do not.
+TEST(NetFrame, FlagsRoundTrip) {
+  std::vector<std::byte> buf(256);
+  net::frame_writer w(buf);
+  ASSERT_TRUE(w.begin(3, 9, net::flag_gap_before | 0x80));  // unknown bits are not written
+  const std::byte p[1] = {std::byte{7}};
+  ASSERT_TRUE(w.add(5, 0, p));
+  const auto f = w.finish();
+  const auto r = net::decode(f, 16);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.frame.header().flags, net::flag_gap_before);
+  net::credit c;
+  ASSERT_TRUE(net::decode_credit(net::encode(net::credit{1, 2, 3, 4, net::credit_resend}), c));
+  EXPECT_EQ(c.flags, net::credit_resend);
 }
 
 }  // namespace

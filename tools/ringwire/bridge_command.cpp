@@ -14,7 +14,7 @@
 //       without duplicates.
 // Byte broadcast because a segment of it is self-describing: any payload up to its message
 // limit, no compile-time type. Typed broadcast<T> channels are bridged through the library
-// (net::broadcast_source<T> / broadcast_sink<T>; examples/bridge_market_data.cpp).
+// (net::broadcast_source<T> / broadcast_sink<T>; examples/bridge/market_data.cpp).
 #include <pthread.h>
 
 #include <csignal>

@@ -19,7 +19,12 @@
 //                             when it starts; a new epoch tells the receiver that sequence
 //                             numbers may have restarted (a restart is counted, not a gap)
 //    24     4    body_bytes   bytes after the header: exactly the records below
-//    28     4    flags        0 in version 1 (a non-zero value is refused: malformed)
+//    28     4    flags        bit 0, gap_before: the sender knows messages are missing
+//                             between its previous frame's last record and this frame's
+//                             first (its local channel lapped it): a receiver in lossless
+//                             mode takes such a hole as a real gap, any other hole between
+//                             frames as a loss in transit to be resent. Other bits: 0 (a
+//                             non-zero value is refused: malformed)
 //
 //  then `count` records, each
 //     0     8    seq          the message's sequence number in the sending channel (>= 1),
@@ -63,7 +68,7 @@ enum class frame_fault : std::uint8_t {
   bad_magic,           // not a ringwire bridge frame
   bad_version,         // a version this build does not read
   bad_header_size,     // header_size != 32
-  bad_flags,           // non-zero flags or record reserved field
+  bad_flags,           // unknown flags, or a non-zero record reserved field
   empty,               // count == 0
   size_mismatch,       // body_bytes disagrees with the bytes received, or frame too large
   truncated_record,    // a record runs past the body
@@ -81,7 +86,7 @@ inline const char* to_string(frame_fault f) noexcept {
     case frame_fault::bad_magic: return "bad magic";
     case frame_fault::bad_version: return "bad version";
     case frame_fault::bad_header_size: return "bad header size";
-    case frame_fault::bad_flags: return "non-zero reserved bits";
+    case frame_fault::bad_flags: return "unknown flags or non-zero reserved bits";
     case frame_fault::empty: return "no records";
     case frame_fault::size_mismatch: return "size mismatch";
     case frame_fault::truncated_record: return "truncated record";
@@ -113,10 +118,13 @@ struct record {
   std::span<const std::byte> payload;
 };
 
+inline constexpr std::uint32_t flag_gap_before = 1;  // the header's flags (above)
+
 struct frame_header {
   std::uint32_t channel;
   std::uint32_t count;
   std::uint64_t epoch;
+  std::uint32_t flags = 0;
 };
 
 struct decode_result;
@@ -166,8 +174,9 @@ struct decode_result {
   if (load_le<std::uint32_t>(h) != frame_magic) return fail(frame_fault::bad_magic);
   if (load_le<std::uint16_t>(h + 4) != frame_version) return fail(frame_fault::bad_version);
   if (load_le<std::uint16_t>(h + 6) != frame_header_bytes) return fail(frame_fault::bad_header_size);
-  if (load_le<std::uint32_t>(h + 28) != 0) return fail(frame_fault::bad_flags);
-  const frame_header hdr{load_le<std::uint32_t>(h + 8), load_le<std::uint32_t>(h + 12), load_le<std::uint64_t>(h + 16)};
+  if ((load_le<std::uint32_t>(h + 28) & ~flag_gap_before) != 0) return fail(frame_fault::bad_flags);
+  const frame_header hdr{load_le<std::uint32_t>(h + 8), load_le<std::uint32_t>(h + 12), load_le<std::uint64_t>(h + 16),
+                         load_le<std::uint32_t>(h + 28)};
   if (hdr.count == 0) return fail(frame_fault::empty);
   const std::uint32_t body = load_le<std::uint32_t>(h + 24);
   if (in.size() > max_frame_bytes || body != in.size() - frame_header_bytes) return fail(frame_fault::size_mismatch);
@@ -200,7 +209,8 @@ class frame_writer {
 
   // Starts a frame for `channel` from incarnation `epoch` (non-zero). False if the buffer
   // cannot hold even the header.
-  bool begin(std::uint32_t channel, std::uint64_t epoch) noexcept {
+  bool begin(std::uint32_t channel, std::uint64_t epoch, std::uint32_t flags = 0) noexcept {
+    flags_ = flags & flag_gap_before;
     count_ = 0;
     at_ = frame_header_bytes;
     last_seq_ = 0;
@@ -242,7 +252,7 @@ class frame_writer {
     detail::store_le<std::uint32_t>(h + 12, count_);
     detail::store_le<std::uint64_t>(h + 16, epoch_);
     detail::store_le<std::uint32_t>(h + 24, static_cast<std::uint32_t>(at_ - frame_header_bytes));
-    detail::store_le<std::uint32_t>(h + 28, 0);
+    detail::store_le<std::uint32_t>(h + 28, flags_);
     return {buf_.data(), at_};
   }
 
@@ -251,6 +261,7 @@ class frame_writer {
   std::size_t at_ = frame_header_bytes;
   std::uint32_t count_ = 0;
   std::uint32_t channel_ = 0;
+  std::uint32_t flags_ = 0;
   std::uint64_t epoch_ = 0;
   std::uint64_t last_seq_ = 0;
 };
@@ -334,19 +345,24 @@ class gap_tracker {
 //       16    8 sender         the sender epoch `delivered` belongs to (0: none yet)
 //       24    8 delivered      the last sequence number delivered to the local channel
 //       32    4 window         messages the sender may have unacknowledged (>= 1)
-//       36    4 reserved       0
+//       36    4 flags          bit 0, resend: the receiver found a hole (a frame lost or
+//                              refused in transit): send again everything after
+//                              `delivered`. Other bits 0.
 //
 // Everything up to `delivered` (of that sender epoch) is acknowledged; a new receiver (or
-// a sender epoch it does not know) makes the sender resend what is not. Refused whole
-// when any field is out of range, like a frame.
+// a sender epoch it does not know, or a resend flag) makes the sender resend what is not.
+// Refused whole when any field is out of range, like a frame.
 inline constexpr std::uint32_t credit_magic = 0x31435752u;  // "RWC1"
 inline constexpr std::size_t credit_bytes = 40;
+
+inline constexpr std::uint32_t credit_resend = 1;  // the credit's flags (above)
 
 struct credit {
   std::uint64_t receiver = 0;
   std::uint64_t sender = 0;
   std::uint64_t delivered = 0;
   std::uint32_t window = 0;
+  std::uint32_t flags = 0;
 };
 
 inline std::array<std::byte, credit_bytes> encode(const credit& c) noexcept {
@@ -358,20 +374,21 @@ inline std::array<std::byte, credit_bytes> encode(const credit& c) noexcept {
   detail::store_le<std::uint64_t>(b.data() + 16, c.sender);
   detail::store_le<std::uint64_t>(b.data() + 24, c.delivered);
   detail::store_le<std::uint32_t>(b.data() + 32, c.window);
-  detail::store_le<std::uint32_t>(b.data() + 36, 0);
+  detail::store_le<std::uint32_t>(b.data() + 36, c.flags & credit_resend);
   return b;
 }
 
 // The credit in `in`, or false: wrong size, magic, version, a zero receiver or window, a
-// delivered seq without a sender epoch, non-zero reserved bits.
+// delivered seq without a sender epoch, unknown flags.
 [[nodiscard]] inline bool decode_credit(std::span<const std::byte> in, credit& out) noexcept {
   if (in.size() != credit_bytes) return false;
   const std::byte* p = in.data();
   if (detail::load_le<std::uint32_t>(p) != credit_magic || detail::load_le<std::uint16_t>(p + 4) != 1 ||
-      detail::load_le<std::uint16_t>(p + 6) != credit_bytes || detail::load_le<std::uint32_t>(p + 36) != 0)
+      detail::load_le<std::uint16_t>(p + 6) != credit_bytes || (detail::load_le<std::uint32_t>(p + 36) & ~credit_resend) != 0)
     return false;
   const credit c{detail::load_le<std::uint64_t>(p + 8), detail::load_le<std::uint64_t>(p + 16),
-                 detail::load_le<std::uint64_t>(p + 24), detail::load_le<std::uint32_t>(p + 32)};
+                 detail::load_le<std::uint64_t>(p + 24), detail::load_le<std::uint32_t>(p + 32),
+                 detail::load_le<std::uint32_t>(p + 36)};
   if (c.receiver == 0 || c.window == 0 || (c.sender == 0 && c.delivered != 0)) return false;
   out = c;
   return true;

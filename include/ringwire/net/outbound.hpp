@@ -20,6 +20,12 @@
 // back-pressures the local publisher exactly as a slow local subscriber would. A new
 // receiver session (the receiver restarted, or its connection was re-established) gets
 // every unacknowledged frame again; the receiver drops what it already had (duplicates).
+// A receiver that finds a hole between frames (a frame lost with a dropped connection, or
+// refused) asks for a resend (the credit's resend flag); holes the local channel made are
+// declared in the frame (flag_gap_before), so they are not asked for again. One receiver
+// session at a time: credits from another receiver are ignored (counted refused) until the
+// session's receiver is gone -- unreachable, disconnected, or silent for session_timeout.
+// On stop the bridge reads no more and waits up to `drain` for the acknowledgements.
 // Known limit: the frames in flight live in this process, so killing the outbound side
 // loses them (the receiver counts them as a gap when the channel's sequence continues).
 #pragma once
@@ -39,6 +45,7 @@
 #include <utility>
 #include <vector>
 
+#include "ringwire/error.hpp"
 #include "ringwire/net/ends.hpp"
 #include "ringwire/net/frame.hpp"
 #include "ringwire/net/stats.hpp"
@@ -50,11 +57,16 @@ struct outbound_options {
   link_options link{};                        // where to bind (or connect)
   net::mode mode = net::mode::lossy;
   std::uint32_t channel = 0;                  // the frame header's channel id
-  std::size_t max_frame_bytes = 64 * 1024;    // a batch's limit in bytes ...
+  std::size_t max_frame_bytes = 64 * 1024;    // a batch's limit in bytes (raised to fit one
+                                              // largest message of the source) ...
   std::uint32_t max_batch = 4096;             // ... and in messages (1: no batching)
   std::chrono::milliseconds idle{20};         // how long run() waits per poll when idle
   bool exit_on_close = true;                  // return when the local channel closes (else wait
                                               // for a new publisher: shared memory)
+  // lossless: a session whose receiver sent no credit for this long may be taken over by
+  // another receiver; on stop, how long to wait for the last acknowledgements.
+  std::chrono::milliseconds session_timeout{1000};
+  std::chrono::milliseconds drain{1000};
   std::array<std::atomic<std::uint64_t>*, counter_count> mirror{};  // stats.hpp
 };
 
@@ -75,38 +87,44 @@ inline std::uint64_t wall_ns() noexcept {
 namespace detail {
 // After every frame and when idle: the counters into the mirror (a segment's user
 // counters, where there is one); the link's connection events into the counters when idle
-// (a ZeroMQ call: not one per frame under load).
-inline void refresh(zmq_link& link, bridge_stats& s, const std::array<std::atomic<std::uint64_t>*, counter_count>& mirror,
-                    bool idle) {
+// or every 64 frames (a ZeroMQ call: not one per frame under load). Returns the events.
+inline zmq_link::connection_events refresh(zmq_link& link, bridge_stats& s,
+                                           const std::array<std::atomic<std::uint64_t>*, counter_count>& mirror,
+                                           bool idle) {
+  zmq_link::connection_events e;
   if (idle) {
-    const zmq_link::connection_events e = link.events();
+    e = link.events();
     if (e.up != 0) s.add(counter_index::connections, e.up);
     if (e.down != 0) s.add(counter_index::disconnections, e.down);
   }
   s.mirror(mirror.data(), counter_count);
+  return e;
 }
 }  // namespace detail
 
 template <source Source>
 class outbound {
  public:
+  // Throws ringwire::error (invalid_options): max_batch 0, or a frame that cannot hold one
+  // largest message of the source within max_frame_bytes (16 MiB).
   outbound(zmq::context_t& ctx, Source src, outbound_options o)
       : src_(std::move(src)),
-        opt_(std::move(o)),
+        opt_(checked(std::move(o), src_.max_payload())),
         link_(ctx, zmq_link::role::outbound, opt_.mode, opt_.link),
         epoch_(new_epoch()),
         scratch_(opt_.max_frame_bytes) {}
 
   // Sends until stop is requested (or the local channel closes, with exit_on_close; a
-  // lossless bridge first waits until everything sent was acknowledged, or stop).
+  // lossless bridge first waits until everything sent was acknowledged, or stop). A
+  // lossless bridge asked to stop reads no more and waits up to `drain` for the receiver
+  // to acknowledge what it has sent.
   void run(std::stop_token stop) {
-    while (!stop.stop_requested()) {
+    while (!stop.stop_requested() && !link_.terminated() && !evicted_) {
       if (opt_.mode == mode::lossless && !serve_receiver()) continue;
       if (!pending_ && !take(src_.pull_for(opt_.idle))) {
         if (closed_) {
           if (opt_.exit_on_close && (opt_.mode == mode::lossy || unacked_.empty())) break;
           if (opt_.exit_on_close) continue;  // lossless: still waiting for acknowledgements
-          closed_ = false;
           std::this_thread::sleep_for(opt_.idle);  // a shared-memory channel: a new publisher
         }
         refresh(true);
@@ -114,6 +132,7 @@ class outbound {
       }
       if (pending_) send_batch();
     }
+    if (opt_.mode == mode::lossless) drain();
     refresh(true);
   }
 
@@ -123,38 +142,48 @@ class outbound {
   Source& source() noexcept { return src_; }
 
  private:
+  static outbound_options checked(outbound_options o, std::size_t max_payload) {
+    if (o.max_batch == 0) throw error(errc::invalid_options, "outbound bridge: max_batch must be at least 1");
+    const std::size_t one = frame_header_bytes + record_bytes(max_payload);
+    if (one > max_frame_bytes)
+      throw error(errc::invalid_options, "outbound bridge: the source's largest message (" + std::to_string(max_payload) +
+                                             " bytes) does not fit a frame of at most 16 MiB");
+    o.max_frame_bytes = std::clamp(o.max_frame_bytes, one, max_frame_bytes);
+    return o;
+  }
+
   // One pull's outcome: true when a message is now pending.
   bool take(const pulled& p) noexcept {
     switch (p.what) {
-      case status::ok: pending_ = true; msg_ = p; return true;
+      case status::ok:
+        pending_ = true;
+        closed_ = false;  // a shared-memory channel's new publisher: data again
+        msg_ = p;
+        return true;
       case status::lagged: stats_.add(counter_index::gaps, p.missed); return false;
       case status::closed: closed_ = true; return false;
+      case status::evicted: evicted_ = true; return false;  // for good: run() ends
       default: return false;  // empty, timed_out
     }
   }
 
   // The pending message and whatever else is queued (up to the frame's and, lossless, the
-  // window's limits) as one frame.
+  // window's limits) as one frame. A frame whose first record does not follow the previous
+  // frame's last says so (flag_gap_before): the hole is the local channel's, not transit's.
   void send_batch() {
     std::uint32_t limit = opt_.max_batch;
-    if (opt_.mode == mode::lossless) limit = std::min<std::uint64_t>(limit, window_ - in_flight_);
-    std::span<std::byte> buf = scratch_;
-    frame_writer w(buf);
-    w.begin(opt_.channel, epoch_);
+    if (opt_.mode == mode::lossless) limit = static_cast<std::uint32_t>(std::min<std::uint64_t>(limit, window_ - in_flight_));
+    frame_writer w(scratch_);
+    const bool hole = framed_seq_ != 0 && msg_.seq != framed_seq_ + 1;
+    w.begin(opt_.channel, epoch_, hole ? flag_gap_before : 0);
     const std::uint64_t now = wall_ns();  // one clock read per batch: the time it left the channel
     std::uint64_t bytes = 0;
-    std::uint64_t last = 0;  // the frame's last seq: what an acknowledgement compares
     while (pending_ && w.count() < limit) {
-      if (!w.add(msg_.seq, now, msg_.bytes)) {
-        if (w.count() != 0) break;  // the next frame takes it
-        // Larger than a whole frame: never sendable. The receiver sees it as a gap.
-        stats_.add(counter_index::gaps);
-        pending_ = false;
-      } else {
-        bytes += msg_.bytes.size();
-        last = msg_.seq;
-        pending_ = false;
-      }
+      if (!w.add(msg_.seq, now, msg_.bytes)) break;  // the next frame takes it (a frame holds
+                                                      // any one message: checked())
+      bytes += msg_.bytes.size();
+      framed_seq_ = msg_.seq;
+      pending_ = false;
       if (w.count() < limit) take(src_.try_pull());
     }
     if (w.count() == 0) return;
@@ -165,14 +194,14 @@ class outbound {
     } else {
       std::vector<std::byte> copy = spare();
       copy.assign(frame.begin(), frame.end());
-      unacked_.push_back({std::move(copy), last, n});
+      unacked_.push_back({std::move(copy), framed_seq_, n});
       in_flight_ += n;
       send_unsent();
     }
     stats_.add(counter_index::frames);
     stats_.add(counter_index::messages, n);
     stats_.add(counter_index::bytes, bytes);
-    refresh(false);
+    refresh(++frames_since_events_ >= 64);
   }
 
   // ---- lossless ----------------------------------------------------------------------------
@@ -192,7 +221,7 @@ class outbound {
 
   // Takes the receiver's credits; sends what the session has not had yet. False when the
   // bridge cannot read from its channel now (no receiver, window full, frames waiting for
-  // room in ZeroMQ): it has waited for a credit instead.
+  // room in ZeroMQ): it has waited for a credit (or room) instead.
   bool serve_receiver() {
     while (link_.try_receive()) on_credit();
     send_unsent();
@@ -207,9 +236,10 @@ class outbound {
       stats_.add(counter_index::credit_waits);
     }
     if (closed_ && !pending_ && unacked_.empty()) return true;  // run() decides what closed means
-    // Frames waiting for room in ZeroMQ: wake when there is room, or a credit comes.
-    if (link_.receive(opt_.idle, unsent_ < unacked_.size())) on_credit();
-    refresh(true);
+    // Frames refused for room (would_block): wake when there is room, or a credit comes.
+    // Not otherwise: a ROUTER is writable whenever any peer has room.
+    if (link_.receive(opt_.idle, session_ && send_blocked_)) on_credit();
+    if (refresh(true).down != 0) session_ = false;  // the next credit starts a session: resend
     return false;
   }
 
@@ -219,18 +249,26 @@ class outbound {
       stats_.fault(frame_fault::bad_magic);  // not a credit: counted, ignored
       return;
     }
-    if (!session_ || link_.peer() != peer_ || c.receiver != receiver_) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool same = session_ && link_.peer() == peer_ && c.receiver == receiver_;
+    if (!same) {
+      if (session_ && now - heard_ < opt_.session_timeout) {
+        stats_.add(counter_index::refused);  // another receiver while ours is alive: ignored
+        return;
+      }
       session_ = true;
       peer_ = link_.peer();
       receiver_ = c.receiver;
       stats_.add(counter_index::restarts);
-      acknowledge(c);
-      unsent_ = 0;  // everything still unacknowledged goes to the new session
-      stats_.add(counter_index::resent, unacked_.size());
-    } else {
-      acknowledge(c);
     }
+    heard_ = now;
+    acknowledge(c);
     window_ = c.window;
+    if (!same || (c.flags & credit_resend) != 0) {
+      // Everything still unacknowledged goes (again) to this session, in order.
+      stats_.add(counter_index::resent, unsent_);
+      unsent_ = 0;
+    }
   }
 
   void acknowledge(const credit& c) {
@@ -244,16 +282,31 @@ class outbound {
   }
 
   void send_unsent() {
+    send_blocked_ = false;
     while (session_ && unsent_ < unacked_.size()) {
       switch (link_.send(unacked_[unsent_].bytes, &peer_)) {
         case zmq_link::sent::ok: ++unsent_; break;
-        case zmq_link::sent::would_block: return;
-        case zmq_link::sent::unreachable: session_ = false; return;  // wait for its next credit
+        case zmq_link::sent::would_block: send_blocked_ = true; return;
+        case zmq_link::sent::unreachable: session_ = false; return;  // wait for the next credit
       }
     }
   }
 
-  void refresh(bool idle) { detail::refresh(link_, stats_, opt_.mirror, idle); }
+  // After stop: no more reading; the acknowledgements of what was sent, for up to `drain`.
+  void drain() {
+    const auto until = std::chrono::steady_clock::now() + opt_.drain;
+    while (!unacked_.empty() && !link_.terminated() && std::chrono::steady_clock::now() < until) {
+      while (link_.try_receive()) on_credit();
+      send_unsent();
+      if (unacked_.empty()) break;
+      if (link_.receive(std::chrono::milliseconds(10), session_ && send_blocked_)) on_credit();
+    }
+  }
+
+  zmq_link::connection_events refresh(bool idle) {
+    if (idle) frames_since_events_ = 0;
+    return detail::refresh(link_, stats_, opt_.mirror, idle);
+  }
 
   Source src_;
   outbound_options opt_;
@@ -261,8 +314,11 @@ class outbound {
   std::uint64_t epoch_;
   std::vector<std::byte> scratch_;
   pulled msg_{};
+  std::uint64_t framed_seq_ = 0;  // the last record put in a frame
+  std::uint32_t frames_since_events_ = 0;
   bool pending_ = false;
   bool closed_ = false;
+  bool evicted_ = false;
   bridge_stats stats_;
   // lossless
   std::deque<sent_frame> unacked_;
@@ -272,8 +328,10 @@ class outbound {
   std::uint64_t window_ = 0;
   std::vector<std::byte> peer_;
   std::uint64_t receiver_ = 0;
+  std::chrono::steady_clock::time_point heard_{};  // the session's last credit
   bool session_ = false;
   bool stalled_ = false;
+  bool send_blocked_ = false;  // the last send found no room (would_block)
 };
 
 }  // namespace ringwire::net

@@ -25,8 +25,10 @@ enum class counter_index : std::uint32_t {
   duplicates,    // inbound: records at or below the last delivered sequence, dropped
   restarts,      // inbound: new sender epochs; outbound (lossless): receiver sessions
   faults,        // inbound: frames refused by decode (all reasons; faults() has each)
-  resent,        // outbound (lossless): frames sent again to a new receiver session
-  refused,       // inbound: records whose size the local channel cannot take (also skipped)
+  resent,        // outbound (lossless): frames sent again (new session, resend request);
+                 // inbound (lossless): resend requests made for holes
+  refused,       // inbound: records whose size the local channel cannot take (also skipped);
+                 // outbound (lossless): credits of another receiver while a session lives
   credit_waits,  // outbound (lossless): times the receiver's window was full
   connections,   // ZeroMQ connections established, re-connections included (socket monitor)
   disconnections,  // ... and lost

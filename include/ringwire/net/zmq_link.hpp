@@ -77,6 +77,7 @@ class zmq_link {
   [[nodiscard]] std::string bound_address() const { return sock_.get(zmq::sockopt::last_endpoint); }
 
   // Outbound: one frame. Lossy: to every subscriber (PUB). Lossless: to `peer`.
+  // would_block also when interrupted (EINTR) or when the context is ending (terminated()).
   sent send(std::span<const std::byte> frame, const std::vector<std::byte>* peer = nullptr) {
     try {
       if (peer != nullptr) {
@@ -87,22 +88,31 @@ class zmq_link {
                                                                                            : sent::would_block;
     } catch (const zmq::error_t& e) {
       if (e.num() == EHOSTUNREACH) return sent::unreachable;
-      throw;
+      absorb(e);
+      return sent::would_block;
     }
   }
 
   // Waits up to `timeout` for one message; true with it in message() (and, on a ROUTER,
   // its sender in peer()). Multi-part messages other than ROUTER's [peer, body] are
   // drained and refused (false, refused() counts them). or_writable: also return (false)
-  // as soon as a send would not block.
+  // as soon as a send would not block. A signal (EINTR) is a timeout; a terminating
+  // context sets terminated().
   bool receive(std::chrono::milliseconds timeout, bool or_writable = false) {
     if (take()) return true;  // under load a message is already queued: no poll call
     zmq::pollitem_t item{sock_.handle(), 0, static_cast<short>(ZMQ_POLLIN | (or_writable ? ZMQ_POLLOUT : 0)), 0};
-    if (zmq::poll(&item, 1, timeout) <= 0 || (item.revents & ZMQ_POLLIN) == 0) return false;
+    try {
+      if (zmq::poll(&item, 1, timeout) <= 0 || (item.revents & ZMQ_POLLIN) == 0) return false;
+    } catch (const zmq::error_t& e) {
+      absorb(e);
+      return false;
+    }
     return take();
   }
   // Without waiting.
   bool try_receive() { return take(); }
+  // The context is being terminated (zmq_ctx_term from another thread): the bridge ends.
+  [[nodiscard]] bool terminated() const noexcept { return terminated_; }
 
   [[nodiscard]] std::span<const std::byte> message() const noexcept {
     return {static_cast<const std::byte*>(msg_.data()), msg_.size()};
@@ -118,8 +128,8 @@ class zmq_link {
   connection_events events() {
     connection_events e;
     zmq::message_t head, where;
-    while (monitor_.recv(head, zmq::recv_flags::dontwait)) {
-      if (head.more()) (void)monitor_.recv(where, zmq::recv_flags::none);  // the endpoint: not needed
+    while (recv_quietly(monitor_, head)) {
+      if (head.more()) (void)recv_quietly(monitor_, where);  // the endpoint: not needed (queued with its head)
       if (head.size() < 2) continue;
       std::uint16_t id = 0;
       std::memcpy(&id, head.data(), 2);  // ZeroMQ's event frame: u16 event id, u32 value
@@ -135,20 +145,38 @@ class zmq_link {
     return r == role::outbound ? zmq::socket_type::router : zmq::socket_type::dealer;
   }
 
+  // EINTR: nothing happened; ETERM: the context ends; anything else is a bug: rethrown.
+  void absorb(const zmq::error_t& e) {
+    if (e.num() == ETERM) {
+      terminated_ = true;
+      return;
+    }
+    if (e.num() != EINTR) throw;
+  }
+  bool recv_quietly(zmq::socket_t& s, zmq::message_t& m) {
+    try {
+      return s.recv(m, zmq::recv_flags::dontwait).has_value();
+    } catch (const zmq::error_t& e) {
+      absorb(e);
+      return false;
+    }
+  }
+
   bool take() {
     const bool routed = role_ == role::outbound && mode_ == mode::lossless;
-    if (!sock_.recv(msg_, zmq::recv_flags::dontwait)) return false;
+    if (!recv_quietly(sock_, msg_)) return false;
     if (routed) {
       const auto* p = static_cast<const std::byte*>(msg_.data());
       peer_.assign(p, p + msg_.size());
       if (!msg_.more()) return refuse();  // a routing id alone: cannot happen from a DEALER
-      (void)sock_.recv(msg_, zmq::recv_flags::none);  // the body of a message already queued whole
+      if (!recv_quietly(sock_, msg_)) return false;  // the body of a message queued whole (atomic multipart)
     }
     if (msg_.more()) return refuse();
     return true;
   }
   bool refuse() {
-    while (msg_.more()) (void)sock_.recv(msg_, zmq::recv_flags::none);
+    while (msg_.more() && recv_quietly(sock_, msg_)) {
+    }
     ++refused_;
     return false;
   }
@@ -158,6 +186,7 @@ class zmq_link {
   zmq::message_t msg_;
   std::vector<std::byte> peer_;
   std::uint64_t refused_ = 0;
+  bool terminated_ = false;
   role role_;
   mode mode_;
 };
