@@ -31,6 +31,7 @@ net::outbound_options out_opts(net::mode m) {
   o.link.address = "tcp://127.0.0.1:*";
   o.mode = m;
   o.idle = 5ms;
+  o.drain = 50ms;  // the tests end with frames nobody will acknowledge
   return o;
 }
 

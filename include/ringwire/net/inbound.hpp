@@ -78,11 +78,11 @@ class inbound {
   // Receives until stop is requested or the local channel is closed.
   //
   // Credits (lossless) go back when a quarter of the window was delivered since the last
-  // one, when the queue runs dry (the sender hears at once what a quiet stream delivered),
-  // on a sender's new epoch, on a hole (with the resend flag), and every heartbeat: never
-  // one per frame, so an unbatched stream does not carry a credit back per message, and
-  // the sender never waits on one it needs (its window cannot fill before a quarter of it
-  // was delivered here).
+  // one, on a sender's new epoch, on a hole (with the resend flag), and every heartbeat:
+  // never one per frame, so an unbatched stream does not carry a credit back per message,
+  // and the sender never waits on one it needs (its window cannot fill before a quarter of
+  // it was delivered here). A quiet stream's last messages are acknowledged by the next
+  // heartbeat.
   void run(std::stop_token stop) {
     const bool lossless = opt_.mode == mode::lossless;
     const std::uint64_t credit_every = std::max<std::uint64_t>(1, opt_.window / 4);
@@ -91,8 +91,11 @@ class inbound {
     while (!stop.stop_requested() && !local_closed_ && !link_.terminated()) {
       bool got = link_.try_receive();  // under load a frame is already queued: no poll call
       if (!got) {
-        if (lossless && owed()) send_credit();
-        detail::refresh(link_, stats_, opt_.mirror, true);
+        // Idle: the connection events every 10 ms at most (a ZeroMQ call each).
+        const auto now = std::chrono::steady_clock::now();
+        const bool events = now - events_polled_ >= std::chrono::milliseconds(10);
+        if (events) events_polled_ = now;
+        detail::refresh(link_, stats_, opt_.mirror, events);
         got = link_.receive(wait);
       }
       if (got) on_frame(link_.message(), stop);
@@ -185,10 +188,6 @@ class inbound {
     opt_.resume_seq->store(tracker_.last_seq(), std::memory_order_relaxed);
   }
 
-  // Delivered something the last credit sent does not acknowledge.
-  [[nodiscard]] bool owed() const noexcept {
-    return tracker_.last_seq() != credited_seq_ || tracker_.epoch() != credited_epoch_;
-  }
   // A hole: one resend request per heartbeat at most (frames already on the way would
   // otherwise each ask for everything again).
   void ask_resend() {
@@ -218,7 +217,7 @@ class inbound {
   bool local_closed_ = false;
   bool hole_ = false;        // lossless: a resend was asked for and nothing was delivered since
   bool resend_due_ = false;  // ... and the credit carrying the request is not sent yet
-  std::chrono::steady_clock::time_point asked_{}, last_credit_{};
+  std::chrono::steady_clock::time_point asked_{}, last_credit_{}, events_polled_{};
   std::uint64_t credited_seq_ = 0, credited_epoch_ = 0;  // what the last credit sent acknowledged
   std::uint64_t stored_epoch_ = 0;                       // resume_epoch as last stored
 };

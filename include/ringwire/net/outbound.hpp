@@ -223,7 +223,11 @@ class outbound {
   // bridge cannot read from its channel now (no receiver, window full, frames waiting for
   // room in ZeroMQ): it has waited for a credit (or room) instead.
   bool serve_receiver() {
-    while (link_.try_receive()) on_credit();
+    // Credits: every 16th pass, or at once while there is no session or half the window is
+    // in flight (a credit comes per quarter window: one zmq_recv per frame would only find
+    // nothing).
+    if (!session_ || in_flight_ * 2 >= window_ || ++passes_ % 16 == 0)
+      while (link_.try_receive()) on_credit();
     send_unsent();
     const bool blocked = !session_ || in_flight_ >= window_ || unsent_ < unacked_.size() ||
                          (closed_ && !pending_);
@@ -252,8 +256,10 @@ class outbound {
     const auto now = std::chrono::steady_clock::now();
     const bool same = session_ && link_.peer() == peer_ && c.receiver == receiver_;
     if (!same) {
-      if (session_ && now - heard_ < opt_.session_timeout) {
-        stats_.add(counter_index::refused);  // another receiver while ours is alive: ignored
+      // Another receiver while ours is alive: ignored -- unless ZeroMQ has meanwhile
+      // reported a connection lost (ours, restarted: take the new one at once).
+      if (session_ && now - heard_ < opt_.session_timeout && refresh(true).down == 0) {
+        stats_.add(counter_index::refused);
         return;
       }
       session_ = true;
@@ -316,6 +322,7 @@ class outbound {
   pulled msg_{};
   std::uint64_t framed_seq_ = 0;  // the last record put in a frame
   std::uint32_t frames_since_events_ = 0;
+  std::uint32_t passes_ = 0;  // serve_receiver calls (lossless)
   bool pending_ = false;
   bool closed_ = false;
   bool evicted_ = false;
