@@ -49,11 +49,23 @@
 //                     producers publish and must get every ticket from its start on (the
 //                     registry Dekker with several producers, including the light fence
 //                     at the start of a multi-producer rescan).
+//   skip_*            publisher::skip: the publisher publishes 1, skips 2..3, publishes 4,
+//                     skips capacity + 1 sequences (more than the ring) and publishes the
+//                     last, then closes, while the subscriber reads (try_recv spinning, or
+//                     recv parked). The subscriber never accepts a skipped sequence (every
+//                     accepted value intact and exactly its next_sequence(), which is never
+//                     a skipped one), every lag moves it by exactly missed(), it never waits
+//                     for ever (a parked one is woken by a skip: else DEADLOCK), and at the
+//                     end received + missed == the last sequence; lossless: received ==
+//                     the messages published and missed == the sequences skipped, exactly.
+//                     skip_wake_park: lossless, the publisher publishes 1, skips 3 and then
+//                     waits for the subscriber to report the lag before it closes: only the
+//                     skip's own wake-up can free a parked subscriber (else a hang).
 //
 // By default each scenario runs under the random scheduler, then, where the table gives a
 // bound, under Relacy's context-bound scheduler (every execution with at most that many
 // preemptions); the three-thread gated scenarios get the random scheduler only (even
-// bound 1 takes minutes). The whole run takes about 35 s (Release, g++ 12, one idle core).
+// bound 1 takes minutes). The whole run takes about 45 s (Release, g++ 12, one idle core).
 // Every scenario prints its coverage counters: how often the interesting outcome happened
 // (lags, joins in mid-stream, evictions, a close waking a sleeper, ...) and the futex
 // activity, so a scenario that stopped exercising its path shows.
@@ -67,7 +79,13 @@
 //                               FAILED (a torn / wrong copy accepted);
 //   1 (light_fence a no-op)     join_try_cap1_n3: USER ASSERT FAILED (the publisher misses
 //                               the joiner and overwrites its first message: status lagged
-//                               under lossless), and lossless_park_cap1_n3: DEADLOCK.
+//                               under lossless), and lossless_park_cap1_n3 and
+//                               skip_lossless_park_cap2 and skip_wake_park: DEADLOCK (a
+//                               subscriber parked before a skip is not woken by it);
+//   2 (release stores relaxed)  skip_lossless_try_cap2: USER ASSERT FAILED (among them the
+//                               head store of publish: a subscriber that sees head >= n
+//                               before n's stamp takes the published n for a skipped one,
+//                               so missed() exceeds the skips).
 
 // Every std header first: relacy_sync.hpp includes Relacy, whose macros (assert, errno,
 // pthread and Win32 names) must not reach a std header tokenised after it.
@@ -196,6 +214,33 @@ struct reader {
   }
 };
 
+// Reads until closed or evicted and returns which: every value checked by `check`, then
+// by rd.take against the next_sequence() it was asked for; every lag moves
+// next_sequence() by exactly missed(). Park: recv() (park(0)); else try_recv() spinning.
+template <bool Park, class Check>
+status read_to_end(sub_t& s, reader& rd, Check check) {
+  for (;;) {
+    const std::uint64_t expected = s.next_sequence();
+    auto r = Park ? note_closed_after_sleep([&s] { return s.recv(); }) : s.try_recv();
+    if (r) {
+      check(*r);
+      rd.take(*r, expected);
+      continue;
+    }
+    if (r.status() == status::lagged) {
+      ++g_cov.lagged;
+      RL_ASSERT(r.missed() > 0);
+      RL_ASSERT(s.next_sequence() == expected + r.missed());
+      continue;
+    }
+    if (!Park && r.status() == status::empty) {
+      spin();
+      continue;
+    }
+    return r.status();
+  }
+}
+
 // ---- 1. lossy ------------------------------------------------------------------------
 
 template <std::size_t Cap, std::uint64_t N, bool Park, bc::slot_layout Slots = bc::slot_layout::packed>
@@ -216,26 +261,7 @@ struct lossy : fixture<lossy<Cap, N, Park, Slots>, 2> {
     }
     sub_t& s = *this->sub;
     reader rd;
-    for (;;) {
-      const std::uint64_t expected = s.next_sequence();
-      auto r = Park ? note_closed_after_sleep([&s] { return s.recv(); }) : s.try_recv();
-      if (r) {
-        rd.take(*r, expected);
-        continue;
-      }
-      if (r.status() == status::lagged) {
-        ++g_cov.lagged;
-        RL_ASSERT(r.missed() > 0);
-        RL_ASSERT(s.next_sequence() == expected + r.missed());
-        continue;
-      }
-      if (!Park && r.status() == status::empty) {
-        spin();
-        continue;
-      }
-      RL_ASSERT(r.status() == status::closed);
-      break;
-    }
+    RL_ASSERT(read_to_end<Park>(s, rd, [](const msg&) {}) == status::closed);
     RL_ASSERT(rd.got == s.received());
     RL_ASSERT(s.received() + s.missed() == N);
     RL_ASSERT(rd.last == N);  // the newest message is never overwritten
@@ -517,6 +543,104 @@ struct mp : rl::test_suite<mp<Cap, K, Policy, Park, Join>, 3> {
   }
 };
 
+// ---- 6. skips ------------------------------------------------------------------------
+
+// The publisher's script (see the top): publish 1, skip 2, publish, skip Cap + 1, publish.
+// skipped_seq(n): whether n is one of the skipped sequences.
+template <std::size_t Cap>
+struct skip_script {
+  static constexpr std::uint64_t last = 1 + 2 + 1 + (Cap + 1) + 1;
+  static constexpr std::uint64_t published = 3;
+  static constexpr bool skipped_seq(std::uint64_t n) { return n != 1 && n != 4 && n != last; }
+};
+
+template <std::size_t Cap, bc::policy Policy, bool Park>
+struct skip : fixture<skip<Cap, Policy, Park>, 2> {
+  static constexpr std::size_t capacity = Cap;
+  static constexpr bool subscribed = true;
+  static bc::options options() { return opts(Policy); }
+  using script = skip_script<Cap>;
+
+  void publish(std::uint64_t n) {
+    RL_ASSERT(this->pub->published() + 1 == n);
+    if (Park) {
+      RL_ASSERT(this->pub->send(make(n)) == status::ok);
+      return;
+    }
+    for (;;) {
+      const status st = this->pub->try_send(make(n));
+      if (st == status::ok) return;
+      RL_ASSERT(Policy == bc::policy::lossless && st == status::full);
+      spin();
+    }
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      publish(1);
+      RL_ASSERT(this->pub->skip(2) == status::ok);  // 2, 3
+      publish(4);
+      RL_ASSERT(this->pub->skip(Cap + 1) == status::ok);  // more than the ring
+      publish(script::last);
+      RL_ASSERT(this->pub->published() == script::last);
+      this->pub.reset();
+      return;
+    }
+    sub_t& s = *this->sub;
+    reader rd;
+    const status end = read_to_end<Park>(s, rd, [](const msg& m) { RL_ASSERT(!script::skipped_seq(m.seq)); });
+    if (end == status::evicted) {  // evict: behind a skip is behind by it too
+      RL_ASSERT(Policy == bc::policy::evict);
+      RL_ASSERT(s.received() + s.missed() == s.next_sequence() - 1);
+      ++g_cov.evicted;
+      return;
+    }
+    RL_ASSERT(end == status::closed);
+    if (Policy == bc::policy::evict) ++g_cov.completed;
+    RL_ASSERT(rd.got == s.received());
+    RL_ASSERT(s.received() + s.missed() == script::last);
+    RL_ASSERT(rd.last == script::last);  // the newest message is never overwritten
+    if (Policy == bc::policy::lossless) {
+      RL_ASSERT(s.received() == script::published);
+      RL_ASSERT(s.missed() == script::last - script::published);
+    }
+  }
+};
+
+// A skip is the last thing before the publisher waits: only the skip's own wake-up (and
+// readable() saying yes to it) gets the parked subscriber out. The publisher closes only
+// once the subscriber reported the lag, so a lost or ignored wake-up is a hang.
+struct skip_wake : fixture<skip_wake, 2> {
+  static constexpr std::size_t capacity = 2;
+  static constexpr bool subscribed = true;
+  static bc::options options() { return opts(bc::policy::lossless); }
+  rl::atomic<int> reported;
+
+  void before() {
+    fixture<skip_wake, 2>::before();
+    reported.store(0, rl::mo_relaxed, RL_INFO);
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      RL_ASSERT(this->pub->send(make(1)) == status::ok);
+      RL_ASSERT(this->pub->skip(3) == status::ok);
+      while (reported.load(rl::mo_acquire, RL_INFO) == 0) spin();
+      this->pub.reset();
+      return;
+    }
+    sub_t& s = *this->sub;
+    auto r = s.recv();
+    RL_ASSERT(r && r->seq == 1 && intact(*r));
+    r = note_closed_after_sleep([&s] { return s.recv(); });
+    RL_ASSERT(r.status() == status::lagged && r.missed() == 3);
+    ++g_cov.lagged;
+    reported.store(1, rl::mo_release, RL_INFO);
+    RL_ASSERT(s.recv().status() == status::closed);
+    RL_ASSERT(s.received() == 1 && s.missed() == 3);
+  }
+};
+
 // ---- driver --------------------------------------------------------------------------
 
 // ---- driver (models/model_main.hpp) ---------------------------------------------------
@@ -557,6 +681,12 @@ constexpr scenario all_scenarios[] = {
     {"mp_join_try_cap1_k2", &run_one<mp<1, 2, policy::lossless, false, true>>, 200 * k, 0},
     {"mp_join_try_cap2_k2", &run_one<mp<2, 2, policy::lossless, false, true>>, 200 * k, 0},
     {"mp_join_park_cap1_k2", &run_one<mp<1, 2, policy::lossless, true, true>>, 200 * k, 0},
+    // Skips: bound 2 for the lossless park scenario takes minutes, so random only there.
+    {"skip_lossy_try_cap2", &run_one<skip<2, policy::lossy, false>>, 100 * k, 2},
+    {"skip_lossless_try_cap2", &run_one<skip<2, policy::lossless, false>>, 100 * k, 1},
+    {"skip_lossless_park_cap2", &run_one<skip<2, policy::lossless, true>>, 200 * k, 0},
+    {"skip_evict_park_cap2", &run_one<skip<2, policy::evict, true>>, 100 * k, 1},
+    {"skip_wake_park", &run_one<skip_wake>, 100 * k, 1},
 };
 
 // Coverage of each run, after the futex line.
@@ -586,6 +716,12 @@ constexpr std::span<const ringwire::model::expectation> mutant_failures{};
 constexpr ringwire::model::expectation mutant_failures[] = {
     {"join_try_cap1_n3", rl::test_result_user_assert_failed},
     {"lossless_park_cap1_n3", rl::test_result_deadlock},
+    {"skip_lossless_park_cap2", rl::test_result_deadlock},
+    {"skip_wake_park", rl::test_result_deadlock},
+};
+#elif RINGWIRE_MODEL_MUTANT == 2
+constexpr ringwire::model::expectation mutant_failures[] = {
+    {"skip_lossless_try_cap2", rl::test_result_user_assert_failed},
 };
 #elif RINGWIRE_MODEL_MUTANT == 3
 constexpr ringwire::model::expectation mutant_failures[] = {

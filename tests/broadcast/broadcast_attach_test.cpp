@@ -114,7 +114,7 @@ TEST(BroadcastAttach, AttachRejectsEachCorruptField) {
   };
   const field fields[] = {
       {64, 8, 0x1234, errc::ring_corrupt},              // magic
-      {72, 4, 2, errc::ring_corrupt},                   // version
+      {72, 4, 1, errc::ring_corrupt},                   // version (1: before skips)
       {40, 4, 24, errc::type_mismatch},                 // payload_size
       {76, 4, 16, errc::type_mismatch},                 // payload_align
       {80, 8, 99, errc::type_mismatch},                 // type_tag

@@ -114,7 +114,8 @@ std::optional<error_info> attach_problem(void* mem, std::size_t bytes) {
     return corrupt("bad magic: not a formatted broadcast ring");
   typename ring::geometry_block g;
   std::memcpy(&g, &l->geometry, sizeof g);
-  if (g.version != ring::version_value) return corrupt("layout version " + to_string(g.version) + ", this build reads 1");
+  if (g.version != ring::version_value) return corrupt("layout version " + to_string(g.version) + ", this build reads " +
+                                                         to_string(ring::version_value));
   // The type before the geometry: another T fails as such, not on its slot stride.
   const std::uint64_t tag = shm::type_tag<T>::value;
   if (g.payload_size != sizeof(T) || g.payload_align != alignof(T) || g.type_tag != tag)

@@ -21,10 +21,11 @@
 //                     stored on every publish; multi-producer: the newest *claimed*
 //                     sequence (the ticket counter; see shared_publisher.hpp). Read by
 //                     subscribers only on slow paths (lag, latest, pending, joining).
-//   256    control    closed u32 | publisher_park u32 | producers u32
-//                     read by subscribers on hot paths (closed when a poll finds nothing,
-//                     publisher_park after every gated receive) and written rarely, so
-//                     kept off head's line. producers: live shared_publisher copies
+//   256    control    closed u32 | publisher_park u32 | producers u32 | skipped u32
+//                     read by subscribers on hot paths (closed and skipped when a poll
+//                     finds nothing, publisher_park after every gated receive) and written
+//                     rarely, so kept off head's line. producers: live shared_publisher
+//                     copies. skipped: 1 once a publisher skipped a sequence (see Skips)
 //   384    joiners    epoch u64 | parked u32 | top u32
 //                     written by subscribers when they join (epoch, top) or park (parked)
 //   512    registry   max_subscribers entries of 128 bytes, at registry_offset:
@@ -64,6 +65,20 @@
 // copy complete. photon-ring's default mode and ichannel lack the reader's fence (their
 // re-check is an acquire *load*, which does not keep the earlier payload loads before it),
 // so ARM can accept a torn copy; here the fence is unconditional.
+//
+// Skips (publisher::skip(g), single publisher only). The publisher advances its sequence
+// by g without writing a slot: skipped = 1 (relaxed, sticky), head += g (release), then the
+// after-commit step (wakes, joiners). A skipped sequence never gets the stamp 2n, so no
+// reader ever accepts it. A reader that finds stamp(n) != 2n and skipped = 1 loads head
+// (acquire): every commit up to head is then visible, so with head >= n a stamp other than
+// 2n means n was skipped (or, lossy, overwritten). It resumes at the oldest message in
+// [n, head] still committed in its slot (head + 1 if none) and reports every sequence it
+// passed over as lagged, with the exact count. Rings that never skip never load head on
+// that path: the flag shares closed's line, which the empty path already loads.
+// Gating with skips (producer_state.hpp): a cursor inside the publisher's latest run of
+// skipped sequences counts as the end of that run, since the run holds no message; so a
+// gated ring may overwrite the slot of a skipped sequence that a subscriber has not yet
+// passed -- the reader's skip path takes such a stamp as one more skipped sequence.
 //
 // Registry. A subscriber claims a free entry (CAS, bumping the generation), writes its
 // provisional cursor, marks it live, bumps `epoch` and then -- after a heavy fence --
@@ -162,6 +177,7 @@ struct layout {
     atomic<std::uint32_t> closed;
     atomic<std::uint32_t> publisher_park;
     atomic<std::uint32_t> producers;
+    atomic<std::uint32_t> skipped;  // 1 once a publisher skipped (see Skips above); never reset
     // The producers' counters (broadcast/stats.hpp), counted only with options::metrics and
     // only on slow paths, never beside the head a subscriber polls. Several producers
     // (shared_publisher) may share them: a relaxed fetch_add, when a send already waits.
@@ -195,7 +211,8 @@ struct layout {
   static constexpr std::uint32_t with_kind(std::uint32_t state, std::uint32_t k) noexcept { return (state & ~3u) | k; }
 
   static constexpr std::uint64_t magic_value = 0x3154534143425752ull;  // "RWBCAST1" little-endian
-  static constexpr std::uint32_t version_value = 1;
+  // 2: skips (control.skipped). A version-1 reader would wait for ever on a skipped slot.
+  static constexpr std::uint32_t version_value = 2;
 
   // What format() records about T besides its size (see the geometry block above).
   struct type_record {

@@ -13,6 +13,15 @@
 // subscriber leaving at the same moment wins) and stops waiting on it; since evict_lag <
 // capacity, an evict producer never waits at all. With no live subscriber nobody waits.
 //
+// Skips (publisher::skip, layout.hpp). The gate counts sequences, skipped ones included,
+// with one exception: a cursor inside the latest run of skipped sequences [from, to]
+// counts as to + 1. Such a subscriber has read everything before the run and the run holds
+// no message, so no slot it still needs is overwritten; without the exception a caught-up
+// subscriber would be a whole skip behind until its next poll (evict would drop it, and
+// lossless would wait for it). A cursor before the run is behind by the run as well (an
+// earlier run is not remembered: only stricter). The subscriber may then find the slot of
+// a skipped sequence overwritten; its skip path counts that sequence as skipped.
+//
 // Several producers (shared_publisher) each keep their own cache. A rescan starts with a
 // light fence: another producer's claim that happens-before the rescan (through a
 // subscriber's cursor) is then ordered before the registry loads, so a joiner whose head
@@ -85,6 +94,14 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
     return st;
   }
 
+  // The publisher skipped sequences [from, to] (publisher::skip): the run the gate treats
+  // as holding nothing (see the top of this header). A run that continues the last one
+  // extends it.
+  void skipped(std::uint64_t from, std::uint64_t to) noexcept {
+    if (from != skip_to_ + 1) skip_from_ = from;
+    skip_to_ = to;
+  }
+
   // After the store that makes a message visible (the committed stamp, and for a single
   // publisher the head): wakes parked subscribers and notices joiners. No RMW, no syscall
   // unless a subscriber is parked.
@@ -138,7 +155,8 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
       if (ring::kind(st) != ring::live) continue;
       // acquire: the subscriber's copies out of the slots before its cursor happen-before
       // we overwrite them.
-      const std::uint64_t c = e.cursor.load(std::memory_order_acquire);
+      std::uint64_t c = e.cursor.load(std::memory_order_acquire);
+      if (c >= skip_from_ && c <= skip_to_) c = skip_to_ + 1;  // inside the skipped run: see the top
       if (evict && s - c > lag_limit) {
         // acq_rel: a leaving subscriber's free store wins over this (the CAS fails).
         if (e.state.compare_exchange_strong(st, ring::with_kind(st, ring::evicted), std::memory_order_acq_rel,
@@ -166,6 +184,7 @@ class producer_state : public ringwire::detail::endpoint_state<ring_ref<Sync>> {
   std::uint64_t room_until_ = 0;  // highest sequence writable without a rescan (0: rescan)
   std::uint64_t epoch_seen_ = 0;
   std::uint64_t parks_ = 0;
+  std::uint64_t skip_from_ = 1, skip_to_ = 0;  // the latest run of skipped sequences (empty: none)
   bool gated_ = false;
 };
 

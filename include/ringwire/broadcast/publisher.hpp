@@ -10,6 +10,14 @@
 //
 // Outcomes: ok; full (try_send, gated policies); closed (this publisher was closed or
 // moved from); timed_out / cancelled (send_for / send_until / send with a stop token).
+//
+// Skipping (skip(g)): the sequence advances by g and no slot is written -- for a bridge
+// that republishes a remote channel and must pass a remote gap on as one. Every subscriber
+// then counts exactly g more missed, reported as status::lagged with the count as on a
+// lapped ring, whatever the policy (a skipped message never existed here, so even a
+// lossless subscriber misses it), and never receives a skipped sequence. One store of a
+// sticky flag, the head store and the after-commit step: nothing is added to a publish.
+// The reader's side and the gate's: layout.hpp (Skips), producer_state.hpp.
 // The blocking calls come from detail::send_calls (detail/call_surface.hpp), over
 // emplace_limited.
 #pragma once
@@ -91,6 +99,33 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
     return put(nullptr, in_place(fn));
   }
 
+  // ---- skipping (see the top of this header) ------------------------------------------
+  // Advances the sequence by g without writing a message: subscribers see sequences
+  // published() + 1 .. published() + g as missed (status::lagged, exact count). Never waits
+  // and needs no room, under every policy: it writes no slot. The next publish then waits
+  // (lossless) or evicts (evict) as if the g sequences had been messages, except that a
+  // subscriber which had read everything before them is not held behind by them
+  // (producer_state.hpp). ok (g == 0: nothing done), or closed. Precondition:
+  // published() + g does not overflow 64 bits (checked: RINGWIRE_CHECKS).
+  status skip(std::uint64_t g) noexcept {
+    RINGWIRE_ASSERT(!in_fn_ && "publish_with's fn must not skip on its own publisher");
+    RINGWIRE_ASSERT(g <= ~std::uint64_t{0} - seq_ && "skip: the sequence would wrap");
+    auto* const l = state_.get();
+    if (l == nullptr) return status::closed;
+    if (g == 0) return status::ok;
+    // relaxed: a subscriber acts on it only after an acquire load of the head stored below
+    // (release), or after the Dekker pair of a parked one (after_commit's fence).
+    l->control.skipped.store(1, std::memory_order_relaxed);
+    state_.skipped(seq_ + 1, seq_ + g);
+    seq_ += g;
+    index_ = (seq_ + 1) % state_.capacity();
+    // release: the flag and every earlier commit happen-before a subscriber's acquire load
+    // of head, from which it concludes that a stamp below 2n (n <= head) was skipped.
+    l->publisher.head.store(seq_, std::memory_order_release);
+    state_.after_commit();
+    return status::ok;
+  }
+
   // ---- state ---------------------------------------------------------------------------
   // Closes the channel: subscribers drain what is still in the ring, then see closed.
   // Idempotent; also done by the destructor.
@@ -108,7 +143,7 @@ class publisher : public ringwire::detail::close_before_move_assign<publisher<T,
 
   [[nodiscard]] bool is_closed() const noexcept { return state_.get() == nullptr; }
   [[nodiscard]] std::size_t capacity() const noexcept { return static_cast<std::size_t>(state_.capacity()); }
-  // Messages published so far (the newest sequence number).
+  // The newest sequence number: messages published so far plus the sequences skipped.
   [[nodiscard]] std::uint64_t published() const noexcept { return seq_; }
   // The channel as its memory says (stats.hpp; hub::stats). A closed publisher: default.
   [[nodiscard]] broadcast::stats stats() const {

@@ -112,8 +112,12 @@ struct shm_contract {
         g.multi_producer > 1 ||
         (id.policy == static_cast<std::uint32_t>(policy::evict) && id.capacity >= 2 && g.evict_lag >= id.capacity))
       corrupt("the broadcast ring's geometry disagrees with the header");
+    if (g.version != ring::version_value)
+      corrupt("the broadcast ring has layout version " + std::to_string(g.version) + "; this build reads " +
+              std::to_string(ring::version_value));
     // relaxed (both): values that must be in range; nothing is read through them.
     if (l->control.closed.load(std::memory_order_relaxed) > 1) corrupt("the publisher's close flag");
+    if (l->control.skipped.load(std::memory_order_relaxed) > 1) corrupt("the publisher's skip flag");
     if (l->joiners.top.load(std::memory_order_relaxed) > id.endpoints) corrupt("the registry's top entry");
   }
 

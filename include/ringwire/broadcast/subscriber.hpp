@@ -12,6 +12,12 @@
 //             progress): lossy -> status::lagged with the exact count, resuming at the
 //             oldest message of the live window; evict -> status::evicted (a live entry
 //             is never overwritten under evict, so this subscriber must have been dropped).
+// Skips (publisher::skip; skip.hpp): when the stamp is not 2n and the ring's skipped flag
+// is set, head (acquire) says whether n was skipped: with head >= n, the subscriber resumes
+// at the oldest message in [n, head] still in its slot and returns status::lagged with the
+// exact number of sequences passed over, on every policy (a skipped message never existed,
+// so even lossless misses it). Gated: also the slot of a skipped sequence reused before
+// this subscriber passed it (producer_state.hpp), never taken for corruption.
 // Gated policies (lossless, evict) show the publisher their cursor (a release store on the
 // subscriber's own registry line, then SPSC's notify: the light half of the asymmetric
 // fence and one load of the publisher's park word); lossy never does. Evict shows it after
@@ -39,9 +45,10 @@
 // the same re-check, so the protocol is unchanged. Every ok result carries the message's
 // sequence number (recv_result::seq()). The hub that makes subscribers: hub.hpp.
 //
-// Counters: received() + missed() == messages published from the starting point up to
-// the last one this subscriber consumed or skipped, exactly (lossy); under lossless
-// missed() counts only what latest() skipped on purpose.
+// Counters: received() + missed() == sequences (messages and publisher skips) from the
+// starting point up to the last one this subscriber consumed or skipped, exactly (lossy);
+// under lossless missed() counts only the publisher's skips and what latest() skipped on
+// purpose.
 #pragma once
 
 #include <algorithm>
@@ -56,6 +63,7 @@
 #include <utility>
 
 #include "ringwire/broadcast/drain.hpp"
+#include "ringwire/broadcast/skip.hpp"
 #include "ringwire/broadcast/slot_view.hpp"
 #include "ringwire/broadcast/stats.hpp"
 #include "ringwire/broadcast/storage.hpp"
@@ -188,15 +196,24 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   [[nodiscard]] drain_range drain() noexcept { return drain_range(*this); }
 
   // Skips to the newest published message and receives it (the skipped ones count in
-  // missed()). Empty when nothing newer than the last received message exists.
+  // missed()). Empty when nothing newer than the last received message exists. With
+  // publisher skips: the newest message still in the ring, and when the sequences up to
+  // head were all skipped, empty (or closed) after counting them.
   recv_result<T> latest() noexcept {
     auto* const l = ref_.get();
     if (l != nullptr) {
-      // acquire: pairs with the publisher's release store of head.
+      // acquire: pairs with the publisher's release store of head (and, for present(), makes
+      // every commit up to h visible).
       const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
-      if (h > n_) {
-        missed_ += h - n_;
-        jump(l, h);
+      std::uint64_t m = h;
+      // relaxed: after head's acquire, which the flag's store precedes.
+      if (h >= n_ && l->control.skipped.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+        const std::uint64_t p = present(h, true);
+        m = p != 0 ? p : h + 1;
+      }
+      if (m > n_) {
+        missed_ += m - n_;
+        jump(l, m);
       }
     }
     return try_recv();
@@ -405,7 +422,14 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
       } else if (s1 < ring::committed(n_)) {
         // acquire: every publish happens-before the closed flag (see publisher::close), so
         // the re-read below sees the last message if there was one.
-        if (l->control.closed.load(std::memory_order_acquire) == 0) {
+        const bool closed = l->control.closed.load(std::memory_order_acquire) != 0;
+        // relaxed: a hint on closed's line; skipped_run()'s acquire of head orders what it
+        // concludes. A stale 0 is a poll too early: the next sees it, and a parking one's
+        // readable() reads it after the Dekker fence. After closed (acquire) it is current.
+        if (l->control.skipped.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+          if (const std::uint64_t k = skipped_run(l); k != 0) return Result(status::lagged, k);
+        }
+        if (!closed) {
           // Caught up: a lossless publisher may be waiting on a cursor we have not shown yet;
           // with metrics, the empty events are shown every show_every_ of them too.
           if (metrics_) ++empty_events_;
@@ -420,6 +444,18 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
         first_ = 0;
         jump(l, n_ + 1);
         continue;
+      }
+      // A gated ring overwrites a sequence a live subscriber has not passed only if it was
+      // skipped (producer_state.hpp); under evict, only once the eviction CAS is visible
+      // (relaxed: the overwriting stamp was acquired after it).
+      // relaxed (skipped): as on the empty path above.
+      if (gated_ && l->control.skipped.load(std::memory_order_relaxed) != 0 &&
+          !(evict_ && ring::kind(geo_.subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted))
+          [[unlikely]] {
+        if (const std::uint64_t k = skipped_run(l); k != 0) return Result(status::lagged, k);
+        // The head that skipped n_ is not visible yet: an odd (in-progress) stamp is stored
+        // relaxed, so it does not carry it. The next poll finds it.
+        return Result(status::empty);
       }
       if (evict_) {
         evicted_ = true;
@@ -465,6 +501,8 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     const detail::slot_ref<Sync> slot{geo_.slot(index_)};
     return slot.stamp().load(std::memory_order_relaxed) >= ring::committed(n_) ||
            l->control.closed.load(std::memory_order_relaxed) != 0 ||
+           (l->control.skipped.load(std::memory_order_relaxed) != 0 &&
+            l->publisher.head.load(std::memory_order_relaxed) >= n_) ||  // a skip to report
            (evict_ && ring::kind(geo_.subscriber(entry_).state.load(std::memory_order_relaxed)) == ring::evicted);
   }
 
@@ -510,8 +548,32 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     if (gated_) ringwire::detail::notify<Sync>(l->control.publisher_park, scope_);
   }
 
+  // The stamp of n_ is not 2n_ and the ring has skips: if head says n_ was published or
+  // skipped, resumes at the oldest message still in [n_, head] (head + 1: none) and returns
+  // how many sequences it passed over, counted in missed(); 0 when head < n_ (n_ is not
+  // due yet) or n_ itself holds its message now (the caller re-reads it). Every sequence
+  // passed over was skipped, or overwritten (lossy; gated: a skipped one, see the top).
+  std::uint64_t skipped_run(ring* l) noexcept {
+    // acquire: pairs with the publisher's release store of head: every commit up to h is
+    // visible to present()'s stamp loads.
+    const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
+    if (h < n_) return 0;
+    const std::uint64_t p = present(h, false);
+    const std::uint64_t next = p != 0 ? p : h + 1;
+    const std::uint64_t k = next - n_;
+    missed_ += k;
+    if (k != 0) jump(l, next);
+    return k;
+  }
+
+  // The oldest (newest) message in [n_, h] still in its slot, or 0 (skip.hpp).
+  [[nodiscard]] std::uint64_t present(std::uint64_t h, bool newest) const noexcept {
+    return detail::present_message(geo_, n_, h, newest);
+  }
+
   // Lossy: message n was overwritten by message m (committed or in progress), so head >= m.
-  // Resume at the oldest message of the live window and report how many were skipped.
+  // Resume at the oldest message of the live window (with publisher skips: the oldest
+  // message still in its slot) and report how many were skipped.
   // An honest m is n plus a whole number of laps (m > n, same slot), so the jump moves
   // forward, and a gated subscriber is never overwritten; a stamp that says otherwise was
   // written by a corrupt or hostile process in shared memory, and believing it could jump
@@ -529,9 +591,19 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
       close();
       return {status::closed, 0};
     }
-    // acquire: pairs with the publisher's release store of head.
+    // acquire: pairs with the publisher's release store of head (and makes every commit up
+    // to h visible to present()).
     const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
-    const std::uint64_t oldest = std::max(m, h) - geo_.capacity + 1;
+    std::uint64_t oldest = std::max(m, h) - geo_.capacity + 1;
+    // relaxed: after head's acquire, which the flag's store precedes. With skips the window
+    // may hold skipped sequences and an older message may outlive it: resume at the oldest
+    // message still in its slot (one lag report for the overwrite and the skip together).
+    // Only with h >= n_: m's stamp may be an odd one, stored relaxed, which does not carry
+    // the head before it (then the window above, from m, as without skips).
+    if (h >= n_ && l->control.skipped.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+      const std::uint64_t p = present(h, false);
+      oldest = p > n_ ? p : h + 1;
+    }
     const std::uint64_t skipped = oldest - n_;
     missed_ += skipped;
     jump(l, oldest);

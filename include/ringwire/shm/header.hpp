@@ -127,7 +127,7 @@ struct type_tag {
 
 // ---- the header ------------------------------------------------------------------------
 
-inline constexpr std::uint32_t layout_version = 5;
+inline constexpr std::uint32_t layout_version = 6;
 inline constexpr std::size_t header_size = 512;
 inline constexpr std::size_t counter_stride = 128;      // each counter on its own pair of lines
 inline constexpr std::uint32_t max_counters = 4096;
