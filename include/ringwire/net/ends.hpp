@@ -18,15 +18,15 @@
 //
 // broadcast<T> carries T's bytes (T trivially copyable, the same layout on both hosts:
 // same compiler ABI, little-endian); a record of another size is refused by the inbound
-// side and counted (bridge_stats::size_refused) as well as skipped, so subscribers see it
+// side and counted (counter_index::refused) as well as skipped, so subscribers see it
 // as missed. byte_broadcast carries any payload up to its ring's message limit; the
 // signature and fragment flags of a byte-broadcast message are not carried in frame
 // version 1 (the inbound side writes whole messages with signature 0).
 //
-// Gaps. broadcast sinks turn a remote gap into publisher::skip(g): every local subscriber
-// reports exactly g more missed (status::lagged), as on a lapped ring. A byte-broadcast
-// ring has no skip yet: there the gap is counted by the bridge (bridge_stats::gaps, the
-// segment counter) and the local readers cannot see it.
+// Gaps. Sinks turn a remote gap into the local writer's skip(g) (broadcast::publisher::skip,
+// byte_broadcast::writer::skip): every local subscriber / reader reports exactly g more
+// missed (status::lagged), as on a lapped ring, and the local sequence stays in step with
+// the remote one.
 #pragma once
 
 #include <chrono>
@@ -93,9 +93,7 @@ class broadcast_sink {
     // lossy: never waits; gated: waits for the slowest local subscriber, until stop.
     return pub_.send(v, stop);
   }
-  status skip(std::uint64_t g) noexcept {
-    if constexpr (requires { pub_.skip(g); }) return pub_.skip(g); else return status::ok;  // TEMP until skip lands
-  }
+  status skip(std::uint64_t g) noexcept { return pub_.skip(g); }
   [[nodiscard]] std::size_t max_payload() const noexcept { return sizeof(T); }
   broadcast::publisher<T, Sync>& endpoint() noexcept { return pub_; }
 
