@@ -25,6 +25,9 @@ run(${WORK}/pkg/consumer_pc)
 if(EXPECT_NET)  # ringwire::net was built: find_package must provide it too
   run(${WORK}/pkg/consumer_net)
 endif()
+if(EXPECT_C)  # ringwire::c (the C API) likewise
+  run(${WORK}/pkg/consumer_c)
+endif()
 run(${CMAKE_COMMAND} -S ${SRC}/tests/install/consumer -B ${WORK}/sub -G Ninja -DCMAKE_CXX_COMPILER=${CXX}
     -DCONSUME=subdirectory -DRINGWIRE_SOURCE=${SRC})
 run(${CMAKE_COMMAND} --build ${WORK}/sub)
