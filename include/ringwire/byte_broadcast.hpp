@@ -53,6 +53,7 @@
 #include <utility>
 
 #include "ringwire/byte_broadcast/layout.hpp"
+#include "ringwire/byte_broadcast/credited_reader.hpp"
 #include "ringwire/byte_broadcast/reader.hpp"
 #include "ringwire/byte_broadcast/stats.hpp"
 #include "ringwire/byte_broadcast/writer.hpp"

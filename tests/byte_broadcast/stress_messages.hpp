@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "ringwire/byte_broadcast/credited_reader.hpp"
 #include "ringwire/byte_broadcast/reader.hpp"
 
 namespace bb_stress {

@@ -7,7 +7,10 @@
 // [n, h] a slot that does not hold 2k now means k was skipped -- or, lossy, overwritten;
 // gated, the slot of a skipped k the publisher reused (producer_state.hpp). Either way k
 // can never be read: the reader passes over it and counts it missed. What it resumes at is
-// the oldest message still committed in its slot (receive), or the newest (latest()).
+// the oldest message still committed in its slot (receive), or the newest (latest()),
+// and a receive returns the run as one status::lagged with the exact number of sequences
+// passed over, on every policy: a skipped message never existed, so even a lossless
+// subscriber misses it; a gated subscriber never takes a reused slot for corruption.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +47,16 @@ template <class Sync>
     if (found == 0 || (newest ? m > found : m < found)) found = m;
   }
   return found;
+}
+
+// Where a reader expecting n resumes once head = h >= n (loaded with acquire) shows that n
+// was skipped or overwritten: the oldest message in [n, h] still in its slot, else h + 1.
+// Every sequence passed over was skipped, or overwritten (lossy; gated: a skipped one whose
+// slot the publisher reused). n itself when its message is there now (re-read it).
+template <class Sync>
+[[nodiscard]] std::uint64_t resume_point(const ring_geometry<Sync>& geo, std::uint64_t n, std::uint64_t h) noexcept {
+  const std::uint64_t p = present_message(geo, n, h, false);
+  return p != 0 ? p : h + 1;
 }
 
 }  // namespace ringwire::broadcast::detail

@@ -12,12 +12,9 @@
 //             progress): lossy -> status::lagged with the exact count, resuming at the
 //             oldest message of the live window; evict -> status::evicted (a live entry
 //             is never overwritten under evict, so this subscriber must have been dropped).
-// Skips (publisher::skip; skip.hpp): when the stamp is not 2n and the ring's skipped flag
-// is set, head (acquire) says whether n was skipped: with head >= n, the subscriber resumes
-// at the oldest message in [n, head] still in its slot and returns status::lagged with the
-// exact number of sequences passed over, on every policy (a skipped message never existed,
-// so even lossless misses it). Gated: also the slot of a skipped sequence reused before
-// this subscriber passed it (producer_state.hpp), never taken for corruption.
+// Skips (publisher::skip): when the stamp is not 2n and the ring's skipped flag is set, a
+// receive passes the skipped run as one status::lagged with its exact count, on every
+// policy (skip.hpp has the protocol).
 // Gated policies (lossless, evict) show the publisher their cursor (a release store on the
 // subscriber's own registry line, then SPSC's notify: the light half of the asymmetric
 // fence and one load of the publisher's park word); lossy never does. Evict shows it after
@@ -63,6 +60,7 @@
 #include <utility>
 
 #include "ringwire/broadcast/drain.hpp"
+#include "ringwire/broadcast/registry.hpp"
 #include "ringwire/broadcast/skip.hpp"
 #include "ringwire/broadcast/slot_view.hpp"
 #include "ringwire/broadcast/stats.hpp"
@@ -202,13 +200,13 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
   recv_result<T> latest() noexcept {
     auto* const l = ref_.get();
     if (l != nullptr) {
-      // acquire: pairs with the publisher's release store of head (and, for present(), makes
-      // every commit up to h visible).
+      // acquire: pairs with the publisher's release store of head (and makes every commit up
+      // to h visible to present_message()).
       const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
       std::uint64_t m = h;
       // relaxed: after head's acquire, which the flag's store precedes.
       if (h >= n_ && l->control.skipped.load(std::memory_order_relaxed) != 0) [[unlikely]] {
-        const std::uint64_t p = present(h, true);
+        const std::uint64_t p = detail::present_message(geo_, n_, h, true);
         m = p != 0 ? p : h + 1;
       }
       if (m > n_) {
@@ -321,49 +319,13 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     const auto start = [&](std::uint64_t h) { return from_oldest ? (h >= cap ? h - cap + 1 : 1) : h + 1; };
     // acquire: pairs with the publisher's release store of head.
     const std::uint64_t provisional = start(l->publisher.head.load(std::memory_order_acquire));
-    const std::uint32_t max = geo_.max_subscribers;
-    std::uint32_t i = 0;
-    if (entry != any_entry) {
-      if (entry >= max) {
-        ref_.reset();
-        throw error(errc::invalid_options,
-                    "registry entry " + std::to_string(entry) + " of " + std::to_string(max) + " does not exist");
-      }
-      auto& e = geo_.subscriber(entry);
-      // acquire: the previous occupant's (or its reaper's) release of the entry happens-before our use.
-      std::uint32_t st = e.state.load(std::memory_order_acquire);
-      // acquire: as above. Only a publisher's eviction CAS (live -> evicted) can race
-      // with us here: retry from what it left.
-      while (!e.state.compare_exchange_weak(st, ring::with_kind(st + 4, ring::joining), std::memory_order_acquire,
-                                            std::memory_order_acquire)) {
-      }
-      state_ = ring::with_kind(st + 4, ring::joining);
-      i = entry;
-    }
-    for (; entry == any_entry && i < max; ++i) {
-      auto& e = geo_.subscriber(i);
-      // relaxed: a guess; the CAS below decides.
-      std::uint32_t st = e.state.load(std::memory_order_relaxed);
-      // acquire: the previous occupant's release of the entry happens-before our use.
-      if (ring::kind(st) == ring::free_entry &&
-          e.state.compare_exchange_strong(st, ring::with_kind(st + 4, ring::joining), std::memory_order_acquire,
-                                          std::memory_order_relaxed)) {
-        state_ = ring::with_kind(st + 4, ring::joining);
-        break;
-      }
-    }
-    if (i == max) {
-      ref_.reset();
-      throw error(errc::too_many_subscribers,
-                  "all " + std::to_string(max) + " registry entries are live; raise options::max_subscribers");
-    }
-    entry_ = i;
-    auto& e = geo_.subscriber(i);
-    // release: our entry is formatted before the publisher scans up to the new top.
-    std::uint32_t top = l->joiners.top.load(std::memory_order_relaxed);
-    while (top < i + 1 && !l->joiners.top.compare_exchange_weak(top, i + 1, std::memory_order_release,
-                                                                std::memory_order_relaxed)) {
-    }
+    // registry.hpp; without an entry this subscriber is closed (its reference dropped).
+    const ring_claim c = [&] {
+      try { return detail::claim_entry<Sync>(l, geo_, entry, any_entry); } catch (...) { ref_.reset(); throw; }
+    }();
+    state_ = c.state;
+    entry_ = c.index;
+    auto& e = geo_.subscriber(entry_);
     // relaxed: published by the release store of live below.
     e.cursor.store(provisional, std::memory_order_relaxed);
     // relaxed (all four): statistics; a monitor may read a previous occupant's for a moment.
@@ -548,27 +510,18 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     if (gated_) ringwire::detail::notify<Sync>(l->control.publisher_park, scope_);
   }
 
-  // The stamp of n_ is not 2n_ and the ring has skips: if head says n_ was published or
-  // skipped, resumes at the oldest message still in [n_, head] (head + 1: none) and returns
-  // how many sequences it passed over, counted in missed(); 0 when head < n_ (n_ is not
-  // due yet) or n_ itself holds its message now (the caller re-reads it). Every sequence
-  // passed over was skipped, or overwritten (lossy; gated: a skipped one, see the top).
+  // The stamp of n_ is not 2n_ and the ring has skips: passes the skipped run if head says
+  // there is one (skip.hpp, resume_point), counted in missed(); how many (0: none, or n_
+  // holds its message now and the caller re-reads it).
   std::uint64_t skipped_run(ring* l) noexcept {
     // acquire: pairs with the publisher's release store of head: every commit up to h is
-    // visible to present()'s stamp loads.
+    // visible to resume_point()'s stamp loads.
     const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
     if (h < n_) return 0;
-    const std::uint64_t p = present(h, false);
-    const std::uint64_t next = p != 0 ? p : h + 1;
-    const std::uint64_t k = next - n_;
+    const std::uint64_t k = detail::resume_point(geo_, n_, h) - n_;
     missed_ += k;
-    if (k != 0) jump(l, next);
+    if (k != 0) jump(l, n_ + k);
     return k;
-  }
-
-  // The oldest (newest) message in [n_, h] still in its slot, or 0 (skip.hpp).
-  [[nodiscard]] std::uint64_t present(std::uint64_t h, bool newest) const noexcept {
-    return detail::present_message(geo_, n_, h, newest);
   }
 
   // Lossy: message n was overwritten by message m (committed or in progress), so head >= m.
@@ -592,7 +545,7 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
       return {status::closed, 0};
     }
     // acquire: pairs with the publisher's release store of head (and makes every commit up
-    // to h visible to present()).
+    // to h visible to resume_point()).
     const std::uint64_t h = l->publisher.head.load(std::memory_order_acquire);
     std::uint64_t oldest = std::max(m, h) - geo_.capacity + 1;
     // relaxed: after head's acquire, which the flag's store precedes. With skips the window
@@ -601,8 +554,8 @@ class subscriber : public ringwire::detail::endpoint<subscriber<T, Sync>, detail
     // Only with h >= n_: m's stamp may be an odd one, stored relaxed, which does not carry
     // the head before it (then the window above, from m, as without skips).
     if (h >= n_ && l->control.skipped.load(std::memory_order_relaxed) != 0) [[unlikely]] {
-      const std::uint64_t p = present(h, false);
-      oldest = p > n_ ? p : h + 1;
+      const std::uint64_t r = detail::resume_point(geo_, n_, h);
+      oldest = r > n_ ? r : h + 1;
     }
     const std::uint64_t skipped = oldest - n_;
     missed_ += skipped;
