@@ -207,22 +207,39 @@ TEST(Bridge, LosslessReceiverRestartResumesWithoutLossOrDuplicates) {
   EXPECT_GE(out.stats()[net::counter_index::disconnections], 3u);  // ... and the first three closed
 }
 
+// A hand-driven sender (bridge_support.hpp) into a lossy inbound bridge and a small far
+// channel, with one subscriber.
+struct raw_rig {
+  zmq::context_t ctx;
+  bridge_test::raw_sender raw{ctx};
+  std::pair<bc::publisher<tick>, bc::hub<tick>> far = bc::channel<tick>(64);
+  bc::subscriber<tick> far_sub = far.second.subscribe();
+  net::inbound<net::broadcast_sink<tick>> in{ctx, net::broadcast_sink<tick>(std::move(far.first)),
+                                             in_opts(raw.address(), net::mode::lossy)};
+  std::jthread thread{[this](std::stop_token st) { in.run(st); }};
+  tally t;
+
+  // PUB/SUB's slow joiner: good frames of `epoch` until one arrives; the last seq sent.
+  std::uint64_t warm_up(std::uint64_t epoch) {
+    std::uint64_t seq = 0;
+    while (t.received == 0) {
+      raw.send(epoch, ++seq);
+      if (auto r = far_sub.recv_for(5ms); r) t.on(r);
+    }
+    return seq;
+  }
+};
+
 // Frames from a hostile or broken sender: dropped whole, counted by reason, the local
 // channel untouched; the good frames around them are delivered.
 TEST(Bridge, MalformedFramesAreDroppedAndCounted) {
-  zmq::context_t ctx;
-  bridge_test::raw_sender raw(ctx);
-  auto [far_pub, far_hub] = bc::channel<tick>(64);
-  auto far_sub = far_hub.subscribe();
-  net::inbound in(ctx, net::broadcast_sink<tick>(std::move(far_pub)), in_opts(raw.address(), net::mode::lossy));
-  std::jthread in_thread([&](std::stop_token st) { in.run(st); });
+  raw_rig rig;
+  auto& raw = rig.raw;
+  auto& far_sub = rig.far_sub;
+  auto& in = rig.in;
+  tally& t = rig.t;
   const std::uint64_t epoch = 42;
-  std::uint64_t seq = 0;
-  tally t;
-  while (t.received == 0) {  // the slow joiner: good frames until one arrives
-    raw.send(epoch, ++seq);
-    if (auto r = far_sub.recv_for(5ms); r) t.on(r);
-  }
+  std::uint64_t seq = rig.warm_up(epoch);
   const auto before = in.stats();
   auto truncated = raw.frame(epoch, seq + 1);
   truncated.resize(truncated.size() - 3);
@@ -319,18 +336,12 @@ TEST(Bridge, LosslessReceiverAsksForWhatWasLostInTransit) {
 // A duplicate (a sender's resend, a reconnect replay) is dropped; a new sender epoch whose
 // sequence continues counts the numbers it skipped as a gap.
 TEST(Bridge, DuplicatesAndSenderRestartsAreAccounted) {
-  zmq::context_t ctx;
-  bridge_test::raw_sender raw(ctx);
-  auto [far_pub, far_hub] = bc::channel<tick>(64);
-  auto far_sub = far_hub.subscribe();
-  net::inbound in(ctx, net::broadcast_sink<tick>(std::move(far_pub)), in_opts(raw.address(), net::mode::lossy));
-  std::jthread in_thread([&](std::stop_token st) { in.run(st); });
-  std::uint64_t seq = 0;
-  tally t;
-  while (t.received == 0) {
-    raw.send(7, ++seq);
-    if (auto r = far_sub.recv_for(5ms); r) t.on(r);
-  }
+  raw_rig rig;
+  auto& raw = rig.raw;
+  auto& far_sub = rig.far_sub;
+  auto& in = rig.in;
+  tally& t = rig.t;
+  const std::uint64_t seq = rig.warm_up(7);
   raw.send(7, seq);      // duplicate
   raw.send(7, seq + 1);
   raw.send(8, seq + 5);  // restarted sender, sequence continued: 3 missing
