@@ -6,8 +6,10 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "ringwire/channel_kinds.hpp"
@@ -102,6 +104,82 @@ rw_status read_out(const bb::read_result& r, rw_bb_info* info, uint64_t* missed)
   return to_c(r.status());
 }
 
+
+// ---- typed kinds: elements as opaque words --------------------------------------------
+//
+// The C++ endpoints are templates on T and index their slots by sizeof(T), so the C API
+// instantiates them for an element of W 8-byte words, W = 1 .. max_words, and picks the
+// instantiation from the size the segment records. The caller's type tag is checked here
+// (check_typed); words<W>'s own tag is shm::tag_checked_by_caller, so the C++ attach
+// compares size and alignment only.
+constexpr std::size_t max_words = RW_MAX_ELEM_SIZE / 8;
+
+template <std::size_t W>
+struct words {
+  std::uint64_t w[W];
+};
+
+}  // namespace
+
+template <std::size_t W>
+struct ringwire::shm::type_tag<words<W>> {
+  static constexpr std::uint64_t value = ringwire::shm::tag_checked_by_caller;
+};
+
+namespace {
+
+// Throws unless the segment holds `kind` with elements the C API can carry and, when the
+// caller names one, the caller's tag. Returns the element's size in words.
+std::size_t check_typed(const shm::segment& seg, shm::channel_kind kind, std::uint64_t tag) {
+  if (!seg.joined()) throw ringwire::error(ringwire::errc::invalid_options, "the segment handle was never joined");
+  const shm::identity& id = seg.info();
+  if (id.kind != kind)
+    throw ringwire::error(ringwire::errc::shm_kind_mismatch,
+                          "the segment holds a channel of kind " + std::to_string(static_cast<unsigned>(id.kind)) +
+                              ", not " + std::to_string(static_cast<unsigned>(kind)));
+  if (id.slot_size == 0 || id.slot_size % 8 != 0 || id.slot_size > RW_MAX_ELEM_SIZE || id.slot_align != 8)
+    throw ringwire::error(ringwire::errc::shm_type_mismatch,
+                          "the C API carries elements of 8 .. " + std::to_string(RW_MAX_ELEM_SIZE) +
+                              " bytes, a multiple of 8, aligned to 8; the segment's are " +
+                              std::to_string(id.slot_size) + " bytes aligned to " + std::to_string(id.slot_align));
+  if (tag != 0 && tag != id.type_tag)
+    throw ringwire::error(ringwire::errc::shm_type_mismatch, "the segment's type tag is " +
+                                                                 std::to_string(id.type_tag) + ", the caller's " +
+                                                                 std::to_string(tag));
+  return id.slot_size / 8;
+}
+
+// Makes Impl<W> (a subclass of Base) for the segment's element size: one table entry per W.
+template <class Base, template <std::size_t> class Impl, std::size_t... I>
+Base* make_sized(std::size_t w, const shm::segment& seg, std::index_sequence<I...>) {
+  using maker = Base* (*)(const shm::segment&);
+  static constexpr maker table[] = {+[](const shm::segment& s) -> Base* { return new Impl<I + 1>(s); }...};
+  return table[w - 1](seg);
+}
+template <class Base, template <std::size_t> class Impl>
+Base* make_typed(const shm::segment& seg, shm::channel_kind kind, std::uint64_t tag) {
+  return make_sized<Base, Impl>(check_typed(seg, kind, tag), seg, std::make_index_sequence<max_words>{});
+}
+
+void check_elem_size(std::uint32_t elem_size) {
+  if (elem_size == 0 || elem_size % 8 != 0 || elem_size > RW_MAX_ELEM_SIZE)
+    throw ringwire::error(ringwire::errc::invalid_options,
+                          "elem_size " + std::to_string(elem_size) + ": the C API carries elements of 8 .. " +
+                              std::to_string(RW_MAX_ELEM_SIZE) + " bytes, a multiple of 8");
+}
+
+// A typed spec with the caller's size and tag (alignment 8): what a C++ peer's
+// spec_for<T>() records when sizeof(T) == elem_size, alignof(T) == 8 and its tag matches.
+shm::channel_spec typed_spec(shm::channel_spec s, std::uint32_t elem_size, std::uint64_t tag) {
+  check_elem_size(elem_size);
+  s.slot_size = elem_size;
+  s.slot_align = 8;
+  s.type_tag = tag;
+  return s;
+}
+
+rw_segment* create_segment(const char* name, const shm::channel_spec& spec);
+
 }  // namespace
 
 struct rw_segment {
@@ -113,6 +191,183 @@ struct rw_bb_writer {
 struct rw_bb_reader {
   std::variant<bb::reader<>, bb::credited_reader<>> r;
 };
+
+// The typed endpoints: a C handle is the abstract base; its implementation is the C++
+// endpoint for words<W> (make_typed).
+struct rw_spsc_sender {
+  virtual ~rw_spsc_sender() = default;
+  virtual ringwire::status try_send(const void* e) = 0;
+  virtual ringwire::status send_for(const void* e, std::chrono::nanoseconds d) = 0;
+  virtual std::size_t try_send_n(const void* e, std::size_t n) = 0;
+  virtual ringwire::status reserve(std::size_t n, void** slots, std::size_t* granted) = 0;
+  virtual void commit(std::size_t k) = 0;
+  virtual bool reserving() const noexcept = 0;
+};
+struct rw_spsc_receiver {
+  virtual ~rw_spsc_receiver() = default;
+  virtual ringwire::status try_recv(void* out) = 0;
+  virtual ringwire::status recv_for(void* out, std::chrono::nanoseconds d) = 0;
+  virtual std::size_t try_recv_n(void* out, std::size_t max) = 0;
+  virtual ringwire::status read_span(const void** first, std::size_t* n) = 0;
+  virtual void release(std::size_t k) = 0;
+  std::size_t span_len = 0;  // the last read_span's length, for release's check
+};
+struct rw_mpsc_sender {
+  virtual ~rw_mpsc_sender() = default;
+  virtual ringwire::status try_send(const void* e) = 0;
+  virtual ringwire::status send_for(const void* e, std::chrono::nanoseconds d) = 0;
+};
+struct rw_mpsc_receiver {
+  virtual ~rw_mpsc_receiver() = default;
+  virtual ringwire::status try_recv(void* out) = 0;
+  virtual ringwire::status recv_for(void* out, std::chrono::nanoseconds d) = 0;
+};
+struct rw_bc_publisher {
+  virtual ~rw_bc_publisher() = default;
+  virtual ringwire::status try_send(const void* e) = 0;
+  virtual ringwire::status send_for(const void* e, std::chrono::nanoseconds d) = 0;
+};
+struct rw_bc_subscriber {
+  virtual ~rw_bc_subscriber() = default;
+  virtual ringwire::recv_result<bool> try_recv(void* out) = 0;
+  virtual ringwire::recv_result<bool> recv_for(void* out, std::chrono::nanoseconds d) = 0;
+};
+struct rw_br_writer {
+  std::variant<ringwire::byte_ring::writer<>, ringwire::byte_ring::shared_writer<>> w;
+  bool reserving = false;
+};
+struct rw_br_reader {
+  ringwire::byte_ring::reader<> r;
+};
+
+namespace {
+
+// An element moves between the caller's bytes and a slot by memcpy: words<W> is trivially
+// copyable and the caller's buffer need not be aligned.
+template <std::size_t W>
+words<W> load(const void* p) noexcept {
+  words<W> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// recv_result<T> -> the C outcome, the value copied to out on ok.
+template <class T>
+ringwire::recv_result<bool> copy_out(ringwire::recv_result<T>&& r, void* out) noexcept {
+  if (!r.has_value()) return ringwire::recv_result<bool>(r.status(), r.missed());
+  std::memcpy(out, &r.value(), sizeof(T));
+  return ringwire::recv_result<bool>(std::in_place, true);
+}
+
+template <std::size_t W>
+struct spsc_sender_impl final : rw_spsc_sender {
+  using T = words<W>;
+  explicit spsc_sender_impl(const shm::segment& seg) : tx(shm::spsc::attach_sender<T>(seg)) {}
+  ringwire::status try_send(const void* e) override { return tx.try_send(load<W>(e)); }
+  ringwire::status send_for(const void* e, std::chrono::nanoseconds d) override { return tx.send_for(load<W>(e), d); }
+  std::size_t try_send_n(const void* e, std::size_t n) override {
+    // The batch path copies trivially copyable T from contiguous memory; the caller's bytes
+    // may be unaligned, so go through a reservation (two memcpy at most, as the batch does).
+    std::size_t sent = 0;
+    const auto* src = static_cast<const std::byte*>(e);
+    while (sent < n) {
+      auto res = tx.reserve(n - sent);
+      if (res.status() != ringwire::status::ok || res.size() == 0) break;
+      std::memcpy(static_cast<void*>(res.span().data()), src + sent * sizeof(T), res.size() * sizeof(T));
+      sent += res.size();
+      res.commit(res.size());
+    }
+    return sent;
+  }
+  ringwire::status reserve(std::size_t n, void** slots, std::size_t* granted) override {
+    res.emplace(tx.reserve(n));
+    const ringwire::status s = res->status();
+    *granted = s == ringwire::status::ok ? res->size() : 0;
+    *slots = *granted != 0 ? static_cast<void*>(res->span().data()) : nullptr;
+    if (*granted == 0) res.reset();
+    return s;
+  }
+  void commit(std::size_t k) override {
+    if (k == 0) res->abandon(); else res->commit(k);
+    res.reset();
+  }
+  bool reserving() const noexcept override { return res.has_value(); }
+  ringwire::spsc::sender<T> tx;
+  std::optional<ringwire::spsc::reservation<T, ringwire::std_sync>> res;
+};
+
+template <std::size_t W>
+struct spsc_receiver_impl final : rw_spsc_receiver {
+  using T = words<W>;
+  explicit spsc_receiver_impl(const shm::segment& seg) : rx(shm::spsc::attach_receiver<T>(seg)) {}
+  ringwire::status try_recv(void* out) override { return copy_out(rx.try_recv(), out).status(); }
+  ringwire::status recv_for(void* out, std::chrono::nanoseconds d) override {
+    return copy_out(rx.recv_for(d), out).status();
+  }
+  std::size_t try_recv_n(void* out, std::size_t max) override {
+    auto* dst = static_cast<std::byte*>(out);
+    return rx.consume([&dst](T& v) { std::memcpy(dst, &v, sizeof v); dst += sizeof v; }, max);
+  }
+  ringwire::status read_span(const void** first, std::size_t* n) override {
+    const std::span<T> sp = rx.read_span();
+    span_len = sp.size();
+    *first = sp.empty() ? nullptr : static_cast<const void*>(sp.data());
+    *n = sp.size();
+    return sp.empty() ? rx.poll() : ringwire::status::ok;
+  }
+  void release(std::size_t k) override {
+    rx.release(k);
+    span_len = 0;
+  }
+  ringwire::spsc::receiver<T> rx;
+};
+
+template <std::size_t W>
+struct mpsc_sender_impl final : rw_mpsc_sender {
+  using T = words<W>;
+  explicit mpsc_sender_impl(const shm::segment& seg) : tx(shm::mpsc::attach_sender<T>(seg)) {}
+  ringwire::status try_send(const void* e) override { return tx.try_send(load<W>(e)); }
+  ringwire::status send_for(const void* e, std::chrono::nanoseconds d) override { return tx.send_for(load<W>(e), d); }
+  ringwire::mpsc::sender<T> tx;
+};
+
+template <std::size_t W>
+struct mpsc_receiver_impl final : rw_mpsc_receiver {
+  using T = words<W>;
+  explicit mpsc_receiver_impl(const shm::segment& seg) : rx(shm::mpsc::attach_receiver<T>(seg)) {}
+  ringwire::status try_recv(void* out) override { return copy_out(rx.try_recv(), out).status(); }
+  ringwire::status recv_for(void* out, std::chrono::nanoseconds d) override {
+    return copy_out(rx.recv_for(d), out).status();
+  }
+  ringwire::mpsc::receiver<T> rx;
+};
+
+template <std::size_t W>
+struct bc_publisher_impl final : rw_bc_publisher {
+  using T = words<W>;
+  explicit bc_publisher_impl(const shm::segment& seg) : p(shm::broadcast::attach_publisher<T>(seg)) {}
+  ringwire::status try_send(const void* e) override { return p.try_send(load<W>(e)); }
+  ringwire::status send_for(const void* e, std::chrono::nanoseconds d) override { return p.send_for(load<W>(e), d); }
+  ringwire::broadcast::publisher<T> p;
+};
+
+template <std::size_t W>
+struct bc_subscriber_impl final : rw_bc_subscriber {
+  using T = words<W>;
+  explicit bc_subscriber_impl(const shm::segment& seg) : s(shm::broadcast::attach_subscriber<T>(seg)) {}
+  ringwire::recv_result<bool> try_recv(void* out) override { return copy_out(s.try_recv(), out); }
+  ringwire::recv_result<bool> recv_for(void* out, std::chrono::nanoseconds d) override {
+    return copy_out(s.recv_for(d), out);
+  }
+  ringwire::broadcast::subscriber<T> s;
+};
+
+rw_status recv_out(const ringwire::recv_result<bool>& r, uint64_t* missed) noexcept {
+  if (missed != nullptr) *missed = r.missed();
+  return to_c(r.status());
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -129,15 +384,87 @@ rw_segment* rw_bb_create(const char* name, const rw_bb_geometry* g) {
   if (null_arg(name, "rw_bb_create: name is NULL") || null_arg(g, "rw_bb_create: geometry is NULL")) return nullptr;
   return guarded<rw_segment*>(nullptr, [&] {
     const bb::geometry geo{g->depth, g->region_bytes, g->max_message, g->max_credited};
-    return new rw_segment{shm::segment::create(name, shm::byte_broadcast_spec(geo), {.unlink = shm::unlink_policy::never})};
+    return create_segment(name, shm::byte_broadcast_spec(geo));
   });
 }
 
 rw_segment* rw_bb_open(const char* name) {
-  if (null_arg(name, "rw_bb_open: name is NULL")) return nullptr;
+  rw_segment* seg = rw_open(name);
+  if (seg == nullptr || seg->seg.info().kind == shm::channel_kind::byte_broadcast) return seg;
+  fail(RW_E_SHM_KIND_MISMATCH, "rw_bb_open: the segment does not hold a byte-broadcast channel");
+  rw_segment_close(seg);
+  return nullptr;
+}
+
+rw_segment* rw_open(const char* name) {
+  if (null_arg(name, "rw_open: name is NULL")) return nullptr;
   return guarded<rw_segment*>(nullptr, [&] {
-    const bb::geometry geo = shm::byte_broadcast::geometry_of(shm::segment::observe(name, &shm::find_contract));
-    return new rw_segment{shm::segment::open(name, shm::byte_broadcast_spec(geo))};
+    // The recorded geometry, read without joining; then a validated open expecting it.
+    const shm::segment seen = shm::segment::observe(name, &shm::find_contract);
+    const shm::channel_contract* c = shm::find_contract(seen.info().kind);
+    if (c == nullptr) throw ringwire::error(ringwire::errc::shm_kind_mismatch, "the segment's kind is unknown to this build");
+    return new rw_segment{shm::segment::open(name, shm::detail::recorded_spec(seen.info(), *c))};
+  });
+}
+
+int rw_segment_describe(const rw_segment* seg, rw_segment_info* out) {
+  if (null_arg(seg, "rw_segment_describe: segment is NULL") || null_arg(out, "rw_segment_describe: out is NULL"))
+    return -1;
+  return guarded(-1, [&] {
+    const shm::identity& id = seg->seg.info();
+    *out = rw_segment_info{static_cast<rw_kind>(id.kind), id.capacity, id.slot_size, id.slot_align, id.type_tag,
+                           id.endpoints, id.policy, 0, seg->seg.creator_pid()};
+    if (id.kind == shm::channel_kind::byte_broadcast) out->region_bytes = shm::byte_broadcast::geometry_of(seg->seg).region_bytes;
+    return 0;
+  });
+}
+
+int rw_reap(rw_segment* seg) {
+  if (null_arg(seg, "rw_reap: segment is NULL")) return -1;
+  return guarded(-1, [&] {
+    const shm::segment& g = seg->seg;
+    switch (g.info().kind) {
+      case shm::channel_kind::spsc: {
+        const auto r = shm::spsc::reap(g);
+        return static_cast<int>((r.sender_pid != 0 ? 1 : 0) + (r.receiver_pid != 0 ? 1 : 0));
+      }
+      case shm::channel_kind::mpsc: {
+        const auto r = shm::mpsc::reap(g);
+        return static_cast<int>(r.lanes + (r.receiver_pid != 0 ? 1u : 0u));
+      }
+      case shm::channel_kind::broadcast: {
+        const auto r = shm::broadcast::reap(g);
+        return static_cast<int>(r.subscribers + (r.publisher_pid != 0 ? 1u : 0u));
+      }
+      case shm::channel_kind::byte_ring: {
+        const auto r = shm::byte_ring::reap(g);
+        return static_cast<int>(r.writers + (r.reader_pid != 0 ? 1u : 0u));
+      }
+      case shm::channel_kind::byte_broadcast: {
+        const auto r = shm::byte_broadcast::reap(g);
+        return static_cast<int>((r.writer_pid != 0 ? 1u : 0u) + r.credited_readers);
+      }
+    }
+    throw ringwire::error(ringwire::errc::shm_kind_mismatch, "rw_reap: unknown kind");
+  });
+}
+
+long rw_segment_counters(const rw_segment* seg, rw_counter* out, size_t cap) {
+  if (null_arg(seg, "rw_segment_counters: segment is NULL") || (cap != 0 && null_arg(out, "rw_segment_counters: out is NULL")))
+    return -1;
+  return guarded(-1L, [&] {
+    const shm::channel_description d = shm::describe(seg->seg);
+    std::size_t n = 0;
+    // Keys are string literals of the kinds' describe() (null-terminated string_views).
+    auto put = [&](const char* role, std::uint32_t index, std::string_view key, std::uint64_t value) {
+      if (n < cap) out[n] = rw_counter{role, index, key.data(), value};
+      ++n;
+    };
+    for (const auto& i : d.state) put(nullptr, 0, i.key, i.value);
+    for (const auto& i : d.claims) put("claims", 0, i.key, i.value);
+    for (const auto& e : d.endpoints)
+      for (const auto& i : e.values) put(e.role.data(), e.index, i.key, i.value);
+    return static_cast<long>(n);
   });
 }
 
@@ -158,13 +485,7 @@ int rw_unlink(const char* name) {
   return guarded(-1, [&] { return shm::segment::unlink(name) ? 1 : 0; });
 }
 
-int rw_bb_reap(rw_segment* seg) {
-  if (null_arg(seg, "rw_bb_reap: segment is NULL")) return -1;
-  return guarded(-1, [&] {
-    const auto r = shm::byte_broadcast::reap(seg->seg);
-    return static_cast<int>((r.writer_pid != 0 ? 1u : 0u) + r.credited_readers);
-  });
-}
+int rw_bb_reap(rw_segment* seg) { return rw_reap(seg); }
 
 rw_bb_writer* rw_bb_writer_attach(rw_segment* seg) {
   if (null_arg(seg, "rw_bb_writer_attach: segment is NULL")) return nullptr;
@@ -223,4 +544,343 @@ rw_status rw_bb_read_for(rw_bb_reader* r, void* buf, size_t cap, uint64_t timeou
 
 void rw_bb_reader_close(rw_bb_reader* r) { delete r; }
 
+// ---- typed kinds ------------------------------------------------------------------------
+
+rw_segment* rw_spsc_create(const char* name, uint64_t capacity, uint32_t elem_size, uint64_t type_tag) {
+  if (null_arg(name, "rw_spsc_create: name is NULL")) return nullptr;
+  return guarded<rw_segment*>(nullptr, [&] {
+    return create_segment(name, typed_spec(shm::spsc_spec<words<1>>(capacity), elem_size, type_tag));
+  });
+}
+
+rw_segment* rw_mpsc_create(const char* name, uint64_t lane_capacity, uint32_t max_producers, uint32_t elem_size,
+                           uint64_t type_tag) {
+  if (null_arg(name, "rw_mpsc_create: name is NULL")) return nullptr;
+  return guarded<rw_segment*>(nullptr, [&] {
+    return create_segment(name, typed_spec(shm::mpsc_spec<words<1>>(lane_capacity, max_producers), elem_size, type_tag));
+  });
+}
+
+rw_segment* rw_bc_create(const char* name, uint64_t capacity, uint32_t max_subscribers, rw_bc_policy policy,
+                         uint32_t elem_size, uint64_t type_tag) {
+  if (null_arg(name, "rw_bc_create: name is NULL")) return nullptr;
+  if (policy != RW_BC_LOSSY && policy != RW_BC_LOSSLESS && policy != RW_BC_EVICT) {
+    fail(RW_E_INVALID_OPTIONS, "rw_bc_create: policy is not RW_BC_LOSSY, RW_BC_LOSSLESS or RW_BC_EVICT");
+    return nullptr;
+  }
+  return guarded<rw_segment*>(nullptr, [&] {
+    const auto pol = static_cast<ringwire::broadcast::policy>(policy);
+    return create_segment(name, typed_spec(shm::broadcast_spec<words<1>>(capacity, max_subscribers, pol), elem_size, type_tag));
+  });
+}
+
+rw_spsc_sender* rw_spsc_sender_attach(rw_segment* seg, uint64_t type_tag) {
+  if (null_arg(seg, "rw_spsc_sender_attach: segment is NULL")) return nullptr;
+  return guarded<rw_spsc_sender*>(nullptr, [&] {
+    return make_typed<rw_spsc_sender, spsc_sender_impl>(seg->seg, shm::channel_kind::spsc, type_tag);
+  });
+}
+
+rw_status rw_spsc_try_send(rw_spsc_sender* tx, const void* elem) {
+  if (null_arg(tx, "rw_spsc_try_send: sender is NULL") || null_arg(elem, "rw_spsc_try_send: elem is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(tx->try_send(elem)); });
+}
+
+rw_status rw_spsc_send_for(rw_spsc_sender* tx, const void* elem, uint64_t timeout_ns) {
+  if (null_arg(tx, "rw_spsc_send_for: sender is NULL") || null_arg(elem, "rw_spsc_send_for: elem is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(tx->send_for(elem, ns(timeout_ns))); });
+}
+
+size_t rw_spsc_try_send_n(rw_spsc_sender* tx, const void* elems, size_t n) {
+  if (null_arg(tx, "rw_spsc_try_send_n: sender is NULL") || (n != 0 && null_arg(elems, "rw_spsc_try_send_n: elems is NULL")))
+    return 0;
+  if (tx->reserving()) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_spsc_try_send_n: a reservation is open (rw_spsc_commit it first)");
+    return 0;
+  }
+  return guarded<size_t>(0, [&] { return tx->try_send_n(elems, n); });
+}
+
+rw_status rw_spsc_reserve(rw_spsc_sender* tx, size_t n, void** slots, size_t* granted) {
+  if (null_arg(tx, "rw_spsc_reserve: sender is NULL") || null_arg(slots, "rw_spsc_reserve: slots is NULL") ||
+      null_arg(granted, "rw_spsc_reserve: granted is NULL"))
+    return RW_ERROR;
+  if (tx->reserving()) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_spsc_reserve: a reservation is already open (rw_spsc_commit it first)");
+    return RW_ERROR;
+  }
+  return guarded(RW_ERROR, [&] { return to_c(tx->reserve(n, slots, granted)); });
+}
+
+rw_status rw_spsc_commit(rw_spsc_sender* tx, size_t k) {
+  if (null_arg(tx, "rw_spsc_commit: sender is NULL")) return RW_ERROR;
+  if (!tx->reserving()) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_spsc_commit: no reservation is open");
+    return RW_ERROR;
+  }
+  return guarded(RW_ERROR, [&] {
+    tx->commit(k);
+    return RW_OK;
+  });
+}
+
+void rw_spsc_sender_close(rw_spsc_sender* tx) { delete tx; }
+
+rw_spsc_receiver* rw_spsc_receiver_attach(rw_segment* seg, uint64_t type_tag) {
+  if (null_arg(seg, "rw_spsc_receiver_attach: segment is NULL")) return nullptr;
+  return guarded<rw_spsc_receiver*>(nullptr, [&] {
+    return make_typed<rw_spsc_receiver, spsc_receiver_impl>(seg->seg, shm::channel_kind::spsc, type_tag);
+  });
+}
+
+rw_status rw_spsc_try_recv(rw_spsc_receiver* rx, void* out) {
+  if (null_arg(rx, "rw_spsc_try_recv: receiver is NULL") || null_arg(out, "rw_spsc_try_recv: out is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(rx->try_recv(out)); });
+}
+
+rw_status rw_spsc_recv_for(rw_spsc_receiver* rx, void* out, uint64_t timeout_ns) {
+  if (null_arg(rx, "rw_spsc_recv_for: receiver is NULL") || null_arg(out, "rw_spsc_recv_for: out is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(rx->recv_for(out, ns(timeout_ns))); });
+}
+
+size_t rw_spsc_try_recv_n(rw_spsc_receiver* rx, void* out, size_t max) {
+  if (null_arg(rx, "rw_spsc_try_recv_n: receiver is NULL") || (max != 0 && null_arg(out, "rw_spsc_try_recv_n: out is NULL")))
+    return 0;
+  return guarded<size_t>(0, [&] { return rx->try_recv_n(out, max); });
+}
+
+rw_status rw_spsc_read_span(rw_spsc_receiver* rx, const void** first, size_t* n) {
+  if (null_arg(rx, "rw_spsc_read_span: receiver is NULL") || null_arg(first, "rw_spsc_read_span: first is NULL") ||
+      null_arg(n, "rw_spsc_read_span: n is NULL"))
+    return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(rx->read_span(first, n)); });
+}
+
+void rw_spsc_release(rw_spsc_receiver* rx, size_t k) {
+  if (null_arg(rx, "rw_spsc_release: receiver is NULL")) return;
+  // Releasing more than the last span gave would free slots the sender still owns.
+  if (k > rx->span_len) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_spsc_release: k exceeds the last rw_spsc_read_span's length");
+    return;
+  }
+  rx->release(k);
+}
+
+void rw_spsc_receiver_close(rw_spsc_receiver* rx) { delete rx; }
+
+rw_mpsc_sender* rw_mpsc_sender_attach(rw_segment* seg, uint64_t type_tag) {
+  if (null_arg(seg, "rw_mpsc_sender_attach: segment is NULL")) return nullptr;
+  return guarded<rw_mpsc_sender*>(nullptr, [&] {
+    return make_typed<rw_mpsc_sender, mpsc_sender_impl>(seg->seg, shm::channel_kind::mpsc, type_tag);
+  });
+}
+
+rw_status rw_mpsc_try_send(rw_mpsc_sender* tx, const void* elem) {
+  if (null_arg(tx, "rw_mpsc_try_send: sender is NULL") || null_arg(elem, "rw_mpsc_try_send: elem is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(tx->try_send(elem)); });
+}
+
+rw_status rw_mpsc_send_for(rw_mpsc_sender* tx, const void* elem, uint64_t timeout_ns) {
+  if (null_arg(tx, "rw_mpsc_send_for: sender is NULL") || null_arg(elem, "rw_mpsc_send_for: elem is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(tx->send_for(elem, ns(timeout_ns))); });
+}
+
+void rw_mpsc_sender_close(rw_mpsc_sender* tx) { delete tx; }
+
+rw_mpsc_receiver* rw_mpsc_receiver_attach(rw_segment* seg, uint64_t type_tag) {
+  if (null_arg(seg, "rw_mpsc_receiver_attach: segment is NULL")) return nullptr;
+  return guarded<rw_mpsc_receiver*>(nullptr, [&] {
+    return make_typed<rw_mpsc_receiver, mpsc_receiver_impl>(seg->seg, shm::channel_kind::mpsc, type_tag);
+  });
+}
+
+rw_status rw_mpsc_try_recv(rw_mpsc_receiver* rx, void* out) {
+  if (null_arg(rx, "rw_mpsc_try_recv: receiver is NULL") || null_arg(out, "rw_mpsc_try_recv: out is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(rx->try_recv(out)); });
+}
+
+rw_status rw_mpsc_recv_for(rw_mpsc_receiver* rx, void* out, uint64_t timeout_ns) {
+  if (null_arg(rx, "rw_mpsc_recv_for: receiver is NULL") || null_arg(out, "rw_mpsc_recv_for: out is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(rx->recv_for(out, ns(timeout_ns))); });
+}
+
+void rw_mpsc_receiver_close(rw_mpsc_receiver* rx) { delete rx; }
+
+int rw_mpsc_close_producers(rw_segment* seg) {
+  if (null_arg(seg, "rw_mpsc_close_producers: segment is NULL")) return -1;
+  return guarded(-1, [&] { return shm::mpsc::close_producers(seg->seg) ? 1 : 0; });
+}
+
+rw_bc_publisher* rw_bc_publisher_attach(rw_segment* seg, uint64_t type_tag) {
+  if (null_arg(seg, "rw_bc_publisher_attach: segment is NULL")) return nullptr;
+  return guarded<rw_bc_publisher*>(nullptr, [&] {
+    return make_typed<rw_bc_publisher, bc_publisher_impl>(seg->seg, shm::channel_kind::broadcast, type_tag);
+  });
+}
+
+rw_status rw_bc_try_send(rw_bc_publisher* p, const void* elem) {
+  if (null_arg(p, "rw_bc_try_send: publisher is NULL") || null_arg(elem, "rw_bc_try_send: elem is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(p->try_send(elem)); });
+}
+
+rw_status rw_bc_send_for(rw_bc_publisher* p, const void* elem, uint64_t timeout_ns) {
+  if (null_arg(p, "rw_bc_send_for: publisher is NULL") || null_arg(elem, "rw_bc_send_for: elem is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return to_c(p->send_for(elem, ns(timeout_ns))); });
+}
+
+void rw_bc_publisher_close(rw_bc_publisher* p) { delete p; }
+
+rw_bc_subscriber* rw_bc_subscriber_attach(rw_segment* seg, uint64_t type_tag) {
+  if (null_arg(seg, "rw_bc_subscriber_attach: segment is NULL")) return nullptr;
+  return guarded<rw_bc_subscriber*>(nullptr, [&] {
+    return make_typed<rw_bc_subscriber, bc_subscriber_impl>(seg->seg, shm::channel_kind::broadcast, type_tag);
+  });
+}
+
+rw_status rw_bc_try_recv(rw_bc_subscriber* s, void* out, uint64_t* missed) {
+  if (null_arg(s, "rw_bc_try_recv: subscriber is NULL") || null_arg(out, "rw_bc_try_recv: out is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return recv_out(s->try_recv(out), missed); });
+}
+
+rw_status rw_bc_recv_for(rw_bc_subscriber* s, void* out, uint64_t timeout_ns, uint64_t* missed) {
+  if (null_arg(s, "rw_bc_recv_for: subscriber is NULL") || null_arg(out, "rw_bc_recv_for: out is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] { return recv_out(s->recv_for(out, ns(timeout_ns)), missed); });
+}
+
+void rw_bc_subscriber_close(rw_bc_subscriber* s) { delete s; }
+
+// ---- byte ring ----------------------------------------------------------------------------
+
+rw_segment* rw_br_create(const char* name, uint64_t capacity_bytes, int many_to_one, uint32_t max_writers) {
+  if (null_arg(name, "rw_br_create: name is NULL")) return nullptr;
+  return guarded<rw_segment*>(nullptr, [&] {
+    const auto kind = many_to_one != 0 ? ringwire::byte_ring::ring_kind::many_to_one : ringwire::byte_ring::ring_kind::one_to_one;
+    return create_segment(name, shm::byte_ring_spec(capacity_bytes, kind, max_writers));
+  });
+}
+
+rw_br_writer* rw_br_writer_attach(rw_segment* seg) {
+  if (null_arg(seg, "rw_br_writer_attach: segment is NULL")) return nullptr;
+  return guarded<rw_br_writer*>(nullptr, [&] {
+    if (seg->seg.info().kind == shm::channel_kind::byte_ring &&
+        seg->seg.info().policy == static_cast<std::uint32_t>(ringwire::byte_ring::ring_kind::many_to_one))
+      return new rw_br_writer{shm::byte_ring::attach_shared_writer(seg->seg)};
+    return new rw_br_writer{shm::byte_ring::attach_writer(seg->seg)};
+  });
+}
+
+rw_br_writer* rw_br_writer_clone(const rw_br_writer* w) {
+  if (null_arg(w, "rw_br_writer_clone: writer is NULL")) return nullptr;
+  const auto* shared = std::get_if<ringwire::byte_ring::shared_writer<>>(&w->w);
+  if (shared == nullptr) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_br_writer_clone: a one-to-one ring has one writer");
+    return nullptr;
+  }
+  return guarded<rw_br_writer*>(nullptr, [&] { return new rw_br_writer{*shared}; });
+}
+
+rw_status rw_br_try_write(rw_br_writer* w, int32_t type, const void* data, size_t size) {
+  if (null_arg(w, "rw_br_try_write: writer is NULL") || (size != 0 && null_arg(data, "rw_br_try_write: data is NULL")))
+    return RW_ERROR;
+  return guarded(RW_ERROR, [&] {
+    const std::span<const std::byte> bytes(static_cast<const std::byte*>(data), size);
+    return to_c(std::visit([&](auto& x) { return x.try_write(type, bytes); }, w->w));
+  });
+}
+
+rw_status rw_br_write_for(rw_br_writer* w, int32_t type, const void* data, size_t size, uint64_t timeout_ns) {
+  if (null_arg(w, "rw_br_write_for: writer is NULL") || (size != 0 && null_arg(data, "rw_br_write_for: data is NULL")))
+    return RW_ERROR;
+  return guarded(RW_ERROR, [&] {
+    const std::span<const std::byte> bytes(static_cast<const std::byte*>(data), size);
+    return to_c(std::visit([&](auto& x) { return x.write_for(type, bytes, ns(timeout_ns)); }, w->w));
+  });
+}
+
+rw_status rw_br_reserve(rw_br_writer* w, size_t n, void** data) {
+  if (null_arg(w, "rw_br_reserve: writer is NULL") || null_arg(data, "rw_br_reserve: data is NULL")) return RW_ERROR;
+  if (w->reserving) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_br_reserve: a reservation is already open (commit or abort it first)");
+    return RW_ERROR;
+  }
+  return guarded(RW_ERROR, [&] {
+    const ringwire::byte_ring::claim c = std::visit([&](auto& x) { return x.try_reserve(n); }, w->w);
+    w->reserving = c.status() == ringwire::status::ok;
+    *data = w->reserving ? static_cast<void*>(c.bytes().data()) : nullptr;
+    return to_c(c.status());
+  });
+}
+
+rw_status rw_br_commit(rw_br_writer* w, int32_t type, size_t used) {
+  if (null_arg(w, "rw_br_commit: writer is NULL")) return RW_ERROR;
+  if (!w->reserving) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_br_commit: no reservation is open");
+    return RW_ERROR;
+  }
+  return guarded(RW_ERROR, [&] {
+    std::visit([&](auto& x) { x.commit(type, used); }, w->w);  // throws (nothing committed) on a bad type or size
+    w->reserving = false;
+    return RW_OK;
+  });
+}
+
+void rw_br_abort(rw_br_writer* w) {
+  if (null_arg(w, "rw_br_abort: writer is NULL") || !w->reserving) return;
+  std::visit([](auto& x) { x.abort(); }, w->w);
+  w->reserving = false;
+}
+
+void rw_br_writer_close(rw_br_writer* w) { delete w; }
+
+int rw_br_close_writers(rw_segment* seg) {
+  if (null_arg(seg, "rw_br_close_writers: segment is NULL")) return -1;
+  return guarded(-1, [&] { return shm::byte_ring::close_writers(seg->seg) ? 1 : 0; });
+}
+
+rw_br_reader* rw_br_reader_attach(rw_segment* seg) {
+  if (null_arg(seg, "rw_br_reader_attach: segment is NULL")) return nullptr;
+  return guarded<rw_br_reader*>(nullptr, [&] { return new rw_br_reader{shm::byte_ring::attach_reader(seg->seg)}; });
+}
+
+namespace {
+rw_status record_out(ringwire::status s, const ringwire::byte_ring::record_view& v, rw_br_record* rec) noexcept {
+  if (s == ringwire::status::ok) *rec = rw_br_record{v.type, v.payload.data(), v.payload.size()};
+  return to_c(s);
+}
+}  // namespace
+
+rw_status rw_br_try_read(rw_br_reader* r, rw_br_record* rec) {
+  if (null_arg(r, "rw_br_try_read: reader is NULL") || null_arg(rec, "rw_br_try_read: rec is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] {
+    ringwire::byte_ring::record_view v;
+    return record_out(r->r.try_read(v), v, rec);
+  });
+}
+
+rw_status rw_br_read_for(rw_br_reader* r, rw_br_record* rec, uint64_t timeout_ns) {
+  if (null_arg(r, "rw_br_read_for: reader is NULL") || null_arg(rec, "rw_br_read_for: rec is NULL")) return RW_ERROR;
+  return guarded(RW_ERROR, [&] {
+    ringwire::byte_ring::record_view v;
+    return record_out(r->r.read_for(v, ns(timeout_ns)), v, rec);
+  });
+}
+
+void rw_br_release(rw_br_reader* r) {
+  if (null_arg(r, "rw_br_release: reader is NULL")) return;
+  r->r.release();
+}
+
+long rw_br_recover(rw_segment* seg, rw_br_reader* r) {
+  if (null_arg(seg, "rw_br_recover: segment is NULL") || null_arg(r, "rw_br_recover: reader is NULL")) return -1;
+  return guarded(-1L, [&] { return static_cast<long>(shm::byte_ring::recover(seg->seg, r->r)); });
+}
+
+void rw_br_reader_close(rw_br_reader* r) { delete r; }
+
 }  // extern "C"
+
+namespace {
+rw_segment* create_segment(const char* name, const shm::channel_spec& spec) {
+  return new rw_segment{shm::segment::create(name, spec, {.unlink = shm::unlink_policy::never})};
+}
+}  // namespace

@@ -16,7 +16,7 @@ run(${CMAKE_COMMAND} -S ${SRC} -B ${WORK}/lib -G Ninja -DCMAKE_CXX_COMPILER=${CX
 run(${CMAKE_COMMAND} --build ${WORK}/lib)  # the ringwire command (tools/), installed beside the headers
 run(${CMAKE_COMMAND} --install ${WORK}/lib)
 run(${prefix}/bin/ringwire --json ls --dir ${WORK})  # the installed command runs (no segments there)
-set(ENV{PKG_CONFIG_PATH} ${prefix}/share/pkgconfig)
+set(ENV{PKG_CONFIG_PATH} ${prefix}/share/pkgconfig:${prefix}/lib/pkgconfig)
 run(${CMAKE_COMMAND} -S ${SRC}/tests/install/consumer -B ${WORK}/pkg -G Ninja -DCMAKE_CXX_COMPILER=${CXX}
     -DCMAKE_PREFIX_PATH=${prefix} -DCONSUME=package)
 run(${CMAKE_COMMAND} --build ${WORK}/pkg)
@@ -27,6 +27,7 @@ if(EXPECT_NET)  # ringwire::net was built: find_package must provide it too
 endif()
 if(EXPECT_C)  # ringwire::c (the C API) likewise
   run(${WORK}/pkg/consumer_c)
+  run(${WORK}/pkg/consumer_c_pc)
 endif()
 run(${CMAKE_COMMAND} -S ${SRC}/tests/install/consumer -B ${WORK}/sub -G Ninja -DCMAKE_CXX_COMPILER=${CXX}
     -DCONSUME=subdirectory -DRINGWIRE_SOURCE=${SRC})

@@ -1,23 +1,26 @@
-/* ringwire/ringwire_c.h -- the C API (issue 22, first slice: byte-broadcast segments).
+/* ringwire/ringwire_c.h -- the C API: ringwire's shared-memory channels from C (and from
+ * any language with a C FFI: the Python module and the Rust crate in bindings/ use it).
  *
- * A C program (or another language through its FFI) joins a ringwire shared-memory
- * byte-broadcast channel beside C++ processes: the very segment layout and protocol of
- * include/ringwire/shm/byte_broadcast.hpp, driven through opaque handles. Nothing here
- * throws: every call that can fail returns an rw_status (or NULL) and leaves the reason in
- * a thread-local error: rw_last_errc() (one value per ringwire::errc, same order, from 1)
- * and rw_last_error() (the library's message).
+ * A C program joins a ringwire segment beside C++ processes: the very segment layout and
+ * protocols of include/ringwire/shm/, driven through opaque handles. Every shared-memory
+ * kind: SPSC, MPSC lanes, typed broadcast (elements of a fixed size laid out as the C++
+ * peer's T), byte ring and byte broadcast (variable-length messages). Nothing here throws:
+ * every call that can fail returns an rw_status (or NULL, or -1) and leaves the reason in a
+ * thread-local error: rw_last_errc() (one value per ringwire::errc, same order, from 1) and
+ * rw_last_error() (the library's message).
  *
- * Thread safety: a segment handle may be used by any thread; a writer or reader handle by
- * one thread at a time (as the C++ endpoints); closing a handle while another thread uses
- * it is undefined. Handles must be closed before the segment handle they came from.
+ * Thread safety: a segment handle may be used by any thread; an endpoint handle by one
+ * thread at a time (as the C++ endpoints; move it between threads freely); closing a handle
+ * while another thread uses it is undefined. Endpoint handles must be closed before the
+ * segment handle they came from. Zero-copy pointers (rw_spsc_reserve / read_span,
+ * rw_br_reserve / try_read) are valid until the call that ends them (commit, release,
+ * abort, the next read_for) and must not be used after it.
  *
- *   rw_bb_geometry g = {.depth = 1024, .region_bytes = 1 << 20, .max_message = 4096, .max_credited = 1};
- *   rw_segment* seg = rw_bb_create("/md", &g);                // or rw_bb_open("/md")
- *   rw_bb_writer* w = rw_bb_writer_attach(seg);
- *   rw_bb_write(w, 7, "hello", 5);
- *   rw_bb_reader* r = rw_bb_reader_attach(seg, 0);            // 1: credited (lossless)
- *   char buf[4096]; rw_bb_info info; uint64_t missed;
- *   rw_status s = rw_bb_read_for(r, buf, sizeof buf, 1000000000, &info, &missed);
+ *   rw_segment* seg = rw_bc_create("/ticks", 4096, 8, RW_BC_LOSSY, sizeof(tick), TICK_TAG);
+ *   rw_bc_publisher* p = rw_bc_publisher_attach(seg, TICK_TAG);
+ *   rw_bc_try_send(p, &t);
+ *   // another process: seg = rw_open("/ticks"); s = rw_bc_subscriber_attach(seg, TICK_TAG);
+ *   rw_status r = rw_bc_recv_for(s, &t, 1000000000, &missed);  // RW_OK, RW_LAGGED (missed) ...
  */
 #ifndef RINGWIRE_RINGWIRE_C_H
 #define RINGWIRE_RINGWIRE_C_H
@@ -95,6 +98,168 @@ RW_API const char* rw_last_error(void);
 RW_API const char* rw_status_name(rw_status s);
 
 typedef struct rw_segment rw_segment;
+
+/* ---- segments (every kind) ---------------------------------------------------------------
+ *
+ * The kinds, as a segment's header records them (ringwire::shm::channel_kind). */
+typedef enum rw_kind {
+  RW_KIND_SPSC = 1,
+  RW_KIND_MPSC = 2,
+  RW_KIND_BROADCAST = 3,
+  RW_KIND_BYTE_RING = 4,
+  RW_KIND_BYTE_BROADCAST = 5
+} rw_kind;
+
+/* What a segment's header records (ringwire::shm::identity). */
+typedef struct rw_segment_info {
+  rw_kind kind;
+  uint64_t capacity;     /* spsc, broadcast: messages; mpsc: per lane; byte kinds: see below */
+  uint32_t elem_size;    /* typed kinds: sizeof(T) */
+  uint32_t elem_align;   /* typed kinds: alignof(T) */
+  uint64_t type_tag;     /* typed kinds: ringwire::shm::type_tag<T>::value */
+  uint32_t endpoints;    /* mpsc: max producers; broadcast: max subscribers; byte ring: max writers */
+  uint32_t policy;       /* broadcast: rw_bc_policy; byte ring: 1 many-to-one */
+  uint64_t region_bytes; /* byte broadcast: the payload region */
+  uint32_t creator_pid;
+} rw_segment_info;
+
+/* Opens an existing segment of any kind with the geometry its header records (validated
+ * as an opener expecting exactly that). NULL on failure. */
+RW_API rw_segment* rw_open(const char* name);
+RW_API int rw_segment_describe(const rw_segment* seg, rw_segment_info* out); /* 0, or -1 */
+RW_API void rw_segment_close(rw_segment* seg);
+/* 1 removed, 0 there was none, -1 failed (errc set). */
+RW_API int rw_unlink(const char* name);
+/* Crash recovery for any kind: endpoints whose claim names a dead process are closed as
+ * their detach would (a dead publisher, writer or sender closes the stream; a dead
+ * subscriber's or credited reader's entry is freed). Returns how many, or -1. */
+RW_API int rw_reap(rw_segment* seg);
+
+/* The channel's counters and state as `ringwire stat` shows them: channel-wide items (role
+ * NULL), claims held (role "claims"), then per endpoint (role "subscriber", "lane", ...;
+ * index its entry). Fills up to cap, returns how many there are (call with cap 0 to size
+ * the array), -1 on failure. Strings are static. */
+typedef struct rw_counter {
+  const char* role;
+  uint32_t index;
+  const char* key;
+  uint64_t value;
+} rw_counter;
+RW_API long rw_segment_counters(const rw_segment* seg, rw_counter* out, size_t cap);
+
+/* ---- typed kinds: SPSC, MPSC lanes, broadcast ------------------------------------------
+ *
+ * Elements are a fixed number of bytes laid out as the C++ peer's T (a C struct, a Rust
+ * #[repr(C)] struct, a numpy structured dtype): elem_size == sizeof(T), a multiple of 8
+ * from 8 to RW_MAX_ELEM_SIZE, and T aligned to 8 (alignof(T) == 8: `struct alignas(8)` on
+ * the C++ side when its members are smaller). type_tag is the C++ peer's
+ * ringwire::shm::type_tag<T>::value (specialise it there to a fixed number); create records
+ * it, attach checks it when the caller's is not 0. Elements are copied in and out. */
+#define RW_MAX_ELEM_SIZE 256u
+
+typedef enum rw_bc_policy { RW_BC_LOSSY = 0, RW_BC_LOSSLESS = 1, RW_BC_EVICT = 2 } rw_bc_policy;
+
+RW_API rw_segment* rw_spsc_create(const char* name, uint64_t capacity, uint32_t elem_size, uint64_t type_tag);
+RW_API rw_segment* rw_mpsc_create(const char* name, uint64_t lane_capacity, uint32_t max_producers,
+                                  uint32_t elem_size, uint64_t type_tag);
+RW_API rw_segment* rw_bc_create(const char* name, uint64_t capacity, uint32_t max_subscribers, rw_bc_policy policy,
+                                uint32_t elem_size, uint64_t type_tag);
+
+typedef struct rw_spsc_sender rw_spsc_sender;
+typedef struct rw_spsc_receiver rw_spsc_receiver;
+typedef struct rw_mpsc_sender rw_mpsc_sender;
+typedef struct rw_mpsc_receiver rw_mpsc_receiver;
+typedef struct rw_bc_publisher rw_bc_publisher;
+typedef struct rw_bc_subscriber rw_bc_subscriber;
+
+/* SPSC (one sender, one receiver at a time). type_tag 0: not checked. */
+RW_API rw_spsc_sender* rw_spsc_sender_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_status rw_spsc_try_send(rw_spsc_sender* tx, const void* elem);             /* RW_OK, RW_FULL, RW_CLOSED */
+RW_API rw_status rw_spsc_send_for(rw_spsc_sender* tx, const void* elem, uint64_t timeout_ns); /* + RW_TIMED_OUT */
+RW_API size_t rw_spsc_try_send_n(rw_spsc_sender* tx, const void* elems, size_t n);  /* how many were sent */
+/* Zero-copy: up to n free slots as one contiguous run (*slots, *granted); fill them, then
+ * commit the first k (k <= *granted; 0 abandons the reservation). RW_FULL: none free. */
+RW_API rw_status rw_spsc_reserve(rw_spsc_sender* tx, size_t n, void** slots, size_t* granted);
+RW_API rw_status rw_spsc_commit(rw_spsc_sender* tx, size_t k);
+RW_API void rw_spsc_sender_close(rw_spsc_sender* tx);
+
+RW_API rw_spsc_receiver* rw_spsc_receiver_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_status rw_spsc_try_recv(rw_spsc_receiver* rx, void* out);   /* RW_OK, RW_EMPTY, RW_CLOSED */
+RW_API rw_status rw_spsc_recv_for(rw_spsc_receiver* rx, void* out, uint64_t timeout_ns);
+RW_API size_t rw_spsc_try_recv_n(rw_spsc_receiver* rx, void* out, size_t max);
+/* Zero-copy: the queued elements as one contiguous run (valid until rw_spsc_release). */
+RW_API rw_status rw_spsc_read_span(rw_spsc_receiver* rx, const void** first, size_t* n);
+RW_API void rw_spsc_release(rw_spsc_receiver* rx, size_t k); /* the first k of the last span */
+RW_API void rw_spsc_receiver_close(rw_spsc_receiver* rx);
+
+/* MPSC: each sender attaches its own lane (FIFO per producer); one receiver. */
+RW_API rw_mpsc_sender* rw_mpsc_sender_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_status rw_mpsc_try_send(rw_mpsc_sender* tx, const void* elem);
+RW_API rw_status rw_mpsc_send_for(rw_mpsc_sender* tx, const void* elem, uint64_t timeout_ns);
+RW_API void rw_mpsc_sender_close(rw_mpsc_sender* tx);
+RW_API rw_mpsc_receiver* rw_mpsc_receiver_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_status rw_mpsc_try_recv(rw_mpsc_receiver* rx, void* out);
+RW_API rw_status rw_mpsc_recv_for(rw_mpsc_receiver* rx, void* out, uint64_t timeout_ns);
+RW_API void rw_mpsc_receiver_close(rw_mpsc_receiver* rx);
+/* No more senders: the receiver sees RW_CLOSED once every lane is drained. */
+RW_API int rw_mpsc_close_producers(rw_segment* seg);
+
+/* Broadcast: one publisher, every subscriber sees every message (policy: the segment's). */
+RW_API rw_bc_publisher* rw_bc_publisher_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_status rw_bc_try_send(rw_bc_publisher* p, const void* elem); /* RW_FULL: lossless, a subscriber behind */
+RW_API rw_status rw_bc_send_for(rw_bc_publisher* p, const void* elem, uint64_t timeout_ns);
+RW_API void rw_bc_publisher_close(rw_bc_publisher* p);
+/* A subscriber starts at the next message. */
+RW_API rw_bc_subscriber* rw_bc_subscriber_attach(rw_segment* seg, uint64_t type_tag);
+/* RW_OK (out filled), RW_EMPTY, RW_CLOSED, RW_LAGGED (*missed overwritten; nothing in out),
+ * RW_EVICTED. missed may be NULL. */
+RW_API rw_status rw_bc_try_recv(rw_bc_subscriber* s, void* out, uint64_t* missed);
+RW_API rw_status rw_bc_recv_for(rw_bc_subscriber* s, void* out, uint64_t timeout_ns, uint64_t* missed);
+RW_API void rw_bc_subscriber_close(rw_bc_subscriber* s);
+
+/* ---- byte ring: variable-length records with a type id ---------------------------------- */
+
+typedef struct rw_br_writer rw_br_writer;
+typedef struct rw_br_reader rw_br_reader;
+
+/* capacity_bytes: a power of two, 64 .. 2^30. many_to_one: up to max_writers writer
+ * processes at once (0: one-to-one, one writer). */
+RW_API rw_segment* rw_br_create(const char* name, uint64_t capacity_bytes, int many_to_one, uint32_t max_writers);
+
+/* A record read in place: data stays valid until rw_br_release (or the next read_for). */
+typedef struct rw_br_record {
+  int32_t type;
+  const void* data;
+  size_t size;
+} rw_br_record;
+
+/* The writer. One-to-one: one at a time. Many-to-one: one attach per process (its claim);
+ * more threads of that process write through clones of it. Record types are >= 1. */
+RW_API rw_br_writer* rw_br_writer_attach(rw_segment* seg);
+RW_API rw_br_writer* rw_br_writer_clone(const rw_br_writer* w); /* many-to-one only */
+RW_API rw_status rw_br_try_write(rw_br_writer* w, int32_t type, const void* data, size_t size); /* RW_OK, RW_FULL, RW_CLOSED */
+RW_API rw_status rw_br_write_for(rw_br_writer* w, int32_t type, const void* data, size_t size, uint64_t timeout_ns);
+/* Zero-copy: exactly n bytes at *data; then commit the first `used` (<= n), or abort. */
+RW_API rw_status rw_br_reserve(rw_br_writer* w, size_t n, void** data);
+RW_API rw_status rw_br_commit(rw_br_writer* w, int32_t type, size_t used);
+RW_API void rw_br_abort(rw_br_writer* w);
+RW_API void rw_br_writer_close(rw_br_writer* w);
+/* Many-to-one: no more writers; the reader sees RW_CLOSED once drained. */
+RW_API int rw_br_close_writers(rw_segment* seg);
+
+RW_API rw_br_reader* rw_br_reader_attach(rw_segment* seg);
+/* RW_OK (rec filled, in place), RW_EMPTY, RW_CLOSED. */
+RW_API rw_status rw_br_try_read(rw_br_reader* r, rw_br_record* rec);
+/* Waits up to timeout_ns; gives back what was read before it (their views end). */
+RW_API rw_status rw_br_read_for(rw_br_reader* r, rw_br_record* rec, uint64_t timeout_ns);
+RW_API void rw_br_release(rw_br_reader* r); /* gives back every record read (views end) */
+/* A many-to-one writer that died mid-record: reaps, then skips exactly its uncommitted
+ * record so the reader goes on (call it when a read times out). Records skipped, or -1. */
+RW_API long rw_br_recover(rw_segment* seg, rw_br_reader* r);
+RW_API void rw_br_reader_close(rw_br_reader* r);
+
+/* ---- byte broadcast: variable-length messages to every reader --------------------------- */
+
 typedef struct rw_bb_writer rw_bb_writer;
 typedef struct rw_bb_reader rw_bb_reader;
 
@@ -122,10 +287,7 @@ typedef struct rw_bb_info {
 RW_API rw_segment* rw_bb_create(const char* name, const rw_bb_geometry* g);
 RW_API rw_segment* rw_bb_open(const char* name);
 RW_API int rw_bb_segment_geometry(const rw_segment* seg, rw_bb_geometry* out); /* 0, or -1 (errc set) */
-RW_API void rw_segment_close(rw_segment* seg);
-/* 1 removed, 0 there was none, -1 failed (errc set). */
-RW_API int rw_unlink(const char* name);
-/* Dead endpoints of the segment reaped (their claims released); -1 failed. */
+/* Dead endpoints reaped: rw_reap (kept for the first slice's callers). */
 RW_API int rw_bb_reap(rw_segment* seg);
 
 /* The writer (one at a time per segment: RW_E_SHM_ALREADY_ATTACHED). */
