@@ -561,7 +561,7 @@ rw_segment* rw_mpsc_create(const char* name, uint64_t lane_capacity, uint32_t ma
   });
 }
 
-rw_segment* rw_bc_create(const char* name, uint64_t capacity, uint32_t max_subscribers, rw_bc_policy policy,
+rw_segment* rw_bc_create(const char* name, uint64_t capacity, uint32_t max_subscribers, uint32_t policy,
                          uint32_t elem_size, uint64_t type_tag) {
   if (null_arg(name, "rw_bc_create: name is NULL")) return nullptr;
   if (policy != RW_BC_LOSSY && policy != RW_BC_LOSSLESS && policy != RW_BC_EVICT) {

@@ -244,7 +244,7 @@ static void test_broadcast(void) {
   char name[64];
   seg_name(name, sizeof name, "bc");
   rw_unlink(name);
-  CHECK(rw_bc_create(name, 8, 4, (rw_bc_policy)7, sizeof(tick), TICK_TAG) == NULL && rw_last_errc() == RW_E_INVALID_OPTIONS);
+  CHECK(rw_bc_create(name, 8, 4, 7, sizeof(tick), TICK_TAG) == NULL && rw_last_errc() == RW_E_INVALID_OPTIONS);
   rw_segment* seg = rw_bc_create(name, 8, 4, RW_BC_LOSSY, sizeof(tick), TICK_TAG);
   CHECK(seg != NULL);
   if (seg == NULL) return;

@@ -162,7 +162,8 @@ typedef enum rw_bc_policy { RW_BC_LOSSY = 0, RW_BC_LOSSLESS = 1, RW_BC_EVICT = 2
 RW_API rw_segment* rw_spsc_create(const char* name, uint64_t capacity, uint32_t elem_size, uint64_t type_tag);
 RW_API rw_segment* rw_mpsc_create(const char* name, uint64_t lane_capacity, uint32_t max_producers,
                                   uint32_t elem_size, uint64_t type_tag);
-RW_API rw_segment* rw_bc_create(const char* name, uint64_t capacity, uint32_t max_subscribers, rw_bc_policy policy,
+/* policy: an rw_bc_policy (an integer here, so that a wrong value is an error, not UB in C++). */
+RW_API rw_segment* rw_bc_create(const char* name, uint64_t capacity, uint32_t max_subscribers, uint32_t policy,
                                 uint32_t elem_size, uint64_t type_tag);
 
 typedef struct rw_spsc_sender rw_spsc_sender;
