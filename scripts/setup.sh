@@ -20,6 +20,10 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev tmux curl prometheus
   # the ZeroMQ bridge (ringwire::net, `ringwire bridge`, docs/bridge.md): libzmq and cppzmq
   libzmq3-dev cppzmq-dev
+  # the Python module (bindings/python): pybind11 and the headers, numpy and pytest for its tests
+  pybind11-dev python3-dev python3-numpy python3-pytest
+  # the Rust crate (bindings/rust): Debian's cargo and rustc (1.63), built offline, no crates
+  cargo rustc
 )
 # Node.js and npm, unless already there: the Quint specifications (models/quint) and the
 # span collector's OTLP test receiver (apps/span_collector/tests) run on node.

@@ -305,8 +305,15 @@ struct spsc_receiver_impl final : rw_spsc_receiver {
     return copy_out(rx.recv_for(d), out).status();
   }
   std::size_t try_recv_n(void* out, std::size_t max) override {
+    // consume() takes what the cached tail shows; go on until max or nothing is queued.
     auto* dst = static_cast<std::byte*>(out);
-    return rx.consume([&dst](T& v) { std::memcpy(dst, &v, sizeof v); dst += sizeof v; }, max);
+    std::size_t got = 0;
+    while (got < max) {
+      const std::size_t k = rx.consume([&dst](T& v) { std::memcpy(dst, &v, sizeof v); dst += sizeof v; }, max - got);
+      if (k == 0) break;
+      got += k;
+    }
+    return got;
   }
   ringwire::status read_span(const void** first, std::size_t* n) override {
     const std::span<T> sp = rx.read_span();
@@ -362,6 +369,19 @@ struct bc_subscriber_impl final : rw_bc_subscriber {
   ringwire::broadcast::subscriber<T> s;
 };
 
+// A send while a reservation is open would publish past it: refused (the C++ sender only
+// asserts it in debug builds).
+bool open_reservation(const rw_spsc_sender* tx, const char* call) noexcept {
+  if (!tx->reserving()) return false;
+  last_errc = RW_E_INVALID_ARGUMENT;
+  try {
+    last_message = std::string(call) + ": a reservation is open (rw_spsc_commit it first)";
+  } catch (...) {
+    last_message.clear();
+  }
+  return true;
+}
+
 rw_status recv_out(const ringwire::recv_result<bool>& r, uint64_t* missed) noexcept {
   if (missed != nullptr) *missed = r.missed();
   return to_c(r.status());
@@ -414,6 +434,8 @@ int rw_segment_describe(const rw_segment* seg, rw_segment_info* out) {
     const shm::identity& id = seg->seg.info();
     *out = rw_segment_info{static_cast<rw_kind>(id.kind), id.capacity, id.slot_size, id.slot_align, id.type_tag,
                            id.endpoints, id.policy, 0, seg->seg.creator_pid()};
+    const bool bytes = id.kind == shm::channel_kind::byte_ring || id.kind == shm::channel_kind::byte_broadcast;
+    if (bytes) out->elem_size = out->elem_align = 0, out->type_tag = 0;  // the ring format's own, not an element's
     if (id.kind == shm::channel_kind::byte_broadcast) out->region_bytes = shm::byte_broadcast::geometry_of(seg->seg).region_bytes;
     return 0;
   });
@@ -583,21 +605,20 @@ rw_spsc_sender* rw_spsc_sender_attach(rw_segment* seg, uint64_t type_tag) {
 
 rw_status rw_spsc_try_send(rw_spsc_sender* tx, const void* elem) {
   if (null_arg(tx, "rw_spsc_try_send: sender is NULL") || null_arg(elem, "rw_spsc_try_send: elem is NULL")) return RW_ERROR;
+  if (open_reservation(tx, "rw_spsc_try_send")) return RW_ERROR;
   return guarded(RW_ERROR, [&] { return to_c(tx->try_send(elem)); });
 }
 
 rw_status rw_spsc_send_for(rw_spsc_sender* tx, const void* elem, uint64_t timeout_ns) {
   if (null_arg(tx, "rw_spsc_send_for: sender is NULL") || null_arg(elem, "rw_spsc_send_for: elem is NULL")) return RW_ERROR;
+  if (open_reservation(tx, "rw_spsc_send_for")) return RW_ERROR;
   return guarded(RW_ERROR, [&] { return to_c(tx->send_for(elem, ns(timeout_ns))); });
 }
 
 size_t rw_spsc_try_send_n(rw_spsc_sender* tx, const void* elems, size_t n) {
   if (null_arg(tx, "rw_spsc_try_send_n: sender is NULL") || (n != 0 && null_arg(elems, "rw_spsc_try_send_n: elems is NULL")))
     return 0;
-  if (tx->reserving()) {
-    fail(RW_E_INVALID_ARGUMENT, "rw_spsc_try_send_n: a reservation is open (rw_spsc_commit it first)");
-    return 0;
-  }
+  if (open_reservation(tx, "rw_spsc_try_send_n")) return 0;
   return guarded<size_t>(0, [&] { return tx->try_send_n(elems, n); });
 }
 
@@ -605,10 +626,7 @@ rw_status rw_spsc_reserve(rw_spsc_sender* tx, size_t n, void** slots, size_t* gr
   if (null_arg(tx, "rw_spsc_reserve: sender is NULL") || null_arg(slots, "rw_spsc_reserve: slots is NULL") ||
       null_arg(granted, "rw_spsc_reserve: granted is NULL"))
     return RW_ERROR;
-  if (tx->reserving()) {
-    fail(RW_E_INVALID_ARGUMENT, "rw_spsc_reserve: a reservation is already open (rw_spsc_commit it first)");
-    return RW_ERROR;
-  }
+  if (open_reservation(tx, "rw_spsc_reserve")) return RW_ERROR;
   return guarded(RW_ERROR, [&] { return to_c(tx->reserve(n, slots, granted)); });
 }
 
@@ -656,14 +674,15 @@ rw_status rw_spsc_read_span(rw_spsc_receiver* rx, const void** first, size_t* n)
   return guarded(RW_ERROR, [&] { return to_c(rx->read_span(first, n)); });
 }
 
-void rw_spsc_release(rw_spsc_receiver* rx, size_t k) {
-  if (null_arg(rx, "rw_spsc_release: receiver is NULL")) return;
+rw_status rw_spsc_release(rw_spsc_receiver* rx, size_t k) {
+  if (null_arg(rx, "rw_spsc_release: receiver is NULL")) return RW_ERROR;
   // Releasing more than the last span gave would free slots the sender still owns.
   if (k > rx->span_len) {
     fail(RW_E_INVALID_ARGUMENT, "rw_spsc_release: k exceeds the last rw_spsc_read_span's length");
-    return;
+    return RW_ERROR;
   }
   rx->release(k);
+  return RW_OK;
 }
 
 void rw_spsc_receiver_close(rw_spsc_receiver* rx) { delete rx; }
@@ -824,10 +843,15 @@ rw_status rw_br_commit(rw_br_writer* w, int32_t type, size_t used) {
   });
 }
 
-void rw_br_abort(rw_br_writer* w) {
-  if (null_arg(w, "rw_br_abort: writer is NULL") || !w->reserving) return;
+rw_status rw_br_abort(rw_br_writer* w) {
+  if (null_arg(w, "rw_br_abort: writer is NULL")) return RW_ERROR;
+  if (!w->reserving) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_br_abort: no reservation is open");
+    return RW_ERROR;
+  }
   std::visit([](auto& x) { x.abort(); }, w->w);
   w->reserving = false;
+  return RW_OK;
 }
 
 void rw_br_writer_close(rw_br_writer* w) { delete w; }

@@ -12,7 +12,8 @@ endfunction()
 set(prefix ${WORK}/prefix)
 run(${CMAKE_COMMAND} -S ${SRC} -B ${WORK}/lib -G Ninja -DCMAKE_CXX_COMPILER=${CXX}
     -DCMAKE_INSTALL_PREFIX=${prefix} -DRINGWIRE_BUILD_TESTS=OFF -DRINGWIRE_BUILD_BENCH=OFF
-    -DRINGWIRE_BUILD_MODELS=OFF -DRINGWIRE_BUILD_EXAMPLES=OFF)
+    -DRINGWIRE_BUILD_MODELS=OFF -DRINGWIRE_BUILD_EXAMPLES=OFF
+    -DRINGWIRE_BUILD_PYTHON=OFF -DRINGWIRE_BUILD_RUST=OFF)  # their installs: python_install, rust_install
 run(${CMAKE_COMMAND} --build ${WORK}/lib)  # the ringwire command (tools/), installed beside the headers
 run(${CMAKE_COMMAND} --install ${WORK}/lib)
 run(${prefix}/bin/ringwire --json ls --dir ${WORK})  # the installed command runs (no segments there)

@@ -155,12 +155,15 @@ static void test_spsc(void) {
     CHECK(rw_spsc_read_span(rx, &first, &n) == RW_OK && n >= 1);
     const tick* in = (const tick*)first;
     for (size_t i = 0; i < n; ++i) CHECK(tick_ok(&in[i], next_out + i));
-    rw_spsc_release(rx, n);
+    CHECK(rw_spsc_release(rx, n) == RW_OK);
     next_out += n;
     void* slots = NULL;
     size_t granted = 0;
     CHECK(rw_spsc_reserve(tx, 5, &slots, &granted) == RW_OK && granted >= 1 && granted <= 5);
     CHECK(rw_spsc_reserve(tx, 1, &slots, &granted) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
+    t = make_tick(999);
+    CHECK(rw_spsc_try_send(tx, &t) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
+    CHECK(rw_spsc_try_send_n(tx, &t, 1) == 0 && rw_last_errc() == RW_E_INVALID_ARGUMENT);
     tick* at = (tick*)slots;
     for (size_t i = 0; i < granted; ++i) at[i] = make_tick(next_in + i);
     CHECK(rw_spsc_commit(tx, granted) == RW_OK);
@@ -172,8 +175,8 @@ static void test_spsc(void) {
   const void* first = NULL;
   size_t n = 7;
   CHECK(rw_spsc_read_span(rx, &first, &n) == RW_EMPTY && n == 0);
-  rw_spsc_release(rx, 1); /* more than the span gave: refused, nothing freed */
-  CHECK(rw_last_errc() == RW_E_INVALID_ARGUMENT);
+  /* more than the span gave: refused, nothing freed */
+  CHECK(rw_spsc_release(rx, 1) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
 
   /* Counters: the channel's own and the claims held. */
   rw_counter counters[64];
@@ -361,7 +364,8 @@ static void test_byte_ring(void) {
   CHECK(next_in == next_out && next_in > 200);
   void* at = NULL;
   CHECK(rw_br_reserve(w, 16, &at) == RW_OK);
-  rw_br_abort(w); /* nothing visible */
+  CHECK(rw_br_abort(w) == RW_OK); /* nothing visible */
+  CHECK(rw_br_abort(w) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
   CHECK(rw_br_try_read(r, &rec) == RW_EMPTY);
   CHECK(rw_br_commit(w, 1, 0) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
   CHECK(rw_br_try_write(w, 1, payload, 1 << 13) == RW_ERROR && rw_last_errc() == RW_E_MESSAGE_TOO_LARGE);

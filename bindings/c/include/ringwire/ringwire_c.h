@@ -113,12 +113,15 @@ typedef enum rw_kind {
 /* What a segment's header records (ringwire::shm::identity). */
 typedef struct rw_segment_info {
   rw_kind kind;
-  uint64_t capacity;     /* spsc, broadcast: messages; mpsc: per lane; byte kinds: see below */
-  uint32_t elem_size;    /* typed kinds: sizeof(T) */
-  uint32_t elem_align;   /* typed kinds: alignof(T) */
-  uint64_t type_tag;     /* typed kinds: ringwire::shm::type_tag<T>::value */
-  uint32_t endpoints;    /* mpsc: max producers; broadcast: max subscribers; byte ring: max writers */
-  uint32_t policy;       /* broadcast: rw_bc_policy; byte ring: 1 many-to-one */
+  uint64_t capacity;     /* spsc, broadcast: messages; mpsc: per lane; byte ring: data bytes;
+                            byte broadcast: the ring's depth (messages) */
+  uint32_t elem_size;    /* typed kinds: sizeof(T); byte kinds: 0 */
+  uint32_t elem_align;   /* typed kinds: alignof(T); byte kinds: 0 */
+  uint64_t type_tag;     /* typed kinds: ringwire::shm::type_tag<T>::value; byte kinds: 0 */
+  uint32_t endpoints;    /* mpsc: max producers; broadcast: max subscribers; byte ring: max
+                            writers (many-to-one); byte broadcast: max credited readers */
+  uint32_t policy;       /* broadcast: rw_bc_policy; byte ring: 1 one-to-one, 2 many-to-one;
+                            byte broadcast: the kind's own word (informational) */
   uint64_t region_bytes; /* byte broadcast: the payload region */
   uint32_t creator_pid;
 } rw_segment_info;
@@ -146,6 +149,8 @@ typedef struct rw_counter {
   uint64_t value;
 } rw_counter;
 RW_API long rw_segment_counters(const rw_segment* seg, rw_counter* out, size_t cap);
+/* (Endpoint counters that need metrics -- a subscriber's `received`, say -- read 0 for
+ * endpoints attached without them; the C API's endpoints attach with the defaults.) */
 
 /* ---- typed kinds: SPSC, MPSC lanes, broadcast ------------------------------------------
  *
@@ -177,7 +182,9 @@ typedef struct rw_bc_subscriber rw_bc_subscriber;
 RW_API rw_spsc_sender* rw_spsc_sender_attach(rw_segment* seg, uint64_t type_tag);
 RW_API rw_status rw_spsc_try_send(rw_spsc_sender* tx, const void* elem);             /* RW_OK, RW_FULL, RW_CLOSED */
 RW_API rw_status rw_spsc_send_for(rw_spsc_sender* tx, const void* elem, uint64_t timeout_ns); /* + RW_TIMED_OUT */
-RW_API size_t rw_spsc_try_send_n(rw_spsc_sender* tx, const void* elems, size_t n);  /* how many were sent */
+/* How many were sent, in order; 0 when the ring is full, closed or on an error (rw_spsc_try_send
+ * tells which). Single sends, batches and reserve are refused while a reservation is open. */
+RW_API size_t rw_spsc_try_send_n(rw_spsc_sender* tx, const void* elems, size_t n);
 /* Zero-copy: up to n free slots as one contiguous run (*slots, *granted); fill them, then
  * commit the first k (k <= *granted; 0 abandons the reservation). RW_FULL: none free. */
 RW_API rw_status rw_spsc_reserve(rw_spsc_sender* tx, size_t n, void** slots, size_t* granted);
@@ -187,10 +194,13 @@ RW_API void rw_spsc_sender_close(rw_spsc_sender* tx);
 RW_API rw_spsc_receiver* rw_spsc_receiver_attach(rw_segment* seg, uint64_t type_tag);
 RW_API rw_status rw_spsc_try_recv(rw_spsc_receiver* rx, void* out);   /* RW_OK, RW_EMPTY, RW_CLOSED */
 RW_API rw_status rw_spsc_recv_for(rw_spsc_receiver* rx, void* out, uint64_t timeout_ns);
+/* Up to max elements into out, in order: how many; 0 when none is queued (rw_spsc_try_recv
+ * tells empty from closed). */
 RW_API size_t rw_spsc_try_recv_n(rw_spsc_receiver* rx, void* out, size_t max);
 /* Zero-copy: the queued elements as one contiguous run (valid until rw_spsc_release). */
 RW_API rw_status rw_spsc_read_span(rw_spsc_receiver* rx, const void** first, size_t* n);
-RW_API void rw_spsc_release(rw_spsc_receiver* rx, size_t k); /* the first k of the last span */
+/* Frees the first k of the last span (RW_ERROR, nothing freed, when k exceeds it). */
+RW_API rw_status rw_spsc_release(rw_spsc_receiver* rx, size_t k);
 RW_API void rw_spsc_receiver_close(rw_spsc_receiver* rx);
 
 /* MPSC: each sender attaches its own lane (FIFO per producer); one receiver. */
@@ -202,7 +212,8 @@ RW_API rw_mpsc_receiver* rw_mpsc_receiver_attach(rw_segment* seg, uint64_t type_
 RW_API rw_status rw_mpsc_try_recv(rw_mpsc_receiver* rx, void* out);
 RW_API rw_status rw_mpsc_recv_for(rw_mpsc_receiver* rx, void* out, uint64_t timeout_ns);
 RW_API void rw_mpsc_receiver_close(rw_mpsc_receiver* rx);
-/* No more senders: the receiver sees RW_CLOSED once every lane is drained. */
+/* No more senders: the receiver sees RW_CLOSED once every lane is drained and every sender
+ * has detached. 1 closed now, 0 already closed, -1 failed. */
 RW_API int rw_mpsc_close_producers(rw_segment* seg);
 
 /* Broadcast: one publisher, every subscriber sees every message (policy: the segment's). */
@@ -243,7 +254,7 @@ RW_API rw_status rw_br_write_for(rw_br_writer* w, int32_t type, const void* data
 /* Zero-copy: exactly n bytes at *data; then commit the first `used` (<= n), or abort. */
 RW_API rw_status rw_br_reserve(rw_br_writer* w, size_t n, void** data);
 RW_API rw_status rw_br_commit(rw_br_writer* w, int32_t type, size_t used);
-RW_API void rw_br_abort(rw_br_writer* w);
+RW_API rw_status rw_br_abort(rw_br_writer* w); /* RW_ERROR when no reservation is open */
 RW_API void rw_br_writer_close(rw_br_writer* w);
 /* Many-to-one: no more writers; the reader sees RW_CLOSED once drained. */
 RW_API int rw_br_close_writers(rw_segment* seg);

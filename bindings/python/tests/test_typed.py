@@ -1,0 +1,315 @@
+"""SPSC, MPSC and typed broadcast from Python: numpy records in and out, batches, zero-copy
+spans and reservations, lags with exact counts, lossless backpressure, eviction, errors."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import ringwire
+
+K = 0x9E3779B97F4A7C15
+TICK = np.dtype([("seq", "<u8"), ("check", "<u8")])
+WIDE = np.dtype([("seq", "<u8"), ("px", "<f8"), ("qty", "<i4"), ("side", "u1"), ("pad", "V3")])  # 24 bytes
+
+
+def tick(n):
+    return np.array((n, (n * K) & (2**64 - 1)), dtype=TICK)[()]
+
+
+def check(rec, n):
+    assert isinstance(rec, np.void) and rec.dtype == TICK
+    assert int(rec["seq"]) == n and int(rec["check"]) == (n * K) & (2**64 - 1)
+
+
+# ---- SPSC ---------------------------------------------------------------------------------
+
+
+def test_spsc_every_input_form(segname):
+    with ringwire.Segment.create_spsc(segname(), 16, WIDE, type_tag=77) as seg:
+        assert seg.dtype == WIDE and seg.info.elem_size == 24 and seg.info.type_tag == 77
+        with seg.sender(type_tag=77) as tx, seg.receiver() as rx:
+            assert rx.try_recv() is None
+            rec = np.array((1, 1.5, -3, 2, b"\0\0\0"), dtype=WIDE)
+            assert tx.try_send(rec[()])  # a numpy record
+            assert tx.try_send(rec.reshape(1))  # a 1-element array
+            assert tx.try_send((2, 2.5, -4, 1, b"\0\0\0"))  # a tuple of fields
+            assert tx.try_send(rec.tobytes())  # exactly elem_size bytes
+            assert tx.try_send(bytearray(rec.tobytes()))
+            got = [rx.try_recv() for _ in range(5)]
+            assert [float(g["px"]) for g in got] == [1.5, 1.5, 2.5, 1.5, 1.5]
+            assert int(got[2]["qty"]) == -4 and int(got[2]["side"]) == 1
+            assert rx.try_recv() is None and rx.received == 5 and tx.sent == 5
+            with pytest.raises(ValueError):
+                tx.try_send(b"short")
+            with pytest.raises(TypeError):
+                tx.try_send(np.zeros(1, dtype=TICK))  # another structured dtype
+            with pytest.raises(ValueError):
+                tx.try_send(np.zeros(2, dtype=WIDE))  # two elements
+
+
+def test_spsc_scalar_dtype_and_full(segname):
+    with ringwire.Segment.create_spsc(segname(), 8, np.uint64) as seg, seg.sender() as tx, seg.receiver() as rx:
+        n = 0
+        while tx.try_send(n):
+            n += 1
+        assert n == 8 and tx.last_status == ringwire.Status.FULL
+        assert tx.send_for(99, 0.1) is False
+        got = [rx.try_recv() for _ in range(8)]
+        assert got == list(range(8)) and all(isinstance(g, np.uint64) for g in got)
+
+
+def test_spsc_batches(segname):
+    with ringwire.Segment.create_spsc(segname(), 64, TICK) as seg, seg.sender() as tx, seg.receiver() as rx:
+        arr = np.zeros(100, dtype=TICK)
+        arr["seq"] = np.arange(1, 101)
+        arr["check"] = arr["seq"] * np.uint64(K)
+        assert tx.try_send_n(arr) == 64  # as many as fit
+        assert len(rx.try_recv_n(0)) == 0
+        a = rx.try_recv_n(10)
+        assert isinstance(a, np.ndarray) and a.dtype == TICK and list(a["seq"]) == list(range(1, 11))
+        assert tx.try_send_n(arr[64:].tobytes()) == 10  # bytes of whole elements
+        b = rx.try_recv_n(1000)
+        assert list(b["seq"]) == list(range(11, 75))
+        assert (b["check"] == b["seq"] * np.uint64(K)).all()
+        assert len(rx.try_recv_n(5)) == 0
+        with pytest.raises(ValueError):
+            tx.try_send_n(b"\0" * 17)
+        tx.close()
+        with pytest.raises(ringwire.Closed):
+            rx.try_recv_n(5)
+
+
+def test_spsc_read_span_and_release(segname):
+    with ringwire.Segment.create_spsc(segname(), 16, TICK) as seg, seg.sender() as tx, seg.receiver() as rx:
+        assert len(rx.read_span()) == 0
+        for n in range(1, 6):
+            tx.send(tick(n))
+        span = rx.read_span()
+        assert len(span) == 5 and not span.flags.writeable
+        assert list(span["seq"]) == [1, 2, 3, 4, 5]
+        with pytest.raises(ValueError):
+            rx.release(6)
+        rx.release(2)
+        check(rx.try_recv(), 3)
+        span = rx.read_span()
+        assert list(span["seq"]) == [4, 5]
+        rx.release()
+        assert rx.try_recv() is None and rx.received == 5
+
+
+def test_spsc_reserve_commit(segname):
+    with ringwire.Segment.create_spsc(segname(), 8, TICK) as seg, seg.sender() as tx, seg.receiver() as rx:
+        slots = tx.reserve(4)
+        assert slots is not None and 1 <= len(slots) <= 4 and slots.flags.writeable
+        k = len(slots)
+        slots["seq"] = np.arange(1, k + 1)
+        slots["check"] = slots["seq"] * np.uint64(K)
+        with pytest.raises(ringwire.Error):
+            tx.try_send(tick(9))  # not while a reservation is open
+        tx.commit()
+        for n in range(1, k + 1):
+            check(rx.try_recv(), n)
+        tx.reserve(2)
+        tx.commit(0)  # abandoned
+        assert rx.try_recv() is None
+        with pytest.raises(ringwire.Error):
+            tx.commit()
+
+
+def test_spsc_close_drains_then_closed_and_iteration_ends(segname, after):
+    with ringwire.Segment.create_spsc(segname(), 32, TICK) as seg, seg.receiver() as rx:
+        tx = seg.sender()
+
+        def produce():
+            for n in range(1, 1001):
+                tx.send(tick(n))
+            tx.close()
+
+        after(0.05, produce)
+        n = 0
+        for rec in rx:
+            n += 1
+            check(rec, n)
+        assert n == 1000
+        with pytest.raises(ringwire.Closed):
+            rx.try_recv()
+
+
+def test_typed_errors(segname):
+    with pytest.raises(ringwire.Error) as e:
+        ringwire.Segment.create_spsc(segname(), 16, np.dtype([("a", "<u4"), ("b", "<u8")], align=False))  # 12 bytes
+    assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+    with pytest.raises(ringwire.Error) as e:
+        ringwire.Segment.create_spsc(segname(), 16, np.dtype("V264"))
+    assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+    with ringwire.Segment.create_spsc(segname(), 16, TICK, type_tag=5) as seg:
+        with pytest.raises(ringwire.Error) as e:
+            seg.sender(dtype=WIDE)
+        assert e.value.errc == ringwire.Errc.SHM_TYPE_MISMATCH
+        with pytest.raises(ringwire.Error) as e:
+            seg.receiver(type_tag=6)
+        assert e.value.errc == ringwire.Errc.SHM_TYPE_MISMATCH
+        with pytest.raises(ringwire.Error) as e:
+            seg.writer()
+        assert e.value.errc == ringwire.Errc.SHM_KIND_MISMATCH
+        with pytest.raises(ringwire.Error) as e:
+            seg.publisher()
+        assert e.value.errc == ringwire.Errc.SHM_KIND_MISMATCH
+        tx = seg.sender()
+        with pytest.raises(ringwire.Error) as e:
+            seg.sender()
+        assert e.value.errc == ringwire.Errc.SHM_ALREADY_ATTACHED
+        tx.close()
+        for call in (lambda: tx.try_send(tick(1)), lambda: tx.reserve(1), lambda: tx.try_send_n(np.zeros(1, TICK))):
+            with pytest.raises(ringwire.Error) as e:
+                call()
+            assert e.value.errc == ringwire.Errc.INVALID_ARGUMENT
+        with ringwire.Segment.open(seg.name) as raw:
+            assert raw.dtype == np.dtype("V16")  # no dtype given: raw records
+            with raw.receiver() as rx, seg.sender() as tx2:
+                tx2.send(tick(3))
+                assert rx.try_recv().tobytes() == tick(3).tobytes()
+        with ringwire.Segment.open(seg.name, dtype=TICK) as typed:
+            assert typed.dtype == TICK
+        with pytest.raises(ringwire.Error):
+            ringwire.Segment.open(seg.name, dtype=WIDE)
+
+
+# ---- MPSC ---------------------------------------------------------------------------------
+
+
+def test_mpsc_lanes_fifo_and_close_producers(segname):
+    with ringwire.Segment.create_mpsc(segname(), 64, 4, TICK) as seg:
+        assert seg.info.endpoints == 4 and seg.info.capacity == 64
+        rx = seg.receiver()
+        senders = [seg.sender() for _ in range(3)]
+
+        def produce(k, tx):
+            for n in range(1, 301):
+                tx.send(tick(k * 1000 + n))
+
+        threads = [threading.Thread(target=produce, args=(k, tx)) for k, tx in enumerate(senders)]
+        for t in threads:
+            t.start()
+        last = {0: 0, 1: 0, 2: 0}
+        got = 0
+        while got < 900:
+            batch = rx.recv_n_for(50, 5.0)
+            assert len(batch) > 0
+            for rec in batch:
+                k, n = divmod(int(rec["seq"]), 1000)
+                assert n == last[k] + 1  # FIFO per lane
+                assert int(rec["check"]) == (int(rec["seq"]) * K) & (2**64 - 1)
+                last[k] = n
+                got += 1
+        for t in threads:
+            t.join()
+        assert last == {0: 300, 1: 300, 2: 300}
+        # Senders leaving do not end the stream (producers come and go) ...
+        for tx in senders:
+            tx.close()
+        assert rx.recv_for(0.1) is None
+        # ... close_producers does, once every lane is drained and free.
+        assert seg.close_producers()
+        with pytest.raises(ringwire.Closed):
+            rx.recv_for(1.0)
+        with pytest.raises(ringwire.Error) as e:
+            seg.sender()
+        assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+        rx.close()
+
+
+# ---- broadcast ----------------------------------------------------------------------------
+
+
+def test_broadcast_lossy_lag_exact(segname):
+    with ringwire.Segment.create_broadcast(segname(), 8, 4, TICK, policy="lossy") as seg:
+        assert seg.info.policy == ringwire.Policy.LOSSY
+        with seg.publisher() as p, seg.subscriber() as s, seg.subscriber() as s2:
+            for n in range(1, 41):
+                p.send(tick(n))
+            expected = 1
+            for item in iter(s.try_recv, None):  # until empty
+                if isinstance(item, ringwire.Lagged):
+                    expected += item.missed
+                else:
+                    check(item, expected)
+                    expected += 1
+            assert expected == 41 and s.missed + s.received == 40 and s.missed >= 32
+            # the batch path: a lag first is the result; the rest as an array
+            first = s2.try_recv_n(100)
+            assert first == ringwire.Lagged(s.missed)
+            rest = s2.try_recv_n(100)
+            assert list(rest["seq"]) == list(range(41 - s.received, 41))
+            assert s2.missed == s.missed
+
+
+def test_broadcast_lag_inside_a_batch_is_the_next_result(segname):
+    with ringwire.Segment.create_broadcast(segname(), 8, 2, TICK) as seg, seg.publisher() as p, seg.subscriber() as s:
+        p.send(tick(1))
+        p.send(tick(2))
+        first = s.try_recv_n(1)
+        assert list(first["seq"]) == [1]
+        for n in range(3, 30):
+            p.send(tick(n))
+        # 27 more published into 8 slots: a lag, then what is left (in batches of 4)
+        results = []
+        while True:
+            r = s.try_recv_n(4)
+            if isinstance(r, ringwire.Lagged):
+                results.append(r)
+            elif len(r) == 0:
+                break
+            else:
+                results.extend(int(x) for x in r["seq"])
+        lags = [r.missed for r in results if isinstance(r, ringwire.Lagged)]
+        seqs = [r for r in results if not isinstance(r, ringwire.Lagged)]
+        assert sum(lags) + len(seqs) == 28 and seqs[-1] == 29 and seqs == list(range(seqs[0], 30))
+        assert s.missed == sum(lags)
+
+
+def test_broadcast_lossless_backpressure(segname, after):
+    with ringwire.Segment.create_broadcast(segname(), 8, 2, TICK, policy=ringwire.Policy.LOSSLESS) as seg:
+        with seg.publisher() as p, seg.subscriber() as s:
+            n = 0
+            while p.try_send(tick(n + 1)):
+                n += 1
+                assert n <= 8
+            assert n == 8
+            after(0.2, lambda: s.recv_for(1.0))
+            t0 = time.monotonic()
+            assert p.send_for(tick(9), 5.0)
+            assert 0.1 < time.monotonic() - t0 < 3.0
+            for k in range(2, 10):
+                check(s.recv_for(1.0), k)
+            assert s.missed == 0
+
+
+def test_broadcast_evict(segname):
+    with ringwire.Segment.create_broadcast(segname(), 8, 2, TICK, policy="evict") as seg:
+        with seg.publisher() as p, seg.subscriber() as s:
+            for n in range(1, 30):
+                assert p.try_send(tick(n))  # never waits
+            with pytest.raises(ringwire.Evicted):
+                s.try_recv()
+            with pytest.raises(ringwire.Evicted):
+                list(s)  # iteration does not end quietly on an eviction
+
+
+def test_broadcast_gil_released_in_recv_for(segname, after):
+    with ringwire.Segment.create_broadcast(segname(), 64, 2, TICK) as seg, seg.publisher() as p, seg.subscriber() as s:
+        after(0.3, lambda: p.send(tick(7)))
+        t0 = time.monotonic()
+        check(s.recv_for(10.0), 7)
+        assert time.monotonic() - t0 < 5.0
+        after(0.1, p.close)
+        assert list(s) == []
+
+
+def test_broadcast_policy_argument(segname):
+    with pytest.raises(ValueError):
+        ringwire.Segment.create_broadcast(segname(), 8, 2, TICK, policy="sometimes")
+    with pytest.raises(ringwire.Error) as e:
+        ringwire.Segment.create_broadcast(segname(), 8, 2, TICK, policy=7)
+    assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
