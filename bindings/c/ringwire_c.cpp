@@ -87,6 +87,9 @@ R guarded(R bad, Fn&& fn) noexcept {
 
 rw_status to_c(ringwire::status s) noexcept { return static_cast<rw_status>(static_cast<int>(s)); }
 static_assert(static_cast<int>(ringwire::status::corrupt) == RW_CORRUPT, "rw_status mirrors ringwire::status");
+// rw_errc mirrors ringwire::errc from 1: its last value pins the count (to_c names each).
+static_assert(RW_E_MEMORY_LOCK_DENIED == static_cast<int>(ringwire::errc::memory_lock_denied) + 1,
+              "rw_errc mirrors ringwire::errc one to one");
 
 std::chrono::nanoseconds ns(uint64_t t) noexcept {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(t > INT64_MAX ? INT64_MAX : t));
@@ -109,9 +112,9 @@ rw_status read_out(const bb::read_result& r, rw_bb_info* info, uint64_t* missed)
 //
 // The C++ endpoints are templates on T and index their slots by sizeof(T), so the C API
 // instantiates them for an element of W 8-byte words, W = 1 .. max_words, and picks the
-// instantiation from the size the segment records. The caller's type tag is checked here
-// (check_typed); words<W>'s own tag is shm::tag_checked_by_caller, so the C++ attach
-// compares size and alignment only.
+// instantiation from the size the segment records. The caller's element size and type tag
+// are checked here (check_typed); shm::caller_checks_tag<words<W>> makes the C++ attach
+// compare size and alignment only.
 constexpr std::size_t max_words = RW_MAX_ELEM_SIZE / 8;
 
 template <std::size_t W>
@@ -122,15 +125,14 @@ struct words {
 }  // namespace
 
 template <std::size_t W>
-struct ringwire::shm::type_tag<words<W>> {
-  static constexpr std::uint64_t value = ringwire::shm::tag_checked_by_caller;
-};
+struct ringwire::shm::caller_checks_tag<words<W>> : std::true_type {};
 
 namespace {
 
-// Throws unless the segment holds `kind` with elements the C API can carry and, when the
-// caller names one, the caller's tag. Returns the element's size in words.
-std::size_t check_typed(const shm::segment& seg, shm::channel_kind kind, std::uint64_t tag) {
+// Throws unless the segment holds `kind` with elements the C API can carry, of the caller's
+// size (its buffers hold that many bytes) and, when the caller names one, the caller's tag.
+// Returns the element's size in words.
+std::size_t check_typed(const shm::segment& seg, shm::channel_kind kind, std::uint32_t elem_size, std::uint64_t tag) {
   if (!seg.joined()) throw ringwire::error(ringwire::errc::invalid_options, "the segment handle was never joined");
   const shm::identity& id = seg.info();
   if (id.kind != kind)
@@ -142,6 +144,9 @@ std::size_t check_typed(const shm::segment& seg, shm::channel_kind kind, std::ui
                           "the C API carries elements of 8 .. " + std::to_string(RW_MAX_ELEM_SIZE) +
                               " bytes, a multiple of 8, aligned to 8; the segment's are " +
                               std::to_string(id.slot_size) + " bytes aligned to " + std::to_string(id.slot_align));
+  if (id.slot_size != elem_size)
+    throw ringwire::error(ringwire::errc::shm_type_mismatch, "the segment's elements are " + std::to_string(id.slot_size) +
+                                                                 " bytes, the caller's " + std::to_string(elem_size));
   if (tag != 0 && tag != id.type_tag)
     throw ringwire::error(ringwire::errc::shm_type_mismatch, "the segment's type tag is " +
                                                                  std::to_string(id.type_tag) + ", the caller's " +
@@ -157,8 +162,8 @@ Base* make_sized(std::size_t w, const shm::segment& seg, std::index_sequence<I..
   return table[w - 1](seg);
 }
 template <class Base, template <std::size_t> class Impl>
-Base* make_typed(const shm::segment& seg, shm::channel_kind kind, std::uint64_t tag) {
-  return make_sized<Base, Impl>(check_typed(seg, kind, tag), seg, std::make_index_sequence<max_words>{});
+Base* make_typed(const shm::segment& seg, shm::channel_kind kind, std::uint32_t elem_size, std::uint64_t tag) {
+  return make_sized<Base, Impl>(check_typed(seg, kind, elem_size, tag), seg, std::make_index_sequence<max_words>{});
 }
 
 void check_elem_size(std::uint32_t elem_size) {
@@ -202,9 +207,12 @@ struct rw_spsc_sender {
   virtual ringwire::status reserve(std::size_t n, void** slots, std::size_t* granted) = 0;
   virtual void commit(std::size_t k) = 0;
   virtual bool reserving() const noexcept = 0;
+  virtual std::size_t reserved() const noexcept = 0;
 };
 struct rw_spsc_receiver {
   virtual ~rw_spsc_receiver() = default;
+  // Every receive ends the last read_span (span_len = 0): release(k) after it would count
+  // from a head that has moved.
   virtual ringwire::status try_recv(void* out) = 0;
   virtual ringwire::status recv_for(void* out, std::chrono::nanoseconds d) = 0;
   virtual std::size_t try_recv_n(void* out, std::size_t max) = 0;
@@ -238,6 +246,7 @@ struct rw_br_writer {
 };
 struct rw_br_reader {
   ringwire::byte_ring::reader<> r;
+  const rw_segment* seg;  // the handle it was attached from (rw_br_recover's check)
 };
 
 namespace {
@@ -292,6 +301,7 @@ struct spsc_sender_impl final : rw_spsc_sender {
     res.reset();
   }
   bool reserving() const noexcept override { return res.has_value(); }
+  std::size_t reserved() const noexcept override { return res.has_value() ? res->size() : 0; }
   ringwire::spsc::sender<T> tx;
   std::optional<ringwire::spsc::reservation<T, ringwire::std_sync>> res;
 };
@@ -300,11 +310,16 @@ template <std::size_t W>
 struct spsc_receiver_impl final : rw_spsc_receiver {
   using T = words<W>;
   explicit spsc_receiver_impl(const shm::segment& seg) : rx(shm::spsc::attach_receiver<T>(seg)) {}
-  ringwire::status try_recv(void* out) override { return copy_out(rx.try_recv(), out).status(); }
+  ringwire::status try_recv(void* out) override {
+    span_len = 0;
+    return copy_out(rx.try_recv(), out).status();
+  }
   ringwire::status recv_for(void* out, std::chrono::nanoseconds d) override {
+    span_len = 0;
     return copy_out(rx.recv_for(d), out).status();
   }
   std::size_t try_recv_n(void* out, std::size_t max) override {
+    span_len = 0;
     // consume() takes what the cached tail shows; go on until max or nothing is queued.
     auto* dst = static_cast<std::byte*>(out);
     std::size_t got = 0;
@@ -394,11 +409,14 @@ extern "C" {
 rw_errc rw_last_errc(void) { return last_errc; }
 const char* rw_last_error(void) { return last_message.c_str(); }
 
-const char* rw_status_name(rw_status s) {
+const char* rw_status_name(int s) {
   if (s == RW_ERROR) return "error";
   if (s < RW_OK || s > RW_CORRUPT) return "unknown";
   return ringwire::to_string(static_cast<ringwire::status>(s));
 }
+
+const char* rw_version(void) { return RINGWIRE_C_VERSION; }
+int rw_abi_version(void) { return RW_ABI_VERSION; }
 
 rw_segment* rw_bb_create(const char* name, const rw_bb_geometry* g) {
   if (null_arg(name, "rw_bb_create: name is NULL") || null_arg(g, "rw_bb_create: geometry is NULL")) return nullptr;
@@ -596,10 +614,10 @@ rw_segment* rw_bc_create(const char* name, uint64_t capacity, uint32_t max_subsc
   });
 }
 
-rw_spsc_sender* rw_spsc_sender_attach(rw_segment* seg, uint64_t type_tag) {
+rw_spsc_sender* rw_spsc_sender_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag) {
   if (null_arg(seg, "rw_spsc_sender_attach: segment is NULL")) return nullptr;
   return guarded<rw_spsc_sender*>(nullptr, [&] {
-    return make_typed<rw_spsc_sender, spsc_sender_impl>(seg->seg, shm::channel_kind::spsc, type_tag);
+    return make_typed<rw_spsc_sender, spsc_sender_impl>(seg->seg, shm::channel_kind::spsc, elem_size, type_tag);
   });
 }
 
@@ -627,6 +645,10 @@ rw_status rw_spsc_reserve(rw_spsc_sender* tx, size_t n, void** slots, size_t* gr
       null_arg(granted, "rw_spsc_reserve: granted is NULL"))
     return RW_ERROR;
   if (open_reservation(tx, "rw_spsc_reserve")) return RW_ERROR;
+  if (n == 0) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_spsc_reserve: n is 0");
+    return RW_ERROR;
+  }
   return guarded(RW_ERROR, [&] { return to_c(tx->reserve(n, slots, granted)); });
 }
 
@@ -634,6 +656,11 @@ rw_status rw_spsc_commit(rw_spsc_sender* tx, size_t k) {
   if (null_arg(tx, "rw_spsc_commit: sender is NULL")) return RW_ERROR;
   if (!tx->reserving()) {
     fail(RW_E_INVALID_ARGUMENT, "rw_spsc_commit: no reservation is open");
+    return RW_ERROR;
+  }
+  // Publishing more than was granted would hand the receiver slots nobody wrote.
+  if (k > tx->reserved()) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_spsc_commit: k exceeds the slots granted (the reservation stays open)");
     return RW_ERROR;
   }
   return guarded(RW_ERROR, [&] {
@@ -644,10 +671,10 @@ rw_status rw_spsc_commit(rw_spsc_sender* tx, size_t k) {
 
 void rw_spsc_sender_close(rw_spsc_sender* tx) { delete tx; }
 
-rw_spsc_receiver* rw_spsc_receiver_attach(rw_segment* seg, uint64_t type_tag) {
+rw_spsc_receiver* rw_spsc_receiver_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag) {
   if (null_arg(seg, "rw_spsc_receiver_attach: segment is NULL")) return nullptr;
   return guarded<rw_spsc_receiver*>(nullptr, [&] {
-    return make_typed<rw_spsc_receiver, spsc_receiver_impl>(seg->seg, shm::channel_kind::spsc, type_tag);
+    return make_typed<rw_spsc_receiver, spsc_receiver_impl>(seg->seg, shm::channel_kind::spsc, elem_size, type_tag);
   });
 }
 
@@ -687,10 +714,10 @@ rw_status rw_spsc_release(rw_spsc_receiver* rx, size_t k) {
 
 void rw_spsc_receiver_close(rw_spsc_receiver* rx) { delete rx; }
 
-rw_mpsc_sender* rw_mpsc_sender_attach(rw_segment* seg, uint64_t type_tag) {
+rw_mpsc_sender* rw_mpsc_sender_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag) {
   if (null_arg(seg, "rw_mpsc_sender_attach: segment is NULL")) return nullptr;
   return guarded<rw_mpsc_sender*>(nullptr, [&] {
-    return make_typed<rw_mpsc_sender, mpsc_sender_impl>(seg->seg, shm::channel_kind::mpsc, type_tag);
+    return make_typed<rw_mpsc_sender, mpsc_sender_impl>(seg->seg, shm::channel_kind::mpsc, elem_size, type_tag);
   });
 }
 
@@ -706,10 +733,10 @@ rw_status rw_mpsc_send_for(rw_mpsc_sender* tx, const void* elem, uint64_t timeou
 
 void rw_mpsc_sender_close(rw_mpsc_sender* tx) { delete tx; }
 
-rw_mpsc_receiver* rw_mpsc_receiver_attach(rw_segment* seg, uint64_t type_tag) {
+rw_mpsc_receiver* rw_mpsc_receiver_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag) {
   if (null_arg(seg, "rw_mpsc_receiver_attach: segment is NULL")) return nullptr;
   return guarded<rw_mpsc_receiver*>(nullptr, [&] {
-    return make_typed<rw_mpsc_receiver, mpsc_receiver_impl>(seg->seg, shm::channel_kind::mpsc, type_tag);
+    return make_typed<rw_mpsc_receiver, mpsc_receiver_impl>(seg->seg, shm::channel_kind::mpsc, elem_size, type_tag);
   });
 }
 
@@ -730,10 +757,10 @@ int rw_mpsc_close_producers(rw_segment* seg) {
   return guarded(-1, [&] { return shm::mpsc::close_producers(seg->seg) ? 1 : 0; });
 }
 
-rw_bc_publisher* rw_bc_publisher_attach(rw_segment* seg, uint64_t type_tag) {
+rw_bc_publisher* rw_bc_publisher_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag) {
   if (null_arg(seg, "rw_bc_publisher_attach: segment is NULL")) return nullptr;
   return guarded<rw_bc_publisher*>(nullptr, [&] {
-    return make_typed<rw_bc_publisher, bc_publisher_impl>(seg->seg, shm::channel_kind::broadcast, type_tag);
+    return make_typed<rw_bc_publisher, bc_publisher_impl>(seg->seg, shm::channel_kind::broadcast, elem_size, type_tag);
   });
 }
 
@@ -749,10 +776,10 @@ rw_status rw_bc_send_for(rw_bc_publisher* p, const void* elem, uint64_t timeout_
 
 void rw_bc_publisher_close(rw_bc_publisher* p) { delete p; }
 
-rw_bc_subscriber* rw_bc_subscriber_attach(rw_segment* seg, uint64_t type_tag) {
+rw_bc_subscriber* rw_bc_subscriber_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag) {
   if (null_arg(seg, "rw_bc_subscriber_attach: segment is NULL")) return nullptr;
   return guarded<rw_bc_subscriber*>(nullptr, [&] {
-    return make_typed<rw_bc_subscriber, bc_subscriber_impl>(seg->seg, shm::channel_kind::broadcast, type_tag);
+    return make_typed<rw_bc_subscriber, bc_subscriber_impl>(seg->seg, shm::channel_kind::broadcast, elem_size, type_tag);
   });
 }
 
@@ -788,6 +815,20 @@ rw_br_writer* rw_br_writer_attach(rw_segment* seg) {
   });
 }
 
+namespace {
+// A write while a reservation is open would build its record where the reservation lies.
+bool br_reserving(const rw_br_writer* w, const char* call) noexcept {
+  if (!w->reserving) return false;
+  last_errc = RW_E_INVALID_ARGUMENT;
+  try {
+    last_message = std::string(call) + ": a reservation is open (commit or abort it first)";
+  } catch (...) {
+    last_message.clear();
+  }
+  return true;
+}
+}  // namespace
+
 rw_br_writer* rw_br_writer_clone(const rw_br_writer* w) {
   if (null_arg(w, "rw_br_writer_clone: writer is NULL")) return nullptr;
   const auto* shared = std::get_if<ringwire::byte_ring::shared_writer<>>(&w->w);
@@ -799,7 +840,8 @@ rw_br_writer* rw_br_writer_clone(const rw_br_writer* w) {
 }
 
 rw_status rw_br_try_write(rw_br_writer* w, int32_t type, const void* data, size_t size) {
-  if (null_arg(w, "rw_br_try_write: writer is NULL") || (size != 0 && null_arg(data, "rw_br_try_write: data is NULL")))
+  if (null_arg(w, "rw_br_try_write: writer is NULL") || (size != 0 && null_arg(data, "rw_br_try_write: data is NULL")) ||
+      br_reserving(w, "rw_br_try_write"))
     return RW_ERROR;
   return guarded(RW_ERROR, [&] {
     const std::span<const std::byte> bytes(static_cast<const std::byte*>(data), size);
@@ -808,7 +850,8 @@ rw_status rw_br_try_write(rw_br_writer* w, int32_t type, const void* data, size_
 }
 
 rw_status rw_br_write_for(rw_br_writer* w, int32_t type, const void* data, size_t size, uint64_t timeout_ns) {
-  if (null_arg(w, "rw_br_write_for: writer is NULL") || (size != 0 && null_arg(data, "rw_br_write_for: data is NULL")))
+  if (null_arg(w, "rw_br_write_for: writer is NULL") || (size != 0 && null_arg(data, "rw_br_write_for: data is NULL")) ||
+      br_reserving(w, "rw_br_write_for"))
     return RW_ERROR;
   return guarded(RW_ERROR, [&] {
     const std::span<const std::byte> bytes(static_cast<const std::byte*>(data), size);
@@ -818,10 +861,7 @@ rw_status rw_br_write_for(rw_br_writer* w, int32_t type, const void* data, size_
 
 rw_status rw_br_reserve(rw_br_writer* w, size_t n, void** data) {
   if (null_arg(w, "rw_br_reserve: writer is NULL") || null_arg(data, "rw_br_reserve: data is NULL")) return RW_ERROR;
-  if (w->reserving) {
-    fail(RW_E_INVALID_ARGUMENT, "rw_br_reserve: a reservation is already open (commit or abort it first)");
-    return RW_ERROR;
-  }
+  if (br_reserving(w, "rw_br_reserve")) return RW_ERROR;
   return guarded(RW_ERROR, [&] {
     const ringwire::byte_ring::claim c = std::visit([&](auto& x) { return x.try_reserve(n); }, w->w);
     w->reserving = c.status() == ringwire::status::ok;
@@ -863,7 +903,7 @@ int rw_br_close_writers(rw_segment* seg) {
 
 rw_br_reader* rw_br_reader_attach(rw_segment* seg) {
   if (null_arg(seg, "rw_br_reader_attach: segment is NULL")) return nullptr;
-  return guarded<rw_br_reader*>(nullptr, [&] { return new rw_br_reader{shm::byte_ring::attach_reader(seg->seg)}; });
+  return guarded<rw_br_reader*>(nullptr, [&] { return new rw_br_reader{shm::byte_ring::attach_reader(seg->seg), seg}; });
 }
 
 namespace {
@@ -884,6 +924,7 @@ rw_status rw_br_try_read(rw_br_reader* r, rw_br_record* rec) {
 rw_status rw_br_read_for(rw_br_reader* r, rw_br_record* rec, uint64_t timeout_ns) {
   if (null_arg(r, "rw_br_read_for: reader is NULL") || null_arg(rec, "rw_br_read_for: rec is NULL")) return RW_ERROR;
   return guarded(RW_ERROR, [&] {
+    r->r.release();  // as the header says: the records read before it are given back first
     ringwire::byte_ring::record_view v;
     return record_out(r->r.read_for(v, ns(timeout_ns)), v, rec);
   });
@@ -896,6 +937,11 @@ void rw_br_release(rw_br_reader* r) {
 
 long rw_br_recover(rw_segment* seg, rw_br_reader* r) {
   if (null_arg(seg, "rw_br_recover: segment is NULL") || null_arg(r, "rw_br_recover: reader is NULL")) return -1;
+  // Recovery reads one segment's claims and pads the reader's ring: they must be one channel.
+  if (r->seg != seg) {
+    fail(RW_E_INVALID_ARGUMENT, "rw_br_recover: the reader was attached from another segment handle");
+    return -1;
+  }
   return guarded(-1L, [&] { return static_cast<long>(shm::byte_ring::recover(seg->seg, r->r)); });
 }
 

@@ -121,12 +121,14 @@ static void test_spsc(void) {
   rw_segment_info info;
   CHECK(rw_segment_describe(seg, &info) == 0 && info.kind == RW_KIND_SPSC && info.capacity == 8 &&
         info.elem_size == sizeof(tick) && info.elem_align == 8 && info.type_tag == TICK_TAG);
-  CHECK(rw_spsc_sender_attach(seg, 0x1234) == NULL && rw_last_errc() == RW_E_SHM_TYPE_MISMATCH);
-  CHECK(rw_mpsc_sender_attach(seg, TICK_TAG) == NULL && rw_last_errc() == RW_E_SHM_KIND_MISMATCH);
-  rw_spsc_sender* tx = rw_spsc_sender_attach(seg, TICK_TAG);
-  rw_spsc_receiver* rx = rw_spsc_receiver_attach(seg, 0); /* 0: tag not checked */
+  CHECK(rw_spsc_sender_attach(seg, sizeof(tick), 0x1234) == NULL && rw_last_errc() == RW_E_SHM_TYPE_MISMATCH);
+  /* The caller's buffers are 16 bytes, the segment's elements 24: refused, never overrun. */
+  CHECK(rw_spsc_receiver_attach(seg, 16, 0) == NULL && rw_last_errc() == RW_E_SHM_TYPE_MISMATCH);
+  CHECK(rw_mpsc_sender_attach(seg, sizeof(tick), TICK_TAG) == NULL && rw_last_errc() == RW_E_SHM_KIND_MISMATCH);
+  rw_spsc_sender* tx = rw_spsc_sender_attach(seg, sizeof(tick), TICK_TAG);
+  rw_spsc_receiver* rx = rw_spsc_receiver_attach(seg, sizeof(tick), 0); /* 0: tag not checked */
   CHECK(tx != NULL && rx != NULL);
-  CHECK(rw_spsc_sender_attach(seg, TICK_TAG) == NULL && rw_last_errc() == RW_E_SHM_ALREADY_ATTACHED);
+  CHECK(rw_spsc_sender_attach(seg, sizeof(tick), TICK_TAG) == NULL && rw_last_errc() == RW_E_SHM_ALREADY_ATTACHED);
   if (tx == NULL || rx == NULL) return;
 
   tick t, out;
@@ -161,6 +163,8 @@ static void test_spsc(void) {
     size_t granted = 0;
     CHECK(rw_spsc_reserve(tx, 5, &slots, &granted) == RW_OK && granted >= 1 && granted <= 5);
     CHECK(rw_spsc_reserve(tx, 1, &slots, &granted) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
+    /* more than granted: refused, the reservation stays open */
+    CHECK(rw_spsc_commit(tx, granted + 1) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
     t = make_tick(999);
     CHECK(rw_spsc_try_send(tx, &t) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
     CHECK(rw_spsc_try_send_n(tx, &t, 1) == 0 && rw_last_errc() == RW_E_INVALID_ARGUMENT);
@@ -170,6 +174,23 @@ static void test_spsc(void) {
     next_in += granted;
   }
   CHECK(rw_spsc_commit(tx, 1) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
+  {
+    void* slots = NULL;
+    size_t granted = 9;
+    CHECK(rw_spsc_reserve(tx, 0, &slots, &granted) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
+  }
+  /* A receive ends a span: releasing it afterwards is refused, and nothing is lost. */
+  {
+    const void* sp = NULL;
+    size_t k = 0;
+    for (int i = 0; i < 2; ++i) {
+      t = make_tick(next_in++);
+      CHECK(rw_spsc_try_send(tx, &t) == RW_OK);
+    }
+    CHECK(rw_spsc_read_span(rx, &sp, &k) == RW_OK && k >= 2);
+    CHECK(rw_spsc_try_recv(rx, &out) == RW_OK && tick_ok(&out, next_out++));
+    CHECK(rw_spsc_release(rx, k) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
+  }
   while (rw_spsc_try_recv(rx, &out) == RW_OK) CHECK(tick_ok(&out, next_out++));
   CHECK(next_out == next_in);
   const void* first = NULL;
@@ -213,9 +234,9 @@ static void test_mpsc(void) {
   rw_segment* seg = rw_mpsc_create(name, 4, 3, sizeof(tick), TICK_TAG);
   CHECK(seg != NULL);
   if (seg == NULL) return;
-  rw_mpsc_receiver* rx = rw_mpsc_receiver_attach(seg, TICK_TAG);
-  rw_mpsc_sender* a = rw_mpsc_sender_attach(seg, TICK_TAG);
-  rw_mpsc_sender* b = rw_mpsc_sender_attach(seg, TICK_TAG);
+  rw_mpsc_receiver* rx = rw_mpsc_receiver_attach(seg, sizeof(tick), TICK_TAG);
+  rw_mpsc_sender* a = rw_mpsc_sender_attach(seg, sizeof(tick), TICK_TAG);
+  rw_mpsc_sender* b = rw_mpsc_sender_attach(seg, sizeof(tick), TICK_TAG);
   CHECK(rx != NULL && a != NULL && b != NULL);
   if (rx == NULL || a == NULL || b == NULL) return;
   /* Per-lane FIFO: a sends 0..3, b sends 100..103; each lane's order is kept. */
@@ -251,9 +272,9 @@ static void test_broadcast(void) {
   rw_segment* seg = rw_bc_create(name, 8, 4, RW_BC_LOSSY, sizeof(tick), TICK_TAG);
   CHECK(seg != NULL);
   if (seg == NULL) return;
-  rw_bc_publisher* p = rw_bc_publisher_attach(seg, TICK_TAG);
-  rw_bc_subscriber* s1 = rw_bc_subscriber_attach(seg, TICK_TAG);
-  rw_bc_subscriber* s2 = rw_bc_subscriber_attach(seg, TICK_TAG);
+  rw_bc_publisher* p = rw_bc_publisher_attach(seg, sizeof(tick), TICK_TAG);
+  rw_bc_subscriber* s1 = rw_bc_subscriber_attach(seg, sizeof(tick), TICK_TAG);
+  rw_bc_subscriber* s2 = rw_bc_subscriber_attach(seg, sizeof(tick), TICK_TAG);
   CHECK(p != NULL && s1 != NULL && s2 != NULL);
   if (p == NULL || s1 == NULL || s2 == NULL) return;
   tick t, out;
@@ -300,8 +321,8 @@ static void test_broadcast(void) {
   seg = rw_bc_create(name, 8, 2, RW_BC_LOSSLESS, sizeof(tick), TICK_TAG);
   CHECK(seg != NULL);
   if (seg == NULL) return;
-  p = rw_bc_publisher_attach(seg, TICK_TAG);
-  s1 = rw_bc_subscriber_attach(seg, 0);
+  p = rw_bc_publisher_attach(seg, sizeof(tick), TICK_TAG);
+  s1 = rw_bc_subscriber_attach(seg, sizeof(tick), 0);
   CHECK(p != NULL && s1 != NULL);
   if (p == NULL || s1 == NULL) return;
   uint64_t sent = 0;
@@ -364,6 +385,8 @@ static void test_byte_ring(void) {
   CHECK(next_in == next_out && next_in > 200);
   void* at = NULL;
   CHECK(rw_br_reserve(w, 16, &at) == RW_OK);
+  CHECK(rw_br_try_write(w, 1, "x", 1) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
+  CHECK(rw_br_reserve(w, 16, &at) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
   CHECK(rw_br_abort(w) == RW_OK); /* nothing visible */
   CHECK(rw_br_abort(w) == RW_ERROR && rw_last_errc() == RW_E_INVALID_ARGUMENT);
   CHECK(rw_br_try_read(r, &rec) == RW_EMPTY);
@@ -393,6 +416,11 @@ static void test_byte_ring(void) {
   }
   rw_br_release(r);
   CHECK(rw_br_recover(seg, r) == 0);
+  {
+    rw_segment* other = rw_open(name);
+    CHECK(other != NULL && rw_br_recover(other, r) == -1 && rw_last_errc() == RW_E_INVALID_ARGUMENT);
+    rw_segment_close(other);
+  }
   rw_br_writer_close(w2);
   rw_br_writer_close(w);
   CHECK(rw_br_close_writers(seg) >= 0);
@@ -409,6 +437,8 @@ int main(void) {
   test_broadcast();
   test_byte_ring();
   CHECK(rw_open(NULL) == NULL && rw_last_errc() == RW_E_INVALID_ARGUMENT);
+  CHECK(strcmp(rw_status_name(1000), "unknown") == 0 && strcmp(rw_status_name(RW_ERROR), "error") == 0);
+  CHECK(rw_abi_version() == RW_ABI_VERSION && strlen(rw_version()) >= 5);
   CHECK(rw_open("/rw-c-api-no-such-segment") == NULL && rw_last_errc() == RW_E_SHM_NOT_FOUND);
   if (failures == 0) printf("c_api_test: all checks passed\n");
   return failures == 0 ? 0 : 1;

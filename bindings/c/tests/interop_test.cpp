@@ -61,9 +61,9 @@ TEST(CApiInterop, CppPublisherCSubscriber) {
   EXPECT_EQ(info.kind, RW_KIND_BROADCAST);
   EXPECT_EQ(info.elem_size, sizeof(tick));
   EXPECT_EQ(info.type_tag, tick_tag);
-  EXPECT_EQ(rw_bc_subscriber_attach(cseg, tick_tag + 1), nullptr);
+  EXPECT_EQ(rw_bc_subscriber_attach(cseg, sizeof(tick), tick_tag + 1), nullptr);
   EXPECT_EQ(rw_last_errc(), RW_E_SHM_TYPE_MISMATCH);
-  rw_bc_subscriber* sub = rw_bc_subscriber_attach(cseg, tick_tag);
+  rw_bc_subscriber* sub = rw_bc_subscriber_attach(cseg, sizeof(tick), tick_tag);
   ASSERT_NE(sub, nullptr) << rw_last_error();
   constexpr std::uint64_t count = 100000 / RINGWIRE_STRESS_SCALE;
   std::thread pub([&seg] {
@@ -98,7 +98,7 @@ TEST(CApiInterop, CSenderCppReceiver) {
   auto rx = shm::spsc::attach_receiver<tick>(seg);
   constexpr std::uint64_t count = 100000 / RINGWIRE_STRESS_SCALE;
   std::thread tx_thread([cseg] {
-    rw_spsc_sender* tx = rw_spsc_sender_attach(cseg, tick_tag);
+    rw_spsc_sender* tx = rw_spsc_sender_attach(cseg, sizeof(tick), tick_tag);
     ASSERT_NE(tx, nullptr) << rw_last_error();
     for (std::uint64_t i = 0; i < count;) {
       if (i % 3 == 0) {  // zero-copy every third round
@@ -141,7 +141,7 @@ TEST(CApiInterop, MixedMpscProducers) {
   ASSERT_NE(cseg, nullptr) << rw_last_error();
   constexpr std::uint64_t count = 50000 / RINGWIRE_STRESS_SCALE;
   std::thread c_side([cseg] {
-    rw_mpsc_sender* tx = rw_mpsc_sender_attach(cseg, tick_tag);
+    rw_mpsc_sender* tx = rw_mpsc_sender_attach(cseg, sizeof(tick), tick_tag);
     ASSERT_NE(tx, nullptr) << rw_last_error();
     for (std::uint64_t i = 0; i < count; ++i) {
       const tick t = make_tick(i);
@@ -209,7 +209,7 @@ TEST(CApiInterop, NarrowElementsRefused) {
   auto seg = shm::segment::create(n.name, shm::spsc_spec<narrow>(16));
   rw_segment* cseg = rw_open(n.name.c_str());
   ASSERT_NE(cseg, nullptr) << rw_last_error();
-  EXPECT_EQ(rw_spsc_receiver_attach(cseg, 0), nullptr);
+  EXPECT_EQ(rw_spsc_receiver_attach(cseg, sizeof(narrow), 0), nullptr);
   EXPECT_EQ(rw_last_errc(), RW_E_SHM_TYPE_MISMATCH);
   EXPECT_NE(std::string(rw_last_error()).find("aligned to 4"), std::string::npos) << rw_last_error();
   rw_segment_close(cseg);
@@ -230,7 +230,7 @@ TEST(CApiInterop, KilledCSenderReapedFromCpp) {
   if (child == 0) {
     ::close(ready[0]);
     rw_segment* cseg = rw_open(n.name.c_str());
-    rw_spsc_sender* tx = cseg != nullptr ? rw_spsc_sender_attach(cseg, tick_tag) : nullptr;
+    rw_spsc_sender* tx = cseg != nullptr ? rw_spsc_sender_attach(cseg, sizeof(tick), tick_tag) : nullptr;
     if (tx == nullptr) ::_exit(2);
     for (std::uint64_t i = 0; i < 10; ++i) {
       const tick t = make_tick(i);
@@ -258,7 +258,7 @@ TEST(CApiInterop, KilledCSenderReapedFromCpp) {
   EXPECT_EQ(rx.try_recv().status(), ringwire::status::closed);
   rw_segment* cseg = rw_open(n.name.c_str());
   ASSERT_NE(cseg, nullptr) << rw_last_error();
-  rw_spsc_sender* tx = rw_spsc_sender_attach(cseg, tick_tag);
+  rw_spsc_sender* tx = rw_spsc_sender_attach(cseg, sizeof(tick), tick_tag);
   ASSERT_NE(tx, nullptr) << rw_last_error();
   const tick t = make_tick(10);
   EXPECT_EQ(rw_spsc_try_send(tx, &t), RW_OK);

@@ -373,6 +373,11 @@ using namespace rwpy;
 PYBIND11_MODULE(ringwire, m) {
   m.doc() = "ringwire shared-memory channels from Python (over the C API, libringwire_c).";
   m.attr("__version__") = RINGWIRE_PY_VERSION;
+  // A libringwire_c of another ABI (an install from another release) is refused at import.
+  if (rw_abi_version() != RW_ABI_VERSION)
+    throw py::import_error("ringwire: libringwire_c has ABI " + std::to_string(rw_abi_version()) +
+                           ", this module was built for ABI " + std::to_string(RW_ABI_VERSION));
+  m.attr("library_version") = rw_version();
   m.attr("MAX_ELEM_SIZE") = RW_MAX_ELEM_SIZE;
 
   Types& t = types();

@@ -376,10 +376,10 @@ py::class_<Receiver<Ops>> bind_receiver(py::module_& m, const char* doc) {
 }
 
 template <class Ops, class Tx>
-py::object attach_tx(const Segment& s, const py::object& dt, std::uint64_t tag, typename Ops::H* (*attach)(rw_segment*, std::uint64_t),
+py::object attach_tx(const Segment& s, const py::object& dt, std::uint64_t tag, typename Ops::H* (*attach)(rw_segment*, std::uint32_t, std::uint64_t),
                      const char* call) {
   py::dtype d = s.elem_dtype(dt);
-  typename Ops::H* h = attach(s.get(), tag);
+  typename Ops::H* h = attach(s.get(), static_cast<std::uint32_t>(d.itemsize()), tag);
   if (h == nullptr) raise_last(call);
   return py::cast(std::make_unique<Tx>(s.ptr(), h, d));
 }

@@ -215,7 +215,7 @@ void check_channel(const segment& seg, const channel_contract& kind) {
   require_kind(seg, kind);
   const identity& id = seg.info();
   const channel_spec want = element_spec<T>(kind, 0);
-  const bool tag_ok = want.type_tag == tag_checked_by_caller || id.type_tag == want.type_tag;
+  const bool tag_ok = caller_checks_tag<T>::value || id.type_tag == want.type_tag;
   if (id.slot_size != want.slot_size || id.slot_align != want.slot_align || !tag_ok)
     throw error(errc::shm_type_mismatch, "the segment's elements are " + std::to_string(id.slot_size) +
                                              " bytes aligned to " + std::to_string(id.slot_align) + " with type tag " +

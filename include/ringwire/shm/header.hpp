@@ -125,12 +125,12 @@ struct type_tag {
   static constexpr std::uint64_t value = detail::default_tag<T>();
 };
 
-// The tag of an element type whose attaching party checks the recorded tag itself, at run
+// True for an element type whose attaching party checks the recorded tag itself, at run
 // time: the C API (bindings/c), whose callers name their C++ peer's tag as a number and
 // move elements as opaque words. An attach of such a T compares the recorded size and
-// alignment only; a spec made from it never creates a segment (the C API creates with the
-// caller's tag). A default tag (an FNV-1a hash of a name) is 0 with odds of 2^-64.
-inline constexpr std::uint64_t tag_checked_by_caller = 0;
+// alignment only (the C API creates segments with the caller's tag, never with T's).
+template <class T>
+struct caller_checks_tag : std::false_type {};
 
 // ---- the header ------------------------------------------------------------------------
 

@@ -95,7 +95,13 @@ typedef enum rw_errc {
 /* The last failure of a call on this thread (unchanged by successful calls). */
 RW_API rw_errc rw_last_errc(void);
 RW_API const char* rw_last_error(void);
-RW_API const char* rw_status_name(rw_status s);
+RW_API const char* rw_status_name(int s); /* an rw_status; "unknown" for other values */
+
+/* The library's version ("0.1.0") and the ABI version this header describes: a binding
+ * built against one header checks rw_abi_version() == RW_ABI_VERSION at load. */
+#define RW_ABI_VERSION 1
+RW_API const char* rw_version(void);
+RW_API int rw_abi_version(void);
 
 typedef struct rw_segment rw_segment;
 
@@ -159,7 +165,9 @@ RW_API long rw_segment_counters(const rw_segment* seg, rw_counter* out, size_t c
  * from 8 to RW_MAX_ELEM_SIZE, and T aligned to 8 (alignof(T) == 8: `struct alignas(8)` on
  * the C++ side when its members are smaller). type_tag is the C++ peer's
  * ringwire::shm::type_tag<T>::value (specialise it there to a fixed number); create records
- * it, attach checks it when the caller's is not 0. Elements are copied in and out. */
+ * it, attach checks it when the caller's is not 0. Attach also takes the caller's
+ * elem_size, the size of the buffers it will pass, and refuses a segment whose elements
+ * are another size (RW_E_SHM_TYPE_MISMATCH). Elements are copied in and out. */
 #define RW_MAX_ELEM_SIZE 256u
 
 typedef enum rw_bc_policy { RW_BC_LOSSY = 0, RW_BC_LOSSLESS = 1, RW_BC_EVICT = 2 } rw_bc_policy;
@@ -179,36 +187,38 @@ typedef struct rw_bc_publisher rw_bc_publisher;
 typedef struct rw_bc_subscriber rw_bc_subscriber;
 
 /* SPSC (one sender, one receiver at a time). type_tag 0: not checked. */
-RW_API rw_spsc_sender* rw_spsc_sender_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_spsc_sender* rw_spsc_sender_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag);
 RW_API rw_status rw_spsc_try_send(rw_spsc_sender* tx, const void* elem);             /* RW_OK, RW_FULL, RW_CLOSED */
 RW_API rw_status rw_spsc_send_for(rw_spsc_sender* tx, const void* elem, uint64_t timeout_ns); /* + RW_TIMED_OUT */
 /* How many were sent, in order; 0 when the ring is full, closed or on an error (rw_spsc_try_send
  * tells which). Single sends, batches and reserve are refused while a reservation is open. */
 RW_API size_t rw_spsc_try_send_n(rw_spsc_sender* tx, const void* elems, size_t n);
-/* Zero-copy: up to n free slots as one contiguous run (*slots, *granted); fill them, then
- * commit the first k (k <= *granted; 0 abandons the reservation). RW_FULL: none free. */
+/* Zero-copy: up to n (>= 1) free slots as one contiguous run (*slots, *granted); fill them,
+ * then commit the first k (k <= *granted, else RW_ERROR and it stays open; 0 abandons the
+ * reservation). RW_FULL: none free. Closing the sender abandons an open reservation. */
 RW_API rw_status rw_spsc_reserve(rw_spsc_sender* tx, size_t n, void** slots, size_t* granted);
 RW_API rw_status rw_spsc_commit(rw_spsc_sender* tx, size_t k);
 RW_API void rw_spsc_sender_close(rw_spsc_sender* tx);
 
-RW_API rw_spsc_receiver* rw_spsc_receiver_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_spsc_receiver* rw_spsc_receiver_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag);
 RW_API rw_status rw_spsc_try_recv(rw_spsc_receiver* rx, void* out);   /* RW_OK, RW_EMPTY, RW_CLOSED */
 RW_API rw_status rw_spsc_recv_for(rw_spsc_receiver* rx, void* out, uint64_t timeout_ns);
 /* Up to max elements into out, in order: how many; 0 when none is queued (rw_spsc_try_recv
  * tells empty from closed). */
 RW_API size_t rw_spsc_try_recv_n(rw_spsc_receiver* rx, void* out, size_t max);
-/* Zero-copy: the queued elements as one contiguous run (valid until rw_spsc_release). */
+/* Zero-copy: the queued elements as one contiguous run, valid until rw_spsc_release or the
+ * next receive (which ends the span: its elements stay queued, received in order). */
 RW_API rw_status rw_spsc_read_span(rw_spsc_receiver* rx, const void** first, size_t* n);
 /* Frees the first k of the last span (RW_ERROR, nothing freed, when k exceeds it). */
 RW_API rw_status rw_spsc_release(rw_spsc_receiver* rx, size_t k);
 RW_API void rw_spsc_receiver_close(rw_spsc_receiver* rx);
 
 /* MPSC: each sender attaches its own lane (FIFO per producer); one receiver. */
-RW_API rw_mpsc_sender* rw_mpsc_sender_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_mpsc_sender* rw_mpsc_sender_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag);
 RW_API rw_status rw_mpsc_try_send(rw_mpsc_sender* tx, const void* elem);
 RW_API rw_status rw_mpsc_send_for(rw_mpsc_sender* tx, const void* elem, uint64_t timeout_ns);
 RW_API void rw_mpsc_sender_close(rw_mpsc_sender* tx);
-RW_API rw_mpsc_receiver* rw_mpsc_receiver_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_mpsc_receiver* rw_mpsc_receiver_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag);
 RW_API rw_status rw_mpsc_try_recv(rw_mpsc_receiver* rx, void* out);
 RW_API rw_status rw_mpsc_recv_for(rw_mpsc_receiver* rx, void* out, uint64_t timeout_ns);
 RW_API void rw_mpsc_receiver_close(rw_mpsc_receiver* rx);
@@ -217,12 +227,12 @@ RW_API void rw_mpsc_receiver_close(rw_mpsc_receiver* rx);
 RW_API int rw_mpsc_close_producers(rw_segment* seg);
 
 /* Broadcast: one publisher, every subscriber sees every message (policy: the segment's). */
-RW_API rw_bc_publisher* rw_bc_publisher_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_bc_publisher* rw_bc_publisher_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag);
 RW_API rw_status rw_bc_try_send(rw_bc_publisher* p, const void* elem); /* RW_FULL: lossless, a subscriber behind */
 RW_API rw_status rw_bc_send_for(rw_bc_publisher* p, const void* elem, uint64_t timeout_ns);
 RW_API void rw_bc_publisher_close(rw_bc_publisher* p);
 /* A subscriber starts at the next message. */
-RW_API rw_bc_subscriber* rw_bc_subscriber_attach(rw_segment* seg, uint64_t type_tag);
+RW_API rw_bc_subscriber* rw_bc_subscriber_attach(rw_segment* seg, uint32_t elem_size, uint64_t type_tag);
 /* RW_OK (out filled), RW_EMPTY, RW_CLOSED, RW_LAGGED (*missed overwritten; nothing in out),
  * RW_EVICTED. missed may be NULL. */
 RW_API rw_status rw_bc_try_recv(rw_bc_subscriber* s, void* out, uint64_t* missed);
@@ -246,27 +256,33 @@ typedef struct rw_br_record {
 } rw_br_record;
 
 /* The writer. One-to-one: one at a time. Many-to-one: one attach per process (its claim);
- * more threads of that process write through clones of it. Record types are >= 1. */
+ * more threads of that process write through clones of it (made on the thread that uses w,
+ * then handed over; at most 32 handles per process: RW_E_TOO_MANY_PRODUCERS). Record types
+ * are >= 1. */
 RW_API rw_br_writer* rw_br_writer_attach(rw_segment* seg);
 RW_API rw_br_writer* rw_br_writer_clone(const rw_br_writer* w); /* many-to-one only */
 RW_API rw_status rw_br_try_write(rw_br_writer* w, int32_t type, const void* data, size_t size); /* RW_OK, RW_FULL, RW_CLOSED */
 RW_API rw_status rw_br_write_for(rw_br_writer* w, int32_t type, const void* data, size_t size, uint64_t timeout_ns);
-/* Zero-copy: exactly n bytes at *data; then commit the first `used` (<= n), or abort. */
+/* Zero-copy: exactly n bytes at *data; then commit the first `used` (<= n), or abort. A
+ * commit that fails (a bad type, used > n) leaves the reservation open: abort it. Writes and
+ * a second reserve are refused while one is open. */
 RW_API rw_status rw_br_reserve(rw_br_writer* w, size_t n, void** data);
 RW_API rw_status rw_br_commit(rw_br_writer* w, int32_t type, size_t used);
 RW_API rw_status rw_br_abort(rw_br_writer* w); /* RW_ERROR when no reservation is open */
 RW_API void rw_br_writer_close(rw_br_writer* w);
-/* Many-to-one: no more writers; the reader sees RW_CLOSED once drained. */
+/* Many-to-one: no more writers; the reader sees RW_CLOSED once drained and every writer has
+ * detached. 1 closed now, 0 already closed, -1 failed. */
 RW_API int rw_br_close_writers(rw_segment* seg);
 
 RW_API rw_br_reader* rw_br_reader_attach(rw_segment* seg);
 /* RW_OK (rec filled, in place), RW_EMPTY, RW_CLOSED. */
 RW_API rw_status rw_br_try_read(rw_br_reader* r, rw_br_record* rec);
-/* Waits up to timeout_ns; gives back what was read before it (their views end). */
+/* Gives back what was read before it (their views end), then waits up to timeout_ns. */
 RW_API rw_status rw_br_read_for(rw_br_reader* r, rw_br_record* rec, uint64_t timeout_ns);
 RW_API void rw_br_release(rw_br_reader* r); /* gives back every record read (views end) */
 /* A many-to-one writer that died mid-record: reaps, then skips exactly its uncommitted
- * record so the reader goes on (call it when a read times out). Records skipped, or -1. */
+ * record so the reader goes on (call it when a read times out). seg must be the handle r
+ * was attached from. Records skipped, or -1. */
 RW_API long rw_br_recover(rw_segment* seg, rw_br_reader* r);
 RW_API void rw_br_reader_close(rw_br_reader* r);
 
