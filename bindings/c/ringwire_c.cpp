@@ -2,6 +2,9 @@
 // Every entry point catches everything: no exception crosses into C.
 #include "ringwire/ringwire_c.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -442,7 +445,7 @@ const char* rw_version(void) { return RINGWIRE_C_VERSION; }
 int rw_abi_version(void) { return RW_ABI_VERSION; }
 
 rw_segment* rw_bb_create(const char* name, const rw_bb_geometry* g) {
-  if (null_arg(name, "rw_bb_create: name is NULL") || null_arg(g, "rw_bb_create: geometry is NULL")) return nullptr;
+  if (null_arg(g, "rw_bb_create: geometry is NULL")) return nullptr;
   return guarded<rw_segment*>(nullptr, [&] {
     const bb::geometry geo{g->depth, g->region_bytes, g->max_message, g->max_credited};
     return create_segment(name, shm::byte_broadcast_spec(geo));
@@ -466,6 +469,26 @@ rw_segment* rw_open(const char* name) {
     if (c == nullptr) throw ringwire::error(ringwire::errc::shm_kind_mismatch, "the segment's kind is unknown to this build");
     return new rw_segment{shm::segment::open(name, shm::detail::recorded_spec(seen.info(), *c))};
   });
+}
+
+rw_segment* rw_open_fd(int fd) {
+  return guarded<rw_segment*>(nullptr, [&] {
+    // The recorded geometry from the header's bytes; then a validated open expecting it.
+    alignas(64) unsigned char head[shm::header_size];
+    const ssize_t n = ::pread(fd, head, sizeof head, 0);
+    if (n < 0)
+      throw ringwire::error(ringwire::errc::shm_system_error,
+                            "reading descriptor " + std::to_string(fd) + ": " + std::strerror(errno));
+    const shm::identity id = shm::detail::read_identity(head, static_cast<std::size_t>(n));
+    const shm::channel_contract* c = shm::find_contract(id.kind);
+    if (c == nullptr) throw ringwire::error(ringwire::errc::shm_kind_mismatch, "the segment's kind is unknown to this build");
+    return new rw_segment{shm::segment::open_fd(fd, shm::detail::recorded_spec(id, *c))};
+  });
+}
+
+int rw_segment_fd(const rw_segment* seg) {
+  if (null_arg(seg, "rw_segment_fd: segment is NULL")) return -1;
+  return seg->seg.fd();
 }
 
 int rw_segment_describe(const rw_segment* seg, rw_segment_info* out) {
@@ -612,7 +635,6 @@ void rw_bb_reader_close(rw_bb_reader* r) { delete r; }
 // ---- typed kinds ------------------------------------------------------------------------
 
 rw_segment* rw_spsc_create(const char* name, uint64_t capacity, uint32_t elem_size, uint64_t type_tag) {
-  if (null_arg(name, "rw_spsc_create: name is NULL")) return nullptr;
   return guarded<rw_segment*>(nullptr, [&] {
     return create_segment(name, typed_spec(shm::spsc_spec<words<1>>(capacity), elem_size, type_tag));
   });
@@ -620,7 +642,6 @@ rw_segment* rw_spsc_create(const char* name, uint64_t capacity, uint32_t elem_si
 
 rw_segment* rw_mpsc_create(const char* name, uint64_t lane_capacity, uint32_t max_producers, uint32_t elem_size,
                            uint64_t type_tag) {
-  if (null_arg(name, "rw_mpsc_create: name is NULL")) return nullptr;
   return guarded<rw_segment*>(nullptr, [&] {
     return create_segment(name, typed_spec(shm::mpsc_spec<words<1>>(lane_capacity, max_producers), elem_size, type_tag));
   });
@@ -628,7 +649,6 @@ rw_segment* rw_mpsc_create(const char* name, uint64_t lane_capacity, uint32_t ma
 
 rw_segment* rw_bc_create(const char* name, uint64_t capacity, uint32_t max_subscribers, uint32_t policy,
                          uint32_t elem_size, uint64_t type_tag) {
-  if (null_arg(name, "rw_bc_create: name is NULL")) return nullptr;
   if (policy != RW_BC_LOSSY && policy != RW_BC_LOSSLESS && policy != RW_BC_EVICT) {
     fail(RW_E_INVALID_OPTIONS, "rw_bc_create: policy is not RW_BC_LOSSY, RW_BC_LOSSLESS or RW_BC_EVICT");
     return nullptr;
@@ -823,7 +843,6 @@ void rw_bc_subscriber_close(rw_bc_subscriber* s) { delete s; }
 // ---- byte ring ----------------------------------------------------------------------------
 
 rw_segment* rw_br_create(const char* name, uint64_t capacity_bytes, int many_to_one, uint32_t max_writers) {
-  if (null_arg(name, "rw_br_create: name is NULL")) return nullptr;
   return guarded<rw_segment*>(nullptr, [&] {
     const auto kind = many_to_one != 0 ? ringwire::byte_ring::ring_kind::many_to_one : ringwire::byte_ring::ring_kind::one_to_one;
     return create_segment(name, shm::byte_ring_spec(capacity_bytes, kind, max_writers));
@@ -977,7 +996,10 @@ void rw_br_reader_close(rw_br_reader* r) { delete r; }
 }  // extern "C"
 
 namespace {
+// A name: created exclusively, kept until rw_unlink. NULL: anonymous (memfd), shared by
+// its descriptor (rw_segment_fd, rw_open_fd).
 rw_segment* create_segment(const char* name, const shm::channel_spec& spec) {
+  if (name == nullptr) return new rw_segment{shm::segment::create_anonymous(spec)};
   return new rw_segment{shm::segment::create(name, spec, {.unlink = shm::unlink_policy::never})};
 }
 }  // namespace

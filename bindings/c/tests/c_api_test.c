@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ringwire/ringwire_c.h"
@@ -430,7 +431,45 @@ static void test_byte_ring(void) {
   CHECK(rw_unlink(name) == 1);
 }
 
+/* An anonymous segment shared by its descriptor: a forked child joins it with rw_open_fd
+ * and sends; the parent receives every element. */
+static void test_anonymous(void) {
+  rw_segment* seg = rw_spsc_create(NULL, 16, sizeof(tick), TICK_TAG);
+  CHECK(seg != NULL);
+  if (seg == NULL) return;
+  const int fd = rw_segment_fd(seg);
+  CHECK(fd >= 0);
+  rw_spsc_receiver* rx = rw_spsc_receiver_attach(seg, sizeof(tick), TICK_TAG);
+  CHECK(rx != NULL);
+  if (rx == NULL) return;
+  const pid_t child = fork();
+  CHECK(child >= 0);
+  if (child == 0) {
+    rw_segment* mine = rw_open_fd(fd);
+    rw_spsc_sender* tx = mine != NULL ? rw_spsc_sender_attach(mine, sizeof(tick), TICK_TAG) : NULL;
+    if (tx == NULL) _exit(2);
+    for (uint64_t i = 0; i < 1000; ++i) {
+      const tick t = make_tick(i);
+      if (rw_spsc_send_for(tx, &t, 10000000000u) != RW_OK) _exit(3);
+    }
+    rw_spsc_sender_close(tx);
+    rw_segment_close(mine);
+    _exit(0);
+  }
+  tick out;
+  uint64_t next = 0;
+  rw_status s;
+  while ((s = rw_spsc_recv_for(rx, &out, 10000000000u)) == RW_OK) CHECK(tick_ok(&out, next++));
+  CHECK(s == RW_CLOSED && next == 1000);
+  int st = 0;
+  CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK(rw_open_fd(-1) == NULL && rw_last_errc() == RW_E_SHM_SYSTEM_ERROR);
+  rw_spsc_receiver_close(rx);
+  rw_segment_close(seg);
+}
+
 int main(void) {
+  test_anonymous();
   test_byte_broadcast();
   test_spsc();
   test_mpsc();

@@ -536,6 +536,18 @@ endpoints or views made from it: the mapping stays until the last of them is gon
           "Joins an existing segment of any kind with the geometry its header records (ringwire.Error "
           "SHM_NOT_FOUND if there is none). dtype: the element dtype for typed kinds (default: raw "
           "'V<elem_size>' records).")
+      .def_static(
+          "open_fd",
+          [](int fd, const py::object& dt) {
+            Segment s = make_segment(rw_open_fd(fd), std::string(), "rw_open_fd", py::none());
+            if (!dt.is_none()) s.dtype = s.elem_dtype(dt);
+            return s;
+          },
+          py::arg("fd"), py::arg("dtype") = py::none(),
+          "Joins the segment behind a descriptor (an anonymous segment's, received over a UNIX socket or "
+          "inherited): as open(). The caller keeps fd; the segment holds a duplicate.")
+      .def_property_readonly("fd", [](const Segment& s) { return rw_segment_fd(s.get()); },
+                             "An anonymous segment's descriptor (pass it to join it elsewhere); -1 for a named one.")
       .def_static("unlink", unlink, py::arg("name"), "ringwire.unlink(name).")
       .def_property_readonly("name", [](const Segment& s) { return s.ptr()->name; })
       .def_property_readonly("kind", [](const Segment& s) {

@@ -108,3 +108,26 @@ def test_one_endpoint_shared_by_threads_is_serialised(segname):
             t.join(30)
         assert sorted(seen[0] + seen[1]) == list(range(20000))
         r.close()
+
+
+def test_open_fd_joins_the_same_segment(segname):
+    """A segment joined through a descriptor is the same channel (here a named one's, opened
+    from /dev/shm): what one handle sends, the other receives."""
+    name = segname()
+    seg = ringwire.Segment.create_spsc(name, 8, TICK, type_tag=77)
+    assert seg.fd == -1  # named: no descriptor of its own
+    fd = os.open("/dev/shm" + name, os.O_RDWR)
+    try:
+        other = ringwire.Segment.open_fd(fd, dtype=TICK)
+    finally:
+        os.close(fd)  # the segment keeps its own duplicate
+    assert other.info.kind == seg.info.kind and other.info.capacity == 8
+    tx, rx = seg.sender(type_tag=77), other.receiver(type_tag=77)
+    assert tx.try_send((5, 6))
+    got = rx.try_recv()
+    assert int(got["seq"]) == 5 and int(got["check"]) == 6
+    with pytest.raises(ringwire.Error) as e:
+        ringwire.Segment.open_fd(-1)
+    assert e.value.errc == ringwire.Errc.SHM_SYSTEM_ERROR
+    for h in (tx, rx, other, seg):
+        h.close()

@@ -195,6 +195,25 @@ impl Segment {
         Segment::wrap("rw_open", name, unsafe { sys::rw_open(n.as_ptr()) })
     }
 
+    /// Joins the segment behind a descriptor (an anonymous segment's, received over a UNIX
+    /// socket or inherited) with the geometry its header records. The caller keeps `fd`; the
+    /// segment holds its own duplicate.
+    pub fn open_fd(fd: std::os::unix::io::RawFd) -> Result<Segment> {
+        // SAFETY: any integer is a valid argument: a bad descriptor is an error, not UB.
+        Segment::wrap("rw_open_fd", "", unsafe { sys::rw_open_fd(fd) })
+    }
+
+    /// An anonymous segment's descriptor (pass it to join it elsewhere); None for a named one.
+    pub fn fd(&self) -> Option<std::os::unix::io::RawFd> {
+        // SAFETY: valid segment handle.
+        let fd = unsafe { sys::rw_segment_fd(self.h.raw()) };
+        if fd >= 0 {
+            Some(fd)
+        } else {
+            None
+        }
+    }
+
     /// Creates a byte-broadcast segment (`rw_bb_create`).
     pub fn create_byte_broadcast(name: &str, g: &BbGeometry) -> Result<Segment> {
         let n = c_name(name)?;

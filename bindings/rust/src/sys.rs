@@ -131,6 +131,8 @@ extern "C" {
 
     // segments (every kind)
     pub fn rw_open(name: *const c_char) -> *mut rw_segment;
+    pub fn rw_open_fd(fd: c_int) -> *mut rw_segment;
+    pub fn rw_segment_fd(seg: *const rw_segment) -> c_int;
     pub fn rw_segment_describe(seg: *const rw_segment, out: *mut rw_segment_info) -> c_int;
     pub fn rw_segment_close(seg: *mut rw_segment);
     pub fn rw_unlink(name: *const c_char) -> c_int;

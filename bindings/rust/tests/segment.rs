@@ -134,3 +134,26 @@ fn reap_a_killed_publisher() {
     let mut p = BcPublisher::<Elem>::attach(&seg).unwrap();
     assert_eq!(p.try_send(Elem::new(9)).unwrap(), SendStatus::Sent);
 }
+
+#[test]
+fn open_fd_joins_the_same_segment() {
+    use std::os::unix::io::AsRawFd;
+    let name = Name::new("seg-fd");
+    let seg = Segment::create_broadcast::<Elem>(name.as_str(), 16, 2, BcPolicy::Lossy).unwrap();
+    assert_eq!(seg.fd(), None); // named: no descriptor of its own
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(format!("/dev/shm{}", name.as_str()))
+        .unwrap();
+    let other = Segment::open_fd(file.as_raw_fd()).unwrap();
+    drop(file); // the segment keeps its own duplicate
+    let mut p = BcPublisher::<Elem>::attach(&seg).unwrap();
+    let mut s = BcSubscriber::<Elem>::attach(&other).unwrap();
+    assert_eq!(p.try_send(Elem::new(9)).unwrap(), SendStatus::Sent);
+    match s.try_recv().unwrap() {
+        Recv::Msg(e) => assert_eq!(e.seq, 9),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    assert_eq!(Segment::open_fd(-1).unwrap_err().code(), Errc::ShmSystemError);
+}

@@ -133,8 +133,14 @@ typedef struct rw_segment_info {
 } rw_segment_info;
 
 /* Opens an existing segment of any kind with the geometry its header records (validated
- * as an opener expecting exactly that). NULL on failure. */
+ * as an opener expecting exactly that). NULL on failure. Every create call takes a name
+ * (created exclusively, owner-only; RW_E_SHM_EXISTS if taken; it stays until rw_unlink) or
+ * NULL: an anonymous segment (memfd) that other processes join by its descriptor --
+ * rw_segment_fd, passed over a UNIX socket (SCM_RIGHTS) or inherited across fork -- with
+ * rw_open_fd (the caller keeps its fd; the segment holds a duplicate). */
 RW_API rw_segment* rw_open(const char* name);
+RW_API rw_segment* rw_open_fd(int fd);
+RW_API int rw_segment_fd(const rw_segment* seg); /* the anonymous segment's descriptor; -1: named */
 RW_API int rw_segment_describe(const rw_segment* seg, rw_segment_info* out); /* 0, or -1 */
 RW_API void rw_segment_close(rw_segment* seg);
 /* 1 removed, 0 there was none, -1 failed (errc set). */
@@ -309,9 +315,7 @@ typedef struct rw_bb_info {
   uint16_t ctl;
 } rw_bb_info;
 
-/* Segments. create: exclusive (RW_E_SHM_EXISTS if the name exists), owner-only, the name
- * stays until rw_unlink. open: a segment someone created, with the geometry its header
- * records (the open is validated as an opener expecting exactly that). NULL on failure. */
+/* Segments: create (by name or NULL: see rw_open) and open, as rw_open with a kind check. */
 RW_API rw_segment* rw_bb_create(const char* name, const rw_bb_geometry* g);
 RW_API rw_segment* rw_bb_open(const char* name);
 RW_API int rw_bb_segment_geometry(const rw_segment* seg, rw_bb_geometry* out); /* 0, or -1 (errc set) */
