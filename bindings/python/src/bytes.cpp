@@ -1,6 +1,7 @@
 // bindings/python/src/bytes.cpp -- the byte kinds' endpoints: byte broadcast (writer,
 // lossy and credited readers) and byte ring (writer with zero-copy reserve/commit, reader
 // with copies or in-place views).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ bool sent(const char* what, int s) {
   if (s == RW_OK) return true;
   if (s == RW_CLOSED) raise_closed(what);
   if (idle_send(s)) return false;
-  raise_error(RW_E_INTERNAL, std::string(what) + ": unexpected status " + rw_status_name(static_cast<rw_status>(s)));
+  raise_error(RW_E_INTERNAL, std::string(what) + ": unexpected status " + rw_status_name(s));
 }
 
 int bb_write(BBWriter& w, const py::handle& data, std::uint64_t sig, const Deadline& d) {
@@ -83,7 +84,7 @@ py::object bb_other(int s, std::uint64_t lost) {
     case RW_TIMED_OUT: return py::none();
     case RW_CLOSED: raise_closed("ByteBroadcastReader");
     default:
-      raise_error(RW_E_INTERNAL, std::string("rw_bb_read: unexpected status ") + rw_status_name(static_cast<rw_status>(s)));
+      raise_error(RW_E_INTERNAL, std::string("rw_bb_read: unexpected status ") + rw_status_name(s));
   }
 }
 
@@ -107,12 +108,14 @@ py::object bb_read_bytes(BBReader& r, const Deadline& d, bool with_info, int* ou
 struct BRWriter final : Endpoint<rw_br_writer> {
   BRWriter(SegPtr s, rw_br_writer* w) : Endpoint(std::move(s), w, rw_br_writer_close, "ByteRingWriter") {}
   ~BRWriter() override { close_now(); }
+  // Closing abandons an open reservation whatever views of it are alive (close cannot
+  // refuse): the lease is ended (its memoryview released, its exporter revoked).
   void on_close() override {
+    end_lease(lease);
     if (reserving && h != nullptr) rw_br_abort(h);
     reserving = false;
-    release_views(views);
   }
-  std::vector<py::object> views;  // the open reservation's memoryview
+  Lease lease;  // the open reservation's memoryview
   bool reserving = false;
   std::size_t reserved = 0;
 };
@@ -142,11 +145,14 @@ struct BRReader final : Endpoint<rw_br_reader> {
   std::uint64_t received = 0;
 };
 
+// A timed read gives back every record read before it (rw_br_read_for), so the views of
+// those records end before each timed slice -- including views another thread took while
+// this one waited with the lock let go.
 int br_read(BRReader& r, std::unique_lock<std::mutex>& lk, const Deadline& d, rw_br_record& rec) {
   const int s = wait_loop(
       r, lk, d,
       [&](rw_br_reader* h, std::uint64_t ns) { return ns != 0 ? rw_br_read_for(h, &rec, ns) : rw_br_try_read(h, &rec); },
-      idle_recv, "rw_br_read");
+      idle_recv, "rw_br_read", [&r] { release_views(r.views); });
   if (s == RW_OK) ++r.received;
   return s;
 }
@@ -154,14 +160,18 @@ int br_read(BRReader& r, std::unique_lock<std::mutex>& lk, const Deadline& d, rw
 py::object br_other(int s) {
   if (idle_recv(s)) return py::none();
   if (s == RW_CLOSED) raise_closed("ByteRingReader");
-  raise_error(RW_E_INTERNAL, std::string("rw_br_read: unexpected status ") + rw_status_name(static_cast<rw_status>(s)));
+  raise_error(RW_E_INTERNAL, std::string("rw_br_read: unexpected status ") + rw_status_name(s));
 }
 
 // The copying read: (type, bytes), None, Closed. Gives back every record read before it
 // (views included: they end) and the one it copied.
 py::object br_read_copy(BRReader& r, const Deadline& d, int* out_status = nullptr) {
   auto lk = lock_endpoint(r.m);
+  rw_br_reader* h = r.get();
+  // The records read in place go back now, whatever this read finds (views end with them):
+  // held on, a full ring would stop the writer for good while this reader polls.
   release_views(r.views);
+  rw_br_release(h);
   rw_br_record rec{};
   const int s = br_read(r, lk, d, rec);
   if (out_status != nullptr) *out_status = s;
@@ -170,6 +180,7 @@ py::object br_read_copy(BRReader& r, const Deadline& d, int* out_status = nullpt
     return br_other(s);
   }
   py::bytes b(static_cast<const char*>(rec.data), rec.size);
+  release_views(r.views);  // none: the lock and the GIL were held since the read
   rw_br_release(r.h);
   return py::make_tuple(rec.type, b);
 }
@@ -323,7 +334,11 @@ counted in .missed, or yielded too with iter(lagged=True).)doc");
 
 One-to-one rings have one writer; many-to-one rings one per process (clone() for more threads
 of this process). Zero-copy: reserve(n) gives a writable memoryview of n bytes in the ring;
-fill it, then commit(type, used) or abort(). The memoryview is released at commit/abort.)doc");
+fill it, then commit(type, used) or abort(). The memoryview is released at commit/abort, and
+nothing may write the bytes after that (they are the reader's, then the ring's): while a
+slice or memoryview of it, or an array made from it (np.frombuffer), is still alive, commit
+and abort raise BufferError and the reservation stays open -- delete those first. close()
+abandons the reservation regardless (a view kept past it is not the module's to revoke).)doc");
   bind_endpoint_common(rw);
   rw.def("try_write", [](BRWriter& w, std::int32_t type, const py::object& data) {
       return sent("ByteRingWriter", br_write(w, type, data, Deadline::now()));
@@ -337,37 +352,57 @@ fill it, then commit(type, used) or abort(). The memoryview is released at commi
       .def("reserve", [](BRWriter& w, std::size_t n) -> py::object {
         auto lk = lock_endpoint(w.m);
         no_reservation(w, "reserve");
+        rw_br_writer* h = w.get();
         void* p = nullptr;
-        const int s = rw_br_reserve(w.get(), n, &p);
+        const int s = rw_br_reserve(h, n, &p);
         w.last = s;
         if (s == RW_ERROR) raise_last("rw_br_reserve");
         if (s == RW_CLOSED) raise_closed("ByteRingWriter");
         if (s != RW_OK) return py::none();
         w.reserving = true;
         w.reserved = n;
-        py::object mv = shm_memoryview(w.seg, p, n, false);
-        w.views.push_back(mv);
-        return mv;
+        try {
+          w.lease = lease_memoryview(w.seg, p, n);
+        } catch (...) {
+          rw_br_abort(h);
+          w.reserving = false;
+          throw;
+        }
+        return w.lease.view;
       }, py::arg("n"), "A writable memoryview of exactly n bytes in the ring, or None when full; then commit() or abort().")
       .def("commit", [](BRWriter& w, std::int32_t type, const py::object& used) {
+        // Converted before the lock: a user __index__ runs with no endpoint lock held.
+        const std::optional<std::size_t> used_arg =
+            used.is_none() ? std::nullopt : std::optional<std::size_t>(used.cast<std::size_t>());
         auto lk = lock_endpoint(w.m);
         rw_br_writer* h = w.get();
         if (!w.reserving) raise_error(RW_E_INVALID_ARGUMENT, "commit: no reservation is open");
-        const std::size_t u = used.is_none() ? w.reserved : used.cast<std::size_t>();
+        const std::size_t u = used_arg.value_or(w.reserved);
         if (u > w.reserved) raise_value("commit: used exceeds the reservation");
+        // rw_br_commit's own check, made before the memoryview is released: a bad type leaves
+        // the reservation open and its memoryview usable.
+        if (type < 1)
+          raise_error(RW_E_INVALID_MESSAGE_TYPE, "message type " + std::to_string(type) + " is reserved (types must be >= 1)");
+        if (!lease_quiet(w.lease)) raise_views_alive("commit");
         const int s = rw_br_commit(h, type, u);
         w.last = s;
-        if (s == RW_ERROR) raise_last("rw_br_commit");  // a bad type: the reservation stays open
+        if (s == RW_ERROR) raise_last("rw_br_commit");  // the reservation stays open: commit again or abort()
         w.reserving = false;
-        release_views(w.views);
-      }, py::arg("type"), py::arg("used") = py::none(), "Publishes the first `used` bytes (default: all) as a record.")
+        end_lease(w.lease);
+      }, py::arg("type"), py::arg("used") = py::none(),
+      "Publishes the first `used` bytes (default: all) as a record and releases the memoryview. Raises BufferError "
+      "(the reservation stays open) while other views of it are alive: slices or memoryviews of it, arrays made "
+      "from it (np.frombuffer) -- delete them first.")
       .def("abort", [](BRWriter& w) {
         auto lk = lock_endpoint(w.m);
         rw_br_writer* h = w.get();
-        if (w.reserving) rw_br_abort(h);
+        if (w.reserving) {
+          if (!lease_quiet(w.lease)) raise_views_alive("abort");
+          rw_br_abort(h);
+        }
         w.reserving = false;
-        release_views(w.views);
-      }, "Drops the open reservation (nothing is published).")
+        end_lease(w.lease);
+      }, "Drops the open reservation (nothing is published). BufferError as commit() while other views of it are alive.")
       .def("clone", [](BRWriter& w) {
         auto lk = lock_endpoint(w.m);
         rw_br_writer* c = rw_br_writer_clone(w.get());
@@ -406,6 +441,7 @@ keeps the memory mapped but its bytes may be overwritten: copy what you keep. It
         auto lk = lock_endpoint(r.m);
         rw_br_reader* h = r.get();
         release_views(r.views);
+        rw_br_release(h);  // the views' records go back with them
         const long n = rw_br_recover(r.seg->seg, h);
         if (n < 0) raise_last("rw_br_recover");
         return n;

@@ -10,6 +10,10 @@
 //   numpy views hold a shared_ptr to the segment handle (SegCore), which calls
 //   rw_segment_close only when the last of them is gone. A stale view may show overwritten
 //   bytes, never unmapped memory.
+// * A writable view (a reservation's) is never left writable past its commit or abort: both
+//   refuse (BufferError) while a view made from it is alive, then release the memoryview /
+//   make the array read-only and revoke their exporter (so numpy cannot make them writable
+//   again). Element dtypes are plain bytes: no Python objects, no subarray dtype.
 // * Blocking calls wait in slices of at most 50 ms with the GIL released and check for
 //   signals between slices (Ctrl-C raises KeyboardInterrupt within a slice).
 #pragma once
@@ -17,6 +21,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -24,6 +29,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -77,20 +84,50 @@ using SegPtr = std::shared_ptr<SegCore>;
 
 // ---- views into shared memory -----------------------------------------------------------
 // The buffer exporter behind every memoryview and numpy view into a segment: it holds the
-// segment (so the mapping stays), the address, the size and whether writes are allowed.
+// segment (so the mapping stays), the address, the size and whether writes are allowed. It
+// counts the buffers it has exported (a memoryview made from it holds one until it and every
+// memoryview sliced from it are released) and can be revoked: then it exports nothing more,
+// so numpy cannot make an array based on it writable again.
 struct ShmView {
   SegPtr seg;
   void* ptr = nullptr;
   py::ssize_t size = 0;
   bool readonly = true;
+  bool revoked = false;
+  py::ssize_t exports = 0;
 };
 // A memoryview over [ptr, ptr+size) that keeps the segment mapped.
 py::object shm_memoryview(const SegPtr& seg, void* ptr, std::size_t size, bool readonly);
 // A numpy array of n elements of dt at ptr, kept mapped by its base; readonly as asked.
 py::array shm_array(const SegPtr& seg, const py::dtype& dt, void* ptr, std::size_t n, bool readonly);
-// Ends the memoryviews handed out (memoryview.release()); one still exported (a numpy array
-// made from it) stays usable: the mapping is kept, only its meaning has ended.
+// Ends the read-only memoryviews handed out (memoryview.release(); their exporter revoked);
+// one still exported (a numpy array made from it) stays usable: the mapping is kept, only
+// its meaning has ended.
 void release_views(std::vector<py::object>& views);
+
+// A writable zero-copy view handed out for a reservation (byte-ring reserve: a memoryview;
+// SPSC reserve: a numpy array), and what it takes to end it. Arrays: `view` is made from
+// `core` (whose base is the exporter), so every numpy view of `view` (a slice, a field,
+// .view(), reshape) has `core` as its base and is counted by core's references.
+struct Lease {
+  py::object exporter;  // the _ShmView
+  py::object view;      // what was handed out
+  py::object core;      // arrays only
+  explicit operator bool() const noexcept { return static_cast<bool>(exporter); }
+};
+Lease lease_memoryview(const SegPtr& seg, void* ptr, std::size_t size);
+Lease lease_array(const SegPtr& seg, const py::dtype& dt, void* ptr, std::size_t n);
+// Before a commit or abort (GIL held): releases the handed-out memoryview (an array is left
+// as it is) and tells whether any other view of the lease is still alive -- a memoryview
+// sliced from it or made from it, an array made from it (np.frombuffer), a numpy view of
+// the handed-out array. False: the caller must not end the reservation (its memory would
+// go on being writable through those views after it belongs to the reader or the ring).
+bool lease_quiet(Lease& l);
+// BufferError: `call` refused because views of the reservation are alive (lease_quiet).
+[[noreturn]] void raise_views_alive(const char* call);
+// Ends the lease (GIL held; never raises): the exporter revoked, the memoryview released
+// (if it can be), the arrays made read-only for good, the references dropped.
+void end_lease(Lease& l) noexcept;
 
 // A contiguous read-only view of a bytes-like argument (bytes fast path, else the buffer
 // protocol), held for the call.
@@ -153,8 +190,11 @@ struct Endpoint {
     if (h == nullptr) raise_error(RW_E_INVALID_ARGUMENT, std::string(what) + " is closed");
     return h;
   }
-  // close(): waits for a call in flight on another thread (one slice at most).
+  // close(): waits for a call in flight on another thread (one slice at most: `closing`
+  // tells a thread waiting in slices to give up rather than take the lock again -- the
+  // mutex is not fair, and it could otherwise keep the lock from this call for ever).
   void close() {
+    closing.store(true, std::memory_order_relaxed);
     auto lk = lock_endpoint(m);
     close_now();
   }
@@ -168,6 +208,7 @@ struct Endpoint {
   closer_fn closer;
   const char* what;
   std::mutex m;
+  std::atomic<bool> closing{false};  // close() was called (it may be waiting for the lock)
   int last = RW_OK;
 
  protected:
@@ -211,26 +252,61 @@ inline bool idle_send(int s) { return s == RW_FULL || s == RW_TIMED_OUT; }
 // with the GIL released and signals checked between them. attempt(H*, ns): ns == 0 means
 // the non-blocking call. Called and returns with lk held (and the GIL); the status is
 // recorded as the endpoint's last. A C error is raised here.
-template <class H, class Attempt, class Idle>
+//
+// before(): called before each timed slice with the lock and the GIL held (the lock is let
+// go between slices, so another thread may have used the endpoint meanwhile): the byte-ring
+// reader ends the views another thread took then, before the timed read gives their records
+// back. The lock is only ever waited for with the GIL released (lock_endpoint), so taking
+// the GIL while holding it cannot deadlock.
+struct no_hook {
+  void operator()() const noexcept {}
+};
+
+template <class H, class Attempt, class Idle, class Before = no_hook>
 int wait_loop(Endpoint<H>& e, std::unique_lock<std::mutex>& lk, const Deadline& d, Attempt&& attempt, Idle&& idle,
-              const char* call) {
+              const char* call, Before&& before = Before{}) {
   int s = attempt(e.get(), std::uint64_t{0});
   while (idle(s)) {
     const std::uint64_t ns = d.next_slice();
     if (ns == 0) break;
     lk.unlock();
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-    bool gone = false;
-    {
-      py::gil_scoped_release nogil;
-      lk.lock();
-      if (e.h == nullptr) {
-        gone = true;
-      } else {
-        s = attempt(e.h, ns);
+    // Being closed by another thread: let it have the lock, wait for the close, and end as
+    // a closed endpoint (which it then is).
+    if (e.closing.load(std::memory_order_relaxed)) {
+      {
+        py::gil_scoped_release nogil;
+        for (;;) {
+          lk.lock();
+          if (e.h == nullptr) break;
+          lk.unlock();
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
       }
+      e.get();  // raises
     }
-    if (gone) e.get();  // raises: closed by another thread while we waited
+    if constexpr (std::is_same_v<std::decay_t<Before>, no_hook>) {
+      bool gone = false;
+      {
+        py::gil_scoped_release nogil;
+        lk.lock();
+        if (e.h == nullptr) {
+          gone = true;
+        } else {
+          s = attempt(e.h, ns);
+        }
+      }
+      if (gone) e.get();  // raises: closed by another thread while we waited
+    } else {
+      {
+        py::gil_scoped_release nogil;
+        lk.lock();
+      }
+      e.get();  // raises: closed by another thread while we waited
+      before();
+      py::gil_scoped_release nogil;
+      s = attempt(e.h, ns);
+    }
   }
   e.last = s;
   if (s == RW_ERROR) raise_last(call);

@@ -192,8 +192,52 @@ OutBuffer::OutBuffer(const py::handle& obj) {
   }
 }
 
+namespace {
+
+// The _ShmView behind a buffer-protocol call, or nullptr (no Python error left set).
+ShmView* shm_view_of(PyObject* o) noexcept {
+  try {
+    return py::handle(o).cast<ShmView*>();
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+// _ShmView's buffer procs: a one-dimensional unsigned-byte buffer, counted; none once revoked.
+int shm_getbuffer(PyObject* self, Py_buffer* view, int flags) {
+  view->obj = nullptr;
+  ShmView* v = shm_view_of(self);
+  if (v == nullptr) {
+    PyErr_SetString(PyExc_BufferError, "ringwire._ShmView: not a view");
+    return -1;
+  }
+  if (v->revoked) {
+    PyErr_SetString(PyExc_BufferError,
+                    "this ringwire zero-copy view has ended (commit, abort, release or close): its memory is not yours");
+    return -1;
+  }
+  if (PyBuffer_FillInfo(view, self, v->ptr, v->size, v->readonly ? 1 : 0, flags) != 0) return -1;
+  ++v->exports;
+  return 0;
+}
+
+void shm_releasebuffer(PyObject* self, Py_buffer*) {
+  if (ShmView* v = shm_view_of(self)) --v->exports;
+}
+
+py::object make_exporter(const SegPtr& seg, void* ptr, py::ssize_t size, bool readonly) {
+  return py::cast(ShmView{seg, ptr, size, readonly});
+}
+
+void clear_writeable(const py::object& a) noexcept {
+  if (a && py::isinstance<py::array>(a))
+    py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+}
+
+}  // namespace
+
 py::object shm_memoryview(const SegPtr& seg, void* ptr, std::size_t size, bool readonly) {
-  py::object exporter = py::cast(ShmView{seg, ptr, static_cast<py::ssize_t>(size), readonly});
+  py::object exporter = make_exporter(seg, ptr, static_cast<py::ssize_t>(size), readonly);
   PyObject* mv = PyMemoryView_FromObject(exporter.ptr());
   if (mv == nullptr) throw py::error_already_set();
   return py::reinterpret_steal<py::object>(mv);
@@ -201,14 +245,22 @@ py::object shm_memoryview(const SegPtr& seg, void* ptr, std::size_t size, bool r
 
 py::array shm_array(const SegPtr& seg, const py::dtype& dt, void* ptr, std::size_t n, bool readonly) {
   const auto item = static_cast<py::ssize_t>(dt.itemsize());
-  py::object base = py::cast(ShmView{seg, ptr, item * static_cast<py::ssize_t>(n), readonly});
+  py::object base = make_exporter(seg, ptr, item * static_cast<py::ssize_t>(n), readonly);
   py::array a(dt, {static_cast<py::ssize_t>(n)}, {item}, ptr, base);
-  if (readonly) py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  if (readonly) clear_writeable(a);
   return a;
 }
 
 void release_views(std::vector<py::object>& views) {
   for (py::object& v : views) {
+    // Revoke the exporter first (mv.obj is readable until the view is released): nothing
+    // can make a new view of the record from it.
+    if (PyObject* o = PyObject_GetAttrString(v.ptr(), "obj")) {
+      if (ShmView* sv = shm_view_of(o)) sv->revoked = true;
+      Py_DECREF(o);
+    } else {
+      PyErr_Clear();  // already released
+    }
     PyObject* r = PyObject_CallMethod(v.ptr(), "release", nullptr);
     if (r == nullptr) {
       PyErr_Clear();  // still exported (e.g. np.frombuffer of it): it stays mapped
@@ -217,6 +269,62 @@ void release_views(std::vector<py::object>& views) {
     }
   }
   views.clear();
+}
+
+Lease lease_memoryview(const SegPtr& seg, void* ptr, std::size_t size) {
+  Lease l;
+  l.exporter = make_exporter(seg, ptr, static_cast<py::ssize_t>(size), false);
+  PyObject* mv = PyMemoryView_FromObject(l.exporter.ptr());
+  if (mv == nullptr) throw py::error_already_set();
+  l.view = py::reinterpret_steal<py::object>(mv);
+  return l;
+}
+
+Lease lease_array(const SegPtr& seg, const py::dtype& dt, void* ptr, std::size_t n) {
+  Lease l;
+  const auto item = static_cast<py::ssize_t>(dt.itemsize());
+  l.exporter = make_exporter(seg, ptr, item * static_cast<py::ssize_t>(n), false);
+  l.core = py::array(dt, {static_cast<py::ssize_t>(n)}, {item}, ptr, l.exporter);
+  l.view = l.core.attr("view")();  // its base is core, as is every numpy view's of it
+  return l;
+}
+
+bool lease_quiet(Lease& l) {
+  if (!l) return true;
+  const ShmView* sv = shm_view_of(l.exporter.ptr());
+  if (sv == nullptr) return false;
+  if (l.core) {
+    // core's references: ours and the handed-out array's base; any more are numpy views.
+    return Py_REFCNT(l.core.ptr()) <= 2 && sv->exports == 0;
+  }
+  PyObject* r = PyObject_CallMethod(l.view.ptr(), "release", nullptr);
+  if (r == nullptr) {  // BufferError: something holds a buffer of the memoryview itself
+    PyErr_Clear();
+    return false;
+  }
+  Py_DECREF(r);
+  return sv->exports == 0;  // else a memoryview sliced / made from it holds the export
+}
+
+void raise_views_alive(const char* call) {
+  throw py::buffer_error(
+      std::string(call) +
+      ": other views of the reservation are still alive (a slice or memoryview of it, an array made from it with "
+      "np.frombuffer, a numpy view of the reserved array): delete them first; the reservation stays open");
+}
+
+void end_lease(Lease& l) noexcept {
+  if (!l) return;
+  if (ShmView* sv = shm_view_of(l.exporter.ptr())) sv->revoked = true;
+  if (l.core) {
+    clear_writeable(l.core);
+    clear_writeable(l.view);
+  } else if (PyObject* r = PyObject_CallMethod(l.view.ptr(), "release", nullptr)) {
+    Py_DECREF(r);
+  } else {
+    PyErr_Clear();
+  }
+  l = Lease{};
 }
 
 // ---- deadlines -------------------------------------------------------------------------------
@@ -274,7 +382,22 @@ Segment make_segment(rw_segment* raw, const std::string& name, const char* call,
   return s;
 }
 
-py::dtype dtype_arg(const py::object& dt) { return py::dtype::from_args(dt); }
+// An element dtype: plain bytes only. Elements are copied from and viewed in memory another
+// process writes, so a dtype holding Python objects (their bytes would be taken as PyObject
+// pointers) is refused, as is a subarray dtype ('(2,)i4': numpy turns it into an extra
+// dimension of its base type, so an array of it does not count elements).
+py::dtype dtype_arg(const py::object& dt) {
+  py::dtype d = py::dtype::from_args(dt);
+  if (d.attr("hasobject").cast<bool>())
+    raise_error(RW_E_INVALID_OPTIONS, "the dtype " + py::str(d).cast<std::string>() +
+                                          " holds Python objects: elements must be plain bytes (numbers, "
+                                          "strings, records of them)");
+  if (!d.attr("subdtype").is_none())
+    raise_error(RW_E_INVALID_OPTIONS, "the dtype " + py::str(d).cast<std::string>() +
+                                          " is a subarray: use a structured dtype with a field of that "
+                                          "shape (e.g. [('v', '(2,)i4')])");
+  return d;
+}
 
 std::uint32_t elem_size_of(const py::dtype& dt) {
   const auto n = dt.itemsize();
@@ -284,7 +407,7 @@ std::uint32_t elem_size_of(const py::dtype& dt) {
   return static_cast<std::uint32_t>(n);
 }
 
-rw_bc_policy policy_arg(const py::handle& p) {
+std::uint32_t policy_arg(const py::handle& p) {
   if (py::isinstance<py::str>(p)) {
     std::string s = p.cast<std::string>();
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -293,7 +416,17 @@ rw_bc_policy policy_arg(const py::handle& p) {
     if (s == "evict") return RW_BC_EVICT;
     raise_value("policy '" + s + "': one of 'lossy', 'lossless', 'evict' (or ringwire.Policy)");
   }
-  return static_cast<rw_bc_policy>(p.cast<int>());  // rw_bc_create checks the value
+  // An integer (a ringwire.Policy, say): rw_bc_create checks the value; one that does not
+  // fit its uint32_t parameter is refused here as it would be there.
+  PyObject* i = PyNumber_Index(p.ptr());  // TypeError for a non-integer
+  if (i == nullptr) throw py::error_already_set();
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(i, &overflow);
+  Py_DECREF(i);
+  if (v == -1 && PyErr_Occurred() != nullptr) throw py::error_already_set();
+  if (overflow != 0 || v < 0 || v > static_cast<long long>(UINT32_MAX))
+    raise_error(RW_E_INVALID_OPTIONS, "policy " + py::str(p).cast<std::string>() + ": one of ringwire.Policy's values");
+  return static_cast<std::uint32_t>(v);
 }
 
 py::object segment_info(const Segment& s) {
@@ -445,11 +578,16 @@ PYBIND11_MODULE(ringwire, m) {
   t.np_generic = keep(np.attr("generic"));
   t.np_ascontiguousarray = keep(np.attr("ascontiguousarray"));
 
-  py::class_<ShmView>(m, "_ShmView", py::buffer_protocol(), "A view's owner: keeps the segment mapped.")
-      .def_buffer([](ShmView& v) {
-        return py::buffer_info(v.ptr, 1, py::format_descriptor<unsigned char>::format(), 1, {v.size}, {1},
-                               v.readonly);
-      });
+  {
+    py::class_<ShmView> sv(m, "_ShmView", py::buffer_protocol(), py::is_final(),
+                           "A view's owner: keeps the segment mapped; revoked when the view ends.");
+    sv.def_property_readonly("revoked", [](const ShmView& v) { return v.revoked; })
+        .def_property_readonly("exports", [](const ShmView& v) { return v.exports; });
+    // Its own buffer procs (pybind11's def_buffer neither counts exports nor refuses them).
+    PyBufferProcs* procs = reinterpret_cast<PyTypeObject*>(sv.ptr())->tp_as_buffer;
+    procs->bf_getbuffer = shm_getbuffer;
+    procs->bf_releasebuffer = shm_releasebuffer;
+  }
 
   py::class_<Iterator>(m, "_Iterator")
       .def("__iter__", [](py::object self) { return self; })

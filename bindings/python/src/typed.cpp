@@ -6,6 +6,7 @@
 // converts to one element of the dtype (a tuple of field values, an int). Out: a numpy record
 // (a copy: the broadcast seqlock requires one), or a numpy array for the batch calls.
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -172,7 +173,10 @@ struct Sender final : Endpoint<typename Ops::H> {
       : Endpoint<H>(std::move(s), h, Ops::close, Ops::name), dtype(std::move(d)),
         elem(static_cast<std::size_t>(dtype.itemsize())) {}
   ~Sender() override { this->close_now(); }
+  // SPSC: closing abandons an open reservation whatever views of it are alive (close cannot
+  // refuse): the lease is ended (the reserved array made read-only, its exporter revoked).
   void on_close() override {
+    end_lease(lease);
     if constexpr (std::is_same_v<Ops, SpscTx>) {
       if (reserving && this->h != nullptr) rw_spsc_commit(this->h, 0);  // abandons it
     }
@@ -182,6 +186,7 @@ struct Sender final : Endpoint<typename Ops::H> {
   std::size_t elem;
   bool reserving = false;  // SPSC: a reservation is open (sending is not allowed)
   std::size_t granted = 0;
+  Lease lease;  // SPSC: the reserved array
   std::uint64_t sent = 0;
 };
 
@@ -199,7 +204,7 @@ int send_one(Sender<Ops>& tx, const py::handle& x, const Deadline& d) {
   if (s == RW_OK) ++tx.sent;
   if (s == RW_CLOSED) raise_closed(Ops::name);
   if (s != RW_OK && !idle_send(s))
-    raise_error(RW_E_INTERNAL, std::string("send: unexpected status ") + rw_status_name(static_cast<rw_status>(s)));
+    raise_error(RW_E_INTERNAL, std::string("send: unexpected status ") + rw_status_name(s));
   return s;
 }
 
@@ -223,6 +228,7 @@ struct Receiver final : Endpoint<typename Ops::H> {
 // One receive into `out`: the status; the counters updated. lk held.
 template <class Ops>
 int recv_one(Receiver<Ops>& rx, std::unique_lock<std::mutex>& lk, const Deadline& d, void* out, std::uint64_t& lost) {
+  rx.span_len = 0;  // SPSC: every receive ends the last read_span (the C side resets its own)
   std::uint64_t m = 0;
   const int s = wait_loop(
       rx, lk, d,
@@ -263,7 +269,7 @@ py::object recv_value(Receiver<Ops>& rx, const Deadline& d, int* out_status = nu
       raise_closed(Ops::name);
     case RW_EVICTED: raise_evicted();
     default:
-      raise_error(RW_E_INTERNAL, std::string("recv: unexpected status ") + rw_status_name(static_cast<rw_status>(s)));
+      raise_error(RW_E_INTERNAL, std::string("recv: unexpected status ") + rw_status_name(s));
   }
 }
 
@@ -290,6 +296,7 @@ py::object recv_batch(Receiver<Ops>& rx, std::size_t max, const Deadline& d) {
       if constexpr (std::is_same_v<Ops, SpscRx>) {
         // One contiguous run per call (the ring may wrap): until max or none left.
         while (n < max) {
+          rx.span_len = 0;
           const std::size_t k = rw_spsc_try_recv_n(rx.h, base + n * rx.elem, max - n);
           if (k == 0) break;
           n += k;
@@ -409,31 +416,42 @@ void bind_typed(py::module_& m) {
   auto spsc_tx = bind_sender<SpscTx>(m, R"doc(The SPSC sender (one at a time).
 
 Zero-copy: reserve(n) returns a writable numpy array over up to n free slots in the ring (None
-when full); fill it, then commit(k) publishes the first k (commit(0) abandons). Do not keep the
-array after commit: its slots belong to the receiver then.)doc");
+when full); fill it, then commit(k) publishes the first k (commit(0) abandons). The array is
+made read-only at commit (and close) and cannot be made writable again: its slots belong to
+the receiver then. commit raises BufferError, the reservation staying open, while a numpy
+view of the array (a slice, a field, .view(), reshape) is alive: delete those first. Not
+tracked, so keep none past commit: a record taken by indexing (a[0] of a structured dtype is
+a numpy.void that writes through to its slot), buffer exports of the array (memoryview(a),
+np.frombuffer(a)) and raw addresses (a.ctypes).)doc");
   using SpscSender = Sender<SpscTx>;
   spsc_tx
       .def("try_send_n", [](SpscSender& tx, const py::object& elems) {
         py::array a;
         const void* p = nullptr;
-        std::size_t n = 0;
+        std::size_t bytes = 0;
         std::unique_ptr<InBuffer> raw;
         const bool numpy_obj = py::isinstance<py::array>(elems) || PyObject_IsInstance(elems.ptr(), types().np_generic) == 1;
         if (!numpy_obj && PyObject_CheckBuffer(elems.ptr())) {
           raw = std::make_unique<InBuffer>(elems);
-          if (raw->size() % tx.elem != 0)
-            raise_value("the bytes are not a whole number of " + std::to_string(tx.elem) + "-byte elements");
           p = raw->data();
-          n = raw->size() / tx.elem;
+          bytes = raw->size();
         } else {
           a = as_array(elems, tx.dtype);
+          // Elements, not scalars: the count is the bytes over the element size (the
+          // endpoint's dtype is a plain one, so the array's items are elements).
+          if (static_cast<std::size_t>(a.itemsize()) != tx.elem)
+            raise_type("the array's items are " + std::to_string(a.itemsize()) + " bytes, the endpoint's elements " +
+                       std::to_string(tx.elem));
           p = a.data();
-          n = static_cast<std::size_t>(a.size());
+          bytes = static_cast<std::size_t>(a.nbytes());
         }
+        if (bytes % tx.elem != 0)
+          raise_value("the bytes are not a whole number of " + std::to_string(tx.elem) + "-byte elements");
+        const std::size_t n = bytes / tx.elem;
         auto lk = lock_endpoint(tx.m);
         rw_spsc_sender* h = tx.get();
         if (tx.reserving) raise_error(RW_E_INVALID_ARGUMENT, "try_send_n: a reservation is open (commit() it first)");
-        const std::size_t k = rw_spsc_try_send_n(h, p, n);
+        std::size_t k = rw_spsc_try_send_n(h, p, n);
         tx.sent += k;
         if (k == 0 && n != 0) {
           // 0 sent: full, closed or an error; a try_send of the first tells which.
@@ -441,10 +459,14 @@ array after commit: its slots belong to the receiver then.)doc");
           tx.last = s;
           if (s == RW_OK) {
             ++tx.sent;
-            return std::size_t{1} + rw_spsc_try_send_n(h, static_cast<const char*>(p) + tx.elem, n - 1);
+            const std::size_t more = rw_spsc_try_send_n(h, static_cast<const char*>(p) + tx.elem, n - 1);
+            tx.sent += more;
+            k = 1 + more;
+          } else if (s == RW_CLOSED) {
+            raise_closed("SpscSender");
+          } else if (s == RW_ERROR) {
+            raise_last("rw_spsc_try_send");
           }
-          if (s == RW_CLOSED) raise_closed("SpscSender");
-          if (s == RW_ERROR) raise_last("rw_spsc_try_send");
         }
         return k;
       }, py::arg("elems"), "Sends as many of elems (an array of the dtype, or bytes of whole elements) as fit; returns how many.")
@@ -461,20 +483,35 @@ array after commit: its slots belong to the receiver then.)doc");
         if (s != RW_OK || granted == 0) return py::none();
         tx.reserving = true;
         tx.granted = granted;
-        return shm_array(tx.seg, tx.dtype, slots, granted, false);
+        try {
+          tx.lease = lease_array(tx.seg, tx.dtype, slots, granted);
+        } catch (...) {
+          rw_spsc_commit(h, 0);
+          tx.reserving = false;
+          throw;
+        }
+        return tx.lease.view;
       }, py::arg("n"), "A writable numpy array over up to n free slots (None when full); then commit(k).")
       .def("commit", [](SpscSender& tx, const py::object& k) {
+        // Converted before the lock: a user __index__ runs with no endpoint lock held.
+        const std::optional<std::size_t> k_arg =
+            k.is_none() ? std::nullopt : std::optional<std::size_t>(k.cast<std::size_t>());
         auto lk = lock_endpoint(tx.m);
         rw_spsc_sender* h = tx.get();
         if (!tx.reserving) raise_error(RW_E_INVALID_ARGUMENT, "commit: no reservation is open");
-        const std::size_t n = k.is_none() ? tx.granted : k.cast<std::size_t>();
+        const std::size_t n = k_arg.value_or(tx.granted);
         if (n > tx.granted) raise_value("commit: k exceeds the reservation (" + std::to_string(tx.granted) + ")");
+        if (!lease_quiet(tx.lease)) raise_views_alive("commit");
         const int s = rw_spsc_commit(h, n);
         tx.last = s;
         if (s == RW_ERROR) raise_last("rw_spsc_commit");
         tx.reserving = false;
         tx.sent += n;
-      }, py::arg("k") = py::none(), "Publishes the first k reserved slots (default: all granted; 0 abandons).");
+        end_lease(tx.lease);
+      }, py::arg("k") = py::none(),
+      "Publishes the first k reserved slots (default: all granted; 0 abandons); the reserved array becomes "
+      "read-only for good. Raises BufferError (the reservation stays open) while numpy views of the array "
+      "(slices, fields, .view()) are alive: delete them first.");
 
   bind_sender<MpscTx>(m, "An MPSC sender: its own lane (FIFO per sender) into the one receiver.");
   bind_sender<BcTx>(m, "The broadcast publisher: every subscriber sees every message (the segment's policy).");
@@ -490,24 +527,33 @@ stays mapped, but its contents may change: copy what you keep).)doc")
         rw_spsc_receiver* h = rx.get();
         const void* first = nullptr;
         std::size_t n = 0;
+        rx.span_len = 0;
         const int s = rw_spsc_read_span(h, &first, &n);
         rx.last = s;
         if (s == RW_ERROR) raise_last("rw_spsc_read_span");
-        if (s == RW_CLOSED) raise_closed("SpscReceiver");
         rx.span_len = s == RW_OK ? n : 0;
+        if (s == RW_CLOSED) raise_closed("SpscReceiver");
         if (s != RW_OK || n == 0) return py::array(rx.dtype, std::vector<py::ssize_t>{0});
         return shm_array(rx.seg, rx.dtype, const_cast<void*>(first), n, true);
       }, "The queued elements as a read-only numpy view into the ring (length 0 when empty); raises Closed.")
       .def("release", [](SpscReceiver& rx, const py::object& k) {
+        // Converted before the lock: a user __index__ runs with no endpoint lock held.
+        const std::optional<std::size_t> k_arg =
+            k.is_none() ? std::nullopt : std::optional<std::size_t>(k.cast<std::size_t>());
         auto lk = lock_endpoint(rx.m);
         rw_spsc_receiver* h = rx.get();
-        const std::size_t n = k.is_none() ? rx.span_len : k.cast<std::size_t>();
+        const std::size_t n = k_arg.value_or(rx.span_len);
         if (n > rx.span_len)
-          raise_value("release: k exceeds the last read_span's length (" + std::to_string(rx.span_len) + ")");
-        rw_spsc_release(h, n);
+          raise_value("release: k exceeds the last read_span's length (" + std::to_string(rx.span_len) +
+                      "; a receive since ends the span)");
+        const int s = rw_spsc_release(h, n);
+        rx.last = s;
+        if (s == RW_ERROR) raise_last("rw_spsc_release");  // nothing freed
         rx.received += n;
         rx.span_len = 0;
-      }, py::arg("k") = py::none(), "Consumes the first k elements of the last read_span (default: all of it).");
+      }, py::arg("k") = py::none(),
+      "Consumes the first k elements of the last read_span (default: all of it). Any receive since the "
+      "read_span ends it (release(k > 0) then raises ValueError).");
 
   bind_receiver<MpscRx>(m, "The MPSC receiver: every lane's elements, FIFO per sender; Closed once close_producers() "
                            "was called (or every sender closed) and all was read.");

@@ -95,7 +95,10 @@ def test_reserve_commit_abort(segname):
         assert r.try_read() is None
         arr = np.frombuffer(w.reserve(8), dtype="<u8")
         arr[0] = 0x0102030405060708
-        w.commit(12)  # all 8 bytes (the array export keeps the mapping; the memoryview stays)
+        with pytest.raises(BufferError):
+            w.commit(12)  # the array would stay writable over the reader's record
+        del arr
+        w.commit(12)  # all 8 bytes
         assert r.try_read() == (12, (0x0102030405060708).to_bytes(8, "little"))
         with pytest.raises(ringwire.Error):
             w.commit(1)  # nothing reserved
@@ -180,3 +183,122 @@ def test_many_to_one_with_clones(segname):
         with pytest.raises(ringwire.Closed):
             r.read_for(1.0)
         r.close()
+
+
+def test_reservation_views_cannot_outlive_commit_or_abort(segname):
+    with ringwire.Segment.create_byte_ring(segname(), 1 << 12) as seg, seg.writer() as w, seg.reader() as r:
+        derive = {
+            "slice": lambda mv: mv[:],
+            "memoryview": memoryview,
+            "cast": lambda mv: mv.cast("Q"),
+            "frombuffer": lambda mv: np.frombuffer(mv, dtype=np.uint8),
+        }
+        for name, make in derive.items():
+            for end in ("commit", "abort"):
+                mv = w.reserve(16)
+                mv[:] = bytes(range(16))
+                other = make(mv)
+                exporter = mv.obj
+                with pytest.raises(BufferError):
+                    w.commit(3) if end == "commit" else w.abort()
+                with pytest.raises(ringwire.Error):
+                    w.try_write(1, b"x")  # still open
+                assert r.try_read() is None
+                del other
+                if end == "commit":
+                    w.commit(3)
+                    assert r.try_read() == (3, bytes(range(16))), name
+                else:
+                    w.abort()
+                    assert r.try_read() is None
+                # ended: the memoryview, anything made from it now, its exporter
+                with pytest.raises(ValueError):
+                    mv[0] = 1
+                with pytest.raises(ValueError):
+                    mv[:]
+                with pytest.raises(ValueError):
+                    np.frombuffer(mv, dtype=np.uint8)
+                with pytest.raises(BufferError):
+                    memoryview(exporter)
+        # close() cannot refuse: it abandons the reservation and ends what it can
+        mv = w.reserve(16)
+        exporter = mv.obj
+        w.close()
+        with pytest.raises(ValueError):
+            mv[0] = 1
+        with pytest.raises(BufferError):
+            memoryview(exporter)
+
+
+def test_a_copying_read_gives_back_records_read_in_place(segname):
+    # Views fill the ring; a try_read that finds nothing must still give their records back,
+    # or the writer waits for ever while the reader polls.
+    with ringwire.Segment.create_byte_ring(segname(), 256) as seg, seg.writer() as w, seg.reader() as r:
+        n = 0
+        while w.try_write(1, bytes(40)):
+            n += 1
+        views = [r.try_read_view() for _ in range(n)]
+        assert all(v is not None for v in views) and r.try_read_view() is None
+        assert not w.try_write(1, bytes(40))  # held in place
+        assert r.try_read() is None
+        assert w.try_write(1, bytes(range(40)))  # the writer goes on
+        assert r.try_read() == (1, bytes(range(40)))
+        with pytest.raises(ValueError):
+            bytes(views[0][1])
+
+
+def test_views_taken_while_another_thread_waits_keep_their_bytes(segname):
+    # One thread waits in timed reads (slices, the lock let go between them) while this one
+    # takes views in place: a view not yet released keeps its bytes (the waiting thread's
+    # timed read gives records back only after ending their views).
+    with ringwire.Segment.create_byte_ring(segname(), 1 << 10) as seg, seg.writer() as w, seg.reader() as r:
+        stop = threading.Event()
+        copied = []
+
+        def waiting_reader():
+            while not stop.is_set():
+                x = r.read_for(0.15)
+                if x is not None:
+                    copied.append(x)
+
+        t = threading.Thread(target=waiting_reader)
+        t.start()
+        try:
+            held, n, viewed = [], 0, 0
+            end = time.monotonic() + 1.0
+            while time.monotonic() < end:
+                for _ in range(4):
+                    if w.try_write(2, body(n)):
+                        n += 1
+                x = r.try_read_view()
+                if x is not None:
+                    viewed += 1
+                    held.append((bytes(x[1]), x[1]))
+                alive = []
+                for expect, v in held:
+                    try:
+                        got = bytes(v)
+                    except ValueError:
+                        continue  # ended
+                    assert got == expect
+                    alive.append((expect, v))
+                held = alive
+                if n % 16 == 0:
+                    time.sleep(0.06)  # let the other thread wait a slice or two
+        finally:
+            stop.set()
+            t.join(10)
+        assert not t.is_alive()
+
+
+def test_close_from_another_thread_ends_a_blocked_write(segname, after):
+    with ringwire.Segment.create_byte_ring(segname(), 256) as seg, seg.reader():
+        w = seg.writer()
+        while w.try_write(1, bytes(40)):
+            pass
+        after(0.2, w.close)
+        t0 = time.monotonic()
+        with pytest.raises(ringwire.Error) as e:
+            w.write(1, bytes(40))  # forever
+        assert e.value.errc == ringwire.Errc.INVALID_ARGUMENT
+        assert time.monotonic() - t0 < 5.0 and w.closed

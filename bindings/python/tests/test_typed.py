@@ -1,5 +1,6 @@
 """SPSC, MPSC and typed broadcast from Python: numpy records in and out, batches, zero-copy
 spans and reservations, lags with exact counts, lossless backpressure, eviction, errors."""
+import os
 import threading
 import time
 
@@ -313,3 +314,199 @@ def test_broadcast_policy_argument(segname):
     with pytest.raises(ringwire.Error) as e:
         ringwire.Segment.create_broadcast(segname(), 8, 2, TICK, policy=7)
     assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+
+
+# ---- element dtypes, zero-copy lifetimes, counters ------------------------------------------
+
+OBJECT_DTYPES = [
+    np.dtype([("p", "O")]),  # 8 bytes: would pass the size check
+    np.dtype("O"),
+    np.dtype([("seq", "<u8"), ("p", "O")]),
+    np.dtype([("inner", [("seq", "<u8"), ("p", "O")])]),
+    np.dtype([("ps", "O", (2,))]),
+]
+
+
+@pytest.mark.parametrize("dt", OBJECT_DTYPES, ids=str)
+def test_dtypes_holding_python_objects_are_refused(segname, dt):
+    # Elements come from memory another process writes: numpy would take their bytes as
+    # PyObject pointers. Refused at create, at open(dtype=) and at every endpoint's attach.
+    for create in (
+        lambda: ringwire.Segment.create_spsc(segname(), 16, dt),
+        lambda: ringwire.Segment.create_mpsc(segname(), 16, 2, dt),
+        lambda: ringwire.Segment.create_broadcast(segname(), 16, 2, dt),
+    ):
+        with pytest.raises(ringwire.Error) as e:
+            create()
+        assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+    raw = np.dtype(f"V{dt.itemsize}")
+    with ringwire.Segment.create_spsc(segname(), 16, raw) as seg:
+        with pytest.raises(ringwire.Error) as e:
+            ringwire.Segment.open(seg.name, dtype=dt)
+        assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+        for attach in (seg.sender, seg.receiver):
+            with pytest.raises(ringwire.Error) as e:
+                attach(dtype=dt)
+            assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+    with ringwire.Segment.create_broadcast(segname(), 16, 2, raw) as seg:
+        for attach in (seg.publisher, seg.subscriber):
+            with pytest.raises(ringwire.Error) as e:
+                attach(dtype=dt)
+            assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+
+
+def test_subarray_dtypes_are_refused_and_batches_count_elements(segname):
+    sub = np.dtype("(2,)<i4")  # itemsize 8, but numpy makes arrays of it int32 with a dimension more
+    assert sub.itemsize == 8 and sub.subdtype is not None
+    with pytest.raises(ringwire.Error) as e:
+        ringwire.Segment.create_spsc(segname(), 16, sub)
+    assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+    with ringwire.Segment.create_spsc(segname(), 16, np.dtype("V8")) as seg:
+        with pytest.raises(ringwire.Error) as e:
+            ringwire.Segment.open(seg.name, dtype=sub)
+        assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+        with pytest.raises(ringwire.Error) as e:
+            seg.sender(dtype=sub)
+        assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+    # The same layout as a structured dtype's field: batches count records.
+    pair = np.dtype([("v", "<i4", (2,))])
+    with ringwire.Segment.create_spsc(segname(), 16, pair) as seg, seg.sender() as tx, seg.receiver() as rx:
+        arr = np.zeros(3, dtype=pair)
+        arr["v"] = [[1, 2], [3, 4], [5, 6]]
+        assert tx.try_send_n(arr) == 3 and tx.sent == 3
+        got = rx.try_recv_n(10)
+        assert got["v"].tolist() == [[1, 2], [3, 4], [5, 6]]
+        assert len(rx.try_recv_n(10)) == 0
+    # A scalar dtype: a 2-D array is its elements, all of them.
+    with ringwire.Segment.create_spsc(segname(), 16, np.uint64) as seg, seg.sender() as tx, seg.receiver() as rx:
+        assert tx.try_send_n(np.arange(6, dtype=np.uint64).reshape(2, 3)) == 6
+        assert list(rx.try_recv_n(10)) == list(range(6))
+
+
+def test_spsc_reserved_array_is_not_writable_after_commit(segname):
+    with ringwire.Segment.create_spsc(segname(), 8, TICK) as seg, seg.sender() as tx, seg.receiver() as rx:
+        slots = tx.reserve(4)
+        k = len(slots)
+        seq = slots["seq"]  # a numpy view of the reserved array
+        seq[:] = np.arange(1, k + 1)
+        slots["check"] = slots["seq"] * np.uint64(K)
+        with pytest.raises(BufferError):
+            tx.commit()  # seq would stay writable over the receiver's slots
+        assert rx.try_recv() is None  # nothing published, the reservation is open
+        with pytest.raises(ringwire.Error):
+            tx.try_send(tick(9))
+        head = slots[:1].view(np.uint8)  # views of views count too
+        del seq
+        with pytest.raises(BufferError):
+            tx.commit()
+        del head
+        tx.commit()
+        assert tx.sent == k
+        # The array handed out is read-only for good, and so is every view made from it now.
+        assert not slots.flags.writeable
+        with pytest.raises(ValueError):
+            slots[0] = tick(99)
+        with pytest.raises(ValueError):
+            slots["seq"][0] = 99
+        with pytest.raises(ValueError):
+            slots.flags.writeable = True
+        exporter = slots.base.base
+        for export in (memoryview, lambda o: np.frombuffer(o, dtype=np.uint8)):
+            with pytest.raises(BufferError):
+                export(exporter)  # revoked: no new view of the slots
+        for n in range(1, k + 1):
+            check(rx.try_recv(), n)
+        # commit(0) abandons: the same
+        slots = tx.reserve(2)
+        tx.commit(0)
+        assert not slots.flags.writeable
+        # close() abandons an open reservation and ends its array
+        slots = tx.reserve(2)
+        tx.close()
+        assert not slots.flags.writeable
+        with pytest.raises(ValueError):
+            slots[0] = tick(1)
+        with pytest.raises(ringwire.Closed):
+            rx.try_recv()  # nothing was published
+
+
+def test_spsc_release_after_a_receive_frees_nothing(segname):
+    # Every receive ends the last read_span: a release(k) after it must not count (or free)
+    # elements the receive already delivered.
+    with ringwire.Segment.create_spsc(segname(), 16, TICK) as seg, seg.sender() as tx, seg.receiver() as rx:
+        for n in range(1, 9):
+            tx.send(tick(n))
+        receives = [rx.try_recv, lambda: rx.recv_for(1.0), lambda: rx.try_recv_n(1)[0], lambda: rx.recv_n_for(1, 1.0)[0]]
+        expected = 1
+        for receive in receives:
+            span = rx.read_span()
+            assert len(span) == 9 - expected and int(span["seq"][0]) == expected
+            check(receive(), expected)
+            expected += 1
+            before = rx.received
+            with pytest.raises(ValueError):
+                rx.release(2)
+            rx.release()  # the span has ended: nothing
+            assert rx.received == before == expected - 1
+        rest = rx.try_recv_n(100)
+        assert list(rest["seq"]) == list(range(expected, 9))  # none delivered twice, none lost
+        assert rx.received == 8 and rx.try_recv() is None
+
+
+def test_broadcast_policy_out_of_range(segname):
+    for bad in (-1, 2**32, 2**70):
+        with pytest.raises(ringwire.Error) as e:
+            ringwire.Segment.create_broadcast(segname(), 8, 2, TICK, policy=bad)
+        assert e.value.errc == ringwire.Errc.INVALID_OPTIONS
+    with pytest.raises(TypeError):
+        ringwire.Segment.create_broadcast(segname(), 8, 2, TICK, policy=1.5)
+    with ringwire.Segment.create_broadcast(segname(), 8, 2, TICK, policy=ringwire.Policy.EVICT) as seg:
+        assert seg.info.policy == ringwire.Policy.EVICT
+
+
+def test_close_from_another_thread_ends_a_blocked_spsc_recv(segname, after):
+    with ringwire.Segment.create_spsc(segname(), 8, TICK) as seg, seg.sender():
+        rx = seg.receiver()
+        after(0.2, rx.close)
+        t0 = time.monotonic()
+        with pytest.raises(ringwire.Error) as e:
+            rx.recv()  # forever
+        assert e.value.errc == ringwire.Errc.INVALID_ARGUMENT
+        assert time.monotonic() - t0 < 5.0 and rx.closed
+
+
+def test_spsc_try_send_n_counts_every_element_sent(segname):
+    # A receiver in another process drains while try_send_n fills: whichever path a call
+    # takes (a batch, or on a full ring one try_send and then a batch of the rest), .sent
+    # is the sum of what the calls returned, and the receiver gets exactly those, in order.
+    total_n = 100_000
+    with ringwire.Segment.create_spsc(segname(), 64, np.uint64) as seg, seg.sender() as tx:
+        pid = os.fork()
+        if pid == 0:  # the receiver
+            code = 3
+            try:
+                with ringwire.Segment.open(seg.name, dtype=np.uint64) as s2, s2.receiver() as rx:
+                    expect = 0
+                    while expect < total_n:
+                        a = rx.recv_n_for(16, 10.0)
+                        if len(a) == 0 or not (a == np.arange(expect, expect + len(a), dtype=np.uint64)).all():
+                            break
+                        expect += len(a)
+                    code = 0 if expect == total_n else 2
+            finally:
+                os._exit(code)
+        data = np.arange(total_n, dtype=np.uint64)
+        total, miscounted = 0, []
+        try:
+            deadline = time.monotonic() + 60
+            while total < total_n and time.monotonic() < deadline:
+                total += tx.try_send_n(data[total:])
+                if tx.sent != total:
+                    miscounted.append((tx.sent, total))
+                    break
+        finally:
+            if total < total_n:
+                tx.close()  # the receiver sees Closed and exits
+            _, status = os.waitpid(pid, 0)
+        assert not miscounted
+        assert total == total_n and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
