@@ -73,6 +73,19 @@ void fail(rw_errc e, const char* what) noexcept {
   }
 }
 
+// A call refused because a reservation is open: a send or write then would publish past
+// it or build its record where it lies (the C++ endpoints only assert this in debug builds).
+bool refused_while_reserving(bool reserving, const char* call, const char* end_it) noexcept {
+  if (!reserving) return false;
+  last_errc = RW_E_INVALID_ARGUMENT;
+  try {
+    last_message = std::string(call) + ": a reservation is open (" + end_it + " first)";
+  } catch (...) {
+    last_message.clear();
+  }
+  return true;
+}
+
 // Runs fn; a ringwire::error (or anything else) becomes the thread's last error and `bad`.
 template <class R, class Fn>
 R guarded(R bad, Fn&& fn) noexcept {
@@ -132,6 +145,13 @@ struct ringwire::shm::caller_checks_tag<words<W>> : std::true_type {};
 
 namespace {
 
+void check_elem_size(std::uint32_t elem_size) {
+  if (elem_size == 0 || elem_size % 8 != 0 || elem_size > RW_MAX_ELEM_SIZE)
+    throw ringwire::error(ringwire::errc::invalid_options,
+                          "elem_size " + std::to_string(elem_size) + ": the C API carries elements of 8 .. " +
+                              std::to_string(RW_MAX_ELEM_SIZE) + " bytes, a multiple of 8");
+}
+
 // Throws unless the segment holds `kind` with elements the C API can carry, of the caller's
 // size (its buffers hold that many bytes) and, when the caller names one, the caller's tag.
 // Returns the element's size in words.
@@ -142,14 +162,12 @@ std::size_t check_typed(const shm::segment& seg, shm::channel_kind kind, std::ui
     throw ringwire::error(ringwire::errc::shm_kind_mismatch,
                           "the segment holds a channel of kind " + std::to_string(static_cast<unsigned>(id.kind)) +
                               ", not " + std::to_string(static_cast<unsigned>(kind)));
-  if (id.slot_size == 0 || id.slot_size % 8 != 0 || id.slot_size > RW_MAX_ELEM_SIZE || id.slot_align != 8)
+  check_elem_size(elem_size);  // what words<W> can be; the segment's must be exactly that
+  if (id.slot_size != elem_size || id.slot_align != 8)
     throw ringwire::error(ringwire::errc::shm_type_mismatch,
-                          "the C API carries elements of 8 .. " + std::to_string(RW_MAX_ELEM_SIZE) +
-                              " bytes, a multiple of 8, aligned to 8; the segment's are " +
-                              std::to_string(id.slot_size) + " bytes aligned to " + std::to_string(id.slot_align));
-  if (id.slot_size != elem_size)
-    throw ringwire::error(ringwire::errc::shm_type_mismatch, "the segment's elements are " + std::to_string(id.slot_size) +
-                                                                 " bytes, the caller's " + std::to_string(elem_size));
+                          "the segment's elements are " + std::to_string(id.slot_size) + " bytes aligned to " +
+                              std::to_string(id.slot_align) + "; the caller's are " + std::to_string(elem_size) +
+                              " bytes, and the C API carries elements aligned to 8");
   if (tag != 0 && tag != id.type_tag)
     throw ringwire::error(ringwire::errc::shm_type_mismatch, "the segment's type tag is " +
                                                                  std::to_string(id.type_tag) + ", the caller's " +
@@ -169,12 +187,6 @@ Base* make_typed(const shm::segment& seg, shm::channel_kind kind, std::uint32_t 
   return make_sized<Base, Impl>(check_typed(seg, kind, elem_size, tag), seg, std::make_index_sequence<max_words>{});
 }
 
-void check_elem_size(std::uint32_t elem_size) {
-  if (elem_size == 0 || elem_size % 8 != 0 || elem_size > RW_MAX_ELEM_SIZE)
-    throw ringwire::error(ringwire::errc::invalid_options,
-                          "elem_size " + std::to_string(elem_size) + ": the C API carries elements of 8 .. " +
-                              std::to_string(RW_MAX_ELEM_SIZE) + " bytes, a multiple of 8");
-}
 
 // A typed spec with the caller's size and tag (alignment 8): what a C++ peer's
 // spec_for<T>() records when sizeof(T) == elem_size, alignof(T) == 8 and its tag matches.
@@ -410,17 +422,8 @@ struct bc_subscriber_impl final : rw_bc_subscriber {
   ringwire::broadcast::subscriber<T> s;
 };
 
-// A send while a reservation is open would publish past it: refused (the C++ sender only
-// asserts it in debug builds).
 bool open_reservation(const rw_spsc_sender* tx, const char* call) noexcept {
-  if (!tx->reserving()) return false;
-  last_errc = RW_E_INVALID_ARGUMENT;
-  try {
-    last_message = std::string(call) + ": a reservation is open (rw_spsc_commit it first)";
-  } catch (...) {
-    last_message.clear();
-  }
-  return true;
+  return refused_while_reserving(tx->reserving(), call, "rw_spsc_commit it");
 }
 
 rw_status recv_out(const ringwire::recv_result<bool>& r, uint64_t* missed) noexcept {
@@ -860,16 +863,8 @@ rw_br_writer* rw_br_writer_attach(rw_segment* seg) {
 }
 
 namespace {
-// A write while a reservation is open would build its record where the reservation lies.
 bool br_reserving(const rw_br_writer* w, const char* call) noexcept {
-  if (!w->reserving) return false;
-  last_errc = RW_E_INVALID_ARGUMENT;
-  try {
-    last_message = std::string(call) + ": a reservation is open (commit or abort it first)";
-  } catch (...) {
-    last_message.clear();
-  }
-  return true;
+  return refused_while_reserving(w->reserving, call, "commit or abort it");
 }
 }  // namespace
 

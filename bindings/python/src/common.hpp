@@ -194,6 +194,7 @@ struct Endpoint {
   // tells a thread waiting in slices to give up rather than take the lock again -- the
   // mutex is not fair, and it could otherwise keep the lock from this call for ever).
   void close() {
+    // relaxed: a hint to waiting threads only; the handle itself changes under the mutex.
     closing.store(true, std::memory_order_relaxed);
     auto lk = lock_endpoint(m);
     close_now();
@@ -273,6 +274,7 @@ int wait_loop(Endpoint<H>& e, std::unique_lock<std::mutex>& lk, const Deadline& 
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     // Being closed by another thread: let it have the lock, wait for the close, and end as
     // a closed endpoint (which it then is).
+    // relaxed: a hint (see close()); e.h is read below under the mutex, which orders it.
     if (e.closing.load(std::memory_order_relaxed)) {
       {
         py::gil_scoped_release nogil;

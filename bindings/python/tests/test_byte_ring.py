@@ -34,9 +34,7 @@ def test_full_ring_and_write_for(segname, after):
         assert 0 < n < 10 and w.last_status == ringwire.Status.FULL
         assert w.write_for(1, bytes(40), 0.1) is False
         after(0.2, lambda: [r.try_read() for _ in range(n)])
-        t0 = time.monotonic()
         assert w.write_for(1, bytes(40), 5.0)
-        assert time.monotonic() - t0 < 3.0
 
 
 def test_views_in_place_until_release(segname):
@@ -297,8 +295,7 @@ def test_close_from_another_thread_ends_a_blocked_write(segname, after):
         while w.try_write(1, bytes(40)):
             pass
         after(0.2, w.close)
-        t0 = time.monotonic()
         with pytest.raises(ringwire.Error) as e:
             w.write(1, bytes(40))  # forever
         assert e.value.errc == ringwire.Errc.INVALID_ARGUMENT
-        assert time.monotonic() - t0 < 5.0 and w.closed
+        assert w.closed

@@ -281,7 +281,7 @@ def test_broadcast_lossless_backpressure(segname, after):
             after(0.2, lambda: s.recv_for(1.0))
             t0 = time.monotonic()
             assert p.send_for(tick(9), 5.0)
-            assert 0.1 < time.monotonic() - t0 < 3.0
+            assert time.monotonic() - t0 > 0.1  # it waited; no upper bound (the call's timeout bounds it)
             for k in range(2, 10):
                 check(s.recv_for(1.0), k)
             assert s.missed == 0
@@ -301,9 +301,7 @@ def test_broadcast_evict(segname):
 def test_broadcast_gil_released_in_recv_for(segname, after):
     with ringwire.Segment.create_broadcast(segname(), 64, 2, TICK) as seg, seg.publisher() as p, seg.subscriber() as s:
         after(0.3, lambda: p.send(tick(7)))
-        t0 = time.monotonic()
         check(s.recv_for(10.0), 7)
-        assert time.monotonic() - t0 < 5.0
         after(0.1, p.close)
         assert list(s) == []
 
@@ -468,11 +466,10 @@ def test_close_from_another_thread_ends_a_blocked_spsc_recv(segname, after):
     with ringwire.Segment.create_spsc(segname(), 8, TICK) as seg, seg.sender():
         rx = seg.receiver()
         after(0.2, rx.close)
-        t0 = time.monotonic()
         with pytest.raises(ringwire.Error) as e:
             rx.recv()  # forever
         assert e.value.errc == ringwire.Errc.INVALID_ARGUMENT
-        assert time.monotonic() - t0 < 5.0 and rx.closed
+        assert rx.closed
 
 
 def test_spsc_try_send_n_counts_every_element_sent(segname):

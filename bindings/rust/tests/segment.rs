@@ -5,7 +5,7 @@ mod common;
 
 use std::mem::{align_of, size_of};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Elem, Name, SEC};
 use ringwire::sys;
@@ -124,12 +124,10 @@ fn reap_a_killed_publisher() {
     assert_eq!(seg.reap().unwrap(), 0);
     child.0.kill().unwrap(); // SIGKILL
     child.0.wait().unwrap();
-    let t0 = Instant::now();
     assert_eq!(seg.reap().unwrap(), 1, "the dead publisher is reaped");
     assert_eq!(seg.reap().unwrap(), 0, "once");
     // Reaped as its detach would: the stream is closed for the subscriber...
     assert_eq!(s.recv_for(SEC).unwrap(), Recv::Closed);
-    assert!(t0.elapsed() < SEC);
     // ...and the publisher's place is free again.
     let mut p = BcPublisher::<Elem>::attach(&seg).unwrap();
     assert_eq!(p.try_send(Elem::new(9)).unwrap(), SendStatus::Sent);

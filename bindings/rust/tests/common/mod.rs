@@ -10,6 +10,7 @@ pub struct Name(pub String);
 
 impl Name {
     pub fn new(tag: &str) -> Name {
+        // Relaxed: only uniqueness matters; no other memory is published through it.
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let name = format!("/rw-rs-{}-{}-{}", tag, std::process::id(), n);
         let _ = ringwire::unlink(&name);
